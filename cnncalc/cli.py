@@ -1,0 +1,298 @@
+"""The `cnncalc` command: thin wrappers that parse options, call the library and print.
+
+Every command runs inside `reporting_errors`, the one place where a user's mistake
+becomes `file:line:col: error: ...` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from functools import wraps
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from cnncalc import __version__
+from cnncalc.errors import CnncalcError
+
+if TYPE_CHECKING:
+    from cnncalc.spec.model import Spec
+
+app = typer.Typer(
+    name="cnncalc",
+    help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class UnitsOption(str, Enum):
+    si = "si"
+    binary = "binary"
+
+
+class LayoutOption(str, Enum):
+    hwc = "hwc"
+    chw = "chw"
+
+
+class DtypeOption(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    float8 = "float8"
+    int64 = "int64"
+    int32 = "int32"
+    int16 = "int16"
+    int8 = "int8"
+    uint8 = "uint8"
+
+
+def stdout_console() -> Console:
+    """Plain text when piped or NO_COLOR is set; wide enough that tables do not wrap in files."""
+    interactive = sys.stdout.isatty()
+    width = None if interactive or "COLUMNS" in os.environ else 200
+    return Console(width=width, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ)
+
+
+@contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Map every error a user can cause to located messages on stderr and exit 2."""
+    try:
+        yield
+    except CnncalcError as e:
+        err = stderr_console()
+        for diagnostic in e.diagnostics:
+            err.print(diagnostic.render(), markup=False)
+        raise typer.Exit(e.exit_code) from None
+    except RecursionError:
+        stderr_console().print("error: the input nests too deeply", markup=False)
+        raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        if os.environ.get("CNNCALC_DEBUG"):
+            raise
+        stderr_console().print(
+            f"internal error: {type(e).__name__}: {e}\n  hint: this is a bug in cnncalc; "
+            "rerun with CNNCALC_DEBUG=1 for the traceback and report it",
+            markup=False,
+        )
+        raise typer.Exit(3) from None
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with reporting_errors():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"cnncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked."""
+
+
+@app.command()
+@handles_errors
+def summarize(
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
+    ] = None,
+    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    no_bias: Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")] = False,
+    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type (overrides the spec).")] = None,
+    batch: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Batch size (overrides the spec).")] = None,
+    units: Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")] = (
+        UnitsOption.si
+    ),
+    layout: Annotated[
+        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
+    ] = None,
+    input_shape: Annotated[
+        str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")
+    ] = None,
+    keras_bn: Annotated[
+        bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
+    ] = False,
+) -> None:
+    """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
+
+    Examples:
+
+        cnncalc summarize vgg16
+
+        cnncalc summarize my_net.yaml --format json
+
+        cnncalc summarize --dsl "32x32x3 | conv5-8 p=0 | maxpool | fc-10"
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.conventions import Conventions
+    from cnncalc.render import render_table, to_csv, to_json, to_markdown
+
+    loaded = load_any(spec, dsl)
+    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
+    report = analyze(loaded, conventions, layout.value if layout else None)
+    if fmt is Format.table:
+        render_table(report, stdout_console())
+    elif fmt is Format.json:
+        typer.echo(json.dumps(to_json(report), indent=2))
+    elif fmt is Format.csv:
+        typer.echo(to_csv(report), nl=False)
+    else:
+        typer.echo(to_markdown(report))
+
+
+def load_any(spec: str | None, dsl: str | None) -> Spec:
+    """The spec from a file, a bundled name or a DSL string (exactly one of them)."""
+    from cnncalc.errors import SpecError
+    from cnncalc.spec import load_spec
+
+    if (spec is None) == (dsl is None):
+        raise SpecError.single(
+            "give either a spec (file or bundled name) or --dsl, not both" if spec else "no spec given",
+            hint="e.g. `cnncalc summarize vgg16` or `cnncalc summarize --dsl \"32x32x3 | conv3-8 | fc-10\"`",
+        )
+    if spec is not None:
+        return load_spec(spec)
+    from cnncalc.spec.dsl import load_dsl
+
+    return load_dsl(dsl or "")
+
+
+def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:
+    """Apply command-line overrides, keeping the spec's source positions."""
+    from cnncalc.errors import SpecError
+    from cnncalc.spec.model import InputSpec, parse_dims
+
+    update: dict[str, object] = {}
+    if dtype:
+        update["dtype"] = dtype
+    if batch:
+        update["batch"] = batch
+    if input_shape is not None:
+        try:
+            update["input"] = InputSpec.model_validate(
+                {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
+            )
+        except (ValueError, ValidationError) as e:
+            message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+            raise SpecError.single(f"--input {input_shape!r}: {message}", hint="e.g. --input 224x224x3") from None
+    if not update:
+        return spec
+    source = spec._source
+    changed = spec.model_copy(update=update)
+    return changed.with_source(source) if source else changed
+
+
+@app.command()
+@handles_errors
+def convert(
+    dsl: Annotated[str, typer.Argument(help="A one-line DSL string, e.g. \"224x224x3 | 2x conv3-64 | maxpool\".")],
+    name: Annotated[str | None, typer.Option(help="Name written into the spec.")] = None,
+) -> None:
+    """Turn a DSL string into an equivalent YAML spec (printed to stdout).
+
+    Example:
+
+        cnncalc convert "32x32x3 | conv5-8 p=0 | maxpool | fc-10" > net.yaml
+    """
+    import yaml
+
+    from cnncalc.spec.dsl import parse_dsl
+    from cnncalc.spec.loader import validate_spec
+
+    data, source_map = parse_dsl(dsl)
+    if name:
+        data["name"] = name
+    validate_spec(data, source_map)
+    typer.echo(f"# converted from: {dsl}")
+    typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120), nl=False)
+
+
+@app.command("list")
+@handles_errors
+def list_networks(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+) -> None:
+    """List the bundled networks, usable by name in every command."""
+    from rich.table import Table
+
+    from cnncalc.analysis import analyze
+    from cnncalc.render import format_count
+    from cnncalc.spec import bundled_names, load_spec
+
+    rows: list[dict[str, object]] = []
+    table = Table("Name", "Input", "Layers", "Params", "MACs", "Description")
+    for spec_name in bundled_names():
+        spec = load_spec(spec_name)
+        totals = analyze(spec).totals
+        rows.append(
+            {
+                "name": spec_name,
+                "description": spec.description or "",
+                "input_shape": list(spec.input.shape),
+                "layout": spec.input.layout,
+                "layers": len(spec.layers),
+                "params": totals.params,
+                "macs": totals.macs,
+            }
+        )
+        table.add_row(
+            spec_name,
+            "x".join(map(str, spec.input.shape)),
+            str(len(spec.layers)),
+            format_count(totals.params),
+            format_count(totals.macs),
+            spec.description or "",
+        )
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        stdout_console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""What every layer kind shares: the pydantic base, the integer types, the result record.
+
+Shapes are per sample and channels-first inside cnncalc: (C, *spatial) for a feature
+map, (N,) for a flat vector. The layout a user writes (HWC or CHW) is translated at
+the edges only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cnncalc.conventions import ACTIVATION_FLOPS, Conventions
+from cnncalc.errors import LayerRuleError
+from cnncalc.geometry import Pair, same_padding
+
+Shape = tuple[int, ...]
+
+#: largest integer a spec may hold: refuses absurd sizes before any arithmetic.
+MAX_INT = 2**31 - 1
+
+Positive = Annotated[int, Field(strict=True, ge=1, le=MAX_INT)]
+NonNegative = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
+PerDim = Positive | list[Positive]
+PaddingSpec = Literal["valid", "same"] | NonNegative | list[NonNegative | list[NonNegative]]
+ActivationName = Literal[
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "swish",
+    "hard_swish",
+    "hard_sigmoid",
+    "softplus",
+    "linear",
+]
+assert set(ActivationName.__args__) == set(ACTIVATION_FLOPS)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one layer does to one sample: its output and what it costs.
+
+    macs and flops are per sample; the analysis multiplies them by the batch.
+    inplace: the output overwrites (or is a view of) the input, so no new memory.
+    """
+
+    output: Shape
+    weights: int = 0
+    biases: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+    flops: int = 0
+    inplace: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+class LayerBase(BaseModel):
+    """Fields every layer accepts; subclasses add their hyper-parameters and rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(
+        default=None,
+        description="Label shown in reports; defaults to the kind and a running number (conv1, conv2, ...).",
+        examples=["CONV1"],
+        max_length=200,
+    )
+
+    #: stem of default names, e.g. "conv" -> conv1, conv2
+    stem: ClassVar[str] = "layer"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            return {**data, "kind": canonical_kind(data["kind"])}
+        return data
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        """Output shape and costs of this layer on input shape `x`."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Hyper-parameters in the short form of the lecture tables."""
+        return ""
+
+
+#: other spellings people use (PyTorch, Keras, the slides) -> canonical kind
+ALIASES: dict[str, str] = {
+    "conv1d": "conv",
+    "conv2d": "conv",
+    "conv3d": "conv",
+    "convolution": "conv",
+    "dwconv": "depthwise_conv",
+    "depthwise": "depthwise_conv",
+    "sepconv": "separable_conv",
+    "separable": "separable_conv",
+    "deconv": "conv_transpose",
+    "transposed_conv": "conv_transpose",
+    "conv_transpose2d": "conv_transpose",
+    "local": "locally_connected",
+    "maxpool": "max_pool",
+    "avgpool": "avg_pool",
+    "average_pool": "avg_pool",
+    "sumpool": "sum_pool",
+    "l2pool": "l2_pool",
+    "square_sum_pool": "l2_pool",
+    "gap": "global_avg_pool",
+    "gmp": "global_max_pool",
+    "fc": "dense",
+    "linear": "dense",
+    "fully_connected": "dense",
+    "batchnorm": "batch_norm",
+    "bn": "batch_norm",
+    "local_response_norm": "lrn",
+    "leakyrelu": "leaky_relu",
+    "silu": "swish",
+    "hardswish": "hard_swish",
+}
+
+
+def canonical_kind(kind: str) -> str:
+    """The registered kind for a kind or one of its aliases (case-insensitive)."""
+    key = kind.strip().lower().replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def spatial_rank(x: Shape, kind: str) -> int:
+    """Number of spatial axes of `x`, refusing a flat input where a map is needed."""
+    if len(x) < 2:
+        raise LayerRuleError(
+            f"{kind} needs a feature map with spatial axes, got a flat vector of {x[0]}",
+            hint="a flatten or dense layer earlier in the spec removed the spatial axes; move this layer before it",
+        )
+    return len(x) - 1
+
+
+def per_dim(value: int | Sequence[int], ndim: int, field: str) -> tuple[int, ...]:
+    """Broadcast an int to every spatial axis, or check a list has one value per axis."""
+    if isinstance(value, int):
+        return (value,) * ndim
+    if len(value) != ndim:
+        raise LayerRuleError(
+            f"'{field}' has {len(value)} values but the input has {ndim} spatial axes",
+            field=field,
+            hint=f"give one value or {ndim} values",
+        )
+    return tuple(value)
+
+
+def resolve_padding(
+    padding: PaddingSpec,
+    sizes: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[Pair, ...]:
+    """Padding (before, after) per spatial axis from any of the accepted spellings."""
+    ndim = len(sizes)
+    if padding == "valid":
+        return ((0, 0),) * ndim
+    if padding == "same":
+        return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True))
+    if isinstance(padding, int):
+        return ((padding, padding),) * ndim
+    if len(padding) != ndim:
+        raise LayerRuleError(
+            f"'padding' has {len(padding)} entries but the input has {ndim} spatial axes",
+            field="padding",
+            hint="give one int, one int per axis, or one [before, after] pair per axis",
+        )
+    pairs: list[Pair] = []
+    for p in padding:
+        if isinstance(p, int):
+            pairs.append((p, p))
+        elif len(p) == 2:
+            pairs.append((p[0], p[1]))
+        else:
+            raise LayerRuleError(
+                f"a padding pair must be [before, after], got {p}", field="padding", hint="e.g. padding: [[0, 1], [0, 1]]"
+            )
+    return tuple(pairs)
+
+
+def check_declared(declared: int | None, actual: int, field: str, what: str) -> None:
+    """A layer may state its expected input (as PyTorch code does); it must agree."""
+    if declared is not None and declared != actual:
+        raise LayerRuleError(
+            f"'{field}' is {declared} but the input has {actual} {what}",
+            field=field,
+            hint=f"set {field}: {actual}",
+        )
+
+
+def activation_flops(name: str | None, elements: int, c: Conventions) -> int:
+    """FLOPs of a fused (Keras-style `activation:`) function over the output."""
+    return 0 if name is None else c.activation_flops[name] * elements
+
+
+def fmt_dims(values: Sequence[int]) -> str:
+    """3x3 for (3, 3); a single value for one axis."""
+    return "x".join(str(v) for v in values)
+
+
+def fmt_padding(padding: PaddingSpec) -> str:
+    if isinstance(padding, str):
+        return padding
+    if isinstance(padding, int):
+        return str(padding)
+    return ",".join(str(p) if isinstance(p, int) else f"{p[0]}/{p[1]}" for p in padding)
+
+
+def elements(shape: Shape) -> int:
+    return prod(shape)

@@ -1,0 +1,57 @@
+"""Numbers for people: thousands separators, unit prefixes, shapes and shares.
+
+Exact figures keep every digit (138,357,544); prefixed forms (61.0 MB) are always
+printed beside or instead of a figure nobody checks digit by digit.
+"""
+
+from __future__ import annotations
+
+from cnncalc.conventions import Units
+from cnncalc.layers.base import Shape
+
+_SI = ["", "K", "M", "G", "T", "P", "E"]
+_BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+
+
+def format_count(n: int) -> str:
+    """138357544 -> '138,357,544'.
+
+    >>> format_count(138357544)
+    '138,357,544'
+    """
+    return f"{n:,}"
+
+
+def format_si(n: int, units: Units = "si", suffix: str = "") -> str:
+    """A prefixed, rounded form: 15470264320 -> '15.47 G' (or '14.41 Gi' in binary).
+
+    >>> format_si(60950432, suffix="B")
+    '60.95 MB'
+    >>> format_si(60950432, "binary", "B")
+    '58.13 MiB'
+    >>> format_si(608)
+    '608'
+    """
+    base, prefixes = (1000, _SI) if units == "si" else (1024, _BINARY)
+    value = float(n)
+    step = 0
+    while abs(value) >= base and step < len(prefixes) - 1:
+        value /= base
+        step += 1
+    if step == 0:
+        return f"{n} {suffix}".rstrip() if suffix else str(n)
+    return f"{value:.2f} {prefixes[step]}{suffix}"
+
+
+def format_bytes(n: int, units: Units = "si") -> str:
+    return format_si(n, units, "B")
+
+
+def format_shape(shape: Shape) -> str:
+    """(28, 28, 8) -> '28x28x8'; a flat (120,) -> '120'."""
+    return "x".join(str(d) for d in shape)
+
+
+def format_share(part: int, total: int) -> str:
+    """Percentage of a total with one decimal, or '' when there is nothing to share."""
+    return f"{100 * part / total:.1f}%" if total and part else ""

@@ -1,0 +1,121 @@
+"""The spec: a network as validated data (pydantic), whatever it was written in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from cnncalc.errors import Location
+from cnncalc.layers import Layer
+from cnncalc.layers.base import MAX_INT, Positive, Shape
+
+Layout = Literal["hwc", "chw"]
+Dtype = Literal["float64", "float32", "float16", "bfloat16", "float8", "int64", "int32", "int16", "int8", "uint8"]
+Path = tuple[str | int, ...]
+
+
+def to_channels_first(shape: Sequence[int], layout: Layout) -> Shape:
+    """(H, W, C) -> (C, H, W) for HWC; CHW and flat shapes pass unchanged."""
+    if layout == "hwc" and len(shape) > 1:
+        return (shape[-1], *shape[:-1])
+    return tuple(shape)
+
+
+def from_channels_first(shape: Shape, layout: Layout) -> Shape:
+    """(C, H, W) -> (H, W, C) for HWC, for display in the user's layout."""
+    if layout == "hwc" and len(shape) > 1:
+        return (*shape[1:], shape[0])
+    return shape
+
+
+def parse_dims(text: str) -> list[int]:
+    """'224x224x3', '224 × 224 × 3', '(224, 224, 3)' -> [224, 224, 3]; ValueError if not dims."""
+    cleaned = text.strip().strip("()[]")
+    for sep in ("×", "*", ",", " "):
+        cleaned = cleaned.replace(sep, "x")
+    parts = [p for p in cleaned.lower().split("x") if p]
+    if not parts or not all(p.isdigit() and len(p) <= 10 for p in parts):
+        raise ValueError(f"expected dimensions such as 224x224x3, got {text!r}")
+    return [int(p) for p in parts]
+
+
+class InputSpec(BaseModel):
+    """Shape of one input sample, in an explicit layout."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape: Annotated[list[Positive], Field(min_length=1, max_length=4)] = Field(
+        description="One sample's shape: [H, W, C] for an image in HWC; 2 to 4 values "
+        "(1, 2 or 3 spatial axes plus channels), or 1 value for a flat vector.",
+        examples=[[224, 224, 3], [3, 224, 224], [1000, 1], [16, 112, 112, 3]],
+    )
+    layout: Layout = Field(
+        default="hwc",
+        description="Where the channels are: last (hwc, as the lecture tables write shapes) or first (chw, as PyTorch).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `input: 224x224x3` and `input: [224, 224, 3]` both mean HWC
+        if isinstance(data, str):
+            try:
+                return {"shape": parse_dims(data)}
+            except ValueError as e:
+                raise ValueError(str(e)) from None
+        if isinstance(data, list):
+            return {"shape": data}
+        return data
+
+    def channels_first(self) -> Shape:
+        return to_channels_first(self.shape, self.layout)
+
+
+@dataclass
+class SourceMap:
+    """Where each value of a spec was written, by its path in the data."""
+
+    source: str
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
+
+    def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
+        """The position of `path`, or of its deepest ancestor that was written down."""
+        path = tuple(path)
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+
+class Spec(BaseModel):
+    """A network: an input, a dtype, a batch and an ordered list of layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(default="network", description="Name of the network.", max_length=200, examples=["vgg16"])
+    description: str | None = Field(default=None, description="Free text: source, paper, notes.")
+    input: InputSpec = Field(description="Shape of one input sample.", examples=["224x224x3"])
+    dtype: Dtype = Field(default="float32", description="Element type of activations and parameters.")
+    batch: Positive = Field(default=1, description="Samples per forward pass; multiplies activations and MACs.")
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=100_000)] = Field(
+        description="Layers in execution order; each has a `kind` and its hyper-parameters."
+    )
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
+        return self._source.locate(path, key) if self._source else None
+
+    def with_source(self, source: SourceMap) -> Spec:
+        self._source = source
+        return self
+
+
+__all__ = ["MAX_INT", "Dtype", "InputSpec", "Layout", "SourceMap", "Spec"]
