@@ -1,9 +1,9 @@
 """cnncalc: the numbers of a convolutional network, exact and explained.
 
-    >>> from cnncalc import analyze, load_spec_text
-    >>> report = analyze(load_spec_text("input: 32x32x3\\nlayers: [{kind: conv, filters: 10, kernel: 5, padding: 2}]"))
-    >>> report.totals.params
-    760
+>>> from cnncalc import analyze, load_spec_text
+>>> report = analyze(load_spec_text("input: 32x32x3\\nlayers: [{kind: conv, filters: 10, kernel: 5, padding: 2}]"))
+>>> report.totals.params
+760
 """
 
 from cnncalc.analysis import analyze

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
@@ -37,24 +37,24 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class UnitsOption(str, Enum):
+class UnitsOption(StrEnum):
     si = "si"
     binary = "binary"
 
 
-class LayoutOption(str, Enum):
+class LayoutOption(StrEnum):
     hwc = "hwc"
     chw = "chw"
 
 
-class DtypeOption(str, Enum):
+class DtypeOption(StrEnum):
     float64 = "float64"
     float32 = "float32"
     float16 = "float16"
@@ -74,32 +74,27 @@ def stdout_console() -> Console:
     return Console(width=width, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
 
 
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ)
-
-
 @contextmanager
 def reporting_errors() -> Iterator[None]:
     """Map every error a user can cause to located messages on stderr and exit 2."""
     try:
         yield
     except CnncalcError as e:
-        err = stderr_console()
         for diagnostic in e.diagnostics:
-            err.print(diagnostic.render(), markup=False)
+            typer.echo(diagnostic.render(), err=True)
         raise typer.Exit(e.exit_code) from None
     except RecursionError:
-        stderr_console().print("error: the input nests too deeply", markup=False)
+        typer.echo("error: the input nests too deeply", err=True)
         raise typer.Exit(2) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as e:
         if os.environ.get("CNNCALC_DEBUG"):
             raise
-        stderr_console().print(
+        typer.echo(
             f"internal error: {type(e).__name__}: {e}\n  hint: this is a bug in cnncalc; "
             "rerun with CNNCALC_DEBUG=1 for the traceback and report it",
-            markup=False,
+            err=True,
         )
         raise typer.Exit(3) from None
 
@@ -188,7 +183,7 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
     if (spec is None) == (dsl is None):
         raise SpecError.single(
             "give either a spec (file or bundled name) or --dsl, not both" if spec else "no spec given",
-            hint="e.g. `cnncalc summarize vgg16` or `cnncalc summarize --dsl \"32x32x3 | conv3-8 | fc-10\"`",
+            hint='e.g. `cnncalc summarize vgg16` or `cnncalc summarize --dsl "32x32x3 | conv3-8 | fc-10"`',
         )
     if spec is not None:
         return load_spec(spec)
@@ -225,7 +220,7 @@ def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str 
 @app.command()
 @handles_errors
 def convert(
-    dsl: Annotated[str, typer.Argument(help="A one-line DSL string, e.g. \"224x224x3 | 2x conv3-64 | maxpool\".")],
+    dsl: Annotated[str, typer.Argument(help='A one-line DSL string, e.g. "224x224x3 | 2x conv3-64 | maxpool".')],
     name: Annotated[str | None, typer.Option(help="Name written into the spec.")] = None,
 ) -> None:
     """Turn a DSL string into an equivalent YAML spec (printed to stdout).

@@ -70,9 +70,10 @@ class Conventions:
     def footer(self) -> str:
         bias = "biases counted" if self.bias else "biases NOT counted (--no-bias)"
         bn = "BN running stats counted as non-trainable" if self.bn_running_stats else "BN running stats not params"
+        memory = "in place" if self.inplace_activations else "copied"
         return (
             f"Counted as: params = weights + {bias}; {bn}. MACs = multiply-accumulates of conv/dense "
             "(bias adds excluded) x batch. FLOPs = 2 x MACs + bias adds + element-wise work (README). "
-            f"Memory = elements x dtype bytes x batch; activations {'in place' if self.inplace_activations else 'copied'}; "
+            f"Memory = elements x dtype bytes x batch; activations {memory}; "
             f"units {'SI (K=1000)' if self.units == 'si' else 'binary (Ki=1024)'}."
         )

@@ -40,6 +40,7 @@ def _kinds(cls: type[LayerBase]) -> tuple[str, ...]:
 #: kind name -> model class
 REGISTRY: dict[str, type[LayerBase]] = {kind: cls for cls in LAYER_CLASSES for kind in _kinds(cls)}
 
+
 def _layer_tag(value: Any) -> str | None:
     kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
     if not isinstance(kind, str):

@@ -190,7 +190,9 @@ def resolve_padding(
             pairs.append((p[0], p[1]))
         else:
             raise LayerRuleError(
-                f"a padding pair must be [before, after], got {p}", field="padding", hint="e.g. padding: [[0, 1], [0, 1]]"
+                f"a padding pair must be [before, after], got {p}",
+                field="padding",
+                hint="e.g. padding: [[0, 1], [0, 1]]",
             )
     return tuple(pairs)
 

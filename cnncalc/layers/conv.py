@@ -303,7 +303,8 @@ class LocallyConnected(_SlidingLayer):
             weights=shared.weights * positions,
             biases=biases,
             macs=shared.macs,
-            flops=2 * shared.macs + (out_elements if biases else 0)
+            flops=2 * shared.macs
+            + (out_elements if biases else 0)
             + activation_flops(self.activation, out_elements, c),
             warnings=shared.warnings,
         )

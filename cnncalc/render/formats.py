@@ -7,7 +7,7 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from cnncalc.render.human import format_bytes, format_count, format_share, format_shape, format_si
+from cnncalc.render.human import format_bytes, format_count, format_shape, format_share, format_si
 from cnncalc.report import LayerRow, Report
 
 #: bump on any incompatible change of the JSON layout
@@ -87,10 +87,8 @@ def to_csv(report: Report) -> str:
         data["output_shape"] = format_shape(report.shown(row.output_shape))
         writer.writerow([data[c] for c in CSV_COLUMNS])
     t = report.totals
-    writer.writerow(
-        ["", "TOTAL", "", "", "", t.activation_elements, t.activation_bytes, "", "", t.params]
-        + [t.trainable_params, t.non_trainable_params, t.macs, t.flops]
-    )
+    totals = {"name": "TOTAL", **asdict(t)}
+    writer.writerow([totals.get(c, "") for c in CSV_COLUMNS])
     return out.getvalue()
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.render.formats import summary_lines
-from cnncalc.render.human import format_bytes, format_count, format_share, format_shape
+from cnncalc.render.human import format_bytes, format_count, format_shape, format_share
 from cnncalc.report import Report
 
 

@@ -21,7 +21,7 @@ from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
 from cnncalc.spec.model import InputSpec, Path, SourceMap, Spec
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
-MAX_NODES = 500_000  # values after alias expansion; a billion-laughs file hits this at once
+MAX_NODES = 200_000  # values after alias expansion; a billion-laughs file hits this at once
 MAX_DEPTH = 64
 
 
@@ -163,7 +163,10 @@ def _diagnostics(error: ValidationError, data: Any, source_map: SourceMap) -> li
     for item in error.errors():
         path = _data_path(item["loc"], data, item["type"])
         grouped.setdefault(path, []).append(dict(item))
-    return [_diagnostic(path, items, data, source_map) for path, items in grouped.items()]
+    diagnostics = [_diagnostic(path, items, data, source_map) for path, items in grouped.items()]
+    # "missing 'filters'" says nothing new beside "unknown key 'fliters' (did you mean 'filters'?)"
+    suggested = {m.group(1) for d in diagnostics if (m := re.search(r"did you mean '([^']+)'", d.message))}
+    return [d for d in diagnostics if not any(d.message.startswith(f"missing key '{k}'") for k in suggested)]
 
 
 def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> Path:
@@ -171,10 +174,8 @@ def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> Path:
     path: list[str | int] = []
     node = data
     for i, step in enumerate(loc):
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-            path.append(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        in_dict = isinstance(node, dict) and step in node
+        if in_dict or (isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
             node = node[step]
             path.append(step)
         elif i == len(loc) - 1 and kind == "missing" and isinstance(step, str):
@@ -191,9 +192,10 @@ def _layer_of(path: Path, data: Any) -> tuple[str, type[LayerBase] | None] | Non
     if not isinstance(raw, dict):
         return f"layer #{path[1] + 1}", None
     kind = raw.get("kind")
-    cls = REGISTRY.get(canonical_kind(kind)) if isinstance(kind, str) else None
     label = f"layer #{path[1] + 1}" if raw.get("name") is None else f"layer '{raw['name']}'"
-    return (f"{canonical_kind(kind)} {label}" if cls else label), cls
+    if not isinstance(kind, str) or canonical_kind(kind) not in REGISTRY:
+        return label, None
+    return f"{canonical_kind(kind)} {label}", REGISTRY[canonical_kind(kind)]
 
 
 def _diagnostic(path: Path, items: list[dict[str, Any]], data: Any, source_map: SourceMap) -> Diagnostic:
@@ -228,12 +230,15 @@ def _diagnostic(path: Path, items: list[dict[str, Any]], data: Any, source_map: 
         )
     value = items[0].get("input")
     expected = _expected(items)
-    close = _close_literal(items, value)
-    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-    return Diagnostic(
-        f"{label}{where}: expected {expected}, got {_show(value)}" + (f" (did you mean '{close}'?)" if close else ""),
-        source_map.locate(path),
-    )
+    literal = _close_literal(items, value)
+    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path[2:] if layer) or _dotted(path)
+    suggestion = f" (did you mean '{literal}'?)" if literal else ""
+    return Diagnostic(f"{label}{where}: expected {expected}, got {_show(value)}{suggestion}", source_map.locate(path))
+
+
+def _dotted(path: Path) -> str:
+    """('layers', 2, 'padding') -> 'layers[2].padding'."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 
 def _fields_at(path: Path, layer_cls: type[LayerBase] | None) -> list[str]:
@@ -250,10 +255,10 @@ def _expected(items: list[dict[str, Any]]) -> str:
     texts: list[str] = []
     for item in items:
         msg = str(item["msg"])
-        msg = re.sub(r"^(Input should be|Value error,|Assertion failed,)\s*", "", msg)
+        msg = re.sub(r"^(Input should be|Value error,|Assertion failed,)\s*", "", msg).replace("a valid ", "")
         if msg not in texts:
             texts.append(msg)
-    return "; or ".join(texts)
+    return " or ".join(texts)
 
 
 def _close_literal(items: list[dict[str, Any]], value: Any) -> str | None:

@@ -54,7 +54,8 @@ class InputSpec(BaseModel):
     )
     layout: Layout = Field(
         default="hwc",
-        description="Where the channels are: last (hwc, as the lecture tables write shapes) or first (chw, as PyTorch).",
+        description="Where the channels are: last (hwc, as the lecture tables write shapes) "
+        "or first (chw, as PyTorch).",
     )
 
     @model_validator(mode="before")
@@ -104,7 +105,7 @@ class Spec(BaseModel):
     input: InputSpec = Field(description="Shape of one input sample.", examples=["224x224x3"])
     dtype: Dtype = Field(default="float32", description="Element type of activations and parameters.")
     batch: Positive = Field(default=1, description="Samples per forward pass; multiplies activations and MACs.")
-    layers: Annotated[list[Layer], Field(min_length=1, max_length=100_000)] = Field(
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=20_000)] = Field(
         description="Layers in execution order; each has a `kind` and its hyper-parameters."
     )
 
