@@ -100,6 +100,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
 _SKELETON_HINT = "a spec needs at least `input: 32x32x3` and `layers: [{kind: conv, filters: 8, kernel: 5}]`"
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+
+
 class _NodeReader:
     """Turns composed YAML nodes into data, recording positions and bounding the work."""
 
@@ -120,6 +123,9 @@ class _NodeReader:
         if depth > MAX_DEPTH:
             raise SpecError.single(f"the spec nests deeper than {MAX_DEPTH} levels", self._loc(node))
         self.map.values.setdefault(path, self._loc(node))
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise SpecError.single(f"YAML tag '{tag}' is not allowed in a spec", self._loc(node))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
