@@ -141,6 +141,10 @@ def test_stride_that_does_not_tile_warns_with_pixels_dropped() -> None:
     assert r.rows[1].output_shape == (1, 2, 2)
     assert len(r.warnings) == 2  # H and W
     assert "layer 'CONV'" in r.warnings[0] and "stride 3" in r.warnings[0] and "last 1 pixel(s)" in r.warnings[0]
+    # ZFNet conv1: 7x7 stride 2 pad 1 on 224 leaves only right-hand zero padding unused: no warning
+    assert run("224x224x3", "{kind: conv, filters: 96, kernel: 7, stride: 2, padding: 1}").warnings == ()
+    # pad 0 there loses a real pixel: 224 - 7 = 217 is odd
+    assert "last 1 pixel(s)" in run("224x224x3", "{kind: conv, filters: 96, kernel: 7, stride: 2}").warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -241,13 +245,17 @@ def test_conv2d_against_torch(
         return
     filters = groups * mult
     conv = torch.nn.Conv2d(c_in, filters, k, stride=s, padding=p, dilation=d, groups=groups, bias=bias)
-    out = conv(torch.zeros(1, c_in, h, w)).shape
-    r = run(
-        f"{c_in}x{h}x{w}",
+    spec = (
         f"{{kind: conv, filters: {filters}, kernel: {k}, stride: {s}, padding: {p}, dilation: {d}, "
-        f"groups: {groups}, bias: {str(bias).lower()}}}",
-        layout="chw",
+        f"groups: {groups}, bias: {str(bias).lower()}}}"
     )
+    try:
+        out = conv(torch.zeros(1, c_in, h, w)).shape
+    except RuntimeError:  # PyTorch refuses a kernel larger than the padded input; so must cnncalc
+        with pytest.raises(ShapeError, match="larger than"):
+            run(f"{c_in}x{h}x{w}", spec, layout="chw")
+        return
+    r = run(f"{c_in}x{h}x{w}", spec, layout="chw")
     assert r.rows[1].output_shape == tuple(out[1:])
     assert r.rows[1].params == torch_count(conv)
 

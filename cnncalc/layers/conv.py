@@ -75,11 +75,12 @@ def slide(
                 field="kernel",
                 hint="add padding, use a smaller kernel or stride, or remove a downsampling layer before this one",
             )
-        if w.dropped:
+        lost = w.dropped - p[1]  # unused zero padding loses nothing
+        if lost > 0:
             warnings.append(
                 f"stride {ss} does not tile {name}: a {effective_kernel(kk, dd)}-wide window on "
-                f"{w.padded} pixels{_padded_note(p, w.padded)} leaves the last {w.dropped} pixel(s) unused "
-                f"(output {w.size}, floor((n - f)/s) + 1)"
+                f"{n} pixels{_padded_note(p, w.padded)} leaves the last {lost} pixel(s) unused "
+                f"(output {w.size} = floor((n + p - f)/s) + 1)"
             )
         out.append(w.size)
     return Sliding(kernel=k, out=tuple(out), warnings=tuple(warnings))

@@ -50,7 +50,7 @@ def render_table(report: Report, console: Console) -> None:
         )
     console.print(table)
     for line in summary_lines(report):
-        console.print(Text(line))
+        console.print(Text(line), soft_wrap=True)
     for warning in report.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
-    console.print(Text(report.conventions.footer(), style="dim"))
+        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
+    console.print(Text(report.conventions.footer(), style="dim"), soft_wrap=True)

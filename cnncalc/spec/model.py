@@ -69,6 +69,8 @@ class InputSpec(BaseModel):
                 raise ValueError(str(e)) from None
         if isinstance(data, list):
             return {"shape": data}
+        if isinstance(data, int) and not isinstance(data, bool):
+            return {"shape": [data]}
         return data
 
     def channels_first(self) -> Shape:
