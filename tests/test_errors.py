@@ -17,45 +17,73 @@ BAD_SPECS: list[tuple[str, list[str]]] = [
         GOOD_HEAD + "  - {kind: conv, name: CONV2, fliters: 8, kernel: 5}\n",
         ["4:31: error: unknown key 'fliters' in conv layer 'CONV2' (did you mean 'filters'?)"],
     ),
-    (GOOD_HEAD + "  - {kind: convv, filters: 8, kernel: 5}\n", ["4:12: error: unknown layer kind 'convv' (did you mean 'conv'?)"]),
+    (
+        GOOD_HEAD + "  - {kind: convv, filters: 8, kernel: 5}\n",
+        ["4:12: error: unknown layer kind 'convv' (did you mean 'conv'?)"],
+    ),
     (GOOD_HEAD + "  - {filters: 8, kernel: 5}\n", ["4:5: error: layer #1 has no 'kind'"]),
     (GOOD_HEAD + "  - {kind: conv, kernel: 5}\n", ["4:5: error: missing key 'filters' in conv layer #1"]),
     (
         GOOD_HEAD + "  - kind: conv\n    filters: 8\n    kernel: 5\n    padding: sam\n",
         ["7:14: error: padding in conv layer #1: expected 'valid' or 'same'", "(did you mean 'same'?)"],
     ),
-    (GOOD_HEAD + "  - {kind: dense, units: 0}\n", ["4:26: error: units in dense layer #1: expected greater than or equal to 1"]),
+    (
+        GOOD_HEAD + "  - {kind: dense, units: 0}\n",
+        ["4:26: error: units in dense layer #1: expected greater than or equal to 1"],
+    ),
     (GOOD_HEAD + "  - {kind: dense, units: '12'}\n", ["4:26: error: units in dense layer #1: expected integer"]),
     (GOOD_HEAD + "  - {kind: dense, units: 12.5}\n", ["4:26: error: units in dense layer #1: expected integer"]),
     (
         GOOD_HEAD + "  - {kind: conv, filters: 99999999999999999999999, kernel: 3}\n",
         ["4:27: error: filters in conv layer #1: expected less than or equal to 2147483647"],
     ),
-    ("name: t\ninputs: 32x32x3\nlayers: [{kind: relu}]\n", ["2:1: error: unknown key 'inputs' (did you mean 'input'?)"]),
+    (
+        "name: t\ninputs: 32x32x3\nlayers: [{kind: relu}]\n",
+        ["2:1: error: unknown key 'inputs' (did you mean 'input'?)"],
+    ),
     ("name: t\ninput: 32x32x3\n", ["1:1: error: missing key 'layers'"]),
     ("input: 32x32x3\nlayers: []\n", ["2:9: error: layers: expected List should have at least 1 item"]),
-    ("input: 32x32x3\ndtype: float33\nlayers: [{kind: relu}]\n", ["2:8: error: dtype: expected 'float64'", "did you mean 'float32'"]),
-    ("input: {shape: [32, 32, 3], layout: whc}\nlayers: [{kind: relu}]\n", ["1:37: error: input.layout: expected 'hwc' or 'chw'"]),
-    ("input: 32x32xthree\nlayers: [{kind: relu}]\n", ["1:8: error: input: expected expected dimensions such as 224x224x3"]),
+    (
+        "input: 32x32x3\ndtype: float33\nlayers: [{kind: relu}]\n",
+        ["2:8: error: dtype: expected 'float64'", "did you mean 'float32'"],
+    ),
+    (
+        "input: {shape: [32, 32, 3], layout: whc}\nlayers: [{kind: relu}]\n",
+        ["1:37: error: input.layout: expected 'hwc' or 'chw'"],
+    ),
+    (
+        "input: 32x32xthree\nlayers: [{kind: relu}]\n",
+        ["1:8: error: input: expected expected dimensions such as 224x224x3"],
+    ),
     ("input: 32x32x3\nlayers:\n  - {kind: conv, filters: 8\n", ["4:1: error: invalid YAML"]),
     ("input: 32x32x3\ninput: 28x28x1\nlayers: [{kind: relu}]\n", ["2:1: error: key 'input' appears twice"]),
     ("- 1\n- 2\n", ["1:1: error: a spec is a mapping with `input` and `layers`"]),
     ("", ["1:1: error: the spec is empty"]),
     ("a: 1\n---\nb: 2\n", ["error: invalid YAML"]),
     (
-        GOOD_HEAD + "  - {kind: conv, filters: 8, kernel: 5, name: A}\n  - {kind: conv, filters: 8, kernel: 5, name: A}\n",
+        GOOD_HEAD
+        + "  - {kind: conv, filters: 8, kernel: 5, name: A}\n  - {kind: conv, filters: 8, kernel: 5, name: A}\n",
         ["5:47: error: layer name 'A' is used twice (layers #1 and #2)"],
     ),
     (
         GOOD_HEAD + "  - {kind: conv, filters: 8, kernel: 40}\n",
-        ["4:38: error: layer 'conv1' (conv) on input 32x32x3: output size -7 along H: kernel 40 is larger than the input 32"],
+        [
+            "4:38: error: layer 'conv1' (conv) on input 32x32x3: output size -7 along H: "
+            "kernel 40 is larger than the input 32"
+        ],
     ),
     (
         GOOD_HEAD + "  - {kind: flatten}\n  - {kind: dense, units: 120, in_features: 256}\n",
-        ["5:44: error: layer 'fc1' (dense) on input 3072: 'in_features' is 256 but the input has 3072 features", "hint: set in_features: 3072"],
+        [
+            "5:44: error: layer 'fc1' (dense) on input 3072: 'in_features' is 256 but the input has 3072 features",
+            "hint: set in_features: 3072",
+        ],
     ),
     ("input: 32x32x3\nlayers: [{kind: relu, <<: {a: 1}}]\n", ["error: YAML merge keys (<<) are not supported"]),
-    ("input: 32x32x3\nlayers: !!python/object:os.system [ls]\n", ["2:9: error: YAML tag '!!python/object:os.system' is not allowed in a spec"]),
+    (
+        "input: 32x32x3\nlayers: !!python/object:os.system [ls]\n",
+        ["2:9: error: YAML tag '!!python/object:os.system' is not allowed in a spec"],
+    ),
 ]
 
 

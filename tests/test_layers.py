@@ -43,15 +43,33 @@ CASES: list[tuple[str, str, tuple[int, ...], int, int]] = [
     # 1-D spectrum: 1000 samples, 16 filters of 7 -> 994; (7*1+1)*16 = 128
     ("1000x1", "{kind: conv, filters: 16, kernel: 7}", (994, 16), 128, 994 * 16 * 7),
     # 3-D clip: 16x112x112x3, 64 filters 3x3x3 pad 1 -> same size; (27*3+1)*64 = 5248
-    ("16x112x112x3", "{kind: conv, filters: 64, kernel: 3, padding: 1}", (16, 112, 112, 64), 5248, 16 * 112 * 112 * 64 * 81),
+    (
+        "16x112x112x3",
+        "{kind: conv, filters: 64, kernel: 3, padding: 1}",
+        (16, 112, 112, 64),
+        5248,
+        16 * 112 * 112 * 64 * 81,
+    ),
     # MobileNet dw 3x3 on 112x112x32 -> 32*9 weights + 32 biases; MACs 112*112*32*9
     ("112x112x32", "{kind: depthwise_conv, kernel: 3, padding: 1}", (112, 112, 32), 320, 112 * 112 * 288),
     # Keras SeparableConv2D(64, 3) on 32 channels: 32*9 + 32*64 + 64 = 2400
     ("10x10x32", "{kind: separable_conv, filters: 64, kernel: 3}", (8, 8, 64), 2400, 64 * (288 + 2048)),
     # PyTorch ConvTranspose2d(16, 33, 3, stride=2) on 50x100: (49*2+3) x (99*2+3); 16*33*9 + 33 = 4785
-    ("50x100x16", "{kind: conv_transpose, filters: 33, kernel: 3, stride: 2}", (101, 201, 33), 4785, 5000 * 16 * 33 * 9),
+    (
+        "50x100x16",
+        "{kind: conv_transpose, filters: 33, kernel: 3, stride: 2}",
+        (101, 201, 33),
+        4785,
+        5000 * 16 * 33 * 9,
+    ),
     # Keras LocallyConnected2D(64, 3) on 32x32x3: 900 positions x 27 x 64 weights + 900*64 biases
-    ("32x32x3", "{kind: locally_connected, filters: 64, kernel: 3}", (30, 30, 64), 900 * 27 * 64 + 900 * 64, 900 * 64 * 27),
+    (
+        "32x32x3",
+        "{kind: locally_connected, filters: 64, kernel: 3}",
+        (30, 30, 64),
+        900 * 27 * 64 + 900 * 64,
+        900 * 64 * 27,
+    ),
     ("28x28x8", "{kind: max_pool, kernel: 2}", (14, 14, 8), 0, 0),
     ("55x55x96", "{kind: max_pool, kernel: 3, stride: 2}", (27, 27, 96), 0, 0),  # (55-3)/2+1 = 27 (002 slide hint)
     ("5x5x1", "{kind: avg_pool, kernel: 3, stride: 1}", (3, 3, 1), 0, 0),
@@ -94,7 +112,11 @@ def test_flops_rules() -> None:
 
 
 def test_fused_activation_equals_separate_layer() -> None:
-    fused = run("32x32x3", "{kind: conv, filters: 8, kernel: 3, activation: relu}", "{kind: dense, units: 10, activation: softmax}")
+    fused = run(
+        "32x32x3",
+        "{kind: conv, filters: 8, kernel: 3, activation: relu}",
+        "{kind: dense, units: 10, activation: softmax}",
+    )
     separate = run(
         "32x32x3", "{kind: conv, filters: 8, kernel: 3}", "{kind: relu}", "{kind: dense, units: 10}", "{kind: softmax}"
     )
@@ -110,7 +132,9 @@ def test_inplace_layers_allocate_nothing() -> None:
 
 
 def test_no_bias_and_keras_bn_conventions() -> None:
-    r = run("32x32x3", "{kind: conv, filters: 10, kernel: 5}", "{kind: batch_norm}", conventions=Conventions(bias=False))
+    r = run(
+        "32x32x3", "{kind: conv, filters: 10, kernel: 5}", "{kind: batch_norm}", conventions=Conventions(bias=False)
+    )
     assert r.rows[1].params == 750  # 5*5*3*10
     keras = run("4x4x16", "{kind: batch_norm}", conventions=Conventions(bn_running_stats=True))
     assert (keras.rows[1].trainable_params, keras.rows[1].non_trainable_params) == (32, 32)
@@ -198,7 +222,11 @@ def test_window_matches_brute_force(n: int, k: int, s: int, pb: int, pa: int, d:
     starts = [i for i in range(0, padded) if i % s == 0 and i + span <= padded]
     if ceil:
         # PyTorch: a window may overhang on the right but must start inside input + left padding
-        starts = [i for i in range(0, padded + s) if i % s == 0 and i < n + pb and (i + span <= padded or i + span - s < padded)]
+        starts = [
+            i
+            for i in range(0, padded + s)
+            if i % s == 0 and i < n + pb and (i + span <= padded or i + span - s < padded)
+        ]
     w = window(n, k, s, (pb, pa), d, ceil)
     if span > padded:
         assert w.size <= 0
@@ -276,7 +304,11 @@ def test_pool_against_torch(k: int, s: int, data: st.DataObject, n: int, ceil: b
     p = data.draw(st.integers(0, k // 2))  # PyTorch requires pad <= kernel / 2
     cls = torch.nn.MaxPool1d if kind == "max_pool" else torch.nn.AvgPool1d
     out = cls(k, stride=s, padding=p, ceil_mode=ceil)(torch.zeros(1, 2, n)).shape
-    r = run(f"2x{n}", f"{{kind: {kind}, kernel: {k}, stride: {s}, padding: {p}, ceil_mode: {str(ceil).lower()}}}", layout="chw")
+    r = run(
+        f"2x{n}",
+        f"{{kind: {kind}, kernel: {k}, stride: {s}, padding: {p}, ceil_mode: {str(ceil).lower()}}}",
+        layout="chw",
+    )
     assert r.rows[1].output_shape == tuple(out[1:])
 
 
@@ -291,7 +323,9 @@ def test_pool_against_torch(k: int, s: int, data: st.DataObject, n: int, ceil: b
     data=st.data(),
     n=st.integers(3, 10),
 )
-def test_conv_transpose_against_torch(c_in: int, filters: int, k: int, s: int, p: int, data: st.DataObject, n: int) -> None:
+def test_conv_transpose_against_torch(
+    c_in: int, filters: int, k: int, s: int, p: int, data: st.DataObject, n: int
+) -> None:
     import torch
 
     op = data.draw(st.integers(0, s - 1))

@@ -518,6 +518,8 @@ class _Parser:
     def _option(self, token: _Span, family: _Family, layer: _Layer) -> None:
         """One `key=value` or flag after the layer word."""
         raw_key, eq, raw_value = token.text.partition("=")
+        if not raw_key:
+            self.fail(f"expected key=value, got '{_show(token.text)}'", token.start, hint="e.g. s=2, without spaces")
         key = _fold(raw_key).replace("_", "")
         key = _OPTION_ALIASES.get(key, key)
         option = _OPTIONS.get(key)
@@ -664,7 +666,8 @@ class _Parser:
 
     def _expand(self, layer: _Layer, repeat: int, item: _Span, layers: list[dict[str, Any]]) -> None:
         """Append the layer `repeat` times, numbering a repeated name, and map every path."""
-        fields = {name: layer.fields[name] for name in _FIELD_ORDER if name in layer.fields}
+        order = sorted(layer.fields, key=lambda n: _FIELD_ORDER.index(n) if n in _FIELD_ORDER else len(_FIELD_ORDER))
+        fields = {name: layer.fields[name] for name in order}
         item_loc = self.loc(item.start)
         where = {path: self.loc(offset) for path, offset in layer.where.items()}
         for r in range(repeat):
