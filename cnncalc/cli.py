@@ -238,7 +238,7 @@ def convert(
     if name:
         data["name"] = name
     validate_spec(data, source_map)
-    typer.echo(f"# converted from: {dsl}")
+    typer.echo("# converted from: " + " ".join(dsl.split()))
     typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120), nl=False)
 
 

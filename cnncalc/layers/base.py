@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cnncalc.conventions import ACTIVATION_FLOPS, Conventions
+from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
 from cnncalc.geometry import Pair, same_padding
 
@@ -27,7 +27,7 @@ Positive = Annotated[int, Field(strict=True, ge=1, le=MAX_INT)]
 NonNegative = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 PerDim = Positive | list[Positive]
 PaddingSpec = Literal["valid", "same"] | NonNegative | list[NonNegative | list[NonNegative]]
-ActivationName = Literal[
+ActivationKind = Literal[
     "relu",
     "relu6",
     "leaky_relu",
@@ -41,9 +41,10 @@ ActivationName = Literal[
     "hard_swish",
     "hard_sigmoid",
     "softplus",
-    "linear",
 ]
-assert set(ActivationName.__args__) == set(ACTIVATION_FLOPS)  # type: ignore[attr-defined]
+#: `activation:` on a conv or dense layer may also be `linear` (the identity, as in Keras);
+#: as a layer kind, `linear` means a dense layer (PyTorch's nn.Linear)
+ActivationName = ActivationKind | Literal["linear"]
 
 
 @dataclass(frozen=True)

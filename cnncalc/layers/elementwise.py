@@ -13,13 +13,13 @@ from typing import Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
-from cnncalc.layers.base import ActivationName, Counts, LayerBase, Positive, Shape
+from cnncalc.layers.base import ActivationKind, Counts, LayerBase, Positive, Shape
 
 
 class Activation(LayerBase):
     """An element-wise function; its FLOPs per element are in Conventions.activation_flops."""
 
-    kind: ActivationName
+    kind: ActivationKind
     negative_slope: float = Field(default=0.01, ge=0, description="Slope for x < 0 (leaky_relu only).")
     stem = "act"
 

@@ -6,35 +6,43 @@ that points every layer and field at its column, so validation and shape errors 
 
 Grammar
 -------
-Items are separated by `|`. Layer words and option keys are case-insensitive; `_` in
-them is ignored (`max_pool3/2` = `maxpool3/2`).
+Items are separated by `|`. Layer words and option keys are case-insensitive, and `_`
+in them is ignored (`Max_Pool3/2` = `maxpool3/2`).
 
-- Input (first item): `224x224x3` (HWC, channels last, as the lecture tables write it),
-  optionally followed by a layout word: `3x224x224 chw`. 1 to 3 spatial dims + channels
-  (`1000x1` is a 1-D spectrum, `16x112x112x3` a clip), or one number for a flat vector.
+- Input (the first item): `224x224x3` is HWC, channels last, as the lecture tables
+  write it; a layout word may follow: `3x224x224 chw`. 1 to 3 spatial dims then the
+  channels (`1000x1` is a 1-D spectrum, `16x112x112x3` a clip), or one number for a
+  flat vector (`4096`). `224 x 224 x 3`, `(224, 224, 3)` and `28×28×1` work too.
   Options: `name=vgg16`, `batch=8`, `dtype=float16`.
-- Layer item: `[N x |N* ][NAME:]WORD [OPTION ...]`.
+- A layer item: `[N x ][NAME:]WORD [OPTION ...]`.
   - `2x conv3-64` or `2* conv3-64` repeats the layer (1 to 10,000 times).
-  - `CONV1:conv5-8` names the layer. A repeated named layer is numbered: `2x conv1:...`
-    gives conv1_1, conv1_2 (Caffe's VGG names); `2x block1_conv:...` gives block1_conv1, ...
-  - Options are space-separated `key=value` or bare flags, written without spaces.
-- Convolutions (`k` is `3`, or per axis `3x5`):
-  - `conv<k>-<filters>` (also `conv3x3-64`): stride 1, padding **same** (VGG's
-    "conv3-64" keeps the size). Options `s=` stride, `p=` padding (`same`, `valid`, `1`,
-    per axis `1x2`, `[before/after]` pairs `0/1x0/1`), `d=` dilation, `g=` groups,
-    `act=relu` fused activation, `nobias`.
-  - `dwconv<k>` depthwise (padding same; `s= p= d= m=` multiplier, `act= nobias`),
-    `sepconv<k>-<filters>` separable (same; `s= p= d= m= act= nobias`),
-    `deconv<k>-<filters>` transposed (same; `s= p= d= g= op=` output padding, `act= nobias`),
-    `lc<k>-<filters>` locally connected (padding **valid**; `s= p= d= act= nobias`).
-- Pools: `maxpool` (kernel 2, stride = kernel), `maxpool3`, `maxpool3/2` (kernel 3,
-  stride 2), `maxpool2x2`; options `s= p= d=` and the flag `ceil`. The same for `avgpool`,
-  `sumpool`, `l2pool`. Global: `gap` / `globalavgpool`, `gmp` / `globalmaxpool` (`keepdims`).
-- Dense: `fc-4096`, `fc4096`, `dense-4096`; options `act=`, `nobias`.
-- Activations by name: relu, relu6, leakyrelu (`slope=0.2`), elu, selu, gelu, sigmoid,
-  tanh, softmax, swish / silu, hardswish, hardsigmoid, softplus, linear.
-- `dropout`, `dropout-0.3` (rate); `bn` / `batchnorm` (`eps=`, `noaffine`); `lrn`, `lrn5`
-  (size; `alpha= beta= k=`); `flatten`.
+  - `CONV1:conv5-8` names the layer (put a space after the repeat: `2x CONV:conv3-64`).
+    A repeated name is numbered: `2x conv1:conv3-64` gives conv1_1, conv1_2 (Caffe's VGG
+    names), `2x block1_conv:conv3-64` gives block1_conv1, block1_conv2 (Keras's).
+  - Options are `key=value` (no spaces around `=`) or bare flags, separated by spaces.
+    Long keys work too: `stride=`, `padding=`, `dilation=`, `groups=`, `activation=`.
+- Convolutions; `<k>` is `3`, or one size per axis: `3x5`.
+  - `conv<k>-<filters>`, also `conv3x3-64`: stride 1 and padding **same** (VGG's
+    "conv3-64" keeps the size). Options: `s=2` stride, `p=` padding (`same`, `valid`,
+    `0` for none, `1`, one per axis `1x2`, before/after pairs `0/1x0/1`), `d=2`
+    dilation, `g=2` groups, `act=relu` fused activation, `nobias`.
+    Per-axis values are written `2x1` or `2,1`.
+  - `dwconv<k>` depthwise (padding same; `s= p= d= m=` multiplier, `act= nobias`).
+  - `sepconv<k>-<filters>` separable (padding same; `s= p= d= m= act= nobias`).
+  - `deconv<k>-<filters>` transposed (padding same; `s= p= d= g= op=` output padding,
+    `act= nobias`).
+  - `lc<k>-<filters>` locally connected (padding **0**, as Keras; `s= p= d= act= nobias`).
+- Pools: `maxpool` (kernel 2, stride = kernel), `maxpool3` (kernel 3), `maxpool3/2`
+  (kernel 3, stride 2), `maxpool2x2`; options `s= p= d=` and the flag `ceil`. The same
+  for `avgpool`, `sumpool`, `l2pool`. Global: `gap` / `globalavgpool`, `gmp` /
+  `globalmaxpool`, flag `keepdims`.
+- Dense: `fc-4096`, `fc4096`, `dense-4096`, `linear-4096`; options `act=`, `nobias`.
+- Activations by name: `relu`, `relu6`, `leakyrelu` / `leaky_relu` / `leaky-relu`
+  (`slope=0.2`), `elu`, `selu`, `gelu`, `sigmoid`, `tanh`, `softmax`, `swish` / `silu`,
+  `hardswish`, `hardsigmoid`, `softplus`. (`linear` is the dense layer, as `kind: linear`
+  is in a YAML spec; `act=linear` is the identity.)
+- `dropout`, `dropout-0.3` (the rate); `bn` / `batchnorm` (`eps=`, `noaffine`); `lrn`,
+  `lrn5` (the size; `alpha= beta= k=`); `flatten`.
 
 Example (VGG-16, 138,357,544 params):
 `224x224x3 | 2x conv3-64 | maxpool | 2x conv3-128 | maxpool | 3x conv3-256 | maxpool |
@@ -57,7 +65,7 @@ from typing import Any, NoReturn, get_args
 
 from cnncalc.errors import Diagnostic, Location, SpecError
 from cnncalc.layers import REGISTRY
-from cnncalc.layers.base import ALIASES, ActivationName
+from cnncalc.layers.base import ALIASES, ActivationKind
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Path, SourceMap, Spec
 
@@ -66,14 +74,24 @@ MAX_REPEAT = 10_000
 MAX_DIGITS = 9
 MAX_EXPONENT_DIGITS = 2  # 1e99 at most: never an infinite float
 MAX_INPUT_DIMS = 4  # InputSpec's limit: 3 spatial axes and channels
-#: Spec.layers' own limit, checked while expanding repeats so memory stays bounded
-MAX_LAYERS = 100_000
+
+
+def _spec_layer_limit() -> int:
+    """Spec.layers' own limit, checked while expanding repeats so memory stays bounded."""
+    for meta in Spec.model_fields["layers"].metadata:
+        limit = getattr(meta, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return 100_000
+
+
+MAX_LAYERS = _spec_layer_limit()
 #: enough to fix a string in one go without flooding the terminal
 MAX_DIAGNOSTICS = 20
 
 EXAMPLE = "224x224x3 | 2x conv3-64 | maxpool | fc-10 | softmax"
 
-_ACTIVATION_NAMES: tuple[str, ...] = get_args(ActivationName)
+_ACTIVATION_NAMES: tuple[str, ...] = (*get_args(ActivationKind), "linear")
 #: activation spellings (folded, without '_') -> canonical activation kind
 ACTIVATIONS: dict[str, str] = {name.replace("_", ""): name for name in _ACTIVATION_NAMES}
 ACTIVATIONS.update({alias.replace("_", ""): kind for alias, kind in ALIASES.items() if kind in _ACTIVATION_NAMES})
@@ -87,7 +105,7 @@ class _Family:
     form: str  # e.g. "conv<k>-<filters>": quoted in messages
     grammar: str  # key of _RESTS: what may follow the word's letters
     options: tuple[str, ...] = ()
-    padding: str | None = None  # DSL default padding, always written for the conv family
+    padding: str | int | None = None  # DSL default padding, always written for the conv family
 
 
 _CONV_OPTS = ("s", "p", "d", "act", "nobias")
@@ -98,7 +116,7 @@ _FAMILIES: dict[str, _Family] = {
     "dwconv": _Family("depthwise_conv", "dwconv<k>", "dwconv", (*_CONV_OPTS, "m"), "same"),
     "sepconv": _Family("separable_conv", "sepconv<k>-<filters>", "conv", (*_CONV_OPTS, "m"), "same"),
     "deconv": _Family("conv_transpose", "deconv<k>-<filters>", "conv", (*_CONV_OPTS, "g", "op"), "same"),
-    "lc": _Family("locally_connected", "lc<k>-<filters>", "conv", _CONV_OPTS, "valid"),
+    "lc": _Family("locally_connected", "lc<k>-<filters>", "conv", _CONV_OPTS, 0),  # as Keras: no padding
     "maxpool": _Family("max_pool", "maxpool[<k>][/<stride>]", "pool", _POOL_OPTS),
     "avgpool": _Family("avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTS),
     "averagepool": _Family("avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTS),
@@ -111,6 +129,7 @@ _FAMILIES: dict[str, _Family] = {
     "globalmaxpool": _Family("global_max_pool", "globalmaxpool", "none", ("keepdims",)),
     "fc": _Family("dense", "fc-<units>", "units", ("act", "nobias")),
     "dense": _Family("dense", "dense-<units>", "units", ("act", "nobias")),
+    "linear": _Family("dense", "linear-<units>", "units", ("act", "nobias")),  # as nn.Linear and `kind: linear`
     "dropout": _Family("dropout", "dropout[-<rate>]", "rate"),
     "bn": _Family("batch_norm", "bn", "none", ("eps", "noaffine")),
     "batchnorm": _Family("batch_norm", "batchnorm", "none", ("eps", "noaffine")),
@@ -119,6 +138,7 @@ _FAMILIES: dict[str, _Family] = {
     **{
         word: _Family(kind, word, "none", ("slope",) if kind == "leaky_relu" else ())
         for word, kind in ACTIVATIONS.items()
+        if word != "linear"  # a spec reads `kind: linear` as dense; act=linear still names the function
     },
 }
 #: longest first, so that `relu6` is not read as `relu` followed by 6
@@ -212,6 +232,7 @@ def _show(text: str, limit: int = 40) -> str:
 
 
 def _close(word: str, options: list[str] | tuple[str, ...]) -> str | None:
+    """The nearest known spelling, for a did-you-mean."""
     found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return found[0] if found else None
 
@@ -245,11 +266,13 @@ class _Parser:
         self.map = SourceMap(source)
 
     def loc(self, offset: int) -> Location:
+        """Line and column of an offset; a string pasted from a file may span lines."""
         line = bisect_left(self.newlines, offset)  # newlines before offset
         start = self.newlines[line - 1] + 1 if line else 0
         return Location(self.source, line + 1, offset - start + 1)
 
     def fail(self, message: str, offset: int, hint: str | None = None) -> NoReturn:
+        """Stop this item with a located error; parse() gathers one per item."""
         raise SpecError.single(message, self.loc(offset), hint)
 
     # --- the whole string ---------------------------------------------------------------
@@ -558,6 +581,7 @@ class _Parser:
             self._set(layer, option.field, act, token.start)
 
     def _unknown_option(self, token: _Span, family: _Family, key: str) -> NoReturn:
+        """An option this layer does not take: the nearest one, or the ones it does take."""
         word = family.form.split("<")[0].split("[")[0].rstrip("-")
         if not family.options:
             hint = f"{word} takes no options"
@@ -577,6 +601,7 @@ class _Parser:
     # --- values -------------------------------------------------------------------------
 
     def _set(self, layer: _Layer, name: str, value: Any, offset: int) -> None:
+        """Record a field and where it was written; a field given twice is an error, not a silent override."""
         if name in layer.fields:
             self.fail(f"'{name}' is given twice", offset, hint="keep one of them")
         layer.fields[name] = value
@@ -596,6 +621,14 @@ class _Parser:
         if text in ("same", "valid"):
             self._set(layer, "padding", text, at)
             return
+        if text[:1].isalpha():
+            close = _close(text, ["same", "valid"])
+            self.fail(
+                f"padding is same, valid or a number, got '{_show(text)}'"
+                + (f" (did you mean '{close}'?)" if close else ""),
+                start,
+                hint="e.g. p=same, p=valid, p=1, p=1x2 or p=0/1x0/1 (before/after per axis)",
+            )
         pieces = self._pieces(text, start, "padding")
         values: list[Any] = []
         for k, p in enumerate(pieces):
@@ -612,6 +645,7 @@ class _Parser:
         self._set(layer, "padding", values[0] if single else values, at)
 
     def _pieces(self, text: str, start: int, name: str) -> list[_Span]:
+        """Split a per-axis value on `x` or `,`, keeping each piece's offset for its own column."""
         pieces: list[_Span] = []
         offset = start
         for piece in re.split("[x,]", text):
@@ -625,6 +659,7 @@ class _Parser:
         return pieces
 
     def _int(self, text: str, offset: int) -> int:
+        """A whole number of at most MAX_DIGITS ASCII digits (`int('²')` would raise)."""
         if not re.fullmatch("[0-9]+", text):
             self.fail(f"expected a whole number, got '{_show(text)}'", offset)
         if len(text) > MAX_DIGITS:
@@ -632,20 +667,27 @@ class _Parser:
         return int(text)
 
     def _float(self, text: str, offset: int) -> float:
+        """A decimal such as 0.5 or 1e-5, bounded so that it is never inf or absurdly long."""
         if not re.fullmatch(_FLOAT, text):
             self.fail(f"expected a number such as 0.5 or 1e-5, got '{_show(text)}'", offset)
         mantissa, _, exponent = text.partition("e")
         if sum(ch.isdigit() for ch in mantissa) > MAX_DIGITS or len(exponent.lstrip("+-")) > MAX_EXPONENT_DIGITS:
-            self.fail(f"number '{_show(text, 20)}' has more than {MAX_DIGITS} digits", offset)
+            self.fail(
+                f"number '{_show(text, 20)}' is too long: at most {MAX_DIGITS} digits "
+                f"and a {MAX_EXPONENT_DIGITS}-digit exponent",
+                offset,
+            )
         return float(text)
 
     def _once(self, what: str, seen: set[str], token: _Span) -> None:
+        """Refuse an input word given twice (`hwc chw`), which would otherwise silently win."""
         if what in seen:
             self.fail(f"'{what}' is given twice", token.start, hint="keep one of them")
         seen.add(what)
 
     @staticmethod
     def _tokens(text: str, start: int) -> list[_Span]:
+        """Whitespace-separated words with their offsets in the whole string."""
         return [_Span(m.group(), start + m.start()) for m in re.finditer(r"\S+", text)]
 
     @staticmethod
