@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,15 @@ def test_library_api_without_a_shell() -> None:
 
     report = analyze(load_spec_text("input: 32x32x3\nlayers: [{kind: conv, filters: 10, kernel: 5, padding: 2}]\n"))
     assert report.totals.params == 760  # 002 slides: (5*5*3 + 1) * 10
+
+
+def test_installed_script_finds_bundled_networks_outside_the_checkout(tmp_path: Path) -> None:
+    # after `pip install .` the bundled specs must come from the installed package, not the checkout
+    script = shutil.which("cnncalc")
+    if script is None:
+        pytest.skip("the cnncalc console script is not installed")
+    result = subprocess.run(
+        [script, "summarize", "vgg16", "-f", "json"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["params"] == 138_357_544

@@ -382,12 +382,6 @@ ALEXNET_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "shape"), ALEXNET_SHAPES, ids=[c[0] for c in ALEXNET_SHAPES])
-def test_alexnet_shapes(name: str, shape: tuple[int, ...]) -> None:
-    r = report("alexnet")
-    assert r.shown(row(r, name).output_shape) == shape
-
-
 # --------------------------------------------------------------------------------------------
 # AlexNet of the CS231n slides (002): no groups, NORM after the pools
 # --------------------------------------------------------------------------------------------
@@ -410,12 +404,6 @@ CS231N_ALEXNET = [
     ("FC7", (4096,)),
     ("FC8", (1000,)),
 ]
-
-
-@pytest.mark.parametrize(("name", "shape"), CS231N_ALEXNET, ids=[c[0] for c in CS231N_ALEXNET])
-def test_alexnet_cs231n_shapes(name: str, shape: tuple[int, ...]) -> None:
-    r = report("alexnet-cs231n")
-    assert r.shown(row(r, name).output_shape) == shape
 
 
 def test_alexnet_cs231n_params() -> None:
@@ -496,12 +484,6 @@ ZFNET = [
     ("fc7", (4096,)),
     ("fc8", (1000,)),
 ]
-
-
-@pytest.mark.parametrize(("name", "shape"), ZFNET, ids=[c[0] for c in ZFNET])
-def test_zfnet_shapes(name: str, shape: tuple[int, ...]) -> None:
-    r = report("zfnet")
-    assert r.shown(row(r, name).output_shape) == shape
 
 
 def test_zfnet_params() -> None:
@@ -771,3 +753,13 @@ def test_alexnet_004_conv_share_of_computation() -> None:
     )  # fmt: skip
     assert 0.90 <= conv_macs / r.totals.macs <= 0.95
     assert conv_params / r.totals.params < 0.05
+
+
+SHAPE_TABLES = {"alexnet": ALEXNET_SHAPES, "alexnet-cs231n": CS231N_ALEXNET, "zfnet": ZFNET}
+SHAPE_CASES = [(net, name, shape) for net, table in SHAPE_TABLES.items() for name, shape in table]
+
+
+@pytest.mark.parametrize(("net", "name", "shape"), SHAPE_CASES, ids=[f"{c[0]}-{c[1]}" for c in SHAPE_CASES])
+def test_published_shapes(net: str, name: str, shape: tuple[int, ...]) -> None:
+    r = report(net)
+    assert r.shown(row(r, name).output_shape) == shape
