@@ -7,7 +7,7 @@ matter of taste, and is printed as the footer of every report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 Units = Literal["si", "binary"]
@@ -63,9 +63,6 @@ class Conventions:
     inplace_activations: bool = True
     units: Units = "si"
     activation_flops: dict[str, int] = field(default_factory=lambda: dict(ACTIVATION_FLOPS))
-
-    def with_(self, **changes: object) -> Conventions:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     def footer(self) -> str:
         bias = "biases counted" if self.bias else "biases NOT counted (--no-bias)"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import prod
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -224,7 +223,3 @@ def fmt_padding(padding: PaddingSpec) -> str:
     if isinstance(padding, int):
         return str(padding)
     return ",".join(str(p) if isinstance(p, int) else f"{p[0]}/{p[1]}" for p in padding)
-
-
-def elements(shape: Shape) -> int:
-    return prod(shape)
