@@ -1,8 +1,8 @@
 """The symbolic walk: a Spec and the counting Conventions in, a Report out.
 
-Pure: no I/O, no NumPy, no rich. Each layer's own rule (cnncalc.layers) computes its
-shape and costs; this module only chains them, names the layers, multiplies by the
-batch and sums.
+Pure: no I/O, no NumPy, no rich. The graph (cnncalc.graph) says which layer reads
+which; each layer's own rule (cnncalc.layers) computes its shape and costs; this
+module feeds them in execution order, multiplies by the batch and sums.
 """
 
 from __future__ import annotations
@@ -11,90 +11,124 @@ from collections.abc import Sequence
 from math import prod
 
 from cnncalc.conventions import DTYPE_BYTES, Conventions
-from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError, SpecError
-from cnncalc.layers import LayerBase
+from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
+from cnncalc.graph import Graph, Node, build_graph
+from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
+from cnncalc.receptive import ReceptiveField, input_field, next_field
 from cnncalc.report import LayerRow, Report, Totals
 from cnncalc.spec.model import Layout, Spec, from_channels_first
 
 
-def layer_names(spec: Spec) -> list[str]:
-    """Each layer's name: its own, or its kind's stem and a running number (conv1, conv2...)."""
-    counters: dict[str, int] = {}
-    names: list[str] = []
-    for layer in spec.layers:
-        counters[layer.stem] = counters.get(layer.stem, 0) + 1
-        names.append(layer.name or f"{layer.stem}{counters[layer.stem]}")
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            raise SpecError.single(
-                f"layer name '{name}' is used twice (layers #{seen[name] + 1} and #{i + 1})",
-                spec.locate(("layers", i, "name")),
-                hint="names label rows and must be unique",
-            )
-        seen[name] = i
-    return names
-
-
 def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout | None = None) -> Report:
-    """Walk the layers of `spec` and count every row and the totals."""
+    """Build the graph of `spec`, then count every layer and the totals."""
     c = conventions or Conventions()
     dtype_bytes = DTYPE_BYTES[spec.dtype]
-    names = layer_names(spec)
+    graph = build_graph(spec)
+    readers = graph.reader_counts()
     x = spec.input.channels_first()
     per_element = dtype_bytes * spec.batch
-    rows = [_input_row(x, per_element)]
+    shapes: list[Shape] = [x]
+    fields = [input_field(len(x) - 1)]
+    rows = [_input_row(x, per_element, fields[0])]
     warnings: list[str] = []
-    for i, (layer, name) in enumerate(zip(spec.layers, names, strict=True)):
+    for node in graph.nodes[1:]:
+        layer = node.layer
+        assert layer is not None
+        inputs = [shapes[i] for i in node.inputs]
         try:
-            counts = layer.apply(x, c)
+            counts = _apply(layer, inputs, c)
+            shared = _check_shared(node, graph, rows, counts)
         except LayerRuleError as e:
             raise ShapeError(
                 [
                     Diagnostic(
-                        f"layer '{name}' ({layer.kind}) on input {_shape_text(spec, x, layout)}: {e.message}",
-                        spec.locate(("layers", i, e.field) if e.field else ("layers", i)),
+                        f"layer '{node.name}' ({layer.kind}) on input "
+                        f"{', '.join(_shape_text(spec, s, layout) for s in inputs)}: {e.message}",
+                        spec.locate((*node.source, e.field) if e.field else node.source),
                         e.hint,
                     )
                 ]
             ) from None
-        warnings += [f"layer '{name}': {w}" for w in counts.warnings]
-        elements = 0 if counts.inplace else prod(counts.output)
+        warnings += [f"layer '{node.name}': {w}" for w in counts.warnings]
+        # in place only when nothing else reads the input (a residual shortcut keeps it alive)
+        inplace = counts.inplace and len(node.inputs) == 1 and readers[node.inputs[0]] == 1
+        elements = 0 if inplace else prod(counts.output)
+        field = next_field([fields[i] for i in node.inputs], counts.window, counts.ends_receptive_field)
+        weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
         rows.append(
             LayerRow(
-                index=i + 1,
-                name=name,
+                index=len(rows),
+                name=node.name,
                 kind=layer.kind,
                 summary=layer.describe(),
-                input_shape=x,
+                input_shape=inputs[0],
                 output_shape=counts.output,
                 activation_elements=elements,
                 activation_bytes=elements * per_element,
-                weights=counts.weights,
-                biases=counts.biases,
-                trainable_params=counts.weights + counts.biases,
-                non_trainable_params=counts.non_trainable,
+                weights=weights,
+                biases=biases,
+                trainable_params=weights + biases,
+                non_trainable_params=0 if shared else counts.non_trainable,
                 macs=counts.macs * spec.batch,
                 flops=counts.flops * spec.batch,
-                inplace=counts.inplace,
+                inplace=inplace,
+                block=node.block,
+                inputs=tuple(graph.nodes[i].name for i in node.inputs),
+                shared_with=shared,
+                receptive_field=field,
             )
         )
-        x = counts.output
+        shapes.append(counts.output)
+        fields.append(field)
+    inputs_of = [node.inputs for node in graph.nodes]
     return Report(
         name=spec.name,
-        input_shape=spec.input.channels_first(),
+        input_shape=x,
         layout=layout or spec.input.layout,
         dtype=spec.dtype,
         dtype_bytes=dtype_bytes,
         batch=spec.batch,
         rows=tuple(rows),
-        totals=_totals(rows, dtype_bytes),
+        totals=_totals(rows, inputs_of, dtype_bytes),
         warnings=tuple(warnings),
         conventions=c,
     )
 
 
-def _input_row(x: tuple[int, ...], per_element: int) -> LayerRow:
+def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:
+    if isinstance(layer, MergeBase):
+        return layer.merge(inputs, c)
+    if len(inputs) != 1:
+        raise LayerRuleError(
+            f"{layer.kind} reads one input, got {len(inputs)}", field="from", hint="merge them first: add or concat"
+        )
+    return layer.apply(inputs[0], c)
+
+
+def _check_shared(node: Node, graph: Graph, rows: Sequence[LayerRow], counts: Counts) -> str | None:
+    """The name of the layer whose weights `node` reuses, once they are known to fit."""
+    if node.shares is None:
+        return None
+    owner = graph.nodes[node.shares]
+    mine, theirs = node.layer, owner.layer
+    assert mine is not None
+    row = rows[node.shares]
+    ignore = {"name", "id", "from_", "shares", "when"}
+    if (
+        theirs is None
+        or mine.model_dump(exclude=ignore) != theirs.model_dump(exclude=ignore)
+        or (row.weights, row.biases) != (counts.weights, counts.biases)
+    ):
+        raise LayerRuleError(
+            f"shares the weights of '{owner.name}', but their weights differ "
+            f"({counts.weights + counts.biases:,} vs {row.weights + row.biases:,} params)",
+            field="shares",
+            hint="shared layers need the same kind, hyper-parameters and input channels",
+        )
+    return owner.name
+
+
+def _input_row(x: Shape, per_element: int, field: ReceptiveField | None) -> LayerRow:
     return LayerRow(
         index=0,
         name="input",
@@ -111,6 +145,10 @@ def _input_row(x: tuple[int, ...], per_element: int) -> LayerRow:
         macs=0,
         flops=0,
         inplace=False,
+        block=(),
+        inputs=(),
+        shared_with=None,
+        receptive_field=field,
     )
 
 
@@ -118,12 +156,11 @@ def _shape_text(spec: Spec, x: tuple[int, ...], layout: Layout | None) -> str:
     return "x".join(map(str, from_channels_first(x, layout or spec.input.layout)))
 
 
-def _totals(rows: Sequence[LayerRow], dtype_bytes: int) -> Totals:
+def _totals(rows: Sequence[LayerRow], inputs: Sequence[Sequence[int]], dtype_bytes: int) -> Totals:
     trainable = sum(r.trainable_params for r in rows)
     non_trainable = sum(r.non_trainable_params for r in rows)
     activation_bytes = sum(r.activation_bytes for r in rows)
     param_bytes = (trainable + non_trainable) * dtype_bytes
-    chain = [[i - 1] if i else [] for i in range(len(rows))]
     return Totals(
         params=trainable + non_trainable,
         trainable_params=trainable,
@@ -132,7 +169,7 @@ def _totals(rows: Sequence[LayerRow], dtype_bytes: int) -> Totals:
         flops=sum(r.flops for r in rows),
         activation_elements=sum(r.activation_elements for r in rows),
         activation_bytes=activation_bytes,
-        peak_activation_bytes=peak_live_bytes([r.activation_bytes for r in rows], chain, [r.inplace for r in rows]),
+        peak_activation_bytes=peak_live_bytes([r.activation_bytes for r in rows], inputs, [r.inplace for r in rows]),
         param_bytes=param_bytes,
         training_bytes=training_bytes(activation_bytes, param_bytes),
     )
@@ -176,4 +213,4 @@ def peak_live_bytes(sizes: Sequence[int], inputs: Sequence[Sequence[int]], inpla
     return peak
 
 
-__all__ = ["LayerBase", "analyze", "layer_names", "peak_live_bytes", "training_bytes"]
+__all__ = ["analyze", "peak_live_bytes", "training_bytes"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cnncalc.conventions import Conventions
 from cnncalc.layers.base import Shape
+from cnncalc.receptive import ReceptiveField
 from cnncalc.spec.model import Layout, from_channels_first
 
 
@@ -35,6 +36,10 @@ class LayerRow:
     macs: int
     flops: int
     inplace: bool
+    block: tuple[str, ...]  # enclosing block instances, outermost first
+    inputs: tuple[str, ...]  # names of the rows this one reads
+    shared_with: str | None  # the row whose weights this one reuses (its params count there)
+    receptive_field: ReceptiveField | None
 
     @property
     def params(self) -> int:
@@ -73,3 +78,53 @@ class Report:
     def shown(self, shape: Shape) -> Shape:
         """A channels-first shape in the layout this report is shown in."""
         return from_channels_first(shape, self.layout)
+
+
+def rollup(report: Report, depth: int) -> tuple[LayerRow, ...]:
+    """Rows at block level: layers nested deeper than `depth` blocks merge into one row.
+
+    The merged row sums params, MACs, FLOPs and activations of its layers, and shows the
+    output shape and receptive field of its last layer (like torchinfo's depth).
+    """
+    merged: list[LayerRow] = []
+    groups: dict[str, list[LayerRow]] = {}
+    for row in report.rows:
+        if len(row.block) <= depth:
+            merged.append(row)
+            continue
+        key = row.block[depth]
+        if key not in groups:
+            groups[key] = []
+            merged.append(row)  # placeholder, replaced below
+        groups[key].append(row)
+    out: list[LayerRow] = []
+    for row in merged:
+        if len(row.block) <= depth:
+            out.append(row)
+            continue
+        members = groups[row.block[depth]]
+        last = members[-1]
+        out.append(
+            LayerRow(
+                index=row.index,
+                name=row.block[depth],
+                kind="block",
+                summary=f"{len(members)} layers",
+                input_shape=row.input_shape,
+                output_shape=last.output_shape,
+                activation_elements=sum(r.activation_elements for r in members),
+                activation_bytes=sum(r.activation_bytes for r in members),
+                weights=sum(r.weights for r in members),
+                biases=sum(r.biases for r in members),
+                trainable_params=sum(r.trainable_params for r in members),
+                non_trainable_params=sum(r.non_trainable_params for r in members),
+                macs=sum(r.macs for r in members),
+                flops=sum(r.flops for r in members),
+                inplace=False,
+                block=row.block[:depth],
+                inputs=row.inputs,
+                shared_with=None,
+                receptive_field=last.receptive_field,
+            )
+        )
+    return tuple(out)

@@ -63,7 +63,7 @@ BAD_SPECS: list[tuple[str, list[str]]] = [
     (
         GOOD_HEAD
         + "  - {kind: conv, filters: 8, kernel: 5, name: A}\n  - {kind: conv, filters: 8, kernel: 5, name: A}\n",
-        ["5:47: error: layer name 'A' is used twice (layers #1 and #2)"],
+        ["5:47: error: layer name 'A' is used twice (first at line 4)"],
     ),
     (
         GOOD_HEAD + "  - {kind: conv, filters: 8, kernel: 40}\n",

@@ -5,7 +5,7 @@ Adding a kind means one class in one module of this package and one line here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
@@ -13,7 +13,9 @@ from cnncalc.layers.base import ALIASES, Counts, LayerBase, Shape, canonical_kin
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.resample import Upsample
 
 LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Conv,
@@ -29,6 +31,10 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Dropout,
     BatchNorm,
     LocalResponseNorm,
+    Upsample,
+    Add,
+    Concat,
+    Multiply,
 )
 
 
@@ -41,7 +47,8 @@ def _kinds(cls: type[LayerBase]) -> tuple[str, ...]:
 REGISTRY: dict[str, type[LayerBase]] = {kind: cls for cls in LAYER_CLASSES for kind in _kinds(cls)}
 
 
-def _layer_tag(value: Any) -> str | None:
+def layer_tag(value: Any) -> str | None:
+    """The class name of the layer kind `value` (a dict or a model) names, or None."""
     kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
     if not isinstance(kind, str):
         return None
@@ -49,21 +56,29 @@ def _layer_tag(value: Any) -> str | None:
     return REGISTRY[canonical].__name__ if canonical in REGISTRY else None
 
 
-Layer = Annotated[
-    Annotated[Conv, Tag("Conv")]
-    | Annotated[DepthwiseConv, Tag("DepthwiseConv")]
-    | Annotated[SeparableConv, Tag("SeparableConv")]
-    | Annotated[ConvTranspose, Tag("ConvTranspose")]
-    | Annotated[LocallyConnected, Tag("LocallyConnected")]
-    | Annotated[Pool, Tag("Pool")]
-    | Annotated[GlobalPool, Tag("GlobalPool")]
-    | Annotated[Dense, Tag("Dense")]
-    | Annotated[Flatten, Tag("Flatten")]
-    | Annotated[Activation, Tag("Activation")]
-    | Annotated[Dropout, Tag("Dropout")]
-    | Annotated[BatchNorm, Tag("BatchNorm")]
-    | Annotated[LocalResponseNorm, Tag("LocalResponseNorm")],
-    Discriminator(_layer_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind"),
-]
+def tagged_layers() -> tuple[Any, ...]:
+    """Each layer class tagged with its name, for a discriminated union."""
+    return tuple(Annotated[cls, Tag(cls.__name__)] for cls in LAYER_CLASSES)
 
-__all__ = ["ALIASES", "LAYER_CLASSES", "REGISTRY", "Counts", "Layer", "LayerBase", "Shape", "canonical_kind"]
+
+UNKNOWN_KIND = Discriminator(layer_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind")
+
+#: any one layer, validated by the class its `kind` names
+if TYPE_CHECKING:
+    Layer = LayerBase
+else:
+    Layer = Annotated[Union[tagged_layers()], UNKNOWN_KIND]  # noqa: UP007
+
+__all__ = [
+    "ALIASES",
+    "LAYER_CLASSES",
+    "REGISTRY",
+    "Counts",
+    "Layer",
+    "LayerBase",
+    "MergeBase",
+    "Shape",
+    "canonical_kind",
+    "layer_tag",
+    "tagged_layers",
+]

@@ -62,18 +62,42 @@ class Counts:
     flops: int = 0
     inplace: bool = False
     warnings: tuple[str, ...] = ()
+    #: per spatial axis (effective kernel, stride, padding before) of a sliding window,
+    #: for the receptive-field recurrence; None for layers that keep positions (1, 1, 0)
+    window: tuple[tuple[int, int, int], ...] | None = None
+    #: the output no longer has positions of the input (dense, global pool, flatten,
+    #: upsampling): receptive fields stop here
+    ends_receptive_field: bool = False
+
+
+Refs = str | list[str]
 
 
 class LayerBase(BaseModel):
     """Fields every layer accepts; subclasses add their hyper-parameters and rules."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    kind: str = Field(description="The layer kind (see README), e.g. conv, max_pool, dense, relu.")
     name: str | None = Field(
         default=None,
         description="Label shown in reports; defaults to the kind and a running number (conv1, conv2, ...).",
         examples=["CONV1"],
         max_length=200,
+    )
+    id: str | None = Field(default=None, description="Handle other layers use in `from:`.", max_length=200)
+    from_: Refs | None = Field(
+        default=None,
+        alias="from",
+        description="The layer(s) this one reads, by id or name; `input` is the network's (or block's) input. "
+        "Defaults to the layer before.",
+        examples=["conv1", ["main", "shortcut"]],
+    )
+    shares: str | None = Field(
+        default=None, description="Reuse the weights of this layer (by id or name): its params count once."
+    )
+    when: bool = Field(
+        default=True, description="In a block: false makes this layer the identity (e.g. `when: $project`)."
     )
 
     #: stem of default names, e.g. "conv" -> conv1, conv2
@@ -85,6 +109,9 @@ class LayerBase(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("kind"), str):
             return {**data, "kind": canonical_kind(data["kind"])}
         return data
+
+    def default_stem(self) -> str:
+        return self.stem
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         """Output shape and costs of this layer on input shape `x`."""

@@ -42,6 +42,7 @@ class Sliding:
     kernel: tuple[int, ...]
     out: tuple[int, ...]
     warnings: tuple[str, ...]
+    window: tuple[tuple[int, int, int], ...]  # (effective kernel, stride, padding before) per axis
 
 
 def slide(
@@ -65,6 +66,7 @@ def slide(
     pads = resolve_padding(padding, sizes, k, s, d)
     out: list[int] = []
     warnings: list[str] = []
+    geometry = tuple((effective_kernel(kk, dd), ss, p[0]) for kk, ss, dd, p in zip(k, s, d, pads, strict=True))
     for axis, (n, kk, ss, dd, p) in enumerate(zip(sizes, k, s, d, pads, strict=True)):
         w = window(n, kk, ss, p, dd, ceil_mode)
         name = AXIS_NAMES[ndim][axis]
@@ -83,7 +85,7 @@ def slide(
                 f"(output {w.size} = floor((n + p - f)/s) + 1)"
             )
         out.append(w.size)
-    return Sliding(kernel=k, out=tuple(out), warnings=tuple(warnings))
+    return Sliding(kernel=k, out=tuple(out), warnings=tuple(warnings), window=geometry)
 
 
 def _padded_note(p: Pair, padded: int) -> str:
@@ -152,6 +154,7 @@ def _conv_counts(
         macs=macs,
         flops=2 * macs + (out_elements if biases else 0) + activation_flops(layer.activation, out_elements, c),
         warnings=geo.warnings,
+        window=geo.window,
     )
     return geo, counts
 
@@ -215,6 +218,7 @@ class SeparableConv(_SlidingLayer):
             macs=macs,
             flops=2 * macs + (out_elements if biases else 0) + activation_flops(self.activation, out_elements, c),
             warnings=geo.warnings,
+            window=geo.window,
         )
 
     def describe(self) -> str:
@@ -260,6 +264,7 @@ class ConvTranspose(_SlidingLayer):
             biases=biases,
             macs=macs,
             flops=2 * macs + (out_elements if biases else 0) + activation_flops(self.activation, out_elements, c),
+            ends_receptive_field=True,
         )
 
     def _pads(
@@ -308,6 +313,7 @@ class LocallyConnected(_SlidingLayer):
             + (out_elements if biases else 0)
             + activation_flops(self.activation, out_elements, c),
             warnings=shared.warnings,
+            window=shared.window,
         )
 
     def describe(self) -> str:

@@ -41,6 +41,7 @@ class Dense(LayerBase):
             biases=biases,
             macs=macs,
             flops=2 * macs + biases + activation_flops(self.activation, self.units, c),
+            ends_receptive_field=True,
         )
 
     def describe(self) -> str:

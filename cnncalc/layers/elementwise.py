@@ -23,6 +23,9 @@ class Activation(LayerBase):
     negative_slope: float = Field(default=0.01, ge=0, description="Slope for x < 0 (leaky_relu only).")
     stem = "act"
 
+    def default_stem(self) -> str:
+        return self.kind
+
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return Counts(output=x, flops=c.activation_flops[self.kind] * prod(x), inplace=c.inplace_activations)
 
@@ -96,4 +99,4 @@ class Flatten(LayerBase):
     stem = "flatten"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
-        return Counts(output=(prod(x),), inplace=True)
+        return Counts(output=(prod(x),), inplace=True, ends_receptive_field=True)

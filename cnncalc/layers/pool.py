@@ -63,6 +63,7 @@ class Pool(LayerBase):
             output=out,
             flops=prod(out) * window_flops(self.kind, prod(geo.kernel)),
             warnings=geo.warnings,
+            window=geo.window,
         )
 
     def describe(self) -> str:
@@ -87,4 +88,4 @@ class GlobalPool(LayerBase):
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, self.kind)
         out = (x[0], *(1,) * ndim) if self.keepdims else (x[0],)
-        return Counts(output=out, flops=x[0] * window_flops(self.kind, prod(x[1:])))
+        return Counts(output=out, flops=x[0] * window_flops(self.kind, prod(x[1:])), ends_receptive_field=True)

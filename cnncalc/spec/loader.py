@@ -281,3 +281,19 @@ def _close_literal(items: list[dict[str, Any]], value: Any) -> str | None:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def item_diagnostics(error: ValidationError, item: Any, spec: Spec, path: Path) -> list[Diagnostic]:
+    """Diagnostics for one layer of a block body, located where the block defines it."""
+    source = spec._source or SourceMap("<spec>")
+    view = SourceMap(source.source)
+    depth = len(path)
+    for table, target in ((source.values, view.values), (source.keys, view.keys)):
+        for key, where in table.items():
+            if key[:depth] == path:
+                target[("layers", 0, *key[depth:])] = where
+    label = f"layer #{int(path[-1]) + 1} of block '{path[1]}'" if len(path) == 4 else "layer"
+    return [
+        Diagnostic(d.message.replace("layer #1", label), d.location, d.hint)
+        for d in _diagnostics(error, {"layers": [item]}, view)
+    ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from cnncalc.errors import Location
-from cnncalc.layers import Layer
-from cnncalc.layers.base import MAX_INT, Positive, Shape
+from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
+from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
 
 Layout = Literal["hwc", "chw"]
 Dtype = Literal["float64", "float32", "float16", "bfloat16", "float8", "int64", "int32", "int16", "int8", "uint8"]
@@ -97,6 +97,59 @@ class SourceMap:
         return None
 
 
+class BlockCall(BaseModel):
+    """One or more instances of a block from `blocks:`, chained one after the other."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    block: str = Field(description="Name of a block defined under `blocks:`.", examples=["bottleneck"])
+    name: str | None = Field(
+        default=None, description="Prefix of the layer names inside (layer3 -> layer3.1.conv2).", max_length=200
+    )
+    id: str | None = Field(default=None, description="Handle for `from:`; the output of the last instance.")
+    from_: Refs | None = Field(default=None, alias="from", description="Input of the first instance.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Values of the block's arguments.")
+    first: dict[str, Any] = Field(
+        default_factory=dict, description="Arguments that differ for the first instance (e.g. stride: 2)."
+    )
+    repeat: Positive = Field(default=1, description="Number of instances, each reading the one before.")
+    shares: str | None = Field(
+        default=None, description="Name of an earlier call of the same block whose weights these instances reuse."
+    )
+    when: bool = Field(default=True, description="false skips the call (its output is its input).")
+
+
+def _item_tag(value: Any) -> str | None:
+    has_block = (isinstance(value, dict) and "block" in value) or isinstance(value, BlockCall)
+    return "BlockCall" if has_block else layer_tag(value)
+
+
+if TYPE_CHECKING:
+    LayerItem = LayerBase | BlockCall
+else:
+    LayerItem = Annotated[
+        Union[(*tagged_layers(), Annotated[BlockCall, Tag("BlockCall")])],
+        Discriminator(_item_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind"),
+    ]
+
+
+class BlockDef(BaseModel):
+    """A reusable group of layers with arguments: `$name` or `${expression}` in its layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str | None = Field(default=None, description="What the block is.")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Argument names and defaults; null marks a required argument.",
+        examples=[{"filters": None, "stride": 1, "project": False}],
+    )
+    layers: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=1000)] = Field(
+        description="The block's layers; `from: input` is the block's input."
+    )
+    output: str | None = Field(default=None, description="Id of the block's output; defaults to its last layer.")
+
+
 class Spec(BaseModel):
     """A network: an input, a dtype, a batch and an ordered list of layers."""
 
@@ -107,8 +160,9 @@ class Spec(BaseModel):
     input: InputSpec = Field(description="Shape of one input sample.", examples=["224x224x3"])
     dtype: Dtype = Field(default="float32", description="Element type of activations and parameters.")
     batch: Positive = Field(default=1, description="Samples per forward pass; multiplies activations and MACs.")
-    layers: Annotated[list[Layer], Field(min_length=1, max_length=20_000)] = Field(
-        description="Layers in execution order; each has a `kind` and its hyper-parameters."
+    blocks: dict[str, BlockDef] = Field(default_factory=dict, description="Reusable blocks, by name.")
+    layers: Annotated[list[LayerItem], Field(min_length=1, max_length=20_000)] = Field(
+        description="Layers in execution order: each has a `kind` and its hyper-parameters, or calls a `block`."
     )
 
     _source: SourceMap | None = PrivateAttr(default=None)
@@ -121,4 +175,16 @@ class Spec(BaseModel):
         return self
 
 
-__all__ = ["MAX_INT", "Dtype", "InputSpec", "Layout", "SourceMap", "Spec"]
+__all__ = [
+    "MAX_INT",
+    "UNKNOWN_KIND",
+    "BlockCall",
+    "BlockDef",
+    "Dtype",
+    "InputSpec",
+    "Layer",
+    "LayerItem",
+    "Layout",
+    "SourceMap",
+    "Spec",
+]

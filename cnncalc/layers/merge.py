@@ -1,0 +1,95 @@
+"""Layers that read several tensors: add (residuals), concat (inception), multiply (gates).
+
+None has parameters. FLOPs per output element: add and multiply (n_inputs - 1); concat 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import ClassVar, Literal
+
+from cnncalc.conventions import Conventions
+from cnncalc.errors import LayerRuleError
+from cnncalc.layers.base import Counts, LayerBase, Shape
+
+
+def _show(shape: Shape) -> str:
+    """Channels-first shape as the lecture writes it, channels last: (56, 56, 256)."""
+    return str((*shape[1:], shape[0]) if len(shape) > 1 else shape)
+
+
+class MergeBase(LayerBase):
+    """A layer with two or more inputs, listed in `from:`."""
+
+    stem: ClassVar[str] = "merge"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        return self.merge([x], c)
+
+    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+        raise NotImplementedError
+
+
+def _elementwise(kind: str, inputs: Sequence[Shape]) -> Counts:
+    if len(inputs) < 2:
+        raise LayerRuleError(f"{kind} needs at least two inputs", field="from", hint="list them: from: [a, b]")
+    first = inputs[0]
+    for other in inputs[1:]:
+        if other != first:
+            raise LayerRuleError(
+                f"{kind} of shapes {_show(first)} and {_show(other)}: they must match",
+                field="from",
+                hint=_shortcut_hint(first, other),
+            )
+    return Counts(output=first, flops=(len(inputs) - 1) * prod(first))
+
+
+def _shortcut_hint(main: Shape, shortcut: Shape) -> str | None:
+    """How to make `shortcut` match `main`: the projection of a ResNet block."""
+    if len(main) != len(shortcut):
+        return "flatten or pool the inputs to the same rank"
+    stride = shortcut[1] // main[1] if len(main) > 1 and main[1] and shortcut[1] % main[1] == 0 else 1
+    if len(main) > 1 and shortcut[1:] != main[1:] and stride == 1:
+        return "the spatial sizes do not divide: check the strides and padding of both paths"
+    return f"give the shortcut a 1x1 conv with {main[0]} filters" + (f", stride {stride}" if stride > 1 else "")
+
+
+class Add(MergeBase):
+    """Element-wise sum, as a residual connection: shapes must match."""
+
+    kind: Literal["add"]
+    stem: ClassVar[str] = "add"
+
+    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+        return _elementwise("add", inputs)
+
+
+class Multiply(MergeBase):
+    """Element-wise product, as the gates of highway networks: shapes must match."""
+
+    kind: Literal["multiply"]
+    stem: ClassVar[str] = "mul"
+
+    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+        return _elementwise("multiply", inputs)
+
+
+class Concat(MergeBase):
+    """Stack along channels (inception, DenseNet): the other axes must match."""
+
+    kind: Literal["concat"]
+    stem: ClassVar[str] = "concat"
+
+    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+        if len(inputs) < 2:
+            raise LayerRuleError("concat needs at least two inputs", field="from", hint="list them: from: [a, b]")
+        first = inputs[0]
+        for other in inputs[1:]:
+            if other[1:] != first[1:] or len(other) != len(first):
+                raise LayerRuleError(
+                    f"concat of shapes {_show(first)} and {_show(other)}: all but the channels must match",
+                    field="from",
+                    hint="pad or crop the branches to one spatial size (check strides and padding)",
+                )
+        return Counts(output=(sum(s[0] for s in inputs), *first[1:]))

@@ -1,0 +1,59 @@
+"""Receptive fields by the recurrence of Araujo, Norris & Sim (Distill, 2019).
+
+Per spatial axis, a layer with effective kernel k, stride s and left padding p maps
+the field of its input (size r, jump j, start u) to
+
+    r' = r + (k - 1) * j        j' = j * s        u' = u + ((k - 1) / 2 - p) * j
+
+where u is the centre of the first output position's field in input pixels. Layers
+that keep positions (activations, norms) pass the field through; a merge takes the
+largest field over its inputs, as the article does for graphs. Dense, flatten, global
+pooling, upsampling and transposed convolutions end it (no longer a window on the input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[Fraction, ...]
+
+
+def input_field(spatial_rank: int) -> ReceptiveField | None:
+    """One pixel of the input sees itself; a flat input has no field."""
+    if spatial_rank == 0:
+        return None
+    return ReceptiveField((1,) * spatial_rank, (1,) * spatial_rank, (Fraction(0),) * spatial_rank)
+
+
+def next_field(
+    inputs: Sequence[ReceptiveField | None],
+    window: Sequence[tuple[int, int, int]] | None,
+    ends: bool,
+) -> ReceptiveField | None:
+    """The field of a layer's output from its inputs' fields and its window.
+
+    >>> conv7 = next_field([input_field(2)], [(7, 2, 3), (7, 2, 3)], False)
+    >>> conv7.size, conv7.jump, conv7.start
+    ((7, 7), (2, 2), (Fraction(0, 1), Fraction(0, 1)))
+    >>> next_field([conv7], [(3, 2, 1), (3, 2, 1)], False).size
+    (11, 11)
+    """
+    if ends or not inputs or any(f is None for f in inputs):
+        return None
+    fields = [f for f in inputs if f is not None]
+    widest = max(fields, key=lambda f: f.size)
+    if window is None:
+        return widest
+    size, jump, start = [], [], []
+    for r, j, u, (k, s, p) in zip(widest.size, widest.jump, widest.start, window, strict=True):
+        size.append(r + (k - 1) * j)
+        jump.append(j * s)
+        start.append(u + (Fraction(k - 1, 2) - p) * j)
+    return ReceptiveField(tuple(size), tuple(jump), tuple(start))
