@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
@@ -146,6 +147,10 @@ def summarize(
     keras_bn: Annotated[
         bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
     ] = False,
+    depth: Annotated[
+        int | None, typer.Option(min=0, help="Show blocks nested deeper than this as one row each (0 = top level).")
+    ] = None,
+    rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -160,13 +165,16 @@ def summarize(
     from cnncalc.analysis import analyze
     from cnncalc.conventions import Conventions
     from cnncalc.render import render_table, to_csv, to_json, to_markdown
+    from cnncalc.report import rollup
 
     loaded = load_any(spec, dsl)
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
     conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
     report = analyze(loaded, conventions, layout.value if layout else None)
+    if depth is not None:
+        report = replace(report, rows=rollup(report, depth))
     if fmt is Format.table:
-        render_table(report, stdout_console())
+        render_table(report, stdout_console(), receptive_field=rf)
     elif fmt is Format.json:
         typer.echo(json.dumps(to_json(report), indent=2))
     elif fmt is Format.csv:

@@ -7,7 +7,16 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from cnncalc.render.human import format_bytes, format_count, format_shape, format_share, format_si
+from cnncalc.receptive import ReceptiveField
+from cnncalc.render.human import (
+    format_bytes,
+    format_count,
+    format_field,
+    format_kind,
+    format_shape,
+    format_share,
+    format_si,
+)
 from cnncalc.report import LayerRow, Report
 
 #: bump on any incompatible change of the JSON layout
@@ -56,6 +65,21 @@ def _row_json(report: Report, row: LayerRow) -> dict[str, Any]:
         "macs": row.macs,
         "flops": row.flops,
         "inplace": row.inplace,
+        "block": ".".join(row.block[-1:]),
+        "inputs": list(row.inputs),
+        "shared_with": row.shared_with,
+        "receptive_field": _field_json(row.receptive_field),
+    }
+
+
+def _field_json(field: ReceptiveField | None) -> dict[str, list[int | float]] | None:
+    """Per spatial axis; a start of half a pixel is the only non-integer that occurs."""
+    if field is None:
+        return None
+    return {
+        "size": list(field.size),
+        "jump": list(field.jump),
+        "start": [int(u) if u.denominator == 1 else float(u) for u in field.start],
     }
 
 
@@ -113,8 +137,8 @@ def summary_lines(report: Report) -> list[str]:
 
 
 MARKDOWN_HEADER = (
-    "| # | Layer | Kind | Output shape | Activations | Memory | Params | % params | MACs | % MACs | FLOPs |",
-    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| # | Layer | Kind | Output shape | RF | Activations | Memory | Params | % params | MACs | % MACs | FLOPs |",
+    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
 )
 
 
@@ -123,16 +147,17 @@ def to_markdown(report: Report) -> str:
     t = report.totals
     u = report.conventions.units
     lines = [f"### {report.name}", "", *MARKDOWN_HEADER]
-    for r in report.rows:
-        kind = f"{r.kind} {r.summary}".strip().replace("|", "/")
+    for i, r in enumerate(report.rows):
+        kind = format_kind(r, report.rows[i - 1] if i else None).replace("|", "/")
         lines.append(
             f"| {r.index} | {r.name} | {kind} | {format_shape(report.shown(r.output_shape))} "
+            f"| {format_field(r.receptive_field)} "
             f"| {format_count(r.activation_elements)} | {format_bytes(r.activation_bytes, u)} "
             f"| {format_count(r.params)} | {format_share(r.params, t.params)} | {format_count(r.macs)} "
             f"| {format_share(r.macs, t.macs)} | {format_count(r.flops)} |"
         )
     lines.append(
-        f"| | **Total** | | | {format_count(t.activation_elements)} | {format_bytes(t.activation_bytes, u)} "
+        f"| | **Total** | | | | {format_count(t.activation_elements)} | {format_bytes(t.activation_bytes, u)} "
         f"| {format_count(t.params)} | | {format_count(t.macs)} | | {format_count(t.flops)} |"
     )
     lines += ["", *(f"- {line}" for line in summary_lines(report))]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from cnncalc.conventions import Units
 from cnncalc.layers.base import Shape
+from cnncalc.receptive import ReceptiveField
+from cnncalc.report import LayerRow
 
 _SI = ["", "K", "M", "G", "T", "P", "E"]
 _BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
@@ -55,3 +57,20 @@ def format_shape(shape: Shape) -> str:
 def format_share(part: int, total: int) -> str:
     """Percentage of a total with one decimal, or '' when there is nothing to share."""
     return f"{100 * part / total:.1f}%" if total and part else ""
+
+
+def format_field(field: ReceptiveField | None) -> str:
+    """Receptive field size: '7' when square, '7x11' otherwise, '' when there is none."""
+    if field is None:
+        return ""
+    return str(field.size[0]) if len(set(field.size)) == 1 else format_shape(field.size)
+
+
+def format_kind(row: LayerRow, previous: LayerRow | None) -> str:
+    """Kind and hyper-parameters, plus where the inputs come from when not the row above."""
+    text = f"{row.kind} {row.summary}".strip()
+    if row.inputs and (previous is None or row.inputs != (previous.name,)):
+        text += f" <- {', '.join(row.inputs)}"
+    if row.shared_with:
+        text += f" (weights of {row.shared_with})"
+    return text

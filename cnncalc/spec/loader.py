@@ -159,14 +159,14 @@ def validate_spec(data: Any, source_map: SourceMap) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
-        raise SpecError(_diagnostics(e, data, source_map)) from None
+        raise SpecError(_diagnostics(e.errors(), data, source_map)) from None
     return spec.with_source(source_map)
 
 
-def _diagnostics(error: ValidationError, data: Any, source_map: SourceMap) -> list[Diagnostic]:
+def _diagnostics(errors: list[Any], data: Any, source_map: SourceMap) -> list[Diagnostic]:
     """One diagnostic per offending value, however many union branches pydantic tried."""
     grouped: dict[Path, list[dict[str, Any]]] = {}
-    for item in error.errors():
+    for item in errors:
         path = _data_path(item["loc"], data, item["type"])
         grouped.setdefault(path, []).append(dict(item))
     diagnostics = [_diagnostic(path, items, data, source_map) for path, items in grouped.items()]
@@ -293,7 +293,8 @@ def item_diagnostics(error: ValidationError, item: Any, spec: Spec, path: Path) 
             if key[:depth] == path:
                 target[("layers", 0, *key[depth:])] = where
     label = f"layer #{int(path[-1]) + 1} of block '{path[1]}'" if len(path) == 4 else "layer"
+    errors = [{**x, "loc": ("layers", 0, *x["loc"])} for x in error.errors()]
     return [
         Diagnostic(d.message.replace("layer #1", label), d.location, d.hint)
-        for d in _diagnostics(error, {"layers": [item]}, view)
+        for d in _diagnostics(errors, {"layers": [item]}, view)
     ]
