@@ -173,3 +173,26 @@ def test_installed_script_finds_bundled_networks_outside_the_checkout(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["params"] == 138_357_544
+
+
+def test_depth_rollup_and_receptive_field_column(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "res.yaml"
+    path.write_text(
+        "input: 8x8x4\nblocks:\n  res:\n    layers:\n      - {kind: conv, filters: 4, kernel: 3, padding: 1, id: c}\n"
+        "      - {kind: add, from: [c, input]}\nlayers:\n  - {block: res, name: stage, repeat: 3}\n"
+    )
+    full = summarize_json(runner, str(path))
+    rows = full["layers"]
+    assert isinstance(rows, list)
+    assert [r["name"] for r in rows][1:3] == ["stage.0.conv1", "stage.0.add1"]
+    assert rows[2]["inputs"] == ["stage.0.conv1", "input"] and rows[2]["block"] == "stage.0"
+    assert rows[1]["receptive_field"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0]}
+    top = summarize_json(runner, str(path), "--depth", "0")
+    top_rows = top["layers"]
+    assert isinstance(top_rows, list)
+    assert [r["name"] for r in top_rows] == ["input", "stage"]
+    assert top_rows[1]["params"] == 3 * (4 * 9 * 4 + 4)
+    assert top["totals"] == full["totals"]
+    table = runner.invoke(app, ["summarize", str(path)]).stdout
+    assert " RF " in table and "<- stage.0.conv1, input" in table
+    assert " RF " not in runner.invoke(app, ["summarize", str(path), "--no-rf"]).stdout
