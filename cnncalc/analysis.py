@@ -107,8 +107,8 @@ def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:
 
 def _check_shared(node: Node, graph: Graph, rows: Sequence[LayerRow], counts: Counts) -> str | None:
     """The name of the layer whose weights `node` reuses, once they are known to fit."""
-    if node.shares is None:
-        return None
+    if node.shares is None or counts.weights + counts.biases + counts.non_trainable == 0:
+        return None  # nothing to share: pooling, activations
     owner = graph.nodes[node.shares]
     mine, theirs = node.layer, owner.layer
     assert mine is not None

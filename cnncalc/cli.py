@@ -148,7 +148,7 @@ def summarize(
         bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
     ] = False,
     depth: Annotated[
-        int | None, typer.Option(min=0, help="Show blocks nested deeper than this as one row each (0 = top level).")
+        int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
     ] = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
 ) -> None:

@@ -151,9 +151,7 @@ class _Builder:
     def layer(self, item: LayerBase, path: Path, sid: int, prev: Target, prefix: str, block: tuple[str, ...]) -> Target:
         inputs = self.refs(item.from_, sid, path) or [prev]
         local = self.local_name(sid, item.name, item.default_stem())
-        if not item.when:  # skipped: the identity, so its id means its input
-            if len(inputs) != 1:
-                raise self.error("a skipped layer (when: false) must read exactly one input", (*path, "from"))
+        if not item.when:  # skipped: the identity of its first input, which its id then means
             self.register(sid, item.id, inputs[0], path, "id")
             return inputs[0]
         full = prefix + local

@@ -81,11 +81,13 @@ class Report:
 
 
 def rollup(report: Report, depth: int) -> tuple[LayerRow, ...]:
-    """Rows at block level: layers nested deeper than `depth` blocks merge into one row.
+    """Rows `depth` levels deep, as torchinfo's depth: 1 shows the top-level layers and one
+    row per top-level block call, 2 also opens those blocks one level, and so on.
 
-    The merged row sums params, MACs, FLOPs and activations of its layers, and shows the
-    output shape and receptive field of its last layer (like torchinfo's depth).
+    A merged row sums params, MACs, FLOPs and activations of its layers, and shows the
+    output shape and receptive field of its last layer.
     """
+    depth -= 1  # index of the block level a merged row stands for
     merged: list[LayerRow] = []
     groups: dict[str, list[LayerRow]] = {}
     for row in report.rows:

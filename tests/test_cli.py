@@ -187,7 +187,7 @@ def test_depth_rollup_and_receptive_field_column(runner: CliRunner, tmp_path: Pa
     assert [r["name"] for r in rows][1:3] == ["stage.0.conv1", "stage.0.add1"]
     assert rows[2]["inputs"] == ["stage.0.conv1", "input"] and rows[2]["block"] == "stage.0"
     assert rows[1]["receptive_field"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0]}
-    top = summarize_json(runner, str(path), "--depth", "0")
+    top = summarize_json(runner, str(path), "--depth", "1")
     top_rows = top["layers"]
     assert isinstance(top_rows, list)
     assert [r["name"] for r in top_rows] == ["input", "stage"]

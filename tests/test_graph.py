@@ -55,11 +55,11 @@ def test_resnet18_stages_by_hand() -> None:
 
 def test_rollup_by_depth() -> None:
     r = spec(BASIC_BLOCK)
-    top = rollup(r, 0)
+    top = rollup(r, 1)
     assert [row.name for row in top] == ["input", "layer1", "layer2"]
     assert sum(row.params for row in top) == r.totals.params
     assert top[2].output_shape == (128, 28, 28)
-    blocks = rollup(r, 1)
+    blocks = rollup(r, 2)
     assert [row.name for row in blocks] == ["input", "layer1.0", "layer1.1", "layer2.0", "layer2.1"]
     assert sum(row.macs for row in blocks) == r.totals.macs
 
