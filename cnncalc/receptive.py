@@ -7,7 +7,7 @@ the field of its input (size r, jump j, start u) to
 
 where u is the centre of the first output position's field in input pixels. Layers
 that keep positions (activations, norms) pass the field through; a merge takes the
-largest field over its inputs, as the article does for graphs. Dense, flatten, global
+largest field over its inputs, axis by axis, as the article does for graphs. Dense, flatten, global
 pooling, upsampling and transposed convolutions end it (no longer a window on the input).
 """
 
@@ -48,11 +48,15 @@ def next_field(
     if ends or not inputs or any(f is None for f in inputs):
         return None
     fields = [f for f in inputs if f is not None]
-    widest = max(fields, key=lambda f: f.size)
+    # each axis on its own, as the article does: the widest input along that axis
+    axes = [
+        max(((f.size[a], f.jump[a], f.start[a]) for f in fields), key=lambda t: t[0])
+        for a in range(len(fields[0].size))
+    ]
     if window is None:
-        return widest
+        window = [(1, 1, 0)] * len(axes)
     size, jump, start = [], [], []
-    for r, j, u, (k, s, p) in zip(widest.size, widest.jump, widest.start, window, strict=True):
+    for (r, j, u), (k, s, p) in zip(axes, window, strict=True):
         size.append(r + (k - 1) * j)
         jump.append(j * s)
         start.append(u + (Fraction(k - 1, 2) - p) * j)

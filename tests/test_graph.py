@@ -299,3 +299,27 @@ def test_totals_do_not_depend_on_the_order_of_the_file(
     for field in ("params", "macs", "flops", "activation_bytes"):
         assert getattr(a.totals, field) == getattr(b.totals, field)
     assert {row.name: row.output_shape for row in a.rows} == {row.name: row.output_shape for row in b.rows}
+
+
+# Araujo, Norris & Sim, Distill 2019, and the table of its library (google-research/receptive_field):
+# network, end-point, receptive field, effective stride, effective padding (None: not compared, see note)
+DISTILL = [
+    ("alexnet", "pool5", 195, 32, 64),  # alexnet_v2: same window geometry as Caffe's AlexNet
+    ("vgg16", "pool5", 212, 32, 90),
+    ("inception-v3", "Mixed_7c.cat", 1311, 32, 618),
+    # mobilenet_v1 315 / 32 / 126: TF-slim pads 'SAME' (0 before, 1 after at stride 2) where
+    # torchvision-style specs pad 1 on both sides: same size and stride, different padding
+    ("mobilenet-v1", "block13.pw_relu", 315, 32, None),
+    # resnet_v1_50 483 / 32 / 239: TF-slim's max pool pads 0 before, 1 after (see test_resnets.py)
+    ("resnet50-v1", "layer4.2.relu3", 483, 32, None),
+]
+
+
+@pytest.mark.parametrize(("net", "end", "size", "jump", "padding"), DISTILL, ids=[d[0] for d in DISTILL])
+def test_receptive_fields_of_the_distill_table(net: str, end: str, size: int, jump: int, padding: int | None) -> None:
+    r = analyze(load_spec(net))
+    field = next(row for row in r.rows if row.name == end).receptive_field
+    assert field is not None
+    assert field.size == (size, size) and field.jump == (jump, jump)
+    if padding is not None:
+        assert [(s - 1) / 2 - float(u) for s, u in zip(field.size, field.start, strict=True)] == [padding] * 2
