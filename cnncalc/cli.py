@@ -6,25 +6,24 @@ becomes `file:line:col: error: ...` on stderr and exit code 2.
 
 from __future__ import annotations
 
+import importlib
 import json
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
-from enum import StrEnum
-from functools import wraps
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
 from cnncalc import __version__
-from cnncalc.errors import CnncalcError
-
-if TYPE_CHECKING:
-    from cnncalc.spec.model import Spec
+from cnncalc.commands.common import (
+    DtypeOption,
+    Format,
+    LayoutOption,
+    UnitsOption,
+    handles_errors,
+    load_any,
+    override,
+    stdout_console,
+)
 
 app = typer.Typer(
     name="cnncalc",
@@ -33,80 +32,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class UnitsOption(StrEnum):
-    si = "si"
-    binary = "binary"
-
-
-class LayoutOption(StrEnum):
-    hwc = "hwc"
-    chw = "chw"
-
-
-class DtypeOption(StrEnum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    float8 = "float8"
-    int64 = "int64"
-    int32 = "int32"
-    int16 = "int16"
-    int8 = "int8"
-    uint8 = "uint8"
-
-
-def stdout_console() -> Console:
-    """Plain text when piped or NO_COLOR is set; wide enough that tables do not wrap in files."""
-    interactive = sys.stdout.isatty()
-    width = None if interactive or "COLUMNS" in os.environ else 200
-    return Console(width=width, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
-
-
-@contextmanager
-def reporting_errors() -> Iterator[None]:
-    """Map every error a user can cause to located messages on stderr and exit 2."""
-    try:
-        yield
-    except CnncalcError as e:
-        for diagnostic in e.diagnostics:
-            typer.echo(diagnostic.render(), err=True)
-        raise typer.Exit(e.exit_code) from None
-    except RecursionError:
-        typer.echo("error: the input nests too deeply", err=True)
-        raise typer.Exit(2) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception as e:
-        if os.environ.get("CNNCALC_DEBUG"):
-            raise
-        typer.echo(
-            f"internal error: {type(e).__name__}: {e}\n  hint: this is a bug in cnncalc; "
-            "rerun with CNNCALC_DEBUG=1 for the traceback and report it",
-            err=True,
-        )
-        raise typer.Exit(3) from None
-
-
-def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with reporting_errors():
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 def version_callback(value: bool) -> None:
@@ -183,48 +108,6 @@ def summarize(
         typer.echo(to_markdown(report))
 
 
-def load_any(spec: str | None, dsl: str | None) -> Spec:
-    """The spec from a file, a bundled name or a DSL string (exactly one of them)."""
-    from cnncalc.errors import SpecError
-    from cnncalc.spec import load_spec
-
-    if (spec is None) == (dsl is None):
-        raise SpecError.single(
-            "give either a spec (file or bundled name) or --dsl, not both" if spec else "no spec given",
-            hint='e.g. `cnncalc summarize vgg16` or `cnncalc summarize --dsl "32x32x3 | conv3-8 | fc-10"`',
-        )
-    if spec is not None:
-        return load_spec(spec)
-    from cnncalc.spec.dsl import load_dsl
-
-    return load_dsl(dsl or "")
-
-
-def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:
-    """Apply command-line overrides, keeping the spec's source positions."""
-    from cnncalc.errors import SpecError
-    from cnncalc.spec.model import InputSpec, parse_dims
-
-    update: dict[str, object] = {}
-    if dtype:
-        update["dtype"] = dtype
-    if batch:
-        update["batch"] = batch
-    if input_shape is not None:
-        try:
-            update["input"] = InputSpec.model_validate(
-                {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
-            )
-        except (ValueError, ValidationError) as e:
-            message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
-            raise SpecError.single(f"--input {input_shape!r}: {message}", hint="e.g. --input 224x224x3") from None
-    if not update:
-        return spec
-    source = spec._source
-    changed = spec.model_copy(update=update)
-    return changed.with_source(source) if source else changed
-
-
 @app.command()
 @handles_errors
 def convert(
@@ -290,6 +173,12 @@ def list_networks(
         typer.echo(json.dumps(rows, indent=2))
     else:
         stdout_console().print(table)
+
+
+#: modules of cnncalc.commands that add commands to the app, each through `register(app)`
+COMMAND_MODULES: tuple[str, ...] = ()
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"cnncalc.commands.{_module}").register(app)
 
 
 def main() -> None:
