@@ -176,7 +176,7 @@ def list_networks(
 
 
 #: modules of cnncalc.commands that add commands to the app, each through `register(app)`
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("numeric", "worked", "homework", "budgets")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"cnncalc.commands.{_module}").register(app)
 

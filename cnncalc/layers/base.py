@@ -85,7 +85,9 @@ class LayerBase(BaseModel):
         examples=["CONV1"],
         max_length=200,
     )
-    id: str | None = Field(default=None, description="Handle other layers use in `from:`.", max_length=200)
+    id: str | None = Field(
+        default=None, description="Handle other layers use in `from:`.", max_length=200, examples=["main", "shortcut"]
+    )
     from_: Refs | None = Field(
         default=None,
         alias="from",
@@ -94,7 +96,9 @@ class LayerBase(BaseModel):
         examples=["conv1", ["main", "shortcut"]],
     )
     shares: str | None = Field(
-        default=None, description="Reuse the weights of this layer (by id or name): its params count once."
+        default=None,
+        description="Reuse the weights of this layer (by id or name): its params count once.",
+        examples=["tower_a.conv1"],
     )
     when: bool = Field(
         default=True, description="In a block: false makes this layer the identity (e.g. `when: $project`)."
@@ -120,6 +124,23 @@ class LayerBase(BaseModel):
     def describe(self) -> str:
         """Hyper-parameters in the short form of the lecture tables."""
         return ""
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        """The numbers of `apply(x, c)` as steps a student can redo (see Step).
+
+        Every kind overrides this with its formulas; this fallback states the numbers
+        without a formula, so that a kind added later is still explained, if tersely.
+        """
+        counts = self.apply(x, c)
+        names = ("C", *AXIS_NAMES[len(counts.output) - 1]) if len(counts.output) > 1 else ("units",)
+        steps = [
+            Step(f"output {name}", "output", "rule of the layer", str(n), n, axis=axis)
+            for axis, (name, n) in enumerate(zip(names, counts.output, strict=True))
+        ]
+        params = counts.weights + counts.biases + counts.non_trainable
+        steps.append(Step("params", "params", "rule of the layer", str(params), params))
+        steps.append(Step("MACs", "macs", "rule of the layer", str(counts.macs), counts.macs))
+        return tuple(steps)
 
 
 #: other spellings people use (PyTorch, Keras, the slides) -> canonical kind
@@ -250,3 +271,84 @@ def fmt_padding(padding: PaddingSpec) -> str:
     if isinstance(padding, int):
         return str(padding)
     return ",".join(str(p) if isinstance(p, int) else f"{p[0]}/{p[1]}" for p in padding)
+
+
+# --- explanations: the numbers of a layer as the lecture works them out by hand ---------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One number of a layer, worked out as the lecture does it by hand.
+
+    `formula` is the rule in symbols, `expression` the same rule with this layer's numbers
+    filled in, and `value` what it comes to. Both are written in the small arithmetic
+    language of cnncalc.homework.expr (+ - * /, parentheses, floor(), ceil(), max()), so
+    the tests can evaluate every expression and check it gives `value`, and that `value`
+    is the Report's number: an explanation cannot drift from the rule that computes it.
+
+    field names the Report number the step gives: "output" (one axis of the channels-first
+    output shape, `axis`), "inputs" (a dense layer's flattened inputs), "weights", "biases",
+    "non_trainable", "params" or "macs" (per sample).
+    """
+
+    quantity: str
+    field: str
+    formula: str
+    expression: str
+    value: int
+    note: str = ""
+    axis: int | None = None
+
+
+def unchanged_steps(x: Shape, why: str) -> tuple[Step, ...]:
+    """Output steps of a layer that keeps the shape of its input (activations, norms, merges)."""
+    names = ("C", *AXIS_NAMES[len(x) - 1]) if len(x) > 1 else ("units",)
+    return tuple(
+        Step(f"output {name}", "output", "unchanged", str(n), n, note=why if axis == 0 else "", axis=axis)
+        for axis, (name, n) in enumerate(zip(names, x, strict=True))
+    )
+
+
+def no_params_steps(why: str, macs_note: str = "") -> tuple[Step, ...]:
+    """Params and MACs of a layer with nothing to learn ("no parameters to learn!")."""
+    return (
+        Step("params", "params", "0", "0", 0, note=why),
+        Step("MACs", "macs", "0", "0", 0, note=macs_note or "no multiply-accumulates"),
+    )
+
+
+def kernel_terms(kernel: Sequence[int]) -> tuple[str, str]:
+    """The kernel's taps in symbols and numbers: ('f*f', '5*5'), or ('f_h*f_w', '3*5') when not square."""
+    numbers = "*".join(str(k) for k in kernel)
+    if len(set(kernel)) == 1:
+        return "*".join("f" for _ in kernel), numbers
+    names = {1: ("f",), 2: ("f_h", "f_w"), 3: ("f_d", "f_h", "f_w")}[len(kernel)]
+    return "*".join(names), numbers
+
+
+def position_terms(sizes: Sequence[int]) -> tuple[str, str]:
+    """Output positions in symbols and numbers: ('n_H*n_W', '28*28')."""
+    names = AXIS_NAMES[len(sizes)]
+    return "*".join(f"n_{n}" for n in names), "*".join(str(s) for s in sizes)
+
+
+def channels_last_terms(x: Shape) -> tuple[str, str]:
+    """The elements of a map as the lecture multiplies them, channels last: ('n_H*n_W*c', '5*5*16')."""
+    if len(x) == 1:
+        return "n", str(x[0])
+    spatial, numbers = position_terms(x[1:])
+    return f"{spatial}*c", f"{numbers}*{x[0]}"
+
+
+def param_steps(
+    weights: tuple[str, str, int],
+    biases: tuple[str, str, int],
+    params: tuple[str, str],
+    note: str = "",
+) -> tuple[Step, ...]:
+    """Weights, biases and their sum, each as (formula, expression[, value])."""
+    return (
+        Step("params", "params", params[0], params[1], weights[2] + biases[2], note=note),
+        Step("weights", "weights", weights[0], weights[1], weights[2]),
+        Step("biases", "biases", biases[0], biases[1], biases[2]),
+    )

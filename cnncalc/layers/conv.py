@@ -25,11 +25,15 @@ from cnncalc.layers.base import (
     PerDim,
     Positive,
     Shape,
+    Step,
     activation_flops,
     check_declared,
     fmt_dims,
     fmt_padding,
+    kernel_terms,
+    param_steps,
     per_dim,
+    position_terms,
     resolve_padding,
     spatial_rank,
 )
@@ -78,7 +82,9 @@ def slide(
                 hint="add padding, use a smaller kernel or stride, or remove a downsampling layer before this one",
             )
         lost = w.dropped - p[1]  # unused zero padding loses nothing
-        if lost > 0:
+        # a window narrower than its stride (ResNet's 1x1 stride-2 shortcut) skips pixels
+        # everywhere by design: the end is no different, so there is nothing to warn about
+        if lost > 0 and effective_kernel(kk, dd) >= ss:
             warnings.append(
                 f"stride {ss} does not tile {name}: a {effective_kernel(kk, dd)}-wide window on "
                 f"{n} pixels{_padded_note(p, w.padded)} leaves the last {lost} pixel(s) unused "
@@ -162,7 +168,7 @@ def _conv_counts(
 class Conv(_SlidingLayer):
     """Convolution over 1, 2 or 3 spatial axes (cross-correlation, as frameworks compute it)."""
 
-    kind: Literal["conv"]
+    kind: Literal["conv"] = Field(description="conv (also conv1d, conv2d, conv3d, convolution).")
     filters: Positive = Field(description="Number of output channels (filters).", examples=[64])
     groups: Positive = Field(default=1, description="Grouped convolution: channels are split into this many groups.")
     stem = "conv"
@@ -174,11 +180,14 @@ class Conv(_SlidingLayer):
         groups = f", g={self.groups}" if self.groups != 1 else ""
         return f"{self._options()}{groups}, k={self.filters}"
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return _conv_explain(self, x, c)
+
 
 class DepthwiseConv(_SlidingLayer):
     """One filter (or `multiplier` filters) per input channel: groups = channels."""
 
-    kind: Literal["depthwise_conv"]
+    kind: Literal["depthwise_conv"] = Field(description="depthwise_conv (also dwconv, depthwise).")
     multiplier: Positive = Field(default=1, description="Output channels per input channel.")
     stem = "dwconv"
 
@@ -191,11 +200,14 @@ class DepthwiseConv(_SlidingLayer):
         mult = f", x{self.multiplier}" if self.multiplier != 1 else ""
         return f"{self._options()}{mult}"
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return _depthwise_explain(self, x, c)
+
 
 class SeparableConv(_SlidingLayer):
     """Depthwise conv then a 1x1 pointwise conv; one bias, after the pointwise (as Keras)."""
 
-    kind: Literal["separable_conv"]
+    kind: Literal["separable_conv"] = Field(description="separable_conv (also sepconv, separable).")
     filters: Positive = Field(description="Output channels of the pointwise conv.")
     multiplier: Positive = Field(default=1, description="Depthwise output channels per input channel.")
     stem = "sepconv"
@@ -225,6 +237,9 @@ class SeparableConv(_SlidingLayer):
         mult = f", x{self.multiplier}" if self.multiplier != 1 else ""
         return f"{self._options()}{mult}, k={self.filters}"
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return _separable_explain(self, x, c)
+
 
 class ConvTranspose(_SlidingLayer):
     """Transposed ("fractionally strided") convolution, as PyTorch's ConvTranspose.
@@ -233,7 +248,9 @@ class ConvTranspose(_SlidingLayer):
     (filters / groups) x prod(kernel). 'same' means output = input x stride.
     """
 
-    kind: Literal["conv_transpose"]
+    kind: Literal["conv_transpose"] = Field(
+        description="conv_transpose (also deconv, transposed_conv, conv_transpose2d)."
+    )
     filters: Positive = Field(description="Number of output channels.")
     groups: Positive = Field(default=1, description="Grouped transposed convolution.")
     output_padding: NonNegative | list[NonNegative] = Field(
@@ -287,6 +304,9 @@ class ConvTranspose(_SlidingLayer):
     def describe(self) -> str:
         return f"{self._options()}, k={self.filters}"
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return _transposed_explain(self, x, c)
+
 
 class LocallyConnected(_SlidingLayer):
     """A conv whose weights are not shared: every output position has its own filters.
@@ -295,7 +315,7 @@ class LocallyConnected(_SlidingLayer):
     element (as Keras's LocallyConnected2D). MACs equal the shared conv's.
     """
 
-    kind: Literal["locally_connected"]
+    kind: Literal["locally_connected"] = Field(description="locally_connected (also local).")
     filters: Positive = Field(description="Output channels per position.")
     stem = "local"
 
@@ -318,3 +338,225 @@ class LocallyConnected(_SlidingLayer):
 
     def describe(self) -> str:
         return f"{self._options()}, k={self.filters}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return _local_explain(self, x, c)
+
+
+# --- explanations (see cnncalc.layers.base.Step) ---------------------------------------------
+
+
+def slide_steps(
+    x: Shape,
+    kind: str,
+    kernel: PerDim,
+    stride: PerDim,
+    padding: PaddingSpec,
+    dilation: PerDim,
+    ceil_mode: bool = False,
+) -> tuple[Step, ...]:
+    """Each spatial axis of a sliding window's output as (n + 2p - f)/s + 1, numbers filled in.
+
+    The values are `slide`'s own; when the stride does not tile an axis, the floor (or
+    ceil) is written out and the note says how many pixels are never used.
+    """
+    geo = slide(x, kind, kernel, stride, padding, dilation, ceil_mode)
+    ndim = len(x) - 1
+    k = per_dim(kernel, ndim, "kernel")
+    s = per_dim(stride, ndim, "stride")
+    d = per_dim(dilation, ndim, "dilation")
+    pads = resolve_padding(padding, x[1:], k, s, d)
+    return tuple(
+        _axis_step(AXIS_NAMES[ndim][axis], axis + 1, (n, kk, ss, dd), p, ceil_mode, size, padding == "same")
+        for axis, (n, kk, ss, dd, p, size) in enumerate(zip(x[1:], k, s, d, pads, geo.out, strict=True))
+    )
+
+
+def _axis_step(
+    name: str, axis: int, nksd: tuple[int, int, int, int], p: Pair, ceil_mode: bool, size: int, same: bool
+) -> Step:
+    n, k, s, d = nksd
+    f_sym, f_num = ("f", str(k)) if d == 1 else ("(d*(f - 1) + 1)", f"({d}*({k} - 1) + 1)")
+    if p == (0, 0):
+        pad_sym = pad_num = ""
+    elif p[0] == p[1]:
+        pad_sym, pad_num = " + 2*p", f" + 2*{p[0]}"
+    else:
+        pad_sym, pad_num = " + p_b + p_a", f" + {p[0]} + {p[1]}"
+    ratio_sym, ratio_num = f"(n{pad_sym} - {f_sym})/s", f"({n}{pad_num} - {f_num})/{s}"
+    w = window(n, k, s, p, d, ceil_mode)
+    span = w.padded - effective_kernel(k, d)
+    notes = [f"'same' padding: {p[0]} before, {p[1]} after (TensorFlow's rule)"] if same else []
+    if span % s == 0:
+        formula, expression = f"{ratio_sym} + 1", f"{ratio_num} + 1"
+    elif ceil_mode:
+        formula, expression = f"ceil({ratio_sym}) + 1", f"ceil({ratio_num}) + 1"
+        if size == -(-span // s):
+            formula, expression = f"{formula} - 1", f"{expression} - 1"
+            notes.append("ceil mode, but the last window would start in the padding: PyTorch drops it")
+        else:
+            notes.append(f"{span}/{s} = {span / s:.2f} is not whole: ceil mode rounds up (the last window overhangs)")
+    else:
+        formula, expression = f"floor({ratio_sym}) + 1", f"floor({ratio_num}) + 1"
+        lost = w.dropped - p[1]
+        left = f"the last {lost} pixel(s) of {name} are never used" if lost > 0 else "only zero padding is left over"
+        notes.append(f"{span}/{s} = {span / s:.2f} is not whole: the stride does not tile, round down; {left}")
+    return Step(f"output {name}", "output", formula, expression, size, note="; ".join(notes), axis=axis)
+
+
+def _bias_note(layer: _SlidingLayer, counted: int) -> str:
+    if counted:
+        return ""
+    return "no bias (bias: false)" if not layer.bias else "biases not counted (--no-bias)"
+
+
+def _conv_steps(layer: _SlidingLayer, x: Shape, filters: int, groups: int, geo: Sliding, counts: Counts) -> list[Step]:
+    """Channels, params (per group for grouped convs) and MACs of a standard convolution."""
+    c_in = x[0]
+    kf_sym, kf_num = kernel_terms(geo.kernel)
+    if groups == 1:
+        per_sym, per_num = f"{kf_sym}*c_in", f"{kf_num}*{c_in}"
+        note = ""
+    else:
+        per_sym, per_num = f"{kf_sym}*(c_in/g)", f"{kf_num}*({c_in}/{groups})"
+        note = (
+            f"{groups} groups of {filters // groups} filters; each filter sees only its group's "
+            f"{c_in}/{groups} = {c_in // groups} input channels"
+        )
+    bias_note = _bias_note(layer, counts.biases)
+    note = "; ".join(n for n in (note, bias_note) if n)
+    if counts.biases:
+        params = (f"(({per_sym})+1)*k", f"(({per_num})+1)*{filters}")
+        biases = ("k", str(filters), counts.biases)
+    else:
+        params = (f"({per_sym})*k", f"({per_num})*{filters}")
+        biases = ("0", "0", 0)
+    pos_sym, pos_num = position_terms(counts.output[1:])
+    return [
+        Step("output C", "output", "k", str(filters), filters, axis=0),
+        *param_steps((f"{per_sym}*k", f"{per_num}*{filters}", counts.weights), biases, params, note),
+        Step("MACs", "macs", f"({pos_sym}*k)*({per_sym})", f"({pos_num}*{filters})*({per_num})", counts.macs),
+    ]
+
+
+def _conv_explain(self: Conv, x: Shape, c: Conventions) -> tuple[Step, ...]:
+    geo, counts = _conv_counts(self, x, c, self.filters, self.groups, "conv")
+    axes = slide_steps(x, "conv", self.kernel, self.stride, self.padding, self.dilation)
+    return (*axes, *_conv_steps(self, x, self.filters, self.groups, geo, counts))
+
+
+def _depthwise_explain(self: DepthwiseConv, x: Shape, c: Conventions) -> tuple[Step, ...]:
+    spatial_rank(x, "depthwise_conv")
+    c_in, m = x[0], self.multiplier
+    geo, counts = _conv_counts(self, x, c, c_in * m, c_in, "depthwise_conv")
+    kf_sym, kf_num = kernel_terms(geo.kernel)
+    out_sym, out_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
+    if counts.biases:
+        params = (f"(({kf_sym})+1)*{out_sym}", f"(({kf_num})+1)*{out_num}")
+        biases = (out_sym, out_num, counts.biases)
+    else:
+        params = (f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}")
+        biases = ("0", "0", 0)
+    note = "one filter per input channel: each filter has f*f taps and sees a single channel"
+    note = "; ".join(n for n in (note, _bias_note(self, counts.biases)) if n)
+    pos_sym, pos_num = position_terms(counts.output[1:])
+    return (
+        *slide_steps(x, "depthwise_conv", self.kernel, self.stride, self.padding, self.dilation),
+        Step("output C", "output", out_sym.strip("()"), out_num.strip("()"), c_in * m, axis=0),
+        *param_steps((f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}", counts.weights), biases, params, note),
+        Step("MACs", "macs", f"({pos_sym}*{out_sym})*({kf_sym})", f"({pos_num}*{out_num})*({kf_num})", counts.macs),
+    )
+
+
+def _separable_explain(self: SeparableConv, x: Shape, c: Conventions) -> tuple[Step, ...]:
+    counts = self.apply(x, c)
+    c_in, m, k = x[0], self.multiplier, self.filters
+    kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
+    mid_sym, mid_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
+    w_sym, w_num = f"{kf_sym}*{mid_sym} + {mid_sym}*k", f"{kf_num}*{mid_num} + {mid_num}*{k}"
+    if counts.biases:
+        params, biases = (f"{w_sym} + k", f"{w_num} + {k}"), ("k", str(k), counts.biases)
+    else:
+        params, biases = (w_sym, w_num), ("0", "0", 0)
+    note = "depthwise f*f filter per channel, then a 1x1 pointwise conv to k channels; one bias per output channel"
+    note = "; ".join(n for n in (note, _bias_note(self, counts.biases)) if n)
+    pos_sym, pos_num = position_terms(counts.output[1:])
+    return (
+        *slide_steps(x, "separable_conv", self.kernel, self.stride, self.padding, self.dilation),
+        Step("output C", "output", "k", str(k), k, axis=0),
+        *param_steps((w_sym, w_num, counts.weights), biases, params, note),
+        Step("MACs", "macs", f"({pos_sym})*({w_sym})", f"({pos_num})*({w_num})", counts.macs),
+    )
+
+
+def _transposed_explain(self: ConvTranspose, x: Shape, c: Conventions) -> tuple[Step, ...]:
+    counts = self.apply(x, c)
+    ndim = len(x) - 1
+    k = per_dim(self.kernel, ndim, "kernel")
+    s = per_dim(self.stride, ndim, "stride")
+    d = per_dim(self.dilation, ndim, "dilation")
+    op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
+    pads = self._pads(k, s, d, op, x[1:])
+    steps: list[Step] = []
+    for axis, (n, kk, ss, dd, p, oo) in enumerate(zip(x[1:], k, s, d, pads, op, strict=True)):
+        sym, num = "(n - 1)*s", f"({n} - 1)*{ss}"
+        if p[0] == p[1] and p[0]:
+            sym, num = f"{sym} - 2*p", f"{num} - 2*{p[0]}"
+        elif p != (0, 0):
+            sym, num = f"{sym} - p_b - p_a", f"{num} - {p[0]} - {p[1]}"
+        sym, num = (
+            (f"{sym} + (f - 1)", f"{num} + ({kk} - 1)")
+            if dd == 1
+            else (f"{sym} + d*(f - 1)", f"{num} + {dd}*({kk} - 1)")
+        )
+        if oo:
+            sym, num = f"{sym} + op", f"{num} + {oo}"
+        name = AXIS_NAMES[ndim][axis]
+        steps.append(
+            Step(f"output {name}", "output", f"{sym} + 1", f"{num} + 1", counts.output[axis + 1], axis=axis + 1)
+        )
+    kf_sym, kf_num = kernel_terms(k)
+    g = self.groups
+    per_sym, per_num = (
+        ("c_in*k", f"{x[0]}*{self.filters}") if g == 1 else ("c_in*(k/g)", f"{x[0]}*({self.filters}/{g})")
+    )
+    w_sym, w_num = f"{per_sym}*{kf_sym}", f"{per_num}*{kf_num}"
+    if counts.biases:
+        params, biases = (f"{w_sym} + k", f"{w_num} + {self.filters}"), ("k", str(self.filters), counts.biases)
+    else:
+        params, biases = (w_sym, w_num), ("0", "0", 0)
+    in_sym = "*".join(f"in_{a}" for a in AXIS_NAMES[ndim])
+    in_num = "*".join(str(n) for n in x[1:])
+    return (
+        *steps,
+        Step("output C", "output", "k", str(self.filters), self.filters, axis=0),
+        *param_steps((w_sym, w_num, counts.weights), biases, params, _bias_note(self, counts.biases)),
+        Step(
+            "MACs",
+            "macs",
+            f"({in_sym})*({w_sym})",
+            f"({in_num})*({w_num})",
+            counts.macs,
+            note="each input position scatters a whole kernel into the output",
+        ),
+    )
+
+
+def _local_explain(self: LocallyConnected, x: Shape, c: Conventions) -> tuple[Step, ...]:
+    counts = self.apply(x, c)
+    k = self.filters
+    kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
+    pos_sym, pos_num = position_terms(counts.output[1:])
+    w_sym, w_num = f"({pos_sym})*({kf_sym}*c_in)*k", f"({pos_num})*({kf_num}*{x[0]})*{k}"
+    if counts.biases:
+        params = (f"({pos_sym})*(({kf_sym}*c_in)*k + k)", f"({pos_num})*(({kf_num}*{x[0]})*{k} + {k})")
+        biases = (f"{pos_sym}*k", f"{pos_num}*{k}", counts.biases)
+    else:
+        params, biases = (w_sym, w_num), ("0", "0", 0)
+    note = "unshared weights: every output position has its own filters and biases"
+    return (
+        *slide_steps(x, "locally_connected", self.kernel, self.stride, self.padding, self.dilation),
+        Step("output C", "output", "k", str(k), k, axis=0),
+        *param_steps((w_sym, w_num, counts.weights), biases, params, note),
+        Step("MACs", "macs", f"({pos_sym}*k)*({kf_sym}*c_in)", f"({pos_num}*{k})*({kf_num}*{x[0]})", counts.macs),
+    )

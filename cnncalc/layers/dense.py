@@ -13,13 +13,24 @@ from typing import Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
-from cnncalc.layers.base import ActivationName, Counts, LayerBase, Positive, Shape, activation_flops, check_declared
+from cnncalc.layers.base import (
+    ActivationName,
+    Counts,
+    LayerBase,
+    Positive,
+    Shape,
+    Step,
+    activation_flops,
+    channels_last_terms,
+    check_declared,
+    param_steps,
+)
 
 
 class Dense(LayerBase):
     """Fully connected layer: every output unit sees every input element."""
 
-    kind: Literal["dense"]
+    kind: Literal["dense"] = Field(description="dense (also fc, linear, fully_connected).")
     units: Positive = Field(description="Number of output units (neurons).", examples=[4096])
     bias: bool = Field(default=True, description="Learn one bias per unit.")
     activation: ActivationName | None = Field(
@@ -49,6 +60,25 @@ class Dense(LayerBase):
         if self.activation:
             extra += f", +{self.activation}"
         return f"{self.units} units{extra}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        """The lecture's (p*c)+c: p inputs, c units, one bias per unit."""
+        counts = self.apply(x, c)
+        p, units = prod(x), self.units
+        steps: list[Step] = []
+        if len(x) > 1:
+            sym, num = channels_last_terms(x)
+            steps.append(Step("inputs p", "inputs", sym, num, p, note="the map is flattened into p inputs"))
+        steps.append(Step("output units", "output", "c", str(units), units, axis=0))
+        if counts.biases:
+            params, biases = ("(p*c)+c", f"({p}*{units})+{units}"), ("c", str(units), counts.biases)
+            note = "every unit has a weight for each input and one bias"
+        else:
+            params, biases = ("p*c", f"{p}*{units}"), ("0", "0", 0)
+            note = "no bias (bias: false)" if not self.bias else "biases not counted (--no-bias)"
+        steps += param_steps(("p*c", f"{p}*{units}", counts.weights), biases, params, note)
+        steps.append(Step("MACs", "macs", "p*c", f"{p}*{units}", counts.macs, note="one multiply-add per weight"))
+        return tuple(steps)
 
 
 def _flat_note(x: Shape) -> str:

@@ -13,13 +13,24 @@ from typing import Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
-from cnncalc.layers.base import ActivationKind, Counts, LayerBase, Positive, Shape
+from cnncalc.layers.base import (
+    ActivationKind,
+    Counts,
+    LayerBase,
+    Positive,
+    Shape,
+    Step,
+    channels_last_terms,
+    no_params_steps,
+    param_steps,
+    unchanged_steps,
+)
 
 
 class Activation(LayerBase):
     """An element-wise function; its FLOPs per element are in Conventions.activation_flops."""
 
-    kind: ActivationKind
+    kind: ActivationKind = Field(description="The activation function (also leakyrelu, silu, hardswish).")
     negative_slope: float = Field(default=0.01, ge=0, description="Slope for x < 0 (leaky_relu only).")
     stem = "act"
 
@@ -32,11 +43,16 @@ class Activation(LayerBase):
     def describe(self) -> str:
         return f"slope {self.negative_slope}" if self.kind == "leaky_relu" else ""
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        self.apply(x, c)
+        why = f"{self.kind} is applied to each value on its own"
+        return (*unchanged_steps(x, why), *no_params_steps(f"no parameters to learn: {self.kind} is a fixed function"))
+
 
 class Dropout(LayerBase):
     """Identity at inference: no FLOPs, no memory (the mask exists only in training)."""
 
-    kind: Literal["dropout"]
+    kind: Literal["dropout"] = Field(description="dropout: no params, no cost at inference.")
     rate: float = Field(default=0.5, ge=0, lt=1, description="Fraction of units dropped during training.")
     stem = "dropout"
 
@@ -45,6 +61,11 @@ class Dropout(LayerBase):
 
     def describe(self) -> str:
         return f"p={self.rate}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        self.apply(x, c)
+        why = "the identity at inference (a random mask only in training)"
+        return (*unchanged_steps(x, why), *no_params_steps("no parameters to learn: dropout only zeroes values"))
 
 
 class BatchNorm(LayerBase):
@@ -55,7 +76,7 @@ class BatchNorm(LayerBase):
     convention (Conventions.bn_running_stats).
     """
 
-    kind: Literal["batch_norm"]
+    kind: Literal["batch_norm"] = Field(description="batch_norm (also bn, batchnorm).")
     affine: bool = Field(default=True, description="Learn a scale (gamma) and shift (beta) per channel.")
     epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
     stem = "bn"
@@ -70,6 +91,34 @@ class BatchNorm(LayerBase):
             flops=2 * prod(x),
         )
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        ch = str(x[0])
+        if self.affine:
+            params, note = ("2*c", f"2*{ch}"), "a scale gamma (weight) and a shift beta (bias) per channel"
+            weights, biases = ("c", ch, counts.weights), ("c", ch, counts.biases)
+        else:
+            params, note = ("0", "0"), "affine: false, nothing to learn"
+            weights, biases = ("0", "0", 0), ("0", "0", 0)
+        steps = list(param_steps(weights, biases, params, note))
+        if counts.non_trainable:
+            state = Step("running stats", "non_trainable", "2*c", f"2*{ch}", counts.non_trainable)
+            total = counts.weights + counts.biases + counts.non_trainable
+            steps[0] = Step(
+                "params",
+                "params",
+                f"{params[0]} + 2*c",
+                f"{params[1]} + 2*{ch}",
+                total,
+                note=f"{note}; running mean and variance counted as non-trainable (Keras)",
+            )
+            steps.append(state)
+        return (
+            *unchanged_steps(x, "normalises each channel"),
+            *steps,
+            Step("MACs", "macs", "0", "0", 0, note="a multiply and an add per value, counted as FLOPs"),
+        )
+
 
 class LocalResponseNorm(LayerBase):
     """AlexNet's local response normalisation across `size` neighbouring channels.
@@ -78,7 +127,7 @@ class LocalResponseNorm(LayerBase):
     + power beta + divide = 2*size + 3.
     """
 
-    kind: Literal["lrn"]
+    kind: Literal["lrn"] = Field(description="lrn: local response normalisation (also local_response_norm).")
     size: Positive = Field(default=5, description="Number of neighbouring channels summed.")
     alpha: float = Field(default=1e-4, description="Scale of the sum of squares.")
     beta: float = Field(default=0.75, description="Exponent.")
@@ -91,12 +140,25 @@ class LocalResponseNorm(LayerBase):
     def describe(self) -> str:
         return f"size {self.size}"
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        self.apply(x, c)
+        why = f"no parameters to learn: divides each value by a sum over {self.size} neighbouring channels"
+        return (*unchanged_steps(x, "normalises across channels"), *no_params_steps(why))
+
 
 class Flatten(LayerBase):
     """(C, *spatial) -> (C x prod(spatial),): a view, so no new memory and no FLOPs."""
 
-    kind: Literal["flatten"]
+    kind: Literal["flatten"] = Field(description="flatten: a view of the input as a vector.")
     stem = "flatten"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return Counts(output=(prod(x),), inplace=True, ends_receptive_field=True)
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        sym, num = channels_last_terms(x)
+        return (
+            Step("output units", "output", sym, num, counts.output[0], note="the map laid out as one vector", axis=0),
+            *no_params_steps("no parameters to learn: a flatten only reshapes"),
+        )

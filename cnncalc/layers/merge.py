@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from math import prod
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.layers.base import Counts, LayerBase, Shape
+from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, Shape, Step, no_params_steps, unchanged_steps
 
 
 def _show(shape: Shape) -> str:
@@ -29,6 +31,15 @@ class MergeBase(LayerBase):
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
         raise NotImplementedError
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        return self.explain_merge([x], c)
+
+    def explain_merge(self, inputs: Sequence[Shape], c: Conventions) -> tuple[Step, ...]:
+        """Steps of `merge(inputs, c)`: element-wise merges keep the shape; no parameters."""
+        counts = self.merge(inputs, c)
+        why = f"{self.kind} of {len(inputs)} tensors of one shape, value by value"
+        return (*unchanged_steps(counts.output, why), *no_params_steps(f"no parameters to learn: a {self.kind}"))
 
 
 def _elementwise(kind: str, inputs: Sequence[Shape]) -> Counts:
@@ -58,7 +69,7 @@ def _shortcut_hint(main: Shape, shortcut: Shape) -> str | None:
 class Add(MergeBase):
     """Element-wise sum, as a residual connection: shapes must match."""
 
-    kind: Literal["add"]
+    kind: Literal["add"] = Field(description="add: element-wise sum of the tensors in `from:`.")
     stem: ClassVar[str] = "add"
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
@@ -68,7 +79,7 @@ class Add(MergeBase):
 class Multiply(MergeBase):
     """Element-wise product, as the gates of highway networks: shapes must match."""
 
-    kind: Literal["multiply"]
+    kind: Literal["multiply"] = Field(description="multiply: element-wise product of the tensors in `from:`.")
     stem: ClassVar[str] = "mul"
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
@@ -78,7 +89,7 @@ class Multiply(MergeBase):
 class Concat(MergeBase):
     """Stack along channels (inception, DenseNet): the other axes must match."""
 
-    kind: Literal["concat"]
+    kind: Literal["concat"] = Field(description="concat: the tensors in `from:` stacked along the channels.")
     stem: ClassVar[str] = "concat"
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
@@ -93,3 +104,15 @@ class Concat(MergeBase):
                     hint="pad or crop the branches to one spatial size (check strides and padding)",
                 )
         return Counts(output=(sum(s[0] for s in inputs), *first[1:]))
+
+    def explain_merge(self, inputs: Sequence[Shape], c: Conventions) -> tuple[Step, ...]:
+        counts = self.merge(inputs, c)
+        terms = " + ".join(f"c_{i + 1}" for i in range(len(inputs)))
+        numbers = " + ".join(str(s[0]) for s in inputs)
+        steps = [Step("output C", "output", terms, numbers, counts.output[0], note="stacked along channels", axis=0)]
+        names = AXIS_NAMES.get(len(counts.output) - 1, ())
+        steps += [
+            Step(f"output {n}", "output", "unchanged", str(v), v, axis=i + 1)
+            for i, (n, v) in enumerate(zip(names, counts.output[1:], strict=True))
+        ]
+        return (*steps, *no_params_steps("no parameters to learn: a concat only stacks its inputs"))

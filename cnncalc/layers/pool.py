@@ -14,18 +14,22 @@ from pydantic import Field
 
 from cnncalc.conventions import Conventions
 from cnncalc.layers.base import (
+    AXIS_NAMES,
     Counts,
     LayerBase,
     NonNegative,
     PaddingSpec,
     PerDim,
     Shape,
+    Step,
     check_declared,
     fmt_dims,
     fmt_padding,
+    no_params_steps,
+    position_terms,
     spatial_rank,
 )
-from cnncalc.layers.conv import slide
+from cnncalc.layers.conv import slide, slide_steps
 
 PoolKind = Literal["max_pool", "avg_pool", "sum_pool", "l2_pool"]
 GlobalPoolKind = Literal["global_avg_pool", "global_max_pool"]
@@ -43,7 +47,7 @@ def window_flops(kind: str, taps: int) -> int:
 class Pool(LayerBase):
     """Max, average, sum or L2 pooling with PyTorch's padding and ceil_mode rules."""
 
-    kind: PoolKind
+    kind: PoolKind = Field(description="The pooling (also maxpool, avgpool, average_pool, sumpool, l2pool).")
     kernel: PerDim = Field(default=2, description="Window size: one int, or one per spatial axis.")
     stride: PerDim | None = Field(default=None, description="Step between windows; defaults to the kernel size.")
     padding: PaddingSpec = Field(default=0, description="Padding per side, as for conv.")
@@ -77,11 +81,25 @@ class Pool(LayerBase):
             text += ", ceil"
         return text
 
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        stride = self.kernel if self.stride is None else self.stride
+        self.apply(x, c)  # the rule's own checks first
+        what = {"max_pool": "the largest value", "avg_pool": "the average", "sum_pool": "the sum"}
+        reads = what.get(self.kind, "the root of the sum of squares")
+        return (
+            *slide_steps(x, self.kind, self.kernel, stride, self.padding, self.dilation, self.ceil_mode),
+            Step("output C", "output", "c_in", str(x[0]), x[0], note="pooling works on each channel alone", axis=0),
+            *no_params_steps(
+                f"no parameters to learn: pooling only takes {reads} of each window",
+                "no multiply-accumulates (the window's comparisons or adds are counted as FLOPs)",
+            ),
+        )
+
 
 class GlobalPool(LayerBase):
     """Average or max over all spatial positions: (C, *spatial) -> (C,)."""
 
-    kind: GlobalPoolKind
+    kind: GlobalPoolKind = Field(description="Global pooling over all positions (also gap, gmp).")
     keepdims: bool = Field(default=False, description="Keep the spatial axes as size 1, as PyTorch's AdaptivePool(1).")
     stem = "gpool"
 
@@ -89,3 +107,15 @@ class GlobalPool(LayerBase):
         ndim = spatial_rank(x, self.kind)
         out = (x[0], *(1,) * ndim) if self.keepdims else (x[0],)
         return Counts(output=out, flops=x[0] * window_flops(self.kind, prod(x[1:])), ends_receptive_field=True)
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        how = "average" if self.kind == "global_avg_pool" else "maximum"
+        sym, num = position_terms(x[1:])
+        steps = [
+            Step(
+                "output C", "output", "c_in", str(x[0]), x[0], note=f"one {how} per channel over {sym} = {num}", axis=0
+            )
+        ]
+        steps += [Step(f"output {n}", "output", "1", "1", 1, axis=i + 1) for i, n in enumerate(AXIS_NAMES[len(x) - 1])]
+        return (*steps[: len(counts.output)], *no_params_steps(f"no parameters to learn: a global {how}"))

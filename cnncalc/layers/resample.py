@@ -12,13 +12,24 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
-from cnncalc.layers.base import Counts, LayerBase, PerDim, Shape, fmt_dims, per_dim, spatial_rank
+from cnncalc.layers.base import (
+    AXIS_NAMES,
+    Counts,
+    LayerBase,
+    PerDim,
+    Shape,
+    Step,
+    fmt_dims,
+    no_params_steps,
+    per_dim,
+    spatial_rank,
+)
 
 
 class Upsample(LayerBase):
     """Repeat (nearest) or interpolate (bilinear) each position `scale` times per axis."""
 
-    kind: Literal["upsample"]
+    kind: Literal["upsample"] = Field(description="upsample: repeat (nearest) or interpolate (bilinear).")
     scale: PerDim = Field(default=2, description="Integer factor per spatial axis.")
     mode: Literal["nearest", "bilinear"] = Field(default="nearest", description="How new positions are filled.")
     stem: ClassVar[str] = "up"
@@ -33,3 +44,15 @@ class Upsample(LayerBase):
     def describe(self) -> str:
         scale = fmt_dims(self.scale if isinstance(self.scale, list) else [self.scale])
         return f"x{scale}, {self.mode}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        factors = per_dim(self.scale, len(x) - 1, "scale")
+        steps = [Step("output C", "output", "c_in", str(x[0]), x[0], axis=0)]
+        steps += [
+            Step(f"output {name}", "output", "n*scale", f"{n}*{f}", out, axis=i + 1)
+            for i, (name, n, f, out) in enumerate(
+                zip(AXIS_NAMES[len(x) - 1], x[1:], factors, counts.output[1:], strict=True)
+            )
+        ]
+        return (*steps, *no_params_steps(f"no parameters to learn: {self.mode} upsampling"))

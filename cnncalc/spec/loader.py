@@ -14,11 +14,11 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import Diagnostic, Location, SpecError
 from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
-from cnncalc.spec.model import InputSpec, Path, SourceMap, Spec
+from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
 MAX_NODES = 200_000  # values after alias expansion; a billion-laughs file hits this at once
@@ -209,7 +209,7 @@ def _diagnostic(path: Path, items: list[dict[str, Any]], data: Any, source_map: 
     layer = _layer_of(path, data)
     where = f" in {layer[0]}" if layer else ""
     field = path[-1] if path else ""
-    model_fields = _fields_at(path, layer[1] if layer else None)
+    model_fields = _fields_at(path, layer[1] if layer else None, data)
     if "extra_forbidden" in kinds:
         close = difflib.get_close_matches(str(field), model_fields, n=1)
         return Diagnostic(
@@ -247,14 +247,22 @@ def _dotted(path: Path) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 
-def _fields_at(path: Path, layer_cls: type[LayerBase] | None) -> list[str]:
-    if layer_cls is not None and len(path) == 3:
-        return list(layer_cls.model_fields)
-    if len(path) == 1:
-        return list(Spec.model_fields)
-    if len(path) == 2 and path[0] == "input":
-        return list(InputSpec.model_fields)
-    return []
+def _fields_at(path: Path, layer_cls: type[BaseModel] | None, data: Any) -> list[str]:
+    """The keys a mapping at `path` accepts, as a user writes them (`from`, not `from_`)."""
+    model: type[BaseModel] | None = None
+    if len(path) == 3 and path[0] == "layers":
+        raw = data["layers"][path[1]] if isinstance(data.get("layers"), list) else None
+        model = BlockCall if isinstance(raw, dict) and "block" in raw else layer_cls
+    elif len(path) == 1:
+        model = Spec
+    elif len(path) == 2:
+        section: dict[str, type[BaseModel]] = {"input": InputSpec, "budgets": Budgets}
+        model = section.get(str(path[0]))
+    elif len(path) == 3 and path[0] == "blocks":
+        model = BlockDef
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 def _expected(items: list[dict[str, Any]]) -> str:

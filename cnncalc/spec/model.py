@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
 from cnncalc.errors import Location
 from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
+from cnncalc.units import Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
 Layout = Literal["hwc", "chw"]
 Dtype = Literal["float64", "float32", "float16", "bfloat16", "float8", "int64", "int32", "int16", "int8", "uint8"]
@@ -150,6 +161,103 @@ class BlockDef(BaseModel):
     output: str | None = Field(default=None, description="Id of the block's output; defaults to its last layer.")
 
 
+def _limit_schema(kind: Quantity) -> dict[str, Any]:
+    """What editors accept for a limit: an int, or a string with units (checked exactly by the loader)."""
+    return {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": quantity_pattern(kind)}]}
+
+
+def _shape_value(value: Any) -> Any:
+    """`1000`, `7x7x512` or `[7, 7, 512]` -> a list of dims; anything else is left to pydantic."""
+    if isinstance(value, str):
+        return parse_dims(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    return value
+
+
+#: the shape strings `parse_dims` reads (224x224x3, (224, 224, 3), the multiplication sign), for JSON Schema
+SHAPE_PATTERN = r"^\s*[(\[]?\s*[0-9]+(\s*[x×*, ]\s*[0-9]+)*\s*[)\]]?\s*$"
+
+ParamsLimit = Annotated[int, BeforeValidator(parse_params), WithJsonSchema(_limit_schema("params"))]
+MacsLimit = Annotated[int, BeforeValidator(parse_macs), WithJsonSchema(_limit_schema("macs"))]
+FlopsLimit = Annotated[int, BeforeValidator(parse_flops), WithJsonSchema(_limit_schema("flops"))]
+BytesLimit = Annotated[int, BeforeValidator(parse_bytes), WithJsonSchema(_limit_schema("bytes"))]
+ShapeLimit = Annotated[
+    tuple[Positive, ...],
+    Field(min_length=1, max_length=4),
+    BeforeValidator(_shape_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 4},
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": SHAPE_PATTERN},
+            ]
+        }
+    ),
+]
+
+
+class Budgets(BaseModel):
+    """Limits that `cnncalc check` holds a network to; each optional, each checked on its own.
+
+    Counts and sizes are exact ints, or strings with units as people write them
+    (`25M`, `4 GFLOPs`, `100 MiB`, `4.2e6`; see cnncalc.units).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_params: ParamsLimit | None = Field(
+        default=None,
+        description="Most parameters in total (trainable + non-trainable), e.g. to fit a download or a phone.",
+        examples=["25M", 25_000_000, "4.2e6"],
+    )
+    max_trainable_params: ParamsLimit | None = Field(
+        default=None, description="Most trainable parameters.", examples=["25M"]
+    )
+    max_macs: MacsLimit | None = Field(
+        default=None,
+        description="Most multiply-accumulates of one forward pass (x batch): what papers call multiply-adds "
+        "and torchvision calls GFLOPS.",
+        examples=["4G", "4 GMACs", 4_000_000_000],
+    )
+    max_flops: FlopsLimit | None = Field(
+        default=None,
+        description="Most FLOPs of one forward pass (x batch): 2 x MACs plus element-wise work.",
+        examples=["8 GFLOPs", "8.4e9"],
+    )
+    max_activation_memory: BytesLimit | None = Field(
+        default=None,
+        description="Most activation memory summed over layers (the slides' TOTAL memory), in bytes or with a "
+        "unit (KB/MB/GB = 10^3/10^6/10^9, KiB/MiB/GiB = 2^10/2^20/2^30).",
+        examples=["100 MiB", "64MB", 104_857_600],
+    )
+    max_peak_memory: BytesLimit | None = Field(
+        default=None,
+        description="Most live activation memory at any moment of one inference pass.",
+        examples=["32 MiB"],
+    )
+    max_param_memory: BytesLimit | None = Field(
+        default=None, description="Most parameter memory (params x dtype bytes).", examples=["100 MB"]
+    )
+    max_training_memory: BytesLimit | None = Field(
+        default=None,
+        description="Most training memory by cnncalc's estimate: 2 x activations + 4 x params (Adam).",
+        examples=["16 GiB"],
+    )
+    max_layer_params: ParamsLimit | None = Field(
+        default=None, description="Most parameters in any one layer (the largest layer).", examples=["10M"]
+    )
+    max_layer_macs: MacsLimit | None = Field(
+        default=None, description="Most MACs in any one layer (the costliest layer).", examples=["1G"]
+    )
+    output_shape: ShapeLimit | None = Field(
+        default=None,
+        description="The output shape the network must produce, in the spec's layout.",
+        examples=[[1000], "7x7x512", 10],
+    )
+
+
 class Spec(BaseModel):
     """A network: an input, a dtype, a batch and an ordered list of layers."""
 
@@ -163,6 +271,11 @@ class Spec(BaseModel):
     blocks: dict[str, BlockDef] = Field(default_factory=dict, description="Reusable blocks, by name.")
     layers: Annotated[list[LayerItem], Field(min_length=1, max_length=20_000)] = Field(
         description="Layers in execution order: each has a `kind` and its hyper-parameters, or calls a `block`."
+    )
+    budgets: Budgets | None = Field(
+        default=None,
+        description="Limits `cnncalc check` enforces: params, MACs, FLOPs, memory, per-layer maxima, output shape.",
+        examples=[{"max_params": "25M", "max_macs": "4G", "max_peak_memory": "100 MiB"}],
     )
 
     _source: SourceMap | None = PrivateAttr(default=None)
@@ -180,6 +293,7 @@ __all__ = [
     "UNKNOWN_KIND",
     "BlockCall",
     "BlockDef",
+    "Budgets",
     "Dtype",
     "InputSpec",
     "Layer",

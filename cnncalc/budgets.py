@@ -1,0 +1,494 @@
+"""Budgets: hold a network's numbers to limits, so that CI fails when a change breaks one.
+
+Limits come from three places — a spec's own `budgets:`, a budgets file shared by several
+specs, and command-line options — and every limit from every place is checked on its own
+(no precedence to learn: the strictest one decides, and each outcome says where it was set).
+
+The checking is pure: a Report and limits in, outcomes out. Outcomes carry the place in
+the spec to blame — the budget's line, or the offending layer's line for per-layer limits —
+which the renderers below turn into JSON, JUnit XML and GitHub workflow annotations.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path as FsPath
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
+from cnncalc.report import LayerRow, Report
+from cnncalc.spec.model import Budgets, Path, SourceMap, Spec
+
+Status = Literal["ok", "exceeded", "invalid"]
+
+#: bump on any incompatible change of `check --format json`
+CHECK_JSON_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What one budget key limits: a total of the report, or the largest value of any layer."""
+
+    what: str  # "params", "MACs", ... as a sentence names it
+    unit: str  # shown after numbers: "params", "MACs", "FLOPs", "B"
+    total: Callable[[Report], int] | None = None
+    per_layer: Callable[[LayerRow], int] | None = None
+
+
+METRICS: dict[str, Metric] = {
+    "max_params": Metric("total params", "params", total=lambda r: r.totals.params),
+    "max_trainable_params": Metric("trainable params", "params", total=lambda r: r.totals.trainable_params),
+    "max_macs": Metric("MACs", "MACs", total=lambda r: r.totals.macs),
+    "max_flops": Metric("FLOPs", "FLOPs", total=lambda r: r.totals.flops),
+    "max_activation_memory": Metric("activation memory", "B", total=lambda r: r.totals.activation_bytes),
+    "max_peak_memory": Metric("peak activation memory", "B", total=lambda r: r.totals.peak_activation_bytes),
+    "max_param_memory": Metric("parameter memory", "B", total=lambda r: r.totals.param_bytes),
+    "max_training_memory": Metric("training memory", "B", total=lambda r: r.totals.training_bytes),
+    "max_layer_params": Metric("params", "params", per_layer=lambda row: row.params),
+    "max_layer_macs": Metric("MACs", "MACs", per_layer=lambda row: row.macs),
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One budget to check: its key, its value, where it was set."""
+
+    key: str
+    value: int | tuple[int, ...]
+    origin: str  # "spec", the budgets file's path, or the command-line option
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class LayerExcess:
+    """A layer over a per-layer limit, and where the spec defines it."""
+
+    name: str
+    actual: int
+    location: Location | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One limit checked against one network."""
+
+    limit: Limit
+    actual: int | tuple[int, ...]
+    ok: bool
+    layer: str | None = None  # the largest layer, for per-layer limits
+    excess: tuple[LayerExcess, ...] = ()
+
+    @property
+    def margin(self) -> int | None:
+        """Headroom left: limit - actual (negative when exceeded); None for a shape."""
+        if isinstance(self.actual, int) and isinstance(self.limit.value, int):
+            return self.limit.value - self.actual
+        return None
+
+    @property
+    def margin_fraction(self) -> Fraction | None:
+        """Headroom as an exact fraction of the limit; None for shapes and zero limits."""
+        margin = self.margin
+        if margin is None or not isinstance(self.limit.value, int) or self.limit.value == 0:
+            return None
+        return Fraction(margin, self.limit.value)
+
+
+@dataclass(frozen=True)
+class SpecResult:
+    """Every outcome for one spec, or the diagnostics that made it invalid."""
+
+    spec: str  # as given on the command line
+    name: str | None
+    outcomes: tuple[Outcome, ...] = ()
+    errors: tuple[Diagnostic, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        if self.errors:
+            return "invalid"
+        return "ok" if all(o.ok for o in self.outcomes) else "exceeded"
+
+
+# --- collecting limits ------------------------------------------------------------------------
+
+
+def limits_of(budgets: Budgets | None, origin: str, locate: Callable[[Path], Location | None], at: Path) -> list[Limit]:
+    """The limits set in a Budgets model, each located at its value (`at` is the path of the mapping)."""
+    if budgets is None:
+        return []
+    return [
+        Limit(key, value, origin, locate((*at, key))) for key, value in budgets.model_dump(exclude_none=True).items()
+    ]
+
+
+def spec_limits(spec: Spec) -> list[Limit]:
+    """The limits a spec sets in its own `budgets:` section."""
+    return limits_of(spec.budgets, "spec", spec.locate, ("budgets",))
+
+
+def load_budgets_file(path: str) -> list[Limit]:
+    """Limits from a YAML budgets file: the keys of `budgets:`, at top level or under `budgets:`."""
+    from cnncalc.spec.loader import parse_yaml, read_text_file
+
+    text = read_text_file(FsPath(path))
+    data, source_map = parse_yaml(text, path)
+    at: Path = ()
+    if isinstance(data, dict) and set(data) == {"budgets"}:
+        data, at = data["budgets"], ("budgets",)
+    if not isinstance(data, dict):
+        raise SpecError.single(
+            "a budgets file is a mapping of budgets", source_map.locate(at), hint="e.g. `max_params: 25M`"
+        )
+    try:
+        budgets = Budgets.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(budget_diagnostics(e, source_map, at)) from None
+    return limits_of(budgets, path, source_map.locate, at)
+
+
+def option_limits(values: Mapping[str, str | None]) -> list[Limit]:
+    """Limits given as command-line options, keyed by budget (`max_params`); None means not given."""
+    given = {key: value for key, value in values.items() if value is not None}
+    try:
+        budgets = Budgets.model_validate(given)
+    except ValidationError as e:
+        diagnostics = []
+        for item in e.errors():
+            key = str(item["loc"][0]) if item["loc"] else ""
+            option = "--" + key.replace("_", "-")
+            diagnostics.append(Diagnostic(f"{option} {given.get(key)!r}: expected {_reason(item)}"))
+        raise SpecError(diagnostics) from None
+    return [
+        Limit(key, value, "--" + key.replace("_", "-")) for key, value in budgets.model_dump(exclude_none=True).items()
+    ]
+
+
+def budget_diagnostics(error: ValidationError, source_map: SourceMap, at: Path) -> list[Diagnostic]:
+    """One located diagnostic per bad budget, worded as the spec loader words its errors."""
+    diagnostics = []
+    for item in error.errors():
+        key = str(item["loc"][0]) if item["loc"] else ""
+        path = (*at, key)
+        if item["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(key, list(Budgets.model_fields), n=1)
+            diagnostics.append(
+                Diagnostic(
+                    f"unknown budget '{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
+                    source_map.locate(path, key=True),
+                    hint=None if close else f"budgets: {', '.join(Budgets.model_fields)}",
+                )
+            )
+        else:
+            diagnostics.append(
+                Diagnostic(f"{key}: expected {_reason(item)}, got {item.get('input')!r}", source_map.locate(path))
+            )
+    return diagnostics
+
+
+def _reason(item: Mapping[str, Any]) -> str:
+    message = str(item["msg"])
+    for prefix in ("Value error, ", "Input should be "):
+        message = message.removeprefix(prefix)
+    return message.replace("a valid ", "")
+
+
+def expand_specs(refs: Iterable[str]) -> list[tuple[str, Diagnostic | None]]:
+    """Spec files, bundled names and glob patterns -> (ref to load, None), or (pattern, diagnostic)
+    for a pattern that matches nothing.
+
+    The shell expands globs; quoted ones (`'models/**/*.yaml'`, as CI configs write them) are
+    expanded here, recursively.
+    """
+    out: list[tuple[str, Diagnostic | None]] = []
+    for ref in refs:
+        if not FsPath(ref).exists() and any(c in ref for c in "*?["):
+            matches = sorted(glob.glob(ref, recursive=True))  # noqa: PTH207 (absolute patterns, like the shell)
+            out += [(m, None) for m in matches] or [(ref, Diagnostic(f"no file matches '{ref}'"))]
+        else:
+            out.append((ref, None))
+    return out
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+def check_report(report: Report, limits: Sequence[Limit], layer_locations: Sequence[Location | None]) -> list[Outcome]:
+    """Each limit against the report; `layer_locations[i]` is where row i is defined."""
+    return [_check(report, limit, layer_locations) for limit in limits]
+
+
+def _check(report: Report, limit: Limit, locations: Sequence[Location | None]) -> Outcome:
+    if limit.key == "output_shape":
+        shape = report.shown(report.rows[-1].output_shape)
+        return Outcome(limit, shape, shape == limit.value)
+    assert isinstance(limit.value, int)
+    metric = METRICS[limit.key]
+    if metric.total is not None:
+        actual = metric.total(report)
+        return Outcome(limit, actual, actual <= limit.value)
+    assert metric.per_layer is not None
+    per_layer = metric.per_layer
+    layers = report.rows[1:]
+    largest = max(layers, key=per_layer, default=None)
+    if largest is None:  # every layer skipped (`when: false`): nothing to exceed
+        return Outcome(limit, 0, True)
+    excess = tuple(
+        LayerExcess(row.name, per_layer(row), locations[row.index] if row.index < len(locations) else None)
+        for row in layers
+        if per_layer(row) > limit.value
+    )
+    return Outcome(limit, per_layer(largest), not excess, largest.name, excess)
+
+
+def check_spec(ref: str, shared: Sequence[Limit]) -> SpecResult:
+    """Load, analyse and check one spec against its own budgets and the shared ones.
+
+    An invalid spec is a result (with its diagnostics), not an exception, so that one bad
+    file does not hide the verdict on the others.
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.graph import build_graph
+    from cnncalc.spec import load_spec
+
+    try:
+        spec = load_spec(ref)
+        report = analyze(spec)
+        locations = [spec.locate(node.source) for node in build_graph(spec).nodes]
+    except CnncalcError as e:
+        return SpecResult(ref, None, errors=tuple(e.diagnostics))
+    outcomes = check_report(report, [*spec_limits(spec), *shared], locations)
+    return SpecResult(ref, spec.name, tuple(outcomes))
+
+
+def check_all(refs: Iterable[str], shared: Sequence[Limit]) -> list[SpecResult]:
+    """Every spec the refs name (globs expanded), each against its own and the shared limits."""
+    return [
+        SpecResult(ref, None, errors=(problem,)) if problem else check_spec(ref, shared)
+        for ref, problem in expand_specs(refs)
+    ]
+
+
+def exit_code(results: Sequence[SpecResult]) -> int:
+    """2 when any spec is invalid, else 1 when any budget is exceeded, else 0."""
+    statuses = {r.status for r in results}
+    return 2 if "invalid" in statuses else 1 if "exceeded" in statuses else 0
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def format_value(value: int | tuple[int, ...], unit: str = "") -> str:
+    """25557032 -> '25,557,032'; (7, 7, 512) -> '7x7x512'."""
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
+    return f"{value:,} {unit}".rstrip() if unit == "B" else f"{value:,}"
+
+
+def format_percent(fraction: Fraction | None) -> str:
+    """An exact fraction as a signed percentage with one decimal, never rounding a miss to 0.
+
+    >>> format_percent(Fraction(1, 40)), format_percent(Fraction(-1, 10**6)), format_percent(None)
+    ('+2.5%', '-<0.1%', '')
+    """
+    if fraction is None:
+        return ""
+    percent = 100 * fraction
+    if percent != 0 and abs(percent) < Fraction(1, 20):
+        return ("+" if percent > 0 else "-") + "<0.1%"
+    return f"{float(percent):+.1f}%"
+
+
+def unit_of(key: str) -> str:
+    return METRICS[key].unit if key in METRICS else ""
+
+
+def describe(outcome: Outcome) -> str:
+    """One line on an outcome, as the annotations and JUnit failures say it:
+    `total params 87,018 > max_params 50,000 (37,018 over, +74.0%)`."""
+    limit = outcome.limit
+    if limit.key == "output_shape":
+        relation = "is" if outcome.ok else "is not"
+        return f"output shape {format_value(outcome.actual)} {relation} the expected {format_value(limit.value)}"
+    metric = METRICS[limit.key]
+    if outcome.excess:
+        shown = ", ".join(f"'{e.name}' {format_value(e.actual, metric.unit)}" for e in outcome.excess[:3])
+        more = f" and {len(outcome.excess) - 3} more" if len(outcome.excess) > 3 else ""
+        return f"{len(outcome.excess)} layer(s) > {limit.key} {format_value(limit.value, metric.unit)}: {shown}{more}"
+    what = f"{metric.what} of layer '{outcome.layer}'" if outcome.layer else metric.what
+    return _compare(what, metric, limit, outcome.actual)
+
+
+def describe_layer(outcome: Outcome, layer: LayerExcess) -> str:
+    """The line for one layer over a per-layer limit: `layer 'fc': params 81,930 > max_layer_params 20,000 (...)`."""
+    metric = METRICS[outcome.limit.key]
+    return f"layer '{layer.name}': " + _compare(metric.what, metric, outcome.limit, layer.actual)
+
+
+def _compare(what: str, metric: Metric, limit: Limit, actual: int | tuple[int, ...]) -> str:
+    assert isinstance(actual, int) and isinstance(limit.value, int)
+    unit = metric.unit
+    margin = limit.value - actual
+    share = format_percent(Fraction(-margin, limit.value)) if limit.value else ""
+    if margin < 0:
+        detail = f"{format_value(-margin, unit)} over" + (f", {share}" if share else "")
+        return f"{what} {format_value(actual, unit)} > {limit.key} {format_value(limit.value, unit)} ({detail})"
+    return f"{what} {format_value(actual, unit)} <= {limit.key} {format_value(limit.value, unit)}"
+
+
+def set_in(limit: Limit) -> str:
+    """Where a limit was set, for people: `net.yaml:12:15`, or the option that set it."""
+    return str(limit.location) if limit.location else limit.origin
+
+
+# --- renderers --------------------------------------------------------------------------------
+
+
+def to_json(results: Sequence[SpecResult]) -> dict[str, Any]:
+    """The `check --format json` document: exact ints, one entry per spec and per budget."""
+    return {
+        "schema_version": CHECK_JSON_VERSION,
+        "exit_code": exit_code(results),
+        "specs": [
+            {
+                "spec": r.spec,
+                "name": r.name,
+                "status": r.status,
+                "budgets": [_outcome_json(o) for o in r.outcomes],
+                "errors": [{"message": d.message, "location": _where(d.location), "hint": d.hint} for d in r.errors],
+            }
+            for r in results
+        ],
+    }
+
+
+def _outcome_json(o: Outcome) -> dict[str, Any]:
+    fraction = o.margin_fraction
+    return {
+        "budget": o.limit.key,
+        "ok": o.ok,
+        "actual": list(o.actual) if isinstance(o.actual, tuple) else o.actual,
+        "limit": list(o.limit.value) if isinstance(o.limit.value, tuple) else o.limit.value,
+        "unit": unit_of(o.limit.key),
+        "margin": o.margin,
+        "margin_percent": None if fraction is None else round(float(100 * fraction), 2),
+        "origin": o.limit.origin,
+        "location": _where(o.limit.location),
+        "largest_layer": o.layer,
+        "layers_over": [{"name": e.name, "actual": e.actual, "location": _where(e.location)} for e in o.excess],
+    }
+
+
+def _where(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"file": location.source, "line": location.line, "column": location.column}
+
+
+def to_junit(results: Sequence[SpecResult]) -> str:
+    """JUnit XML as CI dashboards read it: a suite per spec, a test case for its validity and per budget."""
+    root = ET.Element("testsuites", name="cnncalc check")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for r in results:
+        suite = ET.SubElement(root, "testsuite", name=r.spec)
+        valid = ET.SubElement(suite, "testcase", classname=r.spec, name="spec is valid", file=r.spec)
+        counts = {"tests": 1 + len(r.outcomes), "failures": 0, "errors": 1 if r.errors else 0}
+        if r.errors:
+            error = ET.SubElement(valid, "error", type="InvalidSpec", message=r.errors[0].message)
+            error.text = "\n".join(d.render() for d in r.errors)
+        for o in r.outcomes:
+            name = o.limit.key if o.limit.origin == "spec" else f"{o.limit.key} ({o.limit.origin})"
+            case = ET.SubElement(suite, "testcase", classname=r.spec, name=name, file=_file(o, r))
+            if o.limit.location:
+                case.set("line", str(o.limit.location.line))
+            if not o.ok:
+                counts["failures"] += 1
+                failure = ET.SubElement(case, "failure", type="BudgetExceeded", message=describe(o))
+                failure.text = "\n".join(
+                    [f"set in {set_in(o.limit)}", *(f"{e.location}: {describe_layer(o, e)}" for e in o.excess)]
+                )
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _file(o: Outcome, r: SpecResult) -> str:
+    return o.limit.location.source if o.limit.location else r.spec
+
+
+def to_github(results: Sequence[SpecResult]) -> list[str]:
+    """GitHub workflow commands: an `::error` per exceeded budget, at the budget's line in the spec
+    (or in the budgets file), or at the offending layer's line for per-layer limits; an `::error`
+    per diagnostic of an invalid spec; then one plain summary line per spec."""
+    lines: list[str] = []
+    for r in results:
+        for d in r.errors:
+            lines.append(annotation(d.message, d.location, r.spec, "cnncalc: invalid spec"))
+        for o in r.outcomes:
+            if o.ok:
+                continue
+            title = f"cnncalc budget {o.limit.key}"
+            if o.excess:
+                lines += [annotation(describe_layer(o, e), e.location, r.spec, title) for e in o.excess]
+            else:
+                lines.append(annotation(f"{r.spec}: {describe(o)}", o.limit.location, r.spec, title))
+        lines.append(summary_line(r))
+    return lines
+
+
+def annotation(message: str, location: Location | None, fallback_file: str, title: str) -> str:
+    """`::error file=F,line=L,title=T::message`, escaped as GitHub's workflow commands require."""
+    properties = [f"file={_escape_property(location.source if location else fallback_file)}"]
+    if location:
+        properties.append(f"line={location.line}")
+    properties.append(f"title={_escape_property(title)}")
+    return f"::error {','.join(properties)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def summary_line(r: SpecResult) -> str:
+    """`net.yaml: 3 budgets, 1 exceeded` — the verdict on one spec in plain words."""
+    if r.errors:
+        return f"{r.spec}: invalid spec ({len(r.errors)} error(s))"
+    if not r.outcomes:
+        return f"{r.spec}: valid, no budgets to check"
+    failed = sum(not o.ok for o in r.outcomes)
+    verdict = f"{failed} exceeded" if failed else "all hold"
+    return f"{r.spec}: {len(r.outcomes)} budget(s), {verdict}"
+
+
+__all__ = [
+    "METRICS",
+    "Limit",
+    "Outcome",
+    "SpecResult",
+    "check_all",
+    "check_report",
+    "check_spec",
+    "exit_code",
+    "expand_specs",
+    "load_budgets_file",
+    "option_limits",
+    "spec_limits",
+    "to_github",
+    "to_json",
+    "to_junit",
+]

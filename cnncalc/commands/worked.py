@@ -1,0 +1,269 @@
+"""`cnncalc conv` and `cnncalc pool`: the lecture's worked examples, computed exactly and written out.
+
+The computation lives in cnncalc.numeric.worked (pure, exact Fractions); this module only reads the
+matrices (inline or `@file`), parses options and prints. Imports of the numeric module happen inside
+the commands so that start-up of other commands stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.commands.common import handles_errors
+
+if TYPE_CHECKING:
+    from cnncalc.numeric.worked import NumberStyle, Volume
+
+MATRIX_HELP = (
+    "A matrix: values by spaces or commas, rows by ';', channels by '|' "
+    "(e.g. '3 0 1; 1 5 8; 2 7 2'), or @FILE for a text/CSV file (rows on lines, channels split by a "
+    "blank line or '|'), or @- for stdin. Values are exact: 3, -1, 0.5, 1/9."
+)
+
+
+class WorkedFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class OrderOption(StrEnum):
+    rows = "rows"
+    columns = "columns"
+
+
+class PoolKindOption(StrEnum):
+    max = "max"
+    avg = "avg"
+    sum = "sum"
+    l2 = "l2"
+
+
+def read_matrix(argument: str, what: str) -> Volume:
+    """The matrix of an argument: inline text, or `@path` / `@-` read here (the I/O edge)."""
+    from cnncalc.numeric.worked import MAX_TEXT_CHARS, WorkedError, parse_volume
+
+    if not argument.startswith("@"):
+        return parse_volume(argument, f"<{what}>")
+    name = argument[1:]
+    if name == "-":
+        return parse_volume(sys.stdin.read(MAX_TEXT_CHARS + 1), "<stdin>")
+    path = Path(name)
+    try:
+        if path.stat().st_size > MAX_TEXT_CHARS:
+            raise WorkedError.single(
+                f"{what} file '{name}' is larger than {MAX_TEXT_CHARS:,} bytes",
+                hint="worked examples are small matrices",
+            )
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise WorkedError.single(
+            f"{what} file '{name}' is not a UTF-8 text file", hint="save it as text or CSV"
+        ) from None
+    except OSError as e:
+        raise WorkedError.single(
+            f"cannot read {what} file '{name}': {e.strerror or e}",
+            hint="give the matrix inline, or @PATH to a text or CSV file",
+        ) from None
+    return parse_volume(text, name)
+
+
+def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle:
+    from cnncalc.numeric.worked import NumberStyle, WorkedError
+
+    if exact and (round_digits is not None or truncate):
+        raise WorkedError.single("--exact prints exact values: give it without --round / --truncate")
+    if truncate and round_digits is None:
+        raise WorkedError.single("--truncate needs --round N", hint="e.g. --round 2 --truncate, as the X/O slides")
+    return NumberStyle(round_digits, truncate, exact)
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+RoundOption = Annotated[
+    int | None,
+    typer.Option(
+        "--round",
+        min=0,
+        max=30,
+        help="Print non-integers with N decimals, rounded half away from zero (default: up to 4, as needed).",
+    ),
+]
+TruncateOption = Annotated[
+    bool, typer.Option("--truncate", help="With --round: cut the digits instead of rounding (7/9 -> 0.77).")
+]
+ExactOption = Annotated[bool, typer.Option("--exact", help="Print exact values: 5/3 stays 5/3.")]
+StepsOption = Annotated[bool, typer.Option("--steps", help="Write out how each output value is computed.")]
+FormatOption = Annotated[WorkedFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+@handles_errors
+def conv(
+    matrix: Annotated[str, typer.Argument(metavar="INPUT", help=MATRIX_HELP, show_default=False)],
+    kernel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kernel",
+            "-k",
+            help="A filter, written like INPUT, with one channel per input channel ('|'). Repeat for more filters.",
+            show_default=False,
+        ),
+    ] = None,
+    bias: Annotated[
+        list[str] | None, typer.Option("--bias", "-b", help="Bias of a filter (repeat: one per --kernel).")
+    ] = None,
+    stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: S, or 'rows,columns'.")] = "1",
+    padding: Annotated[
+        str, typer.Option("--padding", "-p", help="Zero padding: P, 'rows,columns', 'valid' or 'same'.")
+    ] = "0",
+    flip: Annotated[
+        bool, typer.Option("--flip", help="True convolution: flip the kernel (default: cross-correlation).")
+    ] = False,
+    mean: Annotated[
+        bool, typer.Option("--mean", help="Average the products instead of summing them (the X/O slides).")
+    ] = False,
+    relu: Annotated[bool, typer.Option("--relu", help="Apply ReLU, max(0, x), to each output value.")] = False,
+    steps: StepsOption = False,
+    order: Annotated[
+        OrderOption, typer.Option("--order", help="Order of the products in --steps: by rows or by columns.")
+    ] = OrderOption.rows,
+    round_digits: RoundOption = None,
+    truncate: TruncateOption = False,
+    exact: ExactOption = False,
+    fmt: FormatOption = WorkedFormat.table,
+) -> None:
+    """Convolve a small matrix with a kernel, exactly, and write out each dot product.
+
+    Examples (the lecture's worked examples):
+
+        cnncalc conv "3 0 1 2 7 4; 1 5 8 9 3 1; 2 7 2 5 1 3; 0 1 3 1 7 8; 4 2 1 6 2 8; 2 4 5 2 3 9"
+        -k "1 0 -1; 1 0 -1; 1 0 -1" --steps
+
+        cnncalc conv @image.csv -k "1/9 1/9 1/9; 1/9 1/9 1/9; 1/9 1/9 1/9" --round 1
+
+        cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
+    """
+    from cnncalc.numeric.worked import (
+        Order,
+        WorkedError,
+        conv_json,
+        conv_padding,
+        conv_title,
+        correlate,
+        parse_pair,
+        parse_scalar,
+        render_csv,
+        render_text,
+    )
+
+    style = _style(round_digits, truncate, exact)
+    if not kernel:
+        raise WorkedError.single("no --kernel given", hint="e.g. --kernel '1 0 -1; 1 0 -1; 1 0 -1'")
+    image = read_matrix(matrix, "input")
+    sources = ["<kernel>"] if len(kernel) == 1 else [f"<kernel {k}>" for k in range(1, len(kernel) + 1)]
+    kernels = [read_matrix(text, source.strip("<>")) for text, source in zip(kernel, sources, strict=True)]
+    sources = [text[1:] if text.startswith("@") else source for text, source in zip(kernel, sources, strict=True)]
+    biases = [parse_scalar(text, "--bias") for text in bias] if bias else None
+    strides = parse_pair(stride, "--stride")
+    size = (len(image[0]), len(image[0][0]))
+    kernel_size = (len(kernels[0][0]), len(kernels[0][0][0]))
+    pads = conv_padding(padding, size, kernel_size, strides)
+    result = correlate(
+        image,
+        kernels,
+        stride=strides,
+        padding=pads,
+        biases=biases,
+        flip=flip,
+        mean=mean,
+        relu=relu,
+        kernel_sources=sources,
+    )
+    written = list(result.steps(Order(order.value))) if steps else []
+    if fmt is WorkedFormat.json:
+        typer.echo(json.dumps(conv_json(result, style, written), indent=2))
+        return
+    _warn(result.warnings)
+    if fmt is WorkedFormat.csv:
+        typer.echo(render_csv(result.outputs, style))
+        return
+    lines = [line for step in written for line in step.text(style, len(result.outputs))]
+    typer.echo(render_text(conv_title(result), result.outputs, "filter", style, lines))
+
+
+@handles_errors
+def pool(
+    matrix: Annotated[str, typer.Argument(metavar="INPUT", help=MATRIX_HELP, show_default=False)],
+    kind: Annotated[PoolKindOption, typer.Option("--kind", help="max, avg (average), sum or l2 (square-sum).")] = (
+        PoolKindOption.max
+    ),
+    size: Annotated[str, typer.Option("--size", help="Window: F, or 'rows,columns'.")] = "2",
+    stride: Annotated[
+        str | None, typer.Option("--stride", "-s", help="Stride: S or 'rows,columns' (default: the window size).")
+    ] = None,
+    padding: Annotated[
+        str, typer.Option("--padding", "-p", help="Padding on each side, at most half the window (PyTorch's rule).")
+    ] = "0",
+    ceil: Annotated[
+        bool, typer.Option("--ceil", help="ceil_mode: keep a last, partial window (PyTorch's rule).")
+    ] = False,
+    count_pad: Annotated[
+        bool,
+        typer.Option("--count-pad/--no-count-pad", help="avg: count padding in the divisor (PyTorch's default)."),
+    ] = True,
+    steps: StepsOption = False,
+    round_digits: RoundOption = None,
+    truncate: TruncateOption = False,
+    exact: ExactOption = False,
+    fmt: FormatOption = WorkedFormat.table,
+) -> None:
+    """Pool each channel of a small matrix (max, average, sum or L2) and write out each window.
+
+    Examples:
+
+        cnncalc pool "1 1 2 4; 5 6 7 8; 3 2 1 0; 1 2 3 4"
+
+        cnncalc pool "1 3 2 1; 2 9 1 1; 1 4 2 3; 5 6 1 2" --kind avg --steps
+
+        cnncalc pool @map.csv --size 3 --stride 1
+    """
+    from cnncalc.numeric.worked import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
+    from cnncalc.numeric.worked import pool as pool_matrix
+
+    style = _style(round_digits, truncate, exact)
+    image = read_matrix(matrix, "input")
+    window = parse_pair(size, "--size")
+    result = pool_matrix(
+        image,
+        PoolKind(kind.value),
+        size=window,
+        stride=parse_pair(stride, "--stride") if stride is not None else None,
+        padding=parse_pair(padding, "--padding", minimum=0),
+        ceil_mode=ceil,
+        count_include_pad=count_pad,
+    )
+    written = list(result.steps()) if steps else []
+    if fmt is WorkedFormat.json:
+        typer.echo(json.dumps(pool_json(result, style, written), indent=2))
+        return
+    _warn(result.warnings)
+    if fmt is WorkedFormat.csv:
+        typer.echo(render_csv(result.outputs, style))
+        return
+    lines = [step.text(style, len(result.outputs)) for step in written]
+    typer.echo(render_text(pool_title(result), result.outputs, "channel", style, lines))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `conv` and `pool` to the app."""
+    app.command("conv")(conv)
+    app.command("pool")(pool)

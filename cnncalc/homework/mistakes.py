@@ -1,0 +1,201 @@
+"""The common mistakes of the exercise, recomputed with the layer rules under the wrong convention.
+
+A wrong answer is diagnosed by computing what the layer gives when one thing is done the
+way students (and sometimes slides) get it wrong: without the bias, with one input
+channel (the slides' "(5x5+1)x6 = 156" and "Only 10,000!"), with ceil instead of floor,
+with the other padding, with stride 4 (the AlexNet slide's "stride = 4" on every layer),
+ignoring the groups, or one off in the output size. Each variant is the layer's own
+`explain` on a changed layer, input or convention, so the diagnosis quotes the very
+formula the student used. A right rule applied to the student's own earlier wrong answer
+is "carried forward", not a new mistake.
+
+>>> from cnncalc.conventions import Conventions
+>>> from cnncalc.layers import Conv
+>>> conv = Conv(kind="conv", filters=8, kernel=5)
+>>> [(v.mistakes, v.params) for v in layer_variants(conv, (3, 32, 32), Conventions())][:3]
+[(('forgot_bias',), 600), (('forgot_input_depth',), 208), (('forgot_input_depth', 'forgot_bias'), 200)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from cnncalc.conventions import Conventions
+from cnncalc.errors import LayerRuleError
+from cnncalc.homework.expr import ExprError, evaluate
+from cnncalc.layers.base import LayerBase, Shape, Step
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.pool import Pool
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A mistake with a name a student recognises and the rule it breaks."""
+
+    id: str
+    name: str
+    rule: str
+
+
+CATALOG: dict[str, Mistake] = {
+    m.id: m
+    for m in (
+        Mistake("forgot_bias", "forgot the bias", "each filter (each unit) has one bias: ((f*f*c_in)+1)*k, (p*c)+c"),
+        Mistake("counted_bias", "counted the biases", "this sheet counts weights only (graded with --no-bias)"),
+        Mistake(
+            "forgot_input_depth",
+            "forgot the input depth",
+            "a filter spans every input channel: f*f*c_in weights, not f*f (the slides' '(5x5+1)x6 = 156', "
+            "'Only 10,000!')",
+        ),
+        Mistake(
+            "ceil_not_floor",
+            "used ceil instead of floor",
+            "(n + 2p - f)/s is rounded down: a window that does not fit is dropped",
+        ),
+        Mistake("wrong_padding", "wrong padding ('same' vs 'valid')", "check the layer's padding"),
+        Mistake("pool_params", "gave a pooling layer parameters", "pooling has no parameters to learn"),
+        Mistake("flatten_params", "counted a flatten as a layer with parameters", "a flatten only reshapes"),
+        Mistake(
+            "free_layer_params",
+            "gave a layer without weights parameters",
+            "the input, activations, dropout, normalisation without scale and merges have nothing to learn",
+        ),
+        Mistake("off_by_one", "off by one in the output size", "(n + 2p - f)/s + 1: the + 1 counts the first window"),
+        Mistake(
+            "stride_4",
+            "used stride 4 everywhere",
+            "only AlexNet's first conv has stride 4 (the slide's 'stride = 4' on every layer is an erratum)",
+        ),
+        Mistake("ignored_groups", "ignored the groups", "a grouped conv's filter sees only c_in/g input channels"),
+        Mistake(
+            "carried",
+            "carried forward an earlier wrong answer",
+            "the rule is applied right, to your own wrong answer above: fix that one",
+        ),
+        Mistake("elements_not_bytes", "gave elements, not bytes", "memory = elements x bytes per value"),
+        Mistake("macs_not_flops", "gave MACs, not FLOPs", "FLOPs = 2 x MACs + the element-wise work"),
+        Mistake("sum_of_rows", "summed wrong rows", "the total is the sum of your rows, and some rows are wrong"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a layer gives under a mistaken convention (fields are None when it does not say)."""
+
+    mistakes: tuple[str, ...]
+    output: Shape | None  # channels-first
+    params: int | None
+    macs: int | None
+    texts: dict[str, str]  # field -> "expression = value", the formula the student used
+
+    @property
+    def carried(self) -> bool:
+        return "carried" in self.mistakes
+
+
+def from_steps(mistakes: tuple[str, ...], steps: Sequence[Step]) -> Variant:
+    """A variant read off a layer's explanation steps."""
+    axes = {s.axis: s for s in steps if s.field == "output" and s.axis is not None}
+    output = tuple(axes[i].value for i in range(len(axes))) if axes and set(axes) == set(range(len(axes))) else None
+    by_field = {s.field: s for s in steps if s.field in ("params", "macs")}
+    texts = {f: f"{s.expression} = {s.value:,}" for f, s in by_field.items()}
+    if axes:
+        texts["output"] = "; ".join(_axis_text(s) for s in axes.values())
+    params = by_field["params"].value if "params" in by_field else None
+    macs = by_field["macs"].value if "macs" in by_field else None
+    return Variant(mistakes, output, params, macs, texts)
+
+
+def _axis_text(step: Step) -> str:
+    name = step.quantity.split(" ")[-1]
+    return (
+        f"{name} = {step.value}" if step.expression == str(step.value) else f"{name}: {step.expression} = {step.value}"
+    )
+
+
+def _try(mistakes: tuple[str, ...], layer: LayerBase, x: Shape, c: Conventions) -> Variant | None:
+    try:
+        return from_steps(mistakes, layer.explain(x, c))
+    except (LayerRuleError, ValueError, ZeroDivisionError):
+        return None
+
+
+_SLIDING = (Conv, DepthwiseConv, SeparableConv, LocallyConnected, Pool)
+
+
+def layer_variants(layer: LayerBase, x: Shape, c: Conventions, carried: bool = False) -> list[Variant]:
+    """The layer on input `x` under each mistaken convention that changes a number.
+
+    carried: `x` is the student's own (wrong) input, so every variant is marked so.
+    """
+    tag: tuple[str, ...] = ("carried",) if carried else ()
+    truth = _try(tag, layer, x, c)
+    if truth is None:
+        return []
+    found: list[Variant | None] = [truth] if carried else []
+    other_bias = replace(c, bias=not c.bias)
+    found.append(_try((*tag, "forgot_bias" if c.bias else "counted_bias"), layer, x, other_bias))
+    if isinstance(layer, Conv | LocallyConnected | SeparableConv | ConvTranspose) and len(x) > 1 and x[0] > 1:
+        flat = layer.model_copy(update={"groups": 1}) if isinstance(layer, Conv | ConvTranspose) else layer
+        one = (1, *x[1:])
+        found.append(_try((*tag, "forgot_input_depth"), flat, one, c))
+        if c.bias:
+            found.append(_try((*tag, "forgot_input_depth", "forgot_bias"), flat, one, replace(c, bias=False)))
+    if isinstance(layer, Conv) and layer.groups > 1:
+        found.append(_try((*tag, "ignored_groups"), layer.model_copy(update={"groups": 1}), x, c))
+    if isinstance(layer, _SLIDING):
+        found.append(_ceil(tag, truth, layer, x, c))
+        padding = 0 if layer.padding not in (0, "valid") else "same"
+        found.append(_try((*tag, "wrong_padding"), layer.model_copy(update={"padding": padding}), x, c))
+        if isinstance(layer, Conv) and layer.stride != 4:
+            found.append(_try((*tag, "stride_4"), layer.model_copy(update={"stride": 4}), x, c))
+        found += _off_by_one(tag, truth)
+    seen = {(truth.output, truth.params, truth.macs)} if not carried else set()
+    out: list[Variant] = []
+    for v in found:
+        if v is not None and (v.output, v.params, v.macs) not in seen:
+            seen.add((v.output, v.params, v.macs))
+            out.append(v)
+    return out
+
+
+def _ceil(tag: tuple[str, ...], truth: Variant, layer: LayerBase, x: Shape, c: Conventions) -> Variant | None:
+    """The output size with ceil where the rule has floor: the truth's own expressions, rounded up."""
+    steps = layer.explain(x, c)
+    changed: list[Step] = []
+    for step in steps:
+        if step.field == "output" and "floor(" in step.expression:
+            expression = step.expression.replace("floor(", "ceil(")
+            try:
+                value = int(evaluate(expression))
+            except ExprError:
+                return None
+            changed.append(replace(step, expression=expression, value=value))
+        else:
+            changed.append(step)
+    if changed == list(steps):
+        return None
+    variant = from_steps((*tag, "ceil_not_floor"), changed)
+    return replace(variant, params=truth.params, macs=None)
+
+
+def _off_by_one(tag: tuple[str, ...], truth: Variant) -> list[Variant | None]:
+    """The spatial output one smaller ((n + 2p - f)/s, the + 1 forgotten) or one larger."""
+    if truth.output is None or len(truth.output) < 2:
+        return []
+    out: list[Variant | None] = []
+    for delta in (-1, 1):
+        spatial = tuple(n + delta for n in truth.output[1:])
+        if min(spatial) > 0:
+            out.append(Variant((*tag, "off_by_one"), (truth.output[0], *spatial), truth.params, None, {}))
+    return out
+
+
+def param_free_mistake(kind: str) -> str:
+    """The mistake of giving parameters to a layer of `kind` that has none."""
+    if kind in ("max_pool", "avg_pool", "sum_pool", "l2_pool", "global_avg_pool", "global_max_pool"):
+        return "pool_params"
+    return "flatten_params" if kind == "flatten" else "free_layer_params"

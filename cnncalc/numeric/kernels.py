@@ -1,0 +1,702 @@
+"""NumPy kernels of the numeric core: each computes one layer's output from arrays.
+
+Arrays are batched and channels-first: (N, C, *spatial) for a feature map, (N, F) for a
+vector. No kernel knows the symbolic rules of cnncalc.layers: an output is as large as
+the array operations make it (a sliding window fits where it fits), and the
+multiply-accumulates are counted by `MacCounter` from the operands of every matrix
+product actually executed, so `verify` compares two independent derivations.
+
+Convolutions copy sliding-window views into a bounded, reused workspace (im2col) and
+multiply by BLAS; no Python loop runs over output positions, only over samples,
+workspace tiles and, where noted, kernel taps.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+Array = npt.NDArray[Any]
+Pair = tuple[int, int]
+
+#: default bound of the scratch memory of kernels (im2col tiles, partial sums): 256 MiB
+DEFAULT_WORKSPACE = 256 * 2**20
+
+#: tiles aim at this size even when the workspace allows more: a tile that stays in the
+#: caches makes the bias add and the sum of partial products cheap
+TILE_BYTES = 16 * 2**20
+
+#: the im2col variant that copies only the trailing kernel axes pays off from this K on
+_ROW_SHIFT_MIN_K = 32
+
+
+@dataclass
+class MacCounter:
+    """Counts multiply-accumulates from the shapes of the matrix products executed.
+
+    Every product of an (m, k) by a (k, n) matrix is m*k*n MACs, times its batch of
+    stacked matrices; kernels do all their weighted sums through `matmul`, so the count
+    is what the machine multiplied, whatever the layer's formula says.
+    """
+
+    macs: int = 0
+
+    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
+        """a @ b for operands of two or more axes, counted."""
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError("MacCounter.matmul takes matrices (2 or more axes)")
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        self.macs += prod(batch) * a.shape[-2] * a.shape[-1] * b.shape[-1]
+        result: Array = np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+        return result
+
+
+@dataclass
+class Workspace:
+    """Scratch memory of kernels, reused from layer to layer, within `limit` bytes.
+
+    Reusing one buffer per purpose spares the page faults of fresh memory at every
+    layer. Tiles are sized to TILE_BYTES (or the limit, if smaller); a tile exceeds
+    that only when a single output row does, and never exceeds the limit where a finer
+    tiling exists.
+    """
+
+    limit: int = DEFAULT_WORKSPACE
+    buffers: dict[str, Array] = field(default_factory=dict)
+
+    @property
+    def tile(self) -> int:
+        return min(self.limit, TILE_BYTES)
+
+    def take(self, name: str, count: int, dtype: np.dtype[Any]) -> Array:
+        """A 1-D scratch array of `count` elements (contents undefined)."""
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.size < count:
+            self.buffers.pop(name, None)
+            buffer = np.empty(count, dtype=dtype)
+            self.buffers[name] = buffer
+        return buffer[:count]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.buffers.values())
+
+
+def _workspace(ws: int | Workspace) -> Workspace:
+    return ws if isinstance(ws, Workspace) else Workspace(ws)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def padded(x: Array, pads: Sequence[Pair], value: float = 0.0, into: Array | None = None) -> Array:
+    """x with `pads` (before, after) added to each trailing axis, filled with `value`.
+
+    Returns x itself when there is nothing to add (no copy); `into` is a flat scratch
+    array to build the result in instead of new memory.
+    """
+    if all(p == (0, 0) for p in pads):
+        return x
+    lead = x.shape[: x.ndim - len(pads)]
+    shape = (*lead, *(n + a + b for n, (a, b) in zip(x.shape[len(lead) :], pads, strict=True)))
+    out = np.empty(shape, dtype=x.dtype) if into is None else into[: prod(shape)].reshape(shape)
+    spatial = x.shape[len(lead) :]
+    # only the border is filled: the interior is overwritten by x at once
+    for axis, (n, (a, z)) in enumerate(zip(spatial, pads, strict=True)):
+        for edge in (slice(0, a), slice(a + n, a + n + z)):
+            border: tuple[Any, ...] = (Ellipsis, edge, *(slice(None),) * (len(spatial) - 1 - axis))
+            out[border] = value
+    inner: tuple[Any, ...] = (Ellipsis, *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))
+    out[inner] = x
+    return out
+
+
+def windows(x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> Array:
+    """View of every window of the trailing len(kernel) axes: (..., *out, *kernel), no copy.
+
+    The output positions are whatever number of windows fits, with the stride applied;
+    dilation picks every d-th element inside a window.
+    """
+    nd = len(kernel)
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    view = sliding_window_view(x, span, axis=axes)
+    index: tuple[Any, ...] = (
+        Ellipsis,
+        *(slice(None, None, s) for s in stride),
+        *(slice(None, None, d) for d in dilation),
+    )
+    result: Array = view[index]
+    return result
+
+
+def window_grid(
+    sizes: Sequence[int], pads: Sequence[Pair], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> tuple[int, ...]:
+    """How many windows fit along each axis, read off a window view of a zero-stride array.
+
+    Nothing is allocated: the view is of one broadcast zero of the padded size. Raises
+    ValueError when a window is larger than the padded input.
+    """
+    shape = tuple(n + a + b for n, (a, b) in zip(sizes, pads, strict=True))
+    try:
+        view = windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
+    except ValueError:
+        raise ValueError(f"a {tuple(kernel)} window (dilation {tuple(dilation)}) does not fit {shape}") from None
+    return tuple(view.shape[: len(shape)])
+
+
+def _tiles(sizes: Sequence[int], per_position: int, budget: int) -> Iterator[tuple[slice, ...]]:
+    """Boxes covering an output grid, each of at most `budget` bytes at `per_position` bytes.
+
+    The box spans the trailing axes whole and splits the first axis j whose trailing
+    block fits; the leading axes are taken one index at a time. At least one position
+    per box, so a box exceeds the budget only when one position does.
+    """
+    block = per_position
+    j = len(sizes)
+    while j > 0 and block * sizes[j - 1] <= budget:
+        block *= sizes[j - 1]
+        j -= 1
+    if j == 0:
+        yield tuple(slice(0, n) for n in sizes)
+        return
+    axis = j - 1
+    step = max(1, budget // block)
+    for lead in itertools.product(*(range(n) for n in sizes[:axis])):
+        for start in range(0, sizes[axis], step):
+            yield (
+                *(slice(i, i + 1) for i in lead),
+                slice(start, min(start + step, sizes[axis])),
+                *(slice(0, n) for n in sizes[axis + 1 :]),
+            )
+
+
+# --- convolutions ---------------------------------------------------------------------------------
+
+
+def conv(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: Sequence[int],
+    pads: Sequence[Pair],
+    dilation: Sequence[int],
+    groups: int,
+    counter: MacCounter,
+    workspace: int | Workspace = DEFAULT_WORKSPACE,
+    activation: str | None = None,
+) -> Array:
+    """Convolution (cross-correlation, as deep-learning frameworks compute it).
+
+    x: (N, C, *spatial); w: (F, C / groups, *kernel), PyTorch's layout (any strides:
+    `tap_major_weights` gives the layout the stride-1 path reads without a copy);
+    b: (F,) or None. Zero padding, (before, after) per axis; 1, 2 or 3 spatial axes.
+    `activation` (an element-wise function) is applied to each output tile while it is
+    in the caches, after its bias.
+    """
+    ws = _workspace(workspace)
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    kernel = w.shape[2:]
+    if c != w.shape[1] * groups or f % groups:
+        raise ValueError(f"conv: {c} input channels do not fit weights {w.shape} with groups={groups}")
+    grid = window_grid(x.shape[2:], pads, kernel, stride, dilation)
+    out = np.empty((n, f, *grid), dtype=x.dtype)
+    padded_size = prod(m + a + z for m, (a, z) in zip(x.shape[2:], pads, strict=True))
+    row_shift = prefers_tap_major(kernel, stride, groups, c)
+    bias = None if b is None else b.reshape((f,) + (1,) * len(kernel))
+    per_tile = None if activation in (None, "linear", "softmax") else activation
+    for i in range(n):
+        xp = padded(x[i], pads, into=ws.take("pad", c * padded_size, x.dtype))
+        if row_shift and _conv_row_shift(xp, w, bias, per_tile, stride, dilation, out[i], counter, ws):
+            continue
+        _conv_im2col(xp, w, bias, per_tile, stride, dilation, groups, out[i], counter, ws)
+    if activation == "softmax":
+        softmax(out, inplace=True)
+    return out
+
+
+def prefers_tap_major(kernel: Sequence[int], stride: Sequence[int], groups: int, channels: int) -> bool:
+    """Whether `conv` takes its row-shift path, which reads weights tap-major (see below)."""
+    row_k = (channels // groups) * prod(kernel[1:])
+    return groups == 1 and stride[0] == 1 and kernel[0] > 1 and row_k >= _ROW_SHIFT_MIN_K
+
+
+def tap_major_weights(shape: tuple[int, ...], fill: Array) -> Array:
+    """A conv weight of PyTorch's `shape` (F, C, k0, ...) stored tap-major (k0, F, C, ...).
+
+    `fill` is a flat array of prod(shape) values, reshaped without a copy. The stride-1
+    path multiplies one (F, C x k1 x ...) slice per first-axis tap, which this layout
+    holds contiguous: no re-layout copy per call.
+    """
+    f, c, k0, *rest = shape
+    return np.moveaxis(fill.reshape(k0, f, c, *rest), 0, 2)
+
+
+def _conv_im2col(
+    xp: Array,
+    w: Array,
+    bias: Array | None,
+    act: str | None,
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+    out: Array,
+    counter: MacCounter,
+    ws: Workspace,
+) -> None:
+    """One padded sample: windows copied to (groups, K, positions) tiles, one batched GEMM each."""
+    f = w.shape[0]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    k = w.shape[1] * prod(kernel)
+    wm = w.reshape(groups, f // groups, k)
+    out_sizes = out.shape[1:]
+    itemsize = xp.dtype.itemsize
+    if all(s == 1 for s in kernel) and all(s == 1 for s in stride):
+        # a 1x1 convolution with stride 1 multiplies the input itself: no copy at all
+        cols_all = xp.reshape(groups, k, -1)
+        flat = out.reshape(groups, f // groups, -1)
+        step = max(1, ws.tile // ((groups * k + f) * itemsize))
+        for start in range(0, flat.shape[-1], step):
+            target = flat[..., start : start + step]
+            counter.matmul(wm, cols_all[..., start : start + step], out=target)
+            if bias is not None:
+                target += bias.reshape(groups, f // groups, 1)
+            if act is not None:
+                activation(target, act, inplace=True)
+        return
+    view = windows(xp, kernel, stride, dilation)  # (C, *out, *kernel)
+    # (C, *kernel, *out): a column per output position
+    view = view.transpose((0, *range(1 + nd, 1 + 2 * nd), *range(1, 1 + nd)))
+    for box in _tiles(out_sizes, (groups * k + f) * itemsize, ws.tile):
+        tile = tuple(s.stop - s.start for s in box)
+        positions = prod(tile)
+        cols = ws.take("cols", groups * k * positions, xp.dtype).reshape((xp.shape[0], *kernel, *tile))
+        np.copyto(cols, view[(slice(None),) * (1 + nd) + box])
+        target = out[(slice(None), *box)]
+        if target.flags.c_contiguous:
+            counter.matmul(wm, cols.reshape(groups, k, positions), out=target.reshape(groups, f // groups, positions))
+        else:
+            target[...] = counter.matmul(wm, cols.reshape(groups, k, positions)).reshape(target.shape)
+        if bias is not None:
+            target += bias
+        if act is not None:
+            activation(target, act, inplace=True)
+
+
+def _conv_row_shift(
+    xp: Array,
+    w: Array,
+    bias: Array | None,
+    act: str | None,
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    out: Array,
+    counter: MacCounter,
+    ws: Workspace,
+) -> bool:
+    """Stride 1 along the first axis: copy windows of the other axes only, one GEMM per first-axis tap.
+
+    Tap t of the first kernel axis reads the copied rows t*d .. t*d + rows, a strided
+    view that BLAS takes as it is; the k0 partial products are summed. This copies k0
+    times less than full im2col. Returns False when one row does not fit the workspace
+    (the caller then tiles finer with full im2col).
+    """
+    f, c = w.shape[:2]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    k0, d0 = kernel[0], dilation[0]
+    rest_k = c * prod(kernel[1:])
+    out_sizes = out.shape[1:]
+    trailing = prod(out_sizes[1:])
+    halo = d0 * (k0 - 1)
+    itemsize = xp.dtype.itemsize
+    per_row = (rest_k + 2 * f) * trailing * itemsize
+    fixed = rest_k * halo * trailing * itemsize
+    rows_per_tile = (ws.tile - fixed) // per_row
+    if rows_per_tile < 1:
+        rows_per_tile = (ws.limit - fixed) // per_row
+        if rows_per_tile < 1:
+            return False
+    rows_per_tile = min(rows_per_tile, out_sizes[0])
+    if nd > 1:
+        view = windows(xp, kernel[1:], stride[1:], dilation[1:])
+        # (C, Hp, *out[1:], *kernel[1:]) -> (C, *kernel[1:], Hp, *out[1:])
+        view = view.transpose((0, *range(nd + 1, 2 * nd), 1, *range(2, nd + 1)))
+    else:
+        view = xp  # (C, Lp): nothing to copy across
+    wk = np.ascontiguousarray(np.moveaxis(w, 2, 0)).reshape(k0, f, rest_k)  # free for tap_major_weights
+    flat_out = out.reshape(f, -1)
+    for start in range(0, out_sizes[0], rows_per_tile):
+        rows = min(rows_per_tile, out_sizes[0] - start)
+        rows_in = rows + halo
+        band = view[(slice(None),) * nd + (slice(start, start + rows_in),)]
+        cols = ws.take("cols", rest_k * rows_in * trailing, xp.dtype)
+        np.copyto(cols.reshape(band.shape), band)
+        cols3 = cols.reshape(rest_k, rows_in, trailing)
+        target = flat_out[:, start * trailing : (start + rows) * trailing]
+        partial = ws.take("partial", f * rows * trailing, xp.dtype).reshape(f, rows * trailing)
+        for t in range(k0):
+            operand = cols3[:, t * d0 : t * d0 + rows].reshape(rest_k, rows * trailing)
+            if t == 0:
+                counter.matmul(wk[t], operand, out=target)
+            else:
+                counter.matmul(wk[t], operand, out=partial)
+                target += partial
+        if bias is not None:
+            target += bias.reshape(f, 1)
+        if act is not None:
+            activation(target, act, inplace=True)
+    return True
+
+
+def conv_transpose(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: Sequence[int],
+    pads: Sequence[Pair],
+    dilation: Sequence[int],
+    output_padding: Sequence[int],
+    groups: int,
+    counter: MacCounter,
+    workspace: int | Workspace = DEFAULT_WORKSPACE,
+) -> Array:
+    """Transposed convolution, as PyTorch's ConvTranspose: each input position scatters a patch.
+
+    x: (N, C, *spatial); w: (C, F / groups, *kernel), PyTorch's layout. The products
+    W^T x are one GEMM per input tile; the scatter (col2im) loops over kernel taps.
+    `pads` crop the full output; `output_padding` adds positions after it.
+    """
+    n, c = x.shape[:2]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    fg = w.shape[1]
+    f = fg * groups
+    cg = c // groups
+    in_sizes = x.shape[2:]
+    full = tuple((m - 1) * s + d * (k - 1) + 1 for m, s, d, k in zip(in_sizes, stride, dilation, kernel, strict=True))
+    sizes = tuple(
+        fl - a - z + op for fl, (a, z), op in zip(full, pads, output_padding, strict=True)
+    )  # the size PyTorch defines, cut from the full scatter
+    if min(sizes) <= 0:
+        raise ValueError(f"conv_transpose: padding {pads} crops everything")
+    extent = tuple(max(fl, a + s) for fl, (a, _), s in zip(full, pads, sizes, strict=True))
+    wt = w.reshape(groups, cg, fg * prod(kernel)).transpose(0, 2, 1)  # (g, F/g * prod(k), C/g)
+    out = np.empty((n, f, *sizes), dtype=x.dtype)
+    itemsize = x.dtype.itemsize
+    per_row = f * prod(kernel) * prod(in_sizes[1:]) * itemsize
+    rows_per_tile = max(1, _workspace(workspace).tile // max(per_row, 1))
+    for i in range(n):
+        acc = np.zeros((f, *extent), dtype=x.dtype)
+        xg = x[i].reshape(groups, cg, *in_sizes)
+        for start in range(0, in_sizes[0], rows_per_tile):
+            rows = min(rows_per_tile, in_sizes[0] - start)
+            block = xg[:, :, start : start + rows].reshape(groups, cg, -1)
+            cols = counter.matmul(wt, block).reshape(f, *kernel, rows, *in_sizes[1:])
+            for tap in itertools.product(*(range(k) for k in kernel)):
+                begin = (
+                    start * stride[0] + tap[0] * dilation[0],
+                    *(t * d for t, d in zip(tap[1:], dilation[1:], strict=True)),
+                )
+                counts = (rows, *in_sizes[1:])
+                region = tuple(
+                    slice(bg, bg + (m - 1) * s + 1, s) for bg, m, s in zip(begin, counts, stride, strict=True)
+                )
+                target: tuple[Any, ...] = (slice(None), *region)
+                source: tuple[Any, ...] = (slice(None), *tap)
+                acc[target] += cols[source]
+        crop = tuple(slice(a, a + s) for (a, _), s in zip(pads, sizes, strict=True))
+        out[i] = acc[(slice(None), *crop)]
+    if b is not None:
+        out += b.reshape((f,) + (1,) * nd)
+    return out
+
+
+def locally_connected(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pads: Sequence[Pair],
+    dilation: Sequence[int],
+    counter: MacCounter,
+    workspace: int | Workspace = DEFAULT_WORKSPACE,
+) -> Array:
+    """A convolution with a separate filter bank per output position (Keras's LocallyConnected).
+
+    w: (positions, F, C * prod(kernel)); b: (F, *out) or None. One batched GEMM per tile of
+    positions: (P, F, K) @ (P, K, N).
+    """
+    n, c = x.shape[:2]
+    nd = len(kernel)
+    xp = padded(x, pads)
+    view = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    out_sizes = view.shape[2 : 2 + nd]
+    positions = prod(out_sizes)
+    f = w.shape[1]
+    k = c * prod(kernel)
+    if w.shape != (positions, f, k):
+        raise ValueError(f"locally_connected: weights {w.shape} do not fit {positions} positions x {k} inputs")
+    # (*out, C, *kernel, N): per position a (K, N) matrix
+    cols_view = view.transpose((*range(2, 2 + nd), 1, *range(2 + nd, 2 + 2 * nd), 0))
+    flat = np.empty((positions, f, n), dtype=x.dtype)
+    per_position = (k + f) * n * x.dtype.itemsize
+    done = 0
+    for box in _tiles(out_sizes, per_position, _workspace(workspace).tile):
+        tile = tuple(s.stop - s.start for s in box)
+        count = prod(tile)
+        cols = np.ascontiguousarray(cols_view[box]).reshape(count, k, n)
+        counter.matmul(w[done : done + count], cols, out=flat[done : done + count])
+        done += count
+    out = np.ascontiguousarray(flat.reshape(*out_sizes, f, n).transpose((nd + 1, nd, *range(nd))))
+    if b is not None:
+        out += b
+    return out
+
+
+def dense(x: Array, w: Array, b: Array | None, counter: MacCounter) -> Array:
+    """Fully connected: x flattened per sample, times w.T (w: (units, in), PyTorch's layout)."""
+    flat = x.reshape(x.shape[0], -1)
+    out = counter.matmul(flat, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+# --- pooling --------------------------------------------------------------------------------------
+
+
+def pool(
+    x: Array,
+    kind: str,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pads: Sequence[Pair],
+    dilation: Sequence[int],
+    ceil_mode: bool,
+) -> Array:
+    """Max, average, sum or L2 pooling over windows, with PyTorch's padding semantics.
+
+    Max pooling pads with -inf (padding is never picked); the others pad with zeros.
+    Average divides by the taps inside the padded input (count_include_pad=True, as
+    PyTorch's default): with ceil_mode a last window that overhangs the padding counts
+    only its taps inside it. ceil_mode adds windows until the last one starts beyond
+    the input and its left padding (PyTorch's rule).
+    """
+    nd = len(kernel)
+    sizes = x.shape[2:]
+    extra: list[Pair] = []
+    counts: list[int] = []
+    for m, k, s, d, (a, z) in zip(sizes, kernel, stride, dilation, pads, strict=True):
+        length = m + a + z
+        span = d * (k - 1) + 1
+        count = (length - span) // s + 1
+        if ceil_mode:
+            count = -(-(length - span) // s) + 1
+            if (count - 1) * s >= m + a:
+                count -= 1
+        overhang = max(0, (count - 1) * s + span - length)
+        extra.append((a, z + overhang))
+        counts.append(count)
+    fill = -np.inf if kind == "max_pool" else 0.0
+    xp = padded(x, extra, fill)
+    # (N, C, *out, *kernel); ceil_mode may also drop a window floor mode would keep
+    keep: tuple[Any, ...] = (slice(None), slice(None), *(slice(0, c) for c in counts))
+    view = windows(xp, kernel, stride, dilation)[keep]
+    indices: list[tuple[Any, ...]] = [(Ellipsis, *tap) for tap in itertools.product(*(range(k) for k in kernel))]
+    taps = [view[index] for index in indices]
+    out: Array
+    if kind == "l2_pool":
+        out = np.square(taps[0])
+        for values in taps[1:]:
+            out += np.square(values)
+    elif len(taps) == 1:
+        out = taps[0].copy()
+    else:
+        combine = np.maximum if kind == "max_pool" else np.add
+        out = combine(taps[0], taps[1])  # the first two taps make the output: no extra copy
+        for values in taps[2:]:
+            combine(out, values, out=out)
+    if kind == "l2_pool":
+        np.sqrt(out, out=out)
+    elif kind == "avg_pool":
+        out /= _taps_inside(view.shape[2 : 2 + nd], kernel, stride, dilation, sizes, pads)
+    return out
+
+
+def _taps_inside(
+    out_sizes: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    sizes: Sequence[int],
+    pads: Sequence[Pair],
+) -> Array:
+    """Number of taps of each window that fall inside the padded input (not the overhang)."""
+    result = np.ones((1,) * len(kernel), dtype=np.float64)
+    for axis, (o, k, s, d, m, (a, z)) in enumerate(zip(out_sizes, kernel, stride, dilation, sizes, pads, strict=True)):
+        starts = np.arange(o) * s
+        taps = starts[:, None] + np.arange(k)[None, :] * d
+        inside = (taps < m + a + z).sum(axis=1).astype(np.float64)
+        shape = [1] * len(kernel)
+        shape[axis] = o
+        result = result * inside.reshape(shape)
+    return result
+
+
+def global_pool(x: Array, kind: str, keepdims: bool) -> Array:
+    """Mean or max over all spatial axes."""
+    axes = tuple(range(2, x.ndim))
+    out: Array = (
+        np.max(x, axis=axes, keepdims=keepdims)
+        if kind == "global_max_pool"
+        else np.mean(x, axis=axes, keepdims=keepdims)
+    )
+    return out
+
+
+# --- element-wise ---------------------------------------------------------------------------------
+
+
+def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool = False) -> Array:
+    """An element-wise function; with inplace the result overwrites x (and is x).
+
+    gelu is the tanh approximation (PyTorch's approximate='tanh'); hard_sigmoid and
+    hard_swish are PyTorch's (relu6(x + 3) / 6).
+    """
+    out = x if inplace else x.copy()
+    if name == "relu":
+        np.maximum(out, 0, out=out)
+    elif name == "relu6":
+        np.clip(out, 0, 6, out=out)
+    elif name == "leaky_relu":
+        np.multiply(out, negative_slope, out=out, where=out < 0)
+    elif name == "elu":
+        np.copyto(out, np.where(out > 0, out, np.expm1(np.minimum(out, 0))))
+    elif name == "selu":
+        alpha, scale = 1.6732632423543772, 1.0507009873554805
+        np.copyto(out, scale * np.where(out > 0, out, alpha * np.expm1(np.minimum(out, 0))))
+    elif name == "gelu":
+        inner = np.tanh(np.sqrt(2 / np.pi) * (out + 0.044715 * out**3))
+        np.multiply(out, 0.5 * (1 + inner), out=out)
+    elif name == "sigmoid":
+        _sigmoid(out)
+    elif name == "tanh":
+        np.tanh(out, out=out)
+    elif name == "softmax":
+        softmax(out, inplace=True)
+    elif name == "swish":
+        gate = _sigmoid(out.copy())
+        out *= gate
+    elif name == "hard_swish":
+        out *= np.clip(out + 3, 0, 6) / 6
+    elif name == "hard_sigmoid":
+        out += 3
+        np.clip(out, 0, 6, out=out)
+        out /= 6
+    elif name == "softplus":
+        np.logaddexp(0, out, out=out)
+    elif name != "linear":
+        raise ValueError(f"unknown activation {name!r}")
+    return out
+
+
+def _sigmoid(x: Array) -> Array:
+    """1 / (1 + exp(-x)) in place, as 0.5 (1 + tanh(x / 2)), which never overflows."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1
+    x *= 0.5
+    return x
+
+
+def softmax(x: Array, inplace: bool = False) -> Array:
+    """Softmax over axis 1 (the channels of a map, the features of a vector)."""
+    out = x if inplace else x.copy()
+    out -= out.max(axis=1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def batch_norm(x: Array, mean: Array, var: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
+    """Inference batch norm: (x - mean) / sqrt(var + eps) * gamma + beta, per channel (axis 1)."""
+    scale = 1 / np.sqrt(var + epsilon)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    out: Array = x * scale.astype(x.dtype).reshape(shape)
+    out += shift.astype(x.dtype).reshape(shape)
+    return out
+
+
+def lrn(x: Array, size: int, alpha: float, beta: float, k: float) -> Array:
+    """Local response normalisation across channels, PyTorch's formula.
+
+    b_c = a_c / (k + alpha / size * sum of a^2 over the channels c - size//2 .. c + (size-1)//2)^beta
+    """
+    squares = np.square(x)
+    channels = x.shape[1]
+    before = size // 2
+    pads = [(0, 0)] * x.ndim
+    pads[1] = (before, size - 1 - before)
+    sq = np.pad(squares, pads)
+    total = np.zeros_like(x)
+    for t in range(size):
+        total += sq[:, t : t + channels]
+    total *= alpha / size
+    total += k
+    np.power(total, beta, out=total)
+    return x / total
+
+
+def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
+    """Nearest: repeat each position; bilinear: linear per axis, PyTorch's align_corners=False."""
+    out = x
+    for axis, factor in enumerate(scale, start=2):
+        if mode == "nearest":
+            out = np.repeat(out, factor, axis=axis)
+            continue
+        m = out.shape[axis]
+        src = (np.arange(m * factor) + 0.5) / factor - 0.5
+        src = np.maximum(src, 0)
+        low = np.floor(src).astype(np.intp)
+        high = np.minimum(low + 1, m - 1)
+        lam = (src - low).astype(x.dtype)
+        shape = [1] * out.ndim
+        shape[axis] = m * factor
+        lam = lam.reshape(shape)
+        out = np.take(out, low, axis=axis) * (1 - lam) + np.take(out, high, axis=axis) * lam
+    return out if out is not x else x.copy()
+
+
+def add(inputs: Sequence[Array]) -> Array:
+    out = np.add(inputs[0], inputs[1])
+    for extra in inputs[2:]:
+        out += extra
+    return out
+
+
+def multiply(inputs: Sequence[Array]) -> Array:
+    out = np.multiply(inputs[0], inputs[1])
+    for extra in inputs[2:]:
+        out *= extra
+    return out
+
+
+def concat(inputs: Sequence[Array]) -> Array:
+    return np.concatenate(inputs, axis=1)

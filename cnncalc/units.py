@@ -1,0 +1,179 @@
+"""Quantities as people write them in budgets — `25M`, `4 GFLOPs`, `100 MiB`, `4.2e6` — as exact ints.
+
+A budget is a number with an optional prefix and an optional unit word. The prefix scales
+by powers of ten (k, M, G, T: 10^3 ... 10^12) or of two (Ki, Mi, Gi, Ti: 2^10 ... 2^40),
+case-insensitive; the unit word must fit what is limited, so that `max_macs: 4 GFLOPs`
+(FLOPs are about twice the MACs) is refused instead of silently admitting half the work.
+
+The value is computed with fractions, never floats: `4.2e6` is 4,200,000 exactly. A
+fractional result is rounded down, which changes nothing for a maximum: counts and
+bytes are whole, so `actual <= 1.5` holds exactly when `actual <= 1`.
+
+>>> parse_quantity("25M", "params")
+25000000
+>>> parse_quantity("4 GFLOPs", "flops")
+4000000000
+>>> parse_quantity("100 MiB", "bytes")
+104857600
+>>> parse_quantity("4.2e6", "macs")
+4200000
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Literal
+
+Quantity = Literal["params", "macs", "flops", "bytes"]
+
+#: largest limit accepted: far above any network, small enough to refuse absurd input at once
+MAX_QUANTITY = 10**30
+
+_PREFIXES: dict[str, int] = {
+    "ki": 2**10,
+    "mi": 2**20,
+    "gi": 2**30,
+    "ti": 2**40,
+    "k": 10**3,
+    "m": 10**6,
+    "g": 10**9,
+    "t": 10**12,
+    "": 1,
+}
+
+#: unit words (lowercase) each kind of budget accepts after the prefix; "" is a bare number
+UNIT_WORDS: dict[Quantity, tuple[str, ...]] = {
+    "params": ("", "params", "param", "parameters", "parameter"),
+    "macs": ("", "macs", "mac", "madds", "mult-adds", "multiply-adds"),
+    "flops": ("", "flops", "flop"),
+    "bytes": ("", "b", "byte", "bytes"),
+}
+
+_EXAMPLES: dict[Quantity, str] = {
+    "params": "a parameter count such as 25M, 25000000 or 4.2e6",
+    "macs": "a number of MACs such as 4G, 4 GMACs or 4.2e9",
+    "flops": "a number of FLOPs such as 8G, 8 GFLOPs or 8.4e9",
+    "bytes": "a size in bytes such as 100 MiB, 64MB, 512 KiB or 1048576",
+}
+
+_NUMBER = re.compile(
+    r"""^\s*(?P<sign>[-+])?
+    (?P<mantissa>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,30})?     # 25,000,000
+       |[0-9][0-9_]{0,40}(?:\.[0-9]{0,30})?                     # 25000000, 25_000_000, 4.2
+       |\.[0-9]{1,30})                                          # .5
+    (?:[eE](?P<exponent>[+-]?[0-9]{1,2}))?
+    \s*(?P<unit>[A-Za-z](?:[A-Za-z-]|\x20(?=[A-Za-z])){0,20})?\s*$""",  # 25M, 25 M params
+    re.VERBOSE,
+)
+
+
+class UnitError(ValueError):
+    """A budget value that is not a quantity of the right kind.
+
+    The message reads after "expected", as the spec loader words its errors:
+    `budgets.max_macs: expected a number of MACs such as 4G ... (...), got '4 GFLOPs'`.
+    """
+
+
+def parse_quantity(value: object, kind: Quantity) -> int:
+    """An exact, non-negative int from an int, a float or a string with units."""
+    if isinstance(value, bool):
+        raise UnitError(_EXAMPLES[kind])
+    if isinstance(value, int):
+        exact = Fraction(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise UnitError(f"{_EXAMPLES[kind]} (got a number that is not finite)")
+        exact = Fraction(repr(value))  # the decimal the user wrote, not the binary float
+    elif isinstance(value, str):
+        exact = _parse_text(value, kind)
+    else:
+        raise UnitError(_EXAMPLES[kind])
+    if exact < 0:
+        raise UnitError(f"{_EXAMPLES[kind]} (a limit cannot be negative)")
+    if exact > MAX_QUANTITY:
+        raise UnitError(f"{_EXAMPLES[kind]} (at most 1e30)")
+    return math.floor(exact)
+
+
+def _parse_text(text: str, kind: Quantity) -> Fraction:
+    match = _NUMBER.match(text)
+    if match is None:
+        raise UnitError(_EXAMPLES[kind])
+    mantissa = Fraction(match["mantissa"].replace(",", "").replace("_", ""))
+    if match["sign"] == "-":
+        mantissa = -mantissa
+    exponent = int(match["exponent"] or 0)
+    scale = _unit_scale(match["unit"] or "", kind)
+    return mantissa * Fraction(10) ** exponent * scale
+
+
+def _unit_scale(unit: str, kind: Quantity) -> int:
+    """The factor a unit stands for, e.g. 'GFLOPs' -> 10^9 for a FLOPs budget."""
+    lowered = unit.lower().replace(" ", "")
+    for prefix, factor in _PREFIXES.items():
+        if lowered.startswith(prefix) and lowered[len(prefix) :] in UNIT_WORDS[kind]:
+            return factor
+    raise UnitError(f"{_EXAMPLES[kind]} ({_why_not(unit, kind)})")
+
+
+def _why_not(unit: str, kind: Quantity) -> str:
+    """Say what the unit is when it belongs to another kind of budget, e.g. FLOPs for MACs."""
+    lowered = unit.lower().replace(" ", "")
+    if kind == "params" and lowered == "b":
+        return "B means bytes; write 25G for 25 billion"
+    for other, words in UNIT_WORDS.items():
+        if other == kind:
+            continue
+        for prefix in _PREFIXES:
+            word = lowered[len(prefix) :]
+            if lowered.startswith(prefix) and word and word in words:
+                return _MISMATCH.get((kind, other), f"'{unit}' measures {other}, not {kind}")
+    return f"unknown unit '{unit}'"
+
+
+_MISMATCH: dict[tuple[Quantity, Quantity], str] = {
+    ("macs", "flops"): "FLOPs are not MACs: 1 MAC = 2 FLOPs; use max_flops for a FLOPs limit",
+    ("flops", "macs"): "MACs are not FLOPs: 1 MAC = 2 FLOPs; use max_macs for a MACs limit",
+}
+
+
+def parse_params(value: object) -> int:
+    """A parameter count: `25M`, `25 M params`, `2.5e7`."""
+    return parse_quantity(value, "params")
+
+
+def parse_macs(value: object) -> int:
+    """Multiply-accumulates: `4G`, `4 GMACs`, `4.2e9`."""
+    return parse_quantity(value, "macs")
+
+
+def parse_flops(value: object) -> int:
+    """Floating-point operations: `8G`, `8 GFLOPs`."""
+    return parse_quantity(value, "flops")
+
+
+def parse_bytes(value: object) -> int:
+    """Bytes: `100 MiB`, `64MB`, `512 KiB`; a bare number is bytes."""
+    return parse_quantity(value, "bytes")
+
+
+def quantity_pattern(kind: Quantity) -> str:
+    """A JSON Schema pattern (ECMA 262, which has no case-insensitive flag) for the strings
+    `parse_quantity` accepts, so that editors flag `25Q` as the loader does.
+
+    >>> import re
+    >>> bool(re.match(quantity_pattern("flops"), "4 GFLOPs")), bool(re.match(quantity_pattern("flops"), "4 GB"))
+    (True, False)
+    """
+    words = "|".join(_any_case(w) for w in UNIT_WORDS[kind] if w)
+    return (
+        r"^\s*\+?([0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?"
+        rf"\s*([kKmMgGtT][iI]?)?\s?({words})?\s*$"
+    )
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
