@@ -292,6 +292,23 @@ def test_fused_activation_equals_a_separate_one(act: str, channels: int) -> None
     np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)
 
 
+def test_matmul_add_accumulates_in_place_and_counts() -> None:
+    """BLAS accumulates into strided views; other layouts and types fall back to c += a @ b."""
+    rng = np.random.default_rng(10)
+    for dtype in (np.float32, np.float64, np.int64):
+        big = (rng.standard_normal((6, 9)) * 4).astype(dtype)
+        a = (rng.standard_normal((6, 5)) * 4).astype(dtype)
+        b = (rng.standard_normal((5, 14)) * 4).astype(dtype)
+        for c, operand in ((big[:, 2:6], b[:, ::2][:, :4]), (big[:, 1:5], b[:, 3:7])):
+            before = c.copy()
+            counter = MacCounter()
+            counter.matmul_add(a, operand, c)
+            np.testing.assert_allclose(c, before + a @ operand, rtol=1e-5)
+            assert counter.macs == 6 * 5 * 4
+    with pytest.raises(ValueError):
+        MacCounter().matmul_add(np.zeros((2, 3)), np.zeros((4, 2)), np.zeros((2, 2)))
+
+
 def test_workspace_is_reused_and_bounded() -> None:
     rng = np.random.default_rng(2)
     ws = Workspace(limit=64 * 1024)

@@ -191,6 +191,13 @@ def test_batch_multiplies_macs_and_memory(runner: CliRunner) -> None:
     assert conv1["shape"]["measured"] == [28, 28, 8]
 
 
+def test_layout_shows_shapes_channels_first(runner: CliRunner) -> None:
+    result = run(runner, "lenet5", "--layout", "chw", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    conv1 = json.loads(result.stdout)["layers"][1]
+    assert conv1["shape"] == {"symbolic": [8, 28, 28], "measured": [8, 28, 28], "ok": True}
+
+
 def test_keras_bn_counts_running_statistics(runner: CliRunner) -> None:
     dsl = "8x8x3 | conv3-16 nobias | bn | relu | gap | fc-2"
     plain = json.loads(run(runner, "--dsl", dsl, "-f", "json").stdout)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from cnncalc.numeric.verify import Check, VerifyResult
+    from cnncalc.spec.model import Layout
 
 
 class VerifyFormat(StrEnum):
@@ -119,13 +120,11 @@ def verify(
     scratch = parse_size(workspace, "--workspace")
     progress = LazyProgress(Console(stderr=True))
     try:
-        result = run_verify(loaded, Conventions(bn_running_stats=keras_bn), seed, scratch, limit, progress=progress)
+        conventions = Conventions(bn_running_stats=keras_bn)
+        shown: Layout | None = None if layout is None else ("chw" if layout is LayoutOption.chw else "hwc")
+        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=shown)
     finally:
         progress.close()
-    if layout is not None:
-        from dataclasses import replace
-
-        result = replace(result, report=replace(result.report, layout=layout.value))
     if fmt is VerifyFormat.json:
         typer.echo(json.dumps(to_json(result, seed), indent=2))
     else:

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,96 @@ class MacCounter:
         result: Array = np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
         return result
 
+    def matmul_add(self, a: Array, b: Array, c: Array) -> None:
+        """c += a @ b for matrices, counted; BLAS accumulates into c when it can (no temporary)."""
+        if a.ndim != 2 or b.ndim != 2 or c.shape != (a.shape[0], b.shape[1]) or a.shape[1] != b.shape[0]:
+            raise ValueError(f"MacCounter.matmul_add: {a.shape} @ {b.shape} into {c.shape}")
+        self.macs += a.shape[0] * a.shape[1] * b.shape[1]
+        if not _gemm_accumulate(a, b, c):
+            c += np.matmul(a, b)
+
+
+class _Cblas:
+    """cblas_?gemm of the OpenBLAS NumPy ships, found once, for C += A B with beta = 1.
+
+    NumPy's matmul always overwrites its output; summing partial products through it costs
+    a temporary and a pass over the output per product. Where the library is not found
+    (another BLAS, another platform), callers fall back to exactly that.
+    """
+
+    loaded = False
+    functions: ClassVar[dict[str, Any]] = {}
+    integer: Any = None
+
+    @classmethod
+    def get(cls, dtype: np.dtype[Any]) -> Any:
+        if not cls.loaded:
+            cls.loaded = True
+            cls._load()
+        return cls.functions.get(dtype.char)
+
+    @classmethod
+    def _load(cls) -> None:
+        import ctypes
+        from pathlib import Path
+
+        folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+        for path in sorted(folder.glob("libscipy_openblas*.so*")) if folder.is_dir() else []:
+            try:
+                library = ctypes.CDLL(str(path))
+            except OSError:
+                continue
+            for char, name in (("f", "sgemm"), ("d", "dgemm")):
+                for symbol, integer in (
+                    (f"scipy_cblas_{name}64_", ctypes.c_int64),
+                    (f"scipy_cblas_{name}", ctypes.c_int),
+                ):
+                    function = getattr(library, symbol, None)
+                    if function is None:
+                        continue
+                    real = ctypes.c_float if char == "f" else ctypes.c_double
+                    pointer = ctypes.c_void_p
+                    function.restype = None
+                    function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [real, pointer, integer]
+                    function.argtypes += [pointer, integer, real, pointer, integer]
+                    cls.functions[char] = function
+                    break
+            if cls.functions:
+                return
+
+
+def _gemm_accumulate(a: Array, b: Array, c: Array) -> bool:
+    """c += a @ b by one BLAS call, if the library is there and all three are BLAS matrices."""
+    dtype = c.dtype
+    if a.dtype != dtype or b.dtype != dtype or dtype.char not in "fd":
+        return False
+    size = dtype.itemsize
+    for m in (a, b, c):
+        if m.strides[1] != size or m.strides[0] % size or m.strides[0] < m.shape[1] * size or m.strides[0] <= 0:
+            return False
+    function = _Cblas.get(dtype)
+    if function is None:
+        return False
+    row_major, no_trans = 101, 111
+    (m_, k_), n_ = a.shape, b.shape[1]
+    function(
+        row_major,
+        no_trans,
+        no_trans,
+        m_,
+        n_,
+        k_,
+        1.0,
+        a.ctypes.data,
+        a.strides[0] // size,
+        b.ctypes.data,
+        b.strides[0] // size,
+        1.0,
+        c.ctypes.data,
+        c.strides[0] // size,
+    )
+    return True
+
 
 @dataclass
 class Workspace:
@@ -80,7 +170,9 @@ class Workspace:
         buffer = self.buffers.get(name)
         if buffer is None or buffer.dtype != dtype or buffer.size < count:
             self.buffers.pop(name, None)
-            buffer = np.empty(count, dtype=dtype)
+            # a whole tile at once: growing layer by layer would fault fresh pages in each time
+            size = max(count, min(self.tile, self.limit) // dtype.itemsize) if name == "cols" else count
+            buffer = np.empty(size, dtype=dtype)
             self.buffers[name] = buffer
         return buffer[:count]
 
@@ -307,7 +399,7 @@ def _conv_row_shift(
     """Stride 1 along the first axis: copy windows of the other axes only, one GEMM per first-axis tap.
 
     Tap t of the first kernel axis reads the copied rows t*d .. t*d + rows, a strided
-    view that BLAS takes as it is; the k0 partial products are summed. This copies k0
+    view that BLAS takes as it is; BLAS sums the k0 products into the output (beta = 1). This copies k0
     times less than full im2col. Returns False when one row does not fit the workspace
     (the caller then tiles finer with full im2col).
     """
@@ -320,7 +412,7 @@ def _conv_row_shift(
     trailing = prod(out_sizes[1:])
     halo = d0 * (k0 - 1)
     itemsize = xp.dtype.itemsize
-    per_row = (rest_k + 2 * f) * trailing * itemsize
+    per_row = (rest_k + f) * trailing * itemsize
     fixed = rest_k * halo * trailing * itemsize
     rows_per_tile = (ws.tile - fixed) // per_row
     if rows_per_tile < 1:
@@ -344,14 +436,12 @@ def _conv_row_shift(
         np.copyto(cols.reshape(band.shape), band)
         cols3 = cols.reshape(rest_k, rows_in, trailing)
         target = flat_out[:, start * trailing : (start + rows) * trailing]
-        partial = ws.take("partial", f * rows * trailing, xp.dtype).reshape(f, rows * trailing)
         for t in range(k0):
             operand = cols3[:, t * d0 : t * d0 + rows].reshape(rest_k, rows * trailing)
             if t == 0:
                 counter.matmul(wk[t], operand, out=target)
             else:
-                counter.matmul(wk[t], operand, out=partial)
-                target += partial
+                counter.matmul_add(wk[t], operand, target)
         if bias is not None:
             target += bias.reshape(f, 1)
         if act is not None:

@@ -21,7 +21,7 @@ from cnncalc.errors import CnncalcError, Diagnostic, SpecError
 from cnncalc.numeric.executor import Execution, LayerMeasure, Progress, compute_dtype, execute
 from cnncalc.numeric.kernels import DEFAULT_WORKSPACE
 from cnncalc.report import LayerRow, Report
-from cnncalc.spec.model import Spec
+from cnncalc.spec.model import Layout, Spec
 
 #: share of the memory available that verify allows itself by default
 DEFAULT_MEMORY_SHARE = 0.75
@@ -102,14 +102,16 @@ def verify(
     workspace: int = DEFAULT_WORKSPACE,
     max_memory: int | None = None,
     progress: Progress | None = None,
+    layout: Layout | None = None,
 ) -> VerifyResult:
     """Analyze `spec`, run it on seeded random arrays, and compare every number.
 
     Raises MemoryBudgetError before allocating anything when the predicted memory
-    exceeds `max_memory` (default: a safe share of the memory available now).
+    exceeds `max_memory` (default: a safe share of the memory available now). Shapes
+    are compared and shown in `layout` (default: the spec's).
     """
     c = conventions or Conventions()
-    report = analyze(spec, c)
+    report = analyze(spec, c, layout)
     predicted = predict_memory(report, workspace)
     limit = max_memory if max_memory is not None else default_memory_limit()
     if predicted > limit:
