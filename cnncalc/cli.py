@@ -15,9 +15,13 @@ import typer
 
 from cnncalc import __version__
 from cnncalc.commands.common import (
-    DtypeOption,
+    BatchOverride,
+    DtypeOverride,
     Format,
+    InputOverride,
+    KerasBnOption,
     LayoutOption,
+    NoBiasOption,
     UnitsOption,
     handles_errors,
     load_any,
@@ -57,21 +61,17 @@ def summarize(
     ] = None,
     dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")] = False,
-    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type (overrides the spec).")] = None,
-    batch: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Batch size (overrides the spec).")] = None,
+    no_bias: NoBiasOption = False,
+    dtype: DtypeOverride = None,
+    batch: BatchOverride = None,
     units: Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")] = (
         UnitsOption.si
     ),
     layout: Annotated[
         LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
     ] = None,
-    input_shape: Annotated[
-        str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")
-    ] = None,
-    keras_bn: Annotated[
-        bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
-    ] = False,
+    input_shape: InputOverride = None,
+    keras_bn: KerasBnOption = False,
     depth: Annotated[
         int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
     ] = None,

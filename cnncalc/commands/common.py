@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -62,6 +62,18 @@ def stdout_console() -> Console:
     interactive = sys.stdout.isatty()
     width = None if interactive or "COLUMNS" in os.environ else 200
     return Console(width=width, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
+
+
+# options several commands share, declared once
+NoBiasOption = Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")]
+DtypeOverride = Annotated[DtypeOption | None, typer.Option("--dtype", help="Element type (overrides the spec).")]
+BatchOverride = Annotated[
+    int | None, typer.Option("--batch", min=1, max=2**31 - 1, help="Batch size (overrides the spec).")
+]
+InputOverride = Annotated[str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")]
+KerasBnOption = Annotated[
+    bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
+]
 
 
 @contextmanager

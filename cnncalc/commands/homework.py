@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.commands.common import DtypeOption, handles_errors, load_any, override, stdout_console
+from cnncalc.commands.common import (
+    BatchOverride,
+    DtypeOption,
+    DtypeOverride,
+    InputOverride,
+    KerasBnOption,
+    NoBiasOption,
+    handles_errors,
+    load_any,
+    override,
+    stdout_console,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,15 +71,11 @@ def explain_command(
     ] = None,
     fmt: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.text,
     latex: Annotated[bool, typer.Option("--latex", help="Markdown with LaTeX math ($...$) for the formulas.")] = False,
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")] = False,
-    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type (overrides the spec).")] = None,
-    batch: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Batch size (overrides the spec).")] = None,
-    input_shape: Annotated[
-        str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")
-    ] = None,
-    keras_bn: Annotated[
-        bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
-    ] = False,
+    no_bias: NoBiasOption = False,
+    dtype: DtypeOverride = None,
+    batch: BatchOverride = None,
+    input_shape: InputOverride = None,
+    keras_bn: KerasBnOption = False,
 ) -> None:
     """Every number of a network step by step: the lecture's formulas with the numbers filled in.
 
@@ -171,9 +178,7 @@ def grade_command(
         bool, typer.Option("--no-bias", help="The sheet counts weights only (as slides that omit biases).")
     ] = False,
     dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
-    keras_bn: Annotated[
-        bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
-    ] = False,
+    keras_bn: KerasBnOption = False,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 

@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cnncalc.commands.common import DtypeOption, LayoutOption, handles_errors, load_any, override, stdout_console
+from cnncalc.commands.common import (
+    BatchOverride,
+    DtypeOverride,
+    InputOverride,
+    KerasBnOption,
+    LayoutOption,
+    handles_errors,
+    load_any,
+    override,
+    stdout_console,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -86,15 +96,13 @@ def verify(
         str, typer.Option(help="Bound of the kernels' scratch memory (im2col tiles), e.g. 256MiB.")
     ] = "256MiB",
     fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.table,
-    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type (overrides the spec).")] = None,
-    batch: Annotated[int | None, typer.Option(min=1, max=2**31 - 1, help="Batch size (overrides the spec).")] = None,
-    input_shape: Annotated[str | None, typer.Option("--input", help="Override the input shape, e.g. 64x64x3.")] = None,
+    dtype: DtypeOverride = None,
+    batch: BatchOverride = None,
+    input_shape: InputOverride = None,
     layout: Annotated[
         LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
     ] = None,
-    keras_bn: Annotated[
-        bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
-    ] = False,
+    keras_bn: KerasBnOption = False,
 ) -> None:
     """Run the network on random arrays in NumPy and check every number of its summary.
 
