@@ -89,7 +89,8 @@ def summarize(
     """
     from cnncalc.analysis import analyze
     from cnncalc.conventions import Conventions
-    from cnncalc.render import render_table, to_csv, to_json, to_markdown
+    from cnncalc.render import to_csv, to_json, to_markdown
+    from cnncalc.render.table import render_table
     from cnncalc.report import rollup
 
     loaded = load_any(spec, dsl)

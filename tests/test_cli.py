@@ -196,3 +196,13 @@ def test_depth_rollup_and_receptive_field_column(runner: CliRunner, tmp_path: Pa
     table = runner.invoke(app, ["summarize", str(path)]).stdout
     assert " RF " in table and "<- stage.0.conv1, input" in table
     assert " RF " not in runner.invoke(app, ["summarize", str(path), "--no-rf"]).stdout
+
+
+def test_library_modules_import_neither_rich_nor_numpy() -> None:
+    # the core is usable as a library without the terminal renderer or the numeric core
+    code = (
+        "import sys\nimport cnncalc, cnncalc.explain, cnncalc.grade, cnncalc.budgets, cnncalc.diff, cnncalc.render\n"
+        "print(sorted(m for m in ('rich', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
