@@ -26,7 +26,9 @@ from cnncalc.numeric.kernels import MacCounter, Workspace
 Array = npt.NDArray[Any]
 Pairs = tuple[tuple[int, int], ...]
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def rand(rng: np.random.Generator, *shape: int) -> Array:
@@ -610,12 +612,14 @@ def test_conv_transpose_matches_torch(torch: Any, case: dict[str, Any], extra: i
 def test_max_and_avg_pool_match_torch(torch: Any, case: dict[str, Any]) -> None:
     f_ = torch.nn.functional
     nd = len(case["kernel"])
-    sym = tuple((p[0], p[0]) for p in case["pads"])
-    assume(all(p[0] <= k // 2 for p, k in zip(case["pads"], case["kernel"], strict=True)))  # PyTorch's limit
-    # PyTorch's 3-D pools also want the unpadded input at least as large as the window
-    assume(all(m >= d * (k - 1) + 1 for m, d, k in zip(case["sizes"], case["dilation"], case["kernel"], strict=True)))
+    # bring the case within PyTorch's limits instead of filtering (filtering trips a health check):
+    # padding at most half the window, and the unpadded input at least as large as the window
+    sym = tuple((min(p[0], k // 2),) * 2 for p, k in zip(case["pads"], case["kernel"], strict=True))
+    sizes = tuple(
+        max(m, d * (k - 1) + 1) for m, d, k in zip(case["sizes"], case["dilation"], case["kernel"], strict=True)
+    )
     rng = np.random.default_rng(case["seed"])
-    x = rng.standard_normal((2, 3, *case["sizes"])).astype(np.float32)
+    x = rng.standard_normal((2, 3, *sizes)).astype(np.float32)
     padding = tuple(p[0] for p in sym)
     got = kernels.pool(x, "max_pool", case["kernel"], case["stride"], sym, case["dilation"], case["ceil"])
     maxpool = (f_.max_pool1d, f_.max_pool2d, f_.max_pool3d)[nd - 1]
