@@ -134,7 +134,7 @@ def test_huge_file_refused_without_reading(tmp_path: Path, runner: CliRunner) ->
     with path.open("wb") as f:
         f.truncate(50 * 1024 * 1024)  # sparse: costs no disk
     result = runner.invoke(app, ["summarize", str(path)])
-    assert result.exit_code == 2 and "specs are limited to" in result.stderr
+    assert result.exit_code == 2 and "a YAML spec is limited to" in result.stderr
 
 
 def test_missing_file_and_misspelt_bundled_name(tmp_path: Path, runner: CliRunner) -> None:

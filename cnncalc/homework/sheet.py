@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location
+from cnncalc.spec.loader import read_text_file
 
 Column = Literal["shape", "size", "params", "macs", "flops", "memory"]
 COLUMNS: tuple[Column, ...] = ("shape", "size", "params", "macs", "flops", "memory")
@@ -145,19 +146,7 @@ def header_role(header: str) -> Column | Literal["layer", "index"] | None:
 
 def read_sheet(path: Path) -> Sheet:
     """Read an answer sheet file; the format comes from its suffix (or its content)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_SHEET_BYTES:
-            raise SheetError.single(f"{path}: file is {size:,} bytes; sheets are limited to {MAX_SHEET_BYTES:,}")
-        data = path.read_bytes()
-    except OSError as e:
-        raise SheetError.single(f"{path}: cannot read: {e.strerror}") from None
-    if b"\0" in data:
-        raise SheetError.single(f"{path}: a binary file, not an answer sheet", hint="save it as CSV or Markdown")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SheetError.single(f"{path}: not UTF-8 text (byte {e.start})", hint="save the sheet as UTF-8") from None
+    text = read_text_file(path, "an answer sheet", MAX_SHEET_BYTES, SheetError)
     return read_sheet_text(text, str(path))
 
 

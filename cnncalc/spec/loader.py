@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cnncalc.errors import Diagnostic, Location, SpecError
+from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
 from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
@@ -49,21 +49,30 @@ def read_source(ref: str) -> tuple[str, str]:
     )
 
 
-def read_text_file(path: FsPath) -> str:
-    """A spec file's text, refusing huge, binary and undecodable files."""
+def read_text_file(
+    path: FsPath,
+    what: str = "a YAML spec",
+    limit: int = MAX_SPEC_BYTES,
+    error: type[CnncalcError] = SpecError,
+) -> str:
+    """A text file a user gave (spec, answer sheet): huge, binary and undecodable files refused.
+
+    The size is checked before reading, so a hostile file costs nothing; a UTF-8 BOM (as
+    spreadsheets write) is dropped.
+    """
     try:
         size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError.single(f"{path}: file is {size:,} bytes; specs are limited to {MAX_SPEC_BYTES:,}")
+        if size > limit:
+            raise error.single(f"{path}: file is {size:,} bytes; {what} is limited to {limit:,}")
         data = path.read_bytes()
     except OSError as e:
-        raise SpecError.single(f"{path}: cannot read: {e.strerror}") from None
+        raise error.single(f"{path}: cannot read: {e.strerror}") from None
     if b"\0" in data:
-        raise SpecError.single(f"{path}: this is a binary file, not a YAML spec")
+        raise error.single(f"{path}: a binary file, not {what}", hint="save it as UTF-8 text")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise SpecError.single(f"{path}: not UTF-8 text (byte {e.start})", hint="save the spec as UTF-8") from None
+        raise error.single(f"{path}: not UTF-8 text (byte {e.start})", hint="save it as UTF-8") from None
 
 
 def load_spec(ref: str) -> Spec:
