@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.budgets import format_percent
+from cnncalc.budgets.check import format_percent
 from cnncalc.cli import app
 from cnncalc.units import UnitError, parse_quantity
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.conventions import Conventions
-from cnncalc.explain import Explanation, LayerExplanation, explain, select, to_json, to_markdown
+from cnncalc.homework.explain import Explanation, LayerExplanation, explain, select, to_json, to_markdown
 from cnncalc.homework.expr import ExprError, evaluate, to_latex
 from cnncalc.layers.base import LayerBase, Step
 from cnncalc.layers.conv import Conv

@@ -57,7 +57,7 @@ def row(r: Report, name: str) -> LayerRow:
 
 
 def bundled_text(name: str) -> str:
-    return (resources.files("cnncalc") / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+    return (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def one_layer(input_hwc: str, layer: str) -> Report:

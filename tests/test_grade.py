@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.conventions import Conventions
-from cnncalc.grade import CellResult, Grader, GradeResult, label_names, total_kind
 from cnncalc.homework.cells import judge, judge_shape, read_number, read_shape
+from cnncalc.homework.grade import CellResult, Grader, GradeResult, label_names, total_kind
 from cnncalc.homework.sheet import SheetError, header_role, read_sheet, read_sheet_text
 from cnncalc.spec import load_spec
 

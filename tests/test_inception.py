@@ -51,7 +51,7 @@ def row(r: Report, name: str) -> LayerRow:
 
 @pytest.mark.parametrize("name", SPECS)
 def test_spec_loads_and_names_its_source(name: str) -> None:
-    text = (resources.files("cnncalc") / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Source:")
     r = report(name)
     assert r.name == name

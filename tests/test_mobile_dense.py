@@ -54,7 +54,7 @@ def blocks(r: Report) -> dict[str, LayerRow]:
 
 @pytest.mark.parametrize("name", SPECS)
 def test_spec_loads_and_names_its_source(name: str) -> None:
-    text = (resources.files("cnncalc") / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Source:")
     r = report(name)
     assert r.name == name

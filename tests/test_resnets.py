@@ -37,7 +37,7 @@ def report(name: str) -> Report:
 
 
 def bundled_text(name: str) -> str:
-    return (resources.files("cnncalc") / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+    return (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def row(r: Report, name: str) -> LayerRow:

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.numeric.worked import (
+from cnncalc.worked.examples import (
     Grid,
     NumberStyle,
     Order,

@@ -7,5 +7,5 @@
 - sheet: reading an answer sheet (CSV, Markdown table, YAML) and writing a blank one;
 - mistakes: the common mistakes, recomputed with the layer rules under the wrong convention.
 
-cnncalc.explain and cnncalc.grade build on these; nothing here prints or imports rich.
+cnncalc.homework.explain and cnncalc.homework.grade build on these; nothing here prints or imports rich.
 """

@@ -26,8 +26,8 @@ MAX_DEPTH = 64
 
 
 def bundled_names() -> list[str]:
-    """Names of the networks shipped in cnncalc/specs, sorted."""
-    root = resources.files("cnncalc") / "specs"
+    """Names of the networks shipped in specs/ (installed as cnncalc.specs), sorted."""
+    root = resources.files("cnncalc.specs")
     return sorted(p.name.removesuffix(".yaml") for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -39,7 +39,7 @@ def read_source(ref: str) -> tuple[str, str]:
     if path.is_dir():
         raise SpecError.single(f"{ref} is a directory, not a spec file")
     if ref in bundled_names():
-        text = (resources.files("cnncalc") / "specs" / f"{ref}.yaml").read_text(encoding="utf-8")
+        text = (resources.files("cnncalc.specs") / f"{ref}.yaml").read_text(encoding="utf-8")
         return text, f"{ref}.yaml"
     close = difflib.get_close_matches(ref, bundled_names(), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""

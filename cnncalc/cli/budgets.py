@@ -1,6 +1,6 @@
 """CI commands: `check` (budgets), `diff` (what a change costs) and `schema` (for editors).
 
-Thin: options are parsed here, the work is in cnncalc.budgets and cnncalc.diff, and
+Thin: options are parsed here, the work is in cnncalc.budgets and cnncalc.budgets.diff, and
 rich is only used for the terminal tables. Heavy imports stay inside the commands.
 """
 
@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cnncalc.commands.common import handles_errors, stdout_console
+from cnncalc.cli.common import handles_errors, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from cnncalc.budgets import SpecResult
-    from cnncalc.diff import Diff
+    from cnncalc.budgets.check import SpecResult
+    from cnncalc.budgets.diff import Diff
 
 
 class CheckFormat(StrEnum):
@@ -69,7 +69,7 @@ def check(
 
         cnncalc check 'models/**/*.cnncalc.yaml' --budgets ci/budgets.yaml --format github
     """
-    from cnncalc.budgets import check_all, exit_code, load_budgets_file, option_limits
+    from cnncalc.budgets.check import check_all, exit_code, load_budgets_file, option_limits
 
     options = {
         "max_params": max_params,
@@ -94,7 +94,7 @@ def check(
 
 
 def _print_check(results: Sequence[SpecResult], fmt: CheckFormat) -> None:
-    from cnncalc import budgets
+    from cnncalc.budgets import check as budgets
 
     if fmt is CheckFormat.json:
         typer.echo(json.dumps(budgets.to_json(results), indent=2))
@@ -115,7 +115,7 @@ def _check_table(result: SpecResult, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from cnncalc import budgets
+    from cnncalc.budgets import check as budgets
 
     title = f"{result.spec}" + (f" ({result.name})" if result.name and result.name not in result.spec else "")
     if not result.outcomes:
@@ -173,7 +173,7 @@ def diff(
         git show main:model.yaml > /tmp/old.yaml && cnncalc diff /tmp/old.yaml model.yaml --format markdown
     """
     from cnncalc.analysis import analyze
-    from cnncalc.diff import diff_reports, titles, to_json, to_markdown
+    from cnncalc.budgets.diff import diff_reports, titles, to_json, to_markdown
     from cnncalc.spec import load_spec
 
     result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
@@ -191,7 +191,7 @@ def _diff_table(result: Diff, everything: bool, names: tuple[str, str], console:
     from rich.table import Table
     from rich.text import Text
 
-    from cnncalc.diff import LAYER_METRICS, change_label, percent_change, shown_changes, signed, summary
+    from cnncalc.budgets.diff import LAYER_METRICS, change_label, percent_change, shown_changes, signed, summary
 
     totals = Table(title=f"{names[0]} -> {names[1]}", title_justify="left", box=box.SIMPLE_HEAD)
     totals.add_column("Total")

@@ -9,7 +9,7 @@
    true value rounds (or is cut) to it at the precision written; the verdict says which
    rounding was assumed.
 3. A wrong cell gets the expected value, the explanation step that gives it
-   (cnncalc.explain), and, when the student's figure is what a common mistake gives, the
+   (cnncalc.homework.explain), and, when the student's figure is what a common mistake gives, the
    mistake by name (cnncalc.homework.mistakes), or "carried forward" when the right rule
    was applied to the student's own earlier wrong answer.
 4. Rows named Total (or "conv layers", "fully connected layers") are graded against the
@@ -31,9 +31,9 @@ from typing import Any, Literal
 
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
-from cnncalc.explain import CONV_KINDS, Explanation, LayerExplanation, display_lines, explain_report
 from cnncalc.graph import build_graph
 from cnncalc.homework.cells import Reading, judge, judge_shape, read_number, read_shape, show_shape
+from cnncalc.homework.explain import CONV_KINDS, Explanation, LayerExplanation, display_lines, explain_report
 from cnncalc.homework.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
 from cnncalc.homework.sheet import COLUMNS, Column, Sheet, SheetError, SheetFormat, SheetRow, blank_sheet
 from cnncalc.layers.base import Shape

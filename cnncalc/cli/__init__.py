@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.commands.common import (
+from cnncalc.cli.common import (
     BatchOverride,
     DtypeOverride,
     Format,
@@ -176,10 +176,10 @@ def list_networks(
         stdout_console().print(table)
 
 
-#: modules of cnncalc.commands that add commands to the app, each through `register(app)`
+#: modules of cnncalc.cli that add commands to the app, each through `register(app)`
 COMMAND_MODULES: tuple[str, ...] = ("numeric", "worked", "homework", "budgets")
 for _module in COMMAND_MODULES:
-    importlib.import_module(f"cnncalc.commands.{_module}").register(app)
+    importlib.import_module(f"cnncalc.cli.{_module}").register(app)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """`cnncalc explain` (every number step by step) and `cnncalc grade` (answer sheets).
 
-Thin: options are parsed here, the work is cnncalc.explain and cnncalc.grade, and this
+Thin: options are parsed here, the work is cnncalc.homework.explain and cnncalc.homework.grade, and this
 module only prints (rich in a terminal, Markdown or JSON for pasting and for machines).
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.commands.common import (
+from cnncalc.cli.common import (
     BatchOverride,
     DtypeOption,
     DtypeOverride,
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from cnncalc.errors import Diagnostic
-    from cnncalc.explain import Explanation
-    from cnncalc.grade import ClassResult, Grader, GradeResult
+    from cnncalc.homework.explain import Explanation
+    from cnncalc.homework.grade import ClassResult, Grader, GradeResult
     from cnncalc.homework.sheet import Column, SheetFormat
 
 
@@ -92,7 +92,7 @@ def explain_command(
         cnncalc explain alexnet --layer conv2 --format markdown --latex
     """
     from cnncalc.conventions import Conventions
-    from cnncalc.explain import explain, select, to_json, to_markdown
+    from cnncalc.homework.explain import explain, select, to_json, to_markdown
 
     loaded = load_any(spec, dsl)
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, None)
@@ -111,7 +111,7 @@ def render_explanation(explanation: Explanation, console: Console) -> None:
     """The steps in the terminal: a heading per layer, a line per number."""
     from rich.text import Text
 
-    from cnncalc.explain import display_lines, heading, total_lines
+    from cnncalc.homework.explain import display_lines, heading, total_lines
 
     report = explanation.report
     shape = "x".join(map(str, report.shown(report.input_shape)))
@@ -196,8 +196,8 @@ def grade_command(
     """
     from cnncalc.conventions import Conventions
     from cnncalc.errors import SpecError
-    from cnncalc.grade import Grader
-    from cnncalc.grade import template as blank
+    from cnncalc.homework.grade import Grader
+    from cnncalc.homework.grade import template as blank
 
     loaded = load_any(spec, None)
     loaded = override(loaded, dtype.value if dtype else None, None, None, None)
@@ -223,7 +223,7 @@ def grade_command(
     if path.is_dir():
         _grade_folder(grader, path, fmt, csv_path)
         return
-    from cnncalc.grade import ClassResult, scores_csv, to_json
+    from cnncalc.homework.grade import ClassResult, scores_csv, to_json
     from cnncalc.homework.sheet import read_sheet
 
     result = grader.grade(read_sheet(path))
@@ -271,7 +271,7 @@ def _grade_folder(grader: Grader, folder: Path, fmt: GradeFormat, csv_path: Path
     from rich.text import Text
 
     from cnncalc.errors import CnncalcError, SpecError
-    from cnncalc.grade import ClassResult, class_json, scores_csv
+    from cnncalc.homework.grade import ClassResult, class_json, scores_csv
     from cnncalc.homework.sheet import read_sheet
 
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES)
@@ -337,7 +337,7 @@ def render_result(result: GradeResult, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from cnncalc.grade import CATALOG
+    from cnncalc.homework.grade import CATALOG
     from cnncalc.homework.sheet import TITLES
 
     console.print(Text(f"{result.path}: {result.student}, graded against {result.spec}", style="bold"), soft_wrap=True)
@@ -395,7 +395,7 @@ def render_class(results: ClassResult, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from cnncalc.grade import CATALOG
+    from cnncalc.homework.grade import CATALOG
     from cnncalc.homework.sheet import COLUMNS
 
     columns = [c for c in COLUMNS if any(c in r.columns for r in results.results)]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cnncalc.commands.common import (
+from cnncalc.cli.common import (
     BatchOverride,
     DtypeOverride,
     InputOverride,

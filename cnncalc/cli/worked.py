@@ -1,6 +1,6 @@
 """`cnncalc conv` and `cnncalc pool`: the lecture's worked examples, computed exactly and written out.
 
-The computation lives in cnncalc.numeric.worked (pure, exact Fractions); this module only reads the
+The computation lives in cnncalc.worked.examples (pure, exact Fractions); this module only reads the
 matrices (inline or `@file`), parses options and prints. Imports of the numeric module happen inside
 the commands so that start-up of other commands stays light.
 """
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.commands.common import handles_errors
+from cnncalc.cli.common import handles_errors
 
 if TYPE_CHECKING:
-    from cnncalc.numeric.worked import NumberStyle, Volume
+    from cnncalc.worked.examples import NumberStyle, Volume
 
 MATRIX_HELP = (
     "A matrix: values by spaces or commas, rows by ';', channels by '|' "
@@ -47,7 +47,7 @@ class PoolKindOption(StrEnum):
 
 def read_matrix(argument: str, what: str) -> Volume:
     """The matrix of an argument: inline text, or `@path` / `@-` read here (the I/O edge)."""
-    from cnncalc.numeric.worked import MAX_TEXT_CHARS, WorkedError, parse_volume
+    from cnncalc.worked.examples import MAX_TEXT_CHARS, WorkedError, parse_volume
 
     if not argument.startswith("@"):
         return parse_volume(argument, f"<{what}>")
@@ -75,7 +75,7 @@ def read_matrix(argument: str, what: str) -> Volume:
 
 
 def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle:
-    from cnncalc.numeric.worked import NumberStyle, WorkedError
+    from cnncalc.worked.examples import NumberStyle, WorkedError
 
     if exact and (round_digits is not None or truncate):
         raise WorkedError.single("--exact prints exact values: give it without --round / --truncate")
@@ -152,7 +152,7 @@ def conv(
 
         cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
     """
-    from cnncalc.numeric.worked import (
+    from cnncalc.worked.examples import (
         Order,
         WorkedError,
         conv_json,
@@ -236,8 +236,8 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
-    from cnncalc.numeric.worked import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
-    from cnncalc.numeric.worked import pool as pool_matrix
+    from cnncalc.worked.examples import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
+    from cnncalc.worked.examples import pool as pool_matrix
 
     style = _style(round_digits, truncate, exact)
     image = read_matrix(matrix, "input")

@@ -1,0 +1,1 @@
+"""Architecture budgets (`check`) and the comparison of two networks (`diff`)."""

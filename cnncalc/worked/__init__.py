@@ -1,0 +1,1 @@
+"""Conv and pool worked examples on small matrices, in pure Python (no NumPy)."""

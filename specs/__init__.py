@@ -1,0 +1,1 @@
+"""The bundled networks, one YAML spec each; installed as cnncalc.specs and found by name."""
