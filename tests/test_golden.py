@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from math import prod
 
 import pytest
@@ -25,6 +24,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.errors import ShapeError
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec import load_spec, load_spec_text
+from cnncalc.spec.loader import specs_root
 
 NO_BIAS = Conventions(bias=False)
 
@@ -57,7 +57,7 @@ def row(r: Report, name: str) -> LayerRow:
 
 
 def bundled_text(name: str) -> str:
-    return (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
+    return (specs_root() / f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def one_layer(input_hwc: str, layer: str) -> Report:

@@ -19,12 +19,12 @@ The table's units (checked row by row below):
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import pytest
 
 from cnncalc import analyze, load_spec, load_spec_text
 from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.spec.loader import specs_root
 
 K = 1024  # the table's params unit
 M = 1_000_000  # the table's ops unit
@@ -51,7 +51,7 @@ def row(r: Report, name: str) -> LayerRow:
 
 @pytest.mark.parametrize("name", SPECS)
 def test_spec_loads_and_names_its_source(name: str) -> None:
-    text = (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (specs_root() / f"{name}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Source:")
     r = report(name)
     assert r.name == name

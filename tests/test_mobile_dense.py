@@ -21,12 +21,12 @@ Sources:
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import pytest
 
 from cnncalc import Conventions, analyze, load_spec
 from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.spec.loader import specs_root
 
 SPECS = ["mobilenet-v1", "mobilenet-v2", "squeezenet1_0", "densenet121", "highway", "siamese", "encoder-decoder"]
 
@@ -54,7 +54,7 @@ def blocks(r: Report) -> dict[str, LayerRow]:
 
 @pytest.mark.parametrize("name", SPECS)
 def test_spec_loads_and_names_its_source(name: str) -> None:
-    text = (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (specs_root() / f"{name}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Source:")
     r = report(name)
     assert r.name == name

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import cache
-from importlib import resources
 from math import floor
 
 import pytest
 
 from cnncalc import analyze, load_spec, load_spec_text
 from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.spec.loader import specs_root
 
 RESNETS = ["resnet18", "resnet34", "resnet50", "resnet50-v1", "resnet101", "resnet152", "plain34"]
 
@@ -37,7 +37,7 @@ def report(name: str) -> Report:
 
 
 def bundled_text(name: str) -> str:
-    return (resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8")
+    return (specs_root() / f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def row(r: Report, name: str) -> LayerRow:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cnncalc.cli import app
 from cnncalc.cli.budgets import schema_text, spec_schema
 from cnncalc.spec import bundled_names, load_spec_text
+from cnncalc.spec.loader import specs_root
 
 SHIPPED = resources.files("cnncalc") / "schema" / "spec.schema.json"
 
@@ -37,7 +38,7 @@ def test_schema_command_prints_the_shipped_file(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_every_bundled_spec_validates(validator: jsonschema.Draft202012Validator, name: str) -> None:
-    data = yaml.safe_load((resources.files("cnncalc.specs") / f"{name}.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((specs_root() / f"{name}.yaml").read_text(encoding="utf-8"))
     errors = [e.message for e in validator.iter_errors(data)]
     assert errors == []
 

@@ -11,13 +11,17 @@ import difflib
 import re
 from importlib import resources
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
 from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
@@ -25,9 +29,21 @@ MAX_NODES = 200_000  # values after alias expansion; a billion-laughs file hits 
 MAX_DEPTH = 64
 
 
+def specs_root() -> Traversable:
+    """Where the bundled networks are: the installed cnncalc.specs, or specs/ beside a source checkout.
+
+    An installed wheel and an editable install both provide cnncalc.specs; running from a
+    clone with PYTHONPATH set does not, and finds the folder next to the package instead.
+    """
+    try:
+        return resources.files("cnncalc.specs")
+    except ModuleNotFoundError:
+        return FsPath(__file__).resolve().parent.parent.parent / "specs"
+
+
 def bundled_names() -> list[str]:
     """Names of the networks shipped in specs/ (installed as cnncalc.specs), sorted."""
-    root = resources.files("cnncalc.specs")
+    root = specs_root()
     return sorted(p.name.removesuffix(".yaml") for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -39,7 +55,7 @@ def read_source(ref: str) -> tuple[str, str]:
     if path.is_dir():
         raise SpecError.single(f"{ref} is a directory, not a spec file")
     if ref in bundled_names():
-        text = (resources.files("cnncalc.specs") / f"{ref}.yaml").read_text(encoding="utf-8")
+        text = (specs_root() / f"{ref}.yaml").read_text(encoding="utf-8")
         return text, f"{ref}.yaml"
     close = difflib.get_close_matches(ref, bundled_names(), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
