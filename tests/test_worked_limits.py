@@ -21,14 +21,17 @@ from cnncalc.errors import CnncalcError
 from cnncalc.worked import examples
 from cnncalc.worked.examples import (
     MAX_LINE_CHARS,
+    MAX_PADDING,
     MAX_TEXT_CHARS,
     MAX_VALUE_CHARS,
     MAX_VALUES,
     WorkedError,
+    correlate,
     parse_pair,
     parse_scalar,
     parse_value,
     parse_volume,
+    pool,
 )
 from cnncalc.worked.reading import read_matrix, read_stream, read_text
 
@@ -162,6 +165,29 @@ def test_values_in_channels_over_the_limit_are_refused_before_parsing(conversion
     message = refusal(channels_of_100(MAX_VALUES // 100 + 1))
     assert f"error: {MAX_VALUES + 100:,} values: more than {MAX_VALUES:,}" in message
     assert conversions == []
+
+
+# --- limits of the computation ------------------------------------------------------------------
+
+
+def test_work_over_the_limit_is_refused_before_computing() -> None:
+    image = parse_volume(rows_of_ones(10_000, 100))  # 100x100
+    ones = [parse_volume("1")] * 101  # 101 filters of 1x1: 1,010,000 multiply-adds
+    with pytest.raises(
+        WorkedError, match=r"too large for a worked example \(1,010,000 multiply-adds; the limit is 1,000,000\)"
+    ):
+        correlate(image, ones)
+    big = parse_volume(rows_of_ones(90_000, 300))  # 300x300, windows of 4x4 at stride 1
+    with pytest.raises(WorkedError, match=r"\(1,411,344 window reads; the limit is 1,000,000\)"):
+        pool(big, size=(4, 4), stride=(1, 1))
+
+
+def test_padding_over_the_limits() -> None:
+    image = parse_volume("1 2; 3 4")
+    with pytest.raises(WorkedError, match=f"padding larger than {MAX_PADDING}"):
+        correlate(image, [image], padding=((0, 0), (MAX_PADDING + 1, 0)))
+    with pytest.raises(WorkedError, match=f"the padded input has 200,100 values: more than {MAX_VALUES:,}"):
+        correlate(parse_volume("1" + " 1" * 99), [parse_volume("1")], padding=((1_000, 1_000), (0, 0)))
 
 
 # --- what a value is -----------------------------------------------------------------------------

@@ -618,7 +618,10 @@ def correlate(
     out_rows = (padded_rows - kh) // stride[0] + 1
     out_columns = (padded_columns - kw) // stride[1] + 1
     work = len(kernels) * out_rows * out_columns * len(image) * kh * kw
-    if padded_rows * padded_columns * len(image) > MAX_VALUES or work > MAX_WORK:
+    padded_values = padded_rows * padded_columns * len(image)
+    if padded_values > MAX_VALUES:
+        raise _fail(f"the padded input has {padded_values:,} values: more than {MAX_VALUES:,}", hint=_BIG_HINT)
+    if work > MAX_WORK:
         raise _fail(
             f"too large for a worked example ({work:,} multiply-adds; the limit is {MAX_WORK:,})",
             hint="use `cnncalc verify` for whole networks",
