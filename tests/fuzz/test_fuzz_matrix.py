@@ -6,7 +6,8 @@ text built from the format's own alphabet (digits, signs, points, exponents, fra
 the separators, comments, minus signs pasted from PDFs, non-ASCII digits), which reaches deep
 into the parser far more often than random text does. Whatever parses must be a well-formed
 volume: channels of the same rectangular shape, exact Fractions. The example counts are small
-so the suite stays fast; under CI the profile in tests/conftest.py derandomizes them.
+so the suite stays fast (CNNCALC_FUZZ_EXAMPLES=N runs N per harness instead); under CI the
+profile in tests/conftest.py derandomizes them.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from cnncalc.errors import CnncalcError
 from cnncalc.worked.examples import MAX_VALUES, Volume, parse_pair, parse_scalar, parse_value, parse_volume
 from cnncalc.worked.reading import read_matrix, read_stream, read_text
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: examples per harness; CNNCALC_FUZZ_EXAMPLES raises it for a longer run than CI's (say 20000)
+EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=max(1, EXAMPLES // 4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: the format's alphabet, with the characters that look like it but are not
 LOOKALIKES = ["\u2212", "\u2013", "\ufeff", "\u00a0", "\u0663", "\uff11", "1/0", "99", "x", "\0", "1e99", "nan"]
