@@ -884,6 +884,27 @@ ROW_SHIFT_NET = "12x12x16 | conv3-16 p=1 act=relu | conv3-8 p=1 | maxpool2 | con
 
 
 @pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_row_shift_path_matches_torch_both_ways(torch: Any, mode: str, nd: int) -> None:
+    f_ = torch.nn.functional
+    rng = np.random.default_rng(20 + nd)
+    kernel = (3, 2, 2)[:nd]
+    sizes = (9, 7, 5)[:nd]
+    x = rng.standard_normal((2, 40, *sizes)).astype(np.float32)
+    w = rng.standard_normal((5, 40, *kernel)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    stride, dilation = (1, 2, 1)[:nd], (2, 1, 1)[:nd]
+    pads = ((1, 1),) * nd
+    assert conv.prefers_tap_major(kernel, stride, 1, 40)
+    with products(mode) as calls:
+        got = conv.conv(x, w, b, stride, pads, dilation, 1, MacCounter(), Workspace(1 << 20))
+    assert calls and all(calls) == (mode == "blas" and blas.available())
+    torch_conv = (f_.conv1d, f_.conv2d, f_.conv3d)[nd - 1]
+    want = torch_conv(t_(torch, x), t_(torch, w), t_(torch, b), stride=stride, padding=1, dilation=dilation)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_verify_passes_both_ways(mode: str) -> None:
     from cnncalc.numeric.verify import verify
     from cnncalc.spec.dsl import load_dsl
