@@ -1,6 +1,6 @@
 """Speed and memory of `cnncalc verify`, measured in one run (a script, never a timed test).
 
-    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--json]
+    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--both-ways] [--json]
 
 Measures, each in a fresh child process so that one measurement's memory and threads do
 not leak into the next:
@@ -16,6 +16,10 @@ not leak into the next:
    (goal: <= 1.5x);
 4. the peak RSS of the verify process against params + peak activations + the workspace
    bound (goal: <= 1.5x).
+
+With --both-ways, each network's verify runs twice, the second time with CNNCALC_NO_BLAS=1
+(plain NumPy products instead of the in-place OpenBLAS accumulate; see cnncalc.numeric.blas),
+and the table shows both rows side by side.
 
 OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) are set on some machines because older
 OpenBLAS builds misbehave there; they slow a current NumPy. When set, the children run
@@ -37,6 +41,7 @@ from math import prod
 from typing import Any
 
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+NO_BLAS_ENV = "CNNCALC_NO_BLAS"  # cnncalc.numeric.blas.NO_BLAS_ENV, without importing NumPy here
 
 
 # --- children ---------------------------------------------------------------------------------------
@@ -79,12 +84,12 @@ def child_verify(name: str, runs: int) -> dict[str, object]:
     """One cold verify (what a user waits for in a new process), then `runs` warm ones."""
     start = time.perf_counter()
     from cnncalc import load_spec
-    from cnncalc.numeric import kernels
-    from cnncalc.numeric.kernels import DEFAULT_WORKSPACE
+    from cnncalc.numeric.blas import MacCounter
+    from cnncalc.numeric.conv import DEFAULT_WORKSPACE
     from cnncalc.numeric.verify import verify
 
     gemm = [0.0]  # seconds inside the matrix products of the current run
-    product = kernels.MacCounter.matmul
+    product = MacCounter.matmul
 
     def timed(self: Any, a: Any, b: Any, out: Any = None) -> Any:
         begin = time.perf_counter()
@@ -92,15 +97,15 @@ def child_verify(name: str, runs: int) -> dict[str, object]:
         gemm[0] += time.perf_counter() - begin
         return result
 
-    accumulate = kernels.MacCounter.matmul_add
+    accumulate = MacCounter.matmul_add
 
     def timed_add(self: Any, a: Any, b: Any, c: Any) -> None:
         begin = time.perf_counter()
         accumulate(self, a, b, c)
         gemm[0] += time.perf_counter() - begin
 
-    kernels.MacCounter.matmul = timed  # type: ignore[method-assign]
-    kernels.MacCounter.matmul_add = timed_add  # type: ignore[method-assign]
+    MacCounter.matmul = timed  # type: ignore[method-assign]
+    MacCounter.matmul_add = timed_add  # type: ignore[method-assign]
     spec = load_spec(name)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     begin = time.perf_counter()
@@ -318,6 +323,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="warm runs after the cold one (best counts)")
     parser.add_argument("--networks", nargs="+", default=["vgg16", "resnet50"])
     parser.add_argument("--keep-coretype", action="store_true", help="keep OPENBLAS_CORETYPE for the children")
+    parser.add_argument("--both-ways", action="store_true", help="also run verify with CNNCALC_NO_BLAS=1")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -345,9 +351,17 @@ def main() -> None:
         have_torch = False
     threads = int(peak["blas"].get("threads") or os.cpu_count() or 1)
     rows = []
-    for name in args.networks:
-        v = child(["verify", name, str(args.runs)], env)
-        t = child(["torch", name, str(args.runs), str(threads)], env) if have_torch else None
+    torch_runs: dict[str, dict[str, Any]] = {}
+    runs = [(name, env, name) for name in args.networks]
+    if args.both_ways:
+        on = {key: value for key, value in env.items() if key != NO_BLAS_ENV}
+        off = {**on, NO_BLAS_ENV: "1"}
+        runs = [run for name in args.networks for run in ((name, on, name), (name, off, f"{name}/no-blas"))]
+    for name, run_env, label in runs:
+        v = {**child(["verify", name, str(args.runs)], run_env), "name": label}
+        if have_torch and name not in torch_runs:
+            torch_runs[name] = child(["torch", name, str(args.runs), str(threads)], env)
+        t = torch_runs.get(name)
         gflops = 2 * v["macs"] / v["forward_seconds"] / 1e9
         bound = v["param_bytes"] + v["peak_activation_bytes"] + v["workspace"]
         rows.append(
@@ -386,7 +400,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"NumPy float32 matmul peak: {r['peak_gflops']:.1f} GFLOP/s")
     print()
     header = (
-        f"{'network':10} {'GMACs':>6} {'cold s':>7} {'warm s':>7} {'fwd s':>7} {'GFLOP/s':>8} {'of peak':>8} "
+        f"{'network':16} {'GMACs':>6} {'cold s':>7} {'warm s':>7} {'fwd s':>7} {'GFLOP/s':>8} {'of peak':>8} "
         f"{'GEMMs':>6} {'torch s':>8} {'x torch':>8} {'RSS MB':>7} {'bound MB':>9} {'RSS/bnd':>8}"
     )
     print(header)
@@ -394,7 +408,7 @@ def print_report(r: dict[str, Any]) -> None:
         torch_s = f"{n['torch_forward_seconds']:.3f}" if n["torch_forward_seconds"] else "-"
         ratio = f"{n['torch_ratio']:.2f}" if n["torch_ratio"] else "-"
         print(
-            f"{n['name']:10} {n['macs'] / 1e9:6.2f} {n['cold_seconds']:7.2f} {n['warm_seconds']:7.2f} "
+            f"{n['name']:16} {n['macs'] / 1e9:6.2f} {n['cold_seconds']:7.2f} {n['warm_seconds']:7.2f} "
             f"{n['forward_seconds']:7.3f} {n['gflops']:8.1f} {n['share_of_peak']:8.0%} "
             f"{n['gemm_gflops'] / r['peak_gflops']:6.0%} {torch_s:>8} {ratio:>8} "
             f"{n['peak_rss'] / 1e6:7.0f} {n['memory_bound'] / 1e6:9.0f} {n['rss_ratio']:8.2f}"

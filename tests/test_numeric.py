@@ -4,15 +4,22 @@ The references loop over every output element and every tap, with no sliding-win
 views or matrix products: slow, and obviously right. Hypothesis draws the geometry
 (1 to 3 spatial axes, stride, asymmetric padding, dilation, groups, ceil_mode, a
 workspace small enough to force tiling). The PyTorch tests run where torch is
-installed (CI installs the CPU build) and skip elsewhere.
+installed (CI installs the CPU build) and skip elsewhere. The paths that sum products
+through BLAS run both with and without CNNCALC_NO_BLAS (see the last section).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import numpy.typing as npt
@@ -20,8 +27,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.numeric import kernels
-from cnncalc.numeric.kernels import MacCounter, Workspace
+from cnncalc.numeric import blas, conv, pointwise
+from cnncalc.numeric.blas import NO_BLAS_ENV, MacCounter
+from cnncalc.numeric.conv import Workspace
 
 Array = npt.NDArray[Any]
 Pairs = tuple[tuple[int, int], ...]
@@ -240,7 +248,7 @@ def test_conv_matches_direct_loops(case: dict[str, Any]) -> None:
     w = rand(rng, case["f"], case["c"] // case["g"], *case["kernel"])
     b = rand(rng, case["f"]) if case["bias"] else None
     counter = MacCounter()
-    got = kernels.conv(x, w, b, case["stride"], case["pads"], case["dilation"], case["g"], counter, case["workspace"])
+    got = conv.conv(x, w, b, case["stride"], case["pads"], case["dilation"], case["g"], counter, case["workspace"])
     want = naive_conv(x, w, b, case["stride"], case["pads"], case["dilation"], case["g"])
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
@@ -256,12 +264,10 @@ def test_conv_tap_major_weights_give_the_same_result(case: dict[str, Any]) -> No
     rng = np.random.default_rng(case["seed"])
     x = rand(rng, case["n"], case["c"], *case["sizes"])
     shape = (case["f"], case["c"], *case["kernel"])
-    w = kernels.tap_major_weights(shape, rand(rng, math.prod(shape)))
+    w = conv.tap_major_weights(shape, rand(rng, math.prod(shape)))
     assert w.shape == shape
-    got = kernels.conv(x, w, None, case["stride"], case["pads"], case["dilation"], 1, MacCounter(), Workspace(4096))
-    want = kernels.conv(
-        x, np.ascontiguousarray(w), None, case["stride"], case["pads"], case["dilation"], 1, MacCounter()
-    )
+    got = conv.conv(x, w, None, case["stride"], case["pads"], case["dilation"], 1, MacCounter(), Workspace(4096))
+    want = conv.conv(x, np.ascontiguousarray(w), None, case["stride"], case["pads"], case["dilation"], 1, MacCounter())
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
@@ -269,12 +275,12 @@ def test_row_shift_path_matches_direct_loops_with_tiles() -> None:
     """Enough channels for the stride-1 path (K >= 32), a workspace that forces several tiles."""
     rng = np.random.default_rng(1)
     x = rand(rng, 2, 16, 9, 7)
-    w = kernels.tap_major_weights((5, 16, 3, 3), rand(rng, 5 * 16 * 9))
+    w = conv.tap_major_weights((5, 16, 3, 3), rand(rng, 5 * 16 * 9))
     b = rand(rng, 5)
     pads = ((1, 2), (0, 1))
-    assert kernels.prefers_tap_major((3, 3), (1, 2), 1, 16)
+    assert conv.prefers_tap_major((3, 3), (1, 2), 1, 16)
     counter = MacCounter()
-    got = kernels.conv(x, w, b, (1, 2), pads, (2, 1), 1, counter, Workspace(6000))
+    got = conv.conv(x, w, b, (1, 2), pads, (2, 1), 1, counter, Workspace(6000))
     want = naive_conv(x, np.ascontiguousarray(w), b, (1, 2), pads, (2, 1), 1)
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
     assert counter.macs == math.prod(want.shape) * 16 * 9
@@ -289,8 +295,8 @@ def test_fused_activation_equals_a_separate_one(act: str, channels: int) -> None
     w = rand(rng, 4, channels, 3, 3)
     b = rand(rng, 4)
     args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
-    fused = kernels.conv(x, w, b, *args, MacCounter(), Workspace(2048), act)
-    separate = kernels.activation(kernels.conv(x, w, b, *args, MacCounter()), act)
+    fused = conv.conv(x, w, b, *args, MacCounter(), Workspace(2048), act)
+    separate = pointwise.activation(conv.conv(x, w, b, *args, MacCounter()), act)
     np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)
 
 
@@ -316,18 +322,16 @@ def test_workspace_is_reused_and_bounded() -> None:
     ws = Workspace(limit=64 * 1024)
     x = rand(rng, 1, 8, 32, 32)
     w = rand(rng, 8, 8, 3, 3)
-    kernels.conv(x, w, None, (2, 2), ((1, 1), (1, 1)), (1, 1), 1, MacCounter(), ws)
+    conv.conv(x, w, None, (2, 2), ((1, 1), (1, 1)), (1, 1), 1, MacCounter(), ws)
     held = dict(ws.buffers)
     assert 0 < ws.buffers["cols"].nbytes <= 64 * 1024
-    kernels.conv(x, w, None, (2, 2), ((1, 1), (1, 1)), (1, 1), 1, MacCounter(), ws)
+    conv.conv(x, w, None, (2, 2), ((1, 1), (1, 1)), (1, 1), 1, MacCounter(), ws)
     assert ws.buffers["cols"] is held["cols"]  # the same memory, no new allocation
 
 
 def test_conv_refuses_a_kernel_larger_than_the_input() -> None:
     with pytest.raises(ValueError, match="does not fit"):
-        kernels.conv(
-            np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)), None, (1, 1), ((0, 0),) * 2, (1, 1), 1, MacCounter()
-        )
+        conv.conv(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)), None, (1, 1), ((0, 0),) * 2, (1, 1), 1, MacCounter())
 
 
 @FAST
@@ -346,7 +350,7 @@ def test_conv_transpose_matches_direct_loops(case: dict[str, Any], extra: int) -
     ]
     assume(min(want_sizes) > 0)
     counter = MacCounter()
-    got = kernels.conv_transpose(
+    got = conv.conv_transpose(
         x, w, b, case["stride"], case["pads"], case["dilation"], op, case["g"], counter, case["workspace"]
     )
     want = naive_conv_transpose(x, w, b, case["stride"], case["pads"], case["dilation"], op, case["g"])
@@ -381,7 +385,7 @@ def test_locally_connected_matches_direct_loops(
     w = rand(rng, math.prod(grid), f, c * math.prod(k))
     b = rand(rng, f, *grid) if bias else None
     counter = MacCounter()
-    got = kernels.locally_connected(x, w, b, k, s, ((0, 0), (0, 0)), (1, 1), counter, workspace)
+    got = conv.locally_connected(x, w, b, k, s, ((0, 0), (0, 0)), (1, 1), counter, workspace)
     np.testing.assert_allclose(got, naive_locally_connected(x, w, b, k, s), rtol=1e-9, atol=1e-9)
     assert counter.macs == n * w.size  # each position's own weights, once per sample
 
@@ -392,7 +396,7 @@ def test_dense_counts_in_times_out_per_sample() -> None:
     w = rand(rng, 5, 16)
     b = rand(rng, 5)
     counter = MacCounter()
-    got = kernels.dense(x, w, b, counter)
+    got = conv.dense(x, w, b, counter)
     want = np.array(
         [[sum(w[u, i] * x[n].reshape(-1)[i] for i in range(16)) + b[u] for u in range(5)] for n in range(3)]
     )
@@ -437,7 +441,7 @@ def test_pool_matches_direct_loops(case: dict[str, Any]) -> None:
     rng = np.random.default_rng(case["seed"])
     x = rand(rng, 2, 2, *case["sizes"])
     args = (case["kernel"], case["stride"], case["pads"], case["dilation"], case["ceil"])
-    got = kernels.pool(x, case["kind"], *args)
+    got = conv.pool(x, case["kind"], *args)
     want = naive_pool(x, case["kind"], *args)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
@@ -447,22 +451,22 @@ def test_ceil_mode_keeps_a_window_that_starts_inside_the_input() -> None:
     """PyTorch's rule, by hand: 6 pixels, window 3, stride 2 -> ceil((6-3)/2)+1 = 3 windows,
     the last one overhangs by one; average divides it by the 2 pixels it covers."""
     x = np.arange(6, dtype=np.float64).reshape(1, 1, 6)
-    got = kernels.pool(x, "avg_pool", (3,), (2,), ((0, 0),), (1,), True)
+    got = conv.pool(x, "avg_pool", (3,), (2,), ((0, 0),), (1,), True)
     np.testing.assert_allclose(got, [[[1.0, 3.0, 4.5]]])
     # and drops one that would start in the right padding: 3 pixels, padding 1+1, window 1,
     # stride 2: floor mode has 3 windows (the last on padding), ceil_mode 2
     small = np.ones((1, 1, 3))
-    assert kernels.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), False).shape[-1] == 3
-    assert kernels.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), True).shape[-1] == 2
-    floor = kernels.pool(x, "max_pool", (3,), (2,), ((0, 0),), (1,), False)
+    assert conv.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), False).shape[-1] == 3
+    assert conv.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), True).shape[-1] == 2
+    floor = conv.pool(x, "max_pool", (3,), (2,), ((0, 0),), (1,), False)
     np.testing.assert_allclose(floor, [[[2.0, 4.0]]])
 
 
 def test_global_pool() -> None:
     x = np.arange(24, dtype=np.float64).reshape(1, 2, 3, 4)
-    np.testing.assert_allclose(kernels.global_pool(x, "global_avg_pool", False), [[5.5, 17.5]])
-    assert kernels.global_pool(x, "global_max_pool", True).shape == (1, 2, 1, 1)
-    np.testing.assert_allclose(kernels.global_pool(x, "global_max_pool", False), [[11.0, 23.0]])
+    np.testing.assert_allclose(conv.global_pool(x, "global_avg_pool", False), [[5.5, 17.5]])
+    assert conv.global_pool(x, "global_max_pool", True).shape == (1, 2, 1, 1)
+    np.testing.assert_allclose(conv.global_pool(x, "global_max_pool", False), [[11.0, 23.0]])
 
 
 # --- element-wise -------------------------------------------------------------------------------
@@ -472,9 +476,9 @@ def test_global_pool() -> None:
 def test_activation_matches_the_formula(name: str) -> None:
     x = np.linspace(-7, 7, 57)
     want = np.array([ACTIVATIONS[name](float(v)) for v in x])
-    np.testing.assert_allclose(kernels.activation(x, name), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pointwise.activation(x, name), want, rtol=1e-12, atol=1e-12)
     y = x.copy()
-    out = kernels.activation(y, name, inplace=True)
+    out = pointwise.activation(y, name, inplace=True)
     assert out is y  # in place means the same buffer
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
 
@@ -482,14 +486,14 @@ def test_activation_matches_the_formula(name: str) -> None:
 def test_activation_never_overflows() -> None:
     x = np.array([-1e4, 1e4], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        np.testing.assert_allclose(kernels.activation(x, "sigmoid"), [0.0, 1.0])
-        np.testing.assert_allclose(kernels.activation(x, "softplus"), [0.0, 1e4])
-        np.testing.assert_allclose(kernels.softmax(np.array([[1e4, 0.0]])), [[1.0, 0.0]])
+        np.testing.assert_allclose(pointwise.activation(x, "sigmoid"), [0.0, 1.0])
+        np.testing.assert_allclose(pointwise.activation(x, "softplus"), [0.0, 1e4])
+        np.testing.assert_allclose(pointwise.softmax(np.array([[1e4, 0.0]])), [[1.0, 0.0]])
 
 
 def test_softmax_sums_to_one_over_channels() -> None:
     x = np.random.default_rng(4).standard_normal((2, 5, 3, 3))
-    out = kernels.softmax(x)
+    out = pointwise.softmax(x)
     np.testing.assert_allclose(out.sum(axis=1), 1.0)
     e = np.exp(x[0, :, 1, 2])
     np.testing.assert_allclose(out[0, :, 1, 2], e / e.sum())
@@ -499,12 +503,12 @@ def test_batch_norm_per_channel() -> None:
     x = np.random.default_rng(5).standard_normal((2, 3, 4))
     mean, var = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.0, 2.0])
     gamma, beta = np.array([1.5, 0.5, 1.0]), np.array([0.0, 1.0, -1.0])
-    got = kernels.batch_norm(x, mean, var, gamma, beta, 1e-5)
+    got = pointwise.batch_norm(x, mean, var, gamma, beta, 1e-5)
     for ch in range(3):
         want = (x[:, ch] - mean[ch]) / math.sqrt(var[ch] + 1e-5) * gamma[ch] + beta[ch]
         np.testing.assert_allclose(got[:, ch], want, rtol=1e-12)
     np.testing.assert_allclose(
-        kernels.batch_norm(x, mean, var, None, None, 1e-3)[:, 0], (x[:, 0] - 0.1) / math.sqrt(0.501)
+        pointwise.batch_norm(x, mean, var, None, None, 1e-3)[:, 0], (x[:, 0] - 0.1) / math.sqrt(0.501)
     )
 
 
@@ -512,36 +516,36 @@ def test_batch_norm_per_channel() -> None:
 @given(st.integers(1, 7), st.integers(1, 8), st.integers(0, 2**16))
 def test_lrn_matches_the_formula(size: int, channels: int, seed: int) -> None:
     x = np.random.default_rng(seed).standard_normal((2, channels, 3, 2))
-    np.testing.assert_allclose(kernels.lrn(x, size, 1e-2, 0.75, 2.0), naive_lrn(x, size, 1e-2, 0.75, 2.0), rtol=1e-12)
+    np.testing.assert_allclose(pointwise.lrn(x, size, 1e-2, 0.75, 2.0), naive_lrn(x, size, 1e-2, 0.75, 2.0), rtol=1e-12)
 
 
 @FAST
 @given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.integers(0, 2**16))
 def test_upsample_matches_per_axis_formulas(scale: list[int], seed: int) -> None:
     x = np.random.default_rng(seed).standard_normal((1, 2, *([3] * len(scale))))
-    nearest = kernels.upsample(x, scale, "nearest")
+    nearest = pointwise.upsample(x, scale, "nearest")
     for o in itertools.product(*(range(3 * f) for f in scale)):
         src = tuple(oo // f for oo, f in zip(o, scale, strict=True))
         np.testing.assert_array_equal(nearest[(0, slice(None), *o)], x[(0, slice(None), *src)])
     want = x
     for axis, f in enumerate(scale, start=2):
         want = naive_bilinear_axis(want, f, axis)
-    np.testing.assert_allclose(kernels.upsample(x, scale, "bilinear"), want, rtol=1e-12)
+    np.testing.assert_allclose(pointwise.upsample(x, scale, "bilinear"), want, rtol=1e-12)
 
 
 def test_merges() -> None:
     a, b, c = (np.full((1, 2, 2), v) for v in (1.0, 2.0, 3.0))
-    np.testing.assert_array_equal(kernels.add([a, b, c]), np.full((1, 2, 2), 6.0))
-    np.testing.assert_array_equal(kernels.multiply([a, b, c]), np.full((1, 2, 2), 6.0))
-    assert kernels.concat([a, b]).shape == (1, 4, 2)
-    assert kernels.add([a, b]) is not a  # a merge allocates its own output
+    np.testing.assert_array_equal(pointwise.add([a, b, c]), np.full((1, 2, 2), 6.0))
+    np.testing.assert_array_equal(pointwise.multiply([a, b, c]), np.full((1, 2, 2), 6.0))
+    assert pointwise.concat([a, b]).shape == (1, 4, 2)
+    assert pointwise.add([a, b]) is not a  # a merge allocates its own output
 
 
 def test_window_grid_reads_the_view() -> None:
-    assert kernels.window_grid((7,), ((0, 0),), (3,), (3,), (1,)) == (2,)  # the slides' "doesn't fit!" case
-    assert kernels.window_grid((224, 224), ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1)) == (224, 224)
+    assert conv.window_grid((7,), ((0, 0),), (3,), (3,), (1,)) == (2,)  # the slides' "doesn't fit!" case
+    assert conv.window_grid((224, 224), ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1)) == (224, 224)
     with pytest.raises(ValueError, match="does not fit"):
-        kernels.window_grid((2,), ((0, 0),), (3,), (1,), (1,))
+        conv.window_grid((2,), ((0, 0),), (3,), (1,), (1,))
 
 
 # --- against PyTorch ----------------------------------------------------------------------------
@@ -566,11 +570,13 @@ def test_conv_matches_torch(torch: Any, case: dict[str, Any]) -> None:
     w = rng.standard_normal((case["f"], case["c"] // case["g"], *case["kernel"])).astype(np.float32)
     b = rng.standard_normal(case["f"]).astype(np.float32)
     nd = len(case["kernel"])
-    got = kernels.conv(x, w, b, case["stride"], case["pads"], case["dilation"], case["g"], MacCounter(), 1024)
+    got = conv.conv(x, w, b, case["stride"], case["pads"], case["dilation"], case["g"], MacCounter(), 1024)
     flat_pads = [v for pair in reversed(case["pads"]) for v in pair]  # F.pad: last axis first
     xt = f_.pad(t_(torch, x), flat_pads)
-    conv = (f_.conv1d, f_.conv2d, f_.conv3d)[nd - 1]
-    want = conv(xt, t_(torch, w), t_(torch, b), stride=case["stride"], dilation=case["dilation"], groups=case["g"])
+    torch_conv = (f_.conv1d, f_.conv2d, f_.conv3d)[nd - 1]
+    want = torch_conv(
+        xt, t_(torch, w), t_(torch, b), stride=case["stride"], dilation=case["dilation"], groups=case["g"]
+    )
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
 
 
@@ -592,7 +598,7 @@ def test_conv_transpose_matches_torch(torch: Any, case: dict[str, Any], extra: i
     x = rng.standard_normal((case["n"], case["c"], *case["sizes"])).astype(np.float32)
     w = rng.standard_normal((case["c"], case["f"] // case["g"], *case["kernel"])).astype(np.float32)
     b = rng.standard_normal(case["f"]).astype(np.float32)
-    got = kernels.conv_transpose(x, w, b, case["stride"], sym, case["dilation"], op, case["g"], MacCounter())
+    got = conv.conv_transpose(x, w, b, case["stride"], sym, case["dilation"], op, case["g"], MacCounter())
     deconv = (f_.conv_transpose1d, f_.conv_transpose2d, f_.conv_transpose3d)[nd - 1]
     want = deconv(
         t_(torch, x),
@@ -621,12 +627,12 @@ def test_max_and_avg_pool_match_torch(torch: Any, case: dict[str, Any]) -> None:
     rng = np.random.default_rng(case["seed"])
     x = rng.standard_normal((2, 3, *sizes)).astype(np.float32)
     padding = tuple(p[0] for p in sym)
-    got = kernels.pool(x, "max_pool", case["kernel"], case["stride"], sym, case["dilation"], case["ceil"])
+    got = conv.pool(x, "max_pool", case["kernel"], case["stride"], sym, case["dilation"], case["ceil"])
     maxpool = (f_.max_pool1d, f_.max_pool2d, f_.max_pool3d)[nd - 1]
     want = maxpool(t_(torch, x), case["kernel"], case["stride"], padding, case["dilation"], ceil_mode=case["ceil"])
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
     ones = (1,) * nd
-    got = kernels.pool(x, "avg_pool", case["kernel"], case["stride"], sym, ones, case["ceil"])
+    got = conv.pool(x, "avg_pool", case["kernel"], case["stride"], sym, ones, case["ceil"])
     avgpool = (f_.avg_pool1d, f_.avg_pool2d, f_.avg_pool3d)[nd - 1]
     want = avgpool(t_(torch, x), case["kernel"], case["stride"], padding, ceil_mode=case["ceil"])
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
@@ -634,7 +640,7 @@ def test_max_and_avg_pool_match_torch(torch: Any, case: dict[str, Any]) -> None:
 
 def test_l2_pool_matches_torch_lp_pool(torch: Any) -> None:
     x = np.random.default_rng(6).standard_normal((2, 3, 8, 7)).astype(np.float32)
-    got = kernels.pool(x, "l2_pool", (2, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), False)
+    got = conv.pool(x, "l2_pool", (2, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), False)
     want = torch.nn.functional.lp_pool2d(t_(torch, x), 2, (2, 3), (2, 2))
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-5)
 
@@ -659,19 +665,271 @@ def test_elementwise_layers_match_torch(torch: Any) -> None:
         "softplus": f_.softplus(xt),
     }
     for name, want in pairs.items():
-        np.testing.assert_allclose(kernels.activation(x, name), want.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(pointwise.activation(x, name), want.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
     np.testing.assert_allclose(
-        kernels.lrn(x, 5, 1e-4, 0.75, 2.0), f_.local_response_norm(xt, 5, 1e-4, 0.75, 2.0).numpy(), rtol=1e-5
+        pointwise.lrn(x, 5, 1e-4, 0.75, 2.0), f_.local_response_norm(xt, 5, 1e-4, 0.75, 2.0).numpy(), rtol=1e-5
     )
     mean, var = np.linspace(-1, 1, 6).astype(np.float32), np.linspace(0.5, 2, 6).astype(np.float32)
     gamma, beta = np.linspace(0.5, 1.5, 6).astype(np.float32), np.linspace(-0.2, 0.2, 6).astype(np.float32)
     want_bn = f_.batch_norm(xt, t_(torch, mean), t_(torch, var), t_(torch, gamma), t_(torch, beta), False, 0.0, 1e-5)
     np.testing.assert_allclose(
-        kernels.batch_norm(x, mean, var, gamma, beta, 1e-5), want_bn.numpy(), rtol=1e-5, atol=1e-5
+        pointwise.batch_norm(x, mean, var, gamma, beta, 1e-5), want_bn.numpy(), rtol=1e-5, atol=1e-5
     )
     for mode in ("nearest", "bilinear"):
         want = f_.interpolate(xt, scale_factor=(2, 3), mode=mode)
-        np.testing.assert_allclose(kernels.upsample(x, (2, 3), mode), want.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(pointwise.upsample(x, (2, 3), mode), want.numpy(), rtol=1e-5, atol=1e-5)
     w, b = np.random.default_rng(8).standard_normal((7, 120)).astype(np.float32), np.zeros(7, dtype=np.float32)
     want = f_.linear(xt.reshape(2, -1), t_(torch, w), t_(torch, b))
-    np.testing.assert_allclose(kernels.dense(x, w, b, MacCounter()), want.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(conv.dense(x, w, b, MacCounter()), want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# --- the BLAS switch ------------------------------------------------------------------------------
+# CNNCALC_NO_BLAS=1 keeps every product in plain NumPy. Both settings must give what the naive loops
+# give; the ctypes path must really run where the library is there (else the comparison would prove
+# nothing) and never run where it is switched off or not found.
+
+MODES = ["blas", "numpy"]
+
+needs_library = pytest.mark.skipif(
+    blas._Cblas.get(np.dtype(np.float32)) is None, reason="NumPy here bundles no OpenBLAS with cblas symbols"
+)
+
+
+@contextmanager
+def products(mode: str) -> Iterator[list[bool]]:
+    """Set the switch for `mode`; yields the results of every gemm_accumulate call made meanwhile."""
+    calls: list[bool] = []
+    real = blas.gemm_accumulate
+
+    def spy(a: Any, b: Any, c: Any) -> bool:
+        done = real(a, b, c)
+        calls.append(done)
+        return done
+
+    env = {NO_BLAS_ENV: "1"} if mode == "numpy" else {}
+    with mock.patch.dict(os.environ, env), mock.patch.object(blas, "gemm_accumulate", spy):
+        if mode == "blas":
+            os.environ.pop(NO_BLAS_ENV, None)
+        yield calls
+
+
+@st.composite
+def row_shift_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """Convolutions that take the stride-1 path: stride 1 and a kernel > 1 on the first axis, K >= 32."""
+    nd = draw(st.integers(1, 3))
+    kernel = (draw(st.integers(2, 3)), *(draw(st.integers(1, 2)) for _ in range(nd - 1)))
+    c = draw(st.integers(-(-32 // math.prod(kernel[1:])), 40 // math.prod(kernel[1:]) + 1))
+    sizes = tuple(draw(st.integers(k * 2, k * 2 + 3)) for k in kernel)
+    return {
+        "n": draw(st.integers(1, 2)),
+        "c": c,
+        "f": draw(st.integers(1, 4)),
+        "kernel": kernel,
+        "stride": (1, *(draw(st.integers(1, 2)) for _ in range(nd - 1))),
+        "dilation": tuple(draw(st.integers(1, 2)) for _ in range(nd)),
+        "pads": tuple((draw(st.integers(0, 1)), draw(st.integers(0, 1))) for _ in range(nd)),
+        "sizes": sizes,
+        "dtype": draw(st.sampled_from([np.float32, np.float64])),
+        "workspace": draw(st.sampled_from([2048, 8192, 1 << 20])),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+@FAST
+@given(row_shift_cases())
+def test_row_shift_path_agrees_both_ways_and_with_direct_loops(case: dict[str, Any]) -> None:
+    rng = np.random.default_rng(case["seed"])
+    x = rand(rng, case["n"], case["c"], *case["sizes"])
+    w = rand(rng, case["f"], case["c"], *case["kernel"])
+    b = rand(rng, case["f"])
+    assert conv.prefers_tap_major(case["kernel"], case["stride"], 1, case["c"])
+    want = naive_conv(x, w, b, case["stride"], case["pads"], case["dilation"], 1)
+    args = (case["stride"], case["pads"], case["dilation"], 1)
+    dtype = case["dtype"]
+    tolerance = 1e-9 if dtype == np.float64 else 1e-4
+    results = {}
+    for mode in MODES:
+        counter = MacCounter()
+        with products(mode) as calls:
+            got = conv.conv(x.astype(dtype), w.astype(dtype), b.astype(dtype), *args, counter, case["workspace"])
+        # the stride-1 path sums its taps through matmul_add (unless one row overflows the workspace)
+        if mode == "numpy" or not blas.available():
+            assert not any(calls)
+        else:
+            assert all(calls)
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+        assert counter.macs == math.prod(want.shape) * case["c"] * math.prod(case["kernel"])
+        results[mode] = got
+    np.testing.assert_allclose(results["blas"], results["numpy"], rtol=tolerance, atol=tolerance)
+
+
+@needs_library
+def test_the_ctypes_path_runs_when_allowed() -> None:
+    """Without this the both-ways test above could compare NumPy with itself."""
+    rng = np.random.default_rng(3)
+    x = rand(rng, 1, 16, 8, 8)
+    w = rand(rng, 4, 16, 3, 3)
+    with products("blas") as calls:
+        conv.conv(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1, MacCounter(), Workspace(1 << 20))
+    assert calls and all(calls)
+    assert blas.available()
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
+def test_switch_values_that_turn_blas_off(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NO_BLAS_ENV, value)
+    assert blas.disabled()
+    assert not blas.available()
+    a, b, c = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32), np.zeros((2, 4), np.float32)
+    assert not blas.gemm_accumulate(a, b, c)
+    np.testing.assert_array_equal(c, 0)  # refused means untouched
+
+
+@pytest.mark.parametrize("value", ["", "0", "no", "false"])
+def test_switch_values_that_leave_blas_on(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NO_BLAS_ENV, value)
+    assert not blas.disabled()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_matmul_add_both_ways(mode: str) -> None:
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        big = rng.standard_normal((7, 12)).astype(dtype)
+        a = rng.standard_normal((7, 5)).astype(dtype)
+        b = rng.standard_normal((5, 12)).astype(dtype)
+        c = big[:, 3:9]
+        before = c.copy()
+        with products(mode):
+            MacCounter().matmul_add(a, b[:, ::2], c)
+        np.testing.assert_allclose(c, before + a @ b[:, ::2], rtol=1e-5, atol=1e-5)
+
+
+def unsafe_operands() -> list[tuple[str, Array, Array, Array]]:
+    base = np.arange(36, dtype=np.float64).reshape(6, 6)
+    a = base[:3, :3].copy()
+    readonly = np.zeros((3, 3))
+    readonly.flags.writeable = False
+    return [
+        ("c is a", base[:3, :3], base[3:, :3], base[:3, :3]),
+        ("c overlaps b", a, base[:3, 1:4], base[:3, :3]),
+        ("k = 0", np.ones((2, 0)), np.ones((0, 3)), np.zeros((2, 3))),
+        ("m = 0", np.ones((0, 2)), np.ones((2, 3)), np.zeros((0, 3))),
+        ("reversed rows", a[::-1], a, np.zeros((3, 3))),
+        ("overlapping rows", np.lib.stride_tricks.as_strided(a, (3, 3), (8, 8)), a, np.zeros((3, 3))),
+        ("column stride", a, a.T, np.zeros((3, 3))),
+        ("mixed types", a.astype(np.float32), a, np.zeros((3, 3))),
+        ("integers", a.astype(np.int64), a.astype(np.int64), np.zeros((3, 3), np.int64)),
+        ("read-only c", a, a, readonly),
+    ]
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_unsafe_operands_never_reach_blas(index: int) -> None:
+    """Overlap, empty, reversed, overlapping or transposed rows, other types, read-only: NumPy's way."""
+    what, a, b, c = unsafe_operands()[index]
+    before = c.copy()
+    assert not blas.gemm_accumulate(a, b, c), what
+    np.testing.assert_array_equal(c, before)
+
+
+@needs_library
+def test_safe_operands_reach_blas() -> None:
+    """The contrast to the cases above: strided views that BLAS can address are accumulated in place."""
+    base = np.arange(36, dtype=np.float64).reshape(6, 6)
+    c = base[3:, 1:4]
+    want = c + base[:3, :2] @ base[:2, 3:6]
+    assert blas.gemm_accumulate(base[:3, :2], base[:2, 3:6], c)
+    np.testing.assert_array_equal(c, want)
+
+
+def test_no_library_found_means_no_ctypes_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing folder, an empty one, or a file that is not a library: nothing loaded, NumPy used."""
+    assert blas._load(tmp_path / "absent") == {}
+    assert blas._load(tmp_path) == {}
+    (tmp_path / "libscipy_openblas64_-0.so").write_bytes(b"not an ELF file")
+    assert blas._load(tmp_path) == {}
+    monkeypatch.setattr(blas, "numpy_libs", lambda: tmp_path)
+    monkeypatch.setattr(blas._Cblas, "loaded", False)
+    monkeypatch.setattr(blas._Cblas, "functions", {})
+    monkeypatch.delenv(NO_BLAS_ENV, raising=False)
+    assert not blas.available()
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((4, 6)), rng.standard_normal((6, 5))
+    c = np.ones((4, 5))
+    assert not blas.gemm_accumulate(a, b, c)
+    MacCounter().matmul_add(a, b, c)
+    np.testing.assert_allclose(c, 1 + a @ b, rtol=1e-12)
+
+
+SWITCHED_OFF = """
+import numpy as np
+from cnncalc.numeric import blas, conv
+rng = np.random.default_rng(0)
+x = rng.standard_normal((1, 16, 9, 9)).astype(np.float32)
+w = rng.standard_normal((4, 16, 3, 3)).astype(np.float32)
+conv.conv(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1, blas.MacCounter())
+print("loaded" if blas._Cblas.loaded else "never looked up")
+"""
+
+
+def test_switch_in_a_fresh_process_never_looks_the_library_up() -> None:
+    env = {**os.environ, NO_BLAS_ENV: "1", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", SWITCHED_OFF], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "never looked up"
+
+
+ROW_SHIFT_NET = "12x12x16 | conv3-16 p=1 act=relu | conv3-8 p=1 | maxpool2 | conv3-8 | flatten | fc-10"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_row_shift_path_matches_torch_both_ways(torch: Any, mode: str, nd: int) -> None:
+    f_ = torch.nn.functional
+    rng = np.random.default_rng(20 + nd)
+    kernel = (3, 2, 2)[:nd]
+    sizes = (9, 7, 5)[:nd]
+    x = rng.standard_normal((2, 40, *sizes)).astype(np.float32)
+    w = rng.standard_normal((5, 40, *kernel)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    stride, dilation = (1, 2, 1)[:nd], (2, 1, 1)[:nd]
+    pads = ((1, 1),) * nd
+    assert conv.prefers_tap_major(kernel, stride, 1, 40)
+    with products(mode) as calls:
+        got = conv.conv(x, w, b, stride, pads, dilation, 1, MacCounter(), Workspace(1 << 20))
+    assert calls and all(calls) == (mode == "blas" and blas.available())
+    torch_conv = (f_.conv1d, f_.conv2d, f_.conv3d)[nd - 1]
+    want = torch_conv(t_(torch, x), t_(torch, w), t_(torch, b), stride=stride, padding=1, dilation=dilation)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_verify_passes_both_ways(mode: str) -> None:
+    from cnncalc.numeric.verify import verify
+    from cnncalc.spec.dsl import load_dsl
+
+    with products(mode) as calls:
+        result = verify(load_dsl(ROW_SHIFT_NET))
+    assert result.ok, result.mismatches()
+    assert calls
+    if mode == "numpy":
+        assert not any(calls)
+
+
+KERNEL_MODULES = ("blas", "conv", "pointwise")
+
+
+@pytest.mark.parametrize("name", KERNEL_MODULES)
+def test_kernel_modules_import_only_numpy_and_each_other(name: str) -> None:
+    """The kernels compute from arrays: no symbolic rule (cnncalc.layers, analysis, geometry) is in reach."""
+    import ast
+
+    source = Path(conv.__file__).with_name(f"{name}.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        for module in modules:
+            assert not module.startswith("cnncalc") or module.startswith("cnncalc.numeric."), (name, module)
+            assert module.split(".")[-1] not in ("executor", "verify"), (name, module)

@@ -1,6 +1,11 @@
-"""The numeric core: NumPy kernels (`kernels`), an executor that runs a network's graph on
-arrays (`executor`), and `verify`, which checks the symbolic report against what the run
+"""The numeric core: NumPy kernels, an executor that runs a network's graph on arrays
+(`executor`), and `verify`, which checks the symbolic report against what the run
 measured (`from cnncalc.numeric.verify import verify`).
+
+The kernels: `blas` (the counted matrix products, and C += A B accumulated in place by
+the OpenBLAS NumPy ships; CNNCALC_NO_BLAS=1 keeps it plain NumPy), `conv` (convolution,
+pooling and dense on sliding windows) and `pointwise` (activations, normalisations,
+resampling, merges).
 
 Independent of the symbolic rules by design (see the design notes): kernels compute from
 arrays, and nothing here calls cnncalc.layers' shape or cost formulas. Imported only by the

@@ -3,7 +3,7 @@
 The graph (cnncalc.graph) gives the execution order and who reads whom; everything
 else is read from the arrays: an output's shape is the shape of the array a kernel
 returned, a layer's parameters are the arrays allocated for it, its MACs are counted
-from the matrix products it ran (kernels.MacCounter), and activation memory is the sum
+from the matrix products it ran (blas.MacCounter), and activation memory is the sum
 of the distinct buffers that layer outputs hold while they are still to be read.
 Only hyper-parameters (kernel, stride, padding as written, filters, ...) come from the
 layer models; no symbolic rule of cnncalc.layers is called.
@@ -27,8 +27,9 @@ from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, 
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.resample import Upsample
-from cnncalc.numeric import kernels
-from cnncalc.numeric.kernels import DEFAULT_WORKSPACE, Array, MacCounter, Pair, Workspace
+from cnncalc.numeric import conv, pointwise
+from cnncalc.numeric.blas import Array, MacCounter
+from cnncalc.numeric.conv import DEFAULT_WORKSPACE, Pair, Workspace
 from cnncalc.spec.model import Spec
 
 #: what an allocated array is, for counting it under the report's conventions:
@@ -298,10 +299,10 @@ def init_params(layer: LayerBase, input_shape: tuple[int, ...], ctx: _Context) -
     if isinstance(layer, Conv):
         kernel = axes(layer.kernel, nd)
         shape = (layer.filters, c // layer.groups, *kernel)
-        if kernels.prefers_tap_major(kernel, axes(layer.stride, nd), layer.groups, c):
+        if conv.prefers_tap_major(kernel, axes(layer.stride, nd), layer.groups, c):
             flat = _uniform(ctx, (prod(shape),), -1.0, 1.0)
             flat *= float(np.sqrt(6 / prod(shape[1:])))
-            p.arrays["weight"] = (kernels.tap_major_weights(shape, flat), "weight")
+            p.arrays["weight"] = (conv.tap_major_weights(shape, flat), "weight")
         else:
             _weight(p, ctx, "weight", shape)
         _bias(p, ctx, layer.bias, (layer.filters,), (c // layer.groups) * prod(kernel))
@@ -347,7 +348,7 @@ def _grid(layer: LocallyConnected, sizes: Sequence[int], kernel: Sequence[int]) 
     dilation = axes(layer.dilation, nd)
     pads = paddings(layer.padding, sizes, kernel, stride, dilation)
     shape = tuple(n + a + b for n, (a, b) in zip(sizes, pads, strict=True))
-    view = kernels.windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
+    view = conv.windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
     return tuple(view.shape[:nd])
 
 
@@ -387,18 +388,14 @@ def forward_layer(
         pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
         act = layer.activation
         if isinstance(layer, Conv):
-            return kernels.conv(
-                x, p.need("weight"), p.get("bias"), stride, pads, dilation, layer.groups, counter, ws, act
-            )
+            return conv.conv(x, p.need("weight"), p.get("bias"), stride, pads, dilation, layer.groups, counter, ws, act)
         if isinstance(layer, DepthwiseConv):
-            return kernels.conv(
-                x, p.need("weight"), p.get("bias"), stride, pads, dilation, x.shape[1], counter, ws, act
-            )
-        mid = kernels.conv(x, p.need("depthwise"), None, stride, pads, dilation, x.shape[1], counter, ws)
+            return conv.conv(x, p.need("weight"), p.get("bias"), stride, pads, dilation, x.shape[1], counter, ws, act)
+        mid = conv.conv(x, p.need("depthwise"), None, stride, pads, dilation, x.shape[1], counter, ws)
         ones = (1,) * nd
-        return kernels.conv(mid, p.need("pointwise"), p.get("bias"), ones, ((0, 0),) * nd, ones, 1, counter, ws, act)
+        return conv.conv(mid, p.need("pointwise"), p.get("bias"), ones, ((0, 0),) * nd, ones, 1, counter, ws, act)
     if isinstance(layer, ConvTranspose):
-        out = kernels.conv_transpose(
+        out = conv.conv_transpose(
             x,
             p.need("weight"),
             p.get("bias"),
@@ -416,45 +413,45 @@ def forward_layer(
         stride = axes(layer.stride, nd)
         dilation = axes(layer.dilation, nd)
         pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        out = kernels.locally_connected(x, p.need("weight"), p.get("bias"), kernel, stride, pads, dilation, counter, ws)
+        out = conv.locally_connected(x, p.need("weight"), p.get("bias"), kernel, stride, pads, dilation, counter, ws)
         return _fused(out, layer.activation)
     if isinstance(layer, Dense):
-        return _fused(kernels.dense(x, p.need("weight"), p.get("bias"), counter), layer.activation)
+        return _fused(conv.dense(x, p.need("weight"), p.get("bias"), counter), layer.activation)
     if isinstance(layer, Pool):
         kernel = axes(layer.kernel, nd)
         stride = axes(layer.kernel if layer.stride is None else layer.stride, nd)
         dilation = axes(layer.dilation, nd)
         pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        return kernels.pool(x, layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
+        return conv.pool(x, layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
     if isinstance(layer, GlobalPool):
-        return kernels.global_pool(x, layer.kind, layer.keepdims)
+        return conv.global_pool(x, layer.kind, layer.keepdims)
     if isinstance(layer, Activation):
-        return kernels.activation(x, layer.kind, layer.negative_slope, inplace=inplace)
+        return pointwise.activation(x, layer.kind, layer.negative_slope, inplace=inplace)
     if isinstance(layer, Dropout):
         return x if inplace else x.copy()  # identity at inference
     if isinstance(layer, Flatten):
         flat = x.reshape(x.shape[0], -1)
         return flat if inplace else flat.copy()
     if isinstance(layer, BatchNorm):
-        return kernels.batch_norm(
+        return pointwise.batch_norm(
             x, p.need("running_mean"), p.need("running_var"), p.get("gamma"), p.get("beta"), layer.epsilon
         )
     if isinstance(layer, LocalResponseNorm):
-        return kernels.lrn(x, layer.size, layer.alpha, layer.beta, layer.k)
+        return pointwise.lrn(x, layer.size, layer.alpha, layer.beta, layer.k)
     if isinstance(layer, Upsample):
-        return kernels.upsample(x, axes(layer.scale, nd), layer.mode)
+        return pointwise.upsample(x, axes(layer.scale, nd), layer.mode)
     if isinstance(layer, Add):
-        return kernels.add(inputs)
+        return pointwise.add(inputs)
     if isinstance(layer, Multiply):
-        return kernels.multiply(inputs)
+        return pointwise.multiply(inputs)
     if isinstance(layer, Concat):
-        return kernels.concat(inputs)
+        return pointwise.concat(inputs)
     raise NotImplementedError(f"the numeric core has no kernel for layer kind {layer.kind!r}")
 
 
 def _fused(out: Array, name: str | None) -> Array:
     """A Keras-style `activation:` applied in place on the layer's fresh output."""
-    return out if name is None or name == "linear" else kernels.activation(out, name, inplace=True)
+    return out if name is None or name == "linear" else pointwise.activation(out, name, inplace=True)
 
 
 __all__ = ["DEFAULT_WORKSPACE", "Execution", "LayerMeasure", "ParamSet", "compute_dtype", "element_bytes", "execute"]

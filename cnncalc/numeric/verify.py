@@ -18,8 +18,8 @@ from pathlib import Path
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
 from cnncalc.errors import CnncalcError, Diagnostic, SpecError
+from cnncalc.numeric.conv import DEFAULT_WORKSPACE
 from cnncalc.numeric.executor import Execution, LayerMeasure, Progress, compute_dtype, execute
-from cnncalc.numeric.kernels import DEFAULT_WORKSPACE
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Layout, Spec
 

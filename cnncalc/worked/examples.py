@@ -7,11 +7,18 @@ needs no NumPy and stays independent of the symbolic rules (design.md); the limi
 input bounded in time and memory.
 
 Text format of a matrix (inline or in a file): values separated by spaces or commas, rows by ';' or
-new lines, channels by '|' or blank lines; `#` starts a comment. Values are exact: 3, -1, 0.5, 1e-3, 1/9.
+new lines, channels by '|' or blank lines; `#` starts a comment. Values are exact: 3, -1, 0.5, 1e-3, 1/9,
+written with the ASCII digits 0-9.
+
+Limits of one matrix text, each checked before any value is converted, so refusing an oversized
+text costs a few passes at C speed (milliseconds), never the parse itself: MAX_TEXT_CHARS characters
+in all, MAX_LINE_CHARS per line, MAX_VALUE_CHARS per value (digits, sign, point, exponent and
+fraction bar together) and MAX_VALUES values. Each refusal is an error located in the text, with a hint.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -27,15 +34,22 @@ Volume = tuple[Grid, ...]  # channels, each a grid of the same shape
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]  # (top, bottom), (left, right)
 
-MAX_TEXT_CHARS = 2_000_000  # of one matrix text or file
-MAX_VALUES = 250_000  # values of one (padded) input or kernel
+MAX_TEXT_CHARS = 1_000_000  # of one matrix text or file
+MAX_LINE_CHARS = 100_000  # of one line (an inline matrix is one line; the OS caps an argument at 128 KiB)
+MAX_VALUE_CHARS = 64  # of one value as written
+MAX_VALUES = 100_000  # values of one (padded) input or kernel (a 3x180x180 image)
 MAX_WORK = 1_000_000  # multiply-adds or window reads of one command (a few seconds at most)
 MAX_PADDING = 1_000
 _ROOT_DIGITS = 30  # decimals kept of an irrational L2-pooling value
 _DEFAULT_DIGITS = 4  # decimals shown when no --round is given and a value does not terminate sooner
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,2})?"
-_VALUE = re.compile(rf"({_NUMBER})(?:/((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{{1,2}})?))?")
+# a decimal as groups (digits before the point, after it, exponent); no nested repetition, ASCII digits only
+_DECIMAL = r"(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d{1,2}))?"
+_VALUE = re.compile(rf"([+-]?)(?=\.?\d){_DECIMAL}(?:/(?=\.?\d){_DECIMAL})?", re.ASCII)
+_COMMENT = re.compile(r"#[^\n]*")
+_SEPARATORS = str.maketrans(",;|", "   ")
+_TOO_LONG = re.compile(rf"(?<![^\s,;|#])[^\s,;|#]{{{MAX_VALUE_CHARS + 1}}}")
+_BIG_HINT = "worked examples are small; use `cnncalc verify` for whole networks"
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # minus signs pasted from slides and PDFs
 _TEXT_HINT = "write rows as '3 0 1; 1 5 8' (values by spaces or commas, rows by ';', channels by '|')"
 
@@ -73,29 +87,114 @@ def parse_value(token: str) -> Fraction | None:
     >>> parse_value("1/9"), parse_value("-0.25"), parse_value("2e1"), parse_value("x")
     (Fraction(1, 9), Fraction(-1, 4), Fraction(20, 1), None)
     """
-    match = _VALUE.fullmatch(token.translate(_MINUS_SIGNS))
+    return _value(token) if len(token) <= MAX_VALUE_CHARS else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _value(token: str) -> Fraction | None:
+    """parse_value without the length check; cached, since homework matrices repeat their values.
+
+    Plain integers and decimals ('-12', '0.25') take a short path; the rest the full grammar.
+    """
+    text = token.translate(_MINUS_SIGNS)
+    negative = text.startswith("-")
+    body = text[1:] if negative or text.startswith("+") else text
+    if body.isascii():
+        whole, _, part = body.partition(".")
+        digits = whole + part
+        if digits.isdigit():  # 0-9 only, at least one
+            value = Fraction(int(digits), 10 ** len(part)) if part else Fraction(int(digits))
+            return -value if negative else value
+    match = _VALUE.fullmatch(text)
     if match is None:
         return None
-    value = Fraction(match.group(1))
-    if match.group(2) is not None:
-        denominator = Fraction(match.group(2))
-        if denominator == 0:
+    sign, whole, point, exponent, *denominator = match.groups()
+    value = _decimal(whole, point, exponent)
+    if match.group(5) is not None or match.group(6) is not None:
+        divisor = _decimal(*denominator)
+        if divisor == 0:
             return None
-        value /= denominator
-    return value
+        value /= divisor
+    return -value if sign == "-" else value
+
+
+def _decimal(whole: str | None, point: str | None, exponent: str | None) -> Fraction:
+    """The exact value of digits 'whole.point' times 10**exponent (the groups of _DECIMAL)."""
+    point = point or ""
+    scale = int(exponent or 0) - len(point)
+    mantissa = int((whole or "") + point)
+    return Fraction(mantissa * 10**scale) if scale >= 0 else Fraction(mantissa, 10**-scale)
+
+
+def _check_size(text: str, source: str) -> None:
+    """Refuse a text over the limits (module docstring) before any value is parsed.
+
+    Every pass here runs at C speed: the length, the longest line, the values counted
+    by splitting the text without its comments, and the longest of them.
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        raise _fail(f"the matrix text is longer than {MAX_TEXT_CHARS:,} characters", Location(source, 1, 1), _BIG_HINT)
+    lines = text.split("\n")
+    if max(map(len, lines)) > MAX_LINE_CHARS:
+        number = next(i for i, line in enumerate(lines, start=1) if len(line) > MAX_LINE_CHARS)
+        raise _fail(
+            f"line {number} is longer than {MAX_LINE_CHARS:,} characters",
+            Location(source, number, MAX_LINE_CHARS + 1),
+            "write one row per line in a file and give it as @PATH; " + _BIG_HINT,
+        )
+    code = _COMMENT.sub("", text) if "#" in text else text
+    words = code.translate(_SEPARATORS).split()
+    if len(words) > MAX_VALUES:
+        raise _fail(f"{len(words):,} values: more than {MAX_VALUES:,}", Location(source, 1, 1), _BIG_HINT)
+    if words and max(map(len, words)) > MAX_VALUE_CHARS:
+        at = 0
+        while (match := _TOO_LONG.search(text, at)) is not None:
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            if text.find("#", line_start, match.start()) < 0:  # not a word of a comment
+                raise _fail(
+                    f"a value longer than {MAX_VALUE_CHARS} characters: '{match.group()[:20]}...'",
+                    _location(text, source, match.start()),
+                    "values are numbers like 3, -1, 0.5, 1e-3 or 1/9; " + _TEXT_HINT,
+                )
+            at = text.find("\n", match.end()) + 1  # the rest of that line is comment
+            if at == 0:
+                break
 
 
 def _parse_row(text: str, source: str, start: int, end: int) -> _Row | None:
     """The values of text[start:end], one row; None when it holds no value."""
     segment = text[start:end]
-    tokens = list(re.finditer(r"[^\s,]+", segment))
-    gaps = [segment[: tokens[0].start()]] if tokens else [segment]
-    gaps += [segment[a.end() : b.start()] for a, b in pairwise(tokens)]
-    gaps += [segment[tokens[-1].end() :]] if tokens else []
-    if not tokens:
-        if "," in segment:
-            raise _fail("a row of only commas", _location(text, source, start + segment.index(",")), _TEXT_HINT)
+    if "," in segment:
+        _check_commas(text, source, start, segment)
+        words = segment.replace(",", " ").split()
+    else:
+        words = segment.split()
+    if not words:
         return None
+    values: list[Fraction] = []
+    for index, word in enumerate(words):
+        value = parse_value(word)
+        if value is None:
+            token = list(re.finditer(r"[^\s,]+", segment))[index]
+            shown = word if len(word) <= 20 else word[:20] + "..."
+            raise _fail(
+                f"not a number: '{shown}'",
+                _location(text, source, start + token.start()),
+                "values are numbers like 3, -1, 0.5, 1e-3 or 1/9; " + _TEXT_HINT,
+            )
+        values.append(value)
+    first = re.search(r"[^\s,]", segment)
+    return _Row(start + (first.start() if first else 0), tuple(values))
+
+
+def _check_commas(text: str, source: str, start: int, segment: str) -> None:
+    """Commas separate values: one between two values, at most one at either end of a row."""
+    tokens = list(re.finditer(r"[^\s,]+", segment))
+    if not tokens:
+        raise _fail("a row of only commas", _location(text, source, start + segment.index(",")), _TEXT_HINT)
+    gaps = [segment[: tokens[0].start()]]
+    gaps += [segment[a.end() : b.start()] for a, b in pairwise(tokens)]
+    gaps += [segment[tokens[-1].end() :]]
     for index, gap in enumerate(gaps):
         commas = gap.count(",")
         leading, trailing = index == 0, index == len(gaps) - 1
@@ -106,19 +205,6 @@ def _parse_row(text: str, source: str, start: int, end: int) -> _Row | None:
                 _location(text, source, comma),
                 _TEXT_HINT,
             )
-    values: list[Fraction] = []
-    for token in tokens:
-        word = token.group()
-        value = parse_value(word) if len(word) <= 64 else None
-        if value is None:
-            shown = word if len(word) <= 20 else word[:20] + "..."
-            raise _fail(
-                f"not a number: '{shown}'",
-                _location(text, source, start + token.start()),
-                "values are numbers like 3, -1, 0.5, 1e-3 or 1/9; " + _TEXT_HINT,
-            )
-        values.append(value)
-    return _Row(start + tokens[0].start(), tuple(values))
 
 
 def _check_channel(rows: list[_Row], index: int, text: str, source: str) -> Grid:
@@ -142,12 +228,7 @@ def parse_volume(text: str, source: str = "<input>") -> Volume:
     >>> [len(channel) for channel in parse_volume("1 2; 3 4 | 5 6; 7 8")]
     [2, 2]
     """
-    if len(text) > MAX_TEXT_CHARS:
-        raise _fail(
-            f"the matrix text is longer than {MAX_TEXT_CHARS:,} characters",
-            Location(source, 1, 1),
-            "worked examples are small; use `cnncalc verify` for whole networks",
-        )
+    _check_size(text, source)
     channels: list[tuple[list[_Row], int]] = []
     rows: list[_Row] = []
     pipe_at: int | None = None  # offset of a '|' that still waits for its channel
@@ -195,7 +276,7 @@ def parse_volume(text: str, source: str = "<input>") -> Volume:
         raise _fail(
             f"{count:,} values: more than {MAX_VALUES:,}",
             Location(source, 1, 1),
-            "worked examples are small; use `cnncalc verify` for whole networks",
+            _BIG_HINT,
         )
     return tuple(grids)
 
@@ -207,7 +288,7 @@ def parse_pair(text: str, option: str, minimum: int = 1) -> Pair:
     ((2, 2), (2, 1), (0, 1))
     """
     parts = [part.strip() for part in re.split(r"[,x]", text.strip())]
-    if len(parts) in (1, 2) and all(re.fullmatch(r"\d{1,6}", part) for part in parts):
+    if len(parts) in (1, 2) and all(re.fullmatch(r"[0-9]{1,6}", part) for part in parts):
         numbers = [int(part) for part in parts]
         if min(numbers) >= minimum:
             return (numbers[0], numbers[-1])
@@ -217,7 +298,7 @@ def parse_pair(text: str, option: str, minimum: int = 1) -> Pair:
 
 def parse_scalar(text: str, option: str) -> Fraction:
     """A value given on the command line (a bias), exact like the matrix values."""
-    value = parse_value(text.strip()) if len(text) <= 64 else None
+    value = parse_value(text.strip())
     if value is None:
         raise _fail(f"{option} {text!r}: not a number", hint="numbers like 1, -0.5 or 1/9")
     return value
@@ -537,7 +618,10 @@ def correlate(
     out_rows = (padded_rows - kh) // stride[0] + 1
     out_columns = (padded_columns - kw) // stride[1] + 1
     work = len(kernels) * out_rows * out_columns * len(image) * kh * kw
-    if padded_rows * padded_columns * len(image) > MAX_VALUES or work > MAX_WORK:
+    padded_values = padded_rows * padded_columns * len(image)
+    if padded_values > MAX_VALUES:
+        raise _fail(f"the padded input has {padded_values:,} values: more than {MAX_VALUES:,}", hint=_BIG_HINT)
+    if work > MAX_WORK:
         raise _fail(
             f"too large for a worked example ({work:,} multiply-adds; the limit is {MAX_WORK:,})",
             hint="use `cnncalc verify` for whole networks",

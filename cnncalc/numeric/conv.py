@@ -1,14 +1,16 @@
-"""NumPy kernels of the numeric core: each computes one layer's output from arrays.
+"""Convolution, pooling and dense kernels: weighted sums and reductions over sliding windows.
 
 Arrays are batched and channels-first: (N, C, *spatial) for a feature map, (N, F) for a
 vector. No kernel knows the symbolic rules of cnncalc.layers: an output is as large as
 the array operations make it (a sliding window fits where it fits), and the
-multiply-accumulates are counted by `MacCounter` from the operands of every matrix
+multiply-accumulates are counted by `blas.MacCounter` from the operands of every matrix
 product actually executed, so `verify` compares two independent derivations.
 
 Convolutions copy sliding-window views into a bounded, reused workspace (im2col) and
 multiply by BLAS; no Python loop runs over output positions, only over samples,
-workspace tiles and, where noted, kernel taps.
+workspace tiles and, where noted, kernel taps. The stride-1 path sums its per-tap
+products with `MacCounter.matmul_add` (see `cnncalc.numeric.blas` for the switch that
+keeps those sums in plain NumPy).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-Array = npt.NDArray[Any]
+from cnncalc.numeric.blas import Array, MacCounter
+from cnncalc.numeric.pointwise import activation, softmax
+
 Pair = tuple[int, int]
 
 #: default bound of the scratch memory of kernels (im2col tiles, partial sums): 256 MiB
@@ -35,117 +38,6 @@ TILE_BYTES = 16 * 2**20
 
 #: the im2col variant that copies only the trailing kernel axes pays off from this K on
 _ROW_SHIFT_MIN_K = 32
-
-
-@dataclass
-class MacCounter:
-    """Counts multiply-accumulates from the shapes of the matrix products executed.
-
-    Every product of an (m, k) by a (k, n) matrix is m*k*n MACs, times its batch of
-    stacked matrices; kernels do all their weighted sums through `matmul`, so the count
-    is what the machine multiplied, whatever the layer's formula says.
-    """
-
-    macs: int = 0
-
-    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
-        """a @ b for operands of two or more axes, counted."""
-        if a.ndim < 2 or b.ndim < 2:
-            raise ValueError("MacCounter.matmul takes matrices (2 or more axes)")
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        self.macs += prod(batch) * a.shape[-2] * a.shape[-1] * b.shape[-1]
-        result: Array = np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-        return result
-
-    def matmul_add(self, a: Array, b: Array, c: Array) -> None:
-        """c += a @ b for matrices, counted; BLAS accumulates into c when it can (no temporary)."""
-        if a.ndim != 2 or b.ndim != 2 or c.shape != (a.shape[0], b.shape[1]) or a.shape[1] != b.shape[0]:
-            raise ValueError(f"MacCounter.matmul_add: {a.shape} @ {b.shape} into {c.shape}")
-        self.macs += a.shape[0] * a.shape[1] * b.shape[1]
-        if not _gemm_accumulate(a, b, c):
-            c += np.matmul(a, b)
-
-
-class _Cblas:
-    """cblas_?gemm of the OpenBLAS NumPy ships, found once, for C += A B with beta = 1.
-
-    NumPy's matmul always overwrites its output; summing partial products through it costs
-    a temporary and a pass over the output per product. Where the library is not found
-    (another BLAS, another platform), callers fall back to exactly that.
-    """
-
-    loaded = False
-    functions: ClassVar[dict[str, Any]] = {}
-    integer: Any = None
-
-    @classmethod
-    def get(cls, dtype: np.dtype[Any]) -> Any:
-        if not cls.loaded:
-            cls.loaded = True
-            cls._load()
-        return cls.functions.get(dtype.char)
-
-    @classmethod
-    def _load(cls) -> None:
-        import ctypes
-        from pathlib import Path
-
-        folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-        for path in sorted(folder.glob("libscipy_openblas*.so*")) if folder.is_dir() else []:
-            try:
-                library = ctypes.CDLL(str(path))
-            except OSError:
-                continue
-            for char, name in (("f", "sgemm"), ("d", "dgemm")):
-                for symbol, integer in (
-                    (f"scipy_cblas_{name}64_", ctypes.c_int64),
-                    (f"scipy_cblas_{name}", ctypes.c_int),
-                ):
-                    function = getattr(library, symbol, None)
-                    if function is None:
-                        continue
-                    real = ctypes.c_float if char == "f" else ctypes.c_double
-                    pointer = ctypes.c_void_p
-                    function.restype = None
-                    function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [real, pointer, integer]
-                    function.argtypes += [pointer, integer, real, pointer, integer]
-                    cls.functions[char] = function
-                    break
-            if cls.functions:
-                return
-
-
-def _gemm_accumulate(a: Array, b: Array, c: Array) -> bool:
-    """c += a @ b by one BLAS call, if the library is there and all three are BLAS matrices."""
-    dtype = c.dtype
-    if a.dtype != dtype or b.dtype != dtype or dtype.char not in "fd":
-        return False
-    size = dtype.itemsize
-    for m in (a, b, c):
-        if m.strides[1] != size or m.strides[0] % size or m.strides[0] < m.shape[1] * size or m.strides[0] <= 0:
-            return False
-    function = _Cblas.get(dtype)
-    if function is None:
-        return False
-    row_major, no_trans = 101, 111
-    (m_, k_), n_ = a.shape, b.shape[1]
-    function(
-        row_major,
-        no_trans,
-        no_trans,
-        m_,
-        n_,
-        k_,
-        1.0,
-        a.ctypes.data,
-        a.strides[0] // size,
-        b.ctypes.data,
-        b.strides[0] // size,
-        1.0,
-        c.ctypes.data,
-        c.strides[0] // size,
-    )
-    return True
 
 
 @dataclass
@@ -654,139 +546,3 @@ def global_pool(x: Array, kind: str, keepdims: bool) -> Array:
         else np.mean(x, axis=axes, keepdims=keepdims)
     )
     return out
-
-
-# --- element-wise ---------------------------------------------------------------------------------
-
-
-def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool = False) -> Array:
-    """An element-wise function; with inplace the result overwrites x (and is x).
-
-    gelu is the tanh approximation (PyTorch's approximate='tanh'); hard_sigmoid and
-    hard_swish are PyTorch's (relu6(x + 3) / 6).
-    """
-    out = x if inplace else x.copy()
-    if name == "relu":
-        np.maximum(out, 0, out=out)
-    elif name == "relu6":
-        np.clip(out, 0, 6, out=out)
-    elif name == "leaky_relu":
-        np.multiply(out, negative_slope, out=out, where=out < 0)
-    elif name == "elu":
-        np.copyto(out, np.where(out > 0, out, np.expm1(np.minimum(out, 0))))
-    elif name == "selu":
-        alpha, scale = 1.6732632423543772, 1.0507009873554805
-        np.copyto(out, scale * np.where(out > 0, out, alpha * np.expm1(np.minimum(out, 0))))
-    elif name == "gelu":
-        inner = np.tanh(np.sqrt(2 / np.pi) * (out + 0.044715 * out**3))
-        np.multiply(out, 0.5 * (1 + inner), out=out)
-    elif name == "sigmoid":
-        _sigmoid(out)
-    elif name == "tanh":
-        np.tanh(out, out=out)
-    elif name == "softmax":
-        softmax(out, inplace=True)
-    elif name == "swish":
-        gate = _sigmoid(out.copy())
-        out *= gate
-    elif name == "hard_swish":
-        out *= np.clip(out + 3, 0, 6) / 6
-    elif name == "hard_sigmoid":
-        out += 3
-        np.clip(out, 0, 6, out=out)
-        out /= 6
-    elif name == "softplus":
-        np.logaddexp(0, out, out=out)
-    elif name != "linear":
-        raise ValueError(f"unknown activation {name!r}")
-    return out
-
-
-def _sigmoid(x: Array) -> Array:
-    """1 / (1 + exp(-x)) in place, as 0.5 (1 + tanh(x / 2)), which never overflows."""
-    x *= 0.5
-    np.tanh(x, out=x)
-    x += 1
-    x *= 0.5
-    return x
-
-
-def softmax(x: Array, inplace: bool = False) -> Array:
-    """Softmax over axis 1 (the channels of a map, the features of a vector)."""
-    out = x if inplace else x.copy()
-    out -= out.max(axis=1, keepdims=True)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
-
-
-def batch_norm(x: Array, mean: Array, var: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
-    """Inference batch norm: (x - mean) / sqrt(var + eps) * gamma + beta, per channel (axis 1)."""
-    scale = 1 / np.sqrt(var + epsilon)
-    if gamma is not None:
-        scale = scale * gamma
-    shift = -mean * scale
-    if beta is not None:
-        shift = shift + beta
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    out: Array = x * scale.astype(x.dtype).reshape(shape)
-    out += shift.astype(x.dtype).reshape(shape)
-    return out
-
-
-def lrn(x: Array, size: int, alpha: float, beta: float, k: float) -> Array:
-    """Local response normalisation across channels, PyTorch's formula.
-
-    b_c = a_c / (k + alpha / size * sum of a^2 over the channels c - size//2 .. c + (size-1)//2)^beta
-    """
-    squares = np.square(x)
-    channels = x.shape[1]
-    before = size // 2
-    pads = [(0, 0)] * x.ndim
-    pads[1] = (before, size - 1 - before)
-    sq = np.pad(squares, pads)
-    total = np.zeros_like(x)
-    for t in range(size):
-        total += sq[:, t : t + channels]
-    total *= alpha / size
-    total += k
-    np.power(total, beta, out=total)
-    return x / total
-
-
-def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
-    """Nearest: repeat each position; bilinear: linear per axis, PyTorch's align_corners=False."""
-    out = x
-    for axis, factor in enumerate(scale, start=2):
-        if mode == "nearest":
-            out = np.repeat(out, factor, axis=axis)
-            continue
-        m = out.shape[axis]
-        src = (np.arange(m * factor) + 0.5) / factor - 0.5
-        src = np.maximum(src, 0)
-        low = np.floor(src).astype(np.intp)
-        high = np.minimum(low + 1, m - 1)
-        lam = (src - low).astype(x.dtype)
-        shape = [1] * out.ndim
-        shape[axis] = m * factor
-        lam = lam.reshape(shape)
-        out = np.take(out, low, axis=axis) * (1 - lam) + np.take(out, high, axis=axis) * lam
-    return out if out is not x else x.copy()
-
-
-def add(inputs: Sequence[Array]) -> Array:
-    out = np.add(inputs[0], inputs[1])
-    for extra in inputs[2:]:
-        out += extra
-    return out
-
-
-def multiply(inputs: Sequence[Array]) -> Array:
-    out = np.multiply(inputs[0], inputs[1])
-    for extra in inputs[2:]:
-        out *= extra
-    return out
-
-
-def concat(inputs: Sequence[Array]) -> Array:
-    return np.concatenate(inputs, axis=1)

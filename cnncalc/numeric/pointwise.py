@@ -1,0 +1,149 @@
+"""Element-wise and per-position kernels: activations, normalisations, resampling, merges.
+
+Arrays are batched and channels-first, as in `cnncalc.numeric.conv`; none of these
+kernels multiplies matrices, so none counts MACs. Activations can work in place (the
+executor and the fused conv tiles use that to spare a copy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+
+def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool = False) -> Array:
+    """An element-wise function; with inplace the result overwrites x (and is x).
+
+    gelu is the tanh approximation (PyTorch's approximate='tanh'); hard_sigmoid and
+    hard_swish are PyTorch's (relu6(x + 3) / 6).
+    """
+    out = x if inplace else x.copy()
+    if name == "relu":
+        np.maximum(out, 0, out=out)
+    elif name == "relu6":
+        np.clip(out, 0, 6, out=out)
+    elif name == "leaky_relu":
+        np.multiply(out, negative_slope, out=out, where=out < 0)
+    elif name == "elu":
+        np.copyto(out, np.where(out > 0, out, np.expm1(np.minimum(out, 0))))
+    elif name == "selu":
+        alpha, scale = 1.6732632423543772, 1.0507009873554805
+        np.copyto(out, scale * np.where(out > 0, out, alpha * np.expm1(np.minimum(out, 0))))
+    elif name == "gelu":
+        inner = np.tanh(np.sqrt(2 / np.pi) * (out + 0.044715 * out**3))
+        np.multiply(out, 0.5 * (1 + inner), out=out)
+    elif name == "sigmoid":
+        _sigmoid(out)
+    elif name == "tanh":
+        np.tanh(out, out=out)
+    elif name == "softmax":
+        softmax(out, inplace=True)
+    elif name == "swish":
+        gate = _sigmoid(out.copy())
+        out *= gate
+    elif name == "hard_swish":
+        out *= np.clip(out + 3, 0, 6) / 6
+    elif name == "hard_sigmoid":
+        out += 3
+        np.clip(out, 0, 6, out=out)
+        out /= 6
+    elif name == "softplus":
+        np.logaddexp(0, out, out=out)
+    elif name != "linear":
+        raise ValueError(f"unknown activation {name!r}")
+    return out
+
+
+def _sigmoid(x: Array) -> Array:
+    """1 / (1 + exp(-x)) in place, as 0.5 (1 + tanh(x / 2)), which never overflows."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1
+    x *= 0.5
+    return x
+
+
+def softmax(x: Array, inplace: bool = False) -> Array:
+    """Softmax over axis 1 (the channels of a map, the features of a vector)."""
+    out = x if inplace else x.copy()
+    out -= out.max(axis=1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def batch_norm(x: Array, mean: Array, var: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
+    """Inference batch norm: (x - mean) / sqrt(var + eps) * gamma + beta, per channel (axis 1)."""
+    scale = 1 / np.sqrt(var + epsilon)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    out: Array = x * scale.astype(x.dtype).reshape(shape)
+    out += shift.astype(x.dtype).reshape(shape)
+    return out
+
+
+def lrn(x: Array, size: int, alpha: float, beta: float, k: float) -> Array:
+    """Local response normalisation across channels, PyTorch's formula.
+
+    b_c = a_c / (k + alpha / size * sum of a^2 over the channels c - size//2 .. c + (size-1)//2)^beta
+    """
+    squares = np.square(x)
+    channels = x.shape[1]
+    before = size // 2
+    pads = [(0, 0)] * x.ndim
+    pads[1] = (before, size - 1 - before)
+    sq = np.pad(squares, pads)
+    total = np.zeros_like(x)
+    for t in range(size):
+        total += sq[:, t : t + channels]
+    total *= alpha / size
+    total += k
+    np.power(total, beta, out=total)
+    return x / total
+
+
+def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
+    """Nearest: repeat each position; bilinear: linear per axis, PyTorch's align_corners=False."""
+    out = x
+    for axis, factor in enumerate(scale, start=2):
+        if mode == "nearest":
+            out = np.repeat(out, factor, axis=axis)
+            continue
+        m = out.shape[axis]
+        src = (np.arange(m * factor) + 0.5) / factor - 0.5
+        src = np.maximum(src, 0)
+        low = np.floor(src).astype(np.intp)
+        high = np.minimum(low + 1, m - 1)
+        lam = (src - low).astype(x.dtype)
+        shape = [1] * out.ndim
+        shape[axis] = m * factor
+        lam = lam.reshape(shape)
+        out = np.take(out, low, axis=axis) * (1 - lam) + np.take(out, high, axis=axis) * lam
+    return out if out is not x else x.copy()
+
+
+def add(inputs: Sequence[Array]) -> Array:
+    out = np.add(inputs[0], inputs[1])
+    for extra in inputs[2:]:
+        out += extra
+    return out
+
+
+def multiply(inputs: Sequence[Array]) -> Array:
+    out = np.multiply(inputs[0], inputs[1])
+    for extra in inputs[2:]:
+        out *= extra
+    return out
+
+
+def concat(inputs: Sequence[Array]) -> Array:
+    return np.concatenate(inputs, axis=1)
