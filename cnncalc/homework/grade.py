@@ -33,10 +33,18 @@ from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
 from cnncalc.graph import build_graph
 from cnncalc.homework.cells import Reading, judge, judge_shape, read_number, read_shape, show_shape
-from cnncalc.homework.explain import CONV_KINDS, Explanation, LayerExplanation, display_lines, explain_report
+from cnncalc.homework.explain import (
+    CONV_FAMILY,
+    DENSE_FAMILY,
+    Explanation,
+    LayerExplanation,
+    display_lines,
+    explain_report,
+)
 from cnncalc.homework.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
 from cnncalc.homework.sheet import COLUMNS, Column, Sheet, SheetError, SheetFormat, SheetRow, blank_sheet
 from cnncalc.layers.base import Shape
+from cnncalc.layers.registry import family_kinds, sheet_words
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Spec, to_channels_first
 
@@ -91,34 +99,9 @@ def units_of(report: Report, depth: int | None) -> list[Unit]:
 
 
 _INPUT_NAMES = {"input", "inputlayer", "image", "inputimage", "data", "inputvolume"}
-_KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "conv": CONV_KINDS,
-    "convolution": CONV_KINDS,
-    "convolutional": CONV_KINDS,
-    "pool": ("max_pool", "avg_pool", "sum_pool", "l2_pool", "global_avg_pool", "global_max_pool"),
-    "pooling": ("max_pool", "avg_pool", "sum_pool", "l2_pool", "global_avg_pool", "global_max_pool"),
-    "maxpool": ("max_pool", "global_max_pool"),
-    "maxpooling": ("max_pool", "global_max_pool"),
-    "avgpool": ("avg_pool", "global_avg_pool"),
-    "averagepool": ("avg_pool", "global_avg_pool"),
-    "avgpooling": ("avg_pool", "global_avg_pool"),
-    "fc": ("dense",),
-    "dense": ("dense",),
-    "linear": ("dense",),
-    "fullyconnected": ("dense",),
-    "softmax": ("softmax", "dense"),
-    "relu": ("relu",),
-    "dropout": ("dropout",),
-    "flatten": ("flatten",),
-    "norm": ("lrn", "batch_norm"),
-    "lrn": ("lrn",),
-    "bn": ("batch_norm",),
-    "batchnorm": ("batch_norm",),
-    "concat": ("concat",),
-    "add": ("add",),
-    "inception": ("block",),
-    "input": ("input",),
-}
+#: label words for rows that are not a layer kind; the kinds' own words are declared by
+#: their classes (LayerBase.sheet_words) and read from the registry
+_OTHER_WORDS: dict[str, tuple[str, ...]] = {"inception": ("block",), "input": ("input",)}
 
 
 def _key(text: str) -> str:
@@ -137,9 +120,10 @@ def label_kinds(label: str) -> tuple[str, ...]:
     head = re.split(r"[(\[:]", label.strip().lower(), maxsplit=1)[0]
     words = re.sub(r"[^a-z ]", " ", head).split()
     joined = "".join(words)
+    known = {**sheet_words(), **_OTHER_WORDS}
     for key in (joined, *(w for w in words)):
-        if key in _KIND_WORDS:
-            return _KIND_WORDS[key]
+        if key in known:
+            return known[key]
     return ()
 
 
@@ -682,7 +666,7 @@ class Grader:
         picked = [
             r
             for r in self.report.rows
-            if kind == "total" or (r.kind in CONV_KINDS if kind == "conv" else r.kind == "dense")
+            if kind == "total" or r.kind in family_kinds(CONV_FAMILY if kind == "conv" else DENSE_FAMILY)
         ]
         t = self.report.totals
         reading = read_number(written, memory=column == "memory")

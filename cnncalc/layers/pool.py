@@ -8,7 +8,7 @@ L2 ("square sum") 2K (K squares, K-1 adds, 1 square root).
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.layers.base import (
     AXIS_NAMES,
     Counts,
+    DslWord,
     LayerBase,
     NonNegative,
     PaddingSpec,
@@ -33,6 +34,9 @@ from cnncalc.layers.conv import slide, slide_steps
 
 PoolKind = Literal["max_pool", "avg_pool", "sum_pool", "l2_pool"]
 GlobalPoolKind = Literal["global_avg_pool", "global_max_pool"]
+
+
+_POOL_OPTIONS = ("s", "p", "d", "ceil")
 
 
 def window_flops(kind: str, taps: int) -> int:
@@ -57,6 +61,28 @@ class Pool(LayerBase):
     )
     in_channels: NonNegative | None = Field(default=None, description="Expected input channels; checked.")
     stem = "pool"
+    aliases: ClassVar[dict[str, str]] = {
+        "maxpool": "max_pool",
+        "avgpool": "avg_pool",
+        "average_pool": "avg_pool",
+        "sumpool": "sum_pool",
+        "l2pool": "l2_pool",
+        "square_sum_pool": "l2_pool",
+    }
+    dsl_words = (
+        DslWord("maxpool", "max_pool", "maxpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="maxpool[3[/2]]"),
+        DslWord("avgpool", "avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="avgpool"),
+        DslWord("averagepool", "avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTIONS),
+        DslWord("sumpool", "sum_pool", "sumpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="sumpool"),
+        DslWord("l2pool", "l2_pool", "l2pool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="l2pool"),
+    )
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {
+        **dict.fromkeys(("pool", "pooling"), ("max_pool", "avg_pool", "sum_pool", "l2_pool")),
+        **dict.fromkeys(("maxpool", "maxpooling"), ("max_pool",)),
+        **dict.fromkeys(("avgpool", "averagepool", "avgpooling"), ("avg_pool",)),
+    }
+    family = "pool"
+    sheet_mistakes = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         stride = self.kernel if self.stride is None else self.stride
@@ -102,6 +128,20 @@ class GlobalPool(LayerBase):
     kind: GlobalPoolKind = Field(description="Global pooling over all positions (also gap, gmp).")
     keepdims: bool = Field(default=False, description="Keep the spatial axes as size 1, as PyTorch's AdaptivePool(1).")
     stem = "gpool"
+    aliases: ClassVar[dict[str, str]] = {"gap": "global_avg_pool", "gmp": "global_max_pool"}
+    dsl_words = (
+        DslWord("gap", "global_avg_pool", "gap", options=("keepdims",), example="gap"),
+        DslWord("globalavgpool", "global_avg_pool", "globalavgpool", options=("keepdims",)),
+        DslWord("globalaveragepool", "global_avg_pool", "globalavgpool", options=("keepdims",)),
+        DslWord("gmp", "global_max_pool", "gmp", options=("keepdims",), example="gmp"),
+        DslWord("globalmaxpool", "global_max_pool", "globalmaxpool", options=("keepdims",)),
+    )
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {
+        **dict.fromkeys(("pool", "pooling"), ("global_avg_pool", "global_max_pool")),
+        **dict.fromkeys(("maxpool", "maxpooling"), ("global_max_pool",)),
+        **dict.fromkeys(("avgpool", "averagepool", "avgpooling"), ("global_avg_pool",)),
+    }
+    family = "pool"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, self.kind)
