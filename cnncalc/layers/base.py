@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
@@ -152,12 +152,40 @@ class LayerBase(BaseModel):
         """The canonical kind names this class validates (its `kind` Literal)."""
         return tuple(get_args(cls.model_fields["kind"].annotation))
 
-    @model_validator(mode="before")
+    #: aliases that also name the number of spatial axes (conv1d: 1): a layer written so
+    #: refuses an input of another rank, as the framework's class of that name does
+    alias_ranks: ClassVar[dict[str, int]] = {}
+
+    #: (alias, spatial axes) when the kind was written with one of `alias_ranks`
+    _ranked: tuple[str, int] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _canonical_kind(cls, data: Any) -> Any:
+    def _canonical_kind(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        ranked = None
         if isinstance(data, dict) and isinstance(data.get("kind"), str):
-            return {**data, "kind": canonical_kind(data["kind"])}
-        return data
+            written = fold_kind(data["kind"])
+            if written in cls.alias_ranks:
+                ranked = (written, cls.alias_ranks[written])
+            data = {**data, "kind": canonical_kind(data["kind"])}
+        layer = handler(data)
+        if ranked is not None:
+            layer._ranked = ranked
+        return layer
+
+    def check_rank(self, x: Shape) -> None:
+        """Refuse an input whose spatial axes differ from those the kind's spelling names."""
+        if self._ranked is None or len(x) < 2:
+            return
+        alias, rank = self._ranked
+        if len(x) - 1 != rank:
+            axes = ", ".join(("C", *AXIS_NAMES[rank]))
+            raise LayerRuleError(
+                f"{alias} needs an input with {rank} spatial {'axis' if rank == 1 else 'axes'} ({axes}), "
+                f"got {len(x) - 1}",
+                field="kind",
+                hint=f"write kind: {self.kind} to follow the input's rank, or fix the input shape",
+            )
 
     def default_stem(self) -> str:
         return self.stem
@@ -193,9 +221,14 @@ class LayerBase(BaseModel):
 ALIASES: dict[str, str] = {}
 
 
+def fold_kind(kind: str) -> str:
+    """A kind as written, in the one spelling aliases are looked up by: lower case, '_' for '-'."""
+    return kind.strip().lower().replace("-", "_")
+
+
 def canonical_kind(kind: str) -> str:
     """The registered kind for a kind or one of its aliases (case-insensitive)."""
-    key = kind.strip().lower().replace("-", "_")
+    key = fold_kind(kind)
     return ALIASES.get(key, key)
 
 

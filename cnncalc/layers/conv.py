@@ -157,6 +157,7 @@ def _conv_counts(
     """The standard convolution rule, shared by conv and depthwise conv."""
     c_in = x[0] if len(x) > 1 else 0
     geo = slide(x, kind, layer.kernel, layer.stride, layer.padding, layer.dilation)
+    layer.check_rank(x)
     check_declared(layer.in_channels, c_in, "in_channels", "channels")
     check_groups(c_in, filters, groups)
     per_filter = (c_in // groups) * prod(geo.kernel)
@@ -183,6 +184,7 @@ class Conv(_SlidingLayer):
     groups: Positive = Field(default=1, description="Grouped convolution: channels are split into this many groups.")
     stem = "conv"
     aliases: ClassVar[dict[str, str]] = {"conv1d": "conv", "conv2d": "conv", "conv3d": "conv", "convolution": "conv"}
+    alias_ranks: ClassVar[dict[str, int]] = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
     dsl_words = (DslWord("conv", "conv", "conv<k>-<filters>", "conv", (*_CONV_OPTIONS, "g"), "same", "conv3-64"),)
     sheet_words = _conv_sheet_words("conv")
     family = "conv"
@@ -299,12 +301,14 @@ class ConvTranspose(_SlidingLayer):
             "deconv3-64",
         ),
     )
+    alias_ranks: ClassVar[dict[str, int]] = {"conv_transpose2d": 2}
     sheet_words = _conv_sheet_words("conv_transpose")
     family = "conv"
     sheet_mistakes = frozenset({"forgot_input_depth"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, "conv_transpose")
+        self.check_rank(x)
         c_in = x[0]
         check_declared(self.in_channels, c_in, "in_channels", "channels")
         check_groups(c_in, self.filters, self.groups)
@@ -312,6 +316,7 @@ class ConvTranspose(_SlidingLayer):
         s = per_dim(self.stride, ndim, "stride")
         d = per_dim(self.dilation, ndim, "dilation")
         op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
+        _check_output_padding(op, s, d)
         pads = self._pads(k, s, d, op, x[1:])
         out = tuple(transposed_size(*args) for args in zip(x[1:], k, s, pads, d, op, strict=True))
         if min(out) <= 0:
@@ -350,6 +355,20 @@ class ConvTranspose(_SlidingLayer):
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         return _transposed_explain(self, x, c)
+
+
+def _check_output_padding(op: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
+    """output_padding picks one of the sizes a strided conv maps onto one input size: below the
+    stride (or the dilation), as PyTorch requires."""
+    for axis, (oo, ss, dd) in enumerate(zip(op, s, d, strict=True)):
+        if oo >= ss and oo >= dd:
+            name = AXIS_NAMES[len(op)][axis]
+            raise LayerRuleError(
+                f"output_padding {oo} along {name} must be smaller than the stride ({ss}) or the dilation ({dd})",
+                field="output_padding",
+                hint=f"use output_padding below {max(ss, dd)}: larger values add rows no input reaches "
+                "(PyTorch refuses them)",
+            )
 
 
 class LocallyConnected(_SlidingLayer):

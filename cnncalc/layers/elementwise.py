@@ -24,6 +24,7 @@ from cnncalc.layers.base import (
     channels_last_terms,
     no_params_steps,
     param_steps,
+    spatial_rank,
     unchanged_steps,
 )
 
@@ -170,6 +171,7 @@ class LocalResponseNorm(LayerBase):
     family = "norm"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
+        spatial_rank(x, "lrn")  # normalises across the channels of a map, as PyTorch requires
         return Counts(output=x, flops=(2 * self.size + 3) * prod(x))
 
     def describe(self) -> str:

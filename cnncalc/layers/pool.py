@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
+from cnncalc.errors import LayerRuleError
 from cnncalc.layers.base import (
     AXIS_NAMES,
     Counts,
@@ -27,7 +28,9 @@ from cnncalc.layers.base import (
     fmt_dims,
     fmt_padding,
     no_params_steps,
+    per_dim,
     position_terms,
+    resolve_padding,
     spatial_rank,
 )
 from cnncalc.layers.conv import slide, slide_steps
@@ -86,6 +89,7 @@ class Pool(LayerBase):
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         stride = self.kernel if self.stride is None else self.stride
+        self._check_window(x)
         geo = slide(x, self.kind, self.kernel, stride, self.padding, self.dilation, self.ceil_mode)
         check_declared(self.in_channels, x[0], "in_channels", "channels")
         out = (x[0], *geo.out)
@@ -95,6 +99,34 @@ class Pool(LayerBase):
             warnings=geo.warnings,
             window=geo.window,
         )
+
+    def _check_window(self, x: Shape) -> None:
+        """PyTorch's pooling rules, beyond a positive output size.
+
+        Padding at most half the kernel per side (a window must hold more than padding; PyTorch
+        compares with the kernel, not the dilated span), and for 3-D average pooling an input at
+        least as large as the kernel, padding or not (avg_pool3d's own rule).
+        """
+        ndim = spatial_rank(x, self.kind)
+        k = per_dim(self.kernel, ndim, "kernel")
+        names = AXIS_NAMES[ndim]
+        if self.padding not in ("same", "valid"):
+            pads = resolve_padding(self.padding, x[1:], k, k, (1,) * ndim)
+            for name, kk, pair in zip(names, k, pads, strict=True):
+                if max(pair) > kk // 2:
+                    raise LayerRuleError(
+                        f"padding {max(pair)} along {name} is more than half the kernel ({kk}): "
+                        "pool padding must be at most half the kernel size",
+                        field="padding",
+                        hint=f"use padding at most {kk // 2} (PyTorch refuses more)",
+                    )
+        if self.kind == "avg_pool" and ndim == 3 and any(n < kk for n, kk in zip(x[1:], k, strict=True)):
+            raise LayerRuleError(
+                f"3-D average pooling of a {fmt_dims(x[1:])} input with a {fmt_dims(k)} kernel: "
+                "the input must be at least as large as the kernel on every axis, padding or not",
+                field="kernel",
+                hint="use a smaller kernel, or pool earlier (PyTorch's avg_pool3d refuses it)",
+            )
 
     def describe(self) -> str:
         stride = self.kernel if self.stride is None else self.stride
