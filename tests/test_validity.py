@@ -145,6 +145,14 @@ CASES: dict[str, Case] = {
         lambda nn: nn.ConvTranspose3d(1, 1, 3, stride=(2, 2, 1), output_padding=1),
         "smaller than the stride",
     ),
+    # --- deliberate: an output with a zero-length axis is refused (README: an output <= 0 is an
+    # error); PyTorch's transposed conv returns an empty tensor there (checked below)
+    "transposed conv with an empty output": (
+        (1, 2, 6),
+        "{kind: conv_transpose, filters: 2, kernel: 1, stride: 3, padding: 2}",
+        None,
+        "output size 0",
+    ),
     # --- LRN: "Expected 3D or higher dimensionality input": a map, never a flat vector
     "lrn on a flat vector": ((16,), "{kind: lrn, size: 5}", lambda nn: nn.LocalResponseNorm(5), "flat vector"),
     "lrn on a 1-D map": ((16, 7), "{kind: lrn, size: 5}", lambda nn: nn.LocalResponseNorm(5), (16, 7)),
@@ -238,3 +246,16 @@ def test_ceil_mode_size_is_pytorchs_formula(n: int, k: int, s: int, p: int) -> N
     if (size - 1) * s >= n + p:
         size -= 1
     assert window(n, k, s, (p, p), 1, ceil_mode=True).size == size
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed (CI installs the CPU build)")
+def test_pytorch_never_gives_a_real_output_where_cnncalc_refuses_size_0() -> None:
+    """PyTorch refuses a transposed conv with a zero-length output for one sample, and returns an
+    empty tensor for a batch (another code path): no value is computed either way."""
+    import torch
+
+    layer = torch.nn.ConvTranspose2d(1, 2, 1, stride=3, padding=2)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        layer(torch.zeros(1, 1, 2, 6))
+    out = layer(torch.zeros(2, 1, 2, 6))
+    assert tuple(out.shape) == (2, 2, 0, 12)  # rows (2-1)*3 - 2*2 + 0 + 1 = 0; columns (6-1)*3 - 4 + 1 = 12

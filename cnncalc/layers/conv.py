@@ -320,7 +320,11 @@ class ConvTranspose(_SlidingLayer):
         pads = self._pads(k, s, d, op, x[1:])
         out = tuple(transposed_size(*args) for args in zip(x[1:], k, s, pads, d, op, strict=True))
         if min(out) <= 0:
-            raise LayerRuleError(f"output size {min(out)}: the padding removes more than the layer adds", "padding")
+            raise LayerRuleError(
+                f"output size {min(out)}: the padding removes more than the layer adds",
+                "padding",
+                hint="output = (n - 1)*s - 2p + d*(f - 1) + output_padding + 1: use less padding or a larger kernel",
+            )
         per_input = c_in * (self.filters // self.groups) * prod(k)
         macs = prod(x[1:]) * per_input
         biases = self.filters if self.bias and c.bias else 0
