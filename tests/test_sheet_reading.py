@@ -153,6 +153,11 @@ def test_a_quote_never_closed_is_an_error_at_its_row() -> None:
     assert diagnostic.location.line == 3 and diagnostic.hint
 
 
+def test_a_quote_inside_an_unquoted_cell_is_text() -> None:
+    sheet = read_sheet_text('layer,shape,params\nCONV1,5"x5,608\n', "s.csv")
+    assert sheet.rows[0].cells == {"shape": '5"x5', "params": "608"}
+
+
 def test_a_tab_separated_quoted_cell_with_a_newline() -> None:
     sheet = read_sheet_text('layer\tparams\tsize\n"CONV1\n(f=5)"\t608\t6272\nPOOL1\t0\t1568\n', "s.tsv")
     assert [(r.line, r.cells["params"], r.cells["size"]) for r in sheet.rows] == [(2, "608", "6272"), (4, "0", "1568")]

@@ -226,7 +226,8 @@ def _delimited(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]
     first = start + 1  # the line the next row starts on (1-based)
     for cells in _rows(reader, source, start):
         i, first = first - 1, start + reader.line_num + 1
-        if first - 1 == len(lines) and sum(line.count('"') for line in lines[i:]) % 2:
+        at_end = first - 1 == len(lines) and any("\n" in cell for cell in cells)
+        if at_end and sum(line.count('"') for line in lines[i:]) % 2:
             raise SheetError(
                 [
                     Diagnostic(
