@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import warnings
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any
@@ -93,6 +94,8 @@ def _conv(rng: random.Random, rank: int, channels: int) -> Layer:
         "groups": groups,
         "bias": rng.random() < 0.7,
     }
+    if spec["stride"] == 1 and rng.random() < 0.2:  # PyTorch has 'same' at stride 1 only, as TensorFlow pads
+        spec["padding"] = rng.choice(["same", "valid"])
     kwargs = {k: _tuple(spec[k]) for k in ("stride", "padding", "dilation")}
     kwargs.update(groups=groups, bias=spec["bias"])
     return Layer(spec, f"Conv{conv_rank}d", (channels, filters, _tuple(spec["kernel"])), kwargs, filters)
@@ -140,7 +143,7 @@ def _lrn(rng: random.Random, rank: int, channels: int) -> Layer:
     return Layer({"kind": "lrn", "size": size}, "LocalResponseNorm", (size,), {}, channels)
 
 
-def _tuple(value: int | list[int]) -> int | tuple[int, ...]:
+def _tuple(value: int | str | list[int]) -> int | str | tuple[int, ...]:
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -174,7 +177,9 @@ def run_torch(torch: Any, net: Network) -> Outcome:
     for i, layer in enumerate(net.layers):
         try:
             module = getattr(torch.nn, layer.module)(*layer.args, **layer.kwargs)
-            y = module(x)
+            with warnings.catch_warnings():  # 'same' with an even kernel: a note on speed, not validity
+                warnings.simplefilter("ignore", UserWarning)
+                y = module(x)
         except (RuntimeError, ValueError):
             return Outcome(i, shapes, params, macs)
         if y.numel() == 0:  # a transposed conv may return an empty tensor; cnncalc refuses a size 0
