@@ -56,7 +56,9 @@ def window(
 
     floor mode: floor((n + pb + pa - d*(k-1) - 1) / s) + 1
     ceil mode:  ceil(...) + 1, minus one when the last window would start past the
-    input and its left padding (PyTorch's rule for pooling).
+    input and its left padding (PyTorch's rule for pooling). Ceil mode applies before
+    any check: a window that overhangs the padded input by less than a stride still
+    gives one position, as in PyTorch.
 
     >>> window(32, 5).size
     28
@@ -66,17 +68,19 @@ def window(
     56
     >>> window(6, 3, stride=2, ceil_mode=True).size
     3
+    >>> window(3, 4, stride=3, ceil_mode=True).size  # overhangs by 1 < 3: one window
+    1
     """
     padded = n + padding[0] + padding[1]
     span = padded - effective_kernel(kernel, dilation)
+    if ceil_mode:
+        size = -(-span // stride) + 1
+        if (size - 1) * stride >= n + padding[0]:
+            size -= 1
+        return Window(size=size, padded=padded, dropped=0)
     if span < 0:  # the kernel is wider than the padded input: no window fits
         return Window(size=span // stride + 1, padded=padded, dropped=0)
-    if not ceil_mode:
-        return Window(size=span // stride + 1, padded=padded, dropped=span % stride)
-    size = -(-span // stride) + 1
-    if (size - 1) * stride >= n + padding[0]:
-        size -= 1
-    return Window(size=size, padded=padded, dropped=0)
+    return Window(size=span // stride + 1, padded=padded, dropped=span % stride)
 
 
 def transposed_size(n: int, kernel: int, stride: int, padding: Pair, dilation: int, output_padding: int) -> int:

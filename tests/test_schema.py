@@ -13,9 +13,9 @@ import yaml
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.cli.budgets import schema_text, spec_schema
 from cnncalc.spec import bundled_names, load_spec_text
 from cnncalc.spec.loader import specs_root
+from cnncalc.spec.schema import schema_text, spec_schema
 
 SHIPPED = resources.files("cnncalc") / "schema" / "spec.schema.json"
 

@@ -219,7 +219,7 @@ def _mantissa(raw: str) -> tuple[Fraction | None, int, int]:
         if not re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
             return None, 0, 0
         s = s.replace(".", "")
-    if not re.fullmatch(r"\d*\.?\d+|\d+\.", s):
+    if not re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", s):
         return None, 0, 0
     whole, _, frac = s.partition(".")
     zeros = len(whole) - len(whole.rstrip("0")) if not frac and whole.strip("0") else 0

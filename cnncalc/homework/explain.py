@@ -31,7 +31,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, build_graph
 from cnncalc.homework.expr import to_latex
-from cnncalc.layers import MergeBase
+from cnncalc.layers import MergeBase, family_kinds
 from cnncalc.layers.base import AXIS_NAMES, Shape, Step, channels_last_terms
 from cnncalc.render.human import format_bytes, format_count
 from cnncalc.report import LayerRow, Report
@@ -40,8 +40,17 @@ from cnncalc.spec.model import Layout, Spec
 #: bump on any incompatible change of the JSON layout
 JSON_SCHEMA_VERSION = 1
 
-#: the layers the lecture calls "convolutional layers" when it asks for their parameters
-CONV_KINDS = ("conv", "depthwise_conv", "separable_conv", "conv_transpose", "locally_connected")
+#: the layers the lecture calls "convolutional layers" when it asks for their parameters, and
+#: "fully connected layers": the registered kinds of these families (LayerBase.family)
+CONV_FAMILY = "conv"
+DENSE_FAMILY = "dense"
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """CONV_KINDS, read from the registry when asked (a kind registered later is in it)."""
+    if name == "CONV_KINDS":
+        return family_kinds(CONV_FAMILY)
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -157,8 +166,9 @@ def total_steps(report: Report) -> tuple[Step, ...]:
     rows = report.rows
     batch = "*batch" if report.batch != 1 else ""
     batch_num = f"*{report.batch}" if report.batch != 1 else ""
-    conv = [r.params for r in rows if r.kind in CONV_KINDS]
-    dense = [r.params for r in rows if r.kind == "dense"]
+    conv_kinds, dense_kinds = family_kinds(CONV_FAMILY), family_kinds(DENSE_FAMILY)
+    conv = [r.params for r in rows if r.kind in conv_kinds]
+    dense = [r.params for r in rows if r.kind in dense_kinds]
     parts: tuple[Step, ...] = ()
     if any(conv) and any(dense):  # the exercise of 000 asks for both, and for the whole network
         parts = (

@@ -25,8 +25,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
 from cnncalc.homework.expr import ExprError, evaluate
 from cnncalc.layers.base import LayerBase, Shape, Step
-from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
-from cnncalc.layers.pool import Pool
+from cnncalc.layers.registry import kind_class
 
 
 @dataclass(frozen=True)
@@ -123,9 +122,6 @@ def _try(mistakes: tuple[str, ...], layer: LayerBase, x: Shape, c: Conventions) 
         return None
 
 
-_SLIDING = (Conv, DepthwiseConv, SeparableConv, LocallyConnected, Pool)
-
-
 def layer_variants(layer: LayerBase, x: Shape, c: Conventions, carried: bool = False) -> list[Variant]:
     """The layer on input `x` under each mistaken convention that changes a number.
 
@@ -138,20 +134,25 @@ def layer_variants(layer: LayerBase, x: Shape, c: Conventions, carried: bool = F
     found: list[Variant | None] = [truth] if carried else []
     other_bias = replace(c, bias=not c.bias)
     found.append(_try((*tag, "forgot_bias" if c.bias else "counted_bias"), layer, x, other_bias))
-    if isinstance(layer, Conv | LocallyConnected | SeparableConv | ConvTranspose) and len(x) > 1 and x[0] > 1:
-        flat = layer.model_copy(update={"groups": 1}) if isinstance(layer, Conv | ConvTranspose) else layer
+    # which mistakes a kind invites is declared by its class (LayerBase.sheet_mistakes)
+    invited = layer.sheet_mistakes
+    groups = getattr(layer, "groups", 1)
+    if "forgot_input_depth" in invited and len(x) > 1 and x[0] > 1:
+        flat = layer.model_copy(update={"groups": 1}) if groups != 1 else layer
         one = (1, *x[1:])
         found.append(_try((*tag, "forgot_input_depth"), flat, one, c))
         if c.bias:
             found.append(_try((*tag, "forgot_input_depth", "forgot_bias"), flat, one, replace(c, bias=False)))
-    if isinstance(layer, Conv) and layer.groups > 1:
+    if "ignored_groups" in invited and groups > 1:
         found.append(_try((*tag, "ignored_groups"), layer.model_copy(update={"groups": 1}), x, c))
-    if isinstance(layer, _SLIDING):
+    if "ceil_not_floor" in invited:
         found.append(_ceil(tag, truth, layer, x, c))
-        padding = 0 if layer.padding not in (0, "valid") else "same"
+    if "wrong_padding" in invited:
+        padding = 0 if getattr(layer, "padding", 0) not in (0, "valid") else "same"
         found.append(_try((*tag, "wrong_padding"), layer.model_copy(update={"padding": padding}), x, c))
-        if isinstance(layer, Conv) and layer.stride != 4:
-            found.append(_try((*tag, "stride_4"), layer.model_copy(update={"stride": 4}), x, c))
+    if "stride_4" in invited and getattr(layer, "stride", 1) != 4:
+        found.append(_try((*tag, "stride_4"), layer.model_copy(update={"stride": 4}), x, c))
+    if "off_by_one" in invited:
         found += _off_by_one(tag, truth)
     seen = {(truth.output, truth.params, truth.macs)} if not carried else set()
     out: list[Variant] = []
@@ -196,6 +197,6 @@ def _off_by_one(tag: tuple[str, ...], truth: Variant) -> list[Variant | None]:
 
 def param_free_mistake(kind: str) -> str:
     """The mistake of giving parameters to a layer of `kind` that has none."""
-    if kind in ("max_pool", "avg_pool", "sum_pool", "l2_pool", "global_avg_pool", "global_max_pool"):
-        return "pool_params"
-    return "flatten_params" if kind == "flatten" else "free_layer_params"
+    cls = kind_class(kind)
+    family = cls.family if cls is not None else ""
+    return {"pool": "pool_params", "reshape": "flatten_params"}.get(family, "free_layer_params")

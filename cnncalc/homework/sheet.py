@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -134,7 +134,7 @@ class Sheet:
 
 def header_role(header: str) -> Column | Literal["layer", "index"] | None:
     """What a column header means: 'Activation Shape' -> 'shape', '# Parameters' -> 'params'."""
-    text = re.sub(r"\(.*?\)", " ", header.lower())  # "Memory (bytes)" -> "memory"
+    text = _drop_parenthesised(header.lower())  # "Memory (bytes)" -> "memory"
     text = re.sub(r"number of|no\. of|#", " ", text)
     text = re.sub(r"[^a-z0-9 ]+", " ", text)
     text = " ".join(text.split())
@@ -142,6 +142,24 @@ def header_role(header: str) -> Column | Literal["layer", "index"] | None:
     if role is None and text.startswith("total "):
         role = _HEADERS.get(text.removeprefix("total "))
     return _ROLES.get(role or "")
+
+
+def _drop_parenthesised(text: str) -> str:
+    """Each '(' up to the next ')' replaced by a space, in one pass (a '(' never closed stays).
+
+    A loop rather than a lazy regex: on a header of many '(' and no ')' the regex would rescan
+    the rest of the line from each one.
+    """
+    out: list[str] = []
+    at = 0
+    while (start := text.find("(", at)) != -1:
+        end = text.find(")", start)
+        if end == -1:
+            break
+        out += [text[at:start], " "]
+        at = end + 1
+    out.append(text[at:])
+    return "".join(out)
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -193,17 +211,34 @@ def _markdown_cells(line: str) -> list[str]:
 
 
 def _delimited(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]:
-    """Rows of a CSV/TSV table from its header line on; cells split inside brackets are rejoined."""
+    """Rows of a CSV/TSV table from its header line on; cells split inside brackets are rejoined.
+
+    The rows are read by one csv reader over the lines, so a quoted cell may hold a newline
+    and its row goes on after it; a row is numbered by the line it starts on.
+    """
     start = next((i for i, line in enumerate(lines) if _is_header(_split(line))), None)
     if start is None:
         return []
     delimiter = _delimiter(lines[start])
     width = len(_split(lines[start]))
     rows: list[tuple[int, list[str]]] = []
-    for i in range(start, len(lines)):
-        if not lines[i].strip():
+    reader = csv.reader((line + "\n" for line in lines[start:]), delimiter=delimiter)
+    first = start + 1  # the line the next row starts on (1-based)
+    for cells in _rows(reader, source, start):
+        i, first = first - 1, start + reader.line_num + 1
+        at_end = first - 1 == len(lines) and any("\n" in cell for cell in cells)
+        if at_end and sum(line.count('"') for line in lines[i:]) % 2:
+            raise SheetError(
+                [
+                    Diagnostic(
+                        "a quote opened in this row is never closed: the rest of the file would be one cell",
+                        Location(source, i + 1, 1),
+                        'close the quote, e.g. "(28, 28, 8)"; a quote inside a quoted cell is written ""',
+                    )
+                ]
+            )
+        if not any(cell.strip() for cell in cells):
             continue
-        cells = next(csv.reader([lines[i]], delimiter=delimiter))
         if len(cells) > width and delimiter == ",":
             cells = _rejoin(cells)
         if len(cells) > width and any(cells[width:]):
@@ -220,8 +255,27 @@ def _delimited(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]
     return rows
 
 
+def _rows(reader: Any, source: str, offset: int) -> Iterator[list[str]]:
+    """The reader's rows; csv's own error (a cell over its size limit) becomes a located SheetError."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            where = Location(source, offset + reader.line_num, 1)
+            hint = "a cell is a number or a short formula"
+            raise SheetError([Diagnostic(f"unreadable CSV: {e}", where, hint)]) from None
+
+
 def _split(line: str) -> list[str]:
-    return next(csv.reader([line], delimiter=_delimiter(line))) if line.strip() else []
+    """The cells of one line, or none when it is blank or not CSV at all (a cell over csv's limit)."""
+    if not line.strip():
+        return []
+    try:
+        return next(csv.reader([line], delimiter=_delimiter(line)))
+    except csv.Error:
+        return []
 
 
 def _delimiter(line: str) -> str:
@@ -249,15 +303,33 @@ def _is_header(cells: Sequence[str]) -> bool:
     return any(r in COLUMNS for r in roles)
 
 
-_STUDENT = re.compile(r"^\s*[#>*_\s]*(?:student|name|student name)\s*[:=]\s*(?P<name>.+?)\s*[*_]*\s*$", re.IGNORECASE)
+#: "Student: Ada", "**Name:** Ada", "# student name = Ada": the key, after any Markdown markup
+_STUDENT = re.compile(r"(?:student name|student|name)\s*[:=]", re.IGNORECASE)
 
 
 def _student(lines: Sequence[str]) -> str | None:
+    """The student's name from a line before the table.
+
+    Markup is stripped with string methods, and the one pattern has a single unbounded part,
+    so a line of thousands of spaces costs one pass (nested optional spaces would backtrack).
+    """
     for line in lines:
-        m = _STUDENT.match(line)
-        if m:
-            return m.group("name").strip(",;")
+        skip = 0
+        while skip < len(line) and (line[skip].isspace() or line[skip] in "#>*_"):
+            skip += 1
+        head = line[skip:]
+        m = _STUDENT.match(head)
+        if m is None:
+            continue
+        name = head[m.end() :].strip().rstrip("*_").strip().strip(",;")
+        if name:
+            return name
     return None
+
+
+def _show(text: str, limit: int = 40) -> str:
+    """A header quoted in a message, bounded."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _from_table(table: Sequence[tuple[int, list[str]]], source: str, student: str) -> Sheet:
@@ -278,7 +350,18 @@ def _from_table(table: Sequence[tuple[int, list[str]]], source: str, student: st
     layer_at = roles.index("layer")
     graded: dict[Column, int] = {}
     for i, role in enumerate(roles):
-        if role in COLUMNS and role not in graded:
+        if role in COLUMNS:
+            if role in graded:  # grading either one would silently drop the other's answers
+                raise SheetError(
+                    [
+                        Diagnostic(
+                            f"two columns are {role}: '{_show(header[graded[role]])}' (column {graded[role] + 1}) "
+                            f"and '{_show(header[i])}' (column {i + 1})",
+                            Location(source, header_line, 1),
+                            "keep one of them, or rename the other so that it is not graded",
+                        )
+                    ]
+                )
             graded[role] = i
     ignored = tuple(h for h, r in zip(header, roles, strict=True) if r is None and h.strip())
     rows: list[SheetRow] = []

@@ -1,22 +1,40 @@
-"""The registry of layer kinds: one model class per family, found by its `kind`.
+"""The layer kinds: one model class per family, each registered in cnncalc.layers.registry.
 
-Adding a kind means one class in one module of this package and one line here.
+Adding a kind means one class in one module of this package (declaring its aliases, DSL
+words, sheet words and family beside its rules) and one line here; or, from outside the
+package, `register_kind(cls)`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING
 
-from pydantic import Discriminator, Tag
-
-from cnncalc.layers.base import ALIASES, Counts, LayerBase, Shape, canonical_kind
+from cnncalc.layers.base import ALIASES, Counts, DslWord, LayerBase, Shape, canonical_kind
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.registry import (
+    REGISTRY,
+    UNKNOWN_KIND,
+    LiveUnion,
+    RegistryError,
+    family_kinds,
+    kind_class,
+    layer_classes,
+    layer_tag,
+    live_union,
+    register_kind,
+    sheet_words,
+    state_per_channel,
+    tagged_layers,
+    unregister_kind,
+)
 from cnncalc.layers.resample import Upsample
 
+#: the kinds cnncalc ships, in the order of reports and the schema; `layer_classes()` adds
+#: those registered later
 LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Conv,
     DepthwiseConv,
@@ -37,48 +55,37 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Multiply,
 )
 
+for _cls in LAYER_CLASSES:
+    register_kind(_cls)
 
-def _kinds(cls: type[LayerBase]) -> tuple[str, ...]:
-    annotation = cls.model_fields["kind"].annotation
-    return tuple(annotation.__args__)  # type: ignore[union-attr]
-
-
-#: kind name -> model class
-REGISTRY: dict[str, type[LayerBase]] = {kind: cls for cls in LAYER_CLASSES for kind in _kinds(cls)}
-
-
-def layer_tag(value: Any) -> str | None:
-    """The class name of the layer kind `value` (a dict or a model) names, or None."""
-    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
-    if not isinstance(kind, str):
-        return None
-    canonical = canonical_kind(kind)
-    return REGISTRY[canonical].__name__ if canonical in REGISTRY else None
-
-
-def tagged_layers() -> tuple[Any, ...]:
-    """Each layer class tagged with its name, for a discriminated union."""
-    return tuple(Annotated[cls, Tag(cls.__name__)] for cls in LAYER_CLASSES)
-
-
-UNKNOWN_KIND = Discriminator(layer_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind")
-
-#: any one layer, validated by the class its `kind` names
+#: any one layer, validated by the class its `kind` names among those registered at the time
 if TYPE_CHECKING:
     Layer = LayerBase
 else:
-    Layer = Annotated[Union[tagged_layers()], UNKNOWN_KIND]  # noqa: UP007
+    Layer = live_union(layer_tag)
 
 __all__ = [
     "ALIASES",
     "LAYER_CLASSES",
     "REGISTRY",
+    "UNKNOWN_KIND",
     "Counts",
+    "DslWord",
     "Layer",
     "LayerBase",
+    "LiveUnion",
     "MergeBase",
+    "RegistryError",
     "Shape",
     "canonical_kind",
+    "family_kinds",
+    "kind_class",
+    "layer_classes",
     "layer_tag",
+    "live_union",
+    "register_kind",
+    "sheet_words",
+    "state_per_channel",
     "tagged_layers",
+    "unregister_kind",
 ]

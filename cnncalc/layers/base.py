@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
@@ -73,6 +73,28 @@ class Counts:
 Refs = str | list[str]
 
 
+@dataclass(frozen=True)
+class DslWord:
+    """How a layer kind is written in the one-line DSL (cnncalc.spec.dsl).
+
+    word: the word's letters, lower case without '_' (`maxpool`); the parser folds what
+    people type the same way. grammar: what may follow the letters, one of the DSL's
+    forms: "conv" (`<k>-<filters>`), "dwconv" (`<k>`), "pool" (`[<k>][/<stride>]`),
+    "units" (`-<units>`), "rate" (`[-<rate>]`), "size" (`[<size>]`), "none".
+    options: the DSL option keys the word takes (`s`, `p`, `act`, `nobias`, ...).
+    padding: the DSL's default padding, always written (VGG's conv3-64 keeps the size).
+    example: shown in the list of layers when a word is not known.
+    """
+
+    word: str
+    kind: str
+    form: str
+    grammar: str = "none"
+    options: tuple[str, ...] = ()
+    padding: str | int | None = None
+    example: str = ""
+
+
 class LayerBase(BaseModel):
     """Fields every layer accepts; subclasses add their hyper-parameters and rules."""
 
@@ -107,12 +129,63 @@ class LayerBase(BaseModel):
     #: stem of default names, e.g. "conv" -> conv1, conv2
     stem: ClassVar[str] = "layer"
 
-    @model_validator(mode="before")
+    # --- what the kind registry (cnncalc.layers.registry) reads: everything about a kind, here ---
+
+    #: other spellings of this class's kinds (PyTorch, Keras, the slides) -> the canonical kind
+    aliases: ClassVar[dict[str, str]] = {}
+    #: how the kinds are written in the one-line DSL
+    dsl_words: ClassVar[tuple[DslWord, ...]] = ()
+    #: words of an answer sheet's row label (lower case letters only: "maxpooling") -> the kinds
+    #: of this class the word may mean
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: the group the lecture counts it in: "conv" (the "convolutional layers" of a total row),
+    #: "pool", "dense", "activation", "norm", "merge", "reshape", ...
+    family: ClassVar[str] = "other"
+    #: non-trainable state per channel (batch norm's running mean and variance: 2)
+    state_per_channel: ClassVar[int] = 0
+    #: the common mistakes (cnncalc.homework.mistakes) a student can make with the kind's rule,
+    #: beyond the bias, which every kind is checked for
+    sheet_mistakes: ClassVar[frozenset[str]] = frozenset()
+
     @classmethod
-    def _canonical_kind(cls, data: Any) -> Any:
+    def kinds(cls) -> tuple[str, ...]:
+        """The canonical kind names this class validates (its `kind` Literal)."""
+        return tuple(get_args(cls.model_fields["kind"].annotation))
+
+    #: aliases that also name the number of spatial axes (conv1d: 1): a layer written so
+    #: refuses an input of another rank, as the framework's class of that name does
+    alias_ranks: ClassVar[dict[str, int]] = {}
+
+    #: (alias, spatial axes) when the kind was written with one of `alias_ranks`
+    _ranked: tuple[str, int] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _canonical_kind(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        ranked = None
         if isinstance(data, dict) and isinstance(data.get("kind"), str):
-            return {**data, "kind": canonical_kind(data["kind"])}
-        return data
+            written = fold_kind(data["kind"])
+            if written in cls.alias_ranks:
+                ranked = (written, cls.alias_ranks[written])
+            data = {**data, "kind": canonical_kind(data["kind"])}
+        layer = handler(data)
+        if ranked is not None:
+            layer._ranked = ranked
+        return layer
+
+    def check_rank(self, x: Shape) -> None:
+        """Refuse an input whose spatial axes differ from those the kind's spelling names."""
+        if self._ranked is None or len(x) < 2:
+            return
+        alias, rank = self._ranked
+        if len(x) - 1 != rank:
+            axes = ", ".join(("C", *AXIS_NAMES[rank]))
+            raise LayerRuleError(
+                f"{alias} needs an input with {rank} spatial {'axis' if rank == 1 else 'axes'} ({axes}), "
+                f"got {len(x) - 1}",
+                field="kind",
+                hint=f"write kind: {self.kind} to follow the input's rank, or fix the input shape",
+            )
 
     def default_stem(self) -> str:
         return self.stem
@@ -143,43 +216,19 @@ class LayerBase(BaseModel):
         return tuple(steps)
 
 
-#: other spellings people use (PyTorch, Keras, the slides) -> canonical kind
-ALIASES: dict[str, str] = {
-    "conv1d": "conv",
-    "conv2d": "conv",
-    "conv3d": "conv",
-    "convolution": "conv",
-    "dwconv": "depthwise_conv",
-    "depthwise": "depthwise_conv",
-    "sepconv": "separable_conv",
-    "separable": "separable_conv",
-    "deconv": "conv_transpose",
-    "transposed_conv": "conv_transpose",
-    "conv_transpose2d": "conv_transpose",
-    "local": "locally_connected",
-    "maxpool": "max_pool",
-    "avgpool": "avg_pool",
-    "average_pool": "avg_pool",
-    "sumpool": "sum_pool",
-    "l2pool": "l2_pool",
-    "square_sum_pool": "l2_pool",
-    "gap": "global_avg_pool",
-    "gmp": "global_max_pool",
-    "fc": "dense",
-    "linear": "dense",
-    "fully_connected": "dense",
-    "batchnorm": "batch_norm",
-    "bn": "batch_norm",
-    "local_response_norm": "lrn",
-    "leakyrelu": "leaky_relu",
-    "silu": "swish",
-    "hardswish": "hard_swish",
-}
+#: other spellings people use (PyTorch, Keras, the slides) -> canonical kind; filled from each
+#: class's `aliases` by cnncalc.layers.registry.register_kind, never written by hand
+ALIASES: dict[str, str] = {}
+
+
+def fold_kind(kind: str) -> str:
+    """A kind as written, in the one spelling aliases are looked up by: lower case, '_' for '-'."""
+    return kind.strip().lower().replace("-", "_")
 
 
 def canonical_kind(kind: str) -> str:
     """The registered kind for a kind or one of its aliases (case-insensitive)."""
-    key = kind.strip().lower().replace("-", "_")
+    key = fold_kind(kind)
     return ALIASES.get(key, key)
 
 
@@ -258,6 +307,15 @@ def check_declared(declared: int | None, actual: int, field: str, what: str) -> 
 def activation_flops(name: str | None, elements: int, c: Conventions) -> int:
     """FLOPs of a fused (Keras-style `activation:`) function over the output."""
     return 0 if name is None else c.activation_flops[name] * elements
+
+
+def weighted_flops(macs: int, out_elements: int, biased: bool, activation: str | None, c: Conventions) -> int:
+    """FLOPs of a layer with weights: a multiply and an add per MAC, one add per output
+    element for the bias (when counted), and the fused activation over the output.
+
+    The one place conv, dense and their variants state the rule of the counting conventions.
+    """
+    return 2 * macs + (out_elements if biased else 0) + activation_flops(activation, out_elements, c)
 
 
 def fmt_dims(values: Sequence[int]) -> str:

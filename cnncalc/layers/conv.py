@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,7 @@ from cnncalc.layers.base import (
     AXIS_NAMES,
     ActivationName,
     Counts,
+    DslWord,
     LayerBase,
     NonNegative,
     PaddingSpec,
@@ -26,7 +27,6 @@ from cnncalc.layers.base import (
     Positive,
     Shape,
     Step,
-    activation_flops,
     check_declared,
     fmt_dims,
     fmt_padding,
@@ -36,7 +36,18 @@ from cnncalc.layers.base import (
     position_terms,
     resolve_padding,
     spatial_rank,
+    weighted_flops,
 )
+
+#: DSL options every convolution takes
+_CONV_OPTIONS = ("s", "p", "d", "act", "nobias")
+#: the slides' mistakes with a sliding window's output size
+_WINDOW_MISTAKES = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
+
+
+def _conv_sheet_words(kind: str) -> dict[str, tuple[str, ...]]:
+    """A sheet row saying 'conv', 'convolution' or 'convolutional' may be any convolution."""
+    return dict.fromkeys(("conv", "convolution", "convolutional"), (kind,))
 
 
 @dataclass(frozen=True)
@@ -146,19 +157,19 @@ def _conv_counts(
     """The standard convolution rule, shared by conv and depthwise conv."""
     c_in = x[0] if len(x) > 1 else 0
     geo = slide(x, kind, layer.kernel, layer.stride, layer.padding, layer.dilation)
+    layer.check_rank(x)
     check_declared(layer.in_channels, c_in, "in_channels", "channels")
     check_groups(c_in, filters, groups)
     per_filter = (c_in // groups) * prod(geo.kernel)
     positions = prod(geo.out)
     biases = filters if layer.bias and c.bias else 0
     macs = positions * filters * per_filter
-    out_elements = positions * filters
     counts = Counts(
         output=(filters, *geo.out),
         weights=filters * per_filter,
         biases=biases,
         macs=macs,
-        flops=2 * macs + (out_elements if biases else 0) + activation_flops(layer.activation, out_elements, c),
+        flops=weighted_flops(macs, positions * filters, biases > 0, layer.activation, c),
         warnings=geo.warnings,
         window=geo.window,
     )
@@ -172,6 +183,12 @@ class Conv(_SlidingLayer):
     filters: Positive = Field(description="Number of output channels (filters).", examples=[64])
     groups: Positive = Field(default=1, description="Grouped convolution: channels are split into this many groups.")
     stem = "conv"
+    aliases: ClassVar[dict[str, str]] = {"conv1d": "conv", "conv2d": "conv", "conv3d": "conv", "convolution": "conv"}
+    alias_ranks: ClassVar[dict[str, int]] = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
+    dsl_words = (DslWord("conv", "conv", "conv<k>-<filters>", "conv", (*_CONV_OPTIONS, "g"), "same", "conv3-64"),)
+    sheet_words = _conv_sheet_words("conv")
+    family = "conv"
+    sheet_mistakes = _WINDOW_MISTAKES | {"forgot_input_depth", "ignored_groups", "stride_4"}
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return _conv_counts(self, x, c, self.filters, self.groups, "conv")[1]
@@ -190,6 +207,11 @@ class DepthwiseConv(_SlidingLayer):
     kind: Literal["depthwise_conv"] = Field(description="depthwise_conv (also dwconv, depthwise).")
     multiplier: Positive = Field(default=1, description="Output channels per input channel.")
     stem = "dwconv"
+    aliases: ClassVar[dict[str, str]] = {"dwconv": "depthwise_conv", "depthwise": "depthwise_conv"}
+    dsl_words = (DslWord("dwconv", "depthwise_conv", "dwconv<k>", "dwconv", (*_CONV_OPTIONS, "m"), "same", "dwconv3"),)
+    sheet_words = _conv_sheet_words("depthwise_conv")
+    family = "conv"
+    sheet_mistakes = _WINDOW_MISTAKES
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         spatial_rank(x, "depthwise_conv")
@@ -211,6 +233,15 @@ class SeparableConv(_SlidingLayer):
     filters: Positive = Field(description="Output channels of the pointwise conv.")
     multiplier: Positive = Field(default=1, description="Depthwise output channels per input channel.")
     stem = "sepconv"
+    aliases: ClassVar[dict[str, str]] = {"sepconv": "separable_conv", "separable": "separable_conv"}
+    dsl_words = (
+        DslWord(
+            "sepconv", "separable_conv", "sepconv<k>-<filters>", "conv", (*_CONV_OPTIONS, "m"), "same", "sepconv3-64"
+        ),
+    )
+    sheet_words = _conv_sheet_words("separable_conv")
+    family = "conv"
+    sheet_mistakes = _WINDOW_MISTAKES | {"forgot_input_depth"}
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         c_in = x[0] if len(x) > 1 else 0
@@ -222,13 +253,12 @@ class SeparableConv(_SlidingLayer):
         pointwise = mid * self.filters
         macs = positions * (depthwise + pointwise)
         biases = self.filters if self.bias and c.bias else 0
-        out_elements = positions * self.filters
         return Counts(
             output=(self.filters, *geo.out),
             weights=depthwise + pointwise,
             biases=biases,
             macs=macs,
-            flops=2 * macs + (out_elements if biases else 0) + activation_flops(self.activation, out_elements, c),
+            flops=weighted_flops(macs, positions * self.filters, biases > 0, self.activation, c),
             warnings=geo.warnings,
             window=geo.window,
         )
@@ -257,9 +287,28 @@ class ConvTranspose(_SlidingLayer):
         default=0, description="Extra size added to one side of the output (PyTorch's output_padding)."
     )
     stem = "deconv"
+    aliases: ClassVar[dict[str, str]] = dict.fromkeys(
+        ("deconv", "transposed_conv", "conv_transpose2d"), "conv_transpose"
+    )
+    dsl_words = (
+        DslWord(
+            "deconv",
+            "conv_transpose",
+            "deconv<k>-<filters>",
+            "conv",
+            (*_CONV_OPTIONS, "g", "op"),
+            "same",
+            "deconv3-64",
+        ),
+    )
+    alias_ranks: ClassVar[dict[str, int]] = {"conv_transpose2d": 2}
+    sheet_words = _conv_sheet_words("conv_transpose")
+    family = "conv"
+    sheet_mistakes = frozenset({"forgot_input_depth"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, "conv_transpose")
+        self.check_rank(x)
         c_in = x[0]
         check_declared(self.in_channels, c_in, "in_channels", "channels")
         check_groups(c_in, self.filters, self.groups)
@@ -267,20 +316,24 @@ class ConvTranspose(_SlidingLayer):
         s = per_dim(self.stride, ndim, "stride")
         d = per_dim(self.dilation, ndim, "dilation")
         op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
+        _check_output_padding(op, s, d)
         pads = self._pads(k, s, d, op, x[1:])
         out = tuple(transposed_size(*args) for args in zip(x[1:], k, s, pads, d, op, strict=True))
         if min(out) <= 0:
-            raise LayerRuleError(f"output size {min(out)}: the padding removes more than the layer adds", "padding")
+            raise LayerRuleError(
+                f"output size {min(out)}: the padding removes more than the layer adds",
+                "padding",
+                hint="output = (n - 1)*s - 2p + d*(f - 1) + output_padding + 1: use less padding or a larger kernel",
+            )
         per_input = c_in * (self.filters // self.groups) * prod(k)
         macs = prod(x[1:]) * per_input
         biases = self.filters if self.bias and c.bias else 0
-        out_elements = self.filters * prod(out)
         return Counts(
             output=(self.filters, *out),
             weights=per_input,
             biases=biases,
             macs=macs,
-            flops=2 * macs + (out_elements if biases else 0) + activation_flops(self.activation, out_elements, c),
+            flops=weighted_flops(macs, self.filters * prod(out), biases > 0, self.activation, c),
             ends_receptive_field=True,
         )
 
@@ -308,6 +361,20 @@ class ConvTranspose(_SlidingLayer):
         return _transposed_explain(self, x, c)
 
 
+def _check_output_padding(op: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
+    """output_padding picks one of the sizes a strided conv maps onto one input size: below the
+    stride (or the dilation), as PyTorch requires."""
+    for axis, (oo, ss, dd) in enumerate(zip(op, s, d, strict=True)):
+        if oo >= ss and oo >= dd:
+            name = AXIS_NAMES[len(op)][axis]
+            raise LayerRuleError(
+                f"output_padding {oo} along {name} must be smaller than the stride ({ss}) or the dilation ({dd})",
+                field="output_padding",
+                hint=f"use output_padding below {max(ss, dd)}: larger values add rows no input reaches "
+                "(PyTorch refuses them)",
+            )
+
+
 class LocallyConnected(_SlidingLayer):
     """A conv whose weights are not shared: every output position has its own filters.
 
@@ -318,6 +385,12 @@ class LocallyConnected(_SlidingLayer):
     kind: Literal["locally_connected"] = Field(description="locally_connected (also local).")
     filters: Positive = Field(description="Output channels per position.")
     stem = "local"
+    aliases: ClassVar[dict[str, str]] = {"local": "locally_connected"}
+    #: padding 0 by default, as Keras
+    dsl_words = (DslWord("lc", "locally_connected", "lc<k>-<filters>", "conv", _CONV_OPTIONS, 0, "lc3-64"),)
+    sheet_words = _conv_sheet_words("locally_connected")
+    family = "conv"
+    sheet_mistakes = _WINDOW_MISTAKES | {"forgot_input_depth"}
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         geo, shared = _conv_counts(self, x, c, self.filters, 1, "locally_connected")
@@ -329,9 +402,7 @@ class LocallyConnected(_SlidingLayer):
             weights=shared.weights * positions,
             biases=biases,
             macs=shared.macs,
-            flops=2 * shared.macs
-            + (out_elements if biases else 0)
-            + activation_flops(self.activation, out_elements, c),
+            flops=weighted_flops(shared.macs, out_elements, biases > 0, self.activation, c),
             warnings=shared.warnings,
             window=shared.window,
         )

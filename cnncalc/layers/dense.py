@@ -8,7 +8,7 @@ Weights: in x units; biases: units; MACs: in x units.
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,14 +16,15 @@ from cnncalc.conventions import Conventions
 from cnncalc.layers.base import (
     ActivationName,
     Counts,
+    DslWord,
     LayerBase,
     Positive,
     Shape,
     Step,
-    activation_flops,
     channels_last_terms,
     check_declared,
     param_steps,
+    weighted_flops,
 )
 
 
@@ -40,6 +41,15 @@ class Dense(LayerBase):
         default=None, description="Expected number of inputs (nn.Linear's in_features); checked, never inferred."
     )
     stem = "fc"
+    aliases: ClassVar[dict[str, str]] = {"fc": "dense", "linear": "dense", "fully_connected": "dense"}
+    dsl_words = (
+        DslWord("fc", "dense", "fc-<units>", "units", ("act", "nobias"), example="fc-4096"),
+        DslWord("dense", "dense", "dense-<units>", "units", ("act", "nobias")),
+        DslWord("linear", "dense", "linear-<units>", "units", ("act", "nobias")),  # as nn.Linear, `kind: linear`
+    )
+    #: a lecture table's "softmax" row is often the last dense layer with its softmax
+    sheet_words = dict.fromkeys(("fc", "dense", "linear", "fullyconnected", "softmax"), ("dense",))
+    family = "dense"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         n_in = prod(x)
@@ -51,7 +61,7 @@ class Dense(LayerBase):
             weights=macs,
             biases=biases,
             macs=macs,
-            flops=2 * macs + biases + activation_flops(self.activation, self.units, c),
+            flops=weighted_flops(macs, self.units, biases > 0, self.activation, c),
             ends_receptive_field=True,
         )
 

@@ -8,7 +8,7 @@ they allocate no activation memory, so a separate ReLU layer and a Keras-style
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
+from typing import ClassVar, Literal, get_args
 
 from pydantic import Field
 
@@ -16,6 +16,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.layers.base import (
     ActivationKind,
     Counts,
+    DslWord,
     LayerBase,
     Positive,
     Shape,
@@ -23,6 +24,7 @@ from cnncalc.layers.base import (
     channels_last_terms,
     no_params_steps,
     param_steps,
+    spatial_rank,
     unchanged_steps,
 )
 
@@ -33,6 +35,24 @@ class Activation(LayerBase):
     kind: ActivationKind = Field(description="The activation function (also leakyrelu, silu, hardswish).")
     negative_slope: float = Field(default=0.01, ge=0, description="Slope for x < 0 (leaky_relu only).")
     stem = "act"
+    aliases: ClassVar[dict[str, str]] = {"leakyrelu": "leaky_relu", "silu": "swish", "hardswish": "hard_swish"}
+    #: each function by its name, written without '_' (leakyrelu), and its aliases (silu)
+    dsl_words = tuple(
+        DslWord(
+            word,
+            kind,
+            word,
+            options=("slope",) if kind == "leaky_relu" else (),
+            example="relu (and the other activations)" if kind == "relu" else "",
+        )
+        for word, kind in {
+            **{kind.replace("_", ""): kind for kind in get_args(ActivationKind)},
+            **{alias.replace("_", ""): kind for alias, kind in aliases.items()},
+        }.items()
+    )
+    #: a lecture table names these two; the others are rarely a row of their own
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"relu": ("relu",), "softmax": ("softmax",)}
+    family = "activation"
 
     def default_stem(self) -> str:
         return self.kind
@@ -55,6 +75,9 @@ class Dropout(LayerBase):
     kind: Literal["dropout"] = Field(description="dropout: no params, no cost at inference.")
     rate: float = Field(default=0.5, ge=0, lt=1, description="Fraction of units dropped during training.")
     stem = "dropout"
+    dsl_words = (DslWord("dropout", "dropout", "dropout[-<rate>]", "rate", example="dropout[-0.5]"),)
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"dropout": ("dropout",)}
+    family = "regularization"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return Counts(output=x, inplace=c.inplace_activations)
@@ -80,6 +103,15 @@ class BatchNorm(LayerBase):
     affine: bool = Field(default=True, description="Learn a scale (gamma) and shift (beta) per channel.")
     epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
     stem = "bn"
+    aliases: ClassVar[dict[str, str]] = {"batchnorm": "batch_norm", "bn": "batch_norm"}
+    dsl_words = (
+        DslWord("bn", "batch_norm", "bn", options=("eps", "noaffine"), example="bn"),
+        DslWord("batchnorm", "batch_norm", "batchnorm", options=("eps", "noaffine")),
+    )
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = dict.fromkeys(("norm", "bn", "batchnorm"), ("batch_norm",))
+    family = "norm"
+    #: running mean and variance
+    state_per_channel = 2
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         channels = x[0]
@@ -87,7 +119,7 @@ class BatchNorm(LayerBase):
             output=x,
             weights=channels if self.affine else 0,
             biases=channels if self.affine else 0,
-            non_trainable=2 * channels if c.bn_running_stats else 0,
+            non_trainable=self.state_per_channel * channels if c.bn_running_stats else 0,
             flops=2 * prod(x),
         )
 
@@ -133,8 +165,13 @@ class LocalResponseNorm(LayerBase):
     beta: float = Field(default=0.75, description="Exponent.")
     k: float = Field(default=2.0, description="Additive constant.")
     stem = "lrn"
+    aliases: ClassVar[dict[str, str]] = {"local_response_norm": "lrn"}
+    dsl_words = (DslWord("lrn", "lrn", "lrn[<size>]", "size", ("alpha", "beta", "k"), example="lrn[5]"),)
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"norm": ("lrn",), "lrn": ("lrn",)}
+    family = "norm"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
+        spatial_rank(x, "lrn")  # normalises across the channels of a map, as PyTorch requires
         return Counts(output=x, flops=(2 * self.size + 3) * prod(x))
 
     def describe(self) -> str:
@@ -151,6 +188,9 @@ class Flatten(LayerBase):
 
     kind: Literal["flatten"] = Field(description="flatten: a view of the input as a vector.")
     stem = "flatten"
+    dsl_words = (DslWord("flatten", "flatten", "flatten", example="flatten"),)
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"flatten": ("flatten",)}
+    family = "reshape"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return Counts(output=(prod(x),), inplace=True, ends_receptive_field=True)

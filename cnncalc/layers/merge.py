@@ -25,6 +25,7 @@ class MergeBase(LayerBase):
     """A layer with two or more inputs, listed in `from:`."""
 
     stem: ClassVar[str] = "merge"
+    family: ClassVar[str] = "merge"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return self.merge([x], c)
@@ -71,6 +72,7 @@ class Add(MergeBase):
 
     kind: Literal["add"] = Field(description="add: element-wise sum of the tensors in `from:`.")
     stem: ClassVar[str] = "add"
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"add": ("add",)}
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
         return _elementwise("add", inputs)
@@ -91,6 +93,7 @@ class Concat(MergeBase):
 
     kind: Literal["concat"] = Field(description="concat: the tensors in `from:` stacked along the channels.")
     stem: ClassVar[str] = "concat"
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"concat": ("concat",)}
 
     def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
         if len(inputs) < 2:

@@ -8,14 +8,16 @@ L2 ("square sum") 2K (K squares, K-1 adds, 1 square root).
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
+from cnncalc.errors import LayerRuleError
 from cnncalc.layers.base import (
     AXIS_NAMES,
     Counts,
+    DslWord,
     LayerBase,
     NonNegative,
     PaddingSpec,
@@ -26,13 +28,18 @@ from cnncalc.layers.base import (
     fmt_dims,
     fmt_padding,
     no_params_steps,
+    per_dim,
     position_terms,
+    resolve_padding,
     spatial_rank,
 )
 from cnncalc.layers.conv import slide, slide_steps
 
 PoolKind = Literal["max_pool", "avg_pool", "sum_pool", "l2_pool"]
 GlobalPoolKind = Literal["global_avg_pool", "global_max_pool"]
+
+
+_POOL_OPTIONS = ("s", "p", "d", "ceil")
 
 
 def window_flops(kind: str, taps: int) -> int:
@@ -57,9 +64,32 @@ class Pool(LayerBase):
     )
     in_channels: NonNegative | None = Field(default=None, description="Expected input channels; checked.")
     stem = "pool"
+    aliases: ClassVar[dict[str, str]] = {
+        "maxpool": "max_pool",
+        "avgpool": "avg_pool",
+        "average_pool": "avg_pool",
+        "sumpool": "sum_pool",
+        "l2pool": "l2_pool",
+        "square_sum_pool": "l2_pool",
+    }
+    dsl_words = (
+        DslWord("maxpool", "max_pool", "maxpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="maxpool[3[/2]]"),
+        DslWord("avgpool", "avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="avgpool"),
+        DslWord("averagepool", "avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTIONS),
+        DslWord("sumpool", "sum_pool", "sumpool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="sumpool"),
+        DslWord("l2pool", "l2_pool", "l2pool[<k>][/<stride>]", "pool", _POOL_OPTIONS, example="l2pool"),
+    )
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {
+        **dict.fromkeys(("pool", "pooling"), ("max_pool", "avg_pool", "sum_pool", "l2_pool")),
+        **dict.fromkeys(("maxpool", "maxpooling"), ("max_pool",)),
+        **dict.fromkeys(("avgpool", "averagepool", "avgpooling"), ("avg_pool",)),
+    }
+    family = "pool"
+    sheet_mistakes = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         stride = self.kernel if self.stride is None else self.stride
+        self._check_window(x)
         geo = slide(x, self.kind, self.kernel, stride, self.padding, self.dilation, self.ceil_mode)
         check_declared(self.in_channels, x[0], "in_channels", "channels")
         out = (x[0], *geo.out)
@@ -69,6 +99,34 @@ class Pool(LayerBase):
             warnings=geo.warnings,
             window=geo.window,
         )
+
+    def _check_window(self, x: Shape) -> None:
+        """PyTorch's pooling rules, beyond a positive output size.
+
+        Padding at most half the kernel per side (a window must hold more than padding; PyTorch
+        compares with the kernel, not the dilated span), and for 3-D average pooling an input at
+        least as large as the kernel, padding or not (avg_pool3d's own rule).
+        """
+        ndim = spatial_rank(x, self.kind)
+        k = per_dim(self.kernel, ndim, "kernel")
+        names = AXIS_NAMES[ndim]
+        if self.padding not in ("same", "valid"):
+            pads = resolve_padding(self.padding, x[1:], k, k, (1,) * ndim)
+            for name, kk, pair in zip(names, k, pads, strict=True):
+                if max(pair) > kk // 2:
+                    raise LayerRuleError(
+                        f"padding {max(pair)} along {name} is more than half the kernel ({kk}): "
+                        "pool padding must be at most half the kernel size",
+                        field="padding",
+                        hint=f"use padding at most {kk // 2} (PyTorch refuses more)",
+                    )
+        if self.kind == "avg_pool" and ndim == 3 and any(n < kk for n, kk in zip(x[1:], k, strict=True)):
+            raise LayerRuleError(
+                f"3-D average pooling of a {fmt_dims(x[1:])} input with a {fmt_dims(k)} kernel: "
+                "the input must be at least as large as the kernel on every axis, padding or not",
+                field="kernel",
+                hint="use a smaller kernel, or pool earlier (PyTorch's avg_pool3d refuses it)",
+            )
 
     def describe(self) -> str:
         stride = self.kernel if self.stride is None else self.stride
@@ -102,6 +160,20 @@ class GlobalPool(LayerBase):
     kind: GlobalPoolKind = Field(description="Global pooling over all positions (also gap, gmp).")
     keepdims: bool = Field(default=False, description="Keep the spatial axes as size 1, as PyTorch's AdaptivePool(1).")
     stem = "gpool"
+    aliases: ClassVar[dict[str, str]] = {"gap": "global_avg_pool", "gmp": "global_max_pool"}
+    dsl_words = (
+        DslWord("gap", "global_avg_pool", "gap", options=("keepdims",), example="gap"),
+        DslWord("globalavgpool", "global_avg_pool", "globalavgpool", options=("keepdims",)),
+        DslWord("globalaveragepool", "global_avg_pool", "globalavgpool", options=("keepdims",)),
+        DslWord("gmp", "global_max_pool", "gmp", options=("keepdims",), example="gmp"),
+        DslWord("globalmaxpool", "global_max_pool", "globalmaxpool", options=("keepdims",)),
+    )
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {
+        **dict.fromkeys(("pool", "pooling"), ("global_avg_pool", "global_max_pool")),
+        **dict.fromkeys(("maxpool", "maxpooling"), ("global_max_pool",)),
+        **dict.fromkeys(("avgpool", "averagepool", "avgpooling"), ("global_avg_pool",)),
+    }
+    family = "pool"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, self.kind)

@@ -33,6 +33,7 @@ class Upsample(LayerBase):
     scale: PerDim = Field(default=2, description="Integer factor per spatial axis.")
     mode: Literal["nearest", "bilinear"] = Field(default="nearest", description="How new positions are filled.")
     stem: ClassVar[str] = "up"
+    family: ClassVar[str] = "resample"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         ndim = spatial_rank(x, "upsample")

@@ -18,6 +18,7 @@ from pathlib import Path
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
 from cnncalc.errors import CnncalcError, Diagnostic, SpecError
+from cnncalc.layers.registry import state_per_channel
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE
 from cnncalc.numeric.executor import Execution, LayerMeasure, Progress, compute_dtype, execute
 from cnncalc.report import LayerRow, Report
@@ -163,7 +164,7 @@ def predict_memory(report: Report, workspace: int) -> int:
     itemsize = compute_dtype(report.dtype).itemsize
     weights = sum(r.weights + r.biases for r in report.rows)
     if not report.conventions.bn_running_stats:
-        weights += sum(2 * r.output_shape[0] for r in report.rows if r.kind == "batch_norm" and not r.shared_with)
+        weights += sum(state_per_channel(r.kind) * r.output_shape[0] for r in report.rows if not r.shared_with)
     largest = max(r.activation_bytes for r in report.rows) // report.dtype_bytes
     peak = report.totals.peak_activation_bytes // report.dtype_bytes
     return (weights + peak + 2 * largest) * itemsize + workspace

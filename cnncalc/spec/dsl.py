@@ -61,11 +61,14 @@ import re
 import string
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NoReturn, get_args
 
 from cnncalc.errors import Diagnostic, Location, SpecError
-from cnncalc.layers import REGISTRY
-from cnncalc.layers.base import ALIASES, ActivationKind
+from cnncalc.layers import REGISTRY, DslWord
+from cnncalc.layers.base import ActivationKind
+from cnncalc.layers.elementwise import Activation
+from cnncalc.layers.registry import dsl_words
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Path, SourceMap, Spec
 
@@ -92,57 +95,26 @@ MAX_DIAGNOSTICS = 20
 EXAMPLE = "224x224x3 | 2x conv3-64 | maxpool | fc-10 | softmax"
 
 _ACTIVATION_NAMES: tuple[str, ...] = (*get_args(ActivationKind), "linear")
-#: activation spellings (folded, without '_') -> canonical activation kind
+#: activation spellings for `act=` (folded, without '_') -> canonical activation kind
 ACTIVATIONS: dict[str, str] = {name.replace("_", ""): name for name in _ACTIVATION_NAMES}
-ACTIVATIONS.update({alias.replace("_", ""): kind for alias, kind in ALIASES.items() if kind in _ACTIVATION_NAMES})
+ACTIVATIONS.update({alias.replace("_", ""): kind for alias, kind in Activation.aliases.items()})
 
 
-@dataclass(frozen=True)
-class _Family:
-    """How one layer word is written: its kind, the shape of its number part, its options."""
-
-    kind: str
-    form: str  # e.g. "conv<k>-<filters>": quoted in messages
-    grammar: str  # key of _RESTS: what may follow the word's letters
-    options: tuple[str, ...] = ()
-    padding: str | int | None = None  # DSL default padding, always written for the conv family
+def _families() -> dict[str, DslWord]:
+    """Every layer word of the registered kinds (folded, without '_'), read at parse time:
+    a kind registered after import is a word of the DSL too."""
+    return dsl_words()
 
 
-_CONV_OPTS = ("s", "p", "d", "act", "nobias")
-_POOL_OPTS = ("s", "p", "d", "ceil")
+def _words() -> list[str]:
+    """The layer words, longest first, so that `relu6` is not read as `relu` followed by 6."""
+    return _sorted_words(tuple(_families()))
 
-_FAMILIES: dict[str, _Family] = {
-    "conv": _Family("conv", "conv<k>-<filters>", "conv", (*_CONV_OPTS, "g"), "same"),
-    "dwconv": _Family("depthwise_conv", "dwconv<k>", "dwconv", (*_CONV_OPTS, "m"), "same"),
-    "sepconv": _Family("separable_conv", "sepconv<k>-<filters>", "conv", (*_CONV_OPTS, "m"), "same"),
-    "deconv": _Family("conv_transpose", "deconv<k>-<filters>", "conv", (*_CONV_OPTS, "g", "op"), "same"),
-    "lc": _Family("locally_connected", "lc<k>-<filters>", "conv", _CONV_OPTS, 0),  # as Keras: no padding
-    "maxpool": _Family("max_pool", "maxpool[<k>][/<stride>]", "pool", _POOL_OPTS),
-    "avgpool": _Family("avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTS),
-    "averagepool": _Family("avg_pool", "avgpool[<k>][/<stride>]", "pool", _POOL_OPTS),
-    "sumpool": _Family("sum_pool", "sumpool[<k>][/<stride>]", "pool", _POOL_OPTS),
-    "l2pool": _Family("l2_pool", "l2pool[<k>][/<stride>]", "pool", _POOL_OPTS),
-    "gap": _Family("global_avg_pool", "gap", "none", ("keepdims",)),
-    "globalavgpool": _Family("global_avg_pool", "globalavgpool", "none", ("keepdims",)),
-    "globalaveragepool": _Family("global_avg_pool", "globalavgpool", "none", ("keepdims",)),
-    "gmp": _Family("global_max_pool", "gmp", "none", ("keepdims",)),
-    "globalmaxpool": _Family("global_max_pool", "globalmaxpool", "none", ("keepdims",)),
-    "fc": _Family("dense", "fc-<units>", "units", ("act", "nobias")),
-    "dense": _Family("dense", "dense-<units>", "units", ("act", "nobias")),
-    "linear": _Family("dense", "linear-<units>", "units", ("act", "nobias")),  # as nn.Linear and `kind: linear`
-    "dropout": _Family("dropout", "dropout[-<rate>]", "rate"),
-    "bn": _Family("batch_norm", "bn", "none", ("eps", "noaffine")),
-    "batchnorm": _Family("batch_norm", "batchnorm", "none", ("eps", "noaffine")),
-    "lrn": _Family("lrn", "lrn[<size>]", "size", ("alpha", "beta", "k")),
-    "flatten": _Family("flatten", "flatten", "none"),
-    **{
-        word: _Family(kind, word, "none", ("slope",) if kind == "leaky_relu" else ())
-        for word, kind in ACTIVATIONS.items()
-        if word != "linear"  # a spec reads `kind: linear` as dense; act=linear still names the function
-    },
-}
-#: longest first, so that `relu6` is not read as `relu` followed by 6
-_WORDS = sorted(_FAMILIES, key=len, reverse=True)
+
+@lru_cache(maxsize=8)
+def _sorted_words(words: tuple[str, ...]) -> list[str]:
+    return sorted(words, key=len, reverse=True)
+
 
 _DIMS = r"[0-9]+(?:x[0-9]+)*"
 _FLOAT = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?"
@@ -445,17 +417,17 @@ class _Parser:
         self._drop_defaults(layer)
         return layer, repeat
 
-    def _word_family(self, norm: str) -> tuple[str, _Family] | None:
+    def _word_family(self, norm: str) -> tuple[str, DslWord] | None:
         """The layer word `norm` begins with (folded, without '_'), and its family."""
-        for word in _WORDS:
+        for word in _words():
             if norm.startswith(word):
-                return word, _FAMILIES[word]
+                return word, _families()[word]
         bare = norm.replace("-", "")  # leaky-relu, hard-swish
-        if bare in _FAMILIES and _FAMILIES[bare].grammar == "none":
-            return norm, _FAMILIES[bare]
+        if bare in _families() and _families()[bare].grammar == "none":
+            return norm, _families()[bare]
         return None
 
-    def _word(self, token: _Span, name: _Span | None) -> tuple[_Family, _Layer]:
+    def _word(self, token: _Span, name: _Span | None) -> tuple[DslWord, _Layer]:
         """The layer word: its kind, and the numbers written in it (kernel, filters, ...)."""
         folded = _fold(token.text)
         keep = [i for i, ch in enumerate(folded) if ch != "_"]
@@ -498,7 +470,7 @@ class _Parser:
                 self._set(layer, group, self._int(text, offset), offset)
         return family, layer
 
-    def _malformed(self, token: _Span, norm: str, word: str, family: _Family) -> NoReturn:
+    def _malformed(self, token: _Span, norm: str, word: str, family: DslWord) -> NoReturn:
         """A known layer word whose number part does not fit its form."""
         if not norm[len(word) :] and family.grammar in ("conv", "dwconv", "units"):
             needs = {"conv": "a kernel size and a filter count", "dwconv": "a kernel size", "units": "a unit count"}
@@ -507,7 +479,7 @@ class _Parser:
                 token.start,
                 hint=_WORD_HINTS[family.grammar],
             )
-        close = _close(norm, [w for w in _WORDS if w != word]) if family.grammar == "none" else None
+        close = _close(norm, [w for w in _words() if w != word]) if family.grammar == "none" else None
         self.fail(
             f"malformed {family.kind} layer '{_show(token.text)}': expected {family.form}"
             + (f" (did you mean '{close}'?)" if close else ""),
@@ -521,10 +493,10 @@ class _Parser:
         lead = letters.group() if letters else ""
         suggestion = None
         if lead:
-            close = _close(lead, _WORDS)
+            close = _close(lead, _words())
             suggestion = close + norm[len(lead) :] if close else None
         if suggestion is None:
-            close = _close(norm, _WORDS)
+            close = _close(norm, _words())
             suggestion = close if close else None
         if suggestion is None and norm[:1].isdigit():
             self.fail(
@@ -535,10 +507,10 @@ class _Parser:
         self.fail(
             f"unknown layer '{_show(token.text)}'" + (f" (did you mean '{_show(suggestion)}'?)" if suggestion else ""),
             token.start,
-            hint=None if suggestion else "layers: " + ", ".join(_KNOWN_FORMS),
+            hint=None if suggestion else "layers: " + ", ".join(_known_forms()),
         )
 
-    def _option(self, token: _Span, family: _Family, layer: _Layer) -> None:
+    def _option(self, token: _Span, family: DslWord, layer: _Layer) -> None:
         """One `key=value` or flag after the layer word."""
         raw_key, eq, raw_value = token.text.partition("=")
         if not raw_key:
@@ -580,7 +552,7 @@ class _Parser:
                 )
             self._set(layer, option.field, act, token.start)
 
-    def _unknown_option(self, token: _Span, family: _Family, key: str) -> NoReturn:
+    def _unknown_option(self, token: _Span, family: DslWord, key: str) -> NoReturn:
         """An option this layer does not take: the nearest one, or the ones it does take."""
         word = family.form.split("<")[0].split("[")[0].rstrip("-")
         if not family.options:
@@ -695,10 +667,11 @@ class _Parser:
         """Leave out what equals the kind's default, so the YAML says only what matters."""
         model = REGISTRY[layer.kind]
         for name in list(layer.fields):
-            if name == "padding" and layer.kind not in _POOL_KINDS:
+            pool = _is_pool(layer.kind)
+            if name == "padding" and not pool:
                 continue  # the DSL's conv default differs from the spec's: always say it
             value = layer.fields[name]
-            default = layer.fields.get("kernel", 2) if name == "stride" and layer.kind in _POOL_KINDS else None
+            default = layer.fields.get("kernel", 2) if name == "stride" and pool else None
             if default is None:
                 default = model.model_fields[name].default
             if type(value) is type(default) and value == default:
@@ -726,7 +699,10 @@ class _Parser:
                     self.map.keys[("layers", i, *path)] = location
 
 
-_POOL_KINDS = {"max_pool", "avg_pool", "sum_pool", "l2_pool"}
+def _is_pool(kind: str) -> bool:
+    """A kind written as a pool word: its stride defaults to its kernel, its padding to 0."""
+    return any(w.kind == kind and w.grammar == "pool" for w in _families().values())
+
 
 _WORD_HINTS: dict[str, str] = {
     "conv": "e.g. conv3-64, conv3x3-64 or conv1x7-128; options follow after a space: conv3-64 s=2 p=valid",
@@ -738,25 +714,10 @@ _WORD_HINTS: dict[str, str] = {
     "none": "this layer takes no number; options follow after a space",
 }
 
-_KNOWN_FORMS = (
-    "conv3-64",
-    "dwconv3",
-    "sepconv3-64",
-    "deconv3-64",
-    "lc3-64",
-    "maxpool[3[/2]]",
-    "avgpool",
-    "sumpool",
-    "l2pool",
-    "gap",
-    "gmp",
-    "fc-4096",
-    "dropout[-0.5]",
-    "bn",
-    "lrn[5]",
-    "flatten",
-    "relu (and the other activations)",
-)
+
+def _known_forms() -> list[str]:
+    """The example of each registered kind that has one, for the hint under an unknown word."""
+    return [w.example for w in _families().values() if w.example]
 
 
 def _numbered(name: str, n: int) -> str:

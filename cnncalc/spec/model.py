@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
     PrivateAttr,
-    Tag,
     WithJsonSchema,
     model_validator,
 )
 
 from cnncalc.errors import Location
-from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
+from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, live_union
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
 from cnncalc.units import Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
@@ -138,10 +136,8 @@ def _item_tag(value: Any) -> str | None:
 if TYPE_CHECKING:
     LayerItem = LayerBase | BlockCall
 else:
-    LayerItem = Annotated[
-        Union[(*tagged_layers(), Annotated[BlockCall, Tag("BlockCall")])],
-        Discriminator(_item_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind"),
-    ]
+    # the kinds registered when a spec is validated, not when this module was imported
+    LayerItem = live_union(_item_tag, extra=(BlockCall,))
 
 
 class BlockDef(BaseModel):

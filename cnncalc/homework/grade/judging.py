@@ -1,0 +1,312 @@
+"""Judging one cell: right at the precision written, or wrong with the expected value and why.
+
+A cell is right when the true value rounds (or is cut) to it at the precision written
+(cnncalc.homework.cells). A wrong cell gets the expected value, the explanation step that
+gives it (cnncalc.homework.explain), and, when the student's figure is what a common mistake
+gives, the mistake by name (cnncalc.homework.mistakes), or "carried forward" when the right
+rule was applied to the student's own earlier wrong answer. Total rows are judged against
+the sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from math import prod
+
+from cnncalc.conventions import Conventions
+from cnncalc.graph import Graph
+from cnncalc.homework.cells import Reading, judge, judge_shape, read_number, read_shape, show_shape
+from cnncalc.homework.explain import CONV_FAMILY, DENSE_FAMILY, Explanation, LayerExplanation, display_lines
+from cnncalc.homework.grade.alignment import Target, shown_shapes, skippable
+from cnncalc.homework.grade.labels import TotalKind
+from cnncalc.homework.grade.results import CellResult
+from cnncalc.homework.mistakes import Variant, layer_variants, param_free_mistake
+from cnncalc.homework.sheet import Column
+from cnncalc.layers.base import Shape
+from cnncalc.layers.registry import family_kinds
+from cnncalc.report import LayerRow, Report
+from cnncalc.spec.model import to_channels_first
+
+#: what people write in a cell they leave blank
+BLANK = ("", "-", "\u2013", "\u2014", "n/a", "na", "none", "/", "--")
+
+
+@dataclass
+class Context:
+    """The student's own answers so far, for errors carried forward."""
+
+    shapes: dict[int, Shape] = field(default_factory=dict)  # report row -> the student's (wrong) output
+    values: dict[tuple[Column, int], Reading] = field(default_factory=dict)  # (column, main row) -> reading
+
+
+class Judge:
+    """Judges the cells of sheets against one spec's report, explanation and mistakes."""
+
+    def __init__(
+        self, report: Report, graph: Graph, explanation: Explanation, conventions: Conventions, other_bias: Report
+    ) -> None:
+        self.report = report
+        self.graph = graph
+        self.explanation = explanation
+        self.conventions = conventions
+        self.other_bias = other_bias
+        self._cache: dict[int, list[Variant]] = {}
+
+    def cell(self, column: Column, written: str, target: Target, context: Context) -> CellResult:
+        main = self.report.rows[target.main]
+        rows = [self.report.rows[i] for i in target.rows]
+        multi = [r for r in rows if r.params or r.macs]
+        if column == "shape":
+            return self._shape_cell(written, target, context)
+        size = prod(main.output_shape)
+        bytes_per = self.report.dtype_bytes * self.report.batch
+        if column == "size":
+            expected, step = size, self._line(target.main, "size")
+        elif column == "params":
+            expected = sum(r.params for r in rows)
+            step = self._line(target.main, "params") if len(multi) <= 1 else self._target_sum(target, "params")
+        elif column == "macs":
+            expected = sum(r.macs for r in rows)
+            step = self._line(target.main, "macs") if len(multi) <= 1 else self._target_sum(target, "macs")
+        elif column == "flops":
+            expected, step = sum(r.flops for r in rows), ""
+        else:
+            expected, step = main.activation_bytes, self._line(target.main, "memory")
+        reading = read_number(written, memory=column == "memory")
+        if column == "memory" and reading is not None and not reading.is_bytes:
+            expected, step = size, self._line(target.main, "size")
+        if column == "memory" and main.inplace and reading is not None and reading.is_bytes:
+            expected = size * bytes_per
+        cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
+        if written.strip().lower() in BLANK:
+            if expected == 0:
+                return replace(cell, right=True, how="blank read as 0")
+            return replace(cell, problem="no answer")
+        if reading is None:
+            return replace(cell, problem=f"could not read {written!r} as a number")
+        context.values[(column, target.main)] = reading
+        how = judge(reading, expected)
+        if how is not None:
+            return replace(cell, right=True, how=how)
+        if column == "memory" and not reading.is_bytes and (how := judge(reading, main.activation_bytes)):
+            return replace(cell, right=True, how=f"{how}, read as bytes")
+        cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        return self._diagnose(cell, reading, column, target, context)
+
+    def _diagnose(
+        self, cell: CellResult, reading: Reading, column: Column, target: Target, context: Context
+    ) -> CellResult:
+        main = self.report.rows[target.main]
+        bytes_per = self.report.dtype_bytes * self.report.batch
+        if column == "params" and cell.expected_value == 0 and reading.value != 0:
+            return replace(cell, mistakes=(param_free_mistake(main.kind),))
+        if column == "flops" and judge(reading, sum(self.report.rows[i].macs for i in target.rows)):
+            return replace(cell, mistakes=("macs_not_flops",))
+        if column == "memory" and reading.is_bytes and judge(reading, prod(main.output_shape)):
+            return replace(cell, mistakes=("elements_not_bytes",))
+        student_shape = context.shapes.get(target.main)
+        if column in ("size", "memory") and student_shape is not None:
+            scale = bytes_per if column == "memory" and reading.is_bytes else 1
+            if judge(reading, prod(student_shape) * scale):
+                return replace(cell, mistakes=("carried",), detail=f"the size of your shape, {prod(student_shape):,}")
+        for v in self._variants(target, context):
+            value = self._variant_value(v, column, reading)
+            if value is not None and judge(reading, value):
+                detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
+                if column in ("size", "memory") and v.output is not None:
+                    detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
+                return replace(cell, mistakes=v.mistakes, detail=detail)
+        return cell
+
+    def _variant_value(self, v: Variant, column: Column, reading: Reading) -> int | None:
+        if column == "params":
+            return v.params
+        if column == "macs":
+            return v.macs
+        if v.output is None or column not in ("size", "memory"):
+            return None
+        scale = self.report.dtype_bytes * self.report.batch if column == "memory" and reading.is_bytes else 1
+        return prod(v.output) * scale
+
+    def _shape_cell(self, written: str, target: Target, context: Context) -> CellResult:
+        main = self.report.rows[target.main]
+        shown, other = shown_shapes(self.report, main.output_shape)
+        cell = CellResult("shape", written, False, show_shape(shown), shown, step=self._shape_line(target.main))
+        if written.strip().lower() in BLANK:
+            return replace(cell, problem="no answer")
+        parsed = read_shape(written)
+        if parsed is None:
+            return replace(cell, problem=f"could not read {written!r} as a shape")
+        how = judge_shape(parsed, shown, other)
+        if how is not None:
+            return replace(cell, right=True, how=how)
+        if len(parsed) == len(shown):
+            context.shapes[target.main] = to_channels_first(parsed, self.report.layout)
+        for v in self._variants(target, context):
+            if v.output is not None and judge_shape(parsed, *shown_shapes(self.report, v.output)):
+                return replace(cell, mistakes=v.mistakes, detail=v.texts.get("output", ""))
+        return cell
+
+    def total_cell(
+        self, column: Column, written: str, kind: TotalKind, listed: Sequence[Target], context: Context
+    ) -> CellResult | None:
+        if column == "shape" or (kind != "total" and column not in ("params", "macs")):
+            return None
+        if written.strip().lower() in BLANK:
+            return None  # a total left blank is not asked for
+        picked = [
+            r
+            for r in self.report.rows
+            if kind == "total" or r.kind in family_kinds(CONV_FAMILY if kind == "conv" else DENSE_FAMILY)
+        ]
+        t = self.report.totals
+        reading = read_number(written, memory=column == "memory")
+        if column in ("params", "macs", "flops"):
+            values = [(r.name, getattr(r, column)) for r in picked]
+            expected = sum(v for _, v in values)
+            step = self._sum_line(values)
+        elif column == "size" or (column == "memory" and reading is not None and not reading.is_bytes):
+            values = [(self.report.rows[x.main].name, prod(self.report.rows[x.main].output_shape)) for x in listed]
+            expected, step = sum(v for _, v in values), self._sum_line(values)
+        else:
+            values = [(self.report.rows[x.main].name, self.report.rows[x.main].activation_bytes) for x in listed]
+            expected, step = sum(v for _, v in values), self._sum_line(values)
+        cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
+        if reading is None:
+            return replace(cell, problem=f"could not read {written!r} as a number")
+        how = judge(reading, expected)
+        if how is not None:
+            return replace(cell, right=True, how=how)
+        cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        alternatives: list[tuple[int, str]] = []
+        if column == "size" or (column == "memory" and not reading.is_bytes):
+            alternatives.append((t.activation_elements, "the sum over every layer of the network"))
+        if column == "memory" and reading.is_bytes:
+            alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
+        for value, why in alternatives:
+            how = judge(reading, value)
+            if how is not None:
+                return replace(cell, right=True, how=f"{how}; {why}")
+        return self._diagnose_total(cell, reading, column, picked, listed, context)
+
+    def _diagnose_total(
+        self,
+        cell: CellResult,
+        reading: Reading,
+        column: Column,
+        picked: Sequence[LayerRow],
+        listed: Sequence[Target],
+        context: Context,
+    ) -> CellResult:
+        if column == "params":
+            other = sum(self.other_bias.rows[r.index].params for r in picked)
+            if judge(reading, other):
+                mistake = "forgot_bias" if self.conventions.bias else "counted_bias"
+                detail = f"{other:,} {'without' if self.conventions.bias else 'with'} the biases"
+                return replace(cell, mistakes=(mistake,), detail=detail)
+        if column in ("params", "macs"):
+            shallow = 0
+            for r in picked:
+                found = next((v for v in self._cache.get(r.index, []) if v.mistakes == ("forgot_input_depth",)), None)
+                value = getattr(found, column) if found is not None else None
+                shallow += value if value is not None else getattr(r, column)
+            if shallow != cell.expected_value and judge(reading, shallow):
+                return replace(cell, mistakes=("forgot_input_depth",))
+        ids = {r.index for r in picked}
+        own = [context.values[(column, x.main)] for x in listed if (column, x.main) in context.values and x.main in ids]
+        if own:
+            total = sum(r.value for r in own)
+            if total.denominator == 1 and total != cell.expected_value and judge(reading, int(total)):
+                return replace(cell, mistakes=("sum_of_rows",), detail=f"your rows add up to {int(total):,}")
+        return cell
+
+    def _variants(self, target: Target, context: Context) -> list[Variant]:
+        """Mistaken versions of the target's numbers: the main layer's, then carried forward ones."""
+        main = self.report.rows[target.main]
+        node = self.graph.nodes[target.main]
+        others = [self.report.rows[i] for i in target.rows if i != target.main]
+        out: list[Variant] = []
+        if node.layer is not None and not any(r.params or r.macs for r in others) and not main.shared_with:
+            if target.main not in self._cache:
+                x = self.report.rows[node.inputs[0]].output_shape if len(node.inputs) == 1 else None
+                found = layer_variants(node.layer, x, self.conventions) if x is not None else []
+                self._cache[target.main] = found
+            student = self._student_input(target.main, context)
+            carried = layer_variants(node.layer, student, self.conventions, carried=True) if student else []
+            # the right rule on the student's own wrong input explains more than a new mistake
+            out += carried[:1] + self._cache[target.main] + carried[1:]
+        else:
+            other = sum(self.other_bias.rows[i].params for i in target.rows)
+            mistake = "forgot_bias" if self.conventions.bias else "counted_bias"
+            if other != sum(self.report.rows[i].params for i in target.rows):
+                out.append(Variant((mistake,), None, other, None, {}))
+        return out
+
+    def _student_input(self, index: int, context: Context) -> Shape | None:
+        """The student's own (wrong) shape for the input of row `index`, if they gave one."""
+        node = self.graph.nodes[index]
+        seen = 0
+        while len(node.inputs) == 1 and seen < 50:
+            i = node.inputs[0]
+            if i in context.shapes:
+                return context.shapes[i]
+            row = self.report.rows[i]
+            if row.kind == "input" or not skippable(row):
+                return None
+            node, seen = self.graph.nodes[i], seen + 1
+        return None
+
+    def _layer(self, index: int) -> LayerExplanation:
+        return self.explanation.layers[index]
+
+    def _line(self, index: int, field_: str) -> str:
+        """The displayed explanation of one number of one row: 'formula = expression = value'."""
+        layer = self._layer(index)
+        want = {"params": "params", "macs": "MACs", "size": "activations", "memory": "memory"}[field_]
+        for line in display_lines(layer, self.report):
+            if line.label == want:
+                trivial = "=" not in line.text() and line.note
+                return f"{line.text()} ({line.note})" if trivial else line.text()
+        return ""
+
+    def _shape_line(self, index: int) -> str:
+        lines = [
+            ln for ln in display_lines(self._layer(index), self.report) if ln.label.startswith(("output", "input"))
+        ]
+        return "; ".join(f"{ln.label.removeprefix('output ')}: {ln.text()}" for ln in lines)
+
+    @staticmethod
+    def _sum_line(values: Sequence[tuple[str, int]], what: str = "") -> str:
+        """'608 + 3,216 + ... = 62,958 (the sum over CONV1, CONV2, ...)'."""
+        terms = [(name, v) for name, v in values if v]
+        if not terms:
+            return "0: none of these layers has any"
+        shown = " + ".join(f"{v:,}" for _, v in terms[:12])
+        shown += f" + ... ({len(terms) - 12} more)" if len(terms) > 12 else ""
+        names = ", ".join(n for n, _ in terms[:4]) + (", ..." if len(terms) > 4 else "")
+        return f"{shown} = {sum(v for _, v in terms):,} (the sum over {what or names})"
+
+    def _target_sum(self, target: Target, field_: str) -> str:
+        rows = [self.report.rows[i] for i in target.rows]
+        values = [(r.name, getattr(r, field_)) for r in rows]
+        blocks = [u for u in target.units if u.kind == "block"]
+        what = ""
+        if len(blocks) == 1 and len(target.units) == 1:
+            what = f"the {sum(1 for _, v in values if v)} layers of {blocks[0].name} that have any"
+        return self._sum_line(values, what)
+
+
+def in_unit(reading: Reading, value: int) -> str:
+    """' (367.4 K with K = 1,024; 376.2 K with K = 1,000)': the true value as the student wrote theirs."""
+    if reading.exact or not reading.unit or reading.scales[0][1] == 1:
+        return ""
+    digits = reading.decimals + 1
+    parts = [
+        f"{value / scale:,.{digits}f} {reading.unit}" + (f" with {label}" if len(reading.scales) > 1 else "")
+        for label, scale in reading.scales
+    ]
+    return f" ({'; '.join(parts)})"
+
+
+__all__ = ["BLANK", "Context", "Judge", "in_unit"]
