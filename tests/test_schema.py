@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.cli.budgets import schema_text, spec_schema
+from cnncalc.cli.schema import schema_text, spec_schema
 from cnncalc.spec import bundled_names, load_spec_text
 from cnncalc.spec.loader import specs_root
 

@@ -7,7 +7,6 @@ the commands so that start-up of other commands stays light.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import echo_error, format_option, handles_errors
+from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.worked.examples import NumberStyle, Volume
@@ -27,10 +28,7 @@ MATRIX_HELP = (
 )
 
 
-class WorkedFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv)
 
 
 class OrderOption(StrEnum):
@@ -84,9 +82,14 @@ def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle
     return NumberStyle(round_digits, truncate, exact)
 
 
+def _echo_text(text: str) -> None:
+    """The worked example, each line escaped (titles and steps name the files the matrices came from)."""
+    typer.echo("\n".join(terminal(line) for line in text.split("\n")))
+
+
 def _warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        echo_error(f"warning: {warning}")
 
 
 RoundOption = Annotated[
@@ -103,7 +106,7 @@ TruncateOption = Annotated[
 ]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print exact values: 5/3 stays 5/3.")]
 StepsOption = Annotated[bool, typer.Option("--steps", help="Write out how each output value is computed.")]
-FormatOption = Annotated[WorkedFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[OutputFormat, format_option(*FORMATS)]
 
 
 @handles_errors
@@ -139,7 +142,7 @@ def conv(
     round_digits: RoundOption = None,
     truncate: TruncateOption = False,
     exact: ExactOption = False,
-    fmt: FormatOption = WorkedFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Convolve a small matrix with a kernel, exactly, and write out each dot product.
 
@@ -152,6 +155,7 @@ def conv(
 
         cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
     """
+    from cnncalc.render.envelope import json_text
     from cnncalc.worked.examples import (
         Order,
         WorkedError,
@@ -189,15 +193,15 @@ def conv(
         kernel_sources=sources,
     )
     written = list(result.steps(Order(order.value))) if steps else []
-    if fmt is WorkedFormat.json:
-        typer.echo(json.dumps(conv_json(result, style, written), indent=2))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(conv_json(result, style, written)), nl=False)
         return
     _warn(result.warnings)
-    if fmt is WorkedFormat.csv:
+    if fmt is OutputFormat.csv:
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [line for step in written for line in step.text(style, len(result.outputs))]
-    typer.echo(render_text(conv_title(result), result.outputs, "filter", style, lines))
+    _echo_text(render_text(conv_title(result), result.outputs, "filter", style, lines))
 
 
 @handles_errors
@@ -224,7 +228,7 @@ def pool(
     round_digits: RoundOption = None,
     truncate: TruncateOption = False,
     exact: ExactOption = False,
-    fmt: FormatOption = WorkedFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Pool each channel of a small matrix (max, average, sum or L2) and write out each window.
 
@@ -236,6 +240,7 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
+    from cnncalc.render.envelope import json_text
     from cnncalc.worked.examples import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
     from cnncalc.worked.examples import pool as pool_matrix
 
@@ -252,15 +257,15 @@ def pool(
         count_include_pad=count_pad,
     )
     written = list(result.steps()) if steps else []
-    if fmt is WorkedFormat.json:
-        typer.echo(json.dumps(pool_json(result, style, written), indent=2))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(pool_json(result, style, written)), nl=False)
         return
     _warn(result.warnings)
-    if fmt is WorkedFormat.csv:
+    if fmt is OutputFormat.csv:
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [step.text(style, len(result.outputs)) for step in written]
-    typer.echo(render_text(pool_title(result), result.outputs, "channel", style, lines))
+    _echo_text(render_text(pool_title(result), result.outputs, "channel", style, lines))
 
 
 def register(app: typer.Typer) -> None:

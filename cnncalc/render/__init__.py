@@ -1,10 +1,10 @@
-"""Turning a Report into text: JSON, CSV, Markdown, and rich tables (`render.table`).
+"""Every byte cnncalc prints: tables, JSON, CSV, Markdown, JUnit, GitHub annotations, views.
 
-The only package that formats numbers for people; the Report itself holds exact ints.
-The rich table lives in its own module so that the library formats import no rich.
+The only package that formats numbers for people or escapes text from users; the Report
+itself holds exact ints. Nothing here imports rich: tables are plain text (`render.table`).
 """
 
-from cnncalc.render.formats import to_csv, to_json, to_markdown
 from cnncalc.render.human import format_bytes, format_count, format_si
+from cnncalc.render.summary import to_csv, to_json, to_markdown
 
 __all__ = ["format_bytes", "format_count", "format_si", "to_csv", "to_json", "to_markdown"]
