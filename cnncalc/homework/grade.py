@@ -20,8 +20,6 @@ Everything here is pure; reading files is cnncalc.homework.sheet, printing is th
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -37,10 +35,9 @@ from cnncalc.homework.explain import CONV_KINDS, Explanation, LayerExplanation, 
 from cnncalc.homework.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
 from cnncalc.homework.sheet import COLUMNS, Column, Sheet, SheetError, SheetFormat, SheetRow, blank_sheet
 from cnncalc.layers.base import Shape
+from cnncalc.render.envelope import SCHEMA_VERSION as JSON_SCHEMA_VERSION
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Spec, to_channels_first
-
-JSON_SCHEMA_VERSION = 1
 
 BLANK = ("", "-", "\u2013", "\u2014", "n/a", "na", "none", "/", "--")
 
@@ -854,25 +851,11 @@ class ClassResult:
         return wrong.most_common(limit)
 
 
-SCORE_COLUMNS = ["student", "file", "right", "graded", "percent", "all_right"]
-
-
 def scores_csv(results: ClassResult) -> str:
-    """One row per student: the score, per column, the mistakes; unreadable sheets with their error."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = [c for c in COLUMNS if any(c in r.columns for r in results.results)]
-    writer.writerow([*SCORE_COLUMNS, *(f"{c}_right" for c in columns), "missing", "mistakes", "error"])
-    for r in results.results:
-        score = r.score
-        per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in columns]
-        percent = f"{100 * score.right / score.graded:.1f}" if score.graded else ""
-        mistakes = "; ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
-        row = [r.student, r.path, score.right, score.graded, percent, "yes" if r.all_right else "no"]
-        writer.writerow([*row, *per, "; ".join(r.missing), mistakes, ""])
-    for path, message in results.unreadable:
-        writer.writerow(["", path, "", "", "", "", *[""] * len(columns), "", "", message])
-    return out.getvalue()
+    """One row per student (written by cnncalc.render.grade, which escapes the cells)."""
+    from cnncalc.render.grade import scores_csv as write
+
+    return write(results)
 
 
 def class_json(results: ClassResult) -> dict[str, Any]:

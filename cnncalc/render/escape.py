@@ -46,6 +46,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 def csv_cell(text: str) -> str:
     """A text cell for CSV: a leading apostrophe keeps a spreadsheet from running it as a formula.
 
+    Control characters are made visible as in a terminal (a CSV is often read with `cat`).
     Only for text columns: exact numbers (`-3`) are written as they are.
 
     >>> csv_cell("=cmd|' /C calc'!A0")
@@ -53,7 +54,9 @@ def csv_cell(text: str) -> str:
     >>> csv_cell("CONV1")
     'CONV1'
     """
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START):
+        return "'" + terminal(text)
+    return terminal(text)
 
 
 def markdown_cell(text: str) -> str:

@@ -199,10 +199,11 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     left_out = [columns[i].note_name for i in range(len(columns)) if i not in keep]
     if left_out:
         natural = _table_width(prepared.natural)
-        lines.append(
+        note = (
             f"note: {', '.join(left_out)} left out to fit {width} columns "
             f"(all of them need {natural}: set COLUMNS={natural}, or use --format csv or json)"
         )
+        lines += _wrap(note, width or len(note))
     lines += [terminal(n) for n in grid.notes]
     return lines
 
