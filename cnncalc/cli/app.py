@@ -21,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # plain help: typer's rich help imports rich and markdown-it, which would triple start-up
+    rich_markup_mode=None,
 )
 
 

@@ -63,9 +63,8 @@ def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
             raise typer.BadParameter(str(e)) from None
 
     names = ", ".join(f.value for f in allowed)
-    return typer.Option(
-        "--format", "-f", parser=parse, metavar="[" + "|".join(f.value for f in allowed) + "]", help=f"{help} {names}."
-    )
+    metavar = "[" + "|".join(f.value for f in allowed) + "]"
+    return typer.Option("--format", "-f", parser=parse, metavar=metavar, help=f"{help} One of: {names}.")
 
 
 def echo_lines(lines: Sequence[str]) -> None:
