@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli.common import echo_error, format_option, handles_errors
-from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -80,11 +79,6 @@ def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle
     if truncate and round_digits is None:
         raise WorkedError.single("--truncate needs --round N", hint="e.g. --round 2 --truncate, as the X/O slides")
     return NumberStyle(round_digits, truncate, exact)
-
-
-def _echo_text(text: str) -> None:
-    """The worked example, each line escaped (titles and steps name the files the matrices came from)."""
-    typer.echo("\n".join(terminal(line) for line in text.split("\n")))
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
@@ -156,17 +150,15 @@ def conv(
         cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
     """
     from cnncalc.render.envelope import json_text
+    from cnncalc.render.worked import conv_json, render_csv, render_text
     from cnncalc.worked.examples import (
         Order,
         WorkedError,
-        conv_json,
         conv_padding,
         conv_title,
         correlate,
         parse_pair,
         parse_scalar,
-        render_csv,
-        render_text,
     )
 
     style = _style(round_digits, truncate, exact)
@@ -201,7 +193,7 @@ def conv(
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [line for step in written for line in step.text(style, len(result.outputs))]
-    _echo_text(render_text(conv_title(result), result.outputs, "filter", style, lines))
+    typer.echo(render_text(conv_title(result), result.outputs, "filter", style, lines))
 
 
 @handles_errors
@@ -241,7 +233,8 @@ def pool(
         cnncalc pool @map.csv --size 3 --stride 1
     """
     from cnncalc.render.envelope import json_text
-    from cnncalc.worked.examples import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
+    from cnncalc.render.worked import pool_json, render_csv, render_text
+    from cnncalc.worked.examples import PoolKind, parse_pair, pool_title
     from cnncalc.worked.examples import pool as pool_matrix
 
     style = _style(round_digits, truncate, exact)
@@ -265,7 +258,7 @@ def pool(
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [step.text(style, len(result.outputs)) for step in written]
-    _echo_text(render_text(pool_title(result), result.outputs, "channel", style, lines))
+    typer.echo(render_text(pool_title(result), result.outputs, "channel", style, lines))
 
 
 def register(app: typer.Typer) -> None:

@@ -36,6 +36,8 @@ def terminal(text: str) -> str:
     >>> terminal("net[v2]")
     'net[v2]'
     """
+    if text.isprintable():  # the common case: no control, format or separator character at all
+        return text
     return _INVISIBLE.sub(_visible, text)
 
 
@@ -65,6 +67,8 @@ def markdown_cell(text: str) -> str:
     >>> markdown_cell("a|b\\nc")
     'a\\\\|b c'
     """
+    if text.isprintable() and "|" not in text:
+        return text
     flat = re.sub(r"\r\n|\r|\n", " ", text)
     return terminal(flat).replace("\\|", "|").replace("|", "\\|")
 
