@@ -367,3 +367,65 @@ def test_error_messages_are_escaped(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["summarize", str(tmp_path / "\x1b[32mok\x1b[0m.yaml")])
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\\x1b[32mok" in result.output
+
+
+def test_the_template_escapes_layer_names(runner: CliRunner, hostile_spec: Path, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    import yaml
+
+    csv_out = runner.invoke(app, ["grade", str(hostile_spec), "--template"]).stdout
+    for row in csv.reader(io.StringIO(csv_out)):
+        assert not row[0].startswith(("=", "+", "-", "@")), row
+    _assert_terminal_safe(csv_out)
+    for suffix in (".md", ".yaml"):
+        out = tmp_path / f"sheet{suffix}"
+        result = runner.invoke(app, ["grade", str(hostile_spec), "--template", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        written = out.read_text(encoding="utf-8")
+        _assert_terminal_safe(written)
+        if suffix == ".yaml":
+            labels = [row["layer"] for row in yaml.safe_load(written)["rows"]]
+            assert "=cmd|' /C calc'!A0" in labels and "a|b\nc" in labels  # exact, and valid YAML
+        else:
+            rows = [line for line in written.splitlines() if line.startswith("|")]
+            assert len({len(re.split(r"(?<!\\)\|", line)) for line in rows}) == 1
+
+
+FORMATS_OF = {
+    ("summarize", "lenet5"): ("table", "json", "csv", "markdown"),
+    ("list",): ("table", "json", "csv", "markdown"),
+    ("explain", "lenet5"): ("text", "json", "markdown"),
+    ("diff", "vgg11", "vgg13"): ("table", "json", "markdown"),
+    ("check", "lenet5", "--max-params", "1M"): ("table", "json", "junit", "github"),
+    ("pool", "1 2 3 4; 5 6 7 8; 9 1 2 3; 4 5 6 7"): ("table", "json", "csv"),
+}
+
+
+@pytest.mark.parametrize(("command", "fmt"), [(c, f) for c, fs in FORMATS_OF.items() for f in fs])
+def test_every_accepted_format_prints_that_format(runner: CliRunner, command: tuple[str, ...], fmt: str) -> None:
+    import csv
+    import io
+    import json
+    import xml.etree.ElementTree as ET
+
+    result = runner.invoke(app, [*command, "-f", fmt])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    if fmt == "json":
+        json.loads(out)
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(out)))
+        assert len(rows) >= 2 and len({len(r) for r in rows if r}) == 1
+    elif fmt == "markdown" and command[0] == "explain":
+        assert out.startswith("## lenet5: every number, step by step") and "\n- **" in out
+    elif fmt == "markdown":
+        table = [line for line in out.splitlines() if line.startswith("|")]
+        assert len(table) >= 3 and re.fullmatch(r"\|(-{3,}:?\|)+", table[1].replace("---:", "---"))
+    elif fmt == "junit":
+        assert ET.fromstring(out).tag == "testsuites"
+    elif fmt == "github":
+        assert all(not line.startswith("::") or line.startswith("::error ") for line in out.splitlines())
+    else:
+        assert not out.lstrip().startswith(("{", "[", "|", "<"))
