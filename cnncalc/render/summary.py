@@ -8,7 +8,7 @@ from typing import Any
 from cnncalc.receptive import ReceptiveField
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
-from cnncalc.render.envelope import SCHEMA_VERSION
+from cnncalc.render.envelope import envelope
 from cnncalc.render.escape import markdown_cell, terminal
 from cnncalc.render.human import (
     format_bytes,
@@ -25,26 +25,27 @@ from cnncalc.report import LayerRow, Report
 
 def to_json(report: Report) -> dict[str, Any]:
     """The JSON contract: exact integers, shapes in the report's layout (see README)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "name": report.name,
-        "input_shape": list(report.shown(report.input_shape)),
-        "layout": report.layout,
-        "dtype": report.dtype,
-        "dtype_bytes": report.dtype_bytes,
-        "batch": report.batch,
-        "layers": [_row_json(report, row) for row in report.rows],
-        "totals": asdict(report.totals),
-        "warnings": list(report.warnings),
-        "conventions": {
-            "bias": report.conventions.bias,
-            "bn_running_stats": report.conventions.bn_running_stats,
-            "inplace_activations": report.conventions.inplace_activations,
-            "units": report.conventions.units,
-            "activation_flops": dict(report.conventions.activation_flops),
-            "footer": report.conventions.footer(),
-        },
-    }
+    return envelope(
+        {
+            "name": report.name,
+            "input_shape": list(report.shown(report.input_shape)),
+            "layout": report.layout,
+            "dtype": report.dtype,
+            "dtype_bytes": report.dtype_bytes,
+            "batch": report.batch,
+            "layers": [_row_json(report, row) for row in report.rows],
+            "totals": asdict(report.totals),
+            "warnings": list(report.warnings),
+            "conventions": {
+                "bias": report.conventions.bias,
+                "bn_running_stats": report.conventions.bn_running_stats,
+                "inplace_activations": report.conventions.inplace_activations,
+                "units": report.conventions.units,
+                "activation_flops": dict(report.conventions.activation_flops),
+                "footer": report.conventions.footer(),
+            },
+        }
+    )
 
 
 def _row_json(report: Report, row: LayerRow) -> dict[str, Any]:

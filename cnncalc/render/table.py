@@ -182,7 +182,8 @@ def _block(cells: Sequence[str], keep: Sequence[int], widths: Sequence[int], col
 def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     """The table as lines of plain text, fitted to `width` columns (None: natural width)."""
     prepared = _Prepared(grid)
-    lines = [terminal(grid.title), ""] if grid.title else []
+    title = terminal(grid.title)
+    lines = [*(_wrap(title, width) if width else [title]), ""] if grid.title else []
     fitted = _fit(prepared, width)
     if fitted is None:
         return lines + _vertical(prepared, width or 60) + [terminal(n) for n in grid.notes]
