@@ -100,6 +100,12 @@ def reporting_errors() -> Iterator[None]:
         for diagnostic in e.diagnostics:
             echo_error(diagnostic.render())
         raise typer.Exit(e.exit_code) from None
+    except OSError as e:
+        # a path a user gave that the system refuses: too long, unreadable, a folder, ...
+        from cnncalc.cli.files import os_error_message
+
+        echo_error(f"error: {os_error_message(e)}\n  hint: check the path and its permissions")
+        raise typer.Exit(2) from None
     except RecursionError:
         typer.echo("error: the input nests too deeply", err=True)
         raise typer.Exit(2) from None

@@ -24,6 +24,7 @@ from cnncalc.cli.common import (
     load_any,
     override,
 )
+from cnncalc.cli.files import write_text_safely
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -67,12 +68,16 @@ def grade(
     ] = False,
     dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
     keras_bn: KerasBnOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file of --csv or --output if it exists.")] = False,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 
     Each cell is right (at the precision written: "6.3K", "35K", "138 million"; K = 1000 or
     1024) or wrong with the expected value, the step that gives it and the mistake when it
     is a common one. Exit 0 when every cell is right, 1 otherwise.
+
+    Files written (--csv, --output) never replace an input of the run, are never written
+    through a symbolic link, and replace an existing file only with --force.
 
     Examples:
 
@@ -82,11 +87,18 @@ def grade(
 
         cnncalc grade --template exercise-valid -o sheet.md
     """
+    from cnncalc.cli.files import check_output
     from cnncalc.conventions import Conventions
     from cnncalc.errors import SpecError
     from cnncalc.homework.grade import Grader
     from cnncalc.homework.grade import template as blank
 
+    inputs = [Path(spec), *([Path(answers)] if answers is not None else [])]
+    # refuse a bad output path before any work, and again (atomically) when writing
+    if template and output is not None:
+        check_output(output, "--output", inputs, force)
+    if not template and csv_path is not None:
+        check_output(csv_path, "--csv", inputs, force)
     loaded = load_any(spec, None)
     loaded = override(loaded, dtype.value if dtype else None, None, None, None)
     if template:
@@ -99,7 +111,7 @@ def grade(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            write_file(output, text)
+            write_text_safely(output, text, "--output", inputs, force)
             echo_error(f"wrote a blank sheet for {loaded.name} to {output}")
         return
     if answers is None:
@@ -109,7 +121,7 @@ def grade(
     grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
     path = Path(answers)
     if path.is_dir():
-        _grade_folder(grader, path, fmt, csv_path)
+        _grade_folder(grader, path, fmt, csv_path, inputs, force)
         return
     from cnncalc.homework.grade import ClassResult, to_json
     from cnncalc.homework.sheet import read_sheet
@@ -119,22 +131,12 @@ def grade(
 
     result = grader.grade(read_sheet(path))
     if csv_path is not None:
-        write_file(csv_path, scores_csv(ClassResult(result.spec, (result,), ())))
+        write_text_safely(csv_path, scores_csv(ClassResult(result.spec, (result,), ())), "--csv", inputs, force)
     if fmt is OutputFormat.json:
         typer.echo(json_text(to_json(result)), nl=False)
     else:
         echo_lines(result_lines(result, terminal_width()))
     raise typer.Exit(0 if result.all_right else 1)
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write an output file; a path that cannot be written is the user's to fix (exit 2)."""
-    from cnncalc.errors import SpecError
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise SpecError.single(f"{path}: cannot write: {e.strerror}") from None
 
 
 def _columns(text: str) -> list[Column]:
@@ -156,7 +158,9 @@ def _columns(text: str) -> list[Column]:
     return wanted
 
 
-def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, csv_path: Path | None) -> None:
+def _grade_folder(
+    grader: Grader, folder: Path, fmt: OutputFormat, csv_path: Path | None, inputs: list[Path], force: bool
+) -> None:
     from cnncalc.errors import CnncalcError, SpecError
     from cnncalc.homework.grade import ClassResult, class_json
     from cnncalc.homework.sheet import read_sheet
@@ -185,7 +189,7 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, csv_path: Pat
             advance(file.name)
     graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable))
     if csv_path is not None:
-        write_file(csv_path, scores_csv(graded))
+        write_text_safely(csv_path, scores_csv(graded), "--csv", inputs, force)
     if fmt is OutputFormat.json:
         typer.echo(json_text(class_json(graded)), nl=False)
     else:
