@@ -28,7 +28,15 @@ from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.escape import github_data, github_line, github_property, terminal, xml_text
 from cnncalc.render.table import render_grid
 
-COLUMNS = [text("Budget"), numeric("Actual"), numeric("Limit"), numeric("Margin"), text("Result"), text("Set in")]
+COLUMNS = [
+    text("Budget"),
+    numeric("Actual"),
+    numeric("Limit"),
+    numeric("Margin", priority=1),
+    text("Result"),
+    text("Largest layer", priority=2),
+    text("Set in", priority=3),
+]
 
 
 def check_lines(results: Sequence[SpecResult], width: int | None) -> list[str]:
@@ -49,15 +57,15 @@ def _spec_lines(result: SpecResult, width: int | None) -> list[str]:
     rows: list[list[Cell]] = []
     for o in result.outcomes:
         unit = unit_of(o.limit.key)
-        actual = format_value(o.actual, unit) + (f" ({o.layer})" if o.layer else "")
         failed = "MISMATCH" if o.limit.key == "output_shape" else "EXCEEDED"
         rows.append(
             [
                 o.limit.key,
-                actual,
+                format_value(o.actual, unit),
                 format_value(o.limit.value, unit),
                 format_percent(o.margin_fraction),
                 "ok" if o.ok else failed,
+                o.layer or "",
                 set_in(o.limit),
             ]
         )

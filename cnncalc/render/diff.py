@@ -28,12 +28,18 @@ def _totals(diff: Diff) -> list[list[Cell]]:
 
 
 def _layer_columns(markdown: bool) -> list[Column]:
+    """Per metric: before, after and the change; memory is the first to go on a narrow terminal."""
     header: list[Column] = [text("Layer"), text("Change"), numeric("Output shape")]
-    for _, title, unit in LAYER_METRICS:
-        suffix = f" ({unit})" if unit and markdown else ""
-        after = f"{title} after{suffix}" if markdown else "after"
-        delta = f"\u0394 {title}" if markdown else "delta"
-        header += [numeric(f"{title} before{suffix}"), numeric(after), numeric(delta)]
+    for metric, title, unit in LAYER_METRICS:
+        suffix = f" ({unit})" if unit else ""
+        delta = f"\u0394 {title}" if markdown else f"{title} change{suffix}"
+        optional = 1 if metric == "activation_bytes" else 0
+        note = f"{title} before/after/change"
+        header += [
+            numeric(f"{title} before{suffix}", priority=optional, footnote=note),
+            numeric(f"{title} after{suffix}", priority=optional, footnote=note),
+            numeric(delta, priority=optional, footnote=note),
+        ]
     return header
 
 

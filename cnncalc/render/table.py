@@ -197,7 +197,7 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
         lines.append("")
         lines += _block(prepared.footer, keep, widths, columns)
     lines.append("")
-    left_out = [columns[i].note_name for i in range(len(columns)) if i not in keep]
+    left_out = list(dict.fromkeys(columns[i].note_name for i in range(len(columns)) if i not in keep))
     if left_out:
         natural = _table_width(prepared.natural)
         note = (
