@@ -124,7 +124,7 @@ def test_scores_are_refused_before_any_grading(runner: CliRunner, class_dir: Pat
     scores.write_text("last week\n", encoding="utf-8")
     result = runner.invoke(app, ["grade", "lenet5", str(class_dir), "--csv", str(scores)])
     assert result.exit_code == 2
-    assert "grading" not in result.stdout and "sheets graded" not in result.stdout
+    assert "graded against" not in result.stdout
     assert scores.read_text(encoding="utf-8") == "last week\n"
 
 
@@ -210,3 +210,23 @@ def test_an_unreadable_folder_is_exit_2(runner: CliRunner, tmp_path: Path, monke
     result = runner.invoke(app, ["grade", "lenet5", str(folder)])
     assert result.exit_code == 2, result.output
     assert "Permission denied" in result.output and "internal error" not in result.output
+
+
+def test_an_unreadable_sheet_in_a_folder_is_skipped(
+    runner: CliRunner, class_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (class_dir / "bob.csv").write_text(SHEET, encoding="utf-8")
+    import cnncalc.homework.sheet as sheet_module
+
+    real = sheet_module.read_sheet
+
+    def read(path: Path) -> object:
+        if Path(path).name == "bob.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(sheet_module, "read_sheet", read)
+    result = runner.invoke(app, ["grade", "lenet5", str(class_dir)])
+    assert result.exit_code == 1, result.output
+    assert "1 sheet graded against lenet5" in result.stdout
+    assert "Permission denied" in result.output and "skipped" in result.output

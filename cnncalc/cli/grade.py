@@ -24,7 +24,7 @@ from cnncalc.cli.common import (
     load_any,
     override,
 )
-from cnncalc.cli.files import write_text_safely
+from cnncalc.cli.files import os_error_message, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -179,6 +179,10 @@ def _grade_folder(
                 results.append(grader.grade(read_sheet(file)))
             except CnncalcError as e:
                 message = "; ".join(_plain(d) for d in e.diagnostics)
+                unreadable.append((str(file), message))
+                echo_error(f"{message} (skipped)")
+            except OSError as e:  # unreadable (permissions, vanished): skip it, grade the others
+                message = os_error_message(e, "sheet")
                 unreadable.append((str(file), message))
                 echo_error(f"{message} (skipped)")
             except (ValueError, RecursionError) as e:  # a sheet no rule foresaw: never the end of the run

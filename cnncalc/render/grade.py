@@ -76,7 +76,7 @@ def class_lines(results: ClassResult, width: int | None) -> list[str]:
         per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in shown]
         mistakes = ", ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
         rows.append([r.student, PurePath(r.path).name, f"{score.right}/{score.graded}", *per, mistakes])
-    title = f"{len(results.results)} sheets graded against {results.spec}"
+    title = f"{_sheets(len(results.results))} graded against {results.spec}"
     lines = render_grid(Grid(grid_columns, rows, title=title), width)
     after: list[str] = []
     right = sum(r.all_right for r in results.results)
