@@ -3,8 +3,8 @@
 Each layer kind states its own steps (`LayerBase.explain`, next to the rule that computes
 the numbers in cnncalc.layers); this module walks the analysed network, adds what the
 analysis itself decides (activation size and memory, shared weights, the batch) and the
-totals as the sums they are, and turns the result into Markdown (optionally with LaTeX
-math) or JSON. The terminal rendering lives with the command (cnncalc.cli.homework).
+totals as the sums they are, and turns the result into JSON. The terminal text and the
+Markdown (optionally with LaTeX math) are written by cnncalc.render.explain.
 
 Every step's expression evaluates to its value (cnncalc.homework.expr), and every value
 is the number `summarize` reports; tests/test_explain.py checks both for every row of
