@@ -226,15 +226,4 @@ def _vertical(prepared: _Prepared, width: int) -> list[str]:
     return lines
 
 
-def print_lines(lines: Sequence[str], stream: TextIO | None = None) -> None:
-    """Write lines (already escaped) to stdout."""
-    out = stream or sys.stdout
-    out.write("".join(line + "\n" for line in lines))
-
-
-def plain(text: str) -> str:
-    """A line of output built from user text: control characters made visible."""
-    return terminal(text)
-
-
-__all__ = ["print_lines", "render_grid", "terminal_width", "text_width"]
+__all__ = ["render_grid", "terminal_width", "text_width"]
