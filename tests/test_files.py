@@ -230,3 +230,10 @@ def test_an_unreadable_sheet_in_a_folder_is_skipped(
     assert result.exit_code == 1, result.output
     assert "1 sheet graded against lenet5" in result.stdout
     assert "Permission denied" in result.output and "skipped" in result.output
+
+
+def test_a_bundled_name_is_not_a_file_input(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["grade", "lenet5", "--template", "-o", "lenet5"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "lenet5").read_text(encoding="utf-8").startswith("Layer,")

@@ -94,14 +94,16 @@ def check_output(path: Path, option: str, inputs: Sequence[Path], force: bool) -
     target = path.resolve()
     for source in inputs:
         source_stat = _stat(source)
-        if source_stat is not None and stat.S_ISDIR(source_stat.st_mode):
+        if source_stat is None:  # not a file: a bundled network's name, say
+            continue
+        if stat.S_ISDIR(source_stat.st_mode):
             if target.parent == source.resolve():
                 raise SpecError.single(
                     f"{where}: is inside the folder of sheets being graded ({shown_path(source)})",
                     hint="write it outside that folder, or the next run would read it as a sheet",
                 )
             continue
-        if target == source.resolve() or (link is not None and source_stat and _same_file(link, source_stat)):
+        if target == source.resolve() or (link is not None and _same_file(link, source_stat)):
             raise SpecError.single(
                 f"{where}: is an input of this run ({shown_path(source)}); writing it would destroy it",
                 hint="give another file name",
