@@ -200,8 +200,9 @@ HOSTILE = [
 def test_terminal_text_has_no_control_characters(name: str) -> None:
     out = terminal(name)
     assert not re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e]", out)
-    if name.isprintable():
+    if name.isprintable() and not name.startswith("::"):
         assert out == name  # printable names print exactly as written
+    assert not out.lstrip().startswith("::")  # never a workflow command in a CI log
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -361,6 +362,25 @@ def test_conv_escapes_file_names(runner: CliRunner, tmp_path: Path) -> None:
         result = runner.invoke(app, command)
         assert result.exit_code == 0, result.output
         _assert_terminal_safe(result.output)
+
+
+def test_no_line_of_any_output_is_a_workflow_command(runner: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "::error::spec.yaml"
+    spec.write_text('name: "::error::net"\ninput: 4x4x1\nlayers: [{kind: conv, filters: 1, kernel: 3, name: "::x"}]\n')
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    (sheets / "::warning::a.csv").write_text("# student: ::error::pwned\nlayer,params\n::x,10\n", encoding="utf-8")
+    for command in (
+        ["summarize", str(spec)],
+        ["explain", str(spec)],
+        ["grade", str(spec), str(sheets)],
+        ["check", str(spec), "--max-params", "1"],
+        ["summarize", str(tmp_path / "::error::missing.yaml")],
+    ):
+        for columns in ("200", "60"):
+            result = runner.invoke(app, command, env={"COLUMNS": columns})
+            for line in result.output.splitlines():
+                assert not line.lstrip().startswith("::"), (command, line)
 
 
 def test_error_messages_are_escaped(runner: CliRunner, tmp_path: Path) -> None:

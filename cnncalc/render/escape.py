@@ -29,16 +29,19 @@ def terminal(text: str) -> str:
     """Text for a terminal, one line: every control character made visible (ESC as `\\x1b`).
 
     Nothing a name holds can move the cursor, colour the output, open a hyperlink or
-    start a new line, so a sheet cannot print a fake verdict.
+    start a new line, so a sheet cannot print a fake verdict; and text that would start
+    a line with `::` has it encoded, so a CI log never runs it as a workflow command.
 
     >>> terminal("\\x1b[32mAll right\\x1b[0m")
     '\\\\x1b[32mAll right\\\\x1b[0m'
     >>> terminal("net[v2]")
     'net[v2]'
     """
-    if text.isprintable():  # the common case: no control, format or separator character at all
-        return text
-    return _INVISIBLE.sub(_visible, text)
+    line = text if text.isprintable() else _INVISIBLE.sub(_visible, text)
+    if line.lstrip().startswith("::"):
+        # a CI runner reads a line starting with '::' as a workflow command, on stdout and stderr
+        return line.replace("::", "%3A%3A", 1)
+    return line
 
 
 #: a spreadsheet reads a cell starting with one of these as a formula (or a DDE command)
