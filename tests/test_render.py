@@ -92,6 +92,8 @@ def test_no_width_from_60_up_cuts_a_number(width: int) -> None:
         for r in report.rows:
             assert f"{r.params:,}" in rendered and f"{r.macs:,}" in rendered
         assert "\u2026" not in rendered
+        for line in rendered.split("\nTotal params:")[0].splitlines():
+            assert text_width(line) <= width, (name, line)
 
 
 def test_the_vertical_layout_shows_every_column_when_nothing_else_fits() -> None:
@@ -449,3 +451,11 @@ def test_every_accepted_format_prints_that_format(runner: CliRunner, command: tu
         assert all(not line.startswith("::") or line.startswith("::error ") for line in out.splitlines())
     else:
         assert not out.lstrip().startswith(("{", "[", "|", "<"))
+
+
+def test_wide_characters_keep_the_columns_aligned() -> None:
+    grid = Grid([text("Layer"), numeric("Params")], [["畳み込み1", 608], ["conv2", 3_216], ["e\u0301t\u00e9", 1]])
+    rows = render_grid(grid)[2:5]
+    ends = {text_width(line) for line in rows}
+    assert len(ends) == 1, rows  # right-aligned numbers end in the same column
+    assert text_width("畳み込み1") == 9 and text_width("e\u0301") == 1
