@@ -24,7 +24,7 @@ from cnncalc.cli.common import (
     load_any,
     override,
 )
-from cnncalc.cli.files import os_error_message, write_text_safely
+from cnncalc.cli.files import check_output, os_error_message, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -87,7 +87,6 @@ def grade(
 
         cnncalc grade --template exercise-valid -o sheet.md
     """
-    from cnncalc.cli.files import check_output
     from cnncalc.conventions import Conventions
     from cnncalc.errors import SpecError
     from cnncalc.homework.grade import Grader
@@ -205,14 +204,15 @@ def _grade_folder(
 
 @contextmanager
 def _progress(total: int) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr while a folder is graded; only on a terminal, and without NO_COLOR's codes."""
+    """A progress bar on stderr while a folder is graded: only on a terminal, no colour under NO_COLOR.
+
+    It shows counts only, never a file name, so nothing from a student reaches the terminal here.
+    """
     if not sys.stderr.isatty():
         yield lambda name: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from cnncalc.render.escape import terminal
 
     console = Console(stderr=True, no_color="NO_COLOR" in os.environ, highlight=False)
     with Progress(
@@ -221,7 +221,6 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
         task = progress.add_task("", total=total)
 
         def advance(name: str) -> None:
-            progress.update(task, description=terminal(name))
             progress.advance(task)
 
         yield advance
