@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from cnncalc.render.escape import csv_cell, markdown_cell
@@ -63,7 +63,6 @@ class Grid:
     rows: Sequence[Sequence[Cell]]
     footer: Sequence[Cell] | None = None
     title: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def shown(cell: Cell) -> str:

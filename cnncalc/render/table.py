@@ -150,9 +150,9 @@ def _fit(prepared: _Prepared, width: int | None) -> tuple[list[int], list[int]] 
         keep.remove(optional.pop(0))
     if _table_width([prepared.minimum[i] for i in keep]) > width:
         return None
-    widths = [min(comfortable[i], prepared.minimum[i]) for i in keep]
-    if _table_width([comfortable[i] for i in keep]) <= width:
-        widths = [comfortable[i] for i in keep]
+    widths = [comfortable[i] for i in keep]
+    if _table_width(widths) > width:
+        widths = [prepared.minimum[i] for i in keep]
     spare = width - _table_width(widths)
     # text columns grow first (fewer wrapped lines), then numeric headers get one line
     for numbers_first in (False, True):
@@ -186,7 +186,7 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     lines = [*(_wrap(title, width) if width else [title]), ""] if grid.title else []
     fitted = _fit(prepared, width)
     if fitted is None:
-        return lines + _vertical(prepared, width or 60) + [terminal(n) for n in grid.notes]
+        return lines + _vertical(prepared, width or 60)
     keep, widths = fitted
     columns = prepared.columns
     lines += _block(prepared.headers, keep, widths, columns)
@@ -205,7 +205,6 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
             f"(all of them need {natural}: set COLUMNS={natural}, or use --format csv or json)"
         )
         lines += _wrap(note, width or len(note))
-    lines += [terminal(n) for n in grid.notes]
     return lines
 
 
