@@ -237,3 +237,32 @@ def test_a_bundled_name_is_not_a_file_input(runner: CliRunner, tmp_path: Path, m
     result = runner.invoke(app, ["grade", "lenet5", "--template", "-o", "lenet5"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "lenet5").read_text(encoding="utf-8").startswith("Layer,")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_inputs_that_are_not_regular_files_are_refused_at_once(runner: CliRunner, tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        odd = tmp_path / "odd.csv"
+        os.mkfifo(odd)  # reading it would wait for a writer forever
+    elif kind == "device":
+        odd = Path("/dev/zero")  # reading it would never end
+    else:
+        odd = tmp_path / "folder.csv"
+        odd.mkdir()
+    commands = [["conv", f"@{odd}", "-k", "1"], ["pool", f"@{odd}"], ["check", "lenet5", "-b", str(odd)]]
+    if kind != "folder":
+        commands.append(["grade", "lenet5", str(odd)])
+    for command in commands:
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "not a regular file" in _said(result) or "is a folder" in _said(result), result.output
+
+
+def test_a_matrix_file_is_read_bounded(runner: CliRunner, tmp_path: Path) -> None:
+    from cnncalc.worked.examples import MAX_TEXT_CHARS
+
+    big = tmp_path / "big.csv"
+    big.write_text("1 " * (MAX_TEXT_CHARS // 2 + 10), encoding="utf-8")
+    result = runner.invoke(app, ["pool", f"@{big}"])
+    assert result.exit_code == 2
+    assert f"larger than {MAX_TEXT_CHARS:,} bytes" in _said(result)

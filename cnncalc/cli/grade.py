@@ -24,7 +24,7 @@ from cnncalc.cli.common import (
     load_any,
     override,
 )
-from cnncalc.cli.files import check_output, os_error_message, write_text_safely
+from cnncalc.cli.files import check_output, os_error_message, require_regular_file, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -117,8 +117,10 @@ def grade(
         raise SpecError.single(
             "no answer sheet given", hint=f"`cnncalc grade {spec} SHEET` or a folder; `--template` writes a blank one"
         )
-    grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
     path = Path(answers)
+    if not path.is_dir():
+        require_regular_file(path, "sheet")
+    grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
     if path.is_dir():
         _grade_folder(grader, path, fmt, csv_path, inputs, force)
         return
