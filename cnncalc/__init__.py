@@ -6,13 +6,44 @@
 760
 """
 
-from cnncalc.analysis import analyze
-from cnncalc.conventions import Conventions
-from cnncalc.errors import CnncalcError, ShapeError, SpecError
-from cnncalc.report import LayerRow, Report, Totals
-from cnncalc.spec import Spec, load_spec, load_spec_text
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cnncalc.analysis import analyze
+    from cnncalc.conventions import Conventions
+    from cnncalc.errors import CnncalcError, ShapeError, SpecError
+    from cnncalc.report import LayerRow, Report, Totals
+    from cnncalc.spec import Spec, load_spec, load_spec_text
 
 __version__ = "0.1.0"
+
+#: where each public name lives; imported on first use, so `cnncalc --version` loads none of them
+_LAZY = {
+    "analyze": "cnncalc.analysis",
+    "Conventions": "cnncalc.conventions",
+    "CnncalcError": "cnncalc.errors",
+    "ShapeError": "cnncalc.errors",
+    "SpecError": "cnncalc.errors",
+    "LayerRow": "cnncalc.report",
+    "Report": "cnncalc.report",
+    "Totals": "cnncalc.report",
+    "Spec": "cnncalc.spec",
+    "load_spec": "cnncalc.spec",
+    "load_spec_text": "cnncalc.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CnncalcError",

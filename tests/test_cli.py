@@ -207,3 +207,18 @@ def test_library_modules_import_neither_rich_nor_numpy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_import_nothing_heavy(option: str) -> None:
+    # start-up is a feature: --help and --version load typer and the command modules only
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['cnncalc', {option!r}]\n"
+        "try:\n    runpy.run_module('cnncalc', run_name='__main__')\nexcept SystemExit as e:\n    assert not e.code\n"
+        "heavy = ('rich', 'pydantic', 'yaml', 'numpy', 'markdown_it', 'cnncalc.spec', 'cnncalc.layers')\n"
+        "sys.stderr.write(repr(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "[]"

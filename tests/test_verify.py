@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from cnncalc import CnncalcError, analyze, load_spec, load_spec_text
 from cnncalc.cli import app
-from cnncalc.cli.numeric import LazyProgress
+from cnncalc.cli.verify import LazyProgress
 from cnncalc.layers import LAYER_CLASSES
 from cnncalc.numeric import verify as verify_module
 from cnncalc.numeric.executor import execute

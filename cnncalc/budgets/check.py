@@ -6,14 +6,13 @@ specs, and command-line options — and every limit from every place is checked 
 
 The checking is pure: a Report and limits in, outcomes out. Outcomes carry the place in
 the spec to blame — the budget's line, or the offending layer's line for per-layer limits —
-which the renderers below turn into JSON, JUnit XML and GitHub workflow annotations.
+which cnncalc.render.check turns into a table, JSON, JUnit XML and GitHub workflow annotations.
 """
 
 from __future__ import annotations
 
 import difflib
 import glob
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,9 +26,6 @@ from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Budgets, Path, SourceMap, Spec
 
 Status = Literal["ok", "exceeded", "invalid"]
-
-#: bump on any incompatible change of `check --format json`
-CHECK_JSON_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -348,122 +344,6 @@ def set_in(limit: Limit) -> str:
     return str(limit.location) if limit.location else limit.origin
 
 
-# --- renderers --------------------------------------------------------------------------------
-
-
-def to_json(results: Sequence[SpecResult]) -> dict[str, Any]:
-    """The `check --format json` document: exact ints, one entry per spec and per budget."""
-    return {
-        "schema_version": CHECK_JSON_VERSION,
-        "exit_code": exit_code(results),
-        "specs": [
-            {
-                "spec": r.spec,
-                "name": r.name,
-                "status": r.status,
-                "budgets": [_outcome_json(o) for o in r.outcomes],
-                "errors": [{"message": d.message, "location": _where(d.location), "hint": d.hint} for d in r.errors],
-            }
-            for r in results
-        ],
-    }
-
-
-def _outcome_json(o: Outcome) -> dict[str, Any]:
-    fraction = o.margin_fraction
-    return {
-        "budget": o.limit.key,
-        "ok": o.ok,
-        "actual": list(o.actual) if isinstance(o.actual, tuple) else o.actual,
-        "limit": list(o.limit.value) if isinstance(o.limit.value, tuple) else o.limit.value,
-        "unit": unit_of(o.limit.key),
-        "margin": o.margin,
-        "margin_percent": None if fraction is None else round(float(100 * fraction), 2),
-        "origin": o.limit.origin,
-        "location": _where(o.limit.location),
-        "largest_layer": o.layer,
-        "layers_over": [{"name": e.name, "actual": e.actual, "location": _where(e.location)} for e in o.excess],
-    }
-
-
-def _where(location: Location | None) -> dict[str, Any] | None:
-    if location is None:
-        return None
-    return {"file": location.source, "line": location.line, "column": location.column}
-
-
-def to_junit(results: Sequence[SpecResult]) -> str:
-    """JUnit XML as CI dashboards read it: a suite per spec, a test case for its validity and per budget."""
-    root = ET.Element("testsuites", name="cnncalc check")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.spec)
-        valid = ET.SubElement(suite, "testcase", classname=r.spec, name="spec is valid", file=r.spec)
-        counts = {"tests": 1 + len(r.outcomes), "failures": 0, "errors": 1 if r.errors else 0}
-        if r.errors:
-            error = ET.SubElement(valid, "error", type="InvalidSpec", message=r.errors[0].message)
-            error.text = "\n".join(d.render() for d in r.errors)
-        for o in r.outcomes:
-            name = o.limit.key if o.limit.origin == "spec" else f"{o.limit.key} ({o.limit.origin})"
-            case = ET.SubElement(suite, "testcase", classname=r.spec, name=name, file=_file(o, r))
-            if o.limit.location:
-                case.set("line", str(o.limit.location.line))
-            if not o.ok:
-                counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", type="BudgetExceeded", message=describe(o))
-                failure.text = "\n".join(
-                    [f"set in {set_in(o.limit)}", *(f"{e.location}: {describe_layer(o, e)}" for e in o.excess)]
-                )
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _file(o: Outcome, r: SpecResult) -> str:
-    return o.limit.location.source if o.limit.location else r.spec
-
-
-def to_github(results: Sequence[SpecResult]) -> list[str]:
-    """GitHub workflow commands: an `::error` per exceeded budget, at the budget's line in the spec
-    (or in the budgets file), or at the offending layer's line for per-layer limits; an `::error`
-    per diagnostic of an invalid spec; then one plain summary line per spec."""
-    lines: list[str] = []
-    for r in results:
-        for d in r.errors:
-            lines.append(annotation(d.message, d.location, r.spec, "cnncalc: invalid spec"))
-        for o in r.outcomes:
-            if o.ok:
-                continue
-            title = f"cnncalc budget {o.limit.key}"
-            if o.excess:
-                lines += [annotation(describe_layer(o, e), e.location, r.spec, title) for e in o.excess]
-            else:
-                lines.append(annotation(f"{r.spec}: {describe(o)}", o.limit.location, r.spec, title))
-        lines.append(summary_line(r))
-    return lines
-
-
-def annotation(message: str, location: Location | None, fallback_file: str, title: str) -> str:
-    """`::error file=F,line=L,title=T::message`, escaped as GitHub's workflow commands require."""
-    properties = [f"file={_escape_property(location.source if location else fallback_file)}"]
-    if location:
-        properties.append(f"line={location.line}")
-    properties.append(f"title={_escape_property(title)}")
-    return f"::error {','.join(properties)}::{_escape_data(message)}"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def summary_line(r: SpecResult) -> str:
     """`net.yaml: 3 budgets, 1 exceeded` — the verdict on one spec in plain words."""
     if r.errors:
@@ -488,7 +368,4 @@ __all__ = [
     "load_budgets_file",
     "option_limits",
     "spec_limits",
-    "to_github",
-    "to_json",
-    "to_junit",
 ]

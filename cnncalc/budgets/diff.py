@@ -3,15 +3,15 @@
 Layers are matched by name first (names are unique in a spec, and survive edits
 elsewhere), then by position: between two layers matched by name, the unmatched layers
 of the old and the new network are paired in order — a renamed or replaced layer — and
-whatever is left over was added or removed. Pure: two Reports in, a Diff out; the
-renderers at the bottom build JSON and Markdown for a pull-request comment.
+whatever is left over was added or removed. Pure: two Reports in, a Diff out;
+cnncalc.render.diff writes it as a table, JSON, or Markdown for a pull-request comment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from cnncalc.report import LayerRow, Report
 
@@ -34,9 +34,6 @@ TOTAL_METRICS: tuple[tuple[str, str], ...] = (
     ("peak_activation_bytes", "Peak memory (B)"),
     ("param_bytes", "Parameter memory (B)"),
 )
-
-#: bump on any incompatible change of `diff --format json`
-DIFF_JSON_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -222,77 +219,4 @@ def titles(diff: Diff, old_source: str, new_source: str) -> tuple[str, str]:
     return old_source, new_source
 
 
-def to_markdown(diff: Diff, everything: bool = False, names: tuple[str, str] | None = None) -> str:
-    """GitHub-flavoured Markdown for a pull-request comment: totals, then the layers that differ."""
-    old, new = names or (diff.old.name, diff.new.name)
-    lines = [
-        f"### cnncalc diff: `{old}` → `{new}`",
-        "",
-        "| | Before | After | Change | % |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for t in diff.totals:
-        lines.append(
-            f"| {t.label} | {t.before:,} | {t.after:,} | {signed(t.delta)} | {percent_change(t.before, t.after)} |"
-        )
-    changes = shown_changes(diff, everything)
-    lines += ["", summary(diff) + ("." if changes else "; no layer differs."), ""]
-    if changes:
-        header = ["Layer", "Change", "Output shape"]
-        for _, title, unit in LAYER_METRICS:
-            suffix = f" ({unit})" if unit else ""
-            header += [f"{title} before{suffix}", f"{title} after{suffix}", f"Δ {title}"]
-        lines += ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * (3 * len(LAYER_METRICS))]
-        for c in changes:
-            cells = [f"`{c.name}`", change_label(c), _shape_change(diff, c)]
-            for metric, _, _ in LAYER_METRICS:
-                cells += [_count(c.old, c.before(metric)), _count(c.new, c.after(metric)), signed(c.delta(metric))]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-    lines += [f"_{diff.new.conventions.footer()}_", ""]
-    return "\n".join(lines)
-
-
-def _shape_change(diff: Diff, change: LayerChange) -> str:
-    before, after = diff.shape_before(change), diff.shape_after(change)
-    if not before or not after or before == after:
-        return before or after
-    return f"{before} → {after}"
-
-
-def _count(row: LayerRow | None, value: int) -> str:
-    return f"{value:,}" if row is not None else ""
-
-
-def to_json(diff: Diff, old_source: str, new_source: str) -> dict[str, Any]:
-    """The `diff --format json` document: exact ints; every layer of both networks."""
-    return {
-        "schema_version": DIFF_JSON_VERSION,
-        "old": {"spec": old_source, "name": diff.old.name},
-        "new": {"spec": new_source, "name": diff.new.name},
-        "totals": {t.key: {"before": t.before, "after": t.after, "delta": t.delta} for t in diff.totals},
-        "counts": {s: diff.count(s) for s in ("added", "removed", "changed", "unchanged")},
-        "layers": [_layer_json(diff, c) for c in diff.layers],
-    }
-
-
-def _layer_json(diff: Diff, c: LayerChange) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": c.name,
-        "old_name": c.old.name if c.old else None,
-        "status": c.status,
-        "kind_before": c.old.kind if c.old else None,
-        "kind_after": c.new.kind if c.new else None,
-        "output_shape_before": list(diff.old.shown(c.old.output_shape)) if c.old else None,
-        "output_shape_after": list(diff.new.shown(c.new.output_shape)) if c.new else None,
-    }
-    for metric, _, _ in LAYER_METRICS:
-        data |= {
-            f"{metric}_before": c.before(metric) if c.old else None,
-            f"{metric}_after": c.after(metric) if c.new else None,
-            f"{metric}_delta": c.delta(metric),
-        }
-    return data
-
-
-__all__ = ["Diff", "LayerChange", "TotalChange", "diff_reports", "match_rows", "titles", "to_json", "to_markdown"]
+__all__ = ["Diff", "LayerChange", "TotalChange", "diff_reports", "match_rows", "titles"]

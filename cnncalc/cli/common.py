@@ -1,37 +1,29 @@
-"""What every command shares: option types, the error boundary, loading and overrides.
+"""What every command shares: option types, the format option, the error boundary, loading.
 
-Command modules import from here, never from cli.py, so that each can be registered on
-the app without import cycles.
+Command modules import from here, never from cli/app.py, so that each can be registered on
+the app without import cycles. Nothing heavy is imported at module level: `cnncalc --help`
+loads only typer and these modules (pydantic, yaml, rich and numpy wait for a command).
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
-from cnncalc.errors import CnncalcError
+from cnncalc.render.escape import terminal
+from cnncalc.render.formats import FormatError, OutputFormat, choose
 
 if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
 
 
 class UnitsOption(StrEnum):
@@ -57,11 +49,32 @@ class DtypeOption(StrEnum):
     uint8 = "uint8"
 
 
-def stdout_console() -> Console:
-    """Plain text when piped or NO_COLOR is set; wide enough that tables do not wrap in files."""
-    interactive = sys.stdout.isatty()
-    width = None if interactive or "COLUMNS" in os.environ else 200
-    return Console(width=width, no_color="NO_COLOR" in os.environ, highlight=False, soft_wrap=False)
+def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
+    """The `--format/-f` option of a command that prints `allowed` (the first is the default).
+
+    Every command takes its formats from the one OutputFormat enum; a format the command
+    does not print is a usage error (exit 2) that lists the ones it does.
+    """
+
+    def parse(value: str | OutputFormat) -> OutputFormat:
+        try:
+            return choose(str(value), allowed)
+        except FormatError as e:
+            raise typer.BadParameter(str(e)) from None
+
+    names = ", ".join(f.value for f in allowed)
+    metavar = "[" + "|".join(f.value for f in allowed) + "]"
+    return typer.Option("--format", "-f", parser=parse, metavar=metavar, help=f"{help} One of: {names}.")
+
+
+def echo_lines(lines: Sequence[str]) -> None:
+    """Print lines of text already escaped for the terminal (see cnncalc.render.escape)."""
+    typer.echo("\n".join(lines))
+
+
+def echo_error(text: str) -> None:
+    """A message on stderr, each line with its control characters made visible."""
+    typer.echo("\n".join(terminal(line) for line in text.split("\n")), err=True)
 
 
 # options several commands share, declared once
@@ -79,12 +92,20 @@ KerasBnOption = Annotated[
 @contextmanager
 def reporting_errors() -> Iterator[None]:
     """Map every error a user can cause to located messages on stderr and exit 2."""
+    from cnncalc.errors import CnncalcError
+
     try:
         yield
     except CnncalcError as e:
         for diagnostic in e.diagnostics:
-            typer.echo(diagnostic.render(), err=True)
+            echo_error(diagnostic.render())
         raise typer.Exit(e.exit_code) from None
+    except OSError as e:
+        # a path a user gave that the system refuses: too long, unreadable, a folder, ...
+        from cnncalc.cli.files import os_error_message
+
+        echo_error(f"error: {os_error_message(e)}\n  hint: check the path and its permissions")
+        raise typer.Exit(2) from None
     except RecursionError:
         typer.echo("error: the input nests too deeply", err=True)
         raise typer.Exit(2) from None
@@ -93,10 +114,9 @@ def reporting_errors() -> Iterator[None]:
     except Exception as e:
         if os.environ.get("CNNCALC_DEBUG"):
             raise
-        typer.echo(
+        echo_error(
             f"internal error: {type(e).__name__}: {e}\n  hint: this is a bug in cnncalc; "
-            "rerun with CNNCALC_DEBUG=1 for the traceback and report it",
-            err=True,
+            "rerun with CNNCALC_DEBUG=1 for the traceback and report it"
         )
         raise typer.Exit(3) from None
 
@@ -129,6 +149,8 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
 
 def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:
     """Apply command-line overrides, keeping the spec's source positions."""
+    from pydantic import ValidationError
+
     from cnncalc.errors import SpecError
     from cnncalc.spec.model import InputSpec, parse_dims
 

@@ -7,7 +7,6 @@ the commands so that start-up of other commands stays light.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import echo_error, format_option, handles_errors
+from cnncalc.cli.files import read_bounded, require_regular_file
+from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.worked.examples import NumberStyle, Volume
@@ -27,10 +28,7 @@ MATRIX_HELP = (
 )
 
 
-class WorkedFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv)
 
 
 class OrderOption(StrEnum):
@@ -55,21 +53,23 @@ def read_matrix(argument: str, what: str) -> Volume:
     if name == "-":
         return parse_volume(sys.stdin.read(MAX_TEXT_CHARS + 1), "<stdin>")
     path = Path(name)
+    require_regular_file(path, f"{what} file")
     try:
-        if path.stat().st_size > MAX_TEXT_CHARS:
-            raise WorkedError.single(
-                f"{what} file '{name}' is larger than {MAX_TEXT_CHARS:,} bytes",
-                hint="worked examples are small matrices",
-            )
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise WorkedError.single(
-            f"{what} file '{name}' is not a UTF-8 text file", hint="save it as text or CSV"
-        ) from None
+        data = read_bounded(path, MAX_TEXT_CHARS)
     except OSError as e:
         raise WorkedError.single(
             f"cannot read {what} file '{name}': {e.strerror or e}",
             hint="give the matrix inline, or @PATH to a text or CSV file",
+        ) from None
+    if len(data) > MAX_TEXT_CHARS:
+        raise WorkedError.single(
+            f"{what} file '{name}' is larger than {MAX_TEXT_CHARS:,} bytes", hint="worked examples are small matrices"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise WorkedError.single(
+            f"{what} file '{name}' is not a UTF-8 text file", hint="save it as text or CSV"
         ) from None
     return parse_volume(text, name)
 
@@ -86,7 +86,7 @@ def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle
 
 def _warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        echo_error(f"warning: {warning}")
 
 
 RoundOption = Annotated[
@@ -103,7 +103,7 @@ TruncateOption = Annotated[
 ]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print exact values: 5/3 stays 5/3.")]
 StepsOption = Annotated[bool, typer.Option("--steps", help="Write out how each output value is computed.")]
-FormatOption = Annotated[WorkedFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[OutputFormat, format_option(*FORMATS)]
 
 
 @handles_errors
@@ -139,7 +139,7 @@ def conv(
     round_digits: RoundOption = None,
     truncate: TruncateOption = False,
     exact: ExactOption = False,
-    fmt: FormatOption = WorkedFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Convolve a small matrix with a kernel, exactly, and write out each dot product.
 
@@ -152,17 +152,16 @@ def conv(
 
         cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
     """
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.worked import conv_json, render_csv, render_text
     from cnncalc.worked.examples import (
         Order,
         WorkedError,
-        conv_json,
         conv_padding,
         conv_title,
         correlate,
         parse_pair,
         parse_scalar,
-        render_csv,
-        render_text,
     )
 
     style = _style(round_digits, truncate, exact)
@@ -189,11 +188,11 @@ def conv(
         kernel_sources=sources,
     )
     written = list(result.steps(Order(order.value))) if steps else []
-    if fmt is WorkedFormat.json:
-        typer.echo(json.dumps(conv_json(result, style, written), indent=2))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(conv_json(result, style, written)), nl=False)
         return
     _warn(result.warnings)
-    if fmt is WorkedFormat.csv:
+    if fmt is OutputFormat.csv:
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [line for step in written for line in step.text(style, len(result.outputs))]
@@ -224,7 +223,7 @@ def pool(
     round_digits: RoundOption = None,
     truncate: TruncateOption = False,
     exact: ExactOption = False,
-    fmt: FormatOption = WorkedFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Pool each channel of a small matrix (max, average, sum or L2) and write out each window.
 
@@ -236,7 +235,9 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
-    from cnncalc.worked.examples import PoolKind, parse_pair, pool_json, pool_title, render_csv, render_text
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.worked import pool_json, render_csv, render_text
+    from cnncalc.worked.examples import PoolKind, parse_pair, pool_title
     from cnncalc.worked.examples import pool as pool_matrix
 
     style = _style(round_digits, truncate, exact)
@@ -252,11 +253,11 @@ def pool(
         count_include_pad=count_pad,
     )
     written = list(result.steps()) if steps else []
-    if fmt is WorkedFormat.json:
-        typer.echo(json.dumps(pool_json(result, style, written), indent=2))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(pool_json(result, style, written)), nl=False)
         return
     _warn(result.warnings)
-    if fmt is WorkedFormat.csv:
+    if fmt is OutputFormat.csv:
         typer.echo(render_csv(result.outputs, style))
         return
     lines = [step.text(style, len(result.outputs)) for step in written]

@@ -3,8 +3,8 @@
 Each layer kind states its own steps (`LayerBase.explain`, next to the rule that computes
 the numbers in cnncalc.layers); this module walks the analysed network, adds what the
 analysis itself decides (activation size and memory, shared weights, the batch) and the
-totals as the sums they are, and turns the result into Markdown (optionally with LaTeX
-math) or JSON. The terminal rendering lives with the command (cnncalc.cli.homework).
+totals as the sums they are, and turns the result into JSON. The terminal text and the
+Markdown (optionally with LaTeX math) are written by cnncalc.render.explain.
 
 Every step's expression evaluates to its value (cnncalc.homework.expr), and every value
 is the number `summarize` reports; tests/test_explain.py checks both for every row of
@@ -33,12 +33,10 @@ from cnncalc.graph import Graph, build_graph
 from cnncalc.homework.expr import to_latex
 from cnncalc.layers import MergeBase, family_kinds
 from cnncalc.layers.base import AXIS_NAMES, Shape, Step, channels_last_terms
+from cnncalc.render.envelope import SCHEMA_VERSION as JSON_SCHEMA_VERSION
 from cnncalc.render.human import format_bytes, format_count
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Layout, Spec
-
-#: bump on any incompatible change of the JSON layout
-JSON_SCHEMA_VERSION = 1
 
 #: the layers the lecture calls "convolutional layers" when it asks for their parameters, and
 #: "fully connected layers": the registered kinds of these families (LayerBase.family)
@@ -336,40 +334,10 @@ def heading(layer: LayerExplanation, report: Report) -> str:
 
 
 def to_markdown(explanation: Explanation, latex: bool = False) -> str:
-    """Markdown to paste into a homework: a section per layer, a bullet per number."""
-    report = explanation.report
-    shape = "x".join(map(str, report.shown(report.input_shape)))
-    lines = [
-        f"## {report.name}: every number, step by step",
-        "",
-        f"Input {shape} ({report.layout.upper()}), {report.dtype}, batch {report.batch}. Output size per axis: "
-        + _math("(n + 2*p - f)/s + 1", latex)
-        + " (n input, p padding, f filter, s stride), rounded down when the stride does not tile.",
-        "",
-    ]
-    for layer in explanation.layers:
-        lines += [f"### {layer.row.index}. {heading(layer, report).replace('->', '→')}", ""]
-        lines += [_md_line(line, latex) for line in display_lines(layer, report)]
-        # a stride that does not tile is already spelt out in the output step
-        lines += [f"- warning: {w}" for w in layer.warnings if "does not tile" not in w]
-        lines.append("")
-    if explanation.totals:
-        lines += ["### Totals", ""]
-        lines += [_md_line(line, latex) for line in total_lines(explanation)]
-        lines.append("")
-    lines += [f"_{report.conventions.footer()}_", ""]
-    return "\n".join(lines)
+    """Markdown to paste into a homework (written by cnncalc.render.explain)."""
+    from cnncalc.render.explain import explanation_markdown
 
-
-def _math(text: str, latex: bool) -> str:
-    return f"${to_latex(text)}$" if latex else f"`{text}`"
-
-
-def _md_line(line: Line, latex: bool) -> str:
-    body = f"${line.latex()}$" if latex else f"`{line.text()}`"
-    note = f" — {line.note}" if line.note else ""
-    value = f" ({line.value.split(' (')[1]}" if latex and " (" in line.value else ""
-    return f"- **{line.label}**: {body}{value}{note}"
+    return explanation_markdown(explanation, latex)
 
 
 def to_json(explanation: Explanation) -> dict[str, Any]:

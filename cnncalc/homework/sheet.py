@@ -18,7 +18,6 @@ refused with a located error (SheetError, exit 2 for one sheet, "skipped" in a f
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -426,28 +425,7 @@ def _read_yaml(text: str, source: str) -> Sheet:
 
 
 def blank_sheet(labels: Sequence[str], columns: Sequence[Column], fmt: SheetFormat, title: str = "") -> str:
-    """A sheet to hand out: one row per layer and a Total row, the answer cells empty."""
-    header = ["Layer", *(TITLES[c] for c in columns)]
-    rows = [[label, *[""] * len(columns)] for label in [*labels, "Total"]]
-    if fmt == "yaml":
-        keys = ["layer", *columns]
-        lines = [f"# {title}" if title else "# answer sheet", "student: ", "rows:"]
-        for label in labels:
-            lines.append("  - {" + ", ".join([f"layer: {_yaml_str(label)}", *(f"{k}: " for k in keys[1:])]) + "}")
-        lines.append("total: {" + ", ".join(f"{c}: " for c in columns if c not in ("shape",)) + "}")
-        return "\n".join(lines) + "\n"
-    if fmt == "markdown":
-        lines = ["Student: ", ""] if not title else [f"## {title}", "", "Student: ", ""]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---" for _ in header) + "|")
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
+    """A sheet to hand out (written by cnncalc.render.sheet, which escapes the layer names)."""
+    from cnncalc.render.sheet import blank_sheet as write
 
-
-def _yaml_str(text: str) -> str:
-    return text if re.fullmatch(r"[A-Za-z_][\w.]*", text) else '"' + text.replace('"', '\\"') + '"'
+    return write(labels, columns, fmt, title)

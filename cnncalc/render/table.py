@@ -1,60 +1,228 @@
-"""The terminal table (rich): right-aligned exact numbers, totals and warnings under it."""
+"""The terminal table: plain text measured by hand, fitted to a width, never cutting a number.
+
+No markup, no escape codes: a cell is printed exactly as written (after `escape.terminal`,
+which only makes control characters visible), so `net[v2]` stays `net[v2]` and a pipe
+or a file receives plain text. Work is linear in the number of cells.
+
+Fitting to a width, in this order, until the table fits:
+1. wrap text columns at spaces (never a numeric column, never inside a word);
+2. leave out optional columns, the highest priority first, and say so in a note;
+3. print one block per row instead (a vertical layout), which fits any width from 60 up.
+Without a width (output to a pipe or a file) the table has its natural width.
+"""
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import os
+import sys
+import unicodedata
+from collections.abc import Sequence
+from typing import TextIO
 
-from cnncalc.render.formats import summary_lines
-from cnncalc.render.human import format_bytes, format_count, format_field, format_kind, format_shape, format_share
-from cnncalc.report import Report
+from cnncalc.render.columns import Column, Grid, shown
+from cnncalc.render.escape import terminal
+
+RULE = "\u2500"
+GAP = 3  # spaces between two columns
+EDGE = 2  # spaces before the first column (and after the last)
+WORD_FLOOR = 12  # a text column is never narrower than this, unless all it holds is narrower
+COMFORTABLE_TEXT = 20  # a text column narrower than this is left to wrap only when nothing else helps
 
 
-def render_table(report: Report, console: Console, receptive_field: bool = True) -> None:
-    """Print the per-layer table, the totals, the warnings and the conventions footer."""
-    t = report.totals
-    u = report.conventions.units
-    table = Table(
-        title=f"{report.name}  (input {format_shape(report.shown(report.input_shape))} {report.layout.upper()}, "
-        f"{report.dtype}, batch {report.batch})",
-        box=box.SIMPLE_HEAD,
-        show_footer=True,
-        title_justify="left",
+def text_width(text: str) -> int:
+    """Columns a string takes in a terminal: wide East Asian characters count two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def terminal_width(stream: TextIO | None = None) -> int | None:
+    """The width to fit: COLUMNS when set, the terminal's when writing to one, else None (natural).
+
+    Output to a pipe or a file is never narrowed, so nothing is ever cut or left out there.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stream = stream or sys.stdout
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    space = " " * (width - text_width(text))
+    return space + text if align == "right" else text + space
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Words of `text` in lines of at most `width` (a longer word gets a line of its own)."""
+    if text_width(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in _pieces(text, width):
+        if not line:
+            line = word
+        elif text_width(line) + 1 + text_width(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return lines
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """The words of a text cell; a word wider than the column is split into pieces that fit."""
+    pieces: list[str] = []
+    for word in text.split(" "):
+        while text_width(word) > width:
+            cut = width
+            while text_width(word[:cut]) > width:
+                cut -= 1
+            pieces.append(word[: max(cut, 1)])
+            word = word[max(cut, 1) :]
+        pieces.append(word)
+    return pieces
+
+
+def _longest_word(text: str) -> int:
+    return max((text_width(w) for w in text.split(" ")), default=0)
+
+
+class _Prepared:
+    """The escaped text of every cell, measured once."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.columns = list(grid.columns)
+        self.headers = [terminal(c.header) for c in self.columns]
+        self.rows = [[terminal(shown(cell)) for cell in row] for row in grid.rows]
+        self.footer = [terminal(shown(cell)) for cell in grid.footer] if grid.footer is not None else None
+        body = [*self.rows, *([self.footer] if self.footer is not None else [])]
+        n = len(self.columns)
+        self.natural = [text_width(h) for h in self.headers]
+        self.minimum = [_longest_word(h) for h in self.headers]
+        for row in body:
+            for i in range(n):
+                cell = row[i]
+                w = text_width(cell)
+                if w > self.natural[i]:
+                    self.natural[i] = w
+                if self.columns[i].numeric:
+                    if w > self.minimum[i]:
+                        self.minimum[i] = w
+                elif w > self.minimum[i]:
+                    # a text column can be as narrow as its longest word, or WORD_FLOOR
+                    # when a word is longer still (a long name then wraps inside itself)
+                    self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], _longest_word(cell)))
+
+
+def _table_width(widths: Sequence[int]) -> int:
+    return sum(widths) + GAP * (len(widths) - 1) + 2 * EDGE
+
+
+def _fit(prepared: _Prepared, width: int | None) -> tuple[list[int], list[int]] | None:
+    """(indexes of the columns shown, their widths), or None when only a vertical layout fits."""
+    n = len(prepared.columns)
+    keep = list(range(n))
+    if width is None or _table_width(prepared.natural) <= width:
+        return keep, list(prepared.natural)
+    optional = sorted(
+        (i for i in range(n) if prepared.columns[i].priority > 0),
+        key=lambda i: (-prepared.columns[i].priority, -i),
     )
-    table.add_column("#", justify="right", footer="")
-    table.add_column("Layer", footer="Total")
-    table.add_column("Kind", overflow="fold")
-    table.add_column("Output shape", justify="right")
-    if receptive_field:
-        table.add_column("RF", justify="right")
-    table.add_column("Activations", justify="right", footer=format_count(t.activation_elements))
-    table.add_column("Memory", justify="right", footer=format_bytes(t.activation_bytes, u))
-    table.add_column("Params", justify="right", footer=format_count(t.params))
-    table.add_column("% params", justify="right")
-    table.add_column("MACs", justify="right", footer=format_count(t.macs))
-    table.add_column("% MACs", justify="right")
-    table.add_column("FLOPs", justify="right", footer=format_count(t.flops))
-    for i, r in enumerate(report.rows):
-        field = [format_field(r.receptive_field)] if receptive_field else []
-        table.add_row(
-            str(r.index),
-            r.name,
-            format_kind(r, report.rows[i - 1] if i else None),
-            format_shape(report.shown(r.output_shape)),
-            *field,
-            format_count(r.activation_elements) if not r.inplace else "in place",
-            format_bytes(r.activation_bytes, u),
-            format_count(r.params),
-            format_share(r.params, t.params),
-            format_count(r.macs),
-            format_share(r.macs, t.macs),
-            format_count(r.flops),
+    comfortable = [
+        mini if column.numeric else min(nat, max(mini, COMFORTABLE_TEXT))
+        for column, mini, nat in zip(prepared.columns, prepared.minimum, prepared.natural, strict=True)
+    ]
+    # leave out optional columns until the rest fit with readable text columns; if only
+    # the bare minimum fits once nothing optional is left, squeeze; else go vertical
+    while _table_width([comfortable[i] for i in keep]) > width and optional:
+        keep.remove(optional.pop(0))
+    if _table_width([prepared.minimum[i] for i in keep]) > width:
+        return None
+    widths = [comfortable[i] for i in keep]
+    if _table_width(widths) > width:
+        widths = [prepared.minimum[i] for i in keep]
+    spare = width - _table_width(widths)
+    # text columns grow first (fewer wrapped lines), then numeric headers get one line
+    for numbers_first in (False, True):
+        for k, i in enumerate(keep):
+            if prepared.columns[i].numeric != numbers_first or spare <= 0:
+                continue
+            grow = min(spare, prepared.natural[i] - widths[k])
+            widths[k] += grow
+            spare -= grow
+    return keep, widths
+
+
+def _block(cells: Sequence[str], keep: Sequence[int], widths: Sequence[int], columns: Sequence[Column]) -> list[str]:
+    """One table row as lines: wrapped text cells, the rest on the first line."""
+    wrapped = [_wrap(cells[i], w) for i, w in zip(keep, widths, strict=True)]
+    height = max(len(w) for w in wrapped)
+    lines = []
+    for line in range(height):
+        parts = [
+            _pad(w[line] if line < len(w) else "", width, columns[i].align)
+            for w, width, i in zip(wrapped, widths, keep, strict=True)
+        ]
+        lines.append((" " * EDGE + (" " * GAP).join(parts)).rstrip())
+    return lines
+
+
+def render_grid(grid: Grid, width: int | None = None) -> list[str]:
+    """The table as lines of plain text, fitted to `width` columns (None: natural width)."""
+    prepared = _Prepared(grid)
+    title = terminal(grid.title)
+    lines = [*(_wrap(title, width) if width else [title]), ""] if grid.title else []
+    fitted = _fit(prepared, width)
+    if fitted is None:
+        return lines + _vertical(prepared, width or 60)
+    keep, widths = fitted
+    columns = prepared.columns
+    lines += _block(prepared.headers, keep, widths, columns)
+    lines.append(" " + RULE * (_table_width(widths) - 2))
+    for row in prepared.rows:
+        lines += _block(row, keep, widths, columns)
+    if prepared.footer is not None:
+        lines.append("")
+        lines += _block(prepared.footer, keep, widths, columns)
+    lines.append("")
+    left_out = list(dict.fromkeys(columns[i].note_name for i in range(len(columns)) if i not in keep))
+    if left_out:
+        natural = _table_width(prepared.natural)
+        note = (
+            f"note: {', '.join(left_out)} left out to fit {width} columns "
+            f"(all of them need {natural}: set COLUMNS={natural}, or use --format csv or json)"
         )
-    console.print(table)
-    for line in summary_lines(report):
-        console.print(Text(line), soft_wrap=True)
-    for warning in report.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
-    console.print(Text(report.conventions.footer(), style="dim"), soft_wrap=True)
+        lines += _wrap(note, width or len(note))
+    return lines
+
+
+def _vertical(prepared: _Prepared, width: int) -> list[str]:
+    """One block per row: `header: value` lines, every column, values wrapped at spaces."""
+    label = max(text_width(h) for h in prepared.headers) if prepared.headers else 0
+    room = max(20, width - label - 4)
+    lines: list[str] = []
+    body = [*prepared.rows, *([prepared.footer] if prepared.footer is not None else [])]
+    for row in body:
+        for column, header, cell in zip(prepared.columns, prepared.headers, row, strict=True):
+            if not cell:
+                continue
+            parts = [cell] if column.numeric else _wrap(cell, room)
+            lines.append(f"  {_pad(header, label, 'right')}: {parts[0]}".rstrip())
+            lines += [" " * (label + 4) + part for part in parts[1:]]
+        lines.append("")
+    return lines
+
+
+__all__ = ["render_grid", "terminal_width", "text_width"]

@@ -28,7 +28,7 @@ from cnncalc.homework.grade.alignment import Unit, units_of
 from cnncalc.homework.grade.grader import Grader, grade, template
 from cnncalc.homework.grade.judging import BLANK, in_unit
 from cnncalc.homework.grade.labels import TotalKind, label_kinds, label_names, total_kind
-from cnncalc.homework.grade.output import JSON_SCHEMA_VERSION, SCORE_COLUMNS, class_json, scores_csv, to_json
+from cnncalc.homework.grade.output import JSON_SCHEMA_VERSION, class_json, scores_csv, to_json
 from cnncalc.homework.grade.results import CellResult, ClassResult, GradeResult, RowResult, Score, Status
 from cnncalc.homework.mistakes import CATALOG
 
@@ -36,7 +36,6 @@ __all__ = [
     "BLANK",
     "CATALOG",
     "JSON_SCHEMA_VERSION",
-    "SCORE_COLUMNS",
     "CellResult",
     "ClassResult",
     "GradeResult",

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from cnncalc.homework.grade.results import ClassResult, GradeResult
 from cnncalc.homework.mistakes import CATALOG
-from cnncalc.homework.sheet import COLUMNS
-
-JSON_SCHEMA_VERSION = 1
+from cnncalc.render.envelope import SCHEMA_VERSION as JSON_SCHEMA_VERSION
 
 
 def to_json(result: GradeResult) -> dict[str, Any]:
@@ -65,25 +61,11 @@ def to_json(result: GradeResult) -> dict[str, Any]:
     }
 
 
-SCORE_COLUMNS = ["student", "file", "right", "graded", "percent", "all_right"]
-
-
 def scores_csv(results: ClassResult) -> str:
-    """One row per student: the score, per column, the mistakes; unreadable sheets with their error."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = [c for c in COLUMNS if any(c in r.columns for r in results.results)]
-    writer.writerow([*SCORE_COLUMNS, *(f"{c}_right" for c in columns), "missing", "mistakes", "error"])
-    for r in results.results:
-        score = r.score
-        per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in columns]
-        percent = f"{100 * score.right / score.graded:.1f}" if score.graded else ""
-        mistakes = "; ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
-        row = [r.student, r.path, score.right, score.graded, percent, "yes" if r.all_right else "no"]
-        writer.writerow([*row, *per, "; ".join(r.missing), mistakes, ""])
-    for path, message in results.unreadable:
-        writer.writerow(["", path, "", "", "", "", *[""] * len(columns), "", "", message])
-    return out.getvalue()
+    """One row per student (written by cnncalc.render.grade, which escapes the cells)."""
+    from cnncalc.render.grade import scores_csv as write
+
+    return write(results)
 
 
 def class_json(results: ClassResult) -> dict[str, Any]:
@@ -104,4 +86,4 @@ def class_json(results: ClassResult) -> dict[str, Any]:
     }
 
 
-__all__ = ["JSON_SCHEMA_VERSION", "SCORE_COLUMNS", "class_json", "scores_csv", "to_json"]
+__all__ = ["JSON_SCHEMA_VERSION", "class_json", "scores_csv", "to_json"]

@@ -1,0 +1,92 @@
+"""`cnncalc check`: hold networks to their budgets in CI (exit 0, 1 when one is exceeded, 2 invalid).
+
+Thin: options are parsed here, the work is cnncalc.budgets.check, the output cnncalc.render.check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import echo_error, echo_lines, format_option, handles_errors
+from cnncalc.cli.files import require_regular_file
+from cnncalc.render.formats import OutputFormat
+
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.junit, OutputFormat.github)
+
+
+@handles_errors
+def check(
+    specs: Annotated[
+        list[str], typer.Argument(help="Spec files, bundled names or glob patterns ('models/**/*.yaml').")
+    ],
+    budgets: Annotated[
+        list[str] | None, typer.Option("--budgets", "-b", help="A YAML budgets file shared by the specs (repeatable).")
+    ] = None,
+    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    max_params: Annotated[str | None, typer.Option(help="Most params in total, e.g. 25M.")] = None,
+    max_trainable_params: Annotated[str | None, typer.Option(help="Most trainable params.")] = None,
+    max_macs: Annotated[str | None, typer.Option(help="Most MACs (multiply-adds), e.g. 4G.")] = None,
+    max_flops: Annotated[str | None, typer.Option(help="Most FLOPs, e.g. '8 GFLOPs'.")] = None,
+    max_activation_memory: Annotated[
+        str | None, typer.Option(help="Most activation memory (sum), e.g. 100MiB.")
+    ] = None,
+    max_peak_memory: Annotated[str | None, typer.Option(help="Most peak live activation memory.")] = None,
+    max_param_memory: Annotated[str | None, typer.Option(help="Most parameter memory.")] = None,
+    max_training_memory: Annotated[str | None, typer.Option(help="Most training memory (estimate).")] = None,
+    max_layer_params: Annotated[str | None, typer.Option(help="Most params in any one layer.")] = None,
+    max_layer_macs: Annotated[str | None, typer.Option(help="Most MACs in any one layer.")] = None,
+    output_shape: Annotated[str | None, typer.Option(help="Expected output shape, e.g. 1000 or 7x7x512.")] = None,
+) -> None:
+    """Check networks against their budgets: exit 0 if all hold, 1 if one is exceeded, 2 if a spec is invalid.
+
+    Budgets come from each spec's `budgets:` section, from --budgets files and from the
+    options; every one is checked.
+
+    Examples:
+
+        cnncalc check models/*.yaml --max-params 25M --max-macs 4G
+
+        cnncalc check 'models/**/*.cnncalc.yaml' --budgets ci/budgets.yaml --format github
+    """
+    from cnncalc.budgets.check import check_all, exit_code, load_budgets_file, option_limits
+    from cnncalc.render.check import check_github, check_json, check_junit, check_lines
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.table import terminal_width
+
+    options = {
+        "max_params": max_params,
+        "max_trainable_params": max_trainable_params,
+        "max_macs": max_macs,
+        "max_flops": max_flops,
+        "max_activation_memory": max_activation_memory,
+        "max_peak_memory": max_peak_memory,
+        "max_param_memory": max_param_memory,
+        "max_training_memory": max_training_memory,
+        "max_layer_params": max_layer_params,
+        "max_layer_macs": max_layer_macs,
+        "output_shape": output_shape,
+    }
+    for path in budgets or []:
+        require_regular_file(Path(path), "--budgets")
+    shared = [limit for path in budgets or [] for limit in load_budgets_file(path)] + option_limits(options)
+    results = check_all(specs, shared)
+    for result in results:
+        for diagnostic in result.errors:
+            echo_error(diagnostic.render())
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(check_json(results)), nl=False)
+    elif fmt is OutputFormat.junit:
+        typer.echo(check_junit(results), nl=False)
+    elif fmt is OutputFormat.github:
+        echo_lines(check_github(results))
+    else:
+        echo_lines(check_lines(results, terminal_width()))
+    raise typer.Exit(exit_code(results))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `check` to the app."""
+    app.command()(check)

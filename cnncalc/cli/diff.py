@@ -1,0 +1,51 @@
+"""`cnncalc diff`: per-layer and total deltas between two networks (a pull-request comment)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.render.formats import OutputFormat
+
+FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.json)
+
+
+@handles_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The old spec: a file or a bundled name.")],
+    new: Annotated[str, typer.Argument(help="The new spec: a file or a bundled name.")],
+    fmt: Annotated[OutputFormat, format_option(*FORMATS, help="markdown is a PR comment.")] = OutputFormat.table,
+    everything: Annotated[bool, typer.Option("--all", help="Also list the layers that did not change.")] = False,
+) -> None:
+    """Per-layer and total deltas between two networks: params, MACs and memory, before and after.
+
+    Layers are matched by name, then by position; the rest were added or removed.
+
+    Examples:
+
+        cnncalc diff vgg16 vgg19
+
+        git show main:model.yaml > /tmp/old.yaml && cnncalc diff /tmp/old.yaml model.yaml --format markdown
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.budgets.diff import diff_reports, titles
+    from cnncalc.render.diff import diff_json, diff_lines, diff_markdown
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.table import terminal_width
+    from cnncalc.spec import load_spec
+
+    result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
+    names = titles(result, old, new)
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(diff_json(result, old, new)), nl=False)
+    elif fmt is OutputFormat.markdown:
+        typer.echo(diff_markdown(result, everything, names), nl=False)
+    else:
+        echo_lines(diff_lines(result, everything, names, terminal_width()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `diff` to the app."""
+    app.command()(diff)

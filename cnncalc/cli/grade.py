@@ -1,0 +1,240 @@
+"""`cnncalc grade`: answer sheets graded cell by cell against a network.
+
+Thin: options are parsed here, the work is cnncalc.homework.grade, the output cnncalc.render.grade.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    DtypeOption,
+    KerasBnOption,
+    echo_error,
+    echo_lines,
+    format_option,
+    handles_errors,
+    load_any,
+    override,
+)
+from cnncalc.cli.files import check_output, os_error_message, require_regular_file, write_text_safely
+from cnncalc.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from cnncalc.errors import Diagnostic
+    from cnncalc.homework.grade import Grader, GradeResult
+    from cnncalc.homework.sheet import Column, SheetFormat
+
+FORMATS = (OutputFormat.text, OutputFormat.json)
+
+
+#: the files of a folder that are answer sheets
+SHEET_SUFFIXES = (".csv", ".tsv", ".md", ".markdown", ".yaml", ".yml", ".json", ".txt")
+
+
+# --- grade -------------------------------------------------------------------------------------
+
+
+@handles_errors
+def grade(
+    spec: Annotated[str, typer.Argument(help="The network the sheets answer: a spec file or a bundled name.")],
+    answers: Annotated[
+        str | None,
+        typer.Argument(help="A student's sheet (CSV, TSV, Markdown table or YAML), or a folder of sheets."),
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help="Write a blank answer sheet for SPEC instead of grading.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="With --template: the file to write (.csv, .md or .yaml)."),
+    ] = None,
+    columns: Annotated[
+        str, typer.Option("--columns", help="With --template: the answer columns, of shape,size,params,macs,memory.")
+    ] = "shape,size,params",
+    fmt: Annotated[OutputFormat, format_option(*FORMATS, help="json for a learning platform.")] = OutputFormat.text,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Write the scores, one row per student, to this CSV file.")
+    ] = None,
+    no_bias: Annotated[
+        bool, typer.Option("--no-bias", help="The sheet counts weights only (as slides that omit biases).")
+    ] = False,
+    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
+    keras_bn: KerasBnOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file of --csv or --output if it exists.")] = False,
+) -> None:
+    """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
+
+    Each cell is right (at the precision written: "6.3K", "35K", "138 million"; K = 1000 or
+    1024) or wrong with the expected value, the step that gives it and the mistake when it
+    is a common one. Exit 0 when every cell is right, 1 otherwise.
+
+    Files written (--csv, --output) never replace an input of the run, are never written
+    through a symbolic link, and replace an existing file only with --force.
+
+    Examples:
+
+        cnncalc grade lenet5 alice.csv
+
+        cnncalc grade lenet5 sheets/ --csv scores.csv
+
+        cnncalc grade --template exercise-valid -o sheet.md
+    """
+    from cnncalc.conventions import Conventions
+    from cnncalc.errors import SpecError
+    from cnncalc.homework.grade import Grader
+    from cnncalc.homework.grade import template as blank
+
+    inputs = [Path(spec), *([Path(answers)] if answers is not None else [])]
+    # refuse a bad output path before any work, and again (atomically) when writing
+    if template and output is not None:
+        check_output(output, "--output", inputs, force)
+    if not template and csv_path is not None:
+        check_output(csv_path, "--csv", inputs, force)
+    loaded = load_any(spec, None)
+    loaded = override(loaded, dtype.value if dtype else None, None, None, None)
+    if template:
+        wanted = _columns(columns)
+        suffix = output.suffix.lower() if output else ""
+        sheet_fmt: SheetFormat = "csv"
+        if suffix in (".md", ".markdown", ".yaml", ".yml"):
+            sheet_fmt = "markdown" if suffix.startswith(".m") else "yaml"
+        text = blank(loaded, wanted, sheet_fmt)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            write_text_safely(output, text, "--output", inputs, force)
+            echo_error(f"wrote a blank sheet for {loaded.name} to {output}")
+        return
+    if answers is None:
+        raise SpecError.single(
+            "no answer sheet given", hint=f"`cnncalc grade {spec} SHEET` or a folder; `--template` writes a blank one"
+        )
+    path = Path(answers)
+    if not path.is_dir():
+        require_regular_file(path, "sheet")
+    grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
+    if path.is_dir():
+        _grade_folder(grader, path, fmt, csv_path, inputs, force)
+        return
+    from cnncalc.homework.grade import ClassResult, to_json
+    from cnncalc.homework.sheet import read_sheet
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.grade import result_lines, scores_csv
+    from cnncalc.render.table import terminal_width
+
+    result = grader.grade(read_sheet(path))
+    if csv_path is not None:
+        write_text_safely(csv_path, scores_csv(ClassResult(result.spec, (result,), ())), "--csv", inputs, force)
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(to_json(result)), nl=False)
+    else:
+        echo_lines(result_lines(result, terminal_width()))
+    raise typer.Exit(0 if result.all_right else 1)
+
+
+def _columns(text: str) -> list[Column]:
+    from cnncalc.errors import SpecError
+    from cnncalc.homework.sheet import COLUMNS
+
+    wanted: list[Column] = []
+    bad: list[str] = []
+    for name in (c.strip().lower() for c in text.split(",") if c.strip()):
+        column = next((c for c in COLUMNS if c == name), None)
+        if column is None:
+            bad.append(name)
+        else:
+            wanted.append(column)
+    if bad or not wanted:
+        raise SpecError.single(
+            f"--columns: unknown column(s) {', '.join(bad) or '(none)'}", hint=f"of {', '.join(COLUMNS)}"
+        )
+    return wanted
+
+
+def _grade_folder(
+    grader: Grader, folder: Path, fmt: OutputFormat, csv_path: Path | None, inputs: list[Path], force: bool
+) -> None:
+    from cnncalc.errors import CnncalcError, SpecError
+    from cnncalc.homework.grade import ClassResult, class_json
+    from cnncalc.homework.sheet import read_sheet
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.grade import class_lines, scores_csv
+    from cnncalc.render.table import terminal_width
+
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES)
+    if not files:
+        raise SpecError.single(f"{folder}: no answer sheets ({', '.join(SHEET_SUFFIXES)}) in this folder")
+    results: list[GradeResult] = []
+    unreadable: list[tuple[str, str]] = []
+    with _progress(len(files)) as advance:
+        for file in files:
+            try:
+                results.append(grader.grade(read_sheet(file)))
+            except CnncalcError as e:
+                message = "; ".join(_plain(d) for d in e.diagnostics)
+                unreadable.append((str(file), message))
+                echo_error(f"{message} (skipped)")
+            except OSError as e:  # unreadable (permissions, vanished): skip it, grade the others
+                message = os_error_message(e, "sheet")
+                unreadable.append((str(file), message))
+                echo_error(f"{message} (skipped)")
+            except (ValueError, RecursionError) as e:  # a sheet no rule foresaw: never the end of the run
+                if os.environ.get("CNNCALC_DEBUG"):
+                    raise
+                unreadable.append((str(file), f"{file}: could not grade: {e}"))
+                echo_error(f"{file}: could not grade: {e} (skipped)")
+            advance(file.name)
+    graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable))
+    if csv_path is not None:
+        write_text_safely(csv_path, scores_csv(graded), "--csv", inputs, force)
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(class_json(graded)), nl=False)
+    else:
+        echo_lines(class_lines(graded, terminal_width()))
+    if not results:
+        raise typer.Exit(2)
+    raise typer.Exit(0 if not unreadable and all(r.all_right for r in results) else 1)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr while a folder is graded: only on a terminal, no colour under NO_COLOR.
+
+    It shows counts only, never a file name, so nothing from a student reaches the terminal here.
+    """
+    if not sys.stderr.isatty():
+        yield lambda name: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True, no_color="NO_COLOR" in os.environ, highlight=False)
+    with Progress(
+        TextColumn("grading"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as progress:
+        task = progress.add_task("", total=total)
+
+        def advance(name: str) -> None:
+            progress.advance(task)
+
+        yield advance
+
+
+def _plain(diagnostic: Diagnostic) -> str:
+    """A diagnostic on one line, for a CSV cell and the summary: 'file:3:1: message (hint: ...)'."""
+    where = f"{diagnostic.location}: " if diagnostic.location else ""
+    hint = f" (hint: {diagnostic.hint})" if diagnostic.hint else ""
+    return f"{where}{diagnostic.message}{hint}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `grade` to the app."""
+    app.command()(grade)

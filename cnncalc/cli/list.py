@@ -1,0 +1,42 @@
+"""`cnncalc list`: the bundled networks, usable by name in every command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.render.formats import OutputFormat
+
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
+
+
+@handles_errors
+def list_networks(
+    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+) -> None:
+    """List the bundled networks, usable by name in every command."""
+    from cnncalc.render.listing import NetworkEntry, list_csv, list_json, list_lines, list_markdown
+    from cnncalc.render.table import terminal_width
+
+    entries = [NetworkEntry.of(name) for name in _names()]
+    if fmt is OutputFormat.json:
+        typer.echo(list_json(entries), nl=False)
+    elif fmt is OutputFormat.csv:
+        typer.echo(list_csv(entries), nl=False)
+    elif fmt is OutputFormat.markdown:
+        echo_lines(list_markdown(entries))
+    else:
+        echo_lines(list_lines(entries, terminal_width()))
+
+
+def _names() -> list[str]:
+    from cnncalc.spec import bundled_names
+
+    return bundled_names()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `list` to the app."""
+    app.command("list")(list_networks)

@@ -1,0 +1,116 @@
+"""`cnncalc summarize` (the per-layer table and totals) and `cnncalc convert` (DSL to YAML)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    BatchOverride,
+    DtypeOverride,
+    InputOverride,
+    KerasBnOption,
+    LayoutOption,
+    NoBiasOption,
+    UnitsOption,
+    echo_lines,
+    format_option,
+    handles_errors,
+    load_any,
+    override,
+)
+from cnncalc.render.formats import OutputFormat
+
+FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
+
+
+@handles_errors
+def summarize(
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
+    ] = None,
+    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    no_bias: NoBiasOption = False,
+    dtype: DtypeOverride = None,
+    batch: BatchOverride = None,
+    units: Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")] = (
+        UnitsOption.si
+    ),
+    layout: Annotated[
+        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
+    ] = None,
+    input_shape: InputOverride = None,
+    keras_bn: KerasBnOption = False,
+    depth: Annotated[
+        int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
+    ] = None,
+    rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
+) -> None:
+    """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
+
+    The table fits the terminal (COLUMNS): optional columns are left out with a note, text
+    wraps, numbers are never cut; written to a pipe or a file it has its full width.
+
+    Examples:
+
+        cnncalc summarize vgg16
+
+        cnncalc summarize my_net.yaml --format json
+
+        cnncalc summarize --dsl "32x32x3 | conv5-8 p=0 | maxpool | fc-10"
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.conventions import Conventions
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.summary import table_lines, to_csv, to_json, to_markdown
+    from cnncalc.render.table import terminal_width
+    from cnncalc.report import rollup
+
+    loaded = load_any(spec, dsl)
+    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
+    report = analyze(loaded, conventions, layout.value if layout else None)
+    if depth is not None:
+        report = replace(report, rows=rollup(report, depth))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(to_json(report)), nl=False)
+    elif fmt is OutputFormat.csv:
+        typer.echo(to_csv(report), nl=False)
+    elif fmt is OutputFormat.markdown:
+        typer.echo(to_markdown(report))
+    else:
+        echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+
+
+@handles_errors
+def convert(
+    dsl: Annotated[str, typer.Argument(help='A one-line DSL string, e.g. "224x224x3 | 2x conv3-64 | maxpool".')],
+    name: Annotated[str | None, typer.Option(help="Name written into the spec.")] = None,
+) -> None:
+    """Turn a DSL string into an equivalent YAML spec (printed to stdout).
+
+    Example:
+
+        cnncalc convert "32x32x3 | conv5-8 p=0 | maxpool | fc-10" > net.yaml
+    """
+    import yaml
+
+    from cnncalc.render.escape import terminal
+    from cnncalc.spec.dsl import parse_dsl
+    from cnncalc.spec.loader import validate_spec
+
+    data, source_map = parse_dsl(dsl)
+    if name:
+        data["name"] = name
+    validate_spec(data, source_map)
+    typer.echo("# converted from: " + terminal(" ".join(dsl.split())))
+    typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `summarize` and `convert` to the app."""
+    app.command()(summarize)
+    app.command()(convert)

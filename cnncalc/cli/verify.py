@@ -1,0 +1,155 @@
+"""`cnncalc verify`: run the network in NumPy and check every symbolic number against it.
+
+NumPy and the numeric core are imported inside the command, so that start-up of the
+other commands never pays for them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    BatchOverride,
+    DtypeOverride,
+    InputOverride,
+    KerasBnOption,
+    LayoutOption,
+    echo_error,
+    echo_lines,
+    format_option,
+    handles_errors,
+    load_any,
+    override,
+)
+from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from cnncalc.spec.model import Layout
+
+FORMATS = (OutputFormat.table, OutputFormat.json)
+
+
+#: a run shorter than this shows no progress bar
+PROGRESS_DELAY_S = 1.0
+
+
+class LazyProgress:
+    """A progress bar over layers that appears only once a run has lasted PROGRESS_DELAY_S.
+
+    Drawn on stderr, and only on a terminal: piped output and tests see nothing of it.
+    """
+
+    def __init__(self, console: Console, delay: float = PROGRESS_DELAY_S) -> None:
+        self.console = console
+        self.delay = delay
+        self.started = time.perf_counter()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is None:
+            if not self.console.is_terminal or time.perf_counter() - self.started < self.delay:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("verify"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}", markup=False),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(terminal(name), total=total, completed=done)
+        assert self.task is not None
+        self.bar.update(self.task, completed=done, description=terminal(name))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@handles_errors
+def verify(
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
+    ] = None,
+    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input.")] = 0,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory", help="Refuse runs predicted to need more, e.g. 4G, 2GiB (default: 3/4 of free RAM)."
+        ),
+    ] = None,
+    workspace: Annotated[
+        str, typer.Option(help="Bound of the kernels' scratch memory (im2col tiles), e.g. 256MiB.")
+    ] = "256MiB",
+    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    dtype: DtypeOverride = None,
+    batch: BatchOverride = None,
+    input_shape: InputOverride = None,
+    layout: Annotated[
+        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
+    ] = None,
+    keras_bn: KerasBnOption = False,
+) -> None:
+    """Run the network on random arrays in NumPy and check every number of its summary.
+
+    Per layer: output shape, params (the arrays allocated), MACs (counted from the matrix
+    products executed) and activation bytes; then the peak of live activation memory.
+    Exit 1 on any mismatch, naming the layer and both numbers.
+
+    Examples:
+
+        cnncalc verify vgg16
+
+        cnncalc verify resnet152 --input 64x64x3 --format json
+
+        cnncalc verify --dsl "32x32x3 | conv3-8 | maxpool | fc-10" --dtype float16 --batch 4
+    """
+    from cnncalc.conventions import Conventions
+    from cnncalc.numeric.verify import parse_size
+    from cnncalc.numeric.verify import verify as run_verify
+
+    loaded = load_any(spec, dsl)
+    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
+    limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
+    scratch = parse_size(workspace, "--workspace")
+    from rich.console import Console
+
+    progress = LazyProgress(Console(stderr=True))
+    try:
+        conventions = Conventions(bn_running_stats=keras_bn)
+        shown: Layout | None = None if layout is None else ("chw" if layout is LayoutOption.chw else "hwc")
+        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=shown)
+    finally:
+        progress.close()
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.table import terminal_width
+    from cnncalc.render.verify import verify_json, verify_lines
+
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(verify_json(result, seed)), nl=False)
+    else:
+        echo_lines(verify_lines(result, seed, terminal_width()))
+    mismatches = result.mismatches()
+    for line in mismatches:
+        echo_error(f"error: {line}")
+    if mismatches:
+        echo_error(f"verify: {len(mismatches)} number(s) differ between the summary and the run")
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `cnncalc verify` to the app."""
+    app.command()(verify)

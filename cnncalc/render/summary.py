@@ -1,0 +1,211 @@
+"""`summarize` output: the terminal table, JSON (the stable contract), CSV and Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from cnncalc.receptive import ReceptiveField
+from cnncalc.render import columns
+from cnncalc.render.columns import Cell, Column, Grid, numeric, text
+from cnncalc.render.envelope import envelope
+from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.human import (
+    format_bytes,
+    format_count,
+    format_field,
+    format_kind,
+    format_shape,
+    format_share,
+    format_si,
+)
+from cnncalc.render.table import render_grid
+from cnncalc.report import LayerRow, Report
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    """The JSON contract: exact integers, shapes in the report's layout (see README)."""
+    return envelope(
+        {
+            "name": report.name,
+            "input_shape": list(report.shown(report.input_shape)),
+            "layout": report.layout,
+            "dtype": report.dtype,
+            "dtype_bytes": report.dtype_bytes,
+            "batch": report.batch,
+            "layers": [_row_json(report, row) for row in report.rows],
+            "totals": asdict(report.totals),
+            "warnings": list(report.warnings),
+            "conventions": {
+                "bias": report.conventions.bias,
+                "bn_running_stats": report.conventions.bn_running_stats,
+                "inplace_activations": report.conventions.inplace_activations,
+                "units": report.conventions.units,
+                "activation_flops": dict(report.conventions.activation_flops),
+                "footer": report.conventions.footer(),
+            },
+        }
+    )
+
+
+def _row_json(report: Report, row: LayerRow) -> dict[str, Any]:
+    return {
+        "index": row.index,
+        "name": row.name,
+        "kind": row.kind,
+        "summary": row.summary,
+        "input_shape": list(report.shown(row.input_shape)),
+        "output_shape": list(report.shown(row.output_shape)),
+        "activation_elements": row.activation_elements,
+        "activation_bytes": row.activation_bytes,
+        "weights": row.weights,
+        "biases": row.biases,
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "non_trainable_params": row.non_trainable_params,
+        "macs": row.macs,
+        "flops": row.flops,
+        "inplace": row.inplace,
+        "block": ".".join(row.block[-1:]),
+        "inputs": list(row.inputs),
+        "shared_with": row.shared_with,
+        "receptive_field": _field_json(row.receptive_field),
+    }
+
+
+def _field_json(field: ReceptiveField | None) -> dict[str, list[int | float]] | None:
+    """Per spatial axis; a start of half a pixel is the only non-integer that occurs."""
+    if field is None:
+        return None
+    return {
+        "size": list(field.size),
+        "jump": list(field.jump),
+        "start": [int(u) if u.denominator == 1 else float(u) for u in field.start],
+    }
+
+
+#: the CSV columns: exact integers, one row per layer and a TOTAL row
+CSV_COLUMNS = [
+    numeric("index"),
+    text("name"),
+    text("kind"),
+    text("summary"),
+    text("output_shape"),
+    *(
+        numeric(key)
+        for key in (
+            "activation_elements",
+            "activation_bytes",
+            "weights",
+            "biases",
+            "params",
+            "trainable_params",
+            "non_trainable_params",
+            "macs",
+            "flops",
+        )
+    ),
+]
+
+
+def to_csv(report: Report) -> str:
+    """One row per layer then a TOTAL row; exact integers, shapes as 28x28x8."""
+    keys = [c.csv_key for c in CSV_COLUMNS]
+    rows: list[list[Cell]] = []
+    for row in report.rows:
+        data = _row_json(report, row)
+        data["output_shape"] = format_shape(report.shown(row.output_shape))
+        rows.append([data[k] for k in keys])
+    totals: dict[str, Cell] = {"name": "TOTAL", **asdict(report.totals)}
+    return columns.to_csv(Grid(CSV_COLUMNS, rows, [totals.get(k, "") for k in keys]))
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The totals as sentences, shared by the terminal table and Markdown."""
+    t = report.totals
+    u = report.conventions.units
+    batch = f" (batch {report.batch})" if report.batch != 1 else ""
+    return [
+        f"Total params: {format_count(t.params)} ({format_si(t.params, u)}); trainable "
+        f"{format_count(t.trainable_params)}, non-trainable {format_count(t.non_trainable_params)}",
+        f"MACs{batch}: {format_count(t.macs)} ({format_si(t.macs, u)}); FLOPs: {format_count(t.flops)} "
+        f"({format_si(t.flops, u)})",
+        f"Activation memory, sum over layers: {format_count(t.activation_elements)} elements x "
+        f"{report.dtype_bytes} B ({report.dtype}) x batch {report.batch} = {format_count(t.activation_bytes)} B "
+        f"({format_bytes(t.activation_bytes, u)})",
+        f"Peak live activation memory (inference): {format_count(t.peak_activation_bytes)} B "
+        f"({format_bytes(t.peak_activation_bytes, u)})",
+        f"Parameter memory: {format_count(t.param_bytes)} B ({format_bytes(t.param_bytes, u)}); "
+        f"training estimate (2 x activations + 4 x params): {format_bytes(t.training_bytes, u)}",
+    ]
+
+
+def table_columns(receptive_field: bool = True) -> list[Column]:
+    """The columns of the summary table (terminal and Markdown); optional ones go first when narrow."""
+    return [
+        numeric("#"),
+        text("Layer"),
+        text("Kind"),
+        numeric("Output shape"),
+        *([numeric("RF", priority=3, footnote="RF (receptive field)")] if receptive_field else []),
+        numeric("Activations", priority=1),
+        numeric("Memory", priority=4),
+        numeric("Params"),
+        numeric("% params", priority=5),
+        numeric("MACs"),
+        numeric("% MACs", priority=5),
+        numeric("FLOPs", priority=2),
+    ]
+
+
+def summary_grid(report: Report, receptive_field: bool = True, markdown: bool = False) -> Grid:
+    """The per-layer table with its Total row, as the terminal and Markdown show it."""
+    t = report.totals
+    u = report.conventions.units
+    rows: list[list[Cell]] = []
+    previous: LayerRow | None = None
+    for r in report.rows:
+        field = [format_field(r.receptive_field)] if receptive_field else []
+        rows.append(
+            [
+                r.index,
+                r.name,
+                format_kind(r, previous),
+                format_shape(report.shown(r.output_shape)),
+                *field,
+                r.activation_elements if not r.inplace else "in place",
+                format_bytes(r.activation_bytes, u),
+                r.params,
+                format_share(r.params, t.params),
+                r.macs,
+                format_share(r.macs, t.macs),
+                r.flops,
+            ]
+        )
+        previous = r
+    total = "Total"
+    footer: list[Cell] = ["", total, "", "", *([""] if receptive_field else [])]
+    footer += [t.activation_elements, format_bytes(t.activation_bytes, u), t.params, "", t.macs, "", t.flops]
+    title = (
+        f"{report.name}  (input {format_shape(report.shown(report.input_shape))} {report.layout.upper()}, "
+        f"{report.dtype}, batch {report.batch})"
+    )
+    return Grid(table_columns(receptive_field), rows, footer, "" if markdown else title)
+
+
+def table_lines(report: Report, width: int | None, receptive_field: bool = True) -> list[str]:
+    """The terminal output of `summarize`: the fitted table, the totals, warnings, conventions."""
+    lines = render_grid(summary_grid(report, receptive_field), width)
+    lines += [terminal(line) for line in summary_lines(report)]
+    lines += [terminal(f"warning: {w}") for w in report.warnings]
+    lines.append(terminal(report.conventions.footer()))
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """A GitHub-flavoured table with the totals and conventions under it."""
+    lines = [f"### {markdown_cell(report.name)}", "", *columns.to_markdown(summary_grid(report, markdown=True))]
+    lines += ["", *(f"- {markdown_cell(line)}" for line in summary_lines(report))]
+    lines += [f"- warning: {markdown_cell(w)}" for w in report.warnings]
+    lines += ["", f"_{report.conventions.footer()}_", ""]
+    return "\n".join(lines)
