@@ -125,11 +125,14 @@ class ClassResult:
         return sorted(((m, cells[m], sheets[m]) for m in cells), key=lambda t: (-t[2], -t[1], t[0]))
 
     def hardest(self, limit: int = 5) -> list[tuple[str, int]]:
-        """The cells most often wrong: ('CONV2 params', sheets)."""
+        """The cells most often wrong: ('CONV2 params', sheets); ties in the order the sheets show them.
+
+        A set here would order ties by string hashes, which change from run to run.
+        """
         wrong: Counter[str] = Counter()
         for r in self.results:
-            wrong.update({f"{row.label} {cell.column}" for row, cell in r.cells() if not cell.right})
-        return wrong.most_common(limit)
+            wrong.update(list(dict.fromkeys(f"{row.label} {cell.column}" for row, cell in r.cells() if not cell.right)))
+        return sorted(wrong.items(), key=lambda item: -item[1])[:limit]
 
 
 __all__ = ["CellResult", "ClassResult", "GradeResult", "RowResult", "Score", "Status"]
