@@ -222,3 +222,21 @@ def test_help_and_version_import_nothing_heavy(option: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["summarize", "lenet5", "--batch", "0"], "error: Invalid value for '--batch'"),
+        (["summarize", "lenet5", "--frobnicate"], "error: No such option: --frobnicate"),
+        (["frobnicate"], "error: No such command 'frobnicate'."),
+        (["summarize", "lenet5", "-f", "junit"], "'junit' is not a format of this command"),
+        (["conv", "1 2; 3 4", "-k", "1", "--round", "99"], "error: Invalid value for '--round'"),
+    ],
+)
+def test_usage_errors_read_like_every_other_error(argv: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "hint: `" in result.stderr and "--help` lists the arguments and options" in result.stderr
+    assert "Usage:" not in result.stderr and "Traceback" not in result.output

@@ -8,15 +8,63 @@ start fast.
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.24 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from cnncalc.cli import check, diff, explain, grade, schema, summarize, verify, worked
 from cnncalc.cli import list as listing
 
+
+class _Commands(TyperGroup):
+    """The command group, printing usage errors as every other error: `error: ...`, a hint, exit 2.
+
+    click's own form ("Usage: ... / Error: ...") would be the one message in cnncalc that
+    does not start with `error:`, which CI logs and scripts grep for.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except NoArgsIsHelpError as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except UsageError as e:
+            from cnncalc.cli.common import echo_error
+
+            where = e.ctx.command_path if e.ctx else "cnncalc"
+            echo_error(f"error: {e.format_message()}\n  hint: `{where} --help` lists the arguments and options")
+            sys.exit(2)
+        except ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="cnncalc",
+    cls=_Commands,
     help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
