@@ -15,10 +15,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-try:  # typer >= 0.24 carries its own copy of click
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+# typer carries its own copy of click (pyproject pins the range where it does)
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from cnncalc.cli import check, diff, explain, grade, schema, summarize, verify, worked
 from cnncalc.cli import list as listing
