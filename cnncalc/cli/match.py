@@ -1,0 +1,59 @@
+"""`cnncalc match`: does a spec still match the model it describes? Exit 1 when it does not."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.common import handles_errors
+
+if TYPE_CHECKING:
+    from cnncalc.spec.model import Spec
+
+
+class MatchFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def load_either(ref: str) -> Spec:
+    """A model file (.onnx, .keras, Keras JSON) through the importers; anything else as a spec."""
+    from cnncalc.interop import is_model_file, load_model_spec
+    from cnncalc.spec import load_spec
+
+    return load_model_spec(ref) if is_model_file(ref) else load_spec(ref)
+
+
+@handles_errors
+def match_command(
+    spec: Annotated[str, typer.Argument(help="The design: a spec file or a bundled network name.")],
+    model: Annotated[str, typer.Argument(help="The model: an ONNX (.onnx) or Keras (.keras, .json) file, or a spec.")],
+    fmt: Annotated[MatchFormat, typer.Option("--format", "-f", help="table or json.")] = MatchFormat.table,
+    all_layers: Annotated[bool, typer.Option("--all", help="List every layer, not only those that differ.")] = False,
+) -> None:
+    """Compare a spec with a model layer by layer: shapes and params; exit 1 on any difference.
+
+    Shapes are written channels first (C x H x W), as both files are compared in one layout.
+
+    Examples:
+
+        cnncalc match resnet18 resnet18.onnx
+
+        cnncalc match design.yaml model.keras --format json
+    """
+    from cnncalc.interop.match import match, render_text
+
+    result = match(load_either(spec), load_either(model))
+    if fmt is MatchFormat.json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        typer.echo(render_text(result, all_layers))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(match_command)
