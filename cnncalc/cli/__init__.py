@@ -177,7 +177,7 @@ def list_networks(
 
 
 #: modules of cnncalc.cli that add commands to the app, each through `register(app)`
-COMMAND_MODULES: tuple[str, ...] = ("numeric", "worked", "homework", "budgets", "import_cmd", "match")
+COMMAND_MODULES: tuple[str, ...] = ("numeric", "worked", "homework", "budgets", "import_cmd", "export", "match")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"cnncalc.cli.{_module}").register(app)
 

@@ -120,7 +120,17 @@ def _side(name: str, shape: tuple[int, ...] | None, params: int | None) -> dict[
 
 
 def _counted(report: Report) -> list[LayerRow]:
-    return [row for row in report.rows[1:] if row.kind not in TRANSPARENT]
+    """The rows compared: not the transparent kinds, nor a concat that only feeds another concat
+    (an exporter may merge nested concatenations into one; the channels are the same)."""
+    readers: dict[str, list[str]] = {}
+    for row in report.rows:
+        for name in row.inputs:
+            readers.setdefault(name, []).append(row.kind)
+    return [
+        row
+        for row in report.rows[1:]
+        if row.kind not in TRANSPARENT and not (row.kind == "concat" and readers.get(row.name) == ["concat"])
+    ]
 
 
 def _key(row: LayerRow) -> str:

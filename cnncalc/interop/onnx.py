@@ -60,6 +60,7 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "Resize",
     "Upsample",
     "Identity",
+    "Pad (before a Conv or pooling)",
 )
 
 _ELEM_DTYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16", 3: "int8", 2: "uint8"}
@@ -135,6 +136,7 @@ class _Importer:
             if dims is not None:
                 self.shapes[info.name] = dims
         self.owners: dict[str, str] = {}  # weight initializer -> layer that first used it
+        self.pads: dict[str, list[int]] = {}  # output of a Pad -> its spatial pads (ONNX order)
 
     # --- the walk --------------------------------------------------------------------------
 
@@ -200,14 +202,19 @@ class _Importer:
             self.consts[node.output[0]] = self.consts[inputs[0]]
             self.const_dims[node.output[0]] = self.const_dims[inputs[0]]
             return
-        if not data_inputs:  # shape arithmetic: Shape of a tensor, Gather, Unsqueeze, Concat of shapes
-            if op == "Shape" or all(not t or t in self.consts or t in self.shape_only for t in inputs):
+        if op == "Shape":
+            self.shape_of(node)
+            return
+        if not data_inputs:  # arithmetic on constants and shapes, as exporters write for pads and views
+            if all(not t or self.consts.get(t) is not None for t in inputs) and self.fold(node):
+                return
+            if all(not t or t in self.consts or t in self.shape_only for t in inputs):
                 self.shape_only.update(node.output)
                 return
             raise self.unsupported(node, "none of its inputs comes from the network's input")
-        if op == "Shape":
-            self.shape_only.update(node.output)
-            return
+        padded = [t for t in data_inputs if t in self.pads]
+        if padded and op not in ("Conv", "MaxPool", "AveragePool"):
+            raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
         handler = getattr(self, f"op_{op}", None)
         if handler is None:
             if op in ACTIVATIONS:
@@ -238,6 +245,41 @@ class _Importer:
             self.consts[node.output[0]] = None
             value = helper.get_attribute_value(next(iter(attrs.values())))
             self.const_dims[node.output[0]] = [len(value)] if isinstance(value, list) else []
+
+    def shape_of(self, node: NodeProto) -> None:
+        """Shape of a tensor of fixed size is a constant (the batch taken as 1); else shape arithmetic."""
+        from onnx import TensorProto, helper
+
+        dims = self.shape(node.input[0])
+        if dims is None or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+            self.shape_only.update(node.output)
+            return
+        values = [d if isinstance(d, int) and d > 0 else 1 for d in dims]
+        attrs = self.attrs(node)
+        values = values[attrs.get("start", 0) : attrs.get("end", len(values))]
+        tensor = helper.make_tensor(node.output[0], TensorProto.INT64, [len(values)], values)
+        self.consts[node.output[0]] = tensor
+        self.const_dims[node.output[0]] = [len(values)]
+
+    def fold(self, node: NodeProto) -> bool:
+        """Compute a node of constants (ONNX's reference evaluator), as an exporter's constant folding would."""
+        from onnx import numpy_helper
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {}
+        for t in node.input:
+            tensor = self.consts.get(t) if t else None
+            if t and tensor is not None:
+                feeds[t] = numpy_helper.to_array(tensor)
+        try:
+            results = ReferenceEvaluator(node).run(None, feeds)
+        except Exception:  # an operator the evaluator lacks: its output stays unknown
+            return False
+        for name, value in zip(node.output, results, strict=False):
+            if name:
+                self.consts[name] = numpy_helper.from_array(value, name)
+                self.const_dims[name] = list(value.shape)
+        return True
 
     def values(self, name: str) -> list[Any] | None:
         """The values of a small constant (shapes, scales, pads), or None if not known."""
@@ -295,6 +337,13 @@ class _Importer:
     def spatial(self, node: NodeProto, attrs: dict[str, Any], kernel: Sequence[int]) -> dict[str, Any]:
         """stride, padding and dilation of a sliding window, in cnncalc's spelling."""
         ndim = len(kernel)
+        if node.input[0] in self.pads:  # a Pad before: its padding joins the layer's own
+            extra = self.pads[node.input[0]]
+            auto_pad = attrs.get("auto_pad", b"NOTSET")
+            if auto_pad not in (b"NOTSET", "NOTSET", b"", ""):
+                raise self.unsupported(node, "a Pad before a layer with auto_pad")
+            own = list(attrs.get("pads") or [0] * 2 * ndim)
+            attrs = {**attrs, "pads": [a + b for a, b in zip(own, extra, strict=True)]}
         strides = list(attrs.get("strides") or [1] * ndim)
         dilations = list(attrs.get("dilations") or [1] * ndim)
         auto_pad = attrs.get("auto_pad", b"NOTSET")
@@ -465,6 +514,27 @@ class _Importer:
             found = self.values(node.input[1])
             rate = found[0] if found else 0.5
         self.add(node, {"kind": "dropout", "rate": round(float(rate), 6)})
+
+    def op_Pad(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        attrs = self.attrs(node)
+        mode = attrs.get("mode", b"constant")
+        if mode not in (b"constant", "constant"):
+            raise self.unsupported(node, f"Pad mode {mode!r} (only constant padding imports)")
+        pads = list(attrs["pads"]) if "pads" in attrs else self.values(node.input[1]) if len(node.input) > 1 else None
+        dims = self.shape(node.input[0])
+        if pads is None or dims is None:
+            raise self.unsupported(node, "pads that are not constants of the model")
+        rank = len(dims)
+        if self.has_input(node, 3):  # opset 18: pads only for the listed axes
+            axes = [a % rank for a in self.values(node.input[3]) or []]
+            full = [0] * 2 * rank
+            for i, axis in enumerate(axes):
+                full[axis], full[rank + axis] = pads[i], pads[len(axes) + i]
+            pads = full
+        if any(pads[:2]) or any(pads[rank : rank + 2]) or any(p < 0 for p in pads):
+            raise self.unsupported(node, "padding of the batch or channel axes, or negative padding")
+        self.pads[node.output[0]] = [int(p) for p in pads[2:rank] + pads[rank + 2 :]]
+        self.writer.alias(node.output[0], node.input[0])
 
     def op_Identity(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         self.writer.alias(node.output[0], node.input[0])
