@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
 
 #: file suffixes read as models rather than as YAML specs
-MODEL_SUFFIXES: tuple[str, ...] = (".onnx",)
+MODEL_SUFFIXES: tuple[str, ...] = (".onnx", ".keras", ".json")
 
 
 def is_model_file(path: str | Path) -> bool:
@@ -30,7 +30,14 @@ def model_spec_data(path: Path) -> dict[str, Any]:
         from cnncalc.interop.onnx import onnx_to_spec_data
 
         return onnx_to_spec_data(path)
-    raise InteropError.single(f"{path}: not a model file cnncalc imports", hint="give an ONNX model (.onnx)")
+    if suffix in (".keras", ".json"):
+        from cnncalc.interop.keras import keras_to_spec_data
+
+        return keras_to_spec_data(path)
+    raise InteropError.single(
+        f"{path}: not a model file cnncalc imports",
+        hint="give an ONNX model (.onnx), a Keras model (.keras) or a model.to_json() file (.json)",
+    )
 
 
 def load_model_spec(path: str | Path) -> Spec:
