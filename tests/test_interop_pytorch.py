@@ -181,3 +181,24 @@ def test_a_kind_without_a_pytorch_module_is_an_error() -> None:
     spec = load_spec_text("input: 8x8x3\nlayers: [{kind: locally_connected, filters: 2, kernel: 3}]")
     with pytest.raises(ExportError, match="locally_connected"):
         export_pytorch(spec)
+
+
+#: torchvision's published GFLOPS (multiply-adds, in billions, rounded to 2 decimals)
+PUBLISHED_GFLOPS = {"resnet18": 1.81, "mobilenet-v2": 0.30, "squeezenet1_0": 0.82, "googlenet-torchvision": 1.50}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_GFLOPS))
+def test_full_size_onnx_import_gives_published_figures(name: str, tmp_path: Path) -> None:
+    """torchvision's networks (as the bundled specs write them), through PyTorch and ONNX at 224x224:
+    the imported model has torchvision's published params and GFLOPS."""
+    pytest.importorskip("onnx")
+    from cnncalc.interop import load_model_spec
+
+    spec = load_spec(name)
+    model = module_class(export_pytorch(spec))()
+    to_onnx(model, (2, *spec.input.channels_first()), tmp_path / f"{name}.onnx")
+    imported = load_model_spec(tmp_path / f"{name}.onnx")
+    assert imported.batch == 2
+    totals = analyze(imported).totals
+    assert totals.params == PUBLISHED[name]
+    assert round(totals.macs / 2 / 1e9, 2) == PUBLISHED_GFLOPS[name]
