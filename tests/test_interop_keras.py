@@ -233,3 +233,15 @@ def test_match_spec_with_keras_model(keras: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["match", str(spec), str(tmp_path / "m.keras"), "-f", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["match"] is True
+
+
+def test_json_dispatch_tells_a_keras_config_from_a_json_spec(tmp_path: Path) -> None:
+    from cnncalc.interop import is_model_file
+
+    keras_json = tmp_path / "model.json"
+    keras_json.write_text(json.dumps({"class_name": "Sequential", "config": {"layers": []}}))
+    spec_json = tmp_path / "spec.json"
+    spec_json.write_text(json.dumps({"input": [8, 8, 3], "layers": [{"kind": "conv", "filters": 2, "kernel": 3}]}))
+    assert is_model_file(keras_json) and not is_model_file(spec_json)
+    assert is_model_file(tmp_path / "any.onnx") and is_model_file(tmp_path / "any.keras")
+    assert not is_model_file(tmp_path / "net.yaml") and not is_model_file(tmp_path / "missing.json")

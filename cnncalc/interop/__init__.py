@@ -19,8 +19,20 @@ MODEL_SUFFIXES: tuple[str, ...] = (".onnx", ".keras", ".json")
 
 
 def is_model_file(path: str | Path) -> bool:
-    """True for a file this package imports (by suffix), so a spec loader can dispatch here."""
-    return Path(path).suffix.lower() in MODEL_SUFFIXES
+    """True for a file this package imports, so a spec loader can dispatch here.
+
+    .onnx and .keras by their suffix; a .json file only when it holds a Keras model config
+    (`class_name` and `config` at the top), since a spec may be written in JSON too.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".onnx", ".keras"):
+        return True
+    if suffix != ".json":
+        return False
+    from cnncalc.interop.keras import looks_like_keras_json
+
+    return looks_like_keras_json(path)
 
 
 def model_spec_data(path: Path) -> dict[str, Any]:

@@ -72,6 +72,17 @@ def keras_to_spec_data(path: Path) -> dict[str, Any]:
     return keras_config_to_spec_data(_read_config(path), path.stem)
 
 
+def looks_like_keras_json(path: Path) -> bool:
+    """A readable JSON file whose top level is a Keras model config (not, say, a spec in JSON)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+    return isinstance(data, dict) and "class_name" in data and isinstance(data.get("config"), dict)
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         if zipfile.is_zipfile(path):
