@@ -348,3 +348,26 @@ def test_batch_norm_folded_into_conv_imports_as_is(tmp_path: Path) -> None:
     assert report.totals.params == stored_params(model)  # each conv gained the folded bias
     convs = [r for r in report.rows if r.kind == "conv"]
     assert all(r.biases == r.output_shape[0] for r in convs)
+
+
+def test_older_opsets_and_scalar_constants() -> None:
+    net = Net([3, 8, 8])
+    x = net.op("Clip", "relu6", [net.conv("conv", "x", 3, 4, 3, pads=[1, 1, 1, 1])], min=0.0, max=6.0)
+    x = net.op("Resize", "up", [x, net.floats("scales", [1, 1, 2, 2])], mode="nearest")  # opset 10: no roi
+    model = net.model(net.op("Softmax", "prob", [net.op("Flatten", "flat", [x])]), opset=10)
+    report = imported(model)
+    assert [r.kind for r in report.rows[1:]] == ["conv", "relu6", "upsample", "flatten", "softmax"]
+    assert_matches_onnx(model, report)
+    # Clip's bounds from Constant nodes written with value_float
+    net = Net([3, 8, 8])
+    net.nodes.append(helper.make_node("Constant", [], ["low"], name="low", value_float=0.0))
+    net.nodes.append(helper.make_node("Constant", [], ["high"], name="high", value_float=6.0))
+    model = net.model(net.op("Clip", "relu6", [net.conv("conv", "x", 3, 4, 3), "low", "high"]))
+    assert [r.kind for r in imported(model).rows[1:]] == ["conv", "relu6"]
+
+
+def test_softmax_over_positions_is_refused_from_opset_13() -> None:
+    net = Net([3, 8, 8])
+    model = net.model(net.op("Softmax", "prob", [net.conv("conv", "x", 3, 4, 3)]))  # axis -1: the width
+    with pytest.raises(InteropError, match="softmax over axis -1"):
+        model_to_spec_data(model, "net")

@@ -88,7 +88,8 @@ def model_to_spec_data(model: ModelProto, default_name: str = "") -> dict[str, A
         inferred = shape_inference.infer_shapes(model)
     except Exception:  # a model shape inference cannot follow still imports; shapes come from cnncalc
         inferred = model
-    return _Importer(inferred.graph, default_name, _describe(model)).run()
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    return _Importer(inferred.graph, default_name, _describe(model), opset).run()
 
 
 def _describe(model: ModelProto) -> str:
@@ -121,8 +122,9 @@ def _one(values: Sequence[int]) -> int | list[int]:
 
 
 class _Importer:
-    def __init__(self, graph: GraphProto, default_name: str, description: str) -> None:
+    def __init__(self, graph: GraphProto, default_name: str, description: str, opset: int) -> None:
         self.graph = graph
+        self.opset = opset
         # exporters name every graph alike (main_graph, torch_jit): the file's name says more
         self.name = clean_name(default_name) or clean_name(graph.name) or "network"
         self.description = description
@@ -241,10 +243,19 @@ class _Importer:
             tensor = helper.get_attribute_value(attrs["value"])
             self.consts[node.output[0]] = tensor
             self.const_dims[node.output[0]] = list(tensor.dims)
-        else:  # value_float(s) / value_int(s): small scalars or lists, never weights
-            self.consts[node.output[0]] = None
-            value = helper.get_attribute_value(next(iter(attrs.values())))
-            self.const_dims[node.output[0]] = [len(value)] if isinstance(value, list) else []
+        else:  # value_float(s) / value_int(s): small scalars or lists (Clip bounds, shapes), never weights
+            from onnx import TensorProto
+
+            name, attr = next(iter(attrs.items()))
+            value = helper.get_attribute_value(attr)
+            values = value if isinstance(value, list) else [value]
+            dims = [len(values)] if isinstance(value, list) else []
+            if name in ("value_float", "value_floats", "value_int", "value_ints"):
+                kind = TensorProto.FLOAT if "float" in name else TensorProto.INT64
+                self.consts[node.output[0]] = helper.make_tensor(node.output[0], kind, dims, values)
+            else:
+                self.consts[node.output[0]] = None
+            self.const_dims[node.output[0]] = dims
 
     def shape_of(self, node: NodeProto) -> None:
         """Shape of a tensor of fixed size is a constant (the batch taken as 1); else shape arithmetic."""
@@ -480,7 +491,7 @@ class _Importer:
 
     def op_Softmax(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         dims = self.shape(node.input[0])
-        axis = int(self.attrs(node).get("axis", -1 if dims is None else 1))
+        axis = int(self.attrs(node).get("axis", 1 if self.opset < 13 else -1))  # the default moved in opset 13
         rank = len(dims) if dims is not None else None
         if rank is not None and axis % rank != 1:
             raise self.unsupported(node, f"softmax over axis {axis} (cnncalc's softmax is over the features)")
@@ -609,7 +620,10 @@ class _Importer:
         raise self.unsupported(node, "a reshape to anything but a batch of vectors")
 
     def op_Resize(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
-        self._resize(node, scales_at=2, sizes_at=3)
+        if self.opset < 11:  # opset 10: (X, scales), no roi and no sizes
+            self._resize(node, scales_at=1, sizes_at=-1)
+        else:
+            self._resize(node, scales_at=2, sizes_at=3)
 
     def op_Upsample(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         self._resize(node, scales_at=1, sizes_at=-1)
