@@ -143,3 +143,11 @@ def test_match_layer_only_on_one_side(runner: CliRunner, tmp_path: Path) -> None
 def test_match_bad_input_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["match", "no-such-net", str(tiny_model(tmp_path / "m.onnx"))])
     assert result.exit_code == 2
+
+
+def test_match_input_override(runner: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "big.yaml"
+    spec.write_text(SPEC.replace("[3, 8, 8]", "[3, 16, 16]"))
+    model = str(tiny_model(tmp_path / "m.onnx"))
+    assert runner.invoke(app, ["match", str(spec), model]).exit_code == 1
+    assert runner.invoke(app, ["match", str(spec), model, "--input", "3x8x8"]).exit_code == 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import handles_errors, override
 
 if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
@@ -33,6 +33,10 @@ def match_command(
     model: Annotated[str, typer.Argument(help="The model: an ONNX (.onnx) or Keras (.keras, .json) file, or a spec.")],
     fmt: Annotated[MatchFormat, typer.Option("--format", "-f", help="table or json.")] = MatchFormat.table,
     all_layers: Annotated[bool, typer.Option("--all", help="List every layer, not only those that differ.")] = False,
+    input_shape: Annotated[
+        str | None,
+        typer.Option("--input", help="Override the spec's input shape (e.g. the size the model was exported at)."),
+    ] = None,
 ) -> None:
     """Compare a spec with a model layer by layer: shapes and params; exit 1 on any difference.
 
@@ -43,10 +47,13 @@ def match_command(
         cnncalc match resnet18 resnet18.onnx
 
         cnncalc match design.yaml model.keras --format json
+
+        cnncalc match resnet18 resnet18-64px.onnx --input 64x64x3
     """
     from cnncalc.interop.match import match, render_text
 
-    result = match(load_either(spec), load_either(model))
+    design = override(load_either(spec), None, None, input_shape, None)
+    result = match(design, load_either(model))
     if fmt is MatchFormat.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:

@@ -381,10 +381,10 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
             body.append(f"self.trace[{node.name!r}] = {variables[i]}")
     outputs = [variables[i] for i in range(1, len(graph.nodes)) if not readers[i]]
     body.append(f"return {outputs[0]}" if len(outputs) == 1 else f"return {', '.join(outputs)}")
-    return _source(spec, report.totals.params, ctor_lines, body, trace)
+    return _source(spec, report.totals.params, ctor_lines, body, trace, len(outputs))
 
 
-def _source(spec: Spec, params: int, ctor: list[str], body: list[str], trace: bool) -> str:
+def _source(spec: Spec, params: int, ctor: list[str], body: list[str], trace: bool, outputs: int) -> str:
     cls = _class_name(spec.name)
     shape = ", ".join(map(str, spec.input.channels_first()))
     header = [
@@ -406,13 +406,16 @@ def _source(spec: Spec, params: int, ctor: list[str], body: list[str], trace: bo
     if trace:
         header.append("        self.trace: dict[str, torch.Tensor] = {}")
     lines = header + [f"        {line}" for line in ctor]
-    lines += ["", "    def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+    returns = "torch.Tensor" if outputs == 1 else f"tuple[{', '.join(['torch.Tensor'] * outputs)}]"
+    lines += ["", f"    def forward(self, x: torch.Tensor) -> {returns}:"]
     lines += [f"        {line}" for line in body]
     lines += [
         "",
         "",
         'if __name__ == "__main__":',
         f"    model = {cls}()",
-        f"    print(model(torch.zeros(1, {shape})).shape, sum(p.numel() for p in model.parameters()))",
+        f"    print(sum(p.numel() for p in model.parameters()), model(torch.zeros(1, {shape})))"
+        if outputs > 1
+        else f"    print(model(torch.zeros(1, {shape})).shape, sum(p.numel() for p in model.parameters()))",
     ]
     return "\n".join(lines) + "\n"
