@@ -238,6 +238,8 @@ def test_yaml_blocks_named_after_a_file_show_that_file() -> None:
 
 
 def test_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ```python blocks are whole programs and run here; ```py marks an excerpt (of generated code,
+    # or code that needs PyTorch), which the page's own test checks instead
     monkeypatch.chdir(workdir(tmp_path))
     blocks = [(page, line, text) for page in PAGES for line, text in fenced(page, "python")]
     assert blocks

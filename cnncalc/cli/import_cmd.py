@@ -1,0 +1,63 @@
+"""`cnncalc import`: an ONNX or Keras model file as a cnncalc YAML spec.
+
+The optional libraries are imported by cnncalc.interop inside the command, so registering
+it costs the other commands nothing at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import handles_errors
+from cnncalc.render.escape import terminal
+
+
+def spec_yaml(data: dict[str, object], source: str) -> str:
+    """The imported spec as YAML text, with a header saying where it came from."""
+    import yaml
+
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
+    return f"# imported from {Path(source).name} by `cnncalc import`\n{body}"
+
+
+@handles_errors
+def import_model(
+    model: Annotated[Path, typer.Argument(help="An ONNX model (.onnx), a Keras model (.keras) or model.to_json().")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the spec to this file instead of stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+) -> None:
+    """Turn an ONNX or Keras model into a cnncalc spec (YAML).
+
+    The spec is checked before it is written: it validates, and every layer's shape and
+    parameters are computed. ONNX import needs the onnx package (`pip install onnx`, or the `onnx` extra); Keras files
+    are read as JSON, without Keras or TensorFlow.
+
+    Examples:
+
+        cnncalc import model.onnx -o model.yaml
+
+        cnncalc import model.keras > model.yaml
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.cli.files import write_text_safely
+    from cnncalc.interop import model_spec_data
+    from cnncalc.spec.loader import validate_spec
+    from cnncalc.spec.model import SourceMap
+
+    data = model_spec_data(model)
+    analyze(validate_spec(data, SourceMap(str(model))))
+    text = spec_yaml(data, str(model))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_safely(output, text, "--output", inputs=[model], force=force)
+        typer.echo(f"wrote {terminal(str(output))}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_model)

@@ -1,0 +1,62 @@
+"""`cnncalc match`: does a spec still match the model it describes? Exit 1 when it does not."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.common import format_option, handles_errors, override
+from cnncalc.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from cnncalc.spec.model import Spec
+
+
+def load_either(ref: str) -> Spec:
+    """A model file (.onnx, .keras, Keras JSON) through the importers; anything else as a spec."""
+    from cnncalc.interop import is_model_file, load_model_spec
+    from cnncalc.spec import load_spec
+
+    return load_model_spec(ref) if is_model_file(ref) else load_spec(ref)
+
+
+@handles_errors
+def match_command(
+    spec: Annotated[str, typer.Argument(help="The design: a spec file or a bundled network name.")],
+    model: Annotated[str, typer.Argument(help="The model: an ONNX (.onnx) or Keras (.keras, .json) file, or a spec.")],
+    fmt: Annotated[OutputFormat, format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+    all_layers: Annotated[bool, typer.Option("--all", help="List every layer, not only those that differ.")] = False,
+    input_shape: Annotated[
+        str | None,
+        typer.Option("--input", help="Override the spec's input shape (e.g. the size the model was exported at)."),
+    ] = None,
+) -> None:
+    """Compare a spec with a model layer by layer: shapes and params; exit 1 on any difference.
+
+    Shapes are written channels first (C x H x W), as both files are compared in one layout.
+
+    Examples:
+
+        cnncalc match resnet18 resnet18.onnx
+
+        cnncalc match design.yaml model.keras --format json
+
+        cnncalc match resnet18 resnet18-64px.onnx --input 64x64x3
+    """
+    from cnncalc.interop.match import match
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.match import match_text
+
+    design = override(load_either(spec), None, None, input_shape, None)
+    result = match(design, load_either(model))
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(result.to_json()), nl=False)
+    else:
+        typer.echo(match_text(result, all_layers))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(match_command)

@@ -1,0 +1,247 @@
+"""Keras in, read as JSON: configs written by hand, and models built with Keras (on PyTorch)
+whose count_params() and per-layer output shapes cnncalc must reproduce exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.analysis import analyze
+from cnncalc.cli import app
+from cnncalc.conventions import Conventions
+from cnncalc.interop import load_model_spec
+from cnncalc.interop.common import InteropError
+from cnncalc.interop.keras import keras_config_to_spec_data
+from cnncalc.report import Report
+from cnncalc.spec.loader import validate_spec
+from cnncalc.spec.model import SourceMap, from_channels_first
+
+KERAS_BN = Conventions(bn_running_stats=True)
+
+
+def layer(cls: str, **config: Any) -> dict[str, Any]:
+    return {"class_name": cls, "config": config}
+
+
+def report_of(config: dict[str, Any]) -> Report:
+    return analyze(validate_spec(keras_config_to_spec_data(config, "net"), SourceMap("net.json")), KERAS_BN)
+
+
+def test_hand_written_sequential() -> None:
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "lenet",
+            "layers": [
+                layer("InputLayer", batch_shape=[None, 32, 32, 3], name="in"),
+                layer("Conv2D", name="c1", filters=6, kernel_size=[5, 5], activation="relu"),
+                layer("MaxPooling2D", name="p1", pool_size=[2, 2], strides=None, padding="valid"),
+                layer("BatchNormalization", name="bn", axis=-1),
+                layer("Flatten", name="flat"),
+                layer("Dropout", name="drop", rate=0.25),
+                layer("Dense", name="fc", units=10, activation="softmax"),
+            ],
+        },
+    }
+    report = report_of(config)
+    rows = {r.name: r for r in report.rows}
+    assert rows["c1"].output_shape == (6, 28, 28) and rows["p1"].output_shape == (6, 14, 14)
+    # by hand: conv 6*3*25 + 6 = 456; BN 4*6 = 24 (2 trainable + 2 statistics, as Keras counts);
+    # dense 14*14*6*10 + 10 = 11,770
+    assert report.totals.params == 456 + 24 + 11_770
+    assert report.totals.non_trainable_params == 12
+
+
+def test_hand_written_keras2_functional_with_shared_layer_and_padding() -> None:
+    def call(name: str, *sources: str) -> list[list[Any]]:
+        return [[[s, 0, 0, {}] for s in sources]]
+
+    config = {
+        "class_name": "Model",
+        "config": {
+            "name": "twin",
+            "input_layers": [["x", 0, 0]],
+            "layers": [
+                {"class_name": "InputLayer", "name": "x", "config": {"batch_input_shape": [None, 8, 8, 4]}},
+                {
+                    "class_name": "ZeroPadding2D",
+                    "name": "pad",
+                    "config": {"padding": [[1, 1], [1, 1]]},
+                    "inbound_nodes": [[["x", 0, 0, {}]], [["add", 0, 0, {}]]],  # called twice
+                },
+                {
+                    "class_name": "Conv2D",
+                    "name": "conv",
+                    "config": {"filters": 4, "kernel_size": [3, 3], "use_bias": False},
+                    "inbound_nodes": [[["pad", 0, 0, {}]], [["pad", 1, 0, {}]]],  # one layer, two calls
+                },
+                {"class_name": "Add", "name": "add", "config": {}, "inbound_nodes": call("add", "conv", "x")},
+                {
+                    "class_name": "Concatenate",
+                    "name": "cat",
+                    "config": {"axis": -1},
+                    "inbound_nodes": [[["add", 0, 0, {}], ["conv", 1, 0, {}]]],
+                },
+            ],
+        },
+    }
+    data = keras_config_to_spec_data(config)
+    layers = {item["name"]: item for item in data["layers"]}
+    assert layers["conv"]["padding"] == 1  # the ZeroPadding2D folded into the conv
+    second = next(item for item in data["layers"] if item.get("shares") == "conv")
+    assert second["padding"] == 1 and data["layers"][data["layers"].index(second) - 1]["name"] == "add"
+    report = report_of(config)
+    assert report.totals.params == 4 * 4 * 9  # one set of weights for both calls
+    assert report.rows[-1].output_shape == (8, 8, 8) and report.rows[-1].name == "cat"
+
+
+def test_unsupported_layer_and_bad_files(tmp_path: Path) -> None:
+    config = {
+        "class_name": "Sequential",
+        "config": {"layers": [layer("InputLayer", batch_shape=[None, 10]), layer("LSTM", name="rnn", units=4)]},
+    }
+    with pytest.raises(InteropError, match=r"unsupported operator LSTM at node 'rnn'"):
+        keras_config_to_spec_data(config)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InteropError, match="not a readable Keras model"):
+        load_model_spec(bad)
+    empty_zip = tmp_path / "empty.keras"
+    with zipfile.ZipFile(empty_zip, "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    with pytest.raises(InteropError, match=r"without config\.json"):
+        load_model_spec(empty_zip)
+    result = CliRunner().invoke(app, ["import", str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+# --- models built with Keras 3 on the PyTorch backend ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keras() -> Any:
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module = pytest.importorskip("keras")
+    if module.backend.backend() != "torch":
+        pytest.skip("keras runs on another backend here")
+    return module
+
+
+#: Keras on the PyTorch backend warns about NumPy 2's copy keyword, which is not cnncalc's concern
+KERAS_WARNINGS = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+
+
+def assert_matches_keras(model: Any, tmp_path: Path) -> None:
+    """Saved as .keras and as to_json(): params and every layer's output shape equal Keras's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(tmp_path / "model.keras")
+    (tmp_path / "model.json").write_text(model.to_json())
+    for path in (tmp_path / "model.keras", tmp_path / "model.json"):
+        report = analyze(load_model_spec(path), KERAS_BN)
+        assert report.totals.params == model.count_params()
+        assert report.totals.non_trainable_params == sum(int(w.numpy().size) for w in model.non_trainable_weights)
+        rows = {r.name: r for r in report.rows}
+        folded = [type(item).__name__ for item in model.layers if item.name not in rows]
+        assert set(folded) <= {"InputLayer", "ZeroPadding2D"}  # every other layer is a row, compared below
+        for item in model.layers:
+            if item.name in rows:
+                shape = from_channels_first(rows[item.name].output_shape, "hwc")
+                assert shape == tuple(item.output.shape[1:]), item.name
+
+
+@KERAS_WARNINGS
+def test_keras_sequential_cnn(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            kl.Conv2D(16, 3, padding="same", activation="relu"),
+            kl.BatchNormalization(),
+            kl.MaxPooling2D(),
+            kl.Conv2D(32, 5, strides=2, use_bias=False),
+            kl.Activation("relu"),
+            kl.AveragePooling2D(pool_size=3, strides=1, padding="same"),
+            kl.Flatten(),
+            kl.Dropout(0.5),
+            kl.Dense(10, activation="softmax"),
+        ]
+    )
+    assert_matches_keras(model, tmp_path)
+
+
+@KERAS_WARNINGS
+def test_keras_functional_graph(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    x = keras.Input((17, 17, 8))
+    a = kl.Conv2D(8, 3, padding="same")(x)
+    a = kl.BatchNormalization()(a)
+    a = kl.ReLU(max_value=6)(a)
+    r = kl.Add()([a, x])
+    p = kl.ZeroPadding2D(((0, 1), (0, 1)))(r)
+    d = kl.DepthwiseConv2D(3, strides=2, depth_multiplier=2)(p)
+    s = kl.SeparableConv2D(12, 3, padding="same", activation="relu")(r)
+    s = kl.MaxPooling2D(3, strides=2, padding="valid")(s)
+    c = kl.Concatenate()([d, s])
+    u = kl.Conv2DTranspose(6, 3, strides=2, padding="same")(c)
+    v = kl.Conv2DTranspose(4, 1, strides=2)(c)  # kernel smaller than the stride: Keras's own rule
+    g = kl.GlobalAveragePooling2D()(kl.Concatenate()([u, kl.UpSampling2D(1)(v)]))
+    out = kl.Dense(5)(g)
+    assert_matches_keras(keras.Model(x, out), tmp_path)
+
+
+@KERAS_WARNINGS
+def test_keras_1d_and_3d(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    one = keras.Sequential(
+        [
+            keras.Input((100, 4)),
+            kl.Conv1D(8, 5, strides=2, dilation_rate=1),
+            kl.MaxPooling1D(2),
+            kl.GlobalMaxPooling1D(),
+        ]
+    )
+    assert_matches_keras(one, tmp_path)
+    three = keras.Sequential(
+        [keras.Input((8, 16, 16, 2)), kl.Conv3D(4, 3, padding="same"), kl.MaxPooling3D(2), kl.Flatten(), kl.Dense(3)]
+    )
+    (tmp_path / "3d").mkdir()
+    assert_matches_keras(three, tmp_path / "3d")
+
+
+@KERAS_WARNINGS
+def test_match_spec_with_keras_model(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    model = keras.Sequential([keras.Input((28, 28, 1)), kl.Conv2D(4, 3, activation="relu"), kl.Flatten(), kl.Dense(10)])
+    model.save(tmp_path / "m.keras")
+    spec = tmp_path / "design.yaml"
+    spec.write_text(
+        "input: 28x28x1\nlayers:\n"
+        "  - {kind: conv, filters: 4, kernel: 3, activation: relu}\n"
+        "  - {kind: dense, units: 10}\n"
+    )
+    result = CliRunner().invoke(app, ["match", str(spec), str(tmp_path / "m.keras"), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["match"] is True
+
+
+def test_json_dispatch_tells_a_keras_config_from_a_json_spec(tmp_path: Path) -> None:
+    from cnncalc.interop import is_model_file
+
+    keras_json = tmp_path / "model.json"
+    keras_json.write_text(json.dumps({"class_name": "Sequential", "config": {"layers": []}}))
+    spec_json = tmp_path / "spec.json"
+    spec_json.write_text(json.dumps({"input": [8, 8, 3], "layers": [{"kind": "conv", "filters": 2, "kernel": 3}]}))
+    assert is_model_file(keras_json) and not is_model_file(spec_json)
+    assert is_model_file(tmp_path / "any.onnx") and is_model_file(tmp_path / "any.keras")
+    assert not is_model_file(tmp_path / "net.yaml") and not is_model_file(tmp_path / "missing.json")
