@@ -266,6 +266,7 @@ def effective_padding(field_start: Fraction, size: int) -> Fraction:
         ("resnet50-v1", "layer4.2.relu3", 483),
         ("resnet101", "layer4.2.relu3", 1027),
         ("resnet152", "layer4.2.relu3", 1507),
+        ("resnet152-v1", "layer4.2.relu3", 1507),
     ],
 )
 def test_receptive_field_of_resnet_v1_matches_the_article(name: str, last: str, size: int) -> None:
@@ -273,7 +274,7 @@ def test_receptive_field_of_resnet_v1_matches_the_article(name: str, last: str, 
     # stage's *last* unit (resnet_v1_block: "implemented as a stride in the last unit"), the
     # paper puts it on the 1x1 conv1 of the *first* unit: either way every 3x3 conv of a stage
     # runs at that stage's resolution, so both give the same receptive field.
-    r = v1_report(name) if name != "resnet50-v1" else report(name)
+    r = report(name) if name.endswith("-v1") else v1_report(name)
     field = row(r, last).receptive_field
     assert field is not None
     assert field.size == (size, size)
