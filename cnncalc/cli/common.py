@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from cnncalc.errors import CnncalcError
+from cnncalc.units import DTYPE_NAMES
 
 if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
@@ -44,17 +45,8 @@ class LayoutOption(StrEnum):
     chw = "chw"
 
 
-class DtypeOption(StrEnum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    float8 = "float8"
-    int64 = "int64"
-    int32 = "int32"
-    int16 = "int16"
-    int8 = "int8"
-    uint8 = "uint8"
+#: the --dtype choices: every dtype cnncalc.units defines
+DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
 
 
 def stdout_console() -> Console:

@@ -30,6 +30,7 @@ from cnncalc.layers.resample import Upsample
 from cnncalc.numeric import kernels
 from cnncalc.numeric.kernels import DEFAULT_WORKSPACE, Array, MacCounter, Pair, Workspace
 from cnncalc.spec.model import Spec
+from cnncalc.units import DTYPES
 
 #: what an allocated array is, for counting it under the report's conventions:
 #: weight (always a param), bias (a param unless biases are not counted), shift (batch
@@ -37,7 +38,7 @@ from cnncalc.spec.model import Spec
 Role = Literal["weight", "bias", "shift", "state"]
 
 #: bytes per element of the dtypes NumPy has no type for; the others come from np.dtype
-_NO_NUMPY_TYPE = {"bfloat16": 2, "float8": 1}
+_NO_NUMPY_TYPE = {name: info.bytes for name, info in DTYPES.items() if info.numpy is None}
 
 Progress = Callable[[int, int, str], None]
 

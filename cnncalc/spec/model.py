@@ -21,10 +21,13 @@ from pydantic import (
 from cnncalc.errors import Location
 from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
-from cnncalc.units import Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
+from cnncalc.units import DTYPE_NAMES, Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
 Layout = Literal["hwc", "chw"]
-Dtype = Literal["float64", "float32", "float16", "bfloat16", "float8", "int64", "int32", "int16", "int8", "uint8"]
+if TYPE_CHECKING:
+    Dtype = str
+else:
+    Dtype = Literal[DTYPE_NAMES]  # one of cnncalc.units.DTYPES
 Path = tuple[str | int, ...]
 
 
