@@ -8,10 +8,8 @@ place in the spec where they were written.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import heapq
-import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from cnncalc import expr
 from cnncalc.errors import Diagnostic, SpecError
 from cnncalc.layers import LayerBase
 from cnncalc.spec.model import BlockCall, LayerItem, Path, Spec
@@ -334,21 +333,6 @@ class _Builder:
 
 _VARIABLE = re.compile(r"^\$([A-Za-z_]\w*)$")
 _EXPRESSION = re.compile(r"^\$\{(.{1,200})\}$")
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
 ErrorFactory = Callable[..., SpecError]
 
 
@@ -379,7 +363,7 @@ def _argument(name: str, values: Mapping[str, Any], path: Path, error: ErrorFact
 
 
 def evaluate(text: str, values: Mapping[str, Any], path: Path, error: ErrorFactory) -> Any:
-    """Integer arithmetic, comparisons and and/or/not over block arguments, nothing else.
+    """A block's `${expression}` over its arguments (cnncalc.expr, BLOCK dialect), errors located.
 
     >>> evaluate("filters * 4", {"filters": 64}, (), SpecError.single)
     256
@@ -387,40 +371,9 @@ def evaluate(text: str, values: Mapping[str, Any], path: Path, error: ErrorFacto
     True
     """
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise error(f"cannot read the expression '{text}'", path, "e.g. ${filters * 4}") from None
-
-    def walk(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | bool):
-            return node.value
-        if isinstance(node, ast.Name):
-            return _argument(node.id, values, path, error)
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = walk(node.left), walk(node.right)
-            if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
-                raise error(f"division by zero in '{text}'", path)
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.Not):
-            operand = walk(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else not operand
-        if isinstance(node, ast.BoolOp):
-            results = [walk(v) for v in node.values]
-            return all(results) if isinstance(node.op, ast.And) else any(results)
-        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-            left = walk(node.left)
-            for op, comparator in zip(node.ops, node.comparators, strict=True):
-                right = walk(comparator)
-                if not _COMPARE[type(op)](left, right):
-                    return False
-                left = right
-            return True
-        raise error(
-            f"'{text}' is not allowed in an expression",
-            path,
-            "use integers, argument names, + - * // %, comparisons, and/or/not",
-        )
-
-    return walk(tree)
+        return expr.evaluate(text, expr.BLOCK, values)
+    except expr.ExprError as e:
+        if e.message.endswith("has no value"):
+            name = e.message.split("'")[1]
+            return _argument(name, values, path, error)  # raises, with a suggestion
+        raise error(f"in '${{{text}}}': {e.message}", path, e.hint or "e.g. ${filters * 4}") from None
