@@ -11,7 +11,6 @@ which the renderers below turn into JSON, JUnit XML and GitHub workflow annotati
 
 from __future__ import annotations
 
-import difflib
 import glob
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,7 +23,7 @@ from pydantic import ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
 from cnncalc.report import LayerRow, Report
-from cnncalc.spec.model import Budgets, Path, SourceMap, Spec
+from cnncalc.spec.model import Budgets, Path, Spec
 
 Status = Literal["ok", "exceeded", "invalid"]
 
@@ -136,7 +135,7 @@ def spec_limits(spec: Spec) -> list[Limit]:
 
 def load_budgets_file(path: str) -> list[Limit]:
     """Limits from a YAML budgets file: the keys of `budgets:`, at top level or under `budgets:`."""
-    from cnncalc.spec.loader import parse_yaml, read_text_file
+    from cnncalc.spec.loader import parse_yaml, read_text_file, validation_diagnostics
 
     text = read_text_file(FsPath(path))
     data, source_map = parse_yaml(text, path)
@@ -150,54 +149,27 @@ def load_budgets_file(path: str) -> list[Limit]:
     try:
         budgets = Budgets.model_validate(data)
     except ValidationError as e:
-        raise SpecError(budget_diagnostics(e, source_map, at)) from None
+        raise SpecError(validation_diagnostics(e, data, source_map, model=Budgets, at=at)) from None
     return limits_of(budgets, path, source_map.locate, at)
 
 
 def option_limits(values: Mapping[str, str | None]) -> list[Limit]:
     """Limits given as command-line options, keyed by budget (`max_params`); None means not given."""
+    from cnncalc.spec.loader import validation_diagnostics
+
     given = {key: value for key, value in values.items() if value is not None}
     try:
         budgets = Budgets.model_validate(given)
     except ValidationError as e:
-        diagnostics = []
-        for item in e.errors():
-            key = str(item["loc"][0]) if item["loc"] else ""
-            option = "--" + key.replace("_", "-")
-            diagnostics.append(Diagnostic(f"{option} {given.get(key)!r}: expected {_reason(item)}"))
-        raise SpecError(diagnostics) from None
+
+        def option(path: Path) -> str:
+            key = str(path[0]) if path else ""
+            return f"--{key.replace('_', '-')} {given.get(key)!r}"
+
+        raise SpecError(validation_diagnostics(e, given, model=Budgets, label=option)) from None
     return [
         Limit(key, value, "--" + key.replace("_", "-")) for key, value in budgets.model_dump(exclude_none=True).items()
     ]
-
-
-def budget_diagnostics(error: ValidationError, source_map: SourceMap, at: Path) -> list[Diagnostic]:
-    """One located diagnostic per bad budget, worded as the spec loader words its errors."""
-    diagnostics = []
-    for item in error.errors():
-        key = str(item["loc"][0]) if item["loc"] else ""
-        path = (*at, key)
-        if item["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, list(Budgets.model_fields), n=1)
-            diagnostics.append(
-                Diagnostic(
-                    f"unknown budget '{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
-                    source_map.locate(path, key=True),
-                    hint=None if close else f"budgets: {', '.join(Budgets.model_fields)}",
-                )
-            )
-        else:
-            diagnostics.append(
-                Diagnostic(f"{key}: expected {_reason(item)}, got {item.get('input')!r}", source_map.locate(path))
-            )
-    return diagnostics
-
-
-def _reason(item: Mapping[str, Any]) -> str:
-    message = str(item["msg"])
-    for prefix in ("Value error, ", "Input should be "):
-        message = message.removeprefix(prefix)
-    return message.replace("a valid ", "")
 
 
 def expand_specs(refs: Iterable[str]) -> list[tuple[str, Diagnostic | None]]:

@@ -121,7 +121,8 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
 
 def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:
     """Apply command-line overrides, keeping the spec's source positions."""
-    from cnncalc.errors import SpecError
+    from cnncalc.errors import Diagnostic, SpecError
+    from cnncalc.spec.loader import validation_diagnostics
     from cnncalc.spec.model import InputSpec, parse_dims
 
     update: dict[str, object] = {}
@@ -131,12 +132,13 @@ def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str 
         update["batch"] = batch
     if input_shape is not None:
         try:
-            update["input"] = InputSpec.model_validate(
-                {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
-            )
-        except (ValueError, ValidationError) as e:
-            message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
-            raise SpecError.single(f"--input {input_shape!r}: {message}", hint="e.g. --input 224x224x3") from None
+            data = {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
+            update["input"] = InputSpec.model_validate(data)
+        except ValidationError as e:
+            found = validation_diagnostics(e, data, model=InputSpec, label=lambda _: f"--input {input_shape!r}")
+            raise SpecError([Diagnostic(d.message, hint="e.g. --input 224x224x3") for d in found]) from None
+        except ValueError as e:
+            raise SpecError.single(f"--input {input_shape!r}: {e}", hint="e.g. --input 224x224x3") from None
     if not update:
         return spec
     source = spec._source

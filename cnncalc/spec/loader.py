@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
@@ -17,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
-from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
+from cnncalc.layers import REGISTRY, canonical_kind
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -184,17 +186,48 @@ def validate_spec(data: Any, source_map: SourceMap) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
-        raise SpecError(_diagnostics(e.errors(), data, source_map)) from None
+        raise SpecError(validation_diagnostics(e, data, source_map)) from None
     return spec.with_source(source_map)
 
 
-def _diagnostics(errors: list[Any], data: Any, source_map: SourceMap) -> list[Diagnostic]:
-    """One diagnostic per offending value, however many union branches pydantic tried."""
+def validation_diagnostics(
+    error: ValidationError,
+    data: Any,
+    source_map: SourceMap | None = None,
+    *,
+    model: type[BaseModel] | None = None,
+    at: Path = (),
+    label: Callable[[Path], str] | None = None,
+) -> list[Diagnostic]:
+    """The one translation of a pydantic ValidationError into what a user reads.
+
+    `data` was validated as `model` (a Spec unless said otherwise) and sits at `at` in the
+    file `source_map` describes; `label` names a value where it did not come from a file
+    (an option: `--max-params '25Q'`). One diagnostic per offending value, however many
+    union branches pydantic tried; unknown keys get the closest allowed one.
+    """
+    context = _Context(data, source_map or SourceMap("<input>"), model or Spec, at, label)
+    return _diagnostics(error.errors(), context)
+
+
+@dataclass(frozen=True)
+class _Context:
+    data: Any
+    source_map: SourceMap
+    model: type[BaseModel]
+    at: Path
+    label: Callable[[Path], str] | None
+
+    def locate(self, path: Path, key: bool = False) -> Location | None:
+        return self.source_map.locate((*self.at, *path), key=key)
+
+
+def _diagnostics(errors: Sequence[Any], context: _Context) -> list[Diagnostic]:
     grouped: dict[Path, list[dict[str, Any]]] = {}
     for item in errors:
-        path = _data_path(item["loc"], data, item["type"])
+        path = _data_path(item["loc"], context.data, item["type"])
         grouped.setdefault(path, []).append(dict(item))
-    diagnostics = [_diagnostic(path, items, data, source_map) for path, items in grouped.items()]
+    diagnostics = [_diagnostic(path, items, context) for path, items in grouped.items()]
     # "missing 'filters'" says nothing new beside "unknown key 'fliters' (did you mean 'filters'?)"
     suggested = {m.group(1) for d in diagnostics if (m := re.search(r"did you mean '([^']+)'", d.message))}
     return [d for d in diagnostics if not any(d.message.startswith(f"missing key '{k}'") for k in suggested)]
@@ -215,79 +248,87 @@ def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> Path:
     return tuple(path)
 
 
-def _layer_of(path: Path, data: Any) -> tuple[str, type[LayerBase] | None] | None:
-    """('conv layer 'CONV2'', its class) when `path` points inside a layer."""
-    if len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int):
+def _layer_of(path: Path, context: _Context) -> tuple[str, type[BaseModel] | None] | None:
+    """('conv layer 'CONV2'', its class) when `path` points inside a layer of a spec."""
+    if context.model is not Spec or len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int):
         return None
-    raw = data["layers"][path[1]]
+    raw = context.data["layers"][path[1]]
     if not isinstance(raw, dict):
         return f"layer #{path[1] + 1}", None
     kind = raw.get("kind")
     label = f"layer #{path[1] + 1}" if raw.get("name") is None else f"layer '{raw['name']}'"
+    if "block" in raw:
+        return label, BlockCall
     if not isinstance(kind, str) or canonical_kind(kind) not in REGISTRY:
         return label, None
     return f"{canonical_kind(kind)} {label}", REGISTRY[canonical_kind(kind)]
 
 
-def _diagnostic(path: Path, items: list[dict[str, Any]], data: Any, source_map: SourceMap) -> Diagnostic:
+def _model_at(parent: Path, context: _Context, layer: type[BaseModel] | None) -> type[BaseModel] | None:
+    """The model whose fields the mapping at `parent` holds."""
+    if not parent:
+        return context.model
+    if context.model is not Spec:
+        return None
+    if len(parent) == 2 and parent[0] == "layers":
+        return layer
+    if len(parent) == 1:
+        section: dict[str, type[BaseModel]] = {"input": InputSpec, "budgets": Budgets}
+        return section.get(str(parent[0]))
+    if len(parent) == 2 and parent[0] == "blocks":
+        return BlockDef
+    return None
+
+
+#: what an unknown key is called in the messages, by the model it was given to
+_NOUNS: dict[str, str] = {"Budgets": "budget"}
+
+
+def _diagnostic(path: Path, items: list[dict[str, Any]], context: _Context) -> Diagnostic:
     kinds = {item["type"] for item in items}
-    layer = _layer_of(path, data)
+    layer = _layer_of(path, context)
     where = f" in {layer[0]}" if layer else ""
     field = path[-1] if path else ""
-    model_fields = _fields_at(path, layer[1] if layer else None, data)
+    model = _model_at(path[:-1], context, layer[1] if layer else None)
+    model_fields = [f.alias or name for name, f in model.model_fields.items()] if model else []
     if "extra_forbidden" in kinds:
+        noun = _NOUNS.get(model.__name__, "key") if model else "key"
         close = difflib.get_close_matches(str(field), model_fields, n=1)
         return Diagnostic(
-            f"unknown key '{field}'{where}" + (f" (did you mean '{close[0]}'?)" if close else ""),
-            source_map.locate(path, key=True),
+            f"unknown {noun} '{field}'{where}" + (f" (did you mean '{close[0]}'?)" if close else ""),
+            context.locate(path, key=True),
             hint=None if close else f"allowed keys: {', '.join(model_fields)}",
         )
     if "missing" in kinds:
-        return Diagnostic(f"missing key '{field}'{where}", source_map.locate(path[:-1]))
+        return Diagnostic(f"missing key '{field}'{where}", context.locate(path[:-1]))
     if "unknown_kind" in kinds:
         raw = items[0]["input"]
         kind = raw.get("kind") if isinstance(raw, dict) else None
         if kind is None:
             return Diagnostic(
                 f"layer #{path[-1] + 1 if isinstance(path[-1], int) else '?'} has no 'kind'",
-                source_map.locate(path),
+                context.locate(path),
                 hint=f"e.g. kind: conv; kinds: {', '.join(sorted(REGISTRY))}",
             )
         close = difflib.get_close_matches(canonical_kind(str(kind)), sorted(REGISTRY), n=1)
         return Diagnostic(
             f"unknown layer kind '{kind}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
-            source_map.locate((*path, "kind")),
+            context.locate((*path, "kind")),
             hint=None if close else f"kinds: {', '.join(sorted(REGISTRY))}",
         )
     value = items[0].get("input")
     expected = _expected(items)
     literal = _close_literal(items, value)
-    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path[2:] if layer) or _dotted(path)
     suggestion = f" (did you mean '{literal}'?)" if literal else ""
-    return Diagnostic(f"{label}{where}: expected {expected}, got {_show(value)}{suggestion}", source_map.locate(path))
+    if context.label is not None:
+        return Diagnostic(f"{context.label(path)}: expected {expected}{suggestion}")
+    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path[2:] if layer) or _dotted(path)
+    return Diagnostic(f"{label}{where}: expected {expected}, got {_show(value)}{suggestion}", context.locate(path))
 
 
 def _dotted(path: Path) -> str:
     """('layers', 2, 'padding') -> 'layers[2].padding'."""
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-
-
-def _fields_at(path: Path, layer_cls: type[BaseModel] | None, data: Any) -> list[str]:
-    """The keys a mapping at `path` accepts, as a user writes them (`from`, not `from_`)."""
-    model: type[BaseModel] | None = None
-    if len(path) == 3 and path[0] == "layers":
-        raw = data["layers"][path[1]] if isinstance(data.get("layers"), list) else None
-        model = BlockCall if isinstance(raw, dict) and "block" in raw else layer_cls
-    elif len(path) == 1:
-        model = Spec
-    elif len(path) == 2:
-        section: dict[str, type[BaseModel]] = {"input": InputSpec, "budgets": Budgets}
-        model = section.get(str(path[0]))
-    elif len(path) == 3 and path[0] == "blocks":
-        model = BlockDef
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 def _expected(items: list[dict[str, Any]]) -> str:
@@ -327,7 +368,5 @@ def item_diagnostics(error: ValidationError, item: Any, spec: Spec, path: Path) 
                 target[("layers", 0, *key[depth:])] = where
     label = f"layer #{int(path[-1]) + 1} of block '{path[1]}'" if len(path) == 4 else "layer"
     errors = [{**x, "loc": ("layers", 0, *x["loc"])} for x in error.errors()]
-    return [
-        Diagnostic(d.message.replace("layer #1", label), d.location, d.hint)
-        for d in _diagnostics(errors, {"layers": [item]}, view)
-    ]
+    context = _Context({"layers": [item]}, view, Spec, (), None)
+    return [Diagnostic(d.message.replace("layer #1", label), d.location, d.hint) for d in _diagnostics(errors, context)]
