@@ -221,6 +221,6 @@ def test_a_block_layer_error_is_worded_like_a_layer_error() -> None:
     text = "input: 8x8x3\nblocks:\n  b: {layers: [{kind: conv, filtres: 8, kernel: 1}]}\nlayers: [{block: b}]\n"
     with pytest.raises(SpecError) as caught:
         analyze(load_spec_text(text, "net.yaml"))
-    assert "net.yaml:3:30: error: unknown key 'filtres' in conv layer #1 of block 'b' (did you mean 'filters'?)" in str(
+    assert "net.yaml:3:29: error: unknown key 'filtres' in conv layer #1 of block 'b' (did you mean 'filters'?)" in str(
         caught.value
     )
