@@ -4,15 +4,52 @@
 >>> report = analyze(load_spec_text("input: 32x32x3\\nlayers: [{kind: conv, filters: 10, kernel: 5, padding: 2}]"))
 >>> report.totals.params
 760
+
+The names below are imported on first use, so that `import cnncalc` (and `cnncalc
+--version`) costs nothing and each command pays only for what it uses.
 """
 
-from cnncalc.analysis import analyze
-from cnncalc.conventions import Conventions
-from cnncalc.errors import CnncalcError, ShapeError, SpecError
-from cnncalc.report import LayerRow, Report, Totals
-from cnncalc.spec import Spec, load_spec, load_spec_text
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from cnncalc.analysis import analyze
+    from cnncalc.conventions import Conventions
+    from cnncalc.errors import CnncalcError, ShapeError, SpecError
+    from cnncalc.report import LayerRow, Report, Totals
+    from cnncalc.spec import Spec, load_spec, load_spec_text
+
+#: public name -> the module that defines it
+_WHERE: dict[str, str] = {
+    "analyze": "cnncalc.analysis",
+    "Conventions": "cnncalc.conventions",
+    "CnncalcError": "cnncalc.errors",
+    "ShapeError": "cnncalc.errors",
+    "SpecError": "cnncalc.errors",
+    "LayerRow": "cnncalc.report",
+    "Report": "cnncalc.report",
+    "Totals": "cnncalc.report",
+    "Spec": "cnncalc.spec",
+    "load_spec": "cnncalc.spec",
+    "load_spec_text": "cnncalc.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __all__ = [
     "CnncalcError",

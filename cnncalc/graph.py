@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from cnncalc import expr
 from cnncalc.errors import Diagnostic, SpecError
 from cnncalc.layers import LayerBase
-from cnncalc.spec.model import BlockCall, LayerItem, Path, Spec
+from cnncalc.spec.model import BlockCall, Path, Spec, validate_item
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,6 @@ class _Scope:
     table: dict[str, Target] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     instances: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # call name -> (block, nodes)
-
-
-_ITEM: TypeAdapter[Any] = TypeAdapter(LayerItem)
 
 
 class _Builder:
@@ -257,7 +254,7 @@ class _Builder:
         """A block's layer with its arguments filled in, validated like any layer."""
         filled = _substitute(raw, values, path, self.error)
         try:
-            return _ITEM.validate_python(filled), path
+            return validate_item(filled), path
         except ValidationError as e:
             from cnncalc.spec.loader import item_diagnostics
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from dataclasses import replace
 from typing import Annotated
 
@@ -184,6 +185,9 @@ for _module in COMMAND_MODULES:
 
 def main() -> None:
     """Console-script entry point."""
+    # the command validates only cnncalc's own models: skip pydantic's scan of every
+    # installed package for plugins, which costs more than importing pydantic itself
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -12,14 +13,20 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
     Tag,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from cnncalc.errors import Location
-from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
+from cnncalc.layers import LAYER_CLASSES, UNKNOWN_KIND, Layer, LayerBase, layer_tag, tagged_layers
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
 from cnncalc.units import DTYPE_NAMES, Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
@@ -59,7 +66,7 @@ def parse_dims(text: str) -> list[int]:
 class InputSpec(BaseModel):
     """Shape of one input sample, in an explicit layout."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     shape: Annotated[list[Positive], Field(min_length=1, max_length=4)] = Field(
         description="One sample's shape: [H, W, C] for an image in HWC; 2 to 4 values "
@@ -114,7 +121,7 @@ class SourceMap:
 class BlockCall(BaseModel):
     """One or more instances of a block from `blocks:`, chained one after the other."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     block: str = Field(description="Name of a block defined under `blocks:`.", examples=["bottleneck"])
     name: str | None = Field(
@@ -138,19 +145,79 @@ def _item_tag(value: Any) -> str | None:
     return "BlockCall" if has_block else layer_tag(value)
 
 
-if TYPE_CHECKING:
-    LayerItem = LayerBase | BlockCall
-else:
-    LayerItem = Annotated[
+def _item_class(value: Any) -> type[LayerBase] | type[BlockCall] | None:
+    """The model that validates one item of `layers:`: a layer class by its kind, or BlockCall."""
+    tag = _item_tag(value)
+    if tag == "BlockCall":
+        return BlockCall
+    return None if tag is None else _CLASS_BY_NAME[tag]
+
+
+_CLASS_BY_NAME: dict[str, type[LayerBase]] = {cls.__name__: cls for cls in LAYER_CLASSES}
+
+
+def validate_item(value: Any) -> LayerBase | BlockCall:
+    """One item of `layers:` (a dict or a model) as a validated layer or block call.
+
+    Only the class the item's kind names is built (pydantic builds each class on first
+    use), so that loading a spec of convs and pools never builds the other kinds.
+    Raises ValidationError, whose items `cnncalc.spec.loader.validation_diagnostics` reads.
+    """
+    if isinstance(value, LayerBase | BlockCall):
+        return value
+    cls = _item_class(value)
+    if cls is None:
+        error = PydanticCustomError("unknown_kind", "unknown layer kind")
+        raise ValidationError.from_exception_data("LayerItem", [{"type": error, "loc": (), "input": value}])
+    item: LayerBase | BlockCall = cls.model_validate(value)
+    return item
+
+
+def _validate_in_spec(value: Any) -> LayerBase | BlockCall:
+    # inside Spec's validation, one item's errors travel as one error whose ctx holds them
+    try:
+        return validate_item(value)
+    except ValidationError as e:
+        items = e.errors()
+        if len(items) == 1 and items[0]["type"] == "unknown_kind":
+            raise PydanticCustomError("unknown_kind", "unknown layer kind") from None
+        raise PydanticCustomError("invalid_item", "invalid layer", {"errors": items}) from None
+
+
+@cache
+def _full_union() -> TypeAdapter[Any]:
+    """Every layer class and BlockCall in one discriminated union: for the JSON Schema only."""
+    union: Any = Annotated[
         Union[(*tagged_layers(), Annotated[BlockCall, Tag("BlockCall")])],
         Discriminator(_item_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind"),
     ]
+    return TypeAdapter(union)
+
+
+class _LayerItemSchema:
+    """How pydantic validates an item of `layers:` (validate_item) and describes it (the full union)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(_validate_in_spec)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(_full_union().core_schema)
+
+
+if TYPE_CHECKING:
+    LayerItem = LayerBase | BlockCall
+else:
+    LayerItem = Annotated[Any, _LayerItemSchema]
 
 
 class BlockDef(BaseModel):
     """A reusable group of layers with arguments: `$name` or `${expression}` in its layers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str | None = Field(default=None, description="What the block is.")
     args: dict[str, Any] = Field(
@@ -208,7 +275,7 @@ class Budgets(BaseModel):
     (`25M`, `4 GFLOPs`, `100 MiB`, `4.2e6`; see cnncalc.units).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_params: ParamsLimit | None = Field(
         default=None,
@@ -264,7 +331,7 @@ class Budgets(BaseModel):
 class Spec(BaseModel):
     """A network: an input, a dtype, a batch and an ordered list of layers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(default="network", description="Name of the network.", max_length=200, examples=["vgg16"])
     description: str | None = Field(default=None, description="Free text: source, paper, notes.")
