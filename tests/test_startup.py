@@ -48,7 +48,19 @@ def test_a_spec_builds_only_the_layer_kinds_it_uses() -> None:
     built = found["built"]
     assert isinstance(built, list)
     # VGG-16 is convs, max pools, dense layers, dropout and activations: nothing else is built
-    assert kinds <= {"conv", "maxpool", "max_pool", "pool", "dense", "fc", "flatten", "relu", "softmax", "activation", "dropout"}
+    assert kinds <= {
+        "conv",
+        "maxpool",
+        "max_pool",
+        "pool",
+        "dense",
+        "fc",
+        "flatten",
+        "relu",
+        "softmax",
+        "activation",
+        "dropout",
+    }
     assert set(built) <= {"Conv", "Pool", "Dense", "Flatten", "Activation", "Dropout"}
     assert "Conv" in built and "LocalResponseNorm" not in built and "ConvTranspose" not in built
 
