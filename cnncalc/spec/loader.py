@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
@@ -23,8 +22,6 @@ from cnncalc.layers import REGISTRY, canonical_kind
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
-MAX_NODES = 200_000  # values after alias expansion; a billion-laughs file hits this at once
-MAX_DEPTH = 64
 
 
 def specs_root() -> FsPath:
@@ -106,79 +103,15 @@ def load_spec_text(text: str, source: str = "<string>") -> Spec:
     return validate_spec(data, source_map)
 
 
-def parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
-    """YAML text -> plain data and where each value was written."""
-    if len(text) > MAX_SPEC_BYTES:
-        raise SpecError.single(f"{source}: text is {len(text):,} characters; specs are limited to {MAX_SPEC_BYTES:,}")
-    try:
-        node = yaml.compose(text, Loader=_COMPOSER)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = Location(source, mark.line + 1, mark.column + 1) if mark else None
-        raise SpecError.single(f"invalid YAML: {e.problem or e.context}", where) from None
-    except yaml.YAMLError as e:
-        raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
-    source_map = SourceMap(source)
-    if node is None:
-        raise SpecError.single("the spec is empty", Location(source, 1, 1), hint=_SKELETON_HINT)
-    data = _NodeReader(source_map).read(node, (), 0)
-    return data, source_map
+def parse_yaml(text: str, source: str, what: str = "spec") -> tuple[Any, SourceMap]:
+    """YAML text -> plain data and where each value was written (cnncalc.spec.yamlread: YAML 1.2
+    numbers, bounded size, values, depth and digits)."""
+    from cnncalc.spec.yamlread import read_yaml
 
+    return read_yaml(text, source, what, empty_hint=_SKELETON_HINT if what == "spec" else None)
 
-#: libyaml's composer when PyYAML was built with it (ten times faster, same nodes and marks)
-_COMPOSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _SKELETON_HINT = "a spec needs at least `input: 32x32x3` and `layers: [{kind: conv, filters: 8, kernel: 5}]`"
-
-
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
-
-
-class _NodeReader:
-    """Turns composed YAML nodes into data, recording positions and bounding the work."""
-
-    def __init__(self, source_map: SourceMap) -> None:
-        self.map = source_map
-        self.count = 0
-        self.constructor = yaml.SafeLoader("")
-
-    def _loc(self, node: yaml.Node) -> Location:
-        return Location(self.map.source, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def read(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise SpecError.single(
-                f"the spec expands to more than {MAX_NODES:,} values (YAML aliases?)", self._loc(node)
-            )
-        if depth > MAX_DEPTH:
-            raise SpecError.single(f"the spec nests deeper than {MAX_DEPTH} levels", self._loc(node))
-        self.map.values.setdefault(path, self._loc(node))
-        if node.tag not in _PLAIN_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise SpecError.single(f"YAML tag '{tag}' is not allowed in a spec", self._loc(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.read(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except (ValueError, yaml.YAMLError) as e:
-            raise SpecError.single(f"unreadable value {str(node.value)[:40]!r}: {e}", self._loc(node)) from None
-
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SpecError.single("YAML merge keys (<<) are not supported in specs", self._loc(key_node))
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise SpecError.single("mapping keys must be plain names", self._loc(key_node))
-            if key in result:
-                raise SpecError.single(f"key '{key}' appears twice", self._loc(key_node))
-            self.map.keys[(*path, key)] = self._loc(key_node)
-            result[key] = self.read(value_node, (*path, key), depth + 1)
-        return result
 
 
 def validate_spec(data: Any, source_map: SourceMap) -> Spec:

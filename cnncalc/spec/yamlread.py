@@ -1,0 +1,259 @@
+"""The one YAML reader: specs, answer sheets and budget files, with positions and limits.
+
+PyYAML's parser (libyaml's when available) turns the text into events; this module builds
+plain data from them in one pass, without a node tree, and records where every key and
+value was written. It reads scalars by the YAML 1.2 core schema, not PyYAML's YAML 1.1:
+
+- `010` is 10 (1.1 reads 8), `0o10` is 8, `0x10` is 16;
+- `1:30` is the string '1:30' (1.1 reads 90), `yes`, `no`, `on`, `off` and `1_000` are strings;
+- `true`/`false`, `null`/`~`/empty, decimal and exponent floats, `.inf`, `.nan` as in 1.2.
+
+Every bound is checked while reading, before the work it limits: the text's size, the
+number of values after aliases are expanded (an alias counts the values it stands for,
+so a billion-laughs file is refused after a few thousand events), the nesting depth,
+and the digits of a number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from cnncalc.errors import Location, SpecError
+from cnncalc.spec.model import Path, SourceMap
+
+MAX_TEXT = 4 * 1024 * 1024  # characters; far above any real spec, sheet or budget file
+MAX_VALUES = 200_000  # after alias expansion: a 20,000-layer spec has about 100,000
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 40  # a number longer than this is refused (budgets stop at 10^30)
+
+_PARSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_TAG = "tag:yaml.org,2002:"
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None = None) -> tuple[Any, SourceMap]:
+    """YAML text -> plain data (dicts, lists, str, int, float, bool, None) and where each
+    value was written. SpecError, located, for anything invalid or over a limit."""
+    if len(text) > MAX_TEXT:
+        raise SpecError.single(
+            f"{source}: {what} text is {len(text):,} characters; the limit is {MAX_TEXT:,}", Location(source, 1, 1)
+        )
+    reader = _Reader(source, what, empty_hint)
+    try:
+        data = reader.run(yaml.parse(text, Loader=_PARSER))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1, 1)
+        raise SpecError.single(f"invalid YAML: {e.problem or e.context}", where) from None
+    except yaml.YAMLError as e:
+        raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
+    return data, reader.map
+
+
+def scalar_value(text: str, tag: str | None, plain: bool, where: Location, what: str = "spec") -> Any:
+    """One scalar by the YAML 1.2 core schema; `tag` is an explicit tag, if any."""
+    if tag is None or tag == "!":
+        return _resolve(text, where) if plain and tag is None else text
+    if not tag.startswith(_TAG) or tag[len(_TAG) :] not in ("str", "int", "float", "bool", "null"):
+        shown = tag.replace(_TAG, "!!")
+        raise SpecError.single(f"YAML tag '{shown}' is not allowed in a {what}", where, hint="remove the tag")
+    kind = tag[len(_TAG) :]
+    if kind == "str":
+        return text
+    value = _resolve(text, where)
+    wanted = {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, wanted) or (kind == "int" and isinstance(value, bool)):
+        raise SpecError.single(f"'{_clip(text)}' is not a YAML {kind}", where)
+    return value
+
+
+def _resolve(text: str, where: Location) -> Any:
+    if not text or text[0] not in _NUMBER_START:
+        if text in _NULL:
+            return None
+        return _BOOL.get(text, text)
+    if _INT.fullmatch(text):
+        return _whole(text, 10, where)
+    if _OCT.fullmatch(text):
+        return _whole(text[2:], 8, where)
+    if _HEX.fullmatch(text):
+        return _whole(text[2:], 16, where)
+    if _FLOAT.fullmatch(text):
+        _check_length(text, where)
+        return float(text)
+    if _INF.fullmatch(text):
+        return float("-inf") if text[0] == "-" else float("inf")
+    if _NAN.fullmatch(text):
+        return float("nan")
+    return text
+
+
+def _whole(digits: str, base: int, where: Location) -> int:
+    _check_length(digits, where)
+    return int(digits, base)
+
+
+def _check_length(text: str, where: Location) -> None:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise SpecError.single(
+            f"a number of {len(text):,} characters; at most {MAX_NUMBER_CHARS} are read",
+            where,
+            hint="quote it if it is text, or write a smaller number (1e30 is the largest budget)",
+        )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Reader:
+    """Builds data from parser events with an explicit stack (no recursion, bounded depth)."""
+
+    def __init__(self, source: str, what: str, empty_hint: str | None) -> None:
+        self.source = source
+        self.what = what
+        self.empty_hint = empty_hint
+        self.map = SourceMap(source)
+        self.count = 0
+        self.anchors: dict[str, tuple[Any, int]] = {}
+
+    def loc(self, event: Any) -> Location:
+        mark = event.start_mark
+        return Location(self.source, mark.line + 1, mark.column + 1)
+
+    def run(self, events: Any) -> Any:
+        # a frame: [container, path, pending key (mappings), key location, anchor, count at start]
+        stack: list[list[Any]] = []
+        root: Any = None
+        documents = 0
+        values = self.map.values
+        for event in events:
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                    self.key(event, stack[-1])
+                    continue
+                where = self.loc(event)
+                if kind is yaml.AliasEvent:
+                    value = self.alias(event, where)
+                else:
+                    self.count += 1
+                    value = scalar_value(event.value, event.tag, event.implicit[0], where, self.what)
+                    if event.anchor is not None:
+                        self.anchors[event.anchor] = (value, 1)
+                root = self.place(stack, value, where, values)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                where = self.loc(event)
+                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                    raise SpecError.single("mapping keys must be plain names", where)
+                if len(stack) >= MAX_DEPTH:
+                    raise SpecError.single(
+                        f"the {self.what} nests deeper than {MAX_DEPTH} levels",
+                        where,
+                        hint="a spec needs a few levels (layers, a layer, its values): check the brackets",
+                    )
+                tag = event.tag
+                if tag is not None and tag not in (_TAG + "map", _TAG + "seq", "!"):
+                    shown = tag.replace(_TAG, "!!")
+                    raise SpecError.single(
+                        f"YAML tag '{shown}' is not allowed in a {self.what}", where, hint="remove the tag"
+                    )
+                self.count += 1
+                self.check_count(where)
+                container: Any = {} if kind is yaml.MappingStartEvent else []
+                path = self.path_of(stack)
+                values.setdefault(path, where)
+                stack.append([container, path, None, None, event.anchor, self.count])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                container, path, _, _, anchor, start = stack.pop()
+                if anchor is not None:
+                    self.anchors[anchor] = (container, self.count - start + 1)
+                root = self.attach(stack, container, path)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise SpecError.single(
+                        f"invalid YAML: a second document (---) in one {self.what} file",
+                        self.loc(event),
+                        hint="one file holds one document",
+                    )
+        if documents == 0 or not self.map.values:
+            raise SpecError.single(f"the {self.what} is empty", Location(self.source, 1, 1), hint=self.empty_hint)
+        return root
+
+    def path_of(self, stack: list[list[Any]]) -> Path:
+        if not stack:
+            return ()
+        top = stack[-1]
+        if isinstance(top[0], dict):
+            return (*top[1], top[2])
+        return (*top[1], len(top[0]))
+
+    def key(self, event: Any, frame: list[Any]) -> None:
+        where = self.loc(event)
+        if type(event) is yaml.AliasEvent:
+            raise SpecError.single("mapping keys must be plain names, not aliases", where)
+        name = event.value
+        if event.implicit[0] and name == "<<":
+            raise SpecError.single(f"YAML merge keys (<<) are not supported in a {self.what}", where)
+        if name in frame[0]:
+            raise SpecError.single(f"key '{_clip(name)}' appears twice", where)
+        frame[2] = name
+        self.map.keys[(*frame[1], name)] = where
+
+    def place(self, stack: list[list[Any]], value: Any, where: Location, values: dict[Path, Any]) -> Any:
+        if not stack:
+            values.setdefault((), where)
+            return value
+        top = stack[-1]
+        if isinstance(top[0], dict):
+            path = (*top[1], top[2])
+            top[0][top[2]] = value
+            top[2] = None
+        else:
+            path = (*top[1], len(top[0]))
+            top[0].append(value)
+        values.setdefault(path, where)
+        return None
+
+    def attach(self, stack: list[list[Any]], container: Any, path: Path) -> Any:
+        if not stack:
+            return container
+        top = stack[-1]
+        if isinstance(top[0], dict):
+            top[0][top[2]] = container
+            top[2] = None
+        else:
+            top[0].append(container)
+        return None
+
+    def alias(self, event: Any, where: Location) -> Any:
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            raise SpecError.single(f"unknown YAML alias '*{_clip(event.anchor)}'", where)
+        value, size = found
+        self.count += size
+        self.check_count(where)
+        return value
+
+    def check_count(self, where: Location) -> None:
+        if self.count > MAX_VALUES:
+            raise SpecError.single(
+                f"the {self.what} expands to more than {MAX_VALUES:,} values (YAML aliases?)",
+                where,
+                hint="write the values out, or use blocks and `repeat:` for repeated layers",
+            )
