@@ -12,6 +12,7 @@ from math import prod
 
 from cnncalc.conventions import DTYPE_BYTES, Conventions
 from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
+from cnncalc.gcpause import paused_gc
 from cnncalc.graph import Graph, Node, build_graph
 from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
 from cnncalc.receptive import ReceptiveField, input_field, next_field
@@ -21,6 +22,11 @@ from cnncalc.spec.model import Layout, Spec, from_channels_first
 
 def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout | None = None) -> Report:
     """Build the graph of `spec`, then count every layer and the totals."""
+    with paused_gc():
+        return _analyze(spec, conventions, layout)
+
+
+def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None) -> Report:
     c = conventions or Conventions()
     dtype_bytes = DTYPE_BYTES[spec.dtype]
     graph = build_graph(spec)

@@ -23,7 +23,7 @@ from cnncalc.layers import LayerBase
 from cnncalc.spec.model import BlockCall, Path, Spec, validate_item
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """One concrete layer of the network (node 0 is the network's input, with no layer)."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
+from cnncalc.gcpause import paused_gc
 from cnncalc.layers import REGISTRY, canonical_kind
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
@@ -99,8 +100,9 @@ def load_spec(ref: str) -> Spec:
 
 def load_spec_text(text: str, source: str = "<string>") -> Spec:
     """Parse YAML text and validate it into a Spec; errors carry file:line:col."""
-    data, source_map = parse_yaml(text, source)
-    return validate_spec(data, source_map)
+    with paused_gc():
+        data, source_map = parse_yaml(text, source)
+        return validate_spec(data, source_map)
 
 
 def parse_yaml(text: str, source: str, what: str = "spec") -> tuple[Any, SourceMap]:

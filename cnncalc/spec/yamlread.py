@@ -17,6 +17,7 @@ and the digits of a number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -52,7 +53,7 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
         )
     reader = _Reader(source, what, empty_hint)
     try:
-        data = reader.run(yaml.parse(text, Loader=_PARSER))
+        data = reader.run(_events(text))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1, 1)
@@ -60,6 +61,19 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
     except yaml.YAMLError as e:
         raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
     return data, reader.map
+
+
+def _events(text: str) -> Iterator[Any]:
+    """The parser's events, read straight from it (yaml.parse adds a generator per event)."""
+    parser: Any = _PARSER(text)
+    try:
+        get = parser.get_event
+        event = get()
+        while event is not None:
+            yield event
+            event = get()
+    finally:
+        parser.dispose()
 
 
 def scalar_value(text: str, tag: str | None, plain: bool, where: Location, what: str = "spec") -> Any:
