@@ -15,7 +15,7 @@ from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
 from cnncalc.gcpause import paused_gc
 from cnncalc.graph import Graph, Node, build_graph
 from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
-from cnncalc.receptive import ReceptiveField, input_field, next_field
+from cnncalc.receptive import ReceptiveField, beyond_limit, input_field, next_field
 from cnncalc.report import LayerRow, Report, Totals
 from cnncalc.spec.model import Layout, Spec, from_channels_first
 
@@ -60,6 +60,9 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         inplace = counts.inplace and len(node.inputs) == 1 and readers[node.inputs[0]] == 1
         elements = 0 if inplace else prod(counts.output)
         field = next_field([fields[i] for i in node.inputs], counts.window, counts.ends_receptive_field)
+        if beyond_limit(field):
+            field = None
+            warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
         weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
         rows.append(
             LayerRow(

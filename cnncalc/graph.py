@@ -49,6 +49,17 @@ class Graph:
         return counts
 
 
+#: most concrete layers after blocks and repeats are expanded (as many as `layers:` may list)
+MAX_LAYERS = 20_000
+#: most block instances, and most block-body items instantiated, counted before each expansion
+MAX_INSTANCES = 20_000
+MAX_ITEMS = 200_000
+#: most blocks nested in one another
+MAX_BLOCK_DEPTH = 64
+#: largest integer a block argument may hold (the bound of every typed field)
+MAX_ARGUMENT = 2**31 - 1
+
+
 def build_graph(spec: Spec) -> Graph:
     """Resolve ids, instantiate blocks and order the layers; errors carry file:line:col."""
     return _Builder(spec).build()
@@ -89,6 +100,8 @@ class _Builder:
         self.pending: list[_Pending] = [_Pending("input", None, [], (), ("input",))]
         self.scopes: list[_Scope] = []
         self.full_names: dict[str, Path] = {"input": ("input",)}
+        self.instances = 0
+        self.items = 0
 
     def error(self, message: str, path: Sequence[str | int], hint: str | None = None, key: bool = False) -> SpecError:
         return SpecError([Diagnostic(message, self.spec.locate(path, key=key), hint)])
@@ -98,7 +111,9 @@ class _Builder:
     def build(self) -> Graph:
         items = [(item, ("layers", i)) for i, item in enumerate(self.spec.layers)]
         self.scope(items, "", (), 0, ())
-        resolved = [self.resolve_node(p) for p in self.pending]
+        resolved: list[Node] = []
+        for index, pending in enumerate(self.pending):
+            resolved.append(self.resolve_node(index, pending, resolved))
         return Graph(nodes=self.order(resolved))
 
     def scope(
@@ -121,6 +136,14 @@ class _Builder:
             else:
                 prev = self.layer(item, path, sid, prev, prefix, block)
         if output is not None:
+            if output[0] not in scope.table:
+                close = difflib.get_close_matches(output[0], list(scope.table), n=1)
+                raise self.error(
+                    f"the block's output '{output[0]}' is not an id or a name in the block"
+                    + (f" (did you mean '{close[0]}'?)" if close else ""),
+                    output[1],
+                    "name one of the block's layers, or remove `output:` to use its last layer",
+                )
             return _Ref(sid, output[0], output[1])
         return prev
 
@@ -151,6 +174,12 @@ class _Builder:
             self.register(sid, item.id, inputs[0], path, "id")
             return inputs[0]
         full = prefix + local
+        if len(self.pending) > MAX_LAYERS:
+            raise self.error(
+                f"the spec expands to more than {MAX_LAYERS:,} layers",
+                path,
+                "lower a `repeat:` or the number of block calls",
+            )
         if full in self.full_names:
             first = self.spec.locate(self.full_names[full])
             raise self.error(
@@ -194,6 +223,19 @@ class _Builder:
             self.register(sid, item.id, inputs[0], path, "id")
             return inputs[0]
         self.check_args(item, path, definition.args)
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise self.error(
+                f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", (*path, "block"), "flatten some of the blocks"
+            )
+        # counted before expanding: a `repeat:` of 10^9, or blocks that double each other, stop here
+        self.instances += item.repeat
+        self.items += item.repeat * len(definition.layers)
+        if self.instances > MAX_INSTANCES or self.items > MAX_ITEMS:
+            raise self.error(
+                f"the block calls expand to more than {MAX_INSTANCES:,} instances or {MAX_ITEMS:,} layers",
+                (*path, "repeat") if item.repeat > 1 else path,
+                f"a network has at most {MAX_LAYERS:,} layers after expansion: lower `repeat:`",
+            )
         base = self.local_name(sid, item.name, item.block)
         group = (*block, prefix + base) if item.repeat > 1 else block
         current = inputs[0]
@@ -201,6 +243,7 @@ class _Builder:
         for r in range(item.repeat):
             instance = f"{base}.{r}" if item.repeat > 1 else base
             values = {**definition.args, **item.args, **(item.first if r == 0 else {})}
+            self.check_values(item, path, values)
             missing = [k for k, v in values.items() if v is None]
             if missing:
                 raise self.error(
@@ -237,6 +280,17 @@ class _Builder:
                         f"its arguments: {', '.join(declared) or 'none'}",
                         key=True,
                     )
+
+    def check_values(self, item: BlockCall, path: Path, values: Mapping[str, Any]) -> None:
+        """Integer arguments within the bounds of a typed field, wherever they are used."""
+        for key, value in values.items():
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ARGUMENT:
+                where = next(((*path, f, key) for f in ("first", "args") if key in getattr(item, f)), None)
+                raise self.error(
+                    f"argument '{key}' of block '{item.block}' is {_digits(value)}; at most {MAX_ARGUMENT:,}",
+                    where or ("blocks", item.block, "args", key),
+                    "block arguments are sizes and counts, bounded as every field is",
+                )
 
     def share(self, item: BlockCall, path: Path, sid: int, nodes: list[int]) -> None:
         assert item.shares is not None
@@ -283,8 +337,20 @@ class _Builder:
             target = table[target.name]
         return target
 
-    def resolve_node(self, p: _Pending) -> Node:
+    def resolve_node(self, index: int, p: _Pending, done: Sequence[Node]) -> Node:
         shares = self.resolve(p.shares) if p.shares is not None else None
+        if shares is not None:
+            where = (*p.source, "shares") if isinstance(p.shares, _Ref) else p.source
+            if shares == index:
+                raise self.error(f"layer '{p.name}' shares its own weights", where, "name an earlier layer")
+            if shares > index or shares == 0:
+                raise self.error(
+                    f"'shares:' of layer '{p.name}' must name an earlier layer with weights",
+                    where,
+                    "a layer can reuse the weights of a layer written before it",
+                )
+            owner = done[shares].shares  # A shares B shares C: A uses C's weights
+            shares = shares if owner is None else owner
         return Node(p.name, p.layer, tuple(self.resolve(t) for t in p.inputs), p.block, p.source, shares)
 
     def order(self, nodes: list[Node]) -> tuple[Node, ...]:
@@ -313,6 +379,13 @@ class _Builder:
                 "a layer cannot read its own output",
             )
         new_index = {old: new for new, old in enumerate(order)}
+        for old, n in enumerate(nodes):
+            if n.shares is not None and new_index[n.shares] > new_index[old]:
+                raise self.error(
+                    f"layer '{n.name}' shares the weights of '{nodes[n.shares].name}', which runs after it",
+                    (*n.source, "shares"),
+                    "share the weights of a layer that runs before this one",
+                )
         return tuple(
             Node(
                 n.name,
@@ -324,6 +397,12 @@ class _Builder:
             )
             for n in (nodes[i] for i in order)
         )
+
+
+def _digits(value: int) -> str:
+    """A huge int for a message, without converting all of its digits to text."""
+    bits = value.bit_length()
+    return f"{value:,}" if bits < 100 else f"a number of about {int(bits * 0.30103) + 1:,} digits"
 
 
 # --- block arguments ------------------------------------------------------------------------------

@@ -34,6 +34,18 @@ class ReceptiveField:
         return tuple(Fraction(v, 2) for v in self.twice_start)
 
 
+#: a field wider than this many pixels is no longer tracked: no image is that large, and the
+#: numbers (which grow by a stride's factor per layer) would soon be too long to print
+MAX_FIELD = 10**60
+
+
+def beyond_limit(field: ReceptiveField | None) -> bool:
+    """True when a field's size, jump or start has outgrown MAX_FIELD."""
+    if field is None:
+        return False
+    return any(abs(v) > MAX_FIELD for part in (field.size, field.jump, field.twice_start) for v in part)
+
+
 def input_field(spatial_rank: int) -> ReceptiveField | None:
     """One pixel of the input sees itself; a flat input has no field."""
     if spatial_rank == 0:

@@ -11,7 +11,8 @@ which the renderers below turn into JSON, JUnit XML and GitHub workflow annotati
 
 from __future__ import annotations
 
-import glob
+import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,8 +138,8 @@ def load_budgets_file(path: str) -> list[Limit]:
     """Limits from a YAML budgets file: the keys of `budgets:`, at top level or under `budgets:`."""
     from cnncalc.spec.loader import parse_yaml, read_text_file, validation_diagnostics
 
-    text = read_text_file(FsPath(path))
-    data, source_map = parse_yaml(text, path)
+    text = read_text_file(FsPath(path), "a budgets file")
+    data, source_map = parse_yaml(text, path, "budgets file")
     at: Path = ()
     if isinstance(data, dict) and set(data) == {"budgets"}:
         data, at = data["budgets"], ("budgets",)
@@ -172,21 +173,99 @@ def option_limits(values: Mapping[str, str | None]) -> list[Limit]:
     ]
 
 
-def expand_specs(refs: Iterable[str]) -> list[tuple[str, Diagnostic | None]]:
+def expand_specs(refs: Iterable[str], root: FsPath | None = None) -> list[tuple[str, Diagnostic | None]]:
     """Spec files, bundled names and glob patterns -> (ref to load, None), or (pattern, diagnostic)
-    for a pattern that matches nothing.
+    for a pattern that matches nothing or reaches outside the working tree.
 
     The shell expands globs; quoted ones (`'models/**/*.yaml'`, as CI configs write them) are
-    expanded here, recursively.
+    expanded here, recursively, inside `root` (the working directory) only: an absolute
+    pattern or one with `..` is refused, links to directories are not followed, and the walk
+    stops after MAX_GLOB_ENTRIES entries, so that `'/**/*.yaml'` cannot walk the filesystem.
     """
     out: list[tuple[str, Diagnostic | None]] = []
     for ref in refs:
-        if not FsPath(ref).exists() and any(c in ref for c in "*?["):
-            matches = sorted(glob.glob(ref, recursive=True))  # noqa: PTH207 (absolute patterns, like the shell)
+        if any(c in ref for c in "*?[") and not _exists(ref):
+            try:
+                matches = glob_in_tree(ref, root or FsPath.cwd())
+            except SpecError as e:
+                out.append((ref, e.diagnostics[0]))
+                continue
             out += [(m, None) for m in matches] or [(ref, Diagnostic(f"no file matches '{ref}'"))]
         else:
             out.append((ref, None))
     return out
+
+
+MAX_GLOB_ENTRIES = 100_000
+
+
+def _exists(ref: str) -> bool:
+    try:
+        return FsPath(ref).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def glob_in_tree(pattern: str, root: FsPath) -> list[str]:
+    """Files under `root` whose path relative to it matches `pattern` (`*`, `?`, `[...]`, `**`)."""
+    posix = pattern.replace("\\", "/")
+    parts = posix.split("/")
+    if posix.startswith(("/", "~")) or ".." in parts or (len(posix) > 1 and posix[1] == ":"):
+        raise SpecError.single(
+            f"the pattern '{pattern}' reaches outside the working directory",
+            hint="globs are expanded inside the working directory only: write a relative pattern "
+            "such as 'models/**/*.yaml', or let the shell expand it",
+        )
+    fixed: list[str] = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    top = root.joinpath(*fixed)
+    regex = re.compile(_glob_regex([p for p in parts if p not in ("", ".")]))
+    found: list[str] = []
+    seen = 0
+    for directory, dirs, files in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        seen += len(dirs) + len(files)
+        if seen > MAX_GLOB_ENTRIES:
+            raise SpecError.single(
+                f"the pattern '{pattern}' walks more than {MAX_GLOB_ENTRIES:,} files and folders",
+                hint="narrow it to the folder that holds the specs, e.g. 'models/**/*.yaml'",
+            )
+        base = FsPath(directory).relative_to(root).as_posix()
+        for name in files:
+            relative = name if base == "." else f"{base}/{name}"
+            if (not name.startswith(".") or parts[-1].startswith(".")) and regex.fullmatch(relative):
+                found.append(relative if not posix.startswith("./") else f"./{relative}")
+    return sorted(found)
+
+
+def _glob_regex(parts: Sequence[str]) -> str:
+    pieces: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            pieces.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        piece = ""
+        j = 0
+        while j < len(part):
+            c = part[j]
+            if c == "*":
+                piece += "[^/]*"
+            elif c == "?":
+                piece += "[^/]"
+            elif (c == "[" and "]" in part[j + 2 :]) or (c == "[" and part[j + 1 : j + 2] == "]"):
+                end = part.index("]", j + 2)
+                body = part[j + 1 : end]
+                piece += "[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]"
+                j = end
+            else:
+                piece += re.escape(c)
+            j += 1
+        pieces.append(piece + ("" if last else "/"))
+    return "".join(pieces)
 
 
 # --- checking ---------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -50,20 +52,37 @@ def bundled_names() -> list[str]:
 
 def read_source(ref: str) -> tuple[str, str]:
     """(text, source name) for a file path or a bundled network name."""
-    path = FsPath(ref)
-    if path.is_file():
-        return read_text_file(path), ref
-    if path.is_dir():
-        raise SpecError.single(f"{ref} is a directory, not a spec file")
+    try:
+        FsPath(ref).stat()
+        exists = True
+    except FileNotFoundError:
+        exists = False
+    except (OSError, ValueError):
+        exists = True  # a name too long, a loop of links...: read_text_file says what is wrong
+    if exists:
+        return read_text_file(FsPath(ref)), ref
     if ref in bundled_names():
         text = (specs_root() / f"{ref}.yaml").read_text(encoding="utf-8")
         return text, f"{ref}.yaml"
     close = difflib.get_close_matches(ref, bundled_names(), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise SpecError.single(
-        f"no spec file or bundled network named '{ref}'",
+        f"no spec file or bundled network named '{_clip(ref)}'",
         hint=f"{hint}`cnncalc list` shows the bundled networks; a DSL string goes after --dsl",
     )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_FILE_TYPES = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def read_text_file(
@@ -72,24 +91,49 @@ def read_text_file(
     limit: int = MAX_SPEC_BYTES,
     error: type[CnncalcError] = SpecError,
 ) -> str:
-    """A text file a user gave (spec, answer sheet): huge, binary and undecodable files refused.
+    """The one reader of a text file a user gave (spec, answer sheet, budgets file, matrix).
 
-    The size is checked before reading, so a hostile file costs nothing; a UTF-8 BOM (as
+    Only a regular file is read: a directory, a FIFO, a device (/dev/zero) or a socket is
+    refused at once, without blocking (the file is opened non-blocking and checked with
+    fstat on the open descriptor). The read stops at `limit` bytes, so a file that grows
+    while read costs no more; a binary or non-UTF-8 file is refused; a UTF-8 BOM (as
     spreadsheets write) is dropped.
     """
+    name = _clip(str(path))
+    where = Location(name, 1, 1)
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise error.single(f"{path}: file is {size:,} bytes; {what} is limited to {limit:,}")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise error.single(f"cannot read {what}: {reason}", where, hint="check the path") from None
+    try:
+        info = os.fstat(fd)
+        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode))
+        if kind is not None or not stat.S_ISREG(info.st_mode):
+            raise error.single(
+                f"{kind or 'not a regular file'}, not {what}",
+                where,
+                hint="give the path of a text file" + (" inside it" if kind == "a directory" else ""),
+            )
+        if info.st_size > limit:
+            raise error.single(
+                f"file is {info.st_size:,} bytes; {what} is limited to {limit:,}", where, hint="is it the right file?"
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
     except OSError as e:
-        raise error.single(f"{path}: cannot read: {e.strerror}") from None
+        raise error.single(f"cannot read {what}: {e.strerror or e}", where) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise error.single(f"file is larger than {limit:,} bytes; {what} is limited to that", where)
     if b"\0" in data:
-        raise error.single(f"{path}: a binary file, not {what}", hint="save it as UTF-8 text")
+        raise error.single(f"a binary file, not {what}", where, hint="save it as UTF-8 text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise error.single(f"{path}: not UTF-8 text (byte {e.start})", hint="save it as UTF-8") from None
+        raise error.single(f"not UTF-8 text (byte {e.start})", where, hint="save it as UTF-8") from None
 
 
 def load_spec(ref: str) -> Spec:

@@ -58,7 +58,8 @@ def parse_dims(text: str) -> list[int]:
     for sep in ("×", "*", ",", " "):
         cleaned = cleaned.replace(sep, "x")
     parts = [p for p in cleaned.lower().split("x") if p]
-    if not parts or not all(p.isdigit() and len(p) <= 10 for p in parts):
+    # ASCII digits only: str.isdigit() also admits '٣' and '³', which int() reads or refuses
+    if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
         raise ValueError(f"expected dimensions such as 224x224x3, got {text!r}")
     return [int(p) for p in parts]
 
