@@ -150,29 +150,51 @@ class _Reader:
         return Location(self.source, mark.line + 1, mark.column + 1)
 
     def run(self, events: Any) -> Any:
-        # a frame: [container, path, pending key (mappings), key location, anchor, count at start]
+        # a frame: [container, path, pending key (mappings only), is a mapping, anchor, count at start];
+        # positions are kept as the parser's marks and made Locations only when asked for
         stack: list[list[Any]] = []
         root: Any = None
         documents = 0
-        values = self.map.values
+        values: dict[Path, Any] = self.map.values
+        scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
         for event in events:
             kind = type(event)
-            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
-                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
-                    self.key(event, stack[-1])
+            if kind is scalar or kind is alias:
+                top = stack[-1] if stack else None
+                if top is not None and top[3] and top[2] is None:
+                    self.key(event, top)
                     continue
-                where = self.loc(event)
-                if kind is yaml.AliasEvent:
-                    value = self.alias(event, where)
+                if kind is alias:
+                    value = self.alias(event, self.loc(event))
                 else:
                     self.count += 1
-                    value = scalar_value(event.value, event.tag, event.implicit[0], where, self.what)
+                    tag = event.tag
+                    if tag is None and event.implicit[0]:
+                        text = event.value
+                        value = (
+                            _BOOL.get(text, None if text in _NULL else text)
+                            if not text or text[0] not in _NUMBER_START
+                            else _resolve(text, self.loc(event))
+                        )
+                    elif tag is None:
+                        value = event.value
+                    else:
+                        value = scalar_value(event.value, tag, event.implicit[0], self.loc(event), self.what)
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, 1)
-                root = self.place(stack, value, where, values)
+                if top is None:
+                    values.setdefault((), event.start_mark)
+                    root = value
+                elif top[3]:
+                    top[0][top[2]] = value
+                    values[(*top[1], top[2])] = event.start_mark
+                    top[2] = None
+                else:
+                    values[(*top[1], len(top[0]))] = event.start_mark
+                    top[0].append(value)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 where = self.loc(event)
-                if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                if stack and stack[-1][3] and stack[-1][2] is None:
                     raise SpecError.single("mapping keys must be plain names", where)
                 if len(stack) >= MAX_DEPTH:
                     raise SpecError.single(
@@ -188,10 +210,10 @@ class _Reader:
                     )
                 self.count += 1
                 self.check_count(where)
-                container: Any = {} if kind is yaml.MappingStartEvent else []
+                mapping = kind is yaml.MappingStartEvent
                 path = self.path_of(stack)
-                values.setdefault(path, where)
-                stack.append([container, path, None, None, event.anchor, self.count])
+                values.setdefault(path, event.start_mark)
+                stack.append([{} if mapping else [], path, None, mapping, event.anchor, self.count])
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 container, path, _, _, anchor, start = stack.pop()
                 if anchor is not None:
@@ -213,7 +235,7 @@ class _Reader:
         if not stack:
             return ()
         top = stack[-1]
-        if isinstance(top[0], dict):
+        if top[3]:
             return (*top[1], top[2])
         return (*top[1], len(top[0]))
 
@@ -227,28 +249,13 @@ class _Reader:
         if name in frame[0]:
             raise SpecError.single(f"key '{_clip(name)}' appears twice", where)
         frame[2] = name
-        self.map.keys[(*frame[1], name)] = where
-
-    def place(self, stack: list[list[Any]], value: Any, where: Location, values: dict[Path, Any]) -> Any:
-        if not stack:
-            values.setdefault((), where)
-            return value
-        top = stack[-1]
-        if isinstance(top[0], dict):
-            path = (*top[1], top[2])
-            top[0][top[2]] = value
-            top[2] = None
-        else:
-            path = (*top[1], len(top[0]))
-            top[0].append(value)
-        values.setdefault(path, where)
-        return None
+        self.map.keys[(*frame[1], name)] = event.start_mark
 
     def attach(self, stack: list[list[Any]], container: Any, path: Path) -> Any:
         if not stack:
             return container
         top = stack[-1]
-        if isinstance(top[0], dict):
+        if top[3]:
             top[0][top[2]] = container
             top[2] = None
         else:
