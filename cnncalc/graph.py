@@ -371,13 +371,16 @@ class _Builder:
                 if waiting[r] == 0:
                     heapq.heappush(ready, r)
         if len(order) < len(nodes):
-            stuck = [i for i in range(len(nodes)) if i not in set(order)]
+            done = set(order)
+            stuck = [i for i in range(len(nodes)) if i not in done]
             names = " -> ".join(nodes[i].name for i in stuck[:6])
             raise self.error(
                 f"the layers {names} form a cycle",
                 (*nodes[stuck[0]].source, "from"),
                 "a layer cannot read its own output",
             )
+        if all(old == new for new, old in enumerate(order)):
+            return tuple(nodes)  # file order is already an execution order (every chain)
         new_index = {old: new for new, old in enumerate(order)}
         for old, n in enumerate(nodes):
             if n.shares is not None and new_index[n.shares] > new_index[old]:
