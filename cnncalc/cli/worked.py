@@ -54,23 +54,11 @@ def read_matrix(argument: str, what: str) -> Volume:
     name = argument[1:]
     if name == "-":
         return parse_volume(sys.stdin.read(MAX_TEXT_CHARS + 1), "<stdin>")
-    path = Path(name)
-    try:
-        if path.stat().st_size > MAX_TEXT_CHARS:
-            raise WorkedError.single(
-                f"{what} file '{name}' is larger than {MAX_TEXT_CHARS:,} bytes",
-                hint="worked examples are small matrices",
-            )
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise WorkedError.single(
-            f"{what} file '{name}' is not a UTF-8 text file", hint="save it as text or CSV"
-        ) from None
-    except OSError as e:
-        raise WorkedError.single(
-            f"cannot read {what} file '{name}': {e.strerror or e}",
-            hint="give the matrix inline, or @PATH to a text or CSV file",
-        ) from None
+    from cnncalc.spec.loader import read_text_file
+
+    text = read_text_file(
+        Path(name), f"an {what} matrix" if what[0] in "aeiou" else f"a {what} matrix", MAX_TEXT_CHARS, WorkedError
+    )
     return parse_volume(text, name)
 
 
