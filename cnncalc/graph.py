@@ -355,6 +355,8 @@ class _Builder:
 
     def order(self, nodes: list[Node]) -> tuple[Node, ...]:
         """Topological order, keeping file order wherever the graph allows it."""
+        if all(i < j for j, n in enumerate(nodes) for i in n.inputs):
+            return tuple(nodes)  # every layer reads earlier ones: file order is the order
         waiting = [len(set(n.inputs)) for n in nodes]
         readers: list[list[int]] = [[] for _ in nodes]
         for i, n in enumerate(nodes):
@@ -379,8 +381,6 @@ class _Builder:
                 (*nodes[stuck[0]].source, "from"),
                 "a layer cannot read its own output",
             )
-        if all(old == new for new, old in enumerate(order)):
-            return tuple(nodes)  # file order is already an execution order (every chain)
         new_index = {old: new for new, old in enumerate(order)}
         for old, n in enumerate(nodes):
             if n.shares is not None and new_index[n.shares] > new_index[old]:
