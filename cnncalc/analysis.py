@@ -37,12 +37,13 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
     fields = [input_field(len(x) - 1)]
     rows = [_input_row(x, per_element, fields[0])]
     warnings: list[str] = []
+    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]] = {}
     for node in graph.nodes[1:]:
         layer = node.layer
         assert layer is not None
         inputs = [shapes[i] for i in node.inputs]
         try:
-            counts = _apply(layer, inputs, c)
+            counts, summary = _counted(layer, inputs, c, memo)
             shared = _check_shared(node, graph, rows, counts)
         except LayerRuleError as e:
             raise ShapeError(
@@ -69,7 +70,7 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
                 index=len(rows),
                 name=node.name,
                 kind=layer.kind,
-                summary=layer.describe(),
+                summary=summary,
                 input_shape=inputs[0],
                 output_shape=counts.output,
                 activation_elements=elements,
@@ -102,6 +103,28 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         warnings=tuple(warnings),
         conventions=c,
     )
+
+
+def _counted(
+    layer: LayerBase,
+    inputs: Sequence[Shape],
+    c: Conventions,
+    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]],
+) -> tuple[Counts, str]:
+    """The counts and summary of a layer on its inputs, computed once per equal layer and inputs.
+
+    Deep networks repeat the same layer on the same shape many times (a block repeated,
+    a generated chain); a rule is a pure function of both, so equal ones share the result.
+    A layer with a list-valued field cannot be a key and is simply computed.
+    """
+    key = (layer, tuple(inputs))
+    try:
+        found = memo.get(key)
+    except TypeError:  # unhashable: a field holds a list
+        return _apply(layer, inputs, c), layer.describe()
+    if found is None:
+        found = memo[key] = (_apply(layer, inputs, c), layer.describe())
+    return found
 
 
 def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:
