@@ -218,8 +218,8 @@ def _laughs(levels: int) -> str:
 
 
 YAML_BAD = [
-    (_laughs(9), "expands to more than 200,000 values", None),
-    ("x: &x [1, 2]\n" + "y: [" + ", ".join(["*x"] * 150_000) + "]\n", "expands to more than 200,000 values", None),
+    (_laughs(9), "expands to more than 400,000 values", None),
+    ("x: &x [1, 2]\n" + "y: [" + ", ".join(["*x"] * 250_000) + "]\n", "expands to more than 400,000 values", None),
     ("a: " + "[" * 100 + "]" * 100 + "\n" + HEAD, "the spec nests deeper than 64 levels", "1:67"),
     ("a: " + "{b: " * 80 + "1" + "}" * 80 + "\n", "the spec nests deeper than 64 levels", None),
     ("x: !!python/object:os.system [ls]\n", "YAML tag '!!python/object:os.system' is not allowed in a spec", "1:4"),
@@ -378,3 +378,24 @@ def test_a_huge_receptive_field_is_capped_not_a_crash(runner: CliRunner, fmt: st
         assert data["layers"][1]["receptive_field"]["size"] == [3, 3]
         assert data["layers"][-1]["receptive_field"] is None
         assert any("receptive field wider than 10^60 pixels" in w for w in data["warnings"])
+
+
+# --- the documented maximum is accepted, one more is refused ------------------------------------------
+
+
+def _chain(n: int) -> str:
+    layer = "  - {kind: conv, filters: 2, kernel: 3, stride: 1, padding: same, dilation: 1, bias: true}\n"
+    return "input: 8x8x2\nlayers:\n" + layer * n
+
+
+def test_the_largest_spec_allowed_loads() -> None:
+    from cnncalc.spec import load_spec_text
+
+    spec = load_spec_text(_chain(20_000), "big.yaml")
+    assert len(spec.layers) == 20_000
+
+
+def test_one_layer_more_is_refused_located(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err, source = summarize(runner, tmp_path, _chain(20_001))
+    assert code == 2
+    assert f"{source}:3:3: error: layers: expected List should have at most 20000 items" in err

@@ -26,7 +26,7 @@ from cnncalc.errors import Location, SpecError
 from cnncalc.spec.model import Path, SourceMap
 
 MAX_TEXT = 4 * 1024 * 1024  # characters; far above any real spec, sheet or budget file
-MAX_VALUES = 200_000  # after alias expansion: a 20,000-layer spec has about 100,000
+MAX_VALUES = 400_000  # after alias expansion: 20 per layer of a 20,000-layer spec (the most it may have)
 MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 40  # a number longer than this is refused (budgets stop at 10^30)
 
