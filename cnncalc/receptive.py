@@ -43,7 +43,8 @@ def beyond_limit(field: ReceptiveField | None) -> bool:
     """True when a field's size, jump or start has outgrown MAX_FIELD."""
     if field is None:
         return False
-    return any(abs(v) > MAX_FIELD for part in (field.size, field.jump, field.twice_start) for v in part)
+    # sizes and jumps are positive; the start may be negative
+    return max(field.size) > MAX_FIELD or max(field.jump) > MAX_FIELD or max(map(abs, field.twice_start)) > MAX_FIELD
 
 
 def input_field(spatial_rank: int) -> ReceptiveField | None:

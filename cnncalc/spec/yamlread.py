@@ -17,12 +17,11 @@ and the digits of a number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
-from cnncalc.errors import Location, SpecError
+from cnncalc.errors import CnncalcError, Location, SpecError
 from cnncalc.spec.model import Path, SourceMap
 
 MAX_TEXT = 4 * 1024 * 1024  # characters; far above any real spec, sheet or budget file
@@ -53,7 +52,7 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
         )
     reader = _Reader(source, what, empty_hint)
     try:
-        data = reader.run(_events(text))
+        data = reader.run(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1, 1)
@@ -63,30 +62,17 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
     return data, reader.map
 
 
-def _events(text: str) -> Iterator[Any]:
-    """The parser's events, read straight from it (yaml.parse adds a generator per event)."""
-    parser: Any = _PARSER(text)
-    try:
-        get = parser.get_event
-        event = get()
-        while event is not None:
-            yield event
-            event = get()
-    finally:
-        parser.dispose()
-
-
 def scalar_value(text: str, tag: str | None, plain: bool, where: Location, what: str = "spec") -> Any:
     """One scalar by the YAML 1.2 core schema; `tag` is an explicit tag, if any."""
     if tag is None or tag == "!":
-        return _resolve(text, where) if plain and tag is None else text
+        return _resolve_at(text, where) if plain and tag is None else text
     if not tag.startswith(_TAG) or tag[len(_TAG) :] not in ("str", "int", "float", "bool", "null"):
         shown = tag.replace(_TAG, "!!")
         raise SpecError.single(f"YAML tag '{shown}' is not allowed in a {what}", where, hint="remove the tag")
     kind = tag[len(_TAG) :]
     if kind == "str":
         return text
-    value = _resolve(text, where)
+    value = _resolve_at(text, where)
     wanted = {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]
     if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -95,19 +81,36 @@ def scalar_value(text: str, tag: str | None, plain: bool, where: Location, what:
     return value
 
 
-def _resolve(text: str, where: Location) -> Any:
+def _resolve_at(text: str, where: Location) -> Any:
+    try:
+        return _resolve(text)
+    except _TooLongError as e:
+        raise _located(e, where) from None
+
+
+class _TooLongError(ValueError):
+    """A number longer than MAX_NUMBER_CHARS; the caller adds where it was written."""
+
+
+def _located(error: _TooLongError, where: Location) -> CnncalcError:
+    return SpecError.single(
+        str(error), where, hint="quote it if it is text, or write a smaller number (1e30 is the largest budget)"
+    )
+
+
+def _resolve(text: str) -> Any:
     if not text or text[0] not in _NUMBER_START:
         if text in _NULL:
             return None
         return _BOOL.get(text, text)
     if _INT.fullmatch(text):
-        return _whole(text, 10, where)
+        return _whole(text, 10)
     if _OCT.fullmatch(text):
-        return _whole(text[2:], 8, where)
+        return _whole(text[2:], 8)
     if _HEX.fullmatch(text):
-        return _whole(text[2:], 16, where)
+        return _whole(text[2:], 16)
     if _FLOAT.fullmatch(text):
-        _check_length(text, where)
+        _check_length(text)
         return float(text)
     if _INF.fullmatch(text):
         return float("-inf") if text[0] == "-" else float("inf")
@@ -116,18 +119,14 @@ def _resolve(text: str, where: Location) -> Any:
     return text
 
 
-def _whole(digits: str, base: int, where: Location) -> int:
-    _check_length(digits, where)
+def _whole(digits: str, base: int) -> int:
+    _check_length(digits)
     return int(digits, base)
 
 
-def _check_length(text: str, where: Location) -> None:
+def _check_length(text: str) -> None:
     if len(text) > MAX_NUMBER_CHARS:
-        raise SpecError.single(
-            f"a number of {len(text):,} characters; at most {MAX_NUMBER_CHARS} are read",
-            where,
-            hint="quote it if it is text, or write a smaller number (1e30 is the largest budget)",
-        )
+        raise _TooLongError(f"a number of {len(text):,} characters; at most {MAX_NUMBER_CHARS} are read")
 
 
 def _clip(text: str) -> str:
@@ -144,20 +143,31 @@ class _Reader:
         self.map = SourceMap(source)
         self.count = 0
         self.anchors: dict[str, tuple[Any, int]] = {}
+        self.documents = 0
 
     def loc(self, event: Any) -> Location:
         mark = event.start_mark
         return Location(self.source, mark.line + 1, mark.column + 1)
 
-    def run(self, events: Any) -> Any:
+    def run(self, text: str) -> Any:
         # a frame: [container, path, pending key (mappings only), is a mapping, anchor, count at start];
         # positions are kept as the parser's marks and made Locations only when asked for
         stack: list[list[Any]] = []
-        root: Any = None
-        documents = 0
         values: dict[Path, Any] = self.map.values
         scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
-        for event in events:
+        parser: Any = _PARSER(text)
+        try:
+            root = self.walk(parser.get_event, stack, values, scalar, alias)
+        finally:
+            parser.dispose()
+        if not self.documents or not self.map.values:
+            raise SpecError.single(f"the {self.what} is empty", Location(self.source, 1, 1), hint=self.empty_hint)
+        return root
+
+    def walk(self, get: Any, stack: list[list[Any]], values: dict[Path, Any], scalar: Any, alias: Any) -> Any:
+        """Build the data from the parser's events, read straight from it (no generator per event)."""
+        root: Any = None
+        while (event := get()) is not None:
             kind = type(event)
             if kind is scalar or kind is alias:
                 top = stack[-1] if stack else None
@@ -168,14 +178,18 @@ class _Reader:
                     value = self.alias(event, self.loc(event))
                 else:
                     self.count += 1
+                    if self.count > MAX_VALUES:
+                        self.check_count(self.loc(event))
                     tag = event.tag
                     if tag is None and event.implicit[0]:
                         text = event.value
-                        value = (
-                            _BOOL.get(text, None if text in _NULL else text)
-                            if not text or text[0] not in _NUMBER_START
-                            else _resolve(text, self.loc(event))
-                        )
+                        if not text or text[0] not in _NUMBER_START:
+                            value = _BOOL.get(text, None if text in _NULL else text)
+                        else:
+                            try:
+                                value = _resolve(text)
+                            except _TooLongError as e:
+                                raise _located(e, self.loc(event)) from None
                     elif tag is None:
                         value = event.value
                     else:
@@ -193,23 +207,23 @@ class _Reader:
                     values[(*top[1], len(top[0]))] = event.start_mark
                     top[0].append(value)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                where = self.loc(event)
                 if stack and stack[-1][3] and stack[-1][2] is None:
-                    raise SpecError.single("mapping keys must be plain names", where)
+                    raise SpecError.single("mapping keys must be plain names", self.loc(event))
                 if len(stack) >= MAX_DEPTH:
                     raise SpecError.single(
                         f"the {self.what} nests deeper than {MAX_DEPTH} levels",
-                        where,
+                        self.loc(event),
                         hint="a spec needs a few levels (layers, a layer, its values): check the brackets",
                     )
                 tag = event.tag
                 if tag is not None and tag not in (_TAG + "map", _TAG + "seq", "!"):
                     shown = tag.replace(_TAG, "!!")
                     raise SpecError.single(
-                        f"YAML tag '{shown}' is not allowed in a {self.what}", where, hint="remove the tag"
+                        f"YAML tag '{shown}' is not allowed in a {self.what}", self.loc(event), hint="remove the tag"
                     )
                 self.count += 1
-                self.check_count(where)
+                if self.count > MAX_VALUES:
+                    self.check_count(self.loc(event))
                 mapping = kind is yaml.MappingStartEvent
                 path = self.path_of(stack)
                 values.setdefault(path, event.start_mark)
@@ -220,15 +234,13 @@ class _Reader:
                     self.anchors[anchor] = (container, self.count - start + 1)
                 root = self.attach(stack, container, path)
             elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
+                self.documents += 1
+                if self.documents > 1:
                     raise SpecError.single(
                         f"invalid YAML: a second document (---) in one {self.what} file",
                         self.loc(event),
                         hint="one file holds one document",
                     )
-        if documents == 0 or not self.map.values:
-            raise SpecError.single(f"the {self.what} is empty", Location(self.source, 1, 1), hint=self.empty_hint)
         return root
 
     def path_of(self, stack: list[list[Any]]) -> Path:
@@ -240,14 +252,13 @@ class _Reader:
         return (*top[1], len(top[0]))
 
     def key(self, event: Any, frame: list[Any]) -> None:
-        where = self.loc(event)
         if type(event) is yaml.AliasEvent:
-            raise SpecError.single("mapping keys must be plain names, not aliases", where)
+            raise SpecError.single("mapping keys must be plain names, not aliases", self.loc(event))
         name = event.value
         if event.implicit[0] and name == "<<":
-            raise SpecError.single(f"YAML merge keys (<<) are not supported in a {self.what}", where)
+            raise SpecError.single(f"YAML merge keys (<<) are not supported in a {self.what}", self.loc(event))
         if name in frame[0]:
-            raise SpecError.single(f"key '{_clip(name)}' appears twice", where)
+            raise SpecError.single(f"key '{_clip(name)}' appears twice", self.loc(event))
         frame[2] = name
         self.map.keys[(*frame[1], name)] = event.start_mark
 
@@ -274,7 +285,8 @@ class _Reader:
     def check_count(self, where: Location) -> None:
         if self.count > MAX_VALUES:
             raise SpecError.single(
-                f"the {self.what} expands to more than {MAX_VALUES:,} values (YAML aliases?)",
+                f"the {self.what} expands to more than {MAX_VALUES:,} values"
+                + (" (YAML aliases?)" if self.anchors else ""),
                 where,
                 hint="write the values out, or use blocks and `repeat:` for repeated layers",
             )
