@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc import expr
 from cnncalc.errors import Diagnostic, SpecError
 from cnncalc.layers import LayerBase
 from cnncalc.spec.model import BlockCall, Path, Spec, validate_item
@@ -449,6 +448,8 @@ def evaluate(text: str, values: Mapping[str, Any], path: Path, error: ErrorFacto
     >>> evaluate("stride != 1 or project", {"stride": 2, "project": False}, (), SpecError.single)
     True
     """
+    from cnncalc import expr  # only specs with block expressions need it
+
     try:
         return expr.evaluate(text, expr.BLOCK, values)
     except expr.ExprError as e:
