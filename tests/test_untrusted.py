@@ -399,3 +399,20 @@ def test_one_layer_more_is_refused_located(runner: CliRunner, tmp_path: Path) ->
     code, _, err, source = summarize(runner, tmp_path, _chain(20_001))
     assert code == 2
     assert f"{source}:3:3: error: layers: expected List should have at most 20000 items" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summarize", "x" * 300],
+        ["summarize", "d/" * 3000 + "x.yaml"],
+        ["grade", "lenet5", "x" * 300],
+        ["check", "lenet5", "--budgets", "x" * 300],
+        ["check", "x" * 300],
+        ["conv", "@" + "x" * 300, "-k", "1"],
+    ],
+)
+def test_paths_too_long_are_invalid_input(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "File name too long" in result.stderr or "no spec file" in result.stderr, result.stderr
