@@ -4,12 +4,17 @@
 >>> report = analyze(load_spec_text("input: 32x32x3\\nlayers: [{kind: conv, filters: 10, kernel: 5, padding: 2}]"))
 >>> report.totals.params
 760
+
+The names below are imported on first use, so that `import cnncalc` (and `cnncalc
+--version`) costs nothing and each command pays only for what it uses.
 """
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from cnncalc.analysis import analyze
@@ -18,10 +23,8 @@ if TYPE_CHECKING:
     from cnncalc.report import LayerRow, Report, Totals
     from cnncalc.spec import Spec, load_spec, load_spec_text
 
-__version__ = "0.1.0"
-
-#: where each public name lives; imported on first use, so `cnncalc --version` loads none of them
-_LAZY = {
+#: public name -> the module that defines it
+_WHERE: dict[str, str] = {
     "analyze": "cnncalc.analysis",
     "Conventions": "cnncalc.conventions",
     "CnncalcError": "cnncalc.errors",
@@ -37,12 +40,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
 
 
 __all__ = [

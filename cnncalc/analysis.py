@@ -12,15 +12,21 @@ from math import prod
 
 from cnncalc.conventions import DTYPE_BYTES, Conventions
 from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
+from cnncalc.gcpause import paused_gc
 from cnncalc.graph import Graph, Node, build_graph
 from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
-from cnncalc.receptive import ReceptiveField, input_field, next_field
+from cnncalc.receptive import ReceptiveField, beyond_limit, input_field, next_field
 from cnncalc.report import LayerRow, Report, Totals
 from cnncalc.spec.model import Layout, Spec, from_channels_first
 
 
 def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout | None = None) -> Report:
     """Build the graph of `spec`, then count every layer and the totals."""
+    with paused_gc():
+        return _analyze(spec, conventions, layout)
+
+
+def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None) -> Report:
     c = conventions or Conventions()
     dtype_bytes = DTYPE_BYTES[spec.dtype]
     graph = build_graph(spec)
@@ -31,12 +37,13 @@ def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout |
     fields = [input_field(len(x) - 1)]
     rows = [_input_row(x, per_element, fields[0])]
     warnings: list[str] = []
+    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]] = {}
     for node in graph.nodes[1:]:
         layer = node.layer
         assert layer is not None
         inputs = [shapes[i] for i in node.inputs]
         try:
-            counts = _apply(layer, inputs, c)
+            counts, summary = _counted(layer, inputs, c, memo)
             shared = _check_shared(node, graph, rows, counts)
         except LayerRuleError as e:
             raise ShapeError(
@@ -54,13 +61,16 @@ def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout |
         inplace = counts.inplace and len(node.inputs) == 1 and readers[node.inputs[0]] == 1
         elements = 0 if inplace else prod(counts.output)
         field = next_field([fields[i] for i in node.inputs], counts.window, counts.ends_receptive_field)
+        if beyond_limit(field):
+            field = None
+            warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
         weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
         rows.append(
             LayerRow(
                 index=len(rows),
                 name=node.name,
                 kind=layer.kind,
-                summary=layer.describe(),
+                summary=summary,
                 input_shape=inputs[0],
                 output_shape=counts.output,
                 activation_elements=elements,
@@ -93,6 +103,28 @@ def analyze(spec: Spec, conventions: Conventions | None = None, layout: Layout |
         warnings=tuple(warnings),
         conventions=c,
     )
+
+
+def _counted(
+    layer: LayerBase,
+    inputs: Sequence[Shape],
+    c: Conventions,
+    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]],
+) -> tuple[Counts, str]:
+    """The counts and summary of a layer on its inputs, computed once per equal layer and inputs.
+
+    Deep networks repeat the same layer on the same shape many times (a block repeated,
+    a generated chain); a rule is a pure function of both, so equal ones share the result.
+    A layer with a list-valued field cannot be a key and is simply computed.
+    """
+    key = (layer, tuple(inputs))
+    try:
+        found = memo.get(key)
+    except TypeError:  # unhashable: a field holds a list
+        return _apply(layer, inputs, c), layer.describe()
+    if found is None:
+        found = memo[key] = (_apply(layer, inputs, c), layer.describe())
+    return found
 
 
 def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:

@@ -10,21 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cnncalc.units import DTYPE_BYTES
+
 Units = Literal["si", "binary"]
 
-#: bytes per element of each supported dtype
-DTYPE_BYTES: dict[str, int] = {
-    "float64": 8,
-    "float32": 4,
-    "float16": 2,
-    "bfloat16": 2,
-    "float8": 1,
-    "int64": 8,
-    "int32": 4,
-    "int16": 2,
-    "int8": 1,
-    "uint8": 1,
-}
+__all__ = ["ACTIVATION_FLOPS", "DTYPE_BYTES", "Conventions", "Units"]
+
 
 #: FLOPs per output element of each activation function. A transcendental
 #: (exp, tanh, erf) counts as one FLOP, as in the usual FLOP tables.

@@ -7,11 +7,14 @@ exit code 2 in one place, so no command formats errors on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Location:
-    """1-based position in a source (a file path, or `<dsl>` for a DSL string)."""
+class Location(NamedTuple):
+    """1-based position in a source (a file path, or `<dsl>` for a DSL string).
+
+    A named tuple, not a dataclass: a 20,000-layer spec records 100,000 of them.
+    """
 
     source: str
     line: int

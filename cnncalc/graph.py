@@ -8,23 +8,21 @@ place in the spec where they were written.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import heapq
-import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from cnncalc.errors import Diagnostic, SpecError
 from cnncalc.layers import LayerBase
-from cnncalc.spec.model import BlockCall, LayerItem, Path, Spec
+from cnncalc.spec.model import BlockCall, Path, Spec, validate_item
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """One concrete layer of the network (node 0 is the network's input, with no layer)."""
 
@@ -48,6 +46,17 @@ class Graph:
             for i in node.inputs:
                 counts[i] += 1
         return counts
+
+
+#: most concrete layers after blocks and repeats are expanded (as many as `layers:` may list)
+MAX_LAYERS = 20_000
+#: most block instances, and most block-body items instantiated, counted before each expansion
+MAX_INSTANCES = 20_000
+MAX_ITEMS = 200_000
+#: most blocks nested in one another
+MAX_BLOCK_DEPTH = 64
+#: largest integer a block argument may hold (the bound of every typed field)
+MAX_ARGUMENT = 2**31 - 1
 
 
 def build_graph(spec: Spec) -> Graph:
@@ -84,15 +93,14 @@ class _Scope:
     instances: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # call name -> (block, nodes)
 
 
-_ITEM: TypeAdapter[Any] = TypeAdapter(LayerItem)
-
-
 class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.pending: list[_Pending] = [_Pending("input", None, [], (), ("input",))]
         self.scopes: list[_Scope] = []
         self.full_names: dict[str, Path] = {"input": ("input",)}
+        self.instances = 0
+        self.items = 0
 
     def error(self, message: str, path: Sequence[str | int], hint: str | None = None, key: bool = False) -> SpecError:
         return SpecError([Diagnostic(message, self.spec.locate(path, key=key), hint)])
@@ -102,7 +110,9 @@ class _Builder:
     def build(self) -> Graph:
         items = [(item, ("layers", i)) for i, item in enumerate(self.spec.layers)]
         self.scope(items, "", (), 0, ())
-        resolved = [self.resolve_node(p) for p in self.pending]
+        resolved: list[Node] = []
+        for index, pending in enumerate(self.pending):
+            resolved.append(self.resolve_node(index, pending, resolved))
         return Graph(nodes=self.order(resolved))
 
     def scope(
@@ -125,6 +135,14 @@ class _Builder:
             else:
                 prev = self.layer(item, path, sid, prev, prefix, block)
         if output is not None:
+            if output[0] not in scope.table:
+                close = difflib.get_close_matches(output[0], list(scope.table), n=1)
+                raise self.error(
+                    f"the block's output '{output[0]}' is not an id or a name in the block"
+                    + (f" (did you mean '{close[0]}'?)" if close else ""),
+                    output[1],
+                    "name one of the block's layers, or remove `output:` to use its last layer",
+                )
             return _Ref(sid, output[0], output[1])
         return prev
 
@@ -155,6 +173,12 @@ class _Builder:
             self.register(sid, item.id, inputs[0], path, "id")
             return inputs[0]
         full = prefix + local
+        if len(self.pending) > MAX_LAYERS:
+            raise self.error(
+                f"the spec expands to more than {MAX_LAYERS:,} layers",
+                path,
+                "lower a `repeat:` or the number of block calls",
+            )
         if full in self.full_names:
             first = self.spec.locate(self.full_names[full])
             raise self.error(
@@ -198,6 +222,19 @@ class _Builder:
             self.register(sid, item.id, inputs[0], path, "id")
             return inputs[0]
         self.check_args(item, path, definition.args)
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise self.error(
+                f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", (*path, "block"), "flatten some of the blocks"
+            )
+        # counted before expanding: a `repeat:` of 10^9, or blocks that double each other, stop here
+        self.instances += item.repeat
+        self.items += item.repeat * len(definition.layers)
+        if self.instances > MAX_INSTANCES or self.items > MAX_ITEMS:
+            raise self.error(
+                f"the block calls expand to more than {MAX_INSTANCES:,} instances or {MAX_ITEMS:,} layers",
+                (*path, "repeat") if item.repeat > 1 else path,
+                f"a network has at most {MAX_LAYERS:,} layers after expansion: lower `repeat:`",
+            )
         base = self.local_name(sid, item.name, item.block)
         group = (*block, prefix + base) if item.repeat > 1 else block
         current = inputs[0]
@@ -205,6 +242,7 @@ class _Builder:
         for r in range(item.repeat):
             instance = f"{base}.{r}" if item.repeat > 1 else base
             values = {**definition.args, **item.args, **(item.first if r == 0 else {})}
+            self.check_values(item, path, values)
             missing = [k for k, v in values.items() if v is None]
             if missing:
                 raise self.error(
@@ -242,6 +280,17 @@ class _Builder:
                         key=True,
                     )
 
+    def check_values(self, item: BlockCall, path: Path, values: Mapping[str, Any]) -> None:
+        """Integer arguments within the bounds of a typed field, wherever they are used."""
+        for key, value in values.items():
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ARGUMENT:
+                where = next(((*path, f, key) for f in ("first", "args") if key in getattr(item, f)), None)
+                raise self.error(
+                    f"argument '{key}' of block '{item.block}' is {_digits(value)}; at most {MAX_ARGUMENT:,}",
+                    where or ("blocks", item.block, "args", key),
+                    "block arguments are sizes and counts, bounded as every field is",
+                )
+
     def share(self, item: BlockCall, path: Path, sid: int, nodes: list[int]) -> None:
         assert item.shares is not None
         found = self.scopes[sid].instances.get(item.shares)
@@ -258,7 +307,7 @@ class _Builder:
         """A block's layer with its arguments filled in, validated like any layer."""
         filled = _substitute(raw, values, path, self.error)
         try:
-            return _ITEM.validate_python(filled), path
+            return validate_item(filled), path
         except ValidationError as e:
             from cnncalc.spec.loader import item_diagnostics
 
@@ -287,12 +336,26 @@ class _Builder:
             target = table[target.name]
         return target
 
-    def resolve_node(self, p: _Pending) -> Node:
+    def resolve_node(self, index: int, p: _Pending, done: Sequence[Node]) -> Node:
         shares = self.resolve(p.shares) if p.shares is not None else None
+        if shares is not None:
+            where = (*p.source, "shares") if isinstance(p.shares, _Ref) else p.source
+            if shares == index:
+                raise self.error(f"layer '{p.name}' shares its own weights", where, "name an earlier layer")
+            if shares > index or shares == 0:
+                raise self.error(
+                    f"'shares:' of layer '{p.name}' must name an earlier layer with weights",
+                    where,
+                    "a layer can reuse the weights of a layer written before it",
+                )
+            owner = done[shares].shares  # A shares B shares C: A uses C's weights
+            shares = shares if owner is None else owner
         return Node(p.name, p.layer, tuple(self.resolve(t) for t in p.inputs), p.block, p.source, shares)
 
     def order(self, nodes: list[Node]) -> tuple[Node, ...]:
         """Topological order, keeping file order wherever the graph allows it."""
+        if all(i < j for j, n in enumerate(nodes) for i in n.inputs):
+            return tuple(nodes)  # every layer reads earlier ones: file order is the order
         waiting = [len(set(n.inputs)) for n in nodes]
         readers: list[list[int]] = [[] for _ in nodes]
         for i, n in enumerate(nodes):
@@ -309,7 +372,8 @@ class _Builder:
                 if waiting[r] == 0:
                     heapq.heappush(ready, r)
         if len(order) < len(nodes):
-            stuck = [i for i in range(len(nodes)) if i not in set(order)]
+            done = set(order)
+            stuck = [i for i in range(len(nodes)) if i not in done]
             names = " -> ".join(nodes[i].name for i in stuck[:6])
             raise self.error(
                 f"the layers {names} form a cycle",
@@ -317,6 +381,13 @@ class _Builder:
                 "a layer cannot read its own output",
             )
         new_index = {old: new for new, old in enumerate(order)}
+        for old, n in enumerate(nodes):
+            if n.shares is not None and new_index[n.shares] > new_index[old]:
+                raise self.error(
+                    f"layer '{n.name}' shares the weights of '{nodes[n.shares].name}', which runs after it",
+                    (*n.source, "shares"),
+                    "share the weights of a layer that runs before this one",
+                )
         return tuple(
             Node(
                 n.name,
@@ -330,25 +401,16 @@ class _Builder:
         )
 
 
+def _digits(value: int) -> str:
+    """A huge int for a message, without converting all of its digits to text."""
+    bits = value.bit_length()
+    return f"{value:,}" if bits < 100 else f"a number of about {int(bits * 0.30103) + 1:,} digits"
+
+
 # --- block arguments ------------------------------------------------------------------------------
 
 _VARIABLE = re.compile(r"^\$([A-Za-z_]\w*)$")
 _EXPRESSION = re.compile(r"^\$\{(.{1,200})\}$")
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-}
 ErrorFactory = Callable[..., SpecError]
 
 
@@ -379,48 +441,19 @@ def _argument(name: str, values: Mapping[str, Any], path: Path, error: ErrorFact
 
 
 def evaluate(text: str, values: Mapping[str, Any], path: Path, error: ErrorFactory) -> Any:
-    """Integer arithmetic, comparisons and and/or/not over block arguments, nothing else.
+    """A block's `${expression}` over its arguments (cnncalc.expr, BLOCK dialect), errors located.
 
     >>> evaluate("filters * 4", {"filters": 64}, (), SpecError.single)
     256
     >>> evaluate("stride != 1 or project", {"stride": 2, "project": False}, (), SpecError.single)
     True
     """
+    from cnncalc import expr  # only specs with block expressions need it
+
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise error(f"cannot read the expression '{text}'", path, "e.g. ${filters * 4}") from None
-
-    def walk(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | bool):
-            return node.value
-        if isinstance(node, ast.Name):
-            return _argument(node.id, values, path, error)
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = walk(node.left), walk(node.right)
-            if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
-                raise error(f"division by zero in '{text}'", path)
-            return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.Not):
-            operand = walk(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else not operand
-        if isinstance(node, ast.BoolOp):
-            results = [walk(v) for v in node.values]
-            return all(results) if isinstance(node.op, ast.And) else any(results)
-        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-            left = walk(node.left)
-            for op, comparator in zip(node.ops, node.comparators, strict=True):
-                right = walk(comparator)
-                if not _COMPARE[type(op)](left, right):
-                    return False
-                left = right
-            return True
-        raise error(
-            f"'{text}' is not allowed in an expression",
-            path,
-            "use integers, argument names, + - * // %, comparisons, and/or/not",
-        )
-
-    return walk(tree)
+        return expr.evaluate(text, expr.BLOCK, values)
+    except expr.ExprError as e:
+        if e.message.endswith("has no value"):
+            name = e.message.split("'")[1]
+            return _argument(name, values, path, error)  # raises, with a suggestion
+        raise error(f"in '${{{text}}}': {e.message}", path, e.hint or "e.g. ${filters * 4}") from None

@@ -18,18 +18,40 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReceptiveField:
+    """Per spatial axis: the field's size, the jump between neighbouring outputs, and twice the
+    centre of the first output's field (an even field is centred on a half pixel; integers
+    keep the walk exact without the cost of fractions)."""
+
     size: tuple[int, ...]
     jump: tuple[int, ...]
-    start: tuple[Fraction, ...]
+    twice_start: tuple[int, ...]
+
+    @property
+    def start(self) -> tuple[Fraction, ...]:
+        """The centre of the first output position's field, in input pixels."""
+        return tuple(Fraction(v, 2) for v in self.twice_start)
+
+
+#: a field wider than this many pixels is no longer tracked: no image is that large, and the
+#: numbers (which grow by a stride's factor per layer) would soon be too long to print
+MAX_FIELD = 10**60
+
+
+def beyond_limit(field: ReceptiveField | None) -> bool:
+    """True when a field's size, jump or start has outgrown MAX_FIELD."""
+    if field is None:
+        return False
+    # sizes and jumps are positive; the start may be negative
+    return max(field.size) > MAX_FIELD or max(field.jump) > MAX_FIELD or max(map(abs, field.twice_start)) > MAX_FIELD
 
 
 def input_field(spatial_rank: int) -> ReceptiveField | None:
     """One pixel of the input sees itself; a flat input has no field."""
     if spatial_rank == 0:
         return None
-    return ReceptiveField((1,) * spatial_rank, (1,) * spatial_rank, (Fraction(0),) * spatial_rank)
+    return ReceptiveField((1,) * spatial_rank, (1,) * spatial_rank, (0,) * spatial_rank)
 
 
 def next_field(
@@ -45,19 +67,30 @@ def next_field(
     >>> next_field([conv7], [(3, 2, 1), (3, 2, 1)], False).size
     (11, 11)
     """
-    if ends or not inputs or any(f is None for f in inputs):
+    if ends or not inputs:
         return None
-    fields = [f for f in inputs if f is not None]
-    # each axis on its own, as the article does: the widest input along that axis
-    axes = [
-        max(((f.size[a], f.jump[a], f.start[a]) for f in fields), key=lambda t: t[0])
-        for a in range(len(fields[0].size))
-    ]
-    if window is None:
-        window = [(1, 1, 0)] * len(axes)
+    first = inputs[0]
+    if first is None:
+        return None
+    if len(inputs) == 1:
+        if window is None:
+            return first  # positions kept: the same field
+        r, j, u = first.size, first.jump, first.twice_start
+    else:
+        if any(f is None for f in inputs):
+            return None
+        fields = [f for f in inputs if f is not None]
+        # each axis on its own, as the article does: the widest input along that axis
+        axes = [
+            max(((f.size[a], f.jump[a], f.twice_start[a]) for f in fields), key=lambda t: t[0])
+            for a in range(len(first.size))
+        ]
+        if window is None:
+            return ReceptiveField(*(tuple(t[i] for t in axes) for i in range(3)))
+        r, j, u = (tuple(t[i] for t in axes) for i in range(3))
     size, jump, start = [], [], []
-    for (r, j, u), (k, s, p) in zip(axes, window, strict=True):
-        size.append(r + (k - 1) * j)
-        jump.append(j * s)
-        start.append(u + (Fraction(k - 1, 2) - p) * j)
+    for (ri, ji, ui), (k, s, p) in zip(zip(r, j, u, strict=True), window, strict=True):
+        size.append(ri + (k - 1) * ji)
+        jump.append(ji * s)
+        start.append(ui + (k - 1 - 2 * p) * ji)
     return ReceptiveField(tuple(size), tuple(jump), tuple(start))

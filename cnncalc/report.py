@@ -19,7 +19,7 @@ from cnncalc.receptive import ReceptiveField
 from cnncalc.spec.model import Layout, from_channels_first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerRow:
     index: int
     name: str
@@ -46,7 +46,7 @@ class LayerRow:
         return self.trainable_params + self.non_trainable_params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     params: int
     trainable_params: int
@@ -60,7 +60,7 @@ class Totals:
     training_bytes: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """Rows in execution order (row 0 is the input), totals, warnings and how it was counted."""
 

@@ -1,13 +1,20 @@
-"""Quantities as people write them in budgets — `25M`, `4 GFLOPs`, `100 MiB`, `4.2e6` — as exact ints.
+"""The one vocabulary of sizes, counts and dtypes: `25M`, `4 GFLOPs`, `100 MiB`, `float16`.
+
+Dtypes (name -> bytes per element, NumPy type) are defined here once; the spec's `dtype`
+field, the CLI's `--dtype` choices, the analysis and the numeric core all derive from
+`DTYPES`. Sizes and counts (budgets, `--max-memory`, `--workspace`) go through one exact
+parser, `parse_quantity`.
 
 A budget is a number with an optional prefix and an optional unit word. The prefix scales
 by powers of ten (k, M, G, T: 10^3 ... 10^12) or of two (Ki, Mi, Gi, Ti: 2^10 ... 2^40),
 case-insensitive; the unit word must fit what is limited, so that `max_macs: 4 GFLOPs`
 (FLOPs are about twice the MACs) is refused instead of silently admitting half the work.
 
-The value is computed with fractions, never floats: `4.2e6` is 4,200,000 exactly. A
-fractional result is rounded down, which changes nothing for a maximum: counts and
-bytes are whole, so `actual <= 1.5` holds exactly when `actual <= 1`.
+The value is computed with fractions, never floats: `4.2e6` is 4,200,000 exactly and
+`1.005k` is 1,005 (a float parser gives 1,004). A fractional result (`1.1 MiB` is
+1,153,433.6 bytes) is rounded down, exactly: every quantity cnncalc reads is a maximum
+(a budget, a memory limit, a workspace size), and counts and bytes are whole, so
+`actual <= 1,153,433.6` holds exactly when `actual <= 1,153,433`.
 
 >>> parse_quantity("25M", "params")
 25000000
@@ -23,8 +30,43 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
+
+from cnncalc.errors import SpecError
+
+
+@dataclass(frozen=True)
+class DtypeInfo:
+    """One element type: its size and the NumPy type that holds it (None when NumPy has none)."""
+
+    bytes: int
+    numpy: str | None
+
+
+#: every supported element type, in the order help texts list them
+DTYPES: dict[str, DtypeInfo] = {
+    "float64": DtypeInfo(8, "float64"),
+    "float32": DtypeInfo(4, "float32"),
+    "float16": DtypeInfo(2, "float16"),
+    "bfloat16": DtypeInfo(2, None),
+    "float8": DtypeInfo(1, None),
+    "int64": DtypeInfo(8, "int64"),
+    "int32": DtypeInfo(4, "int32"),
+    "int16": DtypeInfo(2, "int16"),
+    "int8": DtypeInfo(1, "int8"),
+    "uint8": DtypeInfo(1, "uint8"),
+}
+DTYPE_NAMES: tuple[str, ...] = tuple(DTYPES)
+#: bytes per element of each dtype
+DTYPE_BYTES: dict[str, int] = {name: info.bytes for name, info in DTYPES.items()}
+
+
+def dtype_bytes(name: str) -> int:
+    """Bytes one element of `name` takes: `dtype_bytes("bfloat16")` is 2."""
+    return DTYPES[name].bytes
+
 
 Quantity = Literal["params", "macs", "flops", "bytes"]
 
@@ -158,6 +200,25 @@ def parse_flops(value: object) -> int:
 def parse_bytes(value: object) -> int:
     """Bytes: `100 MiB`, `64MB`, `512 KiB`; a bare number is bytes."""
     return parse_quantity(value, "bytes")
+
+
+def parse_size(text: str, option: str) -> int:
+    """A size in bytes given on the command line (`--max-memory 1.5G`, `--workspace 256MiB`).
+
+    The same parser as budgets: K, M, G, T are powers of ten and Ki, Mi, Gi, Ti of two.
+
+    >>> parse_size("1.5G", "--max-memory")
+    1500000000
+    >>> parse_size("1.005k", "--workspace")
+    1005
+    """
+    try:
+        value = parse_quantity(text, "bytes")
+    except UnitError as e:
+        raise SpecError.single(f"{option} {text!r}: expected {e}", hint=f"e.g. {option} 4G or {option} 2GiB") from None
+    if value <= 0:
+        raise SpecError.single(f"{option} {text!r}: must be more than 0 bytes", hint=f"e.g. {option} 4G")
+    return value
 
 
 def quantity_pattern(kind: Quantity) -> str:

@@ -161,15 +161,18 @@ def test_exit_2_for_a_bad_budgets_file_with_its_place(runner: CliRunner, tmp_pat
     assert f"{budgets}:3:11: error: max_macs: expected a number of MACs such as 4G" in result.stderr
     assert "(unknown unit 'Gigs')" in result.stderr
     missing = runner.invoke(app, ["check", "lenet5", "--budgets", str(tmp_path / "none.yaml")])
-    assert missing.exit_code == 2 and "none.yaml: cannot read: No such file" in missing.stderr
+    assert missing.exit_code == 2 and "none.yaml:1:1: error: cannot read a budgets file: No such file" in missing.stderr
     listed = runner.invoke(app, ["check", "lenet5", "--budgets", write(tmp_path, "list.yaml", "- max_params: 1M\n")])
     assert listed.exit_code == 2 and "list.yaml:1:1: error: a budgets file is a mapping of budgets" in listed.stderr
 
 
-def test_exit_2_for_a_glob_that_matches_nothing(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["check", str(tmp_path / "*.yaml")])
+def test_exit_2_for_a_glob_that_matches_nothing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check", "*.yaml"])
     assert result.exit_code == 2
-    assert f"error: no file matches '{tmp_path / '*.yaml'}'" in result.stderr
+    assert "error: no file matches '*.yaml'" in result.stderr
 
 
 def test_a_spec_without_budgets_is_only_validated(runner: CliRunner, tmp_path: Path) -> None:
@@ -217,11 +220,12 @@ def test_every_budget_from_every_place_is_checked(runner: CliRunner, tmp_path: P
     ]
 
 
-def test_one_budgets_file_for_several_specs(runner: CliRunner, tmp_path: Path) -> None:
+def test_one_budgets_file_for_several_specs(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared = write(tmp_path, "budgets.yaml", "max_params: 10M\nmax_activation_memory: 1 MiB\n")
     write(tmp_path, "a.cnncalc.yaml", SMALL)
     write(tmp_path, "b.cnncalc.yaml", SMALL.replace("units: 10", "units: 1000"))
-    code, data = check_json(runner, str(tmp_path / "*.cnncalc.yaml"), "--budgets", shared)
+    monkeypatch.chdir(tmp_path)  # a quoted glob is expanded inside the working directory
+    code, data = check_json(runner, "*.cnncalc.yaml", "--budgets", shared)
     assert code == 0
     specs = data["specs"]
     assert isinstance(specs, list)

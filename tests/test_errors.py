@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cnncalc import analyze, load_spec_text
 from cnncalc.cli import app
+from cnncalc.errors import SpecError
 
 GOOD_HEAD = "name: t\ninput: {shape: [32, 32, 3], layout: hwc}\nlayers:\n"
 
@@ -170,3 +172,56 @@ def test_bad_options_exit_2(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+# --- one translation of pydantic errors -----------------------------------------------------------
+
+
+def test_pydantic_errors_are_translated_in_one_place() -> None:
+    """Only cnncalc.spec.loader.validation_diagnostics reads a ValidationError's items
+    (spec.model only forwards one layer's items inside the spec's error)."""
+    root = Path(__file__).resolve().parent.parent / "cnncalc"
+    readers = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.py") if ".errors()" in p.read_text(encoding="utf-8")
+    )
+    assert readers == ["spec/loader.py", "spec/model.py"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summarize", "lenet5", "--input", "0x32x3"], "error: --input '0x32x3': expected greater than or equal to 1"),
+        (["check", "lenet5", "--max-params", "25Q"], "error: --max-params '25Q': expected a parameter count"),
+        (["check", "lenet5", "--max-macs", "3 GFLOPs"], "FLOPs are not MACs"),
+    ],
+)
+def test_option_values_are_worded_like_spec_values(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_parms: 25M\n", "1:1: error: unknown budget 'max_parms' (did you mean 'max_params'?)"),
+        ("budgets:\n  max_parms: 25M\n", "2:3: error: unknown budget 'max_parms' (did you mean 'max_params'?)"),
+        ("budgets:\n  max_macs: 4 GFLOPs\n", "2:13: error: max_macs: expected a number of MACs"),
+        ("output_shape: 7x0\n", "1:15: error: output_shape: expected"),
+    ],
+)
+def test_budget_files_are_worded_like_specs(tmp_path: Path, runner: CliRunner, text: str, message: str) -> None:
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", "lenet5", "--budgets", str(budgets)])
+    assert result.exit_code == 2
+    assert f"{budgets}:{message}" in result.stderr
+
+
+def test_a_block_layer_error_is_worded_like_a_layer_error() -> None:
+    text = "input: 8x8x3\nblocks:\n  b: {layers: [{kind: conv, filtres: 8, kernel: 1}]}\nlayers: [{block: b}]\n"
+    with pytest.raises(SpecError) as caught:
+        analyze(load_spec_text(text, "net.yaml"))
+    assert "net.yaml:3:29: error: unknown key 'filtres' in conv layer #1 of block 'b' (did you mean 'filters'?)" in str(
+        caught.value
+    )

@@ -434,7 +434,7 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
     scores = tmp_path / "scores.csv"
     result = runner.invoke(app, ["grade", "lenet5", str(folder), "--csv", str(scores)])
     assert result.exit_code == 1, result.output
-    assert "s39.csv: a binary file" in result.stderr and "(skipped)" in result.stderr
+    assert "s39.csv:1:1: a binary file" in result.stderr and "(skipped)" in result.stderr
     assert "39 sheets graded against lenet5" in result.stdout
     assert "All right: 20 of 39 sheets" in result.stdout
     assert "forgot the bias: 30 cells on 10 sheets" in result.stdout
@@ -447,7 +447,7 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
     assert by_file["s00.csv"]["right"] == "24" and by_file["s00.csv"]["all_right"] == "yes"
     assert by_file["s12.md"]["student"] == "student 12"
     assert by_file["s20.csv"]["params_right"] == "5/8" and "forgot the bias x3" in by_file["s20.csv"]["mistakes"]
-    assert "s39.csv: a binary file, not an answer sheet" in by_file["s39.csv"]["error"]
+    assert "s39.csv:1:1: a binary file, not an answer sheet" in by_file["s39.csv"]["error"]
     data = json.loads(runner.invoke(app, ["grade", "lenet5", str(folder), "-f", "json"]).stdout)
     assert data["summary"]["sheets"] == 39 and data["summary"]["all_right"] == 20
     assert data["summary"]["mistakes"][0] == {"mistake": "forgot_bias", "name": "forgot the bias", "cells": 30,

@@ -253,7 +253,7 @@ BAD_GRAPHS = [
     (
         "input: 8x8x3\nblocks:\n  b: {args: {f: 8}, layers: [{kind: conv, filters: '${f ** 99}', kernel: 1}]}\n"
         "layers:\n  - {block: b}\n",
-        "'f ** 99' is not allowed in an expression",
+        "in '${f ** 99}': '**' is not allowed in a block expression",
     ),
     (
         "input: 8x8x3\nblocks:\n  b: {args: {f: 8}, layers: [{kind: conv, filtres: $f, kernel: 1}]}\n"

@@ -644,7 +644,7 @@ def test_cli_relu_and_bias_steps(runner: CliRunner) -> None:
         (["conv", "1 2; 3 4", "-k", "1", "--bias", "1", "--bias", "2"], "error: 2 bias value(s) for 1 filter(s)"),
         (["conv", "1 2; 3 4", "-k", "1", "--truncate"], "error: --truncate needs --round N"),
         (["conv", "1 2; 3 4", "-k", "1", "--exact", "--round", "2"], "error: --exact prints exact values"),
-        (["conv", "@/nonexistent/m.csv", "-k", "1"], "error: cannot read input file '/nonexistent/m.csv'"),
+        (["conv", "@/nonexistent/m.csv", "-k", "1"], "/nonexistent/m.csv:1:1: error: cannot read an input matrix"),
         (["pool", "1 2; 3 4", "--size", "3"], "error: the window (3x3) is larger than the input (2x2)"),
         (["pool", MAX_4X4, "--padding", "2"], "error: padding 2 of the rows is more than half the window (2)"),
         (["pool", "1 2 | ", "--size", "1"], "<input>:1:5: error: empty channel after '|'"),
@@ -661,9 +661,11 @@ def test_cli_unreadable_files(runner: CliRunner, tmp_path: Path) -> None:
     binary = tmp_path / "image.png"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     code, _, err = invoke(runner, "conv", f"@{binary}", "-k", "1")
-    assert code == 2 and "is not a UTF-8 text file" in err
+    assert code == 2 and "image.png:1:1: error: not UTF-8 text (byte 0)" in err
     code, _, err = invoke(runner, "pool", f"@{tmp_path}")
-    assert code == 2 and "cannot read input file" in err
+    assert code == 2 and "a directory, not an input matrix" in err
+    code, _, err = invoke(runner, "pool", "@/dev/zero")
+    assert code == 2 and "/dev/zero:1:1: error: a character device, not an input matrix" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2,3\n4,5,6\n7,8\n")
     code, _, err = invoke(runner, "pool", f"@{bad}", "--size", "1")

@@ -11,19 +11,19 @@ which cnncalc.render.check turns into a table, JSON, JUnit XML and GitHub workfl
 
 from __future__ import annotations
 
-import difflib
-import glob
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path as FsPath
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
 from cnncalc.report import LayerRow, Report
-from cnncalc.spec.model import Budgets, Path, SourceMap, Spec
+from cnncalc.spec.model import Budgets, Path, Spec
 
 Status = Literal["ok", "exceeded", "invalid"]
 
@@ -132,10 +132,10 @@ def spec_limits(spec: Spec) -> list[Limit]:
 
 def load_budgets_file(path: str) -> list[Limit]:
     """Limits from a YAML budgets file: the keys of `budgets:`, at top level or under `budgets:`."""
-    from cnncalc.spec.loader import parse_yaml, read_text_file
+    from cnncalc.spec.loader import parse_yaml, read_text_file, validation_diagnostics
 
-    text = read_text_file(FsPath(path))
-    data, source_map = parse_yaml(text, path)
+    text = read_text_file(FsPath(path), "a budgets file")
+    data, source_map = parse_yaml(text, path, "budgets file")
     at: Path = ()
     if isinstance(data, dict) and set(data) == {"budgets"}:
         data, at = data["budgets"], ("budgets",)
@@ -146,71 +146,122 @@ def load_budgets_file(path: str) -> list[Limit]:
     try:
         budgets = Budgets.model_validate(data)
     except ValidationError as e:
-        raise SpecError(budget_diagnostics(e, source_map, at)) from None
+        raise SpecError(validation_diagnostics(e, data, source_map, model=Budgets, at=at)) from None
     return limits_of(budgets, path, source_map.locate, at)
 
 
 def option_limits(values: Mapping[str, str | None]) -> list[Limit]:
     """Limits given as command-line options, keyed by budget (`max_params`); None means not given."""
+    from cnncalc.spec.loader import validation_diagnostics
+
     given = {key: value for key, value in values.items() if value is not None}
     try:
         budgets = Budgets.model_validate(given)
     except ValidationError as e:
-        diagnostics = []
-        for item in e.errors():
-            key = str(item["loc"][0]) if item["loc"] else ""
-            option = "--" + key.replace("_", "-")
-            diagnostics.append(Diagnostic(f"{option} {given.get(key)!r}: expected {_reason(item)}"))
-        raise SpecError(diagnostics) from None
+
+        def option(path: Path) -> str:
+            key = str(path[0]) if path else ""
+            return f"--{key.replace('_', '-')} {given.get(key)!r}"
+
+        raise SpecError(validation_diagnostics(e, given, model=Budgets, label=option)) from None
     return [
         Limit(key, value, "--" + key.replace("_", "-")) for key, value in budgets.model_dump(exclude_none=True).items()
     ]
 
 
-def budget_diagnostics(error: ValidationError, source_map: SourceMap, at: Path) -> list[Diagnostic]:
-    """One located diagnostic per bad budget, worded as the spec loader words its errors."""
-    diagnostics = []
-    for item in error.errors():
-        key = str(item["loc"][0]) if item["loc"] else ""
-        path = (*at, key)
-        if item["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, list(Budgets.model_fields), n=1)
-            diagnostics.append(
-                Diagnostic(
-                    f"unknown budget '{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
-                    source_map.locate(path, key=True),
-                    hint=None if close else f"budgets: {', '.join(Budgets.model_fields)}",
-                )
-            )
-        else:
-            diagnostics.append(
-                Diagnostic(f"{key}: expected {_reason(item)}, got {item.get('input')!r}", source_map.locate(path))
-            )
-    return diagnostics
-
-
-def _reason(item: Mapping[str, Any]) -> str:
-    message = str(item["msg"])
-    for prefix in ("Value error, ", "Input should be "):
-        message = message.removeprefix(prefix)
-    return message.replace("a valid ", "")
-
-
-def expand_specs(refs: Iterable[str]) -> list[tuple[str, Diagnostic | None]]:
+def expand_specs(refs: Iterable[str], root: FsPath | None = None) -> list[tuple[str, Diagnostic | None]]:
     """Spec files, bundled names and glob patterns -> (ref to load, None), or (pattern, diagnostic)
-    for a pattern that matches nothing.
+    for a pattern that matches nothing or reaches outside the working tree.
 
     The shell expands globs; quoted ones (`'models/**/*.yaml'`, as CI configs write them) are
-    expanded here, recursively.
+    expanded here, recursively, inside `root` (the working directory) only: an absolute
+    pattern or one with `..` is refused, links to directories are not followed, and the walk
+    stops after MAX_GLOB_ENTRIES entries, so that `'/**/*.yaml'` cannot walk the filesystem.
     """
     out: list[tuple[str, Diagnostic | None]] = []
     for ref in refs:
-        if not FsPath(ref).exists() and any(c in ref for c in "*?["):
-            matches = sorted(glob.glob(ref, recursive=True))  # noqa: PTH207 (absolute patterns, like the shell)
+        if any(c in ref for c in "*?[") and not _exists(ref):
+            try:
+                matches = glob_in_tree(ref, root or FsPath.cwd())
+            except SpecError as e:
+                out.append((ref, e.diagnostics[0]))
+                continue
             out += [(m, None) for m in matches] or [(ref, Diagnostic(f"no file matches '{ref}'"))]
         else:
             out.append((ref, None))
     return out
+
+
+MAX_GLOB_ENTRIES = 100_000
+
+
+def _exists(ref: str) -> bool:
+    try:
+        return FsPath(ref).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def glob_in_tree(pattern: str, root: FsPath) -> list[str]:
+    """Files under `root` whose path relative to it matches `pattern` (`*`, `?`, `[...]`, `**`)."""
+    posix = pattern.replace("\\", "/")
+    parts = posix.split("/")
+    if posix.startswith(("/", "~")) or ".." in parts or (len(posix) > 1 and posix[1] == ":"):
+        raise SpecError.single(
+            f"the pattern '{pattern}' reaches outside the working directory",
+            hint="globs are expanded inside the working directory only: write a relative pattern "
+            "such as 'models/**/*.yaml', or let the shell expand it",
+        )
+    fixed: list[str] = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    top = root.joinpath(*fixed)
+    regex = re.compile(_glob_regex([p for p in parts if p not in ("", ".")]))
+    found: list[str] = []
+    seen = 0
+    for directory, dirs, files in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        seen += len(dirs) + len(files)
+        if seen > MAX_GLOB_ENTRIES:
+            raise SpecError.single(
+                f"the pattern '{pattern}' walks more than {MAX_GLOB_ENTRIES:,} files and folders",
+                hint="narrow it to the folder that holds the specs, e.g. 'models/**/*.yaml'",
+            )
+        base = FsPath(directory).relative_to(root).as_posix()
+        for name in files:
+            relative = name if base == "." else f"{base}/{name}"
+            if (not name.startswith(".") or parts[-1].startswith(".")) and regex.fullmatch(relative):
+                found.append(relative if not posix.startswith("./") else f"./{relative}")
+    return sorted(found)
+
+
+def _glob_regex(parts: Sequence[str]) -> str:
+    pieces: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            pieces.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        piece = ""
+        j = 0
+        while j < len(part):
+            c = part[j]
+            if c == "*":
+                piece += "[^/]*"
+            elif c == "?":
+                piece += "[^/]"
+            elif (c == "[" and "]" in part[j + 2 :]) or (c == "[" and part[j + 1 : j + 2] == "]"):
+                end = part.index("]", j + 2)
+                body = part[j + 1 : end]
+                piece += "[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]"
+                j = end
+            else:
+                piece += re.escape(c)
+            j += 1
+        pieces.append(piece + ("" if last else "/"))
+    return "".join(pieces)
 
 
 # --- checking ---------------------------------------------------------------------------------

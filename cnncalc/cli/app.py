@@ -8,6 +8,7 @@ start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -97,4 +98,7 @@ for _module in COMMAND_MODULES:
 
 def main() -> None:
     """Console-script entry point."""
+    # the command validates only cnncalc's own models: skip pydantic's scan of every
+    # installed package for plugins, which costs more than importing pydantic itself
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

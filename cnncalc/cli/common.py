@@ -18,6 +18,7 @@ import typer
 
 from cnncalc.render.escape import terminal
 from cnncalc.render.formats import FormatError, OutputFormat, choose
+from cnncalc.units import DTYPE_NAMES
 
 if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
@@ -36,17 +37,8 @@ class LayoutOption(StrEnum):
     chw = "chw"
 
 
-class DtypeOption(StrEnum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    float8 = "float8"
-    int64 = "int64"
-    int32 = "int32"
-    int16 = "int16"
-    int8 = "int8"
-    uint8 = "uint8"
+#: the --dtype choices: every dtype cnncalc.units defines
+DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
 
 
 def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
@@ -151,7 +143,8 @@ def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str 
     """Apply command-line overrides, keeping the spec's source positions."""
     from pydantic import ValidationError
 
-    from cnncalc.errors import SpecError
+    from cnncalc.errors import Diagnostic, SpecError
+    from cnncalc.spec.loader import validation_diagnostics
     from cnncalc.spec.model import InputSpec, parse_dims
 
     update: dict[str, object] = {}
@@ -161,12 +154,13 @@ def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str 
         update["batch"] = batch
     if input_shape is not None:
         try:
-            update["input"] = InputSpec.model_validate(
-                {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
-            )
-        except (ValueError, ValidationError) as e:
-            message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
-            raise SpecError.single(f"--input {input_shape!r}: {message}", hint="e.g. --input 224x224x3") from None
+            data = {"shape": parse_dims(input_shape), "layout": layout or spec.input.layout}
+            update["input"] = InputSpec.model_validate(data)
+        except ValidationError as e:
+            found = validation_diagnostics(e, data, model=InputSpec, label=lambda _: f"--input {input_shape!r}")
+            raise SpecError([Diagnostic(d.message, hint="e.g. --input 224x224x3") for d in found]) from None
+        except ValueError as e:
+            raise SpecError.single(f"--input {input_shape!r}: {e}", hint="e.g. --input 224x224x3") from None
     if not update:
         return spec
     source = spec._source

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli.common import echo_error, format_option, handles_errors
-from cnncalc.cli.files import read_bounded, require_regular_file
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -52,25 +51,11 @@ def read_matrix(argument: str, what: str) -> Volume:
     name = argument[1:]
     if name == "-":
         return parse_volume(sys.stdin.read(MAX_TEXT_CHARS + 1), "<stdin>")
-    path = Path(name)
-    require_regular_file(path, f"{what} file")
-    try:
-        data = read_bounded(path, MAX_TEXT_CHARS)
-    except OSError as e:
-        raise WorkedError.single(
-            f"cannot read {what} file '{name}': {e.strerror or e}",
-            hint="give the matrix inline, or @PATH to a text or CSV file",
-        ) from None
-    if len(data) > MAX_TEXT_CHARS:
-        raise WorkedError.single(
-            f"{what} file '{name}' is larger than {MAX_TEXT_CHARS:,} bytes", hint="worked examples are small matrices"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise WorkedError.single(
-            f"{what} file '{name}' is not a UTF-8 text file", hint="save it as text or CSV"
-        ) from None
+    from cnncalc.spec.loader import read_text_file
+
+    text = read_text_file(
+        Path(name), f"an {what} matrix" if what[0] in "aeiou" else f"a {what} matrix", MAX_TEXT_CHARS, WorkedError
+    )
     return parse_volume(text, name)
 
 

@@ -1,4 +1,4 @@
-r"""The arithmetic of a worked step: evaluated exactly, printed as text or as LaTeX.
+r"""The arithmetic of a worked step: evaluated exactly (by cnncalc.expr), printed as text or as LaTeX.
 
 Steps are written as `((5*5*3)+1)*8` or `floor((7 - 3)/3) + 1`: integers, + - * /,
 parentheses and floor(), ceil(), max(), min(); a formula may use names (`c_in`, `n_H`).
@@ -20,82 +20,25 @@ from __future__ import annotations
 
 import ast
 from fractions import Fraction
-from math import ceil, floor
 
-MAX_TEXT = 200_000  # characters: the sum over the layers of a 1,000-layer network fits
-MAX_DIGITS = 200  # of any intermediate value
+from cnncalc.expr import STEPS, ExprError, parse
+from cnncalc.expr import evaluate as evaluate_in
 
+MAX_TEXT = STEPS.max_text
 
-class ExprError(ValueError):
-    """The text is not an expression of the step language."""
+__all__ = ["ExprError", "evaluate", "to_latex"]
 
-
-_FUNCTIONS = {"floor", "ceil", "max", "min"}
+_FUNCTIONS = STEPS.functions
 
 
 def _parse(text: str) -> ast.expr:
-    if len(text) > MAX_TEXT:
-        raise ExprError(f"expression longer than {MAX_TEXT} characters")
-    if text.count("(") > 100:
-        raise ExprError("expression nests too deeply")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise ExprError(f"not an arithmetic expression: {text!r}") from None
-    return tree.body
+    return parse(text, STEPS)
 
 
 def evaluate(text: str) -> Fraction:
-    """The exact value of an expression without names; ExprError otherwise."""
-    return _value(_parse(text))
-
-
-def _value(node: ast.expr) -> Fraction:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        if node.value.bit_length() > MAX_DIGITS * 3:
-            raise ExprError("a number in the expression is too large")
-        return Fraction(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _value(node.operand)
-        return -inner if isinstance(node.op, ast.USub) else inner
-    if isinstance(node, ast.BinOp):
-        # a long sum nests to the left (((a + b) + c) + ...): walk that spine without recursion
-        spine: list[tuple[ast.operator, ast.expr]] = []
-        while isinstance(node, ast.BinOp):
-            spine.append((node.op, node.right))
-            node = node.left
-        result = _value(node)
-        for op, right in reversed(spine):
-            result = _binary(op, result, _value(right))
-            if max(len(str(abs(result.numerator))), len(str(result.denominator))) > MAX_DIGITS:
-                raise ExprError("a value in the expression is too large")
-        return result
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
-        if node.keywords or not node.args:
-            raise ExprError(f"{node.func.id}() takes plain arguments")
-        args = [_value(a) for a in node.args]
-        if node.func.id in ("floor", "ceil"):
-            if len(args) != 1:
-                raise ExprError(f"{node.func.id}() takes one argument")
-            return Fraction(floor(args[0]) if node.func.id == "floor" else ceil(args[0]))
-        return max(args) if node.func.id == "max" else min(args)
-    if isinstance(node, ast.Name):
-        raise ExprError(f"'{node.id}' has no value")
-    raise ExprError("only integers, + - * /, parentheses, floor(), ceil(), max() and min() are allowed")
-
-
-def _binary(op: ast.operator, left: Fraction, right: Fraction) -> Fraction:
-    if isinstance(op, ast.Add):
-        return left + right
-    if isinstance(op, ast.Sub):
-        return left - right
-    if isinstance(op, ast.Mult):
-        return left * right
-    if isinstance(op, ast.Div | ast.FloorDiv):
-        if right == 0:
-            raise ExprError("division by zero")
-        return left / right if isinstance(op, ast.Div) else Fraction(left // right)
-    raise ExprError("only + - * / are allowed")
+    """The exact value of an expression without names; ExprError otherwise (cnncalc.expr, STEPS)."""
+    value: Fraction = evaluate_in(text, STEPS)
+    return value
 
 
 # --- LaTeX ----------------------------------------------------------------------------------

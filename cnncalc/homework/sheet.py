@@ -381,7 +381,7 @@ def _read_yaml(text: str, source: str) -> Sheet:
     from cnncalc.spec.loader import parse_yaml
 
     try:
-        data, where = parse_yaml(text, source)
+        data, where = parse_yaml(text, source, "answer sheet")
     except SpecError as e:
         raise SheetError(e.diagnostics) from None
     student = Path(source).stem

@@ -98,7 +98,7 @@ class DslWord:
 class LayerBase(BaseModel):
     """Fields every layer accepts; subclasses add their hyper-parameters and rules."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     kind: str = Field(description="The layer kind (see README), e.g. conv, max_pool, dense, relu.")
     name: str | None = Field(

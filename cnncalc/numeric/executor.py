@@ -31,6 +31,7 @@ from cnncalc.numeric import conv, pointwise
 from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE, Pair, Workspace
 from cnncalc.spec.model import Spec
+from cnncalc.units import DTYPES
 
 #: what an allocated array is, for counting it under the report's conventions:
 #: weight (always a param), bias (a param unless biases are not counted), shift (batch
@@ -38,7 +39,7 @@ from cnncalc.spec.model import Spec
 Role = Literal["weight", "bias", "shift", "state"]
 
 #: bytes per element of the dtypes NumPy has no type for; the others come from np.dtype
-_NO_NUMPY_TYPE = {"bfloat16": 2, "float8": 1}
+_NO_NUMPY_TYPE = {name: info.bytes for name, info in DTYPES.items() if info.numpy is None}
 
 Progress = Callable[[int, int, str], None]
 

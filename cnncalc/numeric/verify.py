@@ -11,18 +11,18 @@ instead of being killed by the kernel's out-of-memory killer.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
-from cnncalc.errors import CnncalcError, Diagnostic, SpecError
+from cnncalc.errors import CnncalcError, Diagnostic
 from cnncalc.layers.registry import state_per_channel
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE
 from cnncalc.numeric.executor import Execution, LayerMeasure, Progress, compute_dtype, execute
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Layout, Spec
+from cnncalc.units import parse_size
 
 #: share of the memory available that verify allows itself by default
 DEFAULT_MEMORY_SHARE = 0.75
@@ -188,29 +188,6 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 4 * 2**30  # no way to ask: assume a small machine
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$", re.IGNORECASE)
-
-
-def parse_size(text: str, option: str) -> int:
-    """'512M' -> 512,000,000; '4GiB' -> 4 x 2^30; a plain number is bytes (K = 1000, Ki = 1024).
-
-    >>> parse_size("1.5G", "--max-memory")
-    1500000000
-    >>> parse_size("256MiB", "--workspace")
-    268435456
-    """
-    match = _SIZE.match(text)
-    if not match:
-        raise SpecError.single(f"{option} {text!r}: expected a size such as 512M, 4G or 2GiB", hint=f"e.g. {option} 4G")
-    number, prefix, binary = match.groups()
-    power = "kmgt".find(prefix.lower()) + 1 if prefix else 0
-    base = 1024 if binary else 1000
-    value = int(float(number) * base**power)
-    if value <= 0:
-        raise SpecError.single(f"{option} {text!r}: must be more than 0 bytes", hint=f"e.g. {option} 4G")
-    return value
 
 
 def _human(n: int) -> str:

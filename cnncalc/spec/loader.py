@@ -8,37 +8,40 @@ alias bombs, deep nesting and huge files in bounded time and memory.
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import os
 import re
-from importlib import resources
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
-from cnncalc.layers import REGISTRY, LayerBase, canonical_kind
-
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
-
+from cnncalc.gcpause import paused_gc
+from cnncalc.layers import REGISTRY, canonical_kind
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
-MAX_NODES = 200_000  # values after alias expansion; a billion-laughs file hits this at once
-MAX_DEPTH = 64
 
 
-def specs_root() -> Traversable:
+def specs_root() -> FsPath:
     """Where the bundled networks are: the installed cnncalc.specs, or specs/ beside a source checkout.
 
     An installed wheel and an editable install both provide cnncalc.specs; running from a
     clone with PYTHONPATH set does not, and finds the folder next to the package instead.
+    (Found with importlib.util rather than importlib.resources, which costs a tenth of
+    `cnncalc summarize`'s start-up to import.)
     """
     try:
-        return resources.files("cnncalc.specs")
+        found = importlib.util.find_spec("cnncalc.specs")
     except ModuleNotFoundError:
-        return FsPath(__file__).resolve().parent.parent.parent / "specs"
+        found = None
+    if found is not None and found.submodule_search_locations:
+        return FsPath(next(iter(found.submodule_search_locations)))
+    return FsPath(__file__).resolve().parent.parent.parent / "specs"
 
 
 def bundled_names() -> list[str]:
@@ -49,20 +52,37 @@ def bundled_names() -> list[str]:
 
 def read_source(ref: str) -> tuple[str, str]:
     """(text, source name) for a file path or a bundled network name."""
-    path = FsPath(ref)
-    if path.is_file():
-        return read_text_file(path), ref
-    if path.is_dir():
-        raise SpecError.single(f"{ref} is a directory, not a spec file")
+    try:
+        FsPath(ref).stat()
+        exists = True
+    except FileNotFoundError:
+        exists = False
+    except (OSError, ValueError):
+        exists = True  # a name too long, a loop of links...: read_text_file says what is wrong
+    if exists:
+        return read_text_file(FsPath(ref)), ref
     if ref in bundled_names():
         text = (specs_root() / f"{ref}.yaml").read_text(encoding="utf-8")
         return text, f"{ref}.yaml"
     close = difflib.get_close_matches(ref, bundled_names(), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise SpecError.single(
-        f"no spec file or bundled network named '{ref}'",
+        f"no spec file or bundled network named '{_clip(ref)}'",
         hint=f"{hint}`cnncalc list` shows the bundled networks; a DSL string goes after --dsl",
     )
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_FILE_TYPES = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def read_text_file(
@@ -71,24 +91,49 @@ def read_text_file(
     limit: int = MAX_SPEC_BYTES,
     error: type[CnncalcError] = SpecError,
 ) -> str:
-    """A text file a user gave (spec, answer sheet): huge, binary and undecodable files refused.
+    """The one reader of a text file a user gave (spec, answer sheet, budgets file, matrix).
 
-    The size is checked before reading, so a hostile file costs nothing; a UTF-8 BOM (as
+    Only a regular file is read: a directory, a FIFO, a device (/dev/zero) or a socket is
+    refused at once, without blocking (the file is opened non-blocking and checked with
+    fstat on the open descriptor). The read stops at `limit` bytes, so a file that grows
+    while read costs no more; a binary or non-UTF-8 file is refused; a UTF-8 BOM (as
     spreadsheets write) is dropped.
     """
+    name = _clip(str(path))
+    where = Location(name, 1, 1)
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise error.single(f"{path}: file is {size:,} bytes; {what} is limited to {limit:,}")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise error.single(f"cannot read {what}: {reason}", where, hint="check the path") from None
+    try:
+        info = os.fstat(fd)
+        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode))
+        if kind is not None or not stat.S_ISREG(info.st_mode):
+            raise error.single(
+                f"{kind or 'not a regular file'}, not {what}",
+                where,
+                hint="give the path of a text file" + (" inside it" if kind == "a directory" else ""),
+            )
+        if info.st_size > limit:
+            raise error.single(
+                f"file is {info.st_size:,} bytes; {what} is limited to {limit:,}", where, hint="is it the right file?"
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
     except OSError as e:
-        raise error.single(f"{path}: cannot read: {e.strerror}") from None
+        raise error.single(f"cannot read {what}: {e.strerror or e}", where) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise error.single(f"file is larger than {limit:,} bytes; {what} is limited to that", where)
     if b"\0" in data:
-        raise error.single(f"{path}: a binary file, not {what}", hint="save it as UTF-8 text")
+        raise error.single(f"a binary file, not {what}", where, hint="save it as UTF-8 text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise error.single(f"{path}: not UTF-8 text (byte {e.start})", hint="save it as UTF-8") from None
+        raise error.single(f"not UTF-8 text (byte {e.start})", where, hint="save it as UTF-8") from None
 
 
 def load_spec(ref: str) -> Spec:
@@ -99,80 +144,20 @@ def load_spec(ref: str) -> Spec:
 
 def load_spec_text(text: str, source: str = "<string>") -> Spec:
     """Parse YAML text and validate it into a Spec; errors carry file:line:col."""
-    data, source_map = parse_yaml(text, source)
-    return validate_spec(data, source_map)
+    with paused_gc():
+        data, source_map = parse_yaml(text, source)
+        return validate_spec(data, source_map)
 
 
-def parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
-    """YAML text -> plain data and where each value was written."""
-    if len(text) > MAX_SPEC_BYTES:
-        raise SpecError.single(f"{source}: text is {len(text):,} characters; specs are limited to {MAX_SPEC_BYTES:,}")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = Location(source, mark.line + 1, mark.column + 1) if mark else None
-        raise SpecError.single(f"invalid YAML: {e.problem or e.context}", where) from None
-    except yaml.YAMLError as e:
-        raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
-    source_map = SourceMap(source)
-    if node is None:
-        raise SpecError.single("the spec is empty", Location(source, 1, 1), hint=_SKELETON_HINT)
-    data = _NodeReader(source_map).read(node, (), 0)
-    return data, source_map
+def parse_yaml(text: str, source: str, what: str = "spec") -> tuple[Any, SourceMap]:
+    """YAML text -> plain data and where each value was written (cnncalc.spec.yamlread: YAML 1.2
+    numbers, bounded size, values, depth and digits)."""
+    from cnncalc.spec.yamlread import read_yaml
+
+    return read_yaml(text, source, what, empty_hint=_SKELETON_HINT if what == "spec" else None)
 
 
 _SKELETON_HINT = "a spec needs at least `input: 32x32x3` and `layers: [{kind: conv, filters: 8, kernel: 5}]`"
-
-
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
-
-
-class _NodeReader:
-    """Turns composed YAML nodes into data, recording positions and bounding the work."""
-
-    def __init__(self, source_map: SourceMap) -> None:
-        self.map = source_map
-        self.count = 0
-        self.constructor = yaml.SafeLoader("")
-
-    def _loc(self, node: yaml.Node) -> Location:
-        return Location(self.map.source, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def read(self, node: yaml.Node, path: Path, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise SpecError.single(
-                f"the spec expands to more than {MAX_NODES:,} values (YAML aliases?)", self._loc(node)
-            )
-        if depth > MAX_DEPTH:
-            raise SpecError.single(f"the spec nests deeper than {MAX_DEPTH} levels", self._loc(node))
-        self.map.values.setdefault(path, self._loc(node))
-        if node.tag not in _PLAIN_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise SpecError.single(f"YAML tag '{tag}' is not allowed in a spec", self._loc(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.read(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except (ValueError, yaml.YAMLError) as e:
-            raise SpecError.single(f"unreadable value {str(node.value)[:40]!r}: {e}", self._loc(node)) from None
-
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SpecError.single("YAML merge keys (<<) are not supported in specs", self._loc(key_node))
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise SpecError.single("mapping keys must be plain names", self._loc(key_node))
-            if key in result:
-                raise SpecError.single(f"key '{key}' appears twice", self._loc(key_node))
-            self.map.keys[(*path, key)] = self._loc(key_node)
-            result[key] = self.read(value_node, (*path, key), depth + 1)
-        return result
 
 
 def validate_spec(data: Any, source_map: SourceMap) -> Spec:
@@ -184,20 +169,62 @@ def validate_spec(data: Any, source_map: SourceMap) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
-        raise SpecError(_diagnostics(e.errors(), data, source_map)) from None
+        raise SpecError(validation_diagnostics(e, data, source_map)) from None
     return spec.with_source(source_map)
 
 
-def _diagnostics(errors: list[Any], data: Any, source_map: SourceMap) -> list[Diagnostic]:
-    """One diagnostic per offending value, however many union branches pydantic tried."""
+def validation_diagnostics(
+    error: ValidationError,
+    data: Any,
+    source_map: SourceMap | None = None,
+    *,
+    model: type[BaseModel] | None = None,
+    at: Path = (),
+    label: Callable[[Path], str] | None = None,
+) -> list[Diagnostic]:
+    """The one translation of a pydantic ValidationError into what a user reads.
+
+    `data` was validated as `model` (a Spec unless said otherwise) and sits at `at` in the
+    file `source_map` describes; `label` names a value where it did not come from a file
+    (an option: `--max-params '25Q'`). One diagnostic per offending value, however many
+    union branches pydantic tried; unknown keys get the closest allowed one.
+    """
+    context = _Context(data, source_map or SourceMap("<input>"), model or Spec, at, label)
+    return _diagnostics(error.errors(), context)
+
+
+@dataclass(frozen=True)
+class _Context:
+    data: Any
+    source_map: SourceMap
+    model: type[BaseModel]
+    at: Path
+    label: Callable[[Path], str] | None
+
+    def locate(self, path: Path, key: bool = False) -> Location | None:
+        return self.source_map.locate((*self.at, *path), key=key)
+
+
+def _diagnostics(errors: Sequence[Any], context: _Context) -> list[Diagnostic]:
     grouped: dict[Path, list[dict[str, Any]]] = {}
-    for item in errors:
-        path = _data_path(item["loc"], data, item["type"])
+    for item in _flatten(errors):
+        path = _data_path(item["loc"], context.data, item["type"])
         grouped.setdefault(path, []).append(dict(item))
-    diagnostics = [_diagnostic(path, items, data, source_map) for path, items in grouped.items()]
+    diagnostics = [_diagnostic(path, items, context) for path, items in grouped.items()]
     # "missing 'filters'" says nothing new beside "unknown key 'fliters' (did you mean 'filters'?)"
     suggested = {m.group(1) for d in diagnostics if (m := re.search(r"did you mean '([^']+)'", d.message))}
     return [d for d in diagnostics if not any(d.message.startswith(f"missing key '{k}'") for k in suggested)]
+
+
+def _flatten(errors: Sequence[Any]) -> list[Any]:
+    """A layer's own errors in place of the one `invalid_item` error that carries them."""
+    flat: list[Any] = []
+    for item in errors:
+        if item["type"] == "invalid_item":
+            flat += [{**inner, "loc": (*item["loc"], *inner["loc"])} for inner in item["ctx"]["errors"]]
+        else:
+            flat.append(item)
+    return flat
 
 
 def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> Path:
@@ -215,79 +242,87 @@ def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> Path:
     return tuple(path)
 
 
-def _layer_of(path: Path, data: Any) -> tuple[str, type[LayerBase] | None] | None:
-    """('conv layer 'CONV2'', its class) when `path` points inside a layer."""
-    if len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int):
+def _layer_of(path: Path, context: _Context) -> tuple[str, type[BaseModel] | None] | None:
+    """('conv layer 'CONV2'', its class) when `path` points inside a layer of a spec."""
+    if context.model is not Spec or len(path) < 2 or path[0] != "layers" or not isinstance(path[1], int):
         return None
-    raw = data["layers"][path[1]]
+    raw = context.data["layers"][path[1]]
     if not isinstance(raw, dict):
         return f"layer #{path[1] + 1}", None
     kind = raw.get("kind")
     label = f"layer #{path[1] + 1}" if raw.get("name") is None else f"layer '{raw['name']}'"
+    if "block" in raw:
+        return label, BlockCall
     if not isinstance(kind, str) or canonical_kind(kind) not in REGISTRY:
         return label, None
     return f"{canonical_kind(kind)} {label}", REGISTRY[canonical_kind(kind)]
 
 
-def _diagnostic(path: Path, items: list[dict[str, Any]], data: Any, source_map: SourceMap) -> Diagnostic:
+def _model_at(parent: Path, context: _Context, layer: type[BaseModel] | None) -> type[BaseModel] | None:
+    """The model whose fields the mapping at `parent` holds."""
+    if not parent:
+        return context.model
+    if context.model is not Spec:
+        return None
+    if len(parent) == 2 and parent[0] == "layers":
+        return layer
+    if len(parent) == 1:
+        section: dict[str, type[BaseModel]] = {"input": InputSpec, "budgets": Budgets}
+        return section.get(str(parent[0]))
+    if len(parent) == 2 and parent[0] == "blocks":
+        return BlockDef
+    return None
+
+
+#: what an unknown key is called in the messages, by the model it was given to
+_NOUNS: dict[str, str] = {"Budgets": "budget"}
+
+
+def _diagnostic(path: Path, items: list[dict[str, Any]], context: _Context) -> Diagnostic:
     kinds = {item["type"] for item in items}
-    layer = _layer_of(path, data)
+    layer = _layer_of(path, context)
     where = f" in {layer[0]}" if layer else ""
     field = path[-1] if path else ""
-    model_fields = _fields_at(path, layer[1] if layer else None, data)
+    model = _model_at(path[:-1], context, layer[1] if layer else None)
+    model_fields = [f.alias or name for name, f in model.model_fields.items()] if model else []
     if "extra_forbidden" in kinds:
+        noun = _NOUNS.get(model.__name__, "key") if model else "key"
         close = difflib.get_close_matches(str(field), model_fields, n=1)
         return Diagnostic(
-            f"unknown key '{field}'{where}" + (f" (did you mean '{close[0]}'?)" if close else ""),
-            source_map.locate(path, key=True),
+            f"unknown {noun} '{field}'{where}" + (f" (did you mean '{close[0]}'?)" if close else ""),
+            context.locate(path, key=True),
             hint=None if close else f"allowed keys: {', '.join(model_fields)}",
         )
     if "missing" in kinds:
-        return Diagnostic(f"missing key '{field}'{where}", source_map.locate(path[:-1]))
+        return Diagnostic(f"missing key '{field}'{where}", context.locate(path[:-1]))
     if "unknown_kind" in kinds:
         raw = items[0]["input"]
         kind = raw.get("kind") if isinstance(raw, dict) else None
         if kind is None:
             return Diagnostic(
                 f"layer #{path[-1] + 1 if isinstance(path[-1], int) else '?'} has no 'kind'",
-                source_map.locate(path),
+                context.locate(path),
                 hint=f"e.g. kind: conv; kinds: {', '.join(sorted(REGISTRY))}",
             )
         close = difflib.get_close_matches(canonical_kind(str(kind)), sorted(REGISTRY), n=1)
         return Diagnostic(
             f"unknown layer kind '{kind}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
-            source_map.locate((*path, "kind")),
+            context.locate((*path, "kind")),
             hint=None if close else f"kinds: {', '.join(sorted(REGISTRY))}",
         )
     value = items[0].get("input")
     expected = _expected(items)
     literal = _close_literal(items, value)
-    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path[2:] if layer) or _dotted(path)
     suggestion = f" (did you mean '{literal}'?)" if literal else ""
-    return Diagnostic(f"{label}{where}: expected {expected}, got {_show(value)}{suggestion}", source_map.locate(path))
+    if context.label is not None:
+        return Diagnostic(f"{context.label(path)}: expected {expected}{suggestion}")
+    label = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path[2:] if layer) or _dotted(path)
+    return Diagnostic(f"{label}{where}: expected {expected}, got {_show(value)}{suggestion}", context.locate(path))
 
 
 def _dotted(path: Path) -> str:
     """('layers', 2, 'padding') -> 'layers[2].padding'."""
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
-
-
-def _fields_at(path: Path, layer_cls: type[BaseModel] | None, data: Any) -> list[str]:
-    """The keys a mapping at `path` accepts, as a user writes them (`from`, not `from_`)."""
-    model: type[BaseModel] | None = None
-    if len(path) == 3 and path[0] == "layers":
-        raw = data["layers"][path[1]] if isinstance(data.get("layers"), list) else None
-        model = BlockCall if isinstance(raw, dict) and "block" in raw else layer_cls
-    elif len(path) == 1:
-        model = Spec
-    elif len(path) == 2:
-        section: dict[str, type[BaseModel]] = {"input": InputSpec, "budgets": Budgets}
-        model = section.get(str(path[0]))
-    elif len(path) == 3 and path[0] == "blocks":
-        model = BlockDef
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 def _expected(items: list[dict[str, Any]]) -> str:
@@ -327,7 +362,5 @@ def item_diagnostics(error: ValidationError, item: Any, spec: Spec, path: Path) 
                 target[("layers", 0, *key[depth:])] = where
     label = f"layer #{int(path[-1]) + 1} of block '{path[1]}'" if len(path) == 4 else "layer"
     errors = [{**x, "loc": ("layers", 0, *x["loc"])} for x in error.errors()]
-    return [
-        Diagnostic(d.message.replace("layer #1", label), d.location, d.hint)
-        for d in _diagnostics(errors, {"layers": [item]}, view)
-    ]
+    context = _Context({"layers": [item]}, view, Spec, (), None)
+    return [Diagnostic(d.message.replace("layer #1", label), d.location, d.hint) for d in _diagnostics(errors, context)]

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
+    Tag,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from cnncalc.errors import Location
-from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, layer_tag, live_union
+from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, kind_class, layer_tag, tagged_layers
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
-from cnncalc.units import Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
+from cnncalc.units import DTYPE_NAMES, Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
 Layout = Literal["hwc", "chw"]
-Dtype = Literal["float64", "float32", "float16", "bfloat16", "float8", "int64", "int32", "int16", "int8", "uint8"]
+if TYPE_CHECKING:
+    Dtype = str
+else:
+    Dtype = Literal[DTYPE_NAMES]  # one of cnncalc.units.DTYPES
 Path = tuple[str | int, ...]
 
 
@@ -46,7 +57,8 @@ def parse_dims(text: str) -> list[int]:
     for sep in ("×", "*", ",", " "):
         cleaned = cleaned.replace(sep, "x")
     parts = [p for p in cleaned.lower().split("x") if p]
-    if not parts or not all(p.isdigit() and len(p) <= 10 for p in parts):
+    # ASCII digits only: str.isdigit() also admits '٣' and '³', which int() reads or refuses
+    if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
         raise ValueError(f"expected dimensions such as 224x224x3, got {text!r}")
     return [int(p) for p in parts]
 
@@ -54,7 +66,7 @@ def parse_dims(text: str) -> list[int]:
 class InputSpec(BaseModel):
     """Shape of one input sample, in an explicit layout."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     shape: Annotated[list[Positive], Field(min_length=1, max_length=4)] = Field(
         description="One sample's shape: [H, W, C] for an image in HWC; 2 to 4 values "
@@ -86,30 +98,49 @@ class InputSpec(BaseModel):
         return to_channels_first(self.shape, self.layout)
 
 
+class Mark(Protocol):
+    """A 0-based position as the YAML parser gives it (yaml.Mark)."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
+
 @dataclass
 class SourceMap:
-    """Where each value of a spec was written, by its path in the data."""
+    """Where each value of a spec was written, by its path in the data.
+
+    A position is a Location, or the YAML parser's own mark (0-based), kept as it is and
+    made a Location only when asked for: a 20,000-layer spec has 100,000 positions.
+    """
 
     source: str
-    values: dict[Path, Location] = field(default_factory=dict)
-    keys: dict[Path, Location] = field(default_factory=dict)
+    values: dict[Path, Location | Mark] = field(default_factory=dict)
+    keys: dict[Path, Location | Mark] = field(default_factory=dict)
 
     def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
         """The position of `path`, or of its deepest ancestor that was written down."""
         path = tuple(path)
         if key and path in self.keys:
-            return self.keys[path]
+            return self._location(self.keys[path])
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
-                return found
+                return self._location(found)
         return None
+
+    def _location(self, where: Location | Mark) -> Location:
+        if isinstance(where, Location):
+            return where
+        return Location(self.source, where.line + 1, where.column + 1)
 
 
 class BlockCall(BaseModel):
     """One or more instances of a block from `blocks:`, chained one after the other."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     block: str = Field(description="Name of a block defined under `blocks:`.", examples=["bottleneck"])
     name: str | None = Field(
@@ -133,17 +164,79 @@ def _item_tag(value: Any) -> str | None:
     return "BlockCall" if has_block else layer_tag(value)
 
 
+def _item_class(value: Any) -> type[LayerBase] | type[BlockCall] | None:
+    """The model that validates one item of `layers:`: a layer class by its kind, or BlockCall."""
+    if _item_tag(value) == "BlockCall":
+        return BlockCall
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    # the registry as it is now: a kind registered after this module was imported is found
+    return kind_class(kind) if isinstance(kind, str) else None
+
+
+def validate_item(value: Any) -> LayerBase | BlockCall:
+    """One item of `layers:` (a dict or a model) as a validated layer or block call.
+
+    Only the class the item's kind names is built (pydantic builds each class on first
+    use), so that loading a spec of convs and pools never builds the other kinds.
+    Raises ValidationError, whose items `cnncalc.spec.loader.validation_diagnostics` reads.
+    """
+    if isinstance(value, LayerBase | BlockCall):
+        return value
+    cls = _item_class(value)
+    if cls is None:
+        error = PydanticCustomError("unknown_kind", "unknown layer kind")
+        raise ValidationError.from_exception_data("LayerItem", [{"type": error, "loc": (), "input": value}])
+    item: LayerBase | BlockCall = cls.model_validate(value)
+    return item
+
+
+def _validate_in_spec(value: Any) -> LayerBase | BlockCall:
+    # inside Spec's validation, one item's errors travel as one error whose ctx holds them
+    try:
+        return validate_item(value)
+    except ValidationError as e:
+        items = e.errors()
+        if len(items) == 1 and items[0]["type"] == "unknown_kind":
+            raise PydanticCustomError("unknown_kind", "unknown layer kind") from None
+        raise PydanticCustomError("invalid_item", "invalid layer", {"errors": items}) from None
+
+
+def _full_union() -> TypeAdapter[Any]:
+    """Every registered layer class and BlockCall in one discriminated union: for the JSON Schema only.
+
+    Built when asked, not cached, so that the schema names the kinds registered at that time.
+    """
+    union: Any = Annotated[
+        Union[(*tagged_layers(), Annotated[BlockCall, Tag("BlockCall")])],
+        Discriminator(_item_tag, custom_error_type="unknown_kind", custom_error_message="unknown layer kind"),
+    ]
+    return TypeAdapter(union)
+
+
+class _LayerItemSchema:
+    """How pydantic validates an item of `layers:` (validate_item) and describes it (the full union)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(_validate_in_spec)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(_full_union().core_schema)
+
+
 if TYPE_CHECKING:
     LayerItem = LayerBase | BlockCall
 else:
-    # the kinds registered when a spec is validated, not when this module was imported
-    LayerItem = live_union(_item_tag, extra=(BlockCall,))
+    LayerItem = Annotated[Any, _LayerItemSchema]
 
 
 class BlockDef(BaseModel):
     """A reusable group of layers with arguments: `$name` or `${expression}` in its layers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str | None = Field(default=None, description="What the block is.")
     args: dict[str, Any] = Field(
@@ -201,7 +294,7 @@ class Budgets(BaseModel):
     (`25M`, `4 GFLOPs`, `100 MiB`, `4.2e6`; see cnncalc.units).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_params: ParamsLimit | None = Field(
         default=None,
@@ -257,7 +350,7 @@ class Budgets(BaseModel):
 class Spec(BaseModel):
     """A network: an input, a dtype, a batch and an ordered list of layers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(default="network", description="Name of the network.", max_length=200, examples=["vgg16"])
     description: str | None = Field(default=None, description="Free text: source, paper, notes.")
