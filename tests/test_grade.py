@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.conventions import Conventions
-from cnncalc.homework.cells import judge, judge_shape, read_number, read_shape
+from cnncalc.homework.cells import Precision, judge, judge_shape, read_number, read_shape
 from cnncalc.homework.grade import CellResult, Grader, GradeResult, label_names, total_kind
 from cnncalc.homework.sheet import SheetError, header_role, read_sheet, read_sheet_text
 from cnncalc.spec import load_spec
@@ -35,12 +35,12 @@ runner = CliRunner()
 
 
 @cache
-def grader(spec: str, bias: bool = True) -> Grader:
-    return Grader(load_spec(spec), Conventions(bias=bias))
+def grader(spec: str, bias: bool = True, sig_figs: int = 2) -> Grader:
+    return Grader(load_spec(spec), Conventions(bias=bias), Precision(sig_figs=sig_figs))
 
 
-def graded(spec: str, sheet: Path, bias: bool = True) -> GradeResult:
-    return grader(spec, bias).grade(read_sheet(sheet))
+def graded(spec: str, sheet: Path, bias: bool = True, sig_figs: int = 2) -> GradeResult:
+    return grader(spec, bias, sig_figs).grade(read_sheet(sheet))
 
 
 def cell(result: GradeResult, label: str, column: str) -> CellResult:
@@ -82,9 +82,15 @@ def test_the_001_table_as_written_is_all_right() -> None:
 def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     # 004: Parameters 35K, 307K, 884K, 663K, 442K, 37M, 16M, 4M, 60M. Weights only except conv1
     # ("[5x5x48]x256"), and cut rather than rounded (README errata #7): right, and said so.
-    result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False)
-    assert result.score.columns["params"] == (9, 9)
-    assert "rounded to the nearest 1 K (K = 1,000)" in cell(result, "conv1", "params").how  # 34,848 -> 35K
+    # "4M" keeps one significant figure: right only as leniently as --sig-figs 1 grades
+    assert cell(graded("alexnet", ANSWERS / "alexnet-004.md", bias=False), "fc8", "params").mistakes == (
+        "too_few_figures",
+    )
+    result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False, sig_figs=1)
+    # conv1's work "[(11x11x3)+1]x96" counts the biases (34,944), the rest of the column does not
+    assert result.score.columns["params"] == (8, 9)
+    assert cell(result, "conv1", "params").mistakes == ("counted_bias",)
+    assert "34,944" in cell(result, "conv1", "params").detail
     for label in ("conv3", "conv4", "fc6", "fc7"):  # 884,736 -> 884K (rounding gives 885K), ...
         assert cell(result, label, "params").how.startswith("truncated"), label
     assert "was cut, not rounded" in cell(result, "conv3", "params").verdict()
@@ -95,7 +101,7 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     total = cell(result, "Total", "size")
     neurons = 55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 4096 + 4096 + 1000
     assert not total.right and total.expected_value == neurons == 659_272
-    assert wrong(result) == {("conv1", "size"), ("Total", "size")}
+    assert wrong(result) == {("conv1", "size"), ("conv1", "params"), ("Total", "size")}
     # counted with biases, conv3 is (3*3*256+1)*384 = 885,120: 884K is the weights alone
     with_bias = graded("alexnet", ANSWERS / "alexnet-004.md")
     conv3 = cell(with_bias, "conv3", "params")
@@ -104,7 +110,8 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
 
 
 def test_the_002_googlenet_table_is_right_with_k_1024_except_its_errata() -> None:
-    result = graded("googlenet", ANSWERS / "googlenet-002.md")
+    # the deck writes the last layer's ops as "1M" (one figure): graded as leniently as it writes
+    result = graded("googlenet", ANSWERS / "googlenet-002.md", sig_figs=1)
     errata = {  # README errata #10 (first row) and #11 (params of 4a-5b, ops of 5a)
         ("convolution", "params"),
         ("convolution", "macs"),
@@ -260,16 +267,33 @@ def test_explanation_of_a_wrong_cell_is_the_explain_step() -> None:
 def test_memory_in_values_or_bytes() -> None:
     # CONV1's output is 28x28x8 = 6,272 values, 4 bytes each in float32: 25,088 B
     sheet = read_sheet_text(
-        "layer,memory\nCONV1,6272\nPOOL1,6.3 KB\nCONV2,6.25 KiB\nPOOL2,1600\nFC3,480 B\nFC4,84 B\n", "m.csv"
+        "layer,memory\nCONV1,6272\nPOOL1,6.3 KB\nCONV2,6.25 KiB\nPOOL2,400\nFC3,480 B\nFC4,84 B\n", "m.csv"
     )
     result = grader("lenet5").grade(sheet)
     assert cell(result, "CONV1", "memory").how == "exact"  # values, as 002's VGG table counts memory
     assert "KB = 1,000" in cell(result, "POOL1", "memory").how  # 14*14*8*4 = 6,272 B
     assert "KiB" in cell(result, "CONV2", "memory").how  # 10*10*16*4 = 6,400 B = 6.25 KiB
-    assert cell(result, "POOL2", "memory").how == "exact, read as bytes"  # 5*5*16*4 = 1,600 B
+    assert cell(result, "POOL2", "memory").how == "exact"  # 5*5*16 = 400 values
     assert cell(result, "FC3", "memory").right
     fc4 = cell(result, "FC4", "memory")  # 84 values are 336 bytes
     assert fc4.mistakes == ("elements_not_bytes",) and fc4.expected_value == 84 * 4
+    assert any("read as elements for the whole sheet" in note for note in result.notes)
+
+
+def test_a_unitless_memory_column_is_read_one_way_for_the_whole_sheet() -> None:
+    # bytes: 6,272 x 4 = 25,088, 1,568 x 4 = 6,272, 1,600 x 4 = 6,400; the total 4 x (6,272 + 1,568
+    # + 1,600) = 37,760 bytes, in B, in KB, or unit-less: right, never "summed wrong rows"
+    for total in ("37760", '"37,760 B"', "37.76 KB", "37.8KB"):
+        sheet = read_sheet_text(f"layer,memory\nCONV1,25088\nPOOL1,6272\nCONV2,6400\nTotal,{total}\n", "b.csv")
+        result = grader("lenet5").grade(sheet)
+        assert [c.right for _, c in result.cells()] == [True] * 4, (total, [c.verdict() for _, c in result.cells()])
+        assert cell(result, "POOL1", "memory").how == "exact, read as bytes"  # 6,272 is also CONV1's elements
+        assert any("read as bytes for the whole sheet" in note for note in result.notes)
+    # a sheet of totals only: against the whole network (3,072 + 6,272 + 1,568 + 1,600 + 400 + 120 + 84
+    # + 10 = 13,126 values), never "expected 0"
+    lone = grader("lenet5").grade(read_sheet_text("layer,size\nTotal,13000\n", "t.csv"))
+    assert cell(lone, "Total", "size").expected_value == 13_126
+    assert "none of these layers" not in cell(lone, "Total", "size").verdict()
 
 
 def test_with_no_bias_counting_the_biases_is_the_mistake() -> None:
@@ -490,3 +514,88 @@ def test_the_template_is_a_blank_sheet_that_grades(tmp_path: Path) -> None:
         assert "inception_3a" in [r.label for r in sheet.rows]
     bad = runner.invoke(app, ["grade", "--template", "lenet5", "--columns", "shape,colour"])
     assert bad.exit_code == 2 and "colour" in bad.stderr
+
+
+# --- the precision policy ----------------------------------------------------------------------
+
+PRECISION = [
+    # (spec, layer, column, written, sig_figs, strict, right, mistake)
+    ("exercise-valid", "Total", "params", "4M", 2, False, False, "too_few_figures"),  # 3,697,962
+    ("exercise-valid", "Total", "params", "3M", 2, False, False, "too_few_figures"),
+    ("exercise-valid", "Total", "params", "3.7M", 2, False, True, ""),
+    ("exercise-valid", "Total", "params", "3.7M", 3, False, False, "too_few_figures"),
+    ("exercise-valid", "Total", "params", "3.70M", 3, False, True, ""),
+    ("exercise-valid", "Total", "params", "3,697,962", 5, True, True, ""),
+    ("exercise-valid", "Total", "params", "3.698M", 2, True, False, "too_few_figures"),
+    ("exercise-valid", "conv1", "params", "1K", 2, False, False, "too_few_figures"),  # (3*3*3+1)*32 = 896
+    ("exercise-valid", "conv1", "params", "0.90K", 2, False, True, ""),
+    ("vgg16", "Total", "params", "140M", 2, False, False, ""),  # 138,357,544: "140M" claims 140.0 M
+    ("vgg16", "Total", "params", "138M", 2, False, True, ""),  # without the biases 138,344,128: same 3 figures
+    ("lenet5", "FC3", "params", "48K", 2, False, False, "hides_mistake"),  # 48,120; without biases 48,000
+    ("lenet5", "FC3", "params", "48.1K", 2, False, True, ""),
+    ("lenet5", "FC3", "params", "48,000", 2, False, False, "forgot_bias"),
+]
+
+
+@pytest.mark.parametrize(("spec", "layer", "column", "written", "sig_figs", "strict", "right", "mistake"), PRECISION)
+def test_the_precision_policy(
+    spec: str, layer: str, column: str, written: str, sig_figs: int, strict: bool, right: bool, mistake: str
+) -> None:
+    sheet = read_sheet_text(f'layer,{column}\n{layer},"{written}"\n', "p.csv")
+    result = Grader(load_spec(spec), Conventions(), Precision(sig_figs=sig_figs, strict=strict)).grade(sheet)
+    graded_cell = cell(result, layer, column)
+    assert graded_cell.right is right, graded_cell.verdict()
+    assert graded_cell.mistakes == ((mistake,) if mistake else ()), graded_cell.verdict()
+
+
+def test_grade_options_sig_figs_and_strict(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("layer,params\nCONV1,608\nCONV2,3216\nFC3,48.1K\nFC4,10164\nSoftmax,850\n")
+    assert runner.invoke(app, ["grade", "lenet5", str(sheet)]).exit_code == 0
+    strict = runner.invoke(app, ["grade", "lenet5", str(sheet), "--strict"])
+    assert strict.exit_code == 1 and "--strict asks for the exact number" in strict.stdout
+    more = runner.invoke(app, ["grade", "lenet5", str(sheet), "--sig-figs", "4"])
+    assert more.exit_code == 1 and "at least 4 asked" in more.stdout
+    bad = runner.invoke(app, ["grade", "lenet5", str(sheet), "--sig-figs", "0"])
+    assert bad.exit_code == 2
+
+
+# --- alignment by layer identity ---------------------------------------------------------------
+
+
+def test_a_missing_row_is_missing_and_never_absorbed_by_the_next() -> None:
+    # CONV2's row left out; FC3's params 51,336 = FC3 48,120 + CONV2 3,216
+    sheet = read_sheet_text(
+        "layer,shape,params\nCONV1,28x28x8,608\nPOOL1,14x14x8,0\nPOOL2,5x5x16,0\nFC3,120,51336\nFC4,84,10164\n",
+        "merged.csv",
+    )
+    result = grader("lenet5").grade(sheet)
+    fc3 = cell(result, "FC3", "params")
+    assert not fc3.right and fc3.mistakes == ("merged_rows",) and "3,216" in fc3.detail
+    assert "CONV2" in result.missing and not result.all_right
+    assert [row.layers for row in result.rows] == [("CONV1",), ("POOL1",), ("POOL2",), ("FC3",), ("FC4",)]
+
+
+def test_an_extra_row_is_reported_extra() -> None:
+    sheet = read_sheet_text("layer,params\nCONV1,608\nDropout,0\nCONV2,3216\n", "extra.csv")
+    result = grader("lenet5").grade(sheet)
+    assert result.extra == ((3, "Dropout"),)
+    assert [row.layers for row in result.rows] == [("CONV1",), ("CONV2",)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{rows: [{layer: conv1, shape: 999x999x32, params: 864}], total: {params: 3697962}}\n",
+        json.dumps({"rows": [{"layer": "conv1", "shape": "999x999x32", "params": 864}], "total": {"params": 3697962}}),
+    ],
+)
+def test_one_line_sheets_are_graded_cell_by_cell(text: str) -> None:
+    # exercise-valid conv1: 32 filters 3x3 on 128x128x3, valid: 126x126x32, (3*3*3+1)*32 = 896
+    result = grader("exercise-valid").grade(read_sheet_text(text, "one.yaml"))
+    assert [(row.label, c.column, c.right) for row, c in result.cells()] == [
+        ("conv1", "shape", False),
+        ("conv1", "params", False),
+        ("Total", "params", True),
+    ]
+    assert cell(result, "conv1", "params").mistakes == ("forgot_bias",)  # 3*3*3*32 = 864

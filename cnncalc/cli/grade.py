@@ -68,12 +68,20 @@ def grade(
     ] = False,
     dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
     keras_bn: KerasBnOption = False,
+    sig_figs: Annotated[
+        int,
+        typer.Option(
+            "--sig-figs", min=1, max=12, help="Significant figures a rounded answer keeps at least (2: 3.7M, not 4M)."
+        ),
+    ] = 2,
+    strict: Annotated[bool, typer.Option("--strict", help="Only exact integers are right, no rounding.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the file of --csv or --output if it exists.")] = False,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 
-    Each cell is right (at the precision written: "6.3K", "35K", "138 million"; K = 1000 or
-    1024) or wrong with the expected value, the step that gives it and the mistake when it
+    Each cell is right (a number in full exactly; a rounded one at the precision written,
+    with at least --sig-figs figures: "6.3K", "35K", "138 million"; K = 1000 or 1024) or
+    wrong with the expected value, the step that gives it and the mistake when it
     is a common one. Exit 0 when every cell is right, 1 otherwise.
 
     Files written (--csv, --output) never replace an input of the run, are never written
@@ -120,7 +128,10 @@ def grade(
     path = Path(answers)
     if not path.is_dir():
         require_regular_file(path, "sheet")
-    grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
+    from cnncalc.homework.cells import Precision
+
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn)
+    grader = Grader(loaded, conventions, Precision(sig_figs=sig_figs, strict=strict))
     if path.is_dir():
         _grade_folder(grader, path, fmt, csv_path, inputs, force)
         return

@@ -76,6 +76,21 @@ CATALOG: dict[str, Mistake] = {
         Mistake("elements_not_bytes", "gave elements, not bytes", "memory = elements x bytes per value"),
         Mistake("macs_not_flops", "gave MACs, not FLOPs", "FLOPs = 2 x MACs + the element-wise work"),
         Mistake("sum_of_rows", "summed wrong rows", "the total is the sum of your rows, and some rows are wrong"),
+        Mistake(
+            "merged_rows",
+            "added another layer's number to this row",
+            "one row per layer: the layer whose number was added has no row of its own",
+        ),
+        Mistake(
+            "too_few_figures",
+            "rounded to too few figures",
+            "a rounded answer keeps at least 2 significant figures (3.7M, not 4M), or write the number in full",
+        ),
+        Mistake(
+            "hides_mistake",
+            "rounded so far it hides a mistake",
+            "write the figures that tell the right number from the mistaken one: 48.1K or 48,120, not 48K",
+        ),
     )
 }
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from math import prod
 
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
 from cnncalc.graph import build_graph
+from cnncalc.homework.cells import Precision, judge, judge_with, read_number
 from cnncalc.homework.explain import Explanation, explain_report
 from cnncalc.homework.grade.alignment import Aligner, Target, units_of
 from cnncalc.homework.grade.judging import Context, Judge
@@ -20,8 +22,9 @@ from cnncalc.spec.model import Spec
 class Grader:
     """Grades sheets against one spec; build it once for a whole class."""
 
-    def __init__(self, spec: Spec, conventions: Conventions | None = None) -> None:
+    def __init__(self, spec: Spec, conventions: Conventions | None = None, precision: Precision | None = None) -> None:
         self.spec = spec
+        self.precision = precision or Precision()
         self.conventions = conventions or Conventions()
         self.report = analyze(spec, self.conventions)
         self.graph = build_graph(spec)
@@ -29,7 +32,7 @@ class Grader:
         other = replace(self.conventions, bias=not self.conventions.bias)
         self.other_bias = analyze(spec, other)
         self.aligner = Aligner(self.report)
-        self.judge = Judge(self.report, self.graph, self.explanation, self.conventions, self.other_bias)
+        self.judge = Judge(self.report, self.graph, self.explanation, self.conventions, self.other_bias, self.precision)
 
     def align(self, sheet: Sheet) -> tuple[list[tuple[SheetRow, Target]], list[str], list[SheetRow]]:
         """Matched (row, target) pairs in order, the names of unanswered layers, rows matching nothing."""
@@ -37,12 +40,13 @@ class Grader:
 
     def grade(self, sheet: Sheet) -> GradeResult:
         pairs, missing, unmatched = self.align(sheet)
-        context = Context()
-        results: list[RowResult] = []
-        by_line: dict[int, RowResult] = {}
+        context = Context(memory_bytes=self._memory_in_bytes(pairs))
+        # rows are told apart by their place in the sheet: a one-line YAML or JSON sheet has
+        # every row on line 1
+        by_row: dict[int, RowResult] = {}
         for row, target in pairs:
             cells = tuple(self.judge.cell(col, row.cells[col], target, context) for col in sheet.columns)
-            by_line[row.line] = RowResult(row.line, row.label, tuple(u.name for u in target.units), cells)
+            by_row[id(row)] = RowResult(row.line, row.label, tuple(u.name for u in target.units), cells)
         listed = [t for _, t in pairs]
         for row in sheet.rows:
             kind = total_kind(row.label)
@@ -52,12 +56,14 @@ class Grader:
                     for col in sheet.columns
                     if (c := self.judge.total_cell(col, row.cells[col], kind, listed, context)) is not None
                 )
-                by_line[row.line] = RowResult(row.line, row.label, (kind,), cells, total=True)
-        results = [by_line[r.line] for r in sheet.rows if r.line in by_line]
+                by_row[id(row)] = RowResult(row.line, row.label, (kind,), cells, total=True)
+        results = [self._merged(by_row[id(r)], missing) for r in sheet.rows if id(r) in by_row]
         notes = []
         if "memory" in sheet.columns:
+            unit = "bytes" if context.memory_bytes else "elements"
             notes.append(
-                "memory without a unit is read as elements (as the VGG table of 002 counts it), with B as bytes"
+                f"memory without a unit is read as {unit} for the whole sheet (the unit its numbers fit); "
+                "B, KB, MB are bytes"
             )
         return GradeResult(
             spec=self.report.name,
@@ -72,6 +78,45 @@ class Grader:
             notes=tuple(notes),
             conventions=self.conventions.footer(),
         )
+
+    def _memory_in_bytes(self, pairs: Sequence[tuple[SheetRow, Target]]) -> bool:
+        """Whether the sheet's unit-less memory cells count bytes: the unit more of them fit
+        exactly (elements when as many fit either, as the VGG table of 002 counts)."""
+        elements = in_bytes = 0
+        for row, target in pairs:
+            reading = read_number(row.cells.get("memory", ""), memory=True)
+            if reading is None or reading.is_bytes:
+                continue
+            main = self.report.rows[target.main]
+            if reading.is_bytes or main.inplace:
+                continue
+            elements += judge(reading, prod(main.output_shape)) is not None
+            in_bytes += judge(reading, main.activation_bytes) is not None
+        return in_bytes > elements
+
+    def _merged(self, row: RowResult, missing: Sequence[str]) -> RowResult:
+        """A wrong figure that is the row's layer plus a layer with no row: two rows merged."""
+        if row.total or not missing:
+            return row
+        cells = []
+        for cell in row.cells:
+            if cell.right or cell.mistakes or cell.column not in ("params", "macs"):
+                cells.append(cell)
+                continue
+            reading = read_number(cell.written)
+            found = None
+            for name in missing:
+                extra = sum(getattr(r, cell.column) for r in self.report.rows if r.name == name)
+                if extra and reading is not None and judge_with(reading, cell.expected_value + extra, self.precision):
+                    found = (name, extra)
+                    break
+            if found is None:
+                cells.append(cell)
+                continue
+            name, extra = found
+            detail = f"{cell.expected_value:,} + {extra:,} ({name}, which has no row) = {cell.expected_value + extra:,}"
+            cells.append(replace(cell, mistakes=("merged_rows",), detail=detail))
+        return replace(row, cells=tuple(cells))
 
     def _unit_params(self, name: str) -> int:
         return sum(r.params for r in self.report.rows if r.name == name or (r.block and r.block[0] == name))

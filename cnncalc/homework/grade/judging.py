@@ -16,12 +16,23 @@ from math import prod
 
 from cnncalc.conventions import Conventions
 from cnncalc.graph import Graph
-from cnncalc.homework.cells import Reading, judge, judge_shape, read_number, read_shape, show_shape
+from cnncalc.homework.cells import (
+    Precision,
+    Reading,
+    judge,
+    judge_shape,
+    judge_with,
+    read_number,
+    read_shape,
+    show_shape,
+    shown_work,
+    significant_figures,
+)
 from cnncalc.homework.explain import CONV_FAMILY, DENSE_FAMILY, Explanation, LayerExplanation, display_lines
 from cnncalc.homework.grade.alignment import Target, shown_shapes, skippable
 from cnncalc.homework.grade.labels import TotalKind
 from cnncalc.homework.grade.results import CellResult
-from cnncalc.homework.mistakes import Variant, layer_variants, param_free_mistake
+from cnncalc.homework.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
 from cnncalc.homework.sheet import Column
 from cnncalc.layers.base import Shape
 from cnncalc.layers.registry import family_kinds
@@ -38,14 +49,34 @@ class Context:
 
     shapes: dict[int, Shape] = field(default_factory=dict)  # report row -> the student's (wrong) output
     values: dict[tuple[Column, int], Reading] = field(default_factory=dict)  # (column, main row) -> reading
+    memory_bytes: bool = False  # a unit-less memory column counts bytes (decided once per sheet)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a cell whose number agrees with the truth is wrong all the same (the precision policy)."""
+
+    mistakes: tuple[str, ...]
+    detail: str = ""
+    problem: str = ""
+
+    def on(self, cell: CellResult) -> CellResult:
+        return replace(cell, mistakes=self.mistakes, detail=self.detail, problem=self.problem)
 
 
 class Judge:
     """Judges the cells of sheets against one spec's report, explanation and mistakes."""
 
     def __init__(
-        self, report: Report, graph: Graph, explanation: Explanation, conventions: Conventions, other_bias: Report
+        self,
+        report: Report,
+        graph: Graph,
+        explanation: Explanation,
+        conventions: Conventions,
+        other_bias: Report,
+        precision: Precision | None = None,
     ) -> None:
+        self.precision = precision or Precision()
         self.report = report
         self.graph = graph
         self.explanation = explanation
@@ -74,9 +105,10 @@ class Judge:
         else:
             expected, step = main.activation_bytes, self._line(target.main, "memory")
         reading = read_number(written, memory=column == "memory")
-        if column == "memory" and reading is not None and not reading.is_bytes:
+        as_bytes = reading is not None and (reading.is_bytes or context.memory_bytes)
+        if column == "memory" and reading is not None and not as_bytes:
             expected, step = size, self._line(target.main, "size")
-        if column == "memory" and main.inplace and reading is not None and reading.is_bytes:
+        if column == "memory" and main.inplace and as_bytes:
             expected = size * bytes_per
         cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
         if written.strip().lower() in BLANK:
@@ -86,13 +118,86 @@ class Judge:
         if reading is None:
             return replace(cell, problem=f"could not read {written!r} as a number")
         context.values[(column, target.main)] = reading
-        how = judge(reading, expected)
+        how = self._right(written, reading, expected)
         if how is not None:
-            return replace(cell, right=True, how=how)
-        if column == "memory" and not reading.is_bytes and (how := judge(reading, main.activation_bytes)):
-            return replace(cell, right=True, how=f"{how}, read as bytes")
+            alternatives = self._variant_values(column, reading, target, context)
+            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives)
+            if hidden is not None:
+                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
+            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        if (figures := self._figures(reading, expected)) is not None:
+            return figures.on(cell)
         return self._diagnose(cell, reading, column, target, context)
+
+    @staticmethod
+    def _fits(reading: Reading, value: int) -> bool:
+        """Whether a wrong answer is `value` as written: rounded or cut, a trailing zero a figure."""
+        return judge(replace(reading, trailing_zeros=0), value) is not None
+
+    def _right(self, written: str, reading: Reading, expected: int) -> str | None:
+        """How the reading agrees with `expected` under the precision policy, or None.
+
+        A cell that shows its work ('56*56*256=800K', as the decks write) is judged by its work:
+        when the work is exactly right, the rounded answer after it may be as coarse as the decks'.
+        """
+        if shown_work(written) == expected and not self.precision.strict:
+            return judge(reading, expected)
+        return judge_with(reading, expected, self.precision)
+
+    def _figures(self, reading: Reading, expected: int) -> Finding | None:
+        """A rounded answer right but for the policy: too few figures, or any rounding under --strict."""
+        bare = replace(reading, trailing_zeros=0)  # a trailing zero is a figure: "140M" is no 138M
+        how = judge(bare, expected)
+        if how is None or reading.exact:
+            return None
+        if self.precision.strict:
+            return Finding(("too_few_figures",), problem=f"rounded ({how}); --strict asks for the exact number")
+        n = significant_figures(reading)
+        problem = (
+            f"{n} significant figure{'s' if n != 1 else ''} written, at least {self.precision.sig_figs} asked ({how})"
+        )
+        return Finding(("too_few_figures",), problem=problem)
+
+    def _hidden(
+        self, written: str, reading: Reading, expected: int, alternatives: Sequence[tuple[tuple[str, ...], int]]
+    ) -> Finding | None:
+        """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
+
+        '48K' for 48,120 is also 48,000 (the biases forgotten): only '48.1K' or '48,120' tells.
+        A mistake that changes the number by less than 3 significant figures show ('138M' for
+        VGG-16 with or without its 13,416 biases) hides nothing a rounded answer should show.
+        """
+        work = shown_work(written)
+        if reading.exact or work == expected:
+            return None
+        for mistakes, value in alternatives:
+            if value == expected:
+                continue
+            if work == value:  # the work shown is the mistake's arithmetic
+                return Finding(mistakes, detail=f"your work gives {value:,}")
+            if float(f"{value:.3g}") == float(f"{expected:.3g}"):
+                continue
+            how = judge_with(reading, value, self.precision)
+            if how is not None and not how.startswith("truncated"):
+                name = " and ".join(CATALOG[m].name for m in mistakes)
+                return Finding(("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}")
+        return None
+
+    def _variant_values(
+        self, column: Column, reading: Reading, target: Target, context: Context
+    ) -> list[tuple[tuple[str, ...], int]]:
+        """(mistakes, value) of the common mistakes for this cell, not carried ones."""
+        out: list[tuple[tuple[str, ...], int]] = []
+        if column not in ("params", "macs", "size", "memory", "flops"):
+            return out
+        for v in self._variants(target, context):
+            if v.carried:
+                continue
+            value = self._variant_value(v, column, reading) if column != "flops" else None
+            if value is not None:
+                out.append((v.mistakes, value))
+        return out
 
     def _diagnose(
         self, cell: CellResult, reading: Reading, column: Column, target: Target, context: Context
@@ -101,18 +206,18 @@ class Judge:
         bytes_per = self.report.dtype_bytes * self.report.batch
         if column == "params" and cell.expected_value == 0 and reading.value != 0:
             return replace(cell, mistakes=(param_free_mistake(main.kind),))
-        if column == "flops" and judge(reading, sum(self.report.rows[i].macs for i in target.rows)):
+        if column == "flops" and self._fits(reading, sum(self.report.rows[i].macs for i in target.rows)):
             return replace(cell, mistakes=("macs_not_flops",))
-        if column == "memory" and reading.is_bytes and judge(reading, prod(main.output_shape)):
+        if column == "memory" and reading.is_bytes and self._fits(reading, prod(main.output_shape)):
             return replace(cell, mistakes=("elements_not_bytes",))
         student_shape = context.shapes.get(target.main)
         if column in ("size", "memory") and student_shape is not None:
             scale = bytes_per if column == "memory" and reading.is_bytes else 1
-            if judge(reading, prod(student_shape) * scale):
+            if self._fits(reading, prod(student_shape) * scale):
                 return replace(cell, mistakes=("carried",), detail=f"the size of your shape, {prod(student_shape):,}")
         for v in self._variants(target, context):
             value = self._variant_value(v, column, reading)
-            if value is not None and judge(reading, value):
+            if value is not None and self._fits(reading, value):
                 detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
                 if column in ("size", "memory") and v.output is not None:
                     detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
@@ -162,33 +267,49 @@ class Judge:
         ]
         t = self.report.totals
         reading = read_number(written, memory=column == "memory")
+        as_bytes = column == "memory" and reading is not None and (reading.is_bytes or context.memory_bytes)
+        # the rows the sheet lists; a sheet of totals only is graded against the whole network
+        mains = [self.report.rows[x.main] for x in listed] or [r for r in self.report.rows if not r.inplace]
         if column in ("params", "macs", "flops"):
             values = [(r.name, getattr(r, column)) for r in picked]
             expected = sum(v for _, v in values)
             step = self._sum_line(values)
-        elif column == "size" or (column == "memory" and reading is not None and not reading.is_bytes):
-            values = [(self.report.rows[x.main].name, prod(self.report.rows[x.main].output_shape)) for x in listed]
+        elif not as_bytes:
+            values = [(r.name, prod(r.output_shape)) for r in mains]
             expected, step = sum(v for _, v in values), self._sum_line(values)
         else:
-            values = [(self.report.rows[x.main].name, self.report.rows[x.main].activation_bytes) for x in listed]
+            values = [(r.name, r.activation_bytes) for r in mains]
             expected, step = sum(v for _, v in values), self._sum_line(values)
         cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
         if reading is None:
             return replace(cell, problem=f"could not read {written!r} as a number")
-        how = judge(reading, expected)
+        how = self._right(written, reading, expected)
         if how is not None:
-            return replace(cell, right=True, how=how)
+            alternatives_ = self._total_alternatives(column, picked)
+            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives_)
+            if hidden is not None:
+                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
+            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
         alternatives: list[tuple[int, str]] = []
-        if column == "size" or (column == "memory" and not reading.is_bytes):
+        if column == "size" or (column == "memory" and not as_bytes):
             alternatives.append((t.activation_elements, "the sum over every layer of the network"))
-        if column == "memory" and reading.is_bytes:
+        if as_bytes:
             alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
         for value, why in alternatives:
-            how = judge(reading, value)
+            how = self._right(written, reading, value)
             if how is not None:
                 return replace(cell, right=True, how=f"{how}; {why}")
+        if (figures := self._figures(reading, expected)) is not None:
+            return figures.on(cell)
         return self._diagnose_total(cell, reading, column, picked, listed, context)
+
+    def _total_alternatives(self, column: Column, picked: Sequence[LayerRow]) -> list[tuple[tuple[str, ...], int]]:
+        """The total under the other bias convention, the mistake a rounded total may hide."""
+        if column != "params":
+            return []
+        other = sum(self.other_bias.rows[r.index].params for r in picked)
+        return [(("forgot_bias" if self.conventions.bias else "counted_bias",), other)]
 
     def _diagnose_total(
         self,
@@ -201,7 +322,7 @@ class Judge:
     ) -> CellResult:
         if column == "params":
             other = sum(self.other_bias.rows[r.index].params for r in picked)
-            if judge(reading, other):
+            if self._fits(reading, other):
                 mistake = "forgot_bias" if self.conventions.bias else "counted_bias"
                 detail = f"{other:,} {'without' if self.conventions.bias else 'with'} the biases"
                 return replace(cell, mistakes=(mistake,), detail=detail)
@@ -211,13 +332,13 @@ class Judge:
                 found = next((v for v in self._cache.get(r.index, []) if v.mistakes == ("forgot_input_depth",)), None)
                 value = getattr(found, column) if found is not None else None
                 shallow += value if value is not None else getattr(r, column)
-            if shallow != cell.expected_value and judge(reading, shallow):
+            if shallow != cell.expected_value and self._fits(reading, shallow):
                 return replace(cell, mistakes=("forgot_input_depth",))
         ids = {r.index for r in picked}
         own = [context.values[(column, x.main)] for x in listed if (column, x.main) in context.values and x.main in ids]
         if own:
             total = sum(r.value for r in own)
-            if total.denominator == 1 and total != cell.expected_value and judge(reading, int(total)):
+            if total.denominator == 1 and total != cell.expected_value and self._fits(reading, int(total)):
                 return replace(cell, mistakes=("sum_of_rows",), detail=f"your rows add up to {int(total):,}")
         return cell
 
