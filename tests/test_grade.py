@@ -599,3 +599,71 @@ def test_one_line_sheets_are_graded_cell_by_cell(text: str) -> None:
         ("Total", "params", True),
     ]
     assert cell(result, "conv1", "params").mistakes == ("forgot_bias",)  # 3*3*3*32 = 864
+
+
+# --- root causes, each with the arithmetic that gives the student's number ---------------------
+
+
+def test_alexnet_with_the_papers_224_input() -> None:
+    # floor((224 - 11)/4) + 1 = 54: the paper's 224 instead of 227; 227 gives (227 - 11)/4 + 1 = 55
+    for column, written in (("shape", "54x54x96"), ("size", "279936")):  # 54*54*96 = 279,936
+        result = grader("alexnet-cs231n").grade(read_sheet_text(f"layer,{column}\nCONV1,{written}\n", "a.csv"))
+        found = cell(result, "CONV1", column)
+        assert found.mistakes == ("input_224",), found.verdict()
+    assert "224" in found.detail
+    typed = grader("alexnet-cs231n").grade(read_sheet_text("layer,shape\nInput,224x224x3\nCONV1,54x54x96\n", "b.csv"))
+    assert cell(typed, "Input", "shape").mistakes == ("input_224",)
+    assert cell(typed, "CONV1", "shape").mistakes == ("carried",)  # right on the student's own 224
+
+
+def test_height_and_width_swapped(tmp_path: Path) -> None:
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("name: wide\ninput: 32x64x3\nlayers:\n  - {kind: conv, name: conv1, filters: 8, kernel: 5}\n")
+    # (32 - 5)/1 + 1 = 28 high, (64 - 5)/1 + 1 = 60 wide
+    result = Grader(load_spec(str(spec))).grade(read_sheet_text("layer,shape\nconv1,60x28x8\n", "s.csv"))
+    found = cell(result, "conv1", "shape")
+    assert found.mistakes == ("swapped_hw",) and "height 28, width 60" in found.detail
+
+
+def test_flops_given_as_macs_and_macs_as_flops() -> None:
+    # CONV1: 28*28*8 outputs x 5*5*3 = 470,400 MACs; 2 x 470,400 = 940,800
+    result = grader("lenet5").grade(read_sheet_text("layer,macs\nCONV1,940800\n", "m.csv"))
+    assert cell(result, "CONV1", "macs").mistakes == ("flops_not_macs",)
+    assert "2 x 470,400" in cell(result, "CONV1", "macs").detail
+    result = grader("lenet5").grade(read_sheet_text("layer,flops\nCONV1,470400\n", "f.csv"))
+    assert cell(result, "CONV1", "flops").mistakes == ("macs_not_flops",)
+
+
+def test_a_flatten_row_is_graded_it_has_no_parameters() -> None:
+    # lenet5 flattens inside FC3: a "Flatten" row is 5*5*16 = 400 values and 0 parameters
+    sheet = read_sheet_text("layer,shape,params\nPOOL2,5x5x16,0\nFlatten,400,400\nFC3,120,48120\n", "fl.csv")
+    result = grader("lenet5").grade(sheet)
+    assert cell(result, "Flatten", "shape").right
+    assert cell(result, "Flatten", "params").mistakes == ("flatten_params",)
+    assert not result.extra
+
+
+def test_the_exercises_fully_connected_layer_is_fc1() -> None:
+    # 000: "a fully connected layer with 128 neurons": 30*30*32*128 + 128 = 3,686,528; with the
+    # 10 outputs (128*10 + 10 = 1,290) the fully connected layers are 3,687,818
+    def total(label: str, written: str) -> CellResult:
+        result = grader("exercise-valid").grade(read_sheet_text(f"layer,params\n{label},{written}\n", "e.csv"))
+        return cell(result, label, "params")
+
+    assert total("Fully connected layer", "3686528").right
+    assert total("Fully connected layer", "3687818").right  # read as both dense layers, and said so
+    assert total("Fully connected layers", "3687818").right
+    assert total("Fully connected layers", "3686528").mistakes == ("output_layer_left_out",)
+
+
+def test_stride_4_on_a_pool_is_named() -> None:
+    # the slide's "stride = 4" on every layer: POOL1 (55 - 3)/4 + 1 = 14
+    sheet = read_sheet_text("layer,shape\nCONV1,55x55x96\nPOOL1,14x14x96\n", "s.csv")
+    found = cell(grader("alexnet-cs231n").grade(sheet), "POOL1", "shape")
+    assert found.mistakes == ("stride_4",), found.verdict()
+
+
+def test_a_number_no_known_mistake_gives_says_so() -> None:
+    found = cell(grader("lenet5").grade(read_sheet_text("layer,params\nCONV1,777\n", "x.csv")), "CONV1", "params")
+    assert not found.right and found.mistakes == ()
+    assert "no common mistake gives 777" in found.verdict()

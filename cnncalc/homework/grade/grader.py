@@ -9,12 +9,12 @@ from math import prod
 from cnncalc.analysis import analyze
 from cnncalc.conventions import Conventions
 from cnncalc.graph import build_graph
-from cnncalc.homework.cells import Precision, judge, judge_with, read_number
+from cnncalc.homework.cells import Precision, judge, judge_shape, judge_with, read_number, read_shape, show_shape
 from cnncalc.homework.explain import Explanation, explain_report
 from cnncalc.homework.grade.alignment import Aligner, Target, units_of
-from cnncalc.homework.grade.judging import Context, Judge
-from cnncalc.homework.grade.labels import total_kind
-from cnncalc.homework.grade.results import GradeResult, RowResult
+from cnncalc.homework.grade.judging import BLANK, Context, Judge
+from cnncalc.homework.grade.labels import label_kinds, total_kind
+from cnncalc.homework.grade.results import CellResult, GradeResult, RowResult
 from cnncalc.homework.sheet import Column, Sheet, SheetFormat, SheetRow, blank_sheet
 from cnncalc.spec.model import Spec
 
@@ -48,6 +48,17 @@ class Grader:
             cells = tuple(self.judge.cell(col, row.cells[col], target, context) for col in sheet.columns)
             by_row[id(row)] = RowResult(row.line, row.label, tuple(u.name for u in target.units), cells)
         listed = [t for _, t in pairs]
+        before: dict[int, Target] = {}
+        last: Target | None = None
+        for row in sheet.rows:
+            matched = next((t for r, t in pairs if r is row), None)
+            last = matched or last
+            if last is not None:
+                before[id(row)] = last
+        flattens = [r for r in unmatched if "flatten" in label_kinds(r.label) and id(r) in before]
+        for row in flattens:  # a flatten row where the network flattens implicitly: graded, it has 0
+            by_row[id(row)] = self._flatten_row(row, sheet.columns, before[id(row)])
+        unmatched = [r for r in unmatched if r not in flattens]
         for row in sheet.rows:
             kind = total_kind(row.label)
             if kind is not None:
@@ -78,6 +89,44 @@ class Grader:
             notes=tuple(notes),
             conventions=self.conventions.footer(),
         )
+
+    def _flatten_row(self, row: SheetRow, columns: Sequence[Column], before: Target) -> RowResult:
+        """A "Flatten" row of a sheet for a network whose dense layer flattens on its own.
+
+        Its answers are the flattened output of the layer before it (5x5x16 -> 400) and no
+        parameters, MACs or FLOPs: a flatten only reshapes.
+        """
+        shape = self.report.rows[before.main].output_shape
+        n = prod(shape)
+        shown = "x".join(map(str, self.report.shown(shape)))
+        step = f"{shown} = {n:,} values in a row; a flatten only reshapes"
+        cells: list[CellResult] = []
+        for column in columns:
+            written = row.cells[column]
+            expected: int | tuple[int, ...] = (n,) if column == "shape" else 0
+            if column in ("size", "memory"):
+                expected = n
+            cell = CellResult(column, written, False, show_shape((n,)) if column == "shape" else f"{expected:,}",
+                              expected, step=step)  # fmt: skip
+            blank = written.strip().lower() in BLANK
+            if column == "shape":
+                parsed = read_shape(written)
+                right = parsed is not None and judge_shape(parsed, (n,), (n,)) is not None
+                cells.append(replace(cell, right=right, how="exact" if right else "", problem="no answer" * blank))
+                continue
+            reading = read_number(written, memory=column == "memory")
+            if blank:
+                cells.append(replace(cell, right=expected == 0, how="blank read as 0") if expected == 0 else
+                             replace(cell, problem="no answer"))  # fmt: skip
+            elif reading is None:
+                cells.append(replace(cell, problem=f"could not read {written!r} as a number"))
+            elif isinstance(expected, int) and judge_with(reading, expected, self.precision):
+                cells.append(replace(cell, right=True, how="exact"))
+            elif column == "params":
+                cells.append(replace(cell, mistakes=("flatten_params",), detail=f"{written} for a reshape"))
+            else:
+                cells.append(cell)
+        return RowResult(row.line, row.label, ("flatten",), tuple(cells))
 
     def _memory_in_bytes(self, pairs: Sequence[tuple[SheetRow, Target]]) -> bool:
         """Whether the sheet's unit-less memory cells count bytes: the unit more of them fit

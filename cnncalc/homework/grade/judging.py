@@ -206,8 +206,14 @@ class Judge:
         bytes_per = self.report.dtype_bytes * self.report.batch
         if column == "params" and cell.expected_value == 0 and reading.value != 0:
             return replace(cell, mistakes=(param_free_mistake(main.kind),))
-        if column == "flops" and self._fits(reading, sum(self.report.rows[i].macs for i in target.rows)):
-            return replace(cell, mistakes=("macs_not_flops",))
+        macs = sum(self.report.rows[i].macs for i in target.rows)
+        if column == "flops" and macs and self._fits(reading, macs):
+            detail = f"{macs:,} MACs; FLOPs = 2 x MACs + the element-wise work = {cell.expected_value:,}"
+            return replace(cell, mistakes=("macs_not_flops",), detail=detail)
+        flops = sum(self.report.rows[i].flops for i in target.rows)
+        if column == "macs" and macs and (self._fits(reading, 2 * macs) or self._fits(reading, flops)):
+            shown = 2 * macs if self._fits(reading, 2 * macs) else flops
+            return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {shown:,}, the FLOPs")
         if column == "memory" and reading.is_bytes and self._fits(reading, prod(main.output_shape)):
             return replace(cell, mistakes=("elements_not_bytes",))
         student_shape = context.shapes.get(target.main)
@@ -221,6 +227,8 @@ class Judge:
                 detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
                 if column in ("size", "memory") and v.output is not None:
                     detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
+                    if "input_224" in v.mistakes:  # the arithmetic the 224 gives, not only its result
+                        detail = f"{v.texts.get('output', '')}: {detail}"
                 return replace(cell, mistakes=v.mistakes, detail=detail)
         return cell
 
@@ -248,10 +256,35 @@ class Judge:
             return replace(cell, right=True, how=how)
         if len(parsed) == len(shown):
             context.shapes[target.main] = to_channels_first(parsed, self.report.layout)
+        swapped = self._swapped(parsed, shown)
+        if swapped:
+            return replace(cell, mistakes=("swapped_hw",), detail=swapped)
+        if main.kind == "input" and self._input_224(main.output_shape) == to_channels_first(parsed, self.report.layout):
+            return replace(cell, mistakes=("input_224",), detail="224x224x3")
         for v in self._variants(target, context):
             if v.output is not None and judge_shape(parsed, *shown_shapes(self.report, v.output)):
                 return replace(cell, mistakes=v.mistakes, detail=v.texts.get("output", ""))
         return cell
+
+    def _swapped(self, parsed: Shape, shown: Shape) -> str:
+        """'28x32x8 for 32x28x8': height and width the other way round (non-square maps only)."""
+        if len(parsed) != 3 or len(shown) != 3:
+            return ""
+        h, w = (0, 1) if self.report.layout == "hwc" else (1, 2)
+        if shown[h] == shown[w]:
+            return ""
+        swapped = list(shown)
+        swapped[h], swapped[w] = shown[w], shown[h]
+        if tuple(parsed) != tuple(swapped):
+            return ""
+        return f"height {shown[h]}, width {shown[w]}: written {parsed[h]} x {parsed[w]}"
+
+    @staticmethod
+    def _input_224(shape: Shape) -> Shape | None:
+        """AlexNet's 227x227 input as the paper's 224 (channels first), else None."""
+        if len(shape) == 3 and shape[1:] == (227, 227):
+            return (shape[0], 224, 224)
+        return None
 
     def total_cell(
         self, column: Column, written: str, kind: TotalKind, listed: Sequence[Target], context: Context
@@ -265,6 +298,10 @@ class Judge:
             for r in self.report.rows
             if kind == "total" or r.kind in family_kinds(CONV_FAMILY if kind == "conv" else DENSE_FAMILY)
         ]
+        dense = picked if kind == "total" else [r for r in picked if r.params]
+        fc_only = dense[:-1] if kind in ("dense", "dense_one") and len(dense) > 1 else []
+        if kind == "dense_one" and fc_only:
+            picked, fc_only = fc_only, picked  # fc1 alone; all of them also read right
         t = self.report.totals
         reading = read_number(written, memory=column == "memory")
         as_bytes = column == "memory" and reading is not None and (reading.is_bytes or context.memory_bytes)
@@ -296,12 +333,20 @@ class Judge:
             alternatives.append((t.activation_elements, "the sum over every layer of the network"))
         if as_bytes:
             alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
+        if kind == "dense_one" and fc_only and column == "params":
+            names = ", ".join(r.name for r in fc_only if r.params)
+            alternatives.append((sum(r.params for r in fc_only), f"read as all the fully connected layers ({names})"))
         for value, why in alternatives:
             how = self._right(written, reading, value)
             if how is not None:
                 return replace(cell, right=True, how=f"{how}; {why}")
         if (figures := self._figures(reading, expected)) is not None:
             return figures.on(cell)
+        if kind == "dense" and fc_only and column in ("params", "macs"):
+            value = sum(getattr(r, column) for r in fc_only)
+            if value != expected and self._fits(reading, value):
+                left = ", ".join(r.name for r in picked if r not in fc_only)
+                return replace(cell, mistakes=("output_layer_left_out",), detail=f"{value:,} without {left}")
         return self._diagnose_total(cell, reading, column, picked, listed, context)
 
     def _total_alternatives(self, column: Column, picked: Sequence[LayerRow]) -> list[tuple[tuple[str, ...], int]]:
@@ -334,6 +379,11 @@ class Judge:
                 shallow += value if value is not None else getattr(r, column)
             if shallow != cell.expected_value and self._fits(reading, shallow):
                 return replace(cell, mistakes=("forgot_input_depth",))
+        macs = sum(r.macs for r in picked)
+        if column == "flops" and macs and self._fits(reading, macs):
+            return replace(cell, mistakes=("macs_not_flops",), detail=f"{macs:,} MACs")
+        if column == "macs" and macs and self._fits(reading, 2 * macs):
+            return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {2 * macs:,}, the FLOPs")
         ids = {r.index for r in picked}
         own = [context.values[(column, x.main)] for x in listed if (column, x.main) in context.values and x.main in ids]
         if own:
@@ -355,6 +405,11 @@ class Judge:
                 self._cache[target.main] = found
             student = self._student_input(target.main, context)
             carried = layer_variants(node.layer, student, self.conventions, carried=True) if student else []
+            first = len(node.inputs) == 1 and self.report.rows[node.inputs[0]].kind == "input"
+            small = self._input_224(self.report.rows[node.inputs[0]].output_shape) if first else None
+            if small is not None and student is None:  # the paper's 224, never given as the input row
+                found = layer_variants(node.layer, small, self.conventions, carried=True)
+                out += [replace(v, mistakes=("input_224",)) for v in found[:1]]
             # the right rule on the student's own wrong input explains more than a new mistake
             out += carried[:1] + self._cache[target.main] + carried[1:]
         else:

@@ -46,6 +46,8 @@ class CellResult:
             names = " and ".join(CATALOG[m].name for m in self.mistakes)
             rules = "; ".join(CATALOG[m].rule for m in self.mistakes)
             text += f". Mistake: {names}" + (f" ({self.detail})" if self.detail else "") + f" — {rules}"
+        elif not self.problem:  # said honestly rather than guessed
+            text += f"; no common mistake gives {self.written.strip()}"
         return text
 
 
