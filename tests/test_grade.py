@@ -88,7 +88,8 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     )
     result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False, sig_figs=1)
     # conv1's work "[(11x11x3)+1]x96" counts the biases (34,944), the rest of the column does not
-    assert result.score.columns["params"] == (8, 9)
+    # the table lists no pools: their three rows are unanswered, each counted (size and params)
+    assert result.score.columns["params"] == (8, 12) and result.score.missing == 6
     assert cell(result, "conv1", "params").mistakes == ("counted_bias",)
     assert "34,944" in cell(result, "conv1", "params").detail
     for label in ("conv3", "conv4", "fc6", "fc7"):  # 884,736 -> 884K (rounding gives 885K), ...
@@ -454,7 +455,8 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
         name, text = make_sheet(kind, i)
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "s39.csv").write_bytes(b"\0\x01binary")  # the 40th: unreadable, reported and skipped
-    (folder / "README").write_text("not a sheet")  # ignored: not a sheet's suffix
+    (folder / "README").write_text("not a sheet")  # listed as skipped: not a sheet's suffix
+    (folder / "s40.xlsx").write_bytes(b"PK\x03\x04")  # listed with what to do: save it as CSV
     scores = tmp_path / "scores.csv"
     result = runner.invoke(app, ["grade", "lenet5", str(folder), "--csv", str(scores)])
     assert result.exit_code == 1, result.output
@@ -466,17 +468,20 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
     assert "gave a pooling layer parameters: 3 cells on 3 sheets" in result.stdout
     with scores.open(encoding="utf-8") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 40
+    assert len(table) == 42
     by_file = {Path(row["file"]).name: row for row in table}
     assert by_file["s00.csv"]["right"] == "24" and by_file["s00.csv"]["all_right"] == "yes"
     assert by_file["s12.md"]["student"] == "student 12"
     assert by_file["s20.csv"]["params_right"] == "5/8" and "forgot the bias x3" in by_file["s20.csv"]["mistakes"]
     assert "s39.csv: a binary file, not an answer sheet" in by_file["s39.csv"]["error"]
+    assert "a spreadsheet: save it as CSV" in by_file["s40.xlsx"]["error"]
+    assert "not an answer sheet" in by_file["README"]["error"]
+    assert "skipped:" in result.stdout and "s40.xlsx" in result.stdout
     data = json.loads(runner.invoke(app, ["grade", "lenet5", str(folder), "-f", "json"]).stdout)
     assert data["summary"]["sheets"] == 39 and data["summary"]["all_right"] == 20
     assert data["summary"]["mistakes"][0] == {"mistake": "forgot_bias", "name": "forgot the bias", "cells": 30,
                                               "sheets": 10}  # fmt: skip
-    assert [u["file"] for u in data["unreadable"]] == [str(folder / "s39.csv")]
+    assert [u["file"] for u in data["unreadable"]] == [str(folder / n) for n in ("README", "s39.csv", "s40.xlsx")]
 
 
 def test_a_folder_with_no_sheets(tmp_path: Path) -> None:
@@ -550,7 +555,7 @@ def test_the_precision_policy(
 
 def test_grade_options_sig_figs_and_strict(tmp_path: Path) -> None:
     sheet = tmp_path / "s.csv"
-    sheet.write_text("layer,params\nCONV1,608\nCONV2,3216\nFC3,48.1K\nFC4,10164\nSoftmax,850\n")
+    sheet.write_text("layer,params\nCONV1,608\nPOOL1,0\nCONV2,3216\nPOOL2,0\nFC3,48.1K\nFC4,10164\nSoftmax,850\n")
     assert runner.invoke(app, ["grade", "lenet5", str(sheet)]).exit_code == 0
     strict = runner.invoke(app, ["grade", "lenet5", str(sheet), "--strict"])
     assert strict.exit_code == 1 and "--strict asks for the exact number" in strict.stdout
@@ -667,3 +672,85 @@ def test_a_number_no_known_mistake_gives_says_so() -> None:
     found = cell(grader("lenet5").grade(read_sheet_text("layer,params\nCONV1,777\n", "x.csv")), "CONV1", "params")
     assert not found.right and found.mistakes == ()
     assert "no common mistake gives 777" in found.verdict()
+
+
+# --- the class view ----------------------------------------------------------------------------
+
+LENET_ROWS = [  # 001's table: shape, size, params
+    ("Input", "32x32x3", "3072", "0"),
+    ("CONV1", "28x28x8", "6272", "608"),
+    ("POOL1", "14x14x8", "1568", "0"),
+    ("CONV2", "10x10x16", "1600", "3216"),
+    ("POOL2", "5x5x16", "400", "0"),
+    ("FC3", "120", "120", "48120"),
+    ("FC4", "84", "84", "10164"),
+    ("Softmax", "10", "10", "850"),
+]
+
+
+def lenet_sheet(rows: list[tuple[str, str, str, str]]) -> str:
+    return "layer,shape,size,params\n" + "".join(",".join(r) + "\n" for r in rows)
+
+
+def test_missing_answers_count_as_missing() -> None:
+    # 3 of 24 cells answered: CONV1's row alone; the other layers' cells are asked and unanswered
+    one_row = grader("lenet5").grade(read_sheet_text(lenet_sheet(LENET_ROWS[1:2]), "one.csv"))
+    assert one_row.score.right == 3 and one_row.score.graded == 21  # the input may be left out
+    assert one_row.score.missing == 18 and not one_row.all_right
+    # a blank template handed back: nothing right, not the zeros of the pools and the input
+    blank = grader("lenet5").grade(read_sheet_text(lenet_sheet([(r[0], "", "", "") for r in LENET_ROWS]), "b.csv"))
+    assert blank.score.right == 0 and blank.score.missing == blank.score.graded == 24
+    assert {c.status for _, c in blank.cells()} == {"missing"}
+
+
+def test_the_class_counts_cells_by_layer_not_by_spelling(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, label in (("a.csv", "FC3"), ("b.csv", "fc3"), ("c.csv", "Fc3 (dense)")):
+        rows = [r if r[0] != "FC3" else (label, "120", "120", "48000") for r in LENET_ROWS]
+        (folder / name).write_text(lenet_sheet(rows))
+    book = tmp_path / "book.csv"
+    result = runner.invoke(app, ["grade", "lenet5", str(folder), "--gradebook", str(book)])
+    assert result.exit_code == 1
+    assert "Cells most often wrong: FC3 params (3 sheets)" in result.stdout
+    with book.open(encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert [row["FC3 params"] for row in table] == ["wrong"] * 3
+    assert [row["CONV1 params"] for row in table] == ["right"] * 3
+    assert table[0]["right"] == "23" and table[0]["asked"] == "24" and table[0]["percent"] == "95.8"
+    # the same order every run: the network's, then the columns'
+    header = list(table[0])
+    assert header[5:8] == ["input shape", "input size", "input params"]
+
+
+def test_gradebook_statuses_and_feedback_files(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ok.csv").write_text(lenet_sheet(LENET_ROWS))
+    rows = [r if r[0] != "CONV2" else ("CONV2", "9x9x16", "1296", "3216") for r in LENET_ROWS]  # 14 - 5 = 9
+    rows = [r if r[0] != "POOL2" else ("POOL2", "4x4x16", "256", "0") for r in rows]  # floor(9/2) = 4
+    (folder / "=evil.csv").write_text("Student: =HYPERLINK(1)\n" + lenet_sheet(rows[:5]))
+    book, notes = tmp_path / "book.csv", tmp_path / "notes"
+    args = ["grade", "lenet5", str(folder), "--gradebook", str(book), "--feedback", str(notes)]
+    assert runner.invoke(app, args).exit_code == 1
+    text = book.read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in text and "'=evil.csv" in text  # no formula in a spreadsheet
+    table = {row["file"]: row for row in csv.DictReader(io.StringIO(text))}
+    evil = table["'=evil.csv"]
+    assert evil["CONV2 shape"] == "wrong" and evil["POOL2 shape"] == "carried forward"
+    assert evil["FC3 params"] == "missing" and table["ok.csv"]["FC3 params"] == "right"
+    feedback = (notes / "=evil.feedback.md").read_text(encoding="utf-8")
+    assert feedback.startswith("# Feedback: =HYPERLINK(1)")
+    assert "## Layers with no row" in feedback and "FC3" in feedback
+    assert (notes / "ok.feedback.md").read_text(encoding="utf-8").count("all right") == 1
+    # never over an existing file without --force, never over a sheet even with it
+    assert runner.invoke(app, args).exit_code == 2
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 1
+    inside = ["grade", "lenet5", str(folder / "ok.csv"), "--gradebook", str(folder / "ok.csv"), "--force"]
+    assert runner.invoke(app, inside).exit_code == 2 and (folder / "ok.csv").read_text() == lenet_sheet(LENET_ROWS)
+
+
+def test_read_sheet_takes_a_str_path(tmp_path: Path) -> None:
+    path = tmp_path / "bob.csv"
+    path.write_text(lenet_sheet(LENET_ROWS))
+    assert read_sheet(str(path)).rows[1].label == "CONV1"

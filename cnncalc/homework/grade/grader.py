@@ -68,7 +68,7 @@ class Grader:
                     if (c := self.judge.total_cell(col, row.cells[col], kind, listed, context)) is not None
                 )
                 by_row[id(row)] = RowResult(row.line, row.label, (kind,), cells, total=True)
-        results = [self._merged(by_row[id(r)], missing) for r in sheet.rows if id(r) in by_row]
+        results = [self._unanswered(self._merged(by_row[id(r)], missing)) for r in sheet.rows if id(r) in by_row]
         notes = []
         if "memory" in sheet.columns:
             unit = "bytes" if context.memory_bytes else "elements"
@@ -89,6 +89,24 @@ class Grader:
             notes=tuple(notes),
             conventions=self.conventions.footer(),
         )
+
+    def order(self) -> tuple[str, ...]:
+        """The names of the network's layers and blocks, in order: the order of the questions."""
+        names: dict[str, None] = {}
+        for r in self.report.rows:
+            if r.block:
+                names.setdefault(r.block[0])
+            names.setdefault(r.name)
+        return tuple(names)
+
+    @staticmethod
+    def _unanswered(row: RowResult) -> RowResult:
+        """A row with every cell blank (a template handed back as it was): nothing answered,
+        not zeros read right."""
+        if row.total or not all(c.written.strip().lower() in BLANK for c in row.cells):
+            return row
+        cells = tuple(replace(c, right=False, how="", mistakes=(), problem="no answer") for c in row.cells)
+        return replace(row, cells=cells)
 
     def _flatten_row(self, row: SheetRow, columns: Sequence[Column], before: Target) -> RowResult:
         """A "Flatten" row of a sheet for a network whose dense layer flattens on its own.
