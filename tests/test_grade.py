@@ -407,6 +407,7 @@ def test_cli_one_sheet_text_and_json() -> None:
     assert data["score"] == {
         "right": 19,
         "graded": 25,
+        "missing": 0,
         "columns": {
             "shape": {"right": 8, "graded": 8},
             "size": {"right": 8, "graded": 8},

@@ -258,8 +258,7 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outp
     for other in (p for p in entries if p.suffix.lower() not in SHEET_SUFFIXES):
         why = _NOT_SHEETS.get(other.suffix.lower(), f"not an answer sheet ({', '.join(SHEET_SUFFIXES)})")
         unreadable.append((str(other), f"{other}: {why}"))
-    if outputs.feedback is not None:  # feedback written into the class folder is not graded next time
-        files = [p for p in files if not p.name.endswith(".feedback.md")]
+    files = [p for p in files if not p.name.endswith(".feedback.md")]  # --feedback's own files
     if not files:
         raise SpecError.single(f"{folder}: no answer sheets ({', '.join(SHEET_SUFFIXES)}) in this folder")
     inputs = [*inputs, *files]

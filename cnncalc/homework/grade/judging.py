@@ -165,8 +165,8 @@ class Judge:
         """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
 
         '48K' for 48,120 is also 48,000 (the biases forgotten): only '48.1K' or '48,120' tells.
-        A mistake that changes the number by less than 3 significant figures show ('138M' for
-        VGG-16 with or without its 13,416 biases) hides nothing a rounded answer should show.
+        A mistake that does not show in the first 3 significant figures ('138M' for VGG-16 with
+        or without its 13,416 biases) hides nothing a rounded answer should show.
         """
         work = shown_work(written)
         if reading.exact or work == expected:
@@ -194,7 +194,7 @@ class Judge:
         for v in self._variants(target, context):
             if v.carried:
                 continue
-            value = self._variant_value(v, column, reading) if column != "flops" else None
+            value = self._variant_value(v, column, reading, context) if column != "flops" else None
             if value is not None:
                 out.append((v.mistakes, value))
         return out
@@ -222,7 +222,7 @@ class Judge:
             if self._fits(reading, prod(student_shape) * scale):
                 return replace(cell, mistakes=("carried",), detail=f"the size of your shape, {prod(student_shape):,}")
         for v in self._variants(target, context):
-            value = self._variant_value(v, column, reading)
+            value = self._variant_value(v, column, reading, context)
             if value is not None and self._fits(reading, value):
                 detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
                 if column in ("size", "memory") and v.output is not None:
@@ -232,14 +232,15 @@ class Judge:
                 return replace(cell, mistakes=v.mistakes, detail=detail)
         return cell
 
-    def _variant_value(self, v: Variant, column: Column, reading: Reading) -> int | None:
+    def _variant_value(self, v: Variant, column: Column, reading: Reading, context: Context) -> int | None:
         if column == "params":
             return v.params
         if column == "macs":
             return v.macs
         if v.output is None or column not in ("size", "memory"):
             return None
-        scale = self.report.dtype_bytes * self.report.batch if column == "memory" and reading.is_bytes else 1
+        as_bytes = reading.is_bytes or context.memory_bytes
+        scale = self.report.dtype_bytes * self.report.batch if column == "memory" and as_bytes else 1
         return prod(v.output) * scale
 
     def _shape_cell(self, written: str, target: Target, context: Context) -> CellResult:
