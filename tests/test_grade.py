@@ -755,3 +755,14 @@ def test_read_sheet_takes_a_str_path(tmp_path: Path) -> None:
     path = tmp_path / "bob.csv"
     path.write_text(lenet_sheet(LENET_ROWS))
     assert read_sheet(str(path)).rows[1].label == "CONV1"
+
+
+def test_feedback_never_goes_through_a_link(tmp_path: Path) -> None:
+    sheet = tmp_path / "bob.csv"
+    sheet.write_text(lenet_sheet(LENET_ROWS))
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    result = runner.invoke(app, ["grade", "lenet5", str(sheet), "--feedback", str(tmp_path / "link")])
+    assert result.exit_code == 2 and "is not a folder" in result.stderr
+    assert not list(real.iterdir())
