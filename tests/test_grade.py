@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.conventions import Conventions
-from cnncalc.homework.cells import judge, judge_shape, read_number, read_shape
+from cnncalc.homework.cells import Precision, judge, judge_shape, read_number, read_shape
 from cnncalc.homework.grade import CellResult, Grader, GradeResult, label_names, total_kind
 from cnncalc.homework.sheet import SheetError, header_role, read_sheet, read_sheet_text
 from cnncalc.spec import load_spec
@@ -35,12 +35,12 @@ runner = CliRunner()
 
 
 @cache
-def grader(spec: str, bias: bool = True) -> Grader:
-    return Grader(load_spec(spec), Conventions(bias=bias))
+def grader(spec: str, bias: bool = True, sig_figs: int = 2) -> Grader:
+    return Grader(load_spec(spec), Conventions(bias=bias), Precision(sig_figs=sig_figs))
 
 
-def graded(spec: str, sheet: Path, bias: bool = True) -> GradeResult:
-    return grader(spec, bias).grade(read_sheet(sheet))
+def graded(spec: str, sheet: Path, bias: bool = True, sig_figs: int = 2) -> GradeResult:
+    return grader(spec, bias, sig_figs).grade(read_sheet(sheet))
 
 
 def cell(result: GradeResult, label: str, column: str) -> CellResult:
@@ -82,9 +82,16 @@ def test_the_001_table_as_written_is_all_right() -> None:
 def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     # 004: Parameters 35K, 307K, 884K, 663K, 442K, 37M, 16M, 4M, 60M. Weights only except conv1
     # ("[5x5x48]x256"), and cut rather than rounded (README errata #7): right, and said so.
-    result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False)
-    assert result.score.columns["params"] == (9, 9)
-    assert "rounded to the nearest 1 K (K = 1,000)" in cell(result, "conv1", "params").how  # 34,848 -> 35K
+    # "4M" keeps one significant figure: right only as leniently as --sig-figs 1 grades
+    assert cell(graded("alexnet", ANSWERS / "alexnet-004.md", bias=False), "fc8", "params").mistakes == (
+        "too_few_figures",
+    )
+    result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False, sig_figs=1)
+    # conv1's work "[(11x11x3)+1]x96" counts the biases (34,944), the rest of the column does not
+    # the table lists no pools: their three rows are unanswered, each counted (size and params)
+    assert result.score.columns["params"] == (8, 12) and result.score.missing == 6
+    assert cell(result, "conv1", "params").mistakes == ("counted_bias",)
+    assert "34,944" in cell(result, "conv1", "params").detail
     for label in ("conv3", "conv4", "fc6", "fc7"):  # 884,736 -> 884K (rounding gives 885K), ...
         assert cell(result, label, "params").how.startswith("truncated"), label
     assert "was cut, not rounded" in cell(result, "conv3", "params").verdict()
@@ -95,7 +102,7 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     total = cell(result, "Total", "size")
     neurons = 55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 4096 + 4096 + 1000
     assert not total.right and total.expected_value == neurons == 659_272
-    assert wrong(result) == {("conv1", "size"), ("Total", "size")}
+    assert wrong(result) == {("conv1", "size"), ("conv1", "params"), ("Total", "size")}
     # counted with biases, conv3 is (3*3*256+1)*384 = 885,120: 884K is the weights alone
     with_bias = graded("alexnet", ANSWERS / "alexnet-004.md")
     conv3 = cell(with_bias, "conv3", "params")
@@ -104,7 +111,8 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
 
 
 def test_the_002_googlenet_table_is_right_with_k_1024_except_its_errata() -> None:
-    result = graded("googlenet", ANSWERS / "googlenet-002.md")
+    # the deck writes the last layer's ops as "1M" (one figure): graded as leniently as it writes
+    result = graded("googlenet", ANSWERS / "googlenet-002.md", sig_figs=1)
     errata = {  # README errata #10 (first row) and #11 (params of 4a-5b, ops of 5a)
         ("convolution", "params"),
         ("convolution", "macs"),
@@ -260,16 +268,33 @@ def test_explanation_of_a_wrong_cell_is_the_explain_step() -> None:
 def test_memory_in_values_or_bytes() -> None:
     # CONV1's output is 28x28x8 = 6,272 values, 4 bytes each in float32: 25,088 B
     sheet = read_sheet_text(
-        "layer,memory\nCONV1,6272\nPOOL1,6.3 KB\nCONV2,6.25 KiB\nPOOL2,1600\nFC3,480 B\nFC4,84 B\n", "m.csv"
+        "layer,memory\nCONV1,6272\nPOOL1,6.3 KB\nCONV2,6.25 KiB\nPOOL2,400\nFC3,480 B\nFC4,84 B\n", "m.csv"
     )
     result = grader("lenet5").grade(sheet)
     assert cell(result, "CONV1", "memory").how == "exact"  # values, as 002's VGG table counts memory
     assert "KB = 1,000" in cell(result, "POOL1", "memory").how  # 14*14*8*4 = 6,272 B
     assert "KiB" in cell(result, "CONV2", "memory").how  # 10*10*16*4 = 6,400 B = 6.25 KiB
-    assert cell(result, "POOL2", "memory").how == "exact, read as bytes"  # 5*5*16*4 = 1,600 B
+    assert cell(result, "POOL2", "memory").how == "exact"  # 5*5*16 = 400 values
     assert cell(result, "FC3", "memory").right
     fc4 = cell(result, "FC4", "memory")  # 84 values are 336 bytes
     assert fc4.mistakes == ("elements_not_bytes",) and fc4.expected_value == 84 * 4
+    assert any("read as elements for the whole sheet" in note for note in result.notes)
+
+
+def test_a_unitless_memory_column_is_read_one_way_for_the_whole_sheet() -> None:
+    # bytes: 6,272 x 4 = 25,088, 1,568 x 4 = 6,272, 1,600 x 4 = 6,400; the total 4 x (6,272 + 1,568
+    # + 1,600) = 37,760 bytes, in B, in KB, or unit-less: right, never "summed wrong rows"
+    for total in ("37760", '"37,760 B"', "37.76 KB", "37.8KB"):
+        sheet = read_sheet_text(f"layer,memory\nCONV1,25088\nPOOL1,6272\nCONV2,6400\nTotal,{total}\n", "b.csv")
+        result = grader("lenet5").grade(sheet)
+        assert [c.right for _, c in result.cells()] == [True] * 4, (total, [c.verdict() for _, c in result.cells()])
+        assert cell(result, "POOL1", "memory").how == "exact, read as bytes"  # 6,272 is also CONV1's elements
+        assert any("read as bytes for the whole sheet" in note for note in result.notes)
+    # a sheet of totals only: against the whole network (3,072 + 6,272 + 1,568 + 1,600 + 400 + 120 + 84
+    # + 10 = 13,126 values), never "expected 0"
+    lone = grader("lenet5").grade(read_sheet_text("layer,size\nTotal,13000\n", "t.csv"))
+    assert cell(lone, "Total", "size").expected_value == 13_126
+    assert "none of these layers" not in cell(lone, "Total", "size").verdict()
 
 
 def test_with_no_bias_counting_the_biases_is_the_mistake() -> None:
@@ -382,6 +407,7 @@ def test_cli_one_sheet_text_and_json() -> None:
     assert data["score"] == {
         "right": 19,
         "graded": 25,
+        "missing": 0,
         "columns": {
             "shape": {"right": 8, "graded": 8},
             "size": {"right": 8, "graded": 8},
@@ -430,7 +456,8 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
         name, text = make_sheet(kind, i)
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "s39.csv").write_bytes(b"\0\x01binary")  # the 40th: unreadable, reported and skipped
-    (folder / "README").write_text("not a sheet")  # ignored: not a sheet's suffix
+    (folder / "README").write_text("not a sheet")  # listed as skipped: not a sheet's suffix
+    (folder / "s40.xlsx").write_bytes(b"PK\x03\x04")  # listed with what to do: save it as CSV
     scores = tmp_path / "scores.csv"
     result = runner.invoke(app, ["grade", "lenet5", str(folder), "--csv", str(scores)])
     assert result.exit_code == 1, result.output
@@ -442,17 +469,20 @@ def test_a_folder_of_40_sheets_in_one_run(tmp_path: Path) -> None:
     assert "gave a pooling layer parameters: 3 cells on 3 sheets" in result.stdout
     with scores.open(encoding="utf-8") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 40
+    assert len(table) == 42
     by_file = {Path(row["file"]).name: row for row in table}
     assert by_file["s00.csv"]["right"] == "24" and by_file["s00.csv"]["all_right"] == "yes"
     assert by_file["s12.md"]["student"] == "student 12"
     assert by_file["s20.csv"]["params_right"] == "5/8" and "forgot the bias x3" in by_file["s20.csv"]["mistakes"]
     assert "s39.csv:1:1: a binary file, not an answer sheet" in by_file["s39.csv"]["error"]
+    assert "a spreadsheet: save it as CSV" in by_file["s40.xlsx"]["error"]
+    assert "not an answer sheet" in by_file["README"]["error"]
+    assert "skipped:" in result.stdout and "s40.xlsx" in result.stdout
     data = json.loads(runner.invoke(app, ["grade", "lenet5", str(folder), "-f", "json"]).stdout)
     assert data["summary"]["sheets"] == 39 and data["summary"]["all_right"] == 20
     assert data["summary"]["mistakes"][0] == {"mistake": "forgot_bias", "name": "forgot the bias", "cells": 30,
                                               "sheets": 10}  # fmt: skip
-    assert [u["file"] for u in data["unreadable"]] == [str(folder / "s39.csv")]
+    assert [u["file"] for u in data["unreadable"]] == [str(folder / n) for n in ("README", "s39.csv", "s40.xlsx")]
 
 
 def test_a_folder_with_no_sheets(tmp_path: Path) -> None:
@@ -490,3 +520,249 @@ def test_the_template_is_a_blank_sheet_that_grades(tmp_path: Path) -> None:
         assert "inception_3a" in [r.label for r in sheet.rows]
     bad = runner.invoke(app, ["grade", "--template", "lenet5", "--columns", "shape,colour"])
     assert bad.exit_code == 2 and "colour" in bad.stderr
+
+
+# --- the precision policy ----------------------------------------------------------------------
+
+PRECISION = [
+    # (spec, layer, column, written, sig_figs, strict, right, mistake)
+    ("exercise-valid", "Total", "params", "4M", 2, False, False, "too_few_figures"),  # 3,697,962
+    ("exercise-valid", "Total", "params", "3M", 2, False, False, "too_few_figures"),
+    ("exercise-valid", "Total", "params", "3.7M", 2, False, True, ""),
+    ("exercise-valid", "Total", "params", "3.7M", 3, False, False, "too_few_figures"),
+    ("exercise-valid", "Total", "params", "3.70M", 3, False, True, ""),
+    ("exercise-valid", "Total", "params", "3,697,962", 5, True, True, ""),
+    ("exercise-valid", "Total", "params", "3.698M", 2, True, False, "too_few_figures"),
+    ("exercise-valid", "conv1", "params", "1K", 2, False, False, "too_few_figures"),  # (3*3*3+1)*32 = 896
+    ("exercise-valid", "conv1", "params", "0.90K", 2, False, True, ""),
+    ("vgg16", "Total", "params", "140M", 2, False, False, ""),  # 138,357,544: "140M" claims 140.0 M
+    ("vgg16", "Total", "params", "138M", 2, False, True, ""),  # without the biases 138,344,128: same 3 figures
+    ("lenet5", "FC3", "params", "48K", 2, False, False, "hides_mistake"),  # 48,120; without biases 48,000
+    ("lenet5", "FC3", "params", "48.1K", 2, False, True, ""),
+    ("lenet5", "FC3", "params", "48,000", 2, False, False, "forgot_bias"),
+]
+
+
+@pytest.mark.parametrize(("spec", "layer", "column", "written", "sig_figs", "strict", "right", "mistake"), PRECISION)
+def test_the_precision_policy(
+    spec: str, layer: str, column: str, written: str, sig_figs: int, strict: bool, right: bool, mistake: str
+) -> None:
+    sheet = read_sheet_text(f'layer,{column}\n{layer},"{written}"\n', "p.csv")
+    result = Grader(load_spec(spec), Conventions(), Precision(sig_figs=sig_figs, strict=strict)).grade(sheet)
+    graded_cell = cell(result, layer, column)
+    assert graded_cell.right is right, graded_cell.verdict()
+    assert graded_cell.mistakes == ((mistake,) if mistake else ()), graded_cell.verdict()
+
+
+def test_grade_options_sig_figs_and_strict(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("layer,params\nCONV1,608\nPOOL1,0\nCONV2,3216\nPOOL2,0\nFC3,48.1K\nFC4,10164\nSoftmax,850\n")
+    assert runner.invoke(app, ["grade", "lenet5", str(sheet)]).exit_code == 0
+    strict = runner.invoke(app, ["grade", "lenet5", str(sheet), "--strict"])
+    assert strict.exit_code == 1 and "--strict asks for the exact number" in strict.stdout
+    more = runner.invoke(app, ["grade", "lenet5", str(sheet), "--sig-figs", "4"])
+    assert more.exit_code == 1 and "at least 4 asked" in more.stdout
+    bad = runner.invoke(app, ["grade", "lenet5", str(sheet), "--sig-figs", "0"])
+    assert bad.exit_code == 2
+
+
+# --- alignment by layer identity ---------------------------------------------------------------
+
+
+def test_a_missing_row_is_missing_and_never_absorbed_by_the_next() -> None:
+    # CONV2's row left out; FC3's params 51,336 = FC3 48,120 + CONV2 3,216
+    sheet = read_sheet_text(
+        "layer,shape,params\nCONV1,28x28x8,608\nPOOL1,14x14x8,0\nPOOL2,5x5x16,0\nFC3,120,51336\nFC4,84,10164\n",
+        "merged.csv",
+    )
+    result = grader("lenet5").grade(sheet)
+    fc3 = cell(result, "FC3", "params")
+    assert not fc3.right and fc3.mistakes == ("merged_rows",) and "3,216" in fc3.detail
+    assert "CONV2" in result.missing and not result.all_right
+    assert [row.layers for row in result.rows] == [("CONV1",), ("POOL1",), ("POOL2",), ("FC3",), ("FC4",)]
+
+
+def test_an_extra_row_is_reported_extra() -> None:
+    sheet = read_sheet_text("layer,params\nCONV1,608\nDropout,0\nCONV2,3216\n", "extra.csv")
+    result = grader("lenet5").grade(sheet)
+    assert result.extra == ((3, "Dropout"),)
+    assert [row.layers for row in result.rows] == [("CONV1",), ("CONV2",)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{rows: [{layer: conv1, shape: 999x999x32, params: 864}], total: {params: 3697962}}\n",
+        json.dumps({"rows": [{"layer": "conv1", "shape": "999x999x32", "params": 864}], "total": {"params": 3697962}}),
+    ],
+)
+def test_one_line_sheets_are_graded_cell_by_cell(text: str) -> None:
+    # exercise-valid conv1: 32 filters 3x3 on 128x128x3, valid: 126x126x32, (3*3*3+1)*32 = 896
+    result = grader("exercise-valid").grade(read_sheet_text(text, "one.yaml"))
+    assert [(row.label, c.column, c.right) for row, c in result.cells()] == [
+        ("conv1", "shape", False),
+        ("conv1", "params", False),
+        ("Total", "params", True),
+    ]
+    assert cell(result, "conv1", "params").mistakes == ("forgot_bias",)  # 3*3*3*32 = 864
+
+
+# --- root causes, each with the arithmetic that gives the student's number ---------------------
+
+
+def test_alexnet_with_the_papers_224_input() -> None:
+    # floor((224 - 11)/4) + 1 = 54: the paper's 224 instead of 227; 227 gives (227 - 11)/4 + 1 = 55
+    for column, written in (("shape", "54x54x96"), ("size", "279936")):  # 54*54*96 = 279,936
+        result = grader("alexnet-cs231n").grade(read_sheet_text(f"layer,{column}\nCONV1,{written}\n", "a.csv"))
+        found = cell(result, "CONV1", column)
+        assert found.mistakes == ("input_224",), found.verdict()
+    assert "224" in found.detail
+    typed = grader("alexnet-cs231n").grade(read_sheet_text("layer,shape\nInput,224x224x3\nCONV1,54x54x96\n", "b.csv"))
+    assert cell(typed, "Input", "shape").mistakes == ("input_224",)
+    assert cell(typed, "CONV1", "shape").mistakes == ("carried",)  # right on the student's own 224
+
+
+def test_height_and_width_swapped(tmp_path: Path) -> None:
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("name: wide\ninput: 32x64x3\nlayers:\n  - {kind: conv, name: conv1, filters: 8, kernel: 5}\n")
+    # (32 - 5)/1 + 1 = 28 high, (64 - 5)/1 + 1 = 60 wide
+    result = Grader(load_spec(str(spec))).grade(read_sheet_text("layer,shape\nconv1,60x28x8\n", "s.csv"))
+    found = cell(result, "conv1", "shape")
+    assert found.mistakes == ("swapped_hw",) and "height 28, width 60" in found.detail
+
+
+def test_flops_given_as_macs_and_macs_as_flops() -> None:
+    # CONV1: 28*28*8 outputs x 5*5*3 = 470,400 MACs; 2 x 470,400 = 940,800
+    result = grader("lenet5").grade(read_sheet_text("layer,macs\nCONV1,940800\n", "m.csv"))
+    assert cell(result, "CONV1", "macs").mistakes == ("flops_not_macs",)
+    assert "2 x 470,400" in cell(result, "CONV1", "macs").detail
+    result = grader("lenet5").grade(read_sheet_text("layer,flops\nCONV1,470400\n", "f.csv"))
+    assert cell(result, "CONV1", "flops").mistakes == ("macs_not_flops",)
+
+
+def test_a_flatten_row_is_graded_it_has_no_parameters() -> None:
+    # lenet5 flattens inside FC3: a "Flatten" row is 5*5*16 = 400 values and 0 parameters
+    sheet = read_sheet_text("layer,shape,params\nPOOL2,5x5x16,0\nFlatten,400,400\nFC3,120,48120\n", "fl.csv")
+    result = grader("lenet5").grade(sheet)
+    assert cell(result, "Flatten", "shape").right
+    assert cell(result, "Flatten", "params").mistakes == ("flatten_params",)
+    assert not result.extra
+
+
+def test_the_exercises_fully_connected_layer_is_fc1() -> None:
+    # 000: "a fully connected layer with 128 neurons": 30*30*32*128 + 128 = 3,686,528; with the
+    # 10 outputs (128*10 + 10 = 1,290) the fully connected layers are 3,687,818
+    def total(label: str, written: str) -> CellResult:
+        result = grader("exercise-valid").grade(read_sheet_text(f"layer,params\n{label},{written}\n", "e.csv"))
+        return cell(result, label, "params")
+
+    assert total("Fully connected layer", "3686528").right
+    assert total("Fully connected layer", "3687818").right  # read as both dense layers, and said so
+    assert total("Fully connected layers", "3687818").right
+    assert total("Fully connected layers", "3686528").mistakes == ("output_layer_left_out",)
+
+
+def test_stride_4_on_a_pool_is_named() -> None:
+    # the slide's "stride = 4" on every layer: POOL1 (55 - 3)/4 + 1 = 14
+    sheet = read_sheet_text("layer,shape\nCONV1,55x55x96\nPOOL1,14x14x96\n", "s.csv")
+    found = cell(grader("alexnet-cs231n").grade(sheet), "POOL1", "shape")
+    assert found.mistakes == ("stride_4",), found.verdict()
+
+
+def test_a_number_no_known_mistake_gives_says_so() -> None:
+    found = cell(grader("lenet5").grade(read_sheet_text("layer,params\nCONV1,777\n", "x.csv")), "CONV1", "params")
+    assert not found.right and found.mistakes == ()
+    assert "no common mistake gives 777" in found.verdict()
+
+
+# --- the class view ----------------------------------------------------------------------------
+
+LENET_ROWS = [  # 001's table: shape, size, params
+    ("Input", "32x32x3", "3072", "0"),
+    ("CONV1", "28x28x8", "6272", "608"),
+    ("POOL1", "14x14x8", "1568", "0"),
+    ("CONV2", "10x10x16", "1600", "3216"),
+    ("POOL2", "5x5x16", "400", "0"),
+    ("FC3", "120", "120", "48120"),
+    ("FC4", "84", "84", "10164"),
+    ("Softmax", "10", "10", "850"),
+]
+
+
+def lenet_sheet(rows: list[tuple[str, str, str, str]]) -> str:
+    return "layer,shape,size,params\n" + "".join(",".join(r) + "\n" for r in rows)
+
+
+def test_missing_answers_count_as_missing() -> None:
+    # 3 of 24 cells answered: CONV1's row alone; the other layers' cells are asked and unanswered
+    one_row = grader("lenet5").grade(read_sheet_text(lenet_sheet(LENET_ROWS[1:2]), "one.csv"))
+    assert one_row.score.right == 3 and one_row.score.graded == 21  # the input may be left out
+    assert one_row.score.missing == 18 and not one_row.all_right
+    # a blank template handed back: nothing right, not the zeros of the pools and the input
+    blank = grader("lenet5").grade(read_sheet_text(lenet_sheet([(r[0], "", "", "") for r in LENET_ROWS]), "b.csv"))
+    assert blank.score.right == 0 and blank.score.missing == blank.score.graded == 24
+    assert {c.status for _, c in blank.cells()} == {"missing"}
+
+
+def test_the_class_counts_cells_by_layer_not_by_spelling(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, label in (("a.csv", "FC3"), ("b.csv", "fc3"), ("c.csv", "Fc3 (dense)")):
+        rows = [r if r[0] != "FC3" else (label, "120", "120", "48000") for r in LENET_ROWS]
+        (folder / name).write_text(lenet_sheet(rows))
+    book = tmp_path / "book.csv"
+    result = runner.invoke(app, ["grade", "lenet5", str(folder), "--gradebook", str(book)])
+    assert result.exit_code == 1
+    assert "Cells most often wrong: FC3 params (3 sheets)" in result.stdout
+    with book.open(encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert [row["FC3 params"] for row in table] == ["wrong"] * 3
+    assert [row["CONV1 params"] for row in table] == ["right"] * 3
+    assert table[0]["right"] == "23" and table[0]["asked"] == "24" and table[0]["percent"] == "95.8"
+    # the same order every run: the network's, then the columns'
+    header = list(table[0])
+    assert header[5:8] == ["input shape", "input size", "input params"]
+
+
+def test_gradebook_statuses_and_feedback_files(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ok.csv").write_text(lenet_sheet(LENET_ROWS))
+    rows = [r if r[0] != "CONV2" else ("CONV2", "9x9x16", "1296", "3216") for r in LENET_ROWS]  # 14 - 5 = 9
+    rows = [r if r[0] != "POOL2" else ("POOL2", "4x4x16", "256", "0") for r in rows]  # floor(9/2) = 4
+    (folder / "=evil.csv").write_text("Student: =HYPERLINK(1)\n" + lenet_sheet(rows[:5]))
+    book, notes = tmp_path / "book.csv", tmp_path / "notes"
+    args = ["grade", "lenet5", str(folder), "--gradebook", str(book), "--feedback", str(notes)]
+    assert runner.invoke(app, args).exit_code == 1
+    text = book.read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in text and "'=evil.csv" in text  # no formula in a spreadsheet
+    table = {row["file"]: row for row in csv.DictReader(io.StringIO(text))}
+    evil = table["'=evil.csv"]
+    assert evil["CONV2 shape"] == "wrong" and evil["POOL2 shape"] == "carried forward"
+    assert evil["FC3 params"] == "missing" and table["ok.csv"]["FC3 params"] == "right"
+    feedback = (notes / "=evil.feedback.md").read_text(encoding="utf-8")
+    assert feedback.startswith("# Feedback: =HYPERLINK(1)")
+    assert "## Layers with no row" in feedback and "FC3" in feedback
+    assert (notes / "ok.feedback.md").read_text(encoding="utf-8").count("all right") == 1
+    # never over an existing file without --force, never over a sheet even with it
+    assert runner.invoke(app, args).exit_code == 2
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 1
+    inside = ["grade", "lenet5", str(folder / "ok.csv"), "--gradebook", str(folder / "ok.csv"), "--force"]
+    assert runner.invoke(app, inside).exit_code == 2 and (folder / "ok.csv").read_text() == lenet_sheet(LENET_ROWS)
+
+
+def test_read_sheet_takes_a_str_path(tmp_path: Path) -> None:
+    path = tmp_path / "bob.csv"
+    path.write_text(lenet_sheet(LENET_ROWS))
+    assert read_sheet(str(path)).rows[1].label == "CONV1"
+
+
+def test_feedback_never_goes_through_a_link(tmp_path: Path) -> None:
+    sheet = tmp_path / "bob.csv"
+    sheet.write_text(lenet_sheet(LENET_ROWS))
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    result = runner.invoke(app, ["grade", "lenet5", str(sheet), "--feedback", str(tmp_path / "link")])
+    assert result.exit_code == 2 and "is not a folder" in result.stderr
+    assert not list(real.iterdir())

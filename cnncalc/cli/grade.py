@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,7 +30,7 @@ from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.errors import Diagnostic
-    from cnncalc.homework.grade import Grader, GradeResult
+    from cnncalc.homework.grade import ClassResult, Grader, GradeResult
     from cnncalc.homework.sheet import Column, SheetFormat
 
 FORMATS = (OutputFormat.text, OutputFormat.json)
@@ -68,12 +69,30 @@ def grade(
     ] = False,
     dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
     keras_bn: KerasBnOption = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file of --csv or --output if it exists.")] = False,
+    sig_figs: Annotated[
+        int,
+        typer.Option(
+            "--sig-figs", min=1, max=12, help="Significant figures a rounded answer keeps at least (2: 3.7M, not 4M)."
+        ),
+    ] = 2,
+    strict: Annotated[bool, typer.Option("--strict", help="Only exact integers are right, no rounding.")] = False,
+    gradebook: Annotated[
+        Path | None,
+        typer.Option("--gradebook", help="Write a gradebook CSV: one row per student, one column per question."),
+    ] = None,
+    feedback: Annotated[
+        Path | None,
+        typer.Option("--feedback", help="Write one Markdown feedback file per student into this folder."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the files of --csv, --gradebook, --feedback or --output.")
+    ] = False,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 
-    Each cell is right (at the precision written: "6.3K", "35K", "138 million"; K = 1000 or
-    1024) or wrong with the expected value, the step that gives it and the mistake when it
+    Each cell is right (a number in full exactly; a rounded one at the precision written,
+    with at least --sig-figs figures: "6.3K", "35K", "138 million"; K = 1000 or 1024) or
+    wrong with the expected value, the step that gives it and the mistake when it
     is a common one. Exit 0 when every cell is right, 1 otherwise.
 
     Files written (--csv, --output) never replace an input of the run, are never written
@@ -96,8 +115,12 @@ def grade(
     # refuse a bad output path before any work, and again (atomically) when writing
     if template and output is not None:
         check_output(output, "--output", inputs, force)
-    if not template and csv_path is not None:
-        check_output(csv_path, "--csv", inputs, force)
+    if not template:
+        for option, chosen in (("--csv", csv_path), ("--gradebook", gradebook)):
+            if chosen is not None:
+                check_output(chosen, option, inputs, force)
+        if feedback is not None:
+            _check_feedback_folder(feedback)
     loaded = load_any(spec, None)
     loaded = override(loaded, dtype.value if dtype else None, None, None, None)
     if template:
@@ -120,19 +143,22 @@ def grade(
     path = Path(answers)
     if not path.is_dir():
         require_regular_file(path, "sheet")
-    grader = Grader(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
+    from cnncalc.homework.cells import Precision
+
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn)
+    grader = Grader(loaded, conventions, Precision(sig_figs=sig_figs, strict=strict))
+    outputs = Outputs(csv_path, gradebook, feedback, force)
     if path.is_dir():
-        _grade_folder(grader, path, fmt, csv_path, inputs, force)
+        _grade_folder(grader, path, fmt, outputs, inputs)
         return
     from cnncalc.homework.grade import ClassResult, to_json
     from cnncalc.homework.sheet import read_sheet
     from cnncalc.render.envelope import json_text
-    from cnncalc.render.grade import result_lines, scores_csv
+    from cnncalc.render.grade import result_lines
     from cnncalc.render.table import terminal_width
 
     result = grader.grade(read_sheet(path))
-    if csv_path is not None:
-        write_text_safely(csv_path, scores_csv(ClassResult(result.spec, (result,), ())), "--csv", inputs, force)
+    outputs.write(ClassResult(result.spec, (result,), (), grader.order()), inputs)
     if fmt is OutputFormat.json:
         typer.echo(json_text(to_json(result)), nl=False)
     else:
@@ -159,21 +185,84 @@ def _columns(text: str) -> list[Column]:
     return wanted
 
 
-def _grade_folder(
-    grader: Grader, folder: Path, fmt: OutputFormat, csv_path: Path | None, inputs: list[Path], force: bool
-) -> None:
+@dataclass(frozen=True)
+class Outputs:
+    """The files a grading run writes besides its report: scores, gradebook, feedback."""
+
+    csv_path: Path | None
+    gradebook: Path | None
+    feedback: Path | None
+    force: bool
+
+    def write(self, graded: ClassResult, inputs: list[Path]) -> None:
+        """Each file through write_text_safely: never over an input, never through a link."""
+        from cnncalc.render.grade import feedback_markdown, gradebook_csv, scores_csv
+
+        if self.csv_path is not None:
+            write_text_safely(self.csv_path, scores_csv(graded), "--csv", inputs, self.force)
+        if self.gradebook is not None:
+            write_text_safely(self.gradebook, gradebook_csv(graded), "--gradebook", inputs, self.force)
+        if self.feedback is not None:
+            self.feedback.mkdir(parents=True, exist_ok=True)
+            names: set[str] = set()
+            for result in graded.results:
+                name = _feedback_name(Path(result.path), names)
+                target = self.feedback / name
+                write_text_safely(target, feedback_markdown(result), "--feedback", inputs, self.force)
+            echo_error(f"wrote {len(graded.results)} feedback file(s) to {self.feedback}")
+
+
+def _feedback_name(sheet: Path, taken: set[str]) -> str:
+    """'bob.csv' -> 'bob.feedback.md', unique in the folder (bob.csv and bob.md both graded)."""
+    base = f"{sheet.stem}.feedback"
+    name, n = f"{base}.md", 2
+    while name in taken:
+        name, n = f"{base}-{n}.md", n + 1
+    taken.add(name)
+    return name
+
+
+def _check_feedback_folder(folder: Path) -> None:
+    from cnncalc.errors import SpecError
+
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise SpecError.single(
+            f"--feedback: {folder} is not a folder", hint="give a folder (created if missing) for the feedback files"
+        )
+
+
+#: files a teacher finds in a class folder that are not sheets, and what to do with them
+_NOT_SHEETS = {
+    ".xlsx": "a spreadsheet: save it as CSV",
+    ".xls": "a spreadsheet: save it as CSV",
+    ".ods": "a spreadsheet: save it as CSV",
+    ".numbers": "a spreadsheet: save it as CSV",
+    ".docx": "a word-processor document: copy its table into a Markdown or CSV file",
+    ".doc": "a word-processor document: copy its table into a Markdown or CSV file",
+    ".odt": "a word-processor document: copy its table into a Markdown or CSV file",
+    ".pdf": "a PDF: copy its table into a Markdown or CSV file",
+}
+
+
+def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outputs, inputs: list[Path]) -> None:
     from cnncalc.errors import CnncalcError, SpecError
     from cnncalc.homework.grade import ClassResult, class_json
     from cnncalc.homework.sheet import read_sheet
     from cnncalc.render.envelope import json_text
-    from cnncalc.render.grade import class_lines, scores_csv
+    from cnncalc.render.grade import class_lines
     from cnncalc.render.table import terminal_width
 
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES)
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
+    files = [p for p in entries if p.suffix.lower() in SHEET_SUFFIXES]
+    unreadable: list[tuple[str, str]] = []
+    for other in (p for p in entries if p.suffix.lower() not in SHEET_SUFFIXES):
+        why = _NOT_SHEETS.get(other.suffix.lower(), f"not an answer sheet ({', '.join(SHEET_SUFFIXES)})")
+        unreadable.append((str(other), f"{other}: {why}"))
+    files = [p for p in files if not p.name.endswith(".feedback.md")]  # --feedback's own files
     if not files:
         raise SpecError.single(f"{folder}: no answer sheets ({', '.join(SHEET_SUFFIXES)}) in this folder")
+    inputs = [*inputs, *files]
     results: list[GradeResult] = []
-    unreadable: list[tuple[str, str]] = []
     with _progress(len(files)) as advance:
         for file in files:
             try:
@@ -192,9 +281,9 @@ def _grade_folder(
                 unreadable.append((str(file), f"{file}: could not grade: {e}"))
                 echo_error(f"{file}: could not grade: {e} (skipped)")
             advance(file.name)
-    graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable))
-    if csv_path is not None:
-        write_text_safely(csv_path, scores_csv(graded), "--csv", inputs, force)
+    unreadable.sort()
+    graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable), grader.order())
+    outputs.write(graded, inputs)
     if fmt is OutputFormat.json:
         typer.echo(json_text(class_json(graded)), nl=False)
     else:

@@ -259,6 +259,48 @@ def judge(reading: Reading, true: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Precision:
+    """How precise a rounded answer must be (the grading policy, `--sig-figs`, `--strict`).
+
+    A number written in full must be exact. A rounded one ("3.2M", "25K", "48.1K") is right
+    when the true value rounds (or is cut) to it at the precision written and it keeps at
+    least `sig_figs` significant figures; a trailing zero counts as a figure ("140M" claims
+    140 M to the nearest million). strict: only exact integers are right.
+    """
+
+    sig_figs: int = 2
+    strict: bool = False
+
+
+def significant_figures(reading: Reading) -> int:
+    """The figures written: '3.2M' 2, '4M' 1, '140M' 3, '0.63 M' 2, '48.1K' 3."""
+    digits = str(round(abs(reading.mantissa) * 10**reading.decimals)).lstrip("0")
+    return max(len(digits), 1)
+
+
+def judge_with(reading: Reading, true: int, precision: Precision) -> str | None:
+    """`judge` under a precision policy: too few figures, or any rounding under --strict, is wrong."""
+    if reading.exact:
+        return judge(reading, true)
+    if precision.strict or significant_figures(reading) < precision.sig_figs:
+        return None
+    bare = Reading(
+        reading.text, reading.mantissa, reading.decimals, 0, reading.scales, False, reading.unit, reading.is_bytes
+    )
+    return judge(bare, true)  # trailing zeros are figures: "140M" is not 138M
+
+
+def shown_work(text: str) -> Fraction | None:
+    """The value of the work a cell shows before its answer: '56*56*256=800K' -> 802,816."""
+    t = clean(text)
+    if "=" not in t or len(text) > MAX_CELL:
+        return None
+    left = t.split("=", 1)[0].strip()
+    reading = read_number(left)
+    return reading.value if reading is not None and reading.exact else None
+
+
 def _label(label: str) -> str:
     return f" ({label})" if label else ""
 

@@ -73,9 +73,37 @@ CATALOG: dict[str, Mistake] = {
             "carried forward an earlier wrong answer",
             "the rule is applied right, to your own wrong answer above: fix that one",
         ),
+        Mistake(
+            "input_224",
+            "used 224 for AlexNet's input",
+            "AlexNet's input is 227x227x3: (227 - 11)/4 + 1 = 55; with 224, (224 - 11)/4 + 1 is not a whole number "
+            "(the paper's 224 is an erratum)",
+        ),
+        Mistake("swapped_hw", "swapped height and width", "a shape is height x width x channels, in that order"),
+        Mistake("flops_not_macs", "gave FLOPs, not MACs", "a MAC is one multiply and one add: MACs = FLOPs / 2"),
+        Mistake(
+            "output_layer_left_out",
+            "left the output layer out of the fully connected layers",
+            "the fully connected layers are every dense layer, the output (classifier) layer too",
+        ),
         Mistake("elements_not_bytes", "gave elements, not bytes", "memory = elements x bytes per value"),
         Mistake("macs_not_flops", "gave MACs, not FLOPs", "FLOPs = 2 x MACs + the element-wise work"),
         Mistake("sum_of_rows", "summed wrong rows", "the total is the sum of your rows, and some rows are wrong"),
+        Mistake(
+            "merged_rows",
+            "added another layer's number to this row",
+            "one row per layer: the layer whose number was added has no row of its own",
+        ),
+        Mistake(
+            "too_few_figures",
+            "rounded to too few figures",
+            "a rounded answer keeps at least 2 significant figures (3.7M, not 4M), or write the number in full",
+        ),
+        Mistake(
+            "hides_mistake",
+            "rounded so far it hides a mistake",
+            "write the figures that tell the right number from the mistaken one: 48.1K or 48,120, not 48K",
+        ),
     )
 }
 
@@ -147,11 +175,14 @@ def layer_variants(layer: LayerBase, x: Shape, c: Conventions, carried: bool = F
         found.append(_try((*tag, "ignored_groups"), layer.model_copy(update={"groups": 1}), x, c))
     if "ceil_not_floor" in invited:
         found.append(_ceil(tag, truth, layer, x, c))
+    # stride 4 first: where both give the same figure, the slide's erratum is the likelier cause
+    stride = getattr(layer, "stride", 1)
+    stride = getattr(layer, "kernel", 1) if stride is None else stride  # a pool's stride defaults to its kernel
+    if "stride_4" in invited and stride not in (4, (4, 4), [4, 4]):
+        found.append(_try((*tag, "stride_4"), layer.model_copy(update={"stride": 4}), x, c))
     if "wrong_padding" in invited:
         padding = 0 if getattr(layer, "padding", 0) not in (0, "valid") else "same"
         found.append(_try((*tag, "wrong_padding"), layer.model_copy(update={"padding": padding}), x, c))
-    if "stride_4" in invited and getattr(layer, "stride", 1) != 4:
-        found.append(_try((*tag, "stride_4"), layer.model_copy(update={"stride": 4}), x, c))
     if "off_by_one" in invited:
         found += _off_by_one(tag, truth)
     seen = {(truth.output, truth.params, truth.macs)} if not carried else set()

@@ -18,6 +18,7 @@ refused with a located error (SheetError, exit 2 for one sheet, "skipped" in a f
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -161,8 +162,10 @@ def _drop_parenthesised(text: str) -> str:
     return "".join(out)
 
 
-def read_sheet(path: Path) -> Sheet:
-    """Read an answer sheet file; the format comes from its suffix (or its content)."""
+def read_sheet(path: str | os.PathLike[str]) -> Sheet:
+    """Read an answer sheet file (`read_sheet("bob.csv")` or a Path); the format comes from its
+    suffix (or its content)."""
+    path = Path(path)
     text = read_text_file(path, "an answer sheet", MAX_SHEET_BYTES, SheetError)
     return read_sheet_text(text, str(path))
 

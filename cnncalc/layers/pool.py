@@ -87,7 +87,7 @@ class Pool(LayerBase):
         **dict.fromkeys(("avgpool", "averagepool", "avgpooling"), ("avg_pool",)),
     }
     family = "pool"
-    sheet_mistakes = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
+    sheet_mistakes = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one", "stride_4"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         stride = self.kernel if self.stride is None else self.stride

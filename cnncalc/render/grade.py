@@ -6,6 +6,7 @@ escaped here for the output it goes into (terminal or CSV), never trusted as mar
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 
 from cnncalc.homework.grade import CATALOG, ClassResult, GradeResult
@@ -92,7 +93,7 @@ def class_lines(results: ClassResult, width: int | None) -> list[str]:
     hardest = results.hardest()
     if hardest:
         after.append("Cells most often wrong: " + ", ".join(f"{cell} ({_sheets(n)})" for cell, n in hardest))
-    after += [f"unreadable, skipped: {message}" for _, message in results.unreadable]
+    after += [f"skipped: {message}" for _, message in results.unreadable]
     return lines + [terminal(line) for line in after]
 
 
@@ -104,6 +105,82 @@ SCORE_COLUMNS = [
     numeric("percent"),
     text("all_right"),
 ]
+
+
+def gradebook_csv(results: ClassResult) -> str:
+    """One row per student, one column per question ('CONV2 params'): right, wrong, carried
+    forward or missing; the score and percent first, over the class's questions (the same for
+    every student: a column a sheet lacks is missing), for a learning-management system import.
+
+    Questions are the class's cells by the layer they answer (FC1 and fc1 are one), in the
+    network's order; a sheet that could not be read is a row with its error and no answers.
+    """
+    questions = results.questions()
+    grid_columns = [
+        text("student"),
+        text("file"),
+        numeric("right"),
+        numeric("asked"),
+        numeric("percent"),
+        *(text(q) for q in questions),
+        text("error"),
+    ]
+    rows: list[list[Cell]] = []
+    for r in results.results:
+        asked = r.questions()
+        statuses = [asked.get(q, "missing") for q in questions]
+        right = statuses.count("right")
+        percent = f"{100 * right / len(questions):.1f}" if questions else ""
+        words = [_STATUS_WORDS[status] for status in statuses]
+        rows.append([r.student, PurePath(r.path).name, right, len(questions), percent, *words, ""])
+    for path, message in results.unreadable:
+        rows.append(["", PurePath(path).name, "", "", "", *[""] * len(questions), message])
+    return columns.to_csv(Grid(grid_columns, rows))
+
+
+_STATUS_WORDS = {"right": "right", "wrong": "wrong", "carried": "carried forward", "missing": "missing"}
+
+
+def _md(text: str) -> str:
+    """Student text in Markdown prose: table pipes, emphasis, links and HTML all shown as written."""
+    flat = terminal(re.sub(r"\r\n|\r|\n", " ", text))
+    return re.sub(r"([\\`*_\[\]<>#!|~])", r"\\\1", flat)
+
+
+def feedback_markdown(result: GradeResult) -> str:
+    """One student's feedback: the score, then each cell wrong or unanswered with what it should be
+    and why, the layers with no row, and what was right as read (the rounding assumed)."""
+    score = result.score
+    lines = [
+        f"# Feedback: {_md(result.student)}",
+        "",
+        f"Sheet {_md(PurePath(result.path).name)}, graded against {_md(result.spec)}.",
+        "",
+        f"**Score: {score.right}/{score.graded}**"
+        + (f" ({score.percent:.1f} %)" if score.percent is not None else "")
+        + ("; all right." if result.all_right else "."),
+        "",
+    ]
+    wrong = [(row, cell) for row, cell in result.cells() if not cell.right]
+    if wrong:
+        lines += ["## To correct", ""]
+        for row, cell in wrong:
+            word = _STATUS_WORDS[cell.status]
+            lines.append(f"- line {row.line}, {_md(row.label)}, {cell.column} ({word}): {_md(cell.verdict())}")
+        lines.append("")
+    if result.missing:
+        lines += ["## Layers with no row", "", ", ".join(_md(m) for m in result.missing), ""]
+    if result.extra:
+        lines += ["## Rows that match no layer", ""]
+        lines += [f"- line {n}: {_md(label)}" for n, label in result.extra]
+        lines.append("")
+    quiet = ("", "exact", "size-1 axes ignored", "blank read as 0")
+    rounded = [(row, cell) for row, cell in result.cells() if cell.right and cell.how not in quiet]
+    if rounded:
+        lines += ["## Right, as read", ""]
+        lines += [f"- line {r.line}, {_md(r.label)}, {c.column} '{_md(c.written)}': {_md(c.how)}" for r, c in rounded]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def scores_csv(results: ClassResult) -> str:
@@ -123,7 +200,7 @@ def scores_csv(results: ClassResult) -> str:
     for r in results.results:
         score = r.score
         per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in per_column]
-        percent = f"{100 * score.right / score.graded:.1f}" if score.graded else ""
+        percent = f"{score.percent:.1f}" if score.percent is not None else ""
         mistakes = "; ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
         row: list[Cell] = [r.student, r.path, score.right, score.graded, percent, "yes" if r.all_right else "no"]
         rows.append([*row, *per, "; ".join(r.missing), mistakes, ""])
@@ -132,4 +209,4 @@ def scores_csv(results: ClassResult) -> str:
     return columns.to_csv(Grid(grid_columns, rows))
 
 
-__all__ = ["class_lines", "result_lines", "scores_csv"]
+__all__ = ["class_lines", "feedback_markdown", "gradebook_csv", "result_lines", "scores_csv"]

@@ -125,6 +125,8 @@ class Aligner:
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        #: every name a row may give a layer or block of the network
+        self.keys = {name_key(u.name) for depth in (1, None) for u in units_of(report, depth)}
 
     def _units(self, sheet: Sheet) -> list[Unit]:
         """Units at the depth where the sheet's labels name the most layers."""
@@ -169,19 +171,30 @@ class Aligner:
             needs_figures=any(self._unit_has_params(u) for u in extra),
         )
 
-    @staticmethod
-    def _match_cost(row: Clues, run: Run) -> float:
-        """How badly a row fits a run of consecutive units (lower is better): names, kinds, figures."""
+    def _match_cost(self, row: Clues, run: Run) -> float:
+        """How badly a row fits a run of consecutive units (lower is better): names, kinds, figures.
+
+        A row is matched by identity, never by position alone: a row whose label names another
+        layer of the network, or a kind this layer is not ("Dropout" against a pool), costs more
+        than leaving the row extra and the layer missing.
+        """
         if run.needs_figures and not (row.fits("params", run.params) or row.fits("macs", run.macs)):
             return 50.0  # one row for several layers with weights only when its figures say so
         cost = run.cost
-        if run.key in row.names or (run.kind == "input" and "input" in row.names):
+        shape = row.shape is not None and judge_shape(row.shape, *run.shapes) is not None
+        figures = bool(run.params) and row.fits("params", run.params)
+        named = run.key in row.names or (run.kind == "input" and "input" in row.names)
+        if named:
             cost -= 10
         elif run.keys & row.names:
             cost -= 4
+        elif row.names & self.keys and not (shape or figures):
+            cost += 20  # the label names another layer of the network, and nothing says it is this one
         if run.kind in row.kinds:
             cost -= 2
-        if row.shape is not None and judge_shape(row.shape, *run.shapes):
+        elif row.kinds and not (named or run.keys & row.names or shape or figures):
+            cost += 15  # the label names another kind of layer
+        if shape:
             cost -= 3
         if row.fits("params", run.params):
             cost -= 2

@@ -41,7 +41,9 @@ def label_kinds(label: str) -> tuple[str, ...]:
     return ()
 
 
-TotalKind = Literal["total", "conv", "dense"]
+#: dense_one: "the fully connected layer" of the 000 exercise, its hidden dense layer (fc1), the
+#: output layer asked apart; dense: "fully connected layers", all of them
+TotalKind = Literal["total", "conv", "dense", "dense_one"]
 
 
 def total_kind(label: str) -> TotalKind | None:
@@ -60,7 +62,7 @@ def total_kind(label: str) -> TotalKind | None:
     if marker and words[0] in ("conv", "convolution", "convolutional", "convolutions"):
         return "conv"
     if marker and (words[0] in ("fc", "dense", "linear") or text.startswith("fully connected")):
-        return "dense"
+        return "dense_one" if "layer" in words and "layers" not in words else "dense"
     return None
 
 

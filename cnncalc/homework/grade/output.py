@@ -21,6 +21,7 @@ def to_json(result: GradeResult) -> dict[str, Any]:
         "score": {
             "right": score.right,
             "graded": score.graded,
+            "missing": score.missing,
             "columns": {c: {"right": r, "graded": g} for c, (r, g) in score.columns.items()},
         },
         "rows": [
@@ -74,6 +75,7 @@ def class_json(results: ClassResult) -> dict[str, Any]:
         "spec": results.spec,
         "sheets": [to_json(r) for r in results.results],
         "unreadable": [{"file": path, "error": message} for path, message in results.unreadable],
+        "questions": results.questions(),
         "summary": {
             "sheets": len(results.results),
             "all_right": sum(r.all_right for r in results.results),
