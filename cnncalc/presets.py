@@ -339,7 +339,28 @@ def thop_macs(op: Op) -> int:
     return 0
 
 
-def ptflops_macs(op: Op) -> int:
+def ptflops_parts(op: Op) -> tuple[int, int]:
+    """(module hooks, patched functions) of ptflops_macs, per sample: ptflops divides the
+    first by the batch and not the second (ptflops/pytorch_engine.py get_flops_pytorch)."""
+    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
+        return (op.macs + _elements(op.output) if op.biases else op.macs), 0
+    if op.kind == "batch_norm":
+        return _elements(op.input) * (2 if _affine(op) else 1), 0
+    if op.call == "operator":
+        return 0, 0
+    pools = ("max_pool", "avg_pool", "global_avg_pool", "global_max_pool", "adaptive_avg_pool")
+    if op.call == "function":
+        return 0, (_elements(op.input) if op.kind in pools or op.kind in _PTFLOPS_FUNCTIONS else 0)
+    if op.kind in pools:
+        return _elements(op.input), _elements(op.input)
+    if op.kind == "upsample":
+        return _elements(op.output), _elements(op.output)
+    hooked = _elements(op.output) if op.kind in _PTFLOPS_ACTIVATION_MODULES else 0
+    patched = _elements(op.input) if op.kind in _PTFLOPS_MODULE_CALLS_PATCHED else 0
+    return hooked, patched
+
+
+def ptflops_macs(op: Op, batch: int) -> int:
     """ptflops (pytorch backend, functional counting on, its default): module hooks from
     ptflops/pytorch_ops.py MODULES_MAPPING plus the patched torch.nn.functional calls of
     FUNCTIONAL_MAPPING. A conv or nn.Linear counts its multiply-adds and one add per output
@@ -348,23 +369,12 @@ def ptflops_macs(op: Op) -> int:
     output. A module whose forward calls a patched function is counted again: nn.ReLU
     (F.relu), nn.MaxPool2d (F.max_pool2d), nn.AdaptiveAvgPool2d, nn.Upsample (F.interpolate),
     nn.Softmax; nn.ReLU6 calls F.hardtanh, which is not patched. A function call alone
-    counts its input once; `x + y` (Tensor.__add__) is not patched: 0."""
-    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
-        return op.macs + _elements(op.output) if op.biases else op.macs
-    if op.kind == "batch_norm":
-        return _elements(op.input) * (2 if _affine(op) else 1)
-    if op.call == "operator":
-        return 0
-    pools = ("max_pool", "avg_pool", "global_avg_pool", "global_max_pool", "adaptive_avg_pool")
-    if op.call == "function":
-        return _elements(op.input) if op.kind in pools or op.kind in _PTFLOPS_FUNCTIONS else 0
-    if op.kind in pools:
-        return 2 * _elements(op.input)
-    if op.kind == "upsample":
-        return 2 * _elements(op.output)
-    hooked = _elements(op.output) if op.kind in _PTFLOPS_ACTIVATION_MODULES else 0
-    patched = _elements(op.input) if op.kind in _PTFLOPS_MODULE_CALLS_PATCHED else 0
-    return hooked + patched
+    counts its input once; `x + y` (Tensor.__add__) is not patched: 0.
+
+    ptflops reports per image: the module hooks' sum over the batch divided by it, but the
+    functions' counts for the whole batch."""
+    modules, functions = ptflops_parts(op)
+    return modules + functions * batch
 
 
 def paper_macs(op: Op) -> int:
@@ -376,13 +386,19 @@ def paper_macs(op: Op) -> int:
 # --- the presets -------------------------------------------------------------------------------
 
 
+def _batched(rule: Callable[[Op], int]) -> Callable[[Op, int], int]:
+    """A per-sample rule, for the whole batch."""
+    return lambda op, batch: rule(op) * batch
+
+
 @dataclass(frozen=True)
 class _Tool:
     tool: str
     rule: str
     differs: str
     sources: tuple[str, ...]
-    count: Callable[[Op], int] | None = None
+    #: the tool's count of one call, for the whole batch as the tool reports it
+    count: Callable[[Op, int], int] | None = None
     flops_per_mac: int | None = None
 
 
@@ -401,7 +417,7 @@ TOOLS: dict[str, _Tool] = {
         "modules with parameters; MB = 10^6 bytes",
         "counts bias adds and batch norm's parameters; ignores modules without parameters",
         ("TylerYep/torchinfo:torchinfo/layer_info.py", "TylerYep/torchinfo:torchinfo/model_statistics.py"),
-        torchinfo_mult_adds,
+        _batched(torchinfo_mult_adds),
     ),
     "fvcore": _Tool(
         "fvcore",
@@ -409,7 +425,7 @@ TOOLS: dict[str, _Tool] = {
         "affine), adaptive_avg_pool2d 1 per input, upsampling 1 or 4 per output; all else 0",
         "adds batch norm and average pooling; calls a multiply-add one flop",
         ("facebookresearch/fvcore:fvcore/nn/flop_count.py", "facebookresearch/fvcore:fvcore/nn/jit_handles.py"),
-        fvcore_flops,
+        _batched(fvcore_flops),
         1,
     ),
     "thop": _Tool(
@@ -422,7 +438,7 @@ TOOLS: dict[str, _Tool] = {
             "Lyken17/pytorch-OpCounter:thop/vision/basic_hooks.py",
             "Lyken17/pytorch-OpCounter:thop/vision/calc_func.py",
         ),
-        thop_macs,
+        _batched(thop_macs),
         2,
     ),
     "ptflops": _Tool(
@@ -451,7 +467,7 @@ TOOLS: dict[str, _Tool] = {
         "no element-wise work), reported as FLOPs as He et al. 2015 do",
         "only conv and fc multiply-adds; calls them FLOPs",
         ("He et al. 2015 (arXiv:1512.03385) Table 1", "Simonyan & Zisserman 2014 (arXiv:1409.1556)"),
-        paper_macs,
+        _batched(paper_macs),
         1,
     ),
 }
@@ -510,7 +526,7 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     assert tool.count is not None
     per_layer: dict[str, int] = {}
     for op in ops:
-        per_layer[op.row] = per_layer.get(op.row, 0) + tool.count(op) * report.batch
+        per_layer[op.row] = per_layer.get(op.row, 0) + tool.count(op, report.batch)
     count = sum(per_layer.values())
     unmodelled = sorted({op.kind for op in ops if op.kind not in _MODELLED})
     if unmodelled:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from math import prod
 from typing import Any
 
 import pytest
@@ -29,16 +28,17 @@ BUNDLED = ["lenet5", "lenet5-classic", "highway", "siamese", "encoder-decoder", 
 #: one-line networks with the kinds the bundled ones lack (strings as in the DSL)
 DSL = {
     "acts": "32x32x3 | conv3-8 act=gelu | bn | elu | conv3-8 nobias | leakyrelu | avgpool | fc-10 act=relu6 | softmax",
-    "mobile": "32x32x3 | conv3-16 s=2 | bn | relu6 | dwconv3 | bn | relu | conv1-24 | bn noaffine | gap | dropout | fc-10",
+    "mobile": "32x32x3 | conv3-16 s=2 | bn | relu6 | dwconv3 | bn | relu | conv1-24 | bn noaffine | gap | fc-10",
     "decoder": "16x16x4 | conv3-8 | sigmoid | deconv4-4 s=2 p=1 | tanh | sepconv3-6 act=relu | maxpool | gmp | fc-3",
-    "batch": "24x24x3 | conv5-6 p=0 act=relu | maxpool | conv3-6 | swish | flatten | fc-5 nobias",
+    "batch": "24x24x3 | conv5-6 p=0 act=relu | maxpool | conv3-6 | swish | flatten | dropout | fc-5 nobias",
 }
 
 
 def _specs() -> list[tuple[str, Spec]]:
     specs = [(name, load_spec(name)) for name in BUNDLED]
     specs += [(name, load_dsl(text)) for name, text in DSL.items()]
-    return specs
+    # a batch of 3: every tool's count grows with it (ptflops reports per sample)
+    return [(name, spec.model_copy(update={"batch": 3}) if name == "batch" else spec) for name, spec in specs]
 
 
 def _model(spec: Spec) -> Any:
@@ -114,7 +114,5 @@ def test_ptflops(name: str, spec: Spec) -> None:
             input_constructor=lambda _: torch.zeros(spec.batch, *shape),
         )
     preset = _preset(spec, "ptflops")
-    # ptflops divides by the batch it saw: the total per sample
-    assert preset.macs == macs * spec.batch
+    assert preset.macs == macs  # as ptflops prints it: modules per image, functions for the batch
     assert preset.params == params
-    assert prod(shape) > 0
