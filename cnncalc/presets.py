@@ -504,7 +504,7 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     if preset == "keras":
         size = totals.params * report.dtype_bytes
         keras: tuple[Figure, ...] = (
-            Figure("Total params", totals.params, f"{totals.params:,} ({size / 2**20:.2f} MB)"),
+            Figure("Total params", totals.params, f"{size / 2**20:.2f} MB"),
             Figure("Trainable params", totals.trainable_params),
             Figure("Non-trainable params", totals.non_trainable_params),
         )
@@ -574,7 +574,10 @@ def _figures(
         )
         return figures, total, "estimated total size"
     label = {"fvcore": "flops", "thop": "MACs", "ptflops": "MACs", "paper": "FLOPs (multiply-adds)"}[preset]
-    return (Figure("params", params), Figure(label, count)), None, ""
+    counts: tuple[Figure, ...] = (Figure("params", params), Figure(label, count))
+    if preset in ("thop", "ptflops"):
+        counts += (Figure("FLOPs (2 x MACs)", 2 * count),)
+    return counts, None, ""
 
 
 def _structure(spec: Spec, report: Report) -> Structure | None:
