@@ -24,7 +24,6 @@ def presets_columns() -> list[Column]:
         numeric("MACs", "macs"),
         numeric("FLOPs", "flops", priority=2),
         numeric("Memory (B)", "memory_bytes", priority=3, footnote="Memory"),
-        text("Memory is", "memory_is", priority=4),
         text("Differs because", "differs", priority=1),
     ]
 
@@ -39,7 +38,6 @@ def presets_grid(name: str, results: Sequence[PresetResult], none: str = NONE) -
             _cell(r.macs, none),
             _cell(r.flops, none),
             _cell(r.memory, none),
-            r.memory_label or none,
             r.differs,
         ]
         for r in results
@@ -58,7 +56,12 @@ def notes(results: Sequence[PresetResult]) -> list[str]:
 
 def all_lines(name: str, results: Sequence[PresetResult], width: int | None) -> list[str]:
     lines = render_grid(presets_grid(name, results), width)
-    lines += ["", "MACs: each tool's own count (torchinfo's mult-adds, fvcore's flops, thop's and ptflops' MACs)."]
+    if lines and lines[-1]:
+        lines.append("")
+    lines += ["MACs: each tool's own count (torchinfo's mult-adds, fvcore's flops, thop's and ptflops' MACs)."]
+    memory = [f"{r.preset} {r.memory_label}" for r in results if r.memory is not None]
+    if memory:
+        lines.append(f"Memory: {'; '.join(memory)}.")
     lines += [f"note: {terminal(n)}" for n in notes(results)]
     return lines
 
