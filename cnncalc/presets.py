@@ -503,10 +503,13 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
         )
     if preset == "keras":
         size = totals.params * report.dtype_bytes
+        nbytes = report.dtype_bytes
         keras: tuple[Figure, ...] = (
-            Figure("Total params", totals.params, f"{size / 2**20:.2f} MB"),
-            Figure("Trainable params", totals.trainable_params),
-            Figure("Non-trainable params", totals.non_trainable_params),
+            Figure("Total params", totals.params, keras_size(size)),
+            Figure("Trainable params", totals.trainable_params, keras_size(totals.trainable_params * nbytes)),
+            Figure(
+                "Non-trainable params", totals.non_trainable_params, keras_size(totals.non_trainable_params * nbytes)
+            ),
         )
         return PresetResult(
             preset,
@@ -548,6 +551,21 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
         tuple(notes),
         tuple(per_layer.items()),
     )
+
+
+def keras_size(nbytes: int) -> str:
+    """A size as Keras's model.summary() shows it: steps of 1024 named B, KB, MB, GB, TB, PB
+    (keras/src/utils/summary_utils.py readable_memory_size).
+
+    >>> keras_size(102_440_608)
+    '97.69 MB'
+    """
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value / 1024 < 1:
+            return f"{value:.2f} {unit}"
+        value /= 1024
+    return f"{value:.2f} PB"
 
 
 def _unique_modules(ops: Sequence[Op]) -> list[Op]:
