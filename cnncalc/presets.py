@@ -150,6 +150,17 @@ TORCHVISION: dict[str, Structure] = {
 }
 
 
+#: torchvision-layout networks whose calls were compared with torchvision's module tree: the
+#: two above, and the ResNets (one module per layer; `out += identity` and its one `relu`
+#: module called twice give the same calls as the export's)
+CHECKED = frozenset({*TORCHVISION, "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"})
+
+UNCHECKED_NOTE = (
+    "this spec follows torchvision's layout, but whether torchvision calls some of its layers as "
+    "functions (which module hooks do not see) was not checked: counted as `cnncalc export` writes it"
+)
+
+
 @dataclass(frozen=True)
 class Figure:
     """One number a tool prints, under the tool's own name for it."""
@@ -484,6 +495,8 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     report = analyze(spec, Conventions(bn_running_stats=preset == "keras"))
     structure = _structure(spec, report) if torchvision else None
     notes = [structure.note] if structure is not None else []
+    if torchvision and spec.name not in CHECKED and "torchvision" in (spec.description or "").lower():
+        notes.append(UNCHECKED_NOTE)
     totals = report.totals
     if preset == "cnncalc":
         memory = totals.activation_bytes + totals.param_bytes

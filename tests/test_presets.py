@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.presets import PRESETS, TOOLS, evaluate
+from cnncalc.presets import PRESETS, TOOLS, UNCHECKED_NOTE, evaluate
 from cnncalc.spec import load_spec
 
 #: network -> (torchinfo mult-adds, fvcore flops, thop MACs, ptflops MACs, torchinfo forward/backward bytes)
@@ -72,6 +72,12 @@ def test_torchvision_structure_is_said_not_hidden() -> None:
     export = evaluate(load_spec("mobilenet-v2"), "thop", torchvision=False)
     assert export.notes == ()
     assert export.macs == PUBLISHED["mobilenet-v2"][2] + (49 + 1) * 1280  # the pool's (taps + 1) per output
+
+
+def test_unchecked_torchvision_layouts_say_so() -> None:
+    assert UNCHECKED_NOTE in evaluate(load_spec("densenet121"), "thop").notes
+    assert UNCHECKED_NOTE not in evaluate(load_spec("resnet101"), "thop").notes
+    assert UNCHECKED_NOTE not in evaluate(load_spec("lenet5"), "thop").notes
 
 
 def test_per_layer_counts_sum_to_the_total() -> None:
