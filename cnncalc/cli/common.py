@@ -37,6 +37,19 @@ class LayoutOption(StrEnum):
     chw = "chw"
 
 
+class ConventionOption(StrEnum):
+    """Whose counting rules: cnncalc's, a peer tool's (cnncalc.presets), or all side by side."""
+
+    cnncalc = "cnncalc"
+    torchinfo = "torchinfo"
+    fvcore = "fvcore"
+    thop = "thop"
+    ptflops = "ptflops"
+    keras = "keras"
+    paper = "paper"
+    all = "all"
+
+
 #: the --dtype choices: every dtype cnncalc.units defines
 DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
 
@@ -76,6 +89,14 @@ BatchOverride = Annotated[
     int | None, typer.Option("--batch", min=1, max=2**31 - 1, help="Batch size (overrides the spec).")
 ]
 InputOverride = Annotated[str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")]
+ConventionSelect = Annotated[
+    ConventionOption,
+    typer.Option(
+        "--convention",
+        help="Count as cnncalc does, or reproduce a tool's totals (torchinfo, fvcore, thop, ptflops, keras, "
+        "paper); `all` lists every one with the rule that makes it differ.",
+    ),
+]
 KerasBnOption = Annotated[
     bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
 ]

@@ -9,6 +9,8 @@ import typer
 
 from cnncalc.cli.common import (
     BatchOverride,
+    ConventionOption,
+    ConventionSelect,
     DtypeOverride,
     InputOverride,
     KerasBnOption,
@@ -48,6 +50,7 @@ def summarize(
         int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
     ] = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
+    convention: ConventionSelect = ConventionOption.cnncalc,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -61,6 +64,8 @@ def summarize(
         cnncalc summarize my_net.yaml --format json
 
         cnncalc summarize --dsl "32x32x3 | conv5-8 p=0 | maxpool | fc-10"
+
+        cnncalc summarize resnet50 --convention all
     """
     from cnncalc.analysis import analyze
     from cnncalc.conventions import Conventions
@@ -71,6 +76,11 @@ def summarize(
 
     loaded = load_any(spec, dsl)
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
+    if convention is not ConventionOption.cnncalc:
+        from cnncalc.cli.presets import print_presets
+
+        print_presets(loaded, convention.value, fmt, units.value, no_bias=no_bias, keras_bn=keras_bn, depth=depth)
+        return
     conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
     report = analyze(loaded, conventions, layout.value if layout else None)
     if depth is not None:

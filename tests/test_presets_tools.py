@@ -1,0 +1,118 @@
+"""The presets against the tools themselves: torchinfo, fvcore, thop and ptflops run on networks
+built from specs (cnncalc's PyTorch export), and each total must equal the preset's to the digit.
+
+Skipped where PyTorch or a tool is not installed (`pip install torchinfo fvcore thop ptflops`).
+The presets count the network as the export writes it (`torchvision=False`): that is the
+module tree the tools see here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from typing import Any
+
+import pytest
+
+from cnncalc.interop.pytorch import export_pytorch
+from cnncalc.presets import PresetResult, evaluate
+from cnncalc.spec import load_spec
+from cnncalc.spec.dsl import load_dsl
+from cnncalc.spec.model import Spec
+
+torch = pytest.importorskip("torch")
+
+#: bundled networks small enough for a forward pass per tool on two CPU cores
+BUNDLED = ["lenet5", "lenet5-classic", "highway", "siamese", "encoder-decoder", "squeezenet1_0", "resnet18"]
+#: one-line networks with the kinds the bundled ones lack (strings as in the DSL)
+DSL = {
+    "acts": "32x32x3 | conv3-8 act=gelu | bn | elu | conv3-8 nobias | leakyrelu | avgpool | fc-10 act=relu6 | softmax",
+    "mobile": "32x32x3 | conv3-16 s=2 | bn | relu6 | dwconv3 | bn | relu | conv1-24 | bn noaffine | gap | fc-10",
+    "decoder": "16x16x4 | conv3-8 | sigmoid | deconv4-4 s=2 p=1 | tanh | sepconv3-6 act=relu | maxpool | gmp | fc-3",
+    "batch": "24x24x3 | conv5-6 p=0 act=relu | maxpool | conv3-6 | swish | flatten | dropout | fc-5 nobias",
+}
+
+
+def _specs() -> list[tuple[str, Spec]]:
+    specs = [(name, load_spec(name)) for name in BUNDLED]
+    specs += [(name, load_dsl(text)) for name, text in DSL.items()]
+    # a batch of 3: every tool's count grows with it (ptflops reports per sample)
+    return [(name, spec.model_copy(update={"batch": 3}) if name == "batch" else spec) for name, spec in specs]
+
+
+def _model(spec: Spec) -> Any:
+    namespace: dict[str, Any] = {"__name__": "generated"}
+    exec(compile(export_pytorch(spec), "generated.py", "exec"), namespace)
+    cls = next(v for v in namespace.values() if isinstance(v, type) and v.__module__ == "generated")
+    torch.manual_seed(0)
+    return cls().eval()
+
+
+def _input(spec: Spec) -> Any:
+    return torch.zeros(spec.batch, *spec.input.channels_first())
+
+
+def _preset(spec: Spec, name: str) -> PresetResult:
+    return evaluate(spec, name, torchvision=False)
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+
+
+@pytest.mark.parametrize(("name", "spec"), _specs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_torchinfo(name: str, spec: Spec) -> None:
+    torchinfo = pytest.importorskip("torchinfo")
+    with _quiet():
+        stats = torchinfo.summary(_model(spec), input_data=_input(spec), verbose=0)
+    preset = _preset(spec, "torchinfo")
+    figures = {f.label: f.value for f in preset.figures}
+    assert preset.macs == stats.total_mult_adds
+    assert preset.params == stats.total_params
+    assert figures["Forward/backward pass size (MB)"] == stats.total_output_bytes
+    assert figures["Params size (MB)"] == stats.total_param_bytes
+    # torchinfo's input size is sys.getsizeof of the storage: its bytes and the object's header
+    assert 0 <= stats.total_input - figures["Input size (MB)"] <= 200
+
+
+@pytest.mark.parametrize(("name", "spec"), _specs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_fvcore(name: str, spec: Spec) -> None:
+    fvcore_nn = pytest.importorskip("fvcore.nn")
+    with _quiet():
+        analysis = fvcore_nn.FlopCountAnalysis(_model(spec), _input(spec))
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        total = analysis.total()
+    assert _preset(spec, "fvcore").macs == total
+
+
+@pytest.mark.parametrize(("name", "spec"), _specs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_thop(name: str, spec: Spec) -> None:
+    thop = pytest.importorskip("thop")
+    with _quiet():
+        macs, params = thop.profile(_model(spec), inputs=(_input(spec),), verbose=False)
+    preset = _preset(spec, "thop")
+    assert preset.macs == int(macs)
+    assert preset.params == int(params)
+
+
+@pytest.mark.parametrize(("name", "spec"), _specs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_ptflops(name: str, spec: Spec) -> None:
+    ptflops = pytest.importorskip("ptflops")
+    shape = spec.input.channels_first()
+    with _quiet():
+        macs, params = ptflops.get_model_complexity_info(
+            _model(spec),
+            tuple(shape),
+            as_strings=False,
+            print_per_layer_stat=False,
+            input_constructor=lambda _: torch.zeros(spec.batch, *shape),
+        )
+    preset = _preset(spec, "ptflops")
+    assert preset.macs == macs  # as ptflops prints it: modules per image, functions for the batch
+    assert preset.params == params
