@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 # typer carries its own copy of click (pyproject pins the range where it does)
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
-from cnncalc.cli import check, diff, explain, grade, schema, summarize, verify, worked
+from cnncalc.cli import check, diff, draw, explain, grade, schema, summarize, verify, worked
 from cnncalc.cli import list as listing
 
 
@@ -90,7 +90,7 @@ def root(
 
 
 #: the command modules, in the order `--help` lists their commands
-COMMAND_MODULES = (summarize, listing, verify, worked, explain, grade, check, diff, schema)
+COMMAND_MODULES = (summarize, listing, verify, worked, explain, grade, check, diff, draw, schema)
 for _module in COMMAND_MODULES:
     _module.register(app)
 
