@@ -349,3 +349,9 @@ def test_png_with_a_renderer(runner: CliRunner, tmp_path: Path) -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     root = ET.fromstring(architecture_svg(report_of("alexnet")))
     assert abs(width - 2 * float(root.get("width", 0))) <= 1 and abs(height - 2 * float(root.get("height", 0))) <= 1
+
+
+@pytest.mark.parametrize("picture", sorted((Path(__file__).parent.parent / "docs" / "img").glob("*.svg")))
+def test_pictures_in_the_docs_are_what_cnncalc_draws(picture: Path) -> None:
+    """docs/img/NAME.svg is `cnncalc draw NAME`, byte for byte (regenerate it when the drawing changes)."""
+    assert picture.read_text(encoding="utf-8") == architecture_svg(report_of(picture.stem))

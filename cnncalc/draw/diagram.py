@@ -40,6 +40,7 @@ _FILLS = (
     ("depthwise", "#bde0fe"),
     ("conv", "#8ecae6"),
     ("pool", "#f4a261"),
+    ("upsample", "#b7e4c7"),
     ("dense", "#90be6d"),
     ("norm", "#d9d9d9"),
     ("lrn", "#d9d9d9"),
