@@ -83,15 +83,18 @@ def layered(widths: Sequence[float], edges: Sequence[tuple[int, int]], gap: floa
                 order[slot] = float(i)
 
     x = [0.0] * len(slot_rank)
+    slot_weight = [1.0] * count + [0.05] * (len(slot_rank) - count)
     for layer in layers:
         _pack(layer, [0.0] * len(layer), slot_width, gap, x)
-    for sweep in range(6):
+    for sweep in range(12):
         for layer in layers if sweep % 2 == 0 else layers[::-1]:
             wanted = []
             for slot in layer:
                 near = up[slot] + down[slot]
-                wanted.append(sum(x[n] for n in near) / len(near) if near else x[slot])
-            _pack(layer, wanted, slot_width, gap, x)
+                mass = sum(slot_weight[n] for n in near)
+                wanted.append(sum(x[n] * slot_weight[n] for n in near) / mass if near else x[slot])
+            _pack(layer, wanted, slot_width, gap, x, slot_weight)
+    _straighten(layers, up, down, slot_width, gap, x)
     left = min((x[s] - slot_width[s] / 2 for s in range(len(x))), default=0.0)
     x = [v - left for v in x]
 
@@ -99,23 +102,56 @@ def layered(widths: Sequence[float], edges: Sequence[tuple[int, int]], gap: floa
     return Placed(tuple(x[:count]), tuple(rank), routes, ranks)
 
 
-def _pack(layer: Sequence[int], wanted: Sequence[float], width: Sequence[float], gap: float, x: list[float]) -> None:
+def _pack(
+    layer: Sequence[int],
+    wanted: Sequence[float],
+    width: Sequence[float],
+    gap: float,
+    x: list[float],
+    weight: Sequence[float] | None = None,
+) -> None:
     """Centres for `layer` in its order, each at least half widths plus `gap` from the last, as
-    near `wanted` as possible (least squares): isotonic regression on wanted minus offsets."""
+    near `wanted` as possible (weighted least squares): isotonic regression, pool adjacent
+    violators, on wanted minus offsets. A light weight (a dummy point) gives way to a heavy one
+    (a box), so the main line of a network stays straight and skip connections move aside."""
     offsets: list[float] = []
     total = 0.0
     for i, slot in enumerate(layer):
         if i:
             total += (width[layer[i - 1]] + width[slot]) / 2 + gap
         offsets.append(total)
-    blocks: list[list[float]] = []  # [mean, count]
-    for value, offset in zip(wanted, offsets, strict=True):
-        blocks.append([value - offset, 1.0])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            mean, n = blocks.pop()
-            blocks[-1] = [(blocks[-1][0] * blocks[-1][1] + mean * n) / (blocks[-1][1] + n), blocks[-1][1] + n]
+    blocks: list[tuple[float, float, int]] = []  # weighted mean, weight, members
+    for i, slot in enumerate(layer):
+        mean, mass, members = wanted[i] - offsets[i], weight[slot] if weight else 1.0, 1
+        while blocks and blocks[-1][0] > mean:
+            last_mean, last_mass, last_members = blocks.pop()
+            mean = (last_mean * last_mass + mean * mass) / (last_mass + mass)
+            mass, members = last_mass + mass, last_members + members
+        blocks.append((mean, mass, members))
     i = 0
-    for mean, n in blocks:
-        for _ in range(int(n)):
+    for mean, _, members in blocks:
+        for _ in range(members):
             x[layer[i]] = mean + offsets[i]
             i += 1
+
+
+def _straighten(
+    layers: Sequence[Sequence[int]],
+    up: Sequence[Sequence[int]],
+    down: Sequence[Sequence[int]],
+    width: Sequence[float],
+    gap: float,
+    x: list[float],
+) -> None:
+    """Put a slot right under the one it continues (its only input, which has no other reader)
+    wherever its rank leaves room: runs of layers become straight lines, not gentle zigzags."""
+    for layer in layers:
+        for i, slot in enumerate(layer):
+            if len(up[slot]) != 1 or len(down[up[slot][0]]) != 1:
+                continue
+            target = x[up[slot][0]]
+            if i > 0 and x[layer[i - 1]] + (width[layer[i - 1]] + width[slot]) / 2 + gap > target + 1e-9:
+                continue
+            if i + 1 < len(layer) and x[layer[i + 1]] - (width[layer[i + 1]] + width[slot]) / 2 - gap < target - 1e-9:
+                continue
+            x[slot] = target
