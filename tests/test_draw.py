@@ -130,10 +130,14 @@ def check_svg(svg: str, report: Report, depth: int | None) -> ET.Element:
 
 
 @pytest.mark.parametrize("name", bundled_names())
-def test_every_bundled_network_draws(name: str) -> None:
+def test_every_bundled_network_draws(runner: CliRunner, name: str) -> None:
     report = report_of(name)
-    check_svg(architecture_svg(report), report, None)
+    result = runner.invoke(app, ["draw", name])
+    assert result.exit_code == 0, result.output
+    check_svg(result.stdout, report, None)
     check_svg(architecture_svg(report, depth=1), report, 1)
+    check_dot(architecture_dot(report), report)
+    check_mermaid(architecture_mermaid(report, depth=1), report, 1)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "googlenet", "densenet121", "mobilenet-v2", "inception-v3-aux"])
