@@ -210,7 +210,7 @@ def _kernel(item: _Item, over: _Item, window: tuple[int, int], axis: float, rays
         f"<polygon{attrs(points=points(corners), class_='kernel')}/>",
     ]
     if rays:
-        target = (item.x, axis)
+        target = (item.x + item.front * 0.5, axis - item.height * 0.2)  # a point on the output's front
         for corner in (corners[1], corners[2]):
             parts.append(f"<line{attrs(x1=corner[0], y1=corner[1], x2=target[0], y2=target[1], class_='ray')}/>")
     parts.append("</g>")
