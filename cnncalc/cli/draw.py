@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from cnncalc.cli.common import (
     override,
 )
 from cnncalc.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from cnncalc.report import Report
 
 FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png)
 #: the format an output file's suffix asks for when --format is not given
@@ -96,12 +99,10 @@ def draw(
         typer.echo(text, nl=False)
 
 
-def _source(report: object, fmt: OutputFormat, depth: int | None, style: str) -> str:
+def _source(report: Report, fmt: OutputFormat, depth: int | None, style: str) -> str:
     """The SVG (also for PNG), DOT or Mermaid text of the report."""
     from cnncalc.errors import SpecError
-    from cnncalc.report import Report
 
-    assert isinstance(report, Report)
     if fmt is OutputFormat.dot:
         from cnncalc.draw.dot import architecture_dot
 
