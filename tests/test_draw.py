@@ -19,7 +19,7 @@ from cnncalc.draw.diagram import architecture_svg
 from cnncalc.draw.dot import architecture_dot
 from cnncalc.draw.layout import _pack, layered
 from cnncalc.draw.mermaid import architecture_mermaid
-from cnncalc.render.escape import xml_text
+from cnncalc.render.escape import terminal, xml_text
 from cnncalc.report import Report, rollup
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 
@@ -276,7 +276,7 @@ def test_dot_and_mermaid(name: str, depth: int | None) -> None:
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (apt-get install graphviz)")
-@pytest.mark.parametrize("name", ["resnet18", "googlenet"])
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "hostile"])
 def test_graphviz_reads_the_dot(name: str) -> None:
     report = hostile_report(False) if name == "hostile" else report_of(name)
     done = subprocess.run(
@@ -286,6 +286,8 @@ def test_graphviz_reads_the_dot(name: str) -> None:
     root = ET.fromstring(done.stdout)
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]) == len(report.rows)
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]) == len(expected_edges(report, None))
+    titles = [t.text for g in root.iter(f"{SVG}g") if g.get("class") == "node" for t in g.iter(f"{SVG}text")]
+    assert terminal(report.rows[1].name) in titles  # the label as written, escaped only for DOT
 
 
 # --- the command ------------------------------------------------------------------------------
