@@ -137,6 +137,11 @@ def check_output(path: Path, option: str, inputs: Sequence[Path], force: bool) -
 
 def write_text_safely(path: Path, text: str, option: str, inputs: Sequence[Path] = (), force: bool = False) -> None:
     """Write `text` to `path` after check_output: a temporary file in the same folder, then os.replace."""
+    write_bytes_safely(path, text.encode("utf-8"), option, inputs, force)
+
+
+def write_bytes_safely(path: Path, data: bytes, option: str, inputs: Sequence[Path] = (), force: bool = False) -> None:
+    """Write `data` (a PNG, say) to `path` as write_text_safely writes text."""
     check_output(path, option, inputs, force)
     folder = path.parent
     try:
@@ -148,8 +153,8 @@ def write_text_safely(path: Path, text: str, option: str, inputs: Sequence[Path]
         ) from None
     temporary = Path(name)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         temporary.chmod(stat.S_IMODE(old.st_mode) if old else _default_mode())
@@ -182,5 +187,6 @@ __all__ = [
     "read_bounded",
     "require_regular_file",
     "shown_path",
+    "write_bytes_safely",
     "write_text_safely",
 ]

@@ -130,13 +130,54 @@ def github_line(text: str) -> str:
     return line.replace("::", "%3A%3A", 1) if line.lstrip().startswith("::") else line
 
 
+def svg_text(text: str) -> str:
+    """Text for SVG or any XML, as element text or a double-quoted attribute value.
+
+    Markup characters become entities and what XML forbids is made visible, so a layer
+    named `</svg><script>` is shown as written and never runs.
+
+    >>> svg_text('<a href="x">&</a>')
+    '&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;'
+    """
+    escaped = xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace('"', "&quot;").replace("'", "&#39;")
+
+
+def dot_string(text: str) -> str:
+    """A double-quoted Graphviz string: quotes and backslashes escaped (`\\n` and `\\l` are
+    label escapes in DOT), controls made visible.
+
+    >>> print(dot_string('say "hi" \\\\o/'))
+    "say \\"hi\\" \\\\o/"
+    """
+    body = terminal(text).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{body}"'
+
+
+#: characters Mermaid reads as syntax inside a quoted label, written as its `#code;` entities
+_MERMAID = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;"}
+
+
+def mermaid_label(text: str) -> str:
+    """A double-quoted Mermaid node label: syntax characters as Mermaid's `#code;` entities.
+
+    >>> mermaid_label('a"]-->b')
+    '"a#quot;]--#gt;b"'
+    """
+    body = "".join(_MERMAID.get(char, char) for char in terminal(text))
+    return f'"{body}"'
+
+
 __all__ = [
     "csv_cell",
+    "dot_string",
     "github_data",
     "github_line",
     "github_property",
     "markdown_cell",
     "markdown_code",
+    "mermaid_label",
+    "svg_text",
     "terminal",
     "xml_text",
 ]

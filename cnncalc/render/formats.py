@@ -16,6 +16,10 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     junit = "junit"
     github = "github"
+    svg = "svg"
+    dot = "dot"
+    mermaid = "mermaid"
+    png = "png"
 
 
 class FormatError(ValueError):

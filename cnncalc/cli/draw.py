@@ -1,0 +1,128 @@
+"""`cnncalc draw`: the architecture diagram as SVG, PNG, Graphviz DOT or Mermaid."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    InputOverride,
+    LayoutOption,
+    NoBiasOption,
+    format_option,
+    handles_errors,
+    load_any,
+    override,
+)
+from cnncalc.render.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from cnncalc.report import Report
+
+FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png)
+#: the format an output file's suffix asks for when --format is not given
+SUFFIXES = {".svg": OutputFormat.svg, ".dot": OutputFormat.dot, ".gv": OutputFormat.dot, ".mmd": OutputFormat.mermaid}
+SUFFIXES[".png"] = OutputFormat.png
+
+
+class StyleOption(StrEnum):
+    auto = "auto"
+    volumes = "volumes"
+    graph = "graph"
+
+
+@handles_errors
+def draw(
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
+    ] = None,
+    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout; PNG needs a file).")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None, format_option(*FORMATS, help="Output format (default: from the suffix of -o, else svg).")
+    ] = None,
+    depth: Annotated[
+        int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
+    ] = None,
+    style: Annotated[
+        StyleOption,
+        typer.Option(help="SVG picture: volumes (chains, LeNet style), graph (boxes and arrows) or auto."),
+    ] = StyleOption.auto,
+    no_bias: NoBiasOption = False,
+    layout: Annotated[
+        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
+    ] = None,
+    input_shape: InputOverride = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file of --output if it exists.")] = False,
+) -> None:
+    """Draw the architecture: feature maps as volumes for a chain, a laid-out graph otherwise.
+
+    SVG needs nothing else; PNG needs cairosvg or rsvg-convert. DOT is Graphviz source
+    (`dot -Tpdf net.dot -o net.pdf`), Mermaid a flowchart to paste into Markdown.
+
+    Examples:
+
+        cnncalc draw lenet5 -o lenet5.svg
+
+        cnncalc draw resnet18 --depth 2 -o resnet18.png
+
+        cnncalc draw googlenet --format mermaid > googlenet.mmd
+    """
+    from cnncalc.analysis import analyze
+    from cnncalc.cli.files import check_output, write_bytes_safely, write_text_safely
+    from cnncalc.conventions import Conventions
+    from cnncalc.errors import SpecError
+
+    chosen = fmt or (SUFFIXES.get(output.suffix.lower(), OutputFormat.svg) if output else OutputFormat.svg)
+    if chosen is OutputFormat.png and output is None:
+        raise SpecError.single("PNG is written to a file, not to the terminal", hint="add -o net.png")
+    inputs = [Path(spec)] if spec else []
+    if output is not None:
+        check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
+    loaded = load_any(spec, dsl)
+    loaded = override(loaded, None, None, input_shape, layout.value if layout else None)
+    report = analyze(loaded, Conventions(bias=not no_bias), layout.value if layout else None)
+    text = _source(report, chosen, depth, style.value)
+    if chosen is OutputFormat.png:
+        from cnncalc.draw.png import svg_to_png
+
+        assert output is not None
+        write_bytes_safely(output, svg_to_png(text), "--output", inputs, force)
+    elif output is not None:
+        write_text_safely(output, text, "--output", inputs, force)
+    else:
+        typer.echo(text, nl=False)
+
+
+def _source(report: Report, fmt: OutputFormat, depth: int | None, style: str) -> str:
+    """The SVG (also for PNG), DOT or Mermaid text of the report."""
+    from cnncalc.errors import SpecError
+
+    if fmt is OutputFormat.dot:
+        from cnncalc.draw.dot import architecture_dot
+
+        return architecture_dot(report, depth=depth)
+    if fmt is OutputFormat.mermaid:
+        from cnncalc.draw.mermaid import architecture_mermaid
+
+        return architecture_mermaid(report, depth=depth)
+    from cnncalc.draw.diagram import architecture_svg
+    from cnncalc.draw.model import picture
+
+    if style == "volumes" and not picture(report, depth).is_chain():
+        raise SpecError.single(
+            f"{report.name} is not a chain (some layer reads another than the one before it), "
+            "so it cannot be drawn as volumes",
+            hint="use --style graph (or auto)",
+        )
+    return architecture_svg(report, depth=depth, style=style)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `draw` to the app."""
+    app.command()(draw)
