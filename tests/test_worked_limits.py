@@ -246,7 +246,7 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     error = within(5, lambda: read_matrix(f"@{fifo}", "input"))
     assert isinstance(error, WorkedError)
-    assert f"cannot read input file '{fifo}': a FIFO (named pipe), not a regular file" in str(error)
+    assert f"{fifo}:1:1: error: a FIFO (named pipe), not an input matrix" in str(error)
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
@@ -255,11 +255,11 @@ def test_a_device_is_refused_without_reading(device: str) -> None:
         pytest.skip(f"no {device} here")
     error = within(5, lambda: read_text(device, "kernel"))
     assert isinstance(error, WorkedError)
-    assert "a character device, not a regular file" in str(error)
+    assert "a character device, not a kernel matrix" in str(error)
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(WorkedError, match="a directory, not a regular file"):
+    with pytest.raises(WorkedError, match="a directory, not an input matrix"):
         read_text(str(tmp_path), "input")
 
 
@@ -278,16 +278,16 @@ def test_file_size_at_and_over_the_limit(tmp_path: Path) -> None:
     path.write_text(padded_with_comments("7", MAX_TEXT_CHARS))
     assert parse_volume(read_text(str(path), "input")) == (((Fraction(7),),),)
     path.write_text(padded_with_comments("7", MAX_TEXT_CHARS + 2))
-    with pytest.raises(WorkedError, match=f"input file '{path}' is larger than {MAX_TEXT_CHARS:,} bytes"):
+    with pytest.raises(WorkedError, match=f"an input matrix is limited to {MAX_TEXT_CHARS:,}"):
         read_text(str(path), "input")
 
 
 @pytest.mark.parametrize(
     ("name", "fragment"),
     [
-        ("/nonexistent/m.csv", "cannot read input file '/nonexistent/m.csv': No such file or directory"),
+        ("/nonexistent/m.csv", "/nonexistent/m.csv:1:1: error: cannot read an input matrix: No such file or directory"),
         ("x" * 300, "File name too long"),
-        ("m\0.txt", "not a valid file name"),
+        ("m\0.txt", "cannot read an input matrix: embedded null byte"),
         ("\udcff.txt", ""),  # a lone surrogate: refused as a name, or simply not found
     ],
 )
@@ -304,7 +304,7 @@ def test_binary_and_undecodable_files(tmp_path: Path) -> None:
     with pytest.raises(WorkedError, match="binary file"):
         read_text(str(path), "input")
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
-    with pytest.raises(WorkedError, match="is not a UTF-8 text file"):
+    with pytest.raises(WorkedError, match="not UTF-8 text"):
         read_text(str(path), "input")
     path.write_bytes(b"\xef\xbb\xbf1,2\r\n3,4")  # a spreadsheet's CSV: BOM, CRLF
     assert read_matrix(f"@{path}", "input") == parse_volume("1 2; 3 4")

@@ -5,13 +5,11 @@ Thin: options are parsed here, the work is cnncalc.budgets.check, the output cnn
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cnncalc.cli.common import echo_error, echo_lines, format_option, handles_errors
-from cnncalc.cli.files import require_regular_file
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.junit, OutputFormat.github)
@@ -69,8 +67,6 @@ def check(
         "max_layer_macs": max_layer_macs,
         "output_shape": output_shape,
     }
-    for path in budgets or []:
-        require_regular_file(Path(path), "--budgets")
     shared = [limit for path in budgets or [] for limit in load_budgets_file(path)] + option_limits(options)
     results = check_all(specs, shared)
     for result in results:

@@ -61,29 +61,6 @@ def os_error_message(error: OSError, what: str = "") -> str:
     return f"{where}: {reason}"
 
 
-def require_regular_file(path: Path, what: str) -> None:
-    """Refuse an existing input that is not a regular file (a FIFO would hang, a device never end).
-
-    A path that does not exist is left to the reader, whose message says so in its own words.
-    """
-    check_path_length(path, what)
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise SpecError.single(os_error_message(e, what), hint="check the path and its permissions") from None
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe or a device?)"
-        raise SpecError.single(f"cannot read {what} {shown_path(path)}: it is {kind}", hint="give the path of a file")
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """At most `limit` + 1 bytes of a regular file (one more than allowed tells a file is too big)."""
-    with path.open("rb") as f:
-        return f.read(limit + 1)
-
-
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
@@ -184,8 +161,6 @@ __all__ = [
     "check_output",
     "check_path_length",
     "os_error_message",
-    "read_bounded",
-    "require_regular_file",
     "shown_path",
     "write_bytes_safely",
     "write_text_safely",

@@ -25,7 +25,7 @@ from cnncalc.cli.common import (
     load_any,
     override,
 )
-from cnncalc.cli.files import check_output, os_error_message, require_regular_file, write_text_safely
+from cnncalc.cli.files import check_output, os_error_message, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -141,8 +141,6 @@ def grade(
             "no answer sheet given", hint=f"`cnncalc grade {spec} SHEET` or a folder; `--template` writes a blank one"
         )
     path = Path(answers)
-    if not path.is_dir():
-        require_regular_file(path, "sheet")
     from cnncalc.homework.cells import Precision
 
     conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn)

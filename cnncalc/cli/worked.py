@@ -7,9 +7,7 @@ the commands so that start-up of other commands stays light.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -43,20 +41,10 @@ class PoolKindOption(StrEnum):
 
 
 def read_matrix(argument: str, what: str) -> Volume:
-    """The matrix of an argument: inline text, or `@path` / `@-` read here (the I/O edge)."""
-    from cnncalc.worked.examples import MAX_TEXT_CHARS, WorkedError, parse_volume
+    """The matrix of an argument: inline text, or `@path` / `@-` (cnncalc.worked.reading)."""
+    from cnncalc.worked.reading import read_matrix as read
 
-    if not argument.startswith("@"):
-        return parse_volume(argument, f"<{what}>")
-    name = argument[1:]
-    if name == "-":
-        return parse_volume(sys.stdin.read(MAX_TEXT_CHARS + 1), "<stdin>")
-    from cnncalc.spec.loader import read_text_file
-
-    text = read_text_file(
-        Path(name), f"an {what} matrix" if what[0] in "aeiou" else f"a {what} matrix", MAX_TEXT_CHARS, WorkedError
-    )
-    return parse_volume(text, name)
+    return read(argument, what)
 
 
 def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle:

@@ -10,9 +10,8 @@ dropped) and hold no NUL byte. Every refusal is a WorkedError (exit 2) naming th
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from cnncalc.errors import Diagnostic
@@ -20,15 +19,6 @@ from cnncalc.worked.examples import MAX_TEXT_CHARS, Volume, WorkedError, parse_v
 
 _FILE_HINT = "give the matrix inline, or @PATH to a text or CSV file"
 _SMALL_HINT = "worked examples are small matrices"
-
-#: what a refused file is, by its type bits
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 def read_matrix(argument: str, what: str, stdin: TextIO | None = None) -> Volume:
@@ -45,30 +35,16 @@ def read_matrix(argument: str, what: str, stdin: TextIO | None = None) -> Volume
 
 
 def read_text(name: str, what: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """The text of the file `name`: a regular file of at most `limit` bytes, UTF-8, no NUL bytes.
+    """The text of the file `name`, through the one reader of user files.
 
-    The file is opened without blocking and checked with fstat on the open descriptor, so
-    what is checked is what is read (no window to swap in a FIFO after a check by path).
+    cnncalc.spec.loader.read_text_file opens without blocking and checks the open descriptor,
+    so a FIFO, a device or a directory is refused before a byte is read, and reads at most
+    `limit` bytes.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(name, flags)
-    except OSError as e:
-        raise _refuse(f"cannot read {what} file '{name}': {e.strerror or e}", _FILE_HINT) from None
-    except ValueError:  # a NUL character, or a name the file system cannot encode
-        raise _refuse(f"cannot read {what} file {name!r}: not a valid file name", _FILE_HINT) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((label for test, label in _KINDS if test(mode)), "not a regular file")
-            raise _refuse(f"cannot read {what} file '{name}': {kind}, not a regular file", _FILE_HINT)
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = _bounded(stream, name, what, limit)
-    except OSError as e:
-        raise _refuse(f"cannot read {what} file '{name}': {e.strerror or e}", _FILE_HINT) from None
-    finally:
-        os.close(fd)
-    return _decode(data, f"{what} file '{name}'")
+    from cnncalc.spec.loader import read_text_file
+
+    article = "an" if what[:1] in ("a", "e", "i", "o", "u") else "a"
+    return read_text_file(Path(name), f"{article} {what} matrix", limit, WorkedError)
 
 
 def read_stream(stream: TextIO, what: str, limit: int = MAX_TEXT_CHARS) -> str:
