@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +24,29 @@ from cnncalc.cli.common import (
 )
 from cnncalc.render.formats import OutputFormat
 
+if TYPE_CHECKING:
+    from cnncalc.report import Report
+    from cnncalc.training import TrainingMemory
+
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
+
+
+class OptimizerOption(StrEnum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+TrainingFlag = Annotated[
+    bool,
+    typer.Option(
+        "--training", help="Add training memory as PyTorch spends it: saved tensors, gradients, optimizer, peak."
+    ),
+]
+OptimizerChoice = Annotated[
+    OptimizerOption, typer.Option("--optimizer", help="Optimizer whose state --training counts.")
+]
 
 
 @handles_errors
@@ -48,6 +71,8 @@ def summarize(
         int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
     ] = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
+    training: TrainingFlag = False,
+    optimizer: OptimizerChoice = OptimizerOption.sgd,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -61,6 +86,8 @@ def summarize(
         cnncalc summarize my_net.yaml --format json
 
         cnncalc summarize --dsl "32x32x3 | conv5-8 p=0 | maxpool | fc-10"
+
+        cnncalc summarize resnet18 --training --optimizer adam --batch 32
     """
     from cnncalc.analysis import analyze
     from cnncalc.conventions import Conventions
@@ -73,9 +100,16 @@ def summarize(
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
     conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
     report = analyze(loaded, conventions, layout.value if layout else None)
+    memory = None
+    if training:
+        from cnncalc.training import training_memory
+
+        memory = training_memory(loaded, report, optimizer.value)
     if depth is not None:
         report = replace(report, rows=rollup(report, depth))
-    if fmt is OutputFormat.json:
+    if memory is not None:
+        _echo_training(report, memory, fmt, rf)
+    elif fmt is OutputFormat.json:
         typer.echo(json_text(to_json(report)), nl=False)
     elif fmt is OutputFormat.csv:
         typer.echo(to_csv(report), nl=False)
@@ -83,6 +117,25 @@ def summarize(
         typer.echo(to_markdown(report))
     else:
         echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+
+
+def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
+    """The summary, then what training keeps; CSV holds the training rows only (one table per file)."""
+    from cnncalc.render import training as out
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.summary import table_lines, to_json, to_markdown
+    from cnncalc.render.table import terminal_width
+
+    units = report.conventions.units
+    if fmt is OutputFormat.json:
+        typer.echo(json_text({**to_json(report), "training": out.training_json(memory)}), nl=False)
+    elif fmt is OutputFormat.csv:
+        typer.echo(out.to_csv(memory), nl=False)
+    elif fmt is OutputFormat.markdown:
+        typer.echo(to_markdown(report) + out.to_markdown(memory, units))
+    else:
+        width = terminal_width()
+        echo_lines(table_lines(report, width, receptive_field=rf) + out.table_lines(memory, width, units))
 
 
 @handles_errors
