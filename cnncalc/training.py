@@ -258,9 +258,10 @@ def _forward(
         o = make(i, "out", size, f"output {_shape(out)}")
         return _Node(o, [o if layer.kind in SAVES_OUTPUT else ins[0]])
     if isinstance(layer, Dropout):
-        # on CPU, dropout multiplies by a mask of the activations' dtype and keeps the mask
+        # on CPU, dropout multiplies by a mask of the activations' dtype and keeps the mask; it is
+        # out of place, as nn.Dropout's default (in place, it would overwrite a ReLU's kept output)
         mask = make(i, "mask", size, f"mask {_shape(out)}")
-        return _Node(ins[0] if inplace else make(i, "out", size, f"output {_shape(out)}"), [mask])
+        return _Node(make(i, "out", size, f"output {_shape(out)}"), [mask])
     if isinstance(layer, BatchNorm):
         stats = make(i, "stats", 2 * x[0] * dtype, f"batch mean and inverse std {x[0]}+{x[0]}")
         n = _Node(make(i, "out", size, f"output {_shape(out)}"), [ins[0], stats])

@@ -67,7 +67,7 @@ def torch_saved(torch: Any, spec: Spec) -> tuple[int, int]:
     assert len(owned) == len(children)
     for i, module in zip(owned, children, strict=True):
         row = report.rows[i]
-        if row.inplace and (row.kind in INPLACE_ACTIVATIONS or row.kind == "dropout"):
+        if row.inplace and row.kind in INPLACE_ACTIVATIONS:
             module.inplace = True
     model.train()
     state = {
