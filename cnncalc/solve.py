@@ -48,14 +48,28 @@ def with_square_input(spec: Spec, side: int) -> Spec:
 
 
 def smallest_input(spec: Spec, conventions: Conventions | None = None) -> int:
-    """The smallest square side the network accepts."""
-    for side in range(1, SMALLEST_SEARCH + 1):
+    """The smallest square side the network accepts (a larger input never makes a size shrink)."""
+
+    def fits(side: int) -> bool:
         try:
             analyze(with_square_input(spec, side), conventions)
         except ShapeError:
-            continue
-        return side
-    raise SolveError.single(f"no square input up to {SMALLEST_SEARCH} fits the network")
+            return False
+        return True
+
+    high = 1
+    while not fits(high):
+        if high >= SMALLEST_SEARCH:
+            raise SolveError.single(f"no square input up to {SMALLEST_SEARCH} fits the network")
+        high *= 2
+    low = high // 2  # refused (or 0)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def largest_square_input(spec: Spec, max_macs: int, conventions: Conventions | None = None) -> Solution:

@@ -25,7 +25,9 @@ from cnncalc.cli.common import (
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
+    from cnncalc.conventions import Conventions
     from cnncalc.report import Report
+    from cnncalc.spec.model import Spec
     from cnncalc.training import TrainingMemory
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
@@ -96,9 +98,13 @@ def summarize(
     from cnncalc.render.table import terminal_width
     from cnncalc.report import rollup
 
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
+    symbolic = _symbolic(spec, dsl, input_shape)
+    if symbolic is not None:
+        _echo_symbolic(symbolic, dtype.value if dtype else None, batch, layout, conventions, fmt)
+        return
     loaded = load_any(spec, dsl)
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
-    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
     report = analyze(loaded, conventions, layout.value if layout else None)
     memory = None
     if training:
@@ -117,6 +123,51 @@ def summarize(
         typer.echo(to_markdown(report))
     else:
         echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+
+
+def _symbolic(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None]] | None:
+    """The spec and its input symbols when the input names any (`input: [H, W, 3]`, `--input HxWx3`)."""
+    if input_shape is not None and any(ch.isalpha() and ch not in "xX" for ch in input_shape):
+        from cnncalc.errors import SpecError
+        from cnncalc.symbolic import input_symbols, with_symbols
+
+        found = input_symbols(input_shape)
+        if found is None:
+            raise SpecError.single(f"--input {input_shape!r}: expected sizes or symbols such as HxWx3")
+        return with_symbols(load_any(spec, dsl), found[0]), found[1]
+    if spec is None or dsl is not None:
+        return None
+    from pathlib import Path
+
+    if not Path(spec).is_file():
+        return None  # bundled networks have numbers
+    from cnncalc.symbolic import load_symbolic
+
+    return load_symbolic(spec)
+
+
+def _echo_symbolic(
+    found: tuple[Spec, list[str | None]],
+    dtype: str | None,
+    batch: int | None,
+    layout: LayoutOption | None,
+    conventions: Conventions,
+    fmt: OutputFormat,
+) -> None:
+    from cnncalc.errors import SpecError
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.symbolic import table_lines, to_json
+    from cnncalc.render.table import terminal_width
+    from cnncalc.symbolic import analyze_symbolic
+
+    if fmt not in (OutputFormat.table, OutputFormat.json):
+        raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
+    loaded = override(found[0], dtype, batch, None, layout.value if layout else None)
+    report = analyze_symbolic(loaded, found[1], conventions)
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(to_json(report)), nl=False)
+    else:
+        echo_lines(table_lines(report, terminal_width()))
 
 
 def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
