@@ -265,6 +265,9 @@ def load_symbolic(ref: str) -> tuple[Spec, list[str | None]] | None:
     if found is None:
         return None
     ints, names = found
+    layout = written.get("layout", "hwc") if isinstance(written, dict) else "hwc"
+    if len(names) < 2 or names[-1 if layout == "hwc" else 0] is not None:
+        return None  # a symbol for the channels: the loader's own error says what is wrong
     data["input"] = {**written, "shape": ints} if isinstance(written, dict) else ints
     return validate_spec(data, source_map), names
 

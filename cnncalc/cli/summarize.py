@@ -99,11 +99,19 @@ def summarize(
     from cnncalc.report import rollup
 
     conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
-    symbolic = _symbolic(spec, dsl, input_shape)
+    from cnncalc.errors import SpecError
+
+    symbolic = _symbolic_input(spec, dsl, input_shape)
+    if symbolic is None:
+        try:
+            loaded = load_any(spec, dsl)
+        except SpecError:
+            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
+            if symbolic is None:
+                raise
     if symbolic is not None:
         _echo_symbolic(symbolic, dtype.value if dtype else None, batch, layout, conventions, fmt)
         return
-    loaded = load_any(spec, dsl)
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
     report = analyze(loaded, conventions, layout.value if layout else None)
     memory = None
@@ -125,22 +133,25 @@ def summarize(
         echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
 
 
-def _symbolic(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None]] | None:
-    """The spec and its input symbols when the input names any (`input: [H, W, 3]`, `--input HxWx3`)."""
-    if input_shape is not None and any(ch.isalpha() and ch not in "xX" for ch in input_shape):
-        from cnncalc.errors import SpecError
-        from cnncalc.symbolic import input_symbols, with_symbols
-
-        found = input_symbols(input_shape)
-        if found is None:
-            raise SpecError.single(f"--input {input_shape!r}: expected sizes or symbols such as HxWx3")
-        return with_symbols(load_any(spec, dsl), found[0]), found[1]
-    if spec is None or dsl is not None:
+def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None]] | None:
+    """The spec and the symbols of `--input HxWx3`; None when --input names none."""
+    if input_shape is None or not any(ch.isalpha() and ch not in "xX" for ch in input_shape):
         return None
+    from cnncalc.errors import SpecError
+    from cnncalc.symbolic import input_symbols, with_symbols
+
+    found = input_symbols(input_shape)
+    if found is None:
+        raise SpecError.single(f"--input {input_shape!r}: expected sizes or symbols such as HxWx3")
+    return with_symbols(load_any(spec, dsl), found[0]), found[1]
+
+
+def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
+    """A spec file that failed to load because its input names symbols (`input: [H, W, 3]`)."""
     from pathlib import Path
 
     if not Path(spec).is_file():
-        return None  # bundled networks have numbers
+        return None
     from cnncalc.symbolic import load_symbolic
 
     return load_symbolic(spec)
