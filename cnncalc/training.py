@@ -143,8 +143,8 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd") -> Train
         ins = [nodes[j].out for j in node.inputs]
         shapes = [report.rows[j].output_shape for j in node.inputs]
         nodes.append(_forward(layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new))
-        if node.shares is not None:
-            nodes[-1].param_tensors = nodes[-1].param_bytes = 0
+        if node.shares is not None:  # the same module called again: its weights and buffers count once
+            nodes[-1].param_tensors = nodes[-1].param_bytes = nodes[-1].buffer_bytes = 0
         nodes[-1].grad_bytes = prod(row.output_shape) * per_element
 
     rows: list[TrainingRow] = []
