@@ -19,7 +19,21 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from cnncalc.cli import check, diff, draw, explain, export, grade, import_cmd, match, schema, summarize, verify, worked
+from cnncalc.cli import (
+    check,
+    diff,
+    draw,
+    explain,
+    export,
+    grade,
+    import_cmd,
+    match,
+    schema,
+    solve,
+    summarize,
+    verify,
+    worked,
+)
 from cnncalc.cli import list as listing
 
 
@@ -105,6 +119,7 @@ COMMAND_MODULES = (
     import_cmd,
     export,
     match,
+    solve,
 )
 for _module in COMMAND_MODULES:
     _module.register(app)

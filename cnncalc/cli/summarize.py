@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +26,31 @@ from cnncalc.cli.common import (
 )
 from cnncalc.render.formats import OutputFormat
 
+if TYPE_CHECKING:
+    from cnncalc.conventions import Conventions
+    from cnncalc.report import Report
+    from cnncalc.spec.model import Spec
+    from cnncalc.training import TrainingMemory
+
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
+
+
+class OptimizerOption(StrEnum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+TrainingFlag = Annotated[
+    bool,
+    typer.Option(
+        "--training", help="Add training memory as PyTorch spends it: saved tensors, gradients, optimizer, peak."
+    ),
+]
+OptimizerChoice = Annotated[
+    OptimizerOption, typer.Option("--optimizer", help="Optimizer whose state --training counts.")
+]
 
 
 @handles_errors
@@ -51,6 +76,8 @@ def summarize(
     ] = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
     convention: ConventionSelect = ConventionOption.cnncalc,
+    training: TrainingFlag = False,
+    optimizer: OptimizerChoice = OptimizerOption.sgd,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -66,26 +93,47 @@ def summarize(
         cnncalc summarize --dsl "32x32x3 | conv5-8 p=0 | maxpool | fc-10"
 
         cnncalc summarize resnet50 --convention all
+
+        cnncalc summarize resnet18 --training --optimizer adam --batch 32
     """
     from cnncalc.analysis import analyze
     from cnncalc.conventions import Conventions
+    from cnncalc.errors import SpecError
     from cnncalc.render.envelope import json_text
     from cnncalc.render.summary import table_lines, to_csv, to_json, to_markdown
     from cnncalc.render.table import terminal_width
     from cnncalc.report import rollup
 
-    loaded = load_any(spec, dsl)
+    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
+
+    symbolic = _symbolic_input(spec, dsl, input_shape)
+    if symbolic is None:
+        try:
+            loaded = load_any(spec, dsl)
+        except SpecError:
+            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
+            if symbolic is None:
+                raise
+    if symbolic is not None:
+        _echo_symbolic(symbolic, dtype.value if dtype else None, batch, layout, conventions, fmt)
+        return
     loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
     if convention is not ConventionOption.cnncalc:
         from cnncalc.cli.presets import print_presets
 
         print_presets(loaded, convention.value, fmt, units.value, no_bias=no_bias, keras_bn=keras_bn, depth=depth)
         return
-    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
     report = analyze(loaded, conventions, layout.value if layout else None)
+    memory = None
+    if training:
+        from cnncalc.training import training_memory
+
+        memory = training_memory(loaded, report, optimizer.value)
     if depth is not None:
         report = replace(report, rows=rollup(report, depth))
-    if fmt is OutputFormat.json:
+    if memory is not None:
+        _echo_training(report, memory, fmt, rf)
+    elif fmt is OutputFormat.json:
         typer.echo(json_text(to_json(report)), nl=False)
     elif fmt is OutputFormat.csv:
         typer.echo(to_csv(report), nl=False)
@@ -93,6 +141,73 @@ def summarize(
         typer.echo(to_markdown(report))
     else:
         echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+
+
+def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None]] | None:
+    """The spec and the symbols of `--input HxWx3`; None when --input names none."""
+    if input_shape is None or not any(ch.isalpha() and ch not in "xX" for ch in input_shape):
+        return None
+    from cnncalc.errors import SpecError
+    from cnncalc.symbolic import input_symbols, with_symbols
+
+    found = input_symbols(input_shape)
+    if found is None:
+        raise SpecError.single(f"--input {input_shape!r}: expected sizes or symbols such as HxWx3")
+    return with_symbols(load_any(spec, dsl), found[0]), found[1]
+
+
+def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
+    """A spec file that failed to load because its input names symbols (`input: [H, W, 3]`)."""
+    from pathlib import Path
+
+    if not Path(spec).is_file():
+        return None
+    from cnncalc.symbolic import load_symbolic
+
+    return load_symbolic(spec)
+
+
+def _echo_symbolic(
+    found: tuple[Spec, list[str | None]],
+    dtype: str | None,
+    batch: int | None,
+    layout: LayoutOption | None,
+    conventions: Conventions,
+    fmt: OutputFormat,
+) -> None:
+    from cnncalc.errors import SpecError
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.symbolic import table_lines, to_json
+    from cnncalc.render.table import terminal_width
+    from cnncalc.symbolic import analyze_symbolic
+
+    if fmt not in (OutputFormat.table, OutputFormat.json):
+        raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
+    loaded = override(found[0], dtype, batch, None, layout.value if layout else None)
+    report = analyze_symbolic(loaded, found[1], conventions)
+    if fmt is OutputFormat.json:
+        typer.echo(json_text(to_json(report)), nl=False)
+    else:
+        echo_lines(table_lines(report, terminal_width()))
+
+
+def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
+    """The summary, then what training keeps; CSV holds the training rows only (one table per file)."""
+    from cnncalc.render import training as out
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.summary import table_lines, to_json, to_markdown
+    from cnncalc.render.table import terminal_width
+
+    units = report.conventions.units
+    if fmt is OutputFormat.json:
+        typer.echo(json_text({**to_json(report), "training": out.training_json(memory)}), nl=False)
+    elif fmt is OutputFormat.csv:
+        typer.echo(out.to_csv(memory), nl=False)
+    elif fmt is OutputFormat.markdown:
+        typer.echo(to_markdown(report) + out.to_markdown(memory, units))
+    else:
+        width = terminal_width()
+        echo_lines(table_lines(report, width, receptive_field=rf) + out.table_lines(memory, width, units))
 
 
 @handles_errors

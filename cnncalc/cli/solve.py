@@ -1,0 +1,81 @@
+"""`cnncalc solve`: the largest square input within a MAC budget, or the largest batch within memory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    BatchOverride,
+    DtypeOverride,
+    InputOverride,
+    echo_lines,
+    format_option,
+    handles_errors,
+    load_any,
+    override,
+)
+from cnncalc.cli.summarize import OptimizerChoice, OptimizerOption, TrainingFlag
+from cnncalc.render.formats import OutputFormat
+
+
+@handles_errors
+def solve(
+    spec: Annotated[
+        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
+    ] = None,
+    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    max_macs: Annotated[
+        str | None, typer.Option("--max-macs", help="MAC budget (e.g. 2G): solve for the largest square input.")
+    ] = None,
+    max_memory: Annotated[
+        str | None, typer.Option("--max-memory", help="Memory budget (e.g. 8GiB): solve for the largest batch.")
+    ] = None,
+    training: TrainingFlag = False,
+    optimizer: OptimizerChoice = OptimizerOption.sgd,
+    batch: BatchOverride = None,
+    dtype: DtypeOverride = None,
+    input_shape: InputOverride = None,
+    fmt: Annotated[OutputFormat, format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+) -> None:
+    """Solve for a budget: the largest square input within --max-macs, or the largest batch
+    within --max-memory (inference: parameters + peak activations; --training: the training
+    peak of `summarize --training`). Each answer is analysed, and so is the next size up.
+
+    Examples:
+
+        cnncalc solve resnet50 --max-macs 2G
+
+        cnncalc solve resnet50 --max-memory 8GiB --training --optimizer adam
+    """
+    from cnncalc.errors import SpecError
+    from cnncalc.render.solve import solution_json, solution_lines
+    from cnncalc.solve import largest_batch, largest_square_input
+    from cnncalc.units import UnitError, parse_bytes, parse_macs
+
+    if (max_macs is None) == (max_memory is None):
+        raise SpecError.single(
+            "give exactly one budget: --max-macs or --max-memory",
+            hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
+        )
+    loaded = override(load_any(spec, dsl), dtype.value if dtype else None, batch, input_shape, None)
+    try:
+        if max_macs is not None:
+            solution = largest_square_input(loaded, parse_macs(max_macs))
+        else:
+            solution = largest_batch(loaded, parse_bytes(max_memory), training, optimizer.value)
+    except UnitError as e:
+        option = "--max-macs" if max_macs is not None else "--max-memory"
+        raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
+    if fmt is OutputFormat.json:
+        from cnncalc.render.envelope import json_text
+
+        typer.echo(json_text(solution_json(solution)), nl=False)
+    else:
+        echo_lines(solution_lines(solution, training, optimizer.value))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `solve` to the app."""
+    app.command()(solve)

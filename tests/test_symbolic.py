@@ -1,0 +1,162 @@
+"""Input sizes as symbols: every expression against the concrete analysis at many sizes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cnncalc.analysis import analyze
+from cnncalc.cli import app
+from cnncalc.errors import ShapeError
+from cnncalc.spec import load_spec, load_spec_text
+from cnncalc.spec.model import Spec
+from cnncalc.symbolic import QUANTITIES, Expr, SymbolicReport, analyze_symbolic, with_symbols
+
+TINY = """
+name: tiny
+input: [H, W, 3]
+layers:
+  - {kind: conv, filters: 8, kernel: 3, stride: 2, padding: 1, activation: relu}
+  - {kind: max_pool}
+  - {kind: conv, filters: 16, kernel: 3}
+  - {kind: global_avg_pool}
+  - {kind: dense, units: 10}
+"""
+#: sliding windows of every kind the walk knows, 'same' padding, ceil mode, a transposed conv,
+#: upsampling, a concat and a flatten feeding a dense layer (whose params depend on H and W)
+MIXED = """
+name: mixed
+input: [96, 80, 3]
+layers:
+  - {kind: conv, id: a, filters: 4, kernel: 5, stride: 3, padding: same}
+  - {kind: max_pool, kernel: 3, stride: 2, ceil_mode: true}
+  - {kind: depthwise_conv, kernel: 3, dilation: 2, padding: 1}
+  - {kind: batch_norm}
+  - {kind: conv_transpose, filters: 6, kernel: 2, stride: 2}
+  - {kind: conv, id: b, filters: 6, kernel: 1}
+  - {kind: upsample, scale: 2}
+  - {kind: avg_pool, kernel: 2}
+  - {kind: concat, from: [b, b]}
+  - {kind: flatten}
+  - {kind: dense, units: 7}
+"""
+
+
+@cache
+def symbolic(name: str) -> tuple[Spec, SymbolicReport]:
+    spec = {
+        "tiny": lambda: load_spec_text(TINY.replace("[H, W, 3]", "[64, 64, 3]")),
+        "mixed": lambda: load_spec_text(MIXED),
+    }.get(name, lambda: load_spec(name))()
+    return spec, analyze_symbolic(spec, ["H", "W", None])
+
+
+def check_at(name: str, h: int, w: int) -> None:
+    spec, report = symbolic(name)
+    try:
+        concrete = analyze(with_symbols(spec, [h, w, spec.input.shape[-1]]))
+    except ShapeError:
+        assert min(h, w) < report.smallest or name == "mixed"  # a non-square input may fail sooner
+        return
+    env = {"H": h, "W": w}
+    for row, sym in zip(concrete.rows, report.rows, strict=True):
+        assert tuple(int(e(env)) for e in sym.output_shape) == row.output_shape, row.name
+        for q in QUANTITIES:
+            assert sym.counts[q](env) == getattr(row, q), (row.name, q)
+    t = concrete.totals
+    assert report.totals["macs"](env) == t.macs
+    assert report.totals["params"](env) == t.params
+    assert report.totals["activation_bytes"](env) == t.activation_bytes
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 300), w=st.integers(1, 300))
+def test_tiny_expressions_equal_the_analysis(h: int, w: int) -> None:
+    check_at("tiny", h, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(40, 400), w=st.integers(40, 400))
+def test_mixed_expressions_equal_the_analysis(h: int, w: int) -> None:
+    check_at("mixed", h, w)
+
+
+@settings(max_examples=12, deadline=None)
+@given(h=st.integers(1, 400), w=st.integers(1, 400))
+def test_resnet18_expressions_equal_the_analysis(h: int, w: int) -> None:
+    check_at("resnet18", h, w)
+
+
+def test_mixed_params_depend_on_the_input() -> None:
+    """A flatten feeding a dense layer: its weights grow with H and W, and say so."""
+    _, report = symbolic("mixed")
+    assert not report.totals["params"].is_constant()
+
+
+@pytest.mark.parametrize("name", ["resnet50", "vgg16", "mobilenet-v2"])
+def test_polynomial_at_multiples_of_the_period(name: str) -> None:
+    """ResNet-50: every floor exact when H and W are multiples of 32; then MACs are a*H*W + b."""
+    spec, report = symbolic(name)
+    assert report.period == 32
+    macs = report.polynomial["macs"]
+    assert not macs.floors()
+    assert all(sum(p for _, p in m) <= 2 for m, _ in macs.terms)
+    assert report.totals["params"].is_constant() == (name != "vgg16")
+    for h, w in [(32, 32), (224, 224), (64, 320), (416, 96)]:
+        concrete = analyze(with_symbols(spec, [h, w, 3])).totals
+        env = {"H": h, "W": w}
+        assert macs(env) == concrete.macs
+        assert report.polynomial["params"](env) == concrete.params
+        assert report.polynomial["activation_bytes"](env) == concrete.activation_bytes
+
+
+@settings(max_examples=200)
+@given(a=st.integers(-50, 50), c=st.integers(-9, 9), p=st.integers(1, 6), q=st.integers(1, 6), n=st.integers(-500, 500))
+def test_floor_algebra(a: int, c: int, p: int, q: int, n: int) -> None:
+    """floor((a*n + c)/p) and a nested floor, simplified, against Python's integers."""
+    x = Expr.symbol("n")
+    inner = (x * a + c).floordiv(p)
+    assert inner({"n": n}) == (a * n + c) // p
+    outer = (inner + c).floordiv(q)
+    assert outer({"n": n}) == ((a * n + c) // p + c) // q
+    assert ((x * p * q + c).floordiv(p).subs({"n": x * 1}))({"n": n}) == (p * q * n + c) // p
+    assert (x * Fraction(1, 2) * 2)({"n": n}) == n
+
+
+def test_cli_symbolic_spec_and_input(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    result = runner.invoke(app, ["summarize", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["symbols"] == ["H", "W"]
+    assert data["layers"][1]["output_shape"] == ["floor((H + 1)/2)", "floor((W + 1)/2)", "8"]
+    assert data["polynomial"]["params"] == "1562" and data["period"] == 4
+    flag = runner.invoke(app, ["summarize", "resnet18", "--input", "HxWx3"])
+    assert flag.exit_code == 0, flag.output
+    assert "When H and W are multiples of 32" in flag.stdout
+    csv = runner.invoke(app, ["summarize", str(path), "--format", "csv"])
+    assert csv.exit_code == 2 and "table or JSON" in csv.output
+    channels = runner.invoke(app, ["summarize", "resnet18", "--input", "224x224xC"])
+    assert channels.exit_code == 2 and "channels" in channels.output and "Traceback" not in channels.output
+
+
+def test_plain_summarize_loads_no_symbolic_or_training_code() -> None:
+    """Start-up is unchanged: a plain summarize imports neither the algebra nor the training model."""
+    code = (
+        "import sys\nfrom cnncalc.cli import app\n"
+        "try:\n    app(['summarize', 'lenet5', '--format', 'json'])\nexcept SystemExit:\n    pass\n"
+        "names = ('sympy', 'cnncalc.symbolic', 'cnncalc.training', 'cnncalc.solve')\n"
+        "print(sorted(m for m in sys.modules if m in names))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,96 @@
+"""Training memory against PyTorch itself: the tensors autograd saves during a forward pass.
+
+Each bundled network is exported (cnncalc export), built in train mode with the
+activations in place where cnncalc's analysis has them in place, and run on a small
+input; every tensor handed to `saved_tensors_hooks`' pack is collected by storage.
+Storages of parameters and buffers are model state; the rest must equal cnncalc's
+saved bytes to the byte, and the model state its weight bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+
+from cnncalc.analysis import analyze
+from cnncalc.cli.common import override
+from cnncalc.graph import build_graph
+from cnncalc.interop.pytorch import export_pytorch
+from cnncalc.spec.loader import bundled_names, load_spec
+from cnncalc.spec.model import Spec
+from cnncalc.training import INPLACE_ACTIVATIONS, training_memory
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch not installed")
+
+#: the smallest input (channels last) each network accepts comfortably, to keep CPU time low
+SMALL = {
+    "inception-v3": (75, 75, 3),
+    "inception-v3-aux": (299, 299, 3),  # the auxiliary head needs its 17x17 map
+    "alexnet": (67, 67, 3),
+    "alexnet-cs231n": (67, 67, 3),
+    "zfnet": (64, 64, 3),
+    "googlenet": (224, 224, 3),  # its last pooling is a fixed 7x7
+    "googlenet-torchvision": (64, 64, 3),
+    "mobilenet-v1": (224, 224, 3),
+}
+#: networks whose spec must keep its own input (flat, or sized for the dense layers)
+OWN_INPUT = {"highway", "lenet5", "lenet5-classic", "siamese", "exercise-same", "exercise-valid", "vgg16-c"}
+VIEWS = {"flatten", "add", "multiply", "concat"}  # no module: plain expressions in forward
+
+
+def small(spec: Spec, name: str) -> Spec:
+    """The network at batch 2 on a small input."""
+    if name in OWN_INPUT:
+        return override(spec, None, 2, None, None)
+    shape = "x".join(map(str, SMALL.get(name, (32, 32, 3))))
+    return override(spec, None, 2, shape, "hwc")
+
+
+def torch_saved(torch: Any, spec: Spec) -> tuple[int, int]:
+    """(bytes of unique non-parameter storages autograd saves, bytes of parameters and buffers).
+
+    Activations are made in place where cnncalc's rows say so (the export writes them out of
+    place); modules come in the order of the layers that have one.
+    """
+    namespace: dict[str, Any] = {}
+    exec(export_pytorch(spec), namespace)
+    classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)]
+    model = next(c for c in classes if c is not torch.nn.Module)()
+    report = analyze(spec)
+    graph = build_graph(spec)
+    children = list(model.children())
+    owned = [
+        i for i, node in enumerate(graph.nodes[1:], start=1) if node.shares is None and report.rows[i].kind not in VIEWS
+    ]
+    assert len(owned) == len(children)
+    for i, module in zip(owned, children, strict=True):
+        row = report.rows[i]
+        if row.inplace and row.kind in INPLACE_ACTIVATIONS:
+            module.inplace = True
+    model.train()
+    state = {
+        t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in [*model.parameters(), *model.buffers()]
+    }
+    seen: dict[int, int] = {}
+
+    def pack(t: Any) -> Any:
+        seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    torch.manual_seed(0)
+    x = torch.randn(spec.batch, *spec.input.channels_first())
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    return sum(n for p, n in seen.items() if p not in state), sum(state.values())
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_saved_bytes_equal_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    spec = small(load_spec(name), name)
+    memory = training_memory(spec, analyze(spec), "adam")
+    saved, state = torch_saved(torch, spec)
+    assert (memory.saved_bytes, memory.weight_bytes) == (saved, state)
