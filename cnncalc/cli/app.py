@@ -18,7 +18,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from cnncalc.cli import check, diff, draw, explain, grade, schema, summarize, verify, worked
+from cnncalc.cli import check, diff, draw, explain, grade, report, schema, summarize, verify, worked
 from cnncalc.cli import list as listing
 
 
@@ -90,7 +90,7 @@ def root(
 
 
 #: the command modules, in the order `--help` lists their commands
-COMMAND_MODULES = (summarize, listing, verify, worked, explain, grade, check, diff, draw, schema)
+COMMAND_MODULES = (summarize, listing, verify, worked, explain, grade, check, diff, draw, report, schema)
 for _module in COMMAND_MODULES:
     _module.register(app)
 
