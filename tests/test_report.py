@@ -136,6 +136,9 @@ def quick_check(text: str, report: Report) -> None:
     assert "<math>" in text and text.count("<script") == 2
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.IGNORECASE)
     assert not re.search(r"url\(\s*['\"]?(?!#)", text) and "@import" not in text and "<link" not in text
+    shown = re.search(r'<section id="warnings">(.*?)</section>', text, re.DOTALL)
+    assert shown is not None and shown.group(1).count("<li>") == len(report.warnings)
+    assert all(html_text(warning) in shown.group(1) for warning in report.warnings)
 
 
 @pytest.mark.parametrize("name", bundled_names())
@@ -161,6 +164,15 @@ def test_page_shows_the_lecture_numbers() -> None:
     assert "<tr><td>CONV2</td><td>14x14</td><td>2x2</td>" in text
 
 
+def test_warnings_are_listed() -> None:
+    """exercise-valid: POOL2's 2-wide window with stride 2 on 61 pixels leaves one unused, on each axis."""
+    report, text = page_of("exercise-valid")
+    assert len(report.warnings) == 2
+    listed = re.findall(r"<li>(.*?)</li>", text)
+    assert len(listed) == 2 and all("does not tile" in item for item in listed)
+    assert 'href="#warnings">warnings (2)</a>' in text
+
+
 def test_receptive_field_column_sorts_by_size() -> None:
     _, text = page_of("lenet5")
     keys = re.findall(r'<tr data-index="(\d+)">(?:<td data-v="[^"]*">[^<]*</td>){8}<td data-v="(\d+)">', text)
@@ -180,8 +192,8 @@ def test_formulas_are_mathml() -> None:
     )
     assert _math("c_in") == "<math><mrow><msub><mi>c</mi><mi>in</mi></msub></mrow></math>"
     # what is not arithmetic is shown as text, escaped
-    assert _math("<b>not math") == "<code>&lt;b&gt;not math</code>"
-    assert _math("__import__('os')") == "<code>__import__(&#x27;os&#x27;)</code>"
+    assert _math("<b>not math") == '<span class="words">&lt;b&gt;not math</span>'
+    assert _math("__import__('os')") == '<span class="words">__import__(&#x27;os&#x27;)</span>'
 
 
 # --- hostile names ----------------------------------------------------------------------------

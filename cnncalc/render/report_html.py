@@ -340,13 +340,13 @@ def _math(text: str) -> str:
     """An expression of cnncalc.homework.expr as inline MathML; the text itself when it is none."""
     node = _parsed(text)
     if node is None:
-        return f"<code>{html_text(text)}</code>"
+        return f'<span class="words">{html_text(text)}</span>'
     # names multiply with a dot (2 dot p), numbers with a cross (5 cross 5), as on the slides
     dot = any(isinstance(n, ast.Name) and n.id not in _CALLS for n in ast.walk(node))
     try:
         body = _mathml(node, dot)
     except ValueError:
-        return f"<code>{html_text(text)}</code>"
+        return f'<span class="words">{html_text(text)}</span>'
     return f"<math><mrow>{body}</mrow></math>"
 
 
@@ -441,6 +441,7 @@ details { border: 1px solid var(--line); border-radius: 4px; margin: 6px 0; padd
 summary { cursor: pointer; font-weight: 600; }
 table.steps th { width: 150px; color: var(--muted); font-weight: 500; }
 table.steps td { white-space: normal; }
+table.steps td:nth-child(2) { width: 62%; }
 table.steps td.note { color: var(--muted); font-size: 12px; }
 math { font-size: 1.15em; math-style: normal; }
 .warn { color: #8a4b00; margin: 4px 0; }
