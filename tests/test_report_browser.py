@@ -1,5 +1,5 @@
 """`cnncalc report` in a real browser: headless Chromium loads the page with no console message,
-the page's script runs to its end (it marks the body data-ready="1"), sorts the table when
+the page's script runs to its end (it marks the body data-ready="1"), sorts the table on a click or when
 the address asks, and a screenshot shows the table and the diagram, checked by its pixels.
 
 Skipped, saying why, where no Chromium is installed (CI installs Debian's `chromium`).
@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.draw.diagram import architecture_svg
 from cnncalc.homework.explain import explain
 from cnncalc.render.report_html import report_html
-from cnncalc.report import Report
+from cnncalc.report import LayerRow, Report
 from cnncalc.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,3 +203,34 @@ def test_screenshot_shows_the_table_and_the_diagram(name: str, tmp_path: Path) -
     assert np.all(pixels[top_of_diagram:] == CONV_FILL, axis=2).sum() > 1500
     if UPDATE and name == "lenet5":
         DOCS_SHOT.write_bytes(shot.read_bytes())
+
+
+def test_clicking_a_header_sorts(tmp_path: Path) -> None:
+    """Clicks on the header buttons, made by a script the test adds after the page's own."""
+    report, page = write_page("lenet5", tmp_path)
+    clicks = """<script>
+    var seen = [];
+    function click(key) {
+      document.querySelector('th[data-key="' + key + '"] button').click();
+      var order = Array.prototype.map.call(document.querySelectorAll("#summary tbody tr"), function (r) {
+        return r.dataset.index; });
+      seen.push(document.getElementById("summary").dataset.sorted + ":" + order.join(","));
+    }
+    click("macs"); click("macs"); click("name");
+    document.body.dataset.clicks = seen.join(" ");
+    </script>"""
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", clicks + "\n</body>"), encoding="utf-8")
+    done = browse(page, tmp_path, "--dump-dom")
+    assert console_messages(done.stderr) == []
+    found = re.search(r'data-clicks="([^"]*)"', done.stdout)
+    assert found is not None
+    rows = report.rows
+
+    def order(key: Callable[[LayerRow], tuple[int, int] | tuple[str, int]]) -> str:
+        return ",".join(str(row.index) for row in sorted(rows, key=key))
+
+    assert found.group(1).split(" ") == [
+        "-macs:" + order(lambda row: (-row.macs, row.index)),  # a number: largest first
+        "macs:" + order(lambda row: (row.macs, row.index)),  # again: reversed
+        "name:" + order(lambda row: (row.name.lower(), row.index)),  # a name: alphabetical
+    ]
