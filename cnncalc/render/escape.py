@@ -9,6 +9,7 @@ renderer passes user text through the function for its kind, once, on the way ou
 
 from __future__ import annotations
 
+import html
 import re
 
 #: C0 controls, DEL, C1 controls, and the bidirectional overrides that reorder what a reader sees
@@ -168,15 +169,46 @@ def mermaid_label(text: str) -> str:
     return f'"{body}"'
 
 
+def html_text(text: str) -> str:
+    """Text for HTML, as element text or a quoted attribute value: markup characters as
+    entities, controls and bidirectional overrides made visible as in a terminal.
+
+    >>> html_text('<img src=x onerror="alert(1)">')
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    """
+    line = text if text.isprintable() else _INVISIBLE.sub(_visible, text)
+    return html.escape(line, quote=True)
+
+
+#: what could end a <script> element early (or open a comment in it) and the two line
+#: separators older JavaScript reads as line ends: written as JSON's own \u escapes
+_SCRIPT_JSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(text: str) -> str:
+    """JSON text to embed in a <script type="application/json"> element.
+
+    `</script>` in a layer name would end the element and run what follows; `<`, `>` and
+    `&` only ever occur inside JSON strings, where `\\u003c` means the same character, so
+    the document still parses to the same data.
+
+    >>> script_json('{"name": "</script><script>alert(1)"}')
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)"}'
+    """
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_JSON[m.group()], text)
+
+
 __all__ = [
     "csv_cell",
     "dot_string",
     "github_data",
     "github_line",
     "github_property",
+    "html_text",
     "markdown_cell",
     "markdown_code",
     "mermaid_label",
+    "script_json",
     "svg_text",
     "terminal",
     "xml_text",
