@@ -296,7 +296,7 @@ def _special_paths(tmp_path: Path) -> list[tuple[str, str]]:
         (str(binary), "a binary file, not a YAML spec"),
         (str(latin), "not UTF-8 text (byte 9)"),
         (str(big), "file is 4,194,305 bytes; a YAML spec is limited to 4,194,304"),
-        (str(tmp_path / ("x" * 300)), "cannot read a YAML spec: File name too long"),
+        (str(tmp_path / ("x" * 300)), "the path is too long (a name may have at most 255 bytes)"),
         (str(tmp_path / "no" / "such.yaml"), "no spec file or bundled network named"),
     ]
 

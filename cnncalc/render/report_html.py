@@ -354,9 +354,26 @@ def _parsed(text: str) -> ast.expr | None:
     if len(text) > MAX_TEXT or text.count("(") > 100:
         return None
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        node = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
+    # a long sum (the FLOPs of a 150-layer total) nests as deep as it has terms: shown as text,
+    # since the recursive MathML writer below would run out of stack
+    return node if _depth(node) <= MAX_MATH_DEPTH else None
+
+
+#: deepest expression tree written as MathML
+MAX_MATH_DEPTH = 60
+
+
+def _depth(node: ast.AST) -> int:
+    """Depth of an expression tree, found without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return deepest
 
 
 _LEVEL = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 3, ast.FloorDiv: 3}
