@@ -18,7 +18,20 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from cnncalc.cli import check, diff, explain, export, grade, import_cmd, match, schema, summarize, verify, worked
+from cnncalc.cli import (
+    check,
+    compare,
+    diff,
+    explain,
+    export,
+    grade,
+    import_cmd,
+    match,
+    schema,
+    summarize,
+    verify,
+    worked,
+)
 from cnncalc.cli import list as listing
 
 
@@ -90,7 +103,21 @@ def root(
 
 
 #: the command modules, in the order `--help` lists their commands
-COMMAND_MODULES = (summarize, listing, verify, worked, explain, grade, check, diff, schema, import_cmd, export, match)
+COMMAND_MODULES = (
+    summarize,
+    listing,
+    verify,
+    worked,
+    explain,
+    grade,
+    check,
+    diff,
+    compare,
+    schema,
+    import_cmd,
+    export,
+    match,
+)
 for _module in COMMAND_MODULES:
     _module.register(app)
 

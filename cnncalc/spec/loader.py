@@ -32,13 +32,15 @@ MAX_DEPTH = 64
 def specs_root() -> Traversable:
     """Where the bundled networks are: the installed cnncalc.specs, or specs/ beside a source checkout.
 
-    An installed wheel and an editable install both provide cnncalc.specs; running from a
-    clone with PYTHONPATH set does not, and finds the folder next to the package instead.
+    An installed wheel and an editable install both provide cnncalc.specs. A package that runs
+    from a clone (PYTHONPATH set) reads the specs/ of that clone, even when another checkout is
+    installed in editable mode (whose cnncalc.specs would be that other checkout's).
     """
-    try:
-        return resources.files("cnncalc.specs")
-    except ModuleNotFoundError:
-        return FsPath(__file__).resolve().parent.parent.parent / "specs"
+    checkout = FsPath(__file__).resolve().parent.parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "specs" / "__init__.py").is_file():
+        # this package runs from a clone: its own specs/, even if another copy is installed
+        return checkout / "specs"
+    return resources.files("cnncalc.specs")
 
 
 def bundled_names() -> list[str]:
