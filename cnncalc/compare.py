@@ -87,6 +87,15 @@ def entry(report: Report, source: str, top1: float | None = None) -> Entry:
     )
 
 
+def setting(entries: Sequence[Entry]) -> str:
+    """'float32, batch 1' when all networks agree; else a warning that memory is not like for like."""
+    settings = {(e.dtype, e.batch) for e in entries}
+    if len(settings) == 1:
+        dtype, batch = settings.pop()
+        return f"{dtype}, batch {batch}"
+    return "dtype and batch as each spec sets them"
+
+
 def compare(sources: Sequence[str]) -> tuple[Entry, ...]:
     """Load, analyse and sum up each spec (a file or a bundled name), in the order given."""
     from cnncalc.analysis import analyze
@@ -99,4 +108,4 @@ def compare(sources: Sequence[str]) -> tuple[Entry, ...]:
     return tuple(entries)
 
 
-__all__ = ["Entry", "LayerCost", "compare", "entry", "weight_depth", "weight_kinds"]
+__all__ = ["Entry", "LayerCost", "compare", "entry", "setting", "weight_depth", "weight_kinds"]

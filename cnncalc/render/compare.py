@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from cnncalc.compare import Entry
+from cnncalc.compare import Entry, setting
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import json_text
@@ -47,18 +47,9 @@ def _grid(entries: Sequence[Entry]) -> Grid:
     return Grid(COLUMNS, [_cells(e) for e in entries])
 
 
-def _setting(entries: Sequence[Entry]) -> str:
-    """'float32, batch 1' when all agree; else each network's own (memory differs for that reason)."""
-    settings = {(e.dtype, e.batch) for e in entries}
-    if len(settings) == 1:
-        dtype, batch = settings.pop()
-        return f"{dtype}, batch {batch}"
-    return "dtype and batch as each spec sets them"
-
-
 def compare_lines(entries: Sequence[Entry], width: int | None) -> list[str]:
     """The terminal table, its title and the note that says how depth and top-1 are counted."""
-    title = f"{len(entries)} networks ({_setting(entries)})"
+    title = f"{len(entries)} networks ({setting(entries)})"
     note = textwrap.wrap(NOTE, width) if width else [NOTE]
     return [*render_grid(Grid(COLUMNS, _grid(entries).rows, title=title), width), *note]
 

@@ -4,11 +4,10 @@ Parameters against MACs on log scales, one labelled point per network; with `pro
 panel per network below it whose bars are the MACs (up) and params (down) of each layer
 with weights, so one sees where a network spends its compute and where it keeps its weights.
 
-Labels never overlap each other or any point: each is placed at the first free spot of a
-ring of candidates around its point (right, left, above, below, the diagonals, then further
-out, with a leader line), judged by the box drawn behind it. The box is sized from the
-text's width in the terminal sense (wide characters count two) times a per-character
-width that covers common sans-serif fonts, so the text stays inside it.
+Labels never overlap each other or any point: each is placed at the first free spot around
+its point (beside it, then rings further out, with a leader line that crosses no other label,
+point or leader), judged by the box drawn behind it. The box is sized from per-character
+widths of the widest common sans-serif font, rounded up, so the text stays inside it.
 
 Every name is user text: control characters are made visible and XML's special
 characters escaped (cnncalc.render.escape), so a hostile name is shown, never run.
@@ -21,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from cnncalc.compare import Entry
+from cnncalc.compare import Entry, setting
 from cnncalc.render.escape import terminal, xml_text
 from cnncalc.render.human import format_si
 from cnncalc.render.table import text_width
@@ -29,8 +28,6 @@ from cnncalc.render.table import text_width
 WIDTH = 820
 FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
 LABEL_SIZE = 12
-#: width of one character column, in ems: a little more than the average of sans-serif fonts
-CHAR_EM = 0.6
 LABEL_PAD = 3
 POINT_RADIUS = 5
 #: the plot area of the scatter: left, top and right edges; the bottom one grows with the networks
@@ -285,14 +282,6 @@ def _leader(x: float, y: float, box: Box) -> tuple[float, float] | None:
     return nx, ny
 
 
-def _setting(entries: Sequence[Entry]) -> str:
-    settings = {(e.dtype, e.batch) for e in entries}
-    if len(settings) == 1:
-        dtype, batch = settings.pop()
-        return f"{dtype}, batch {batch}"
-    return "dtype and batch as each spec sets them"
-
-
 def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
     """The whole SVG document: the scatter, then (with `profile`) a panel per network."""
     bottom = plot_bottom(len(entries))
@@ -318,7 +307,7 @@ def plot_bottom(count: int) -> int:
 def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
     xs = LogAxis.covering([e.macs for e in entries], LEFT, RIGHT)
     ys = LogAxis.covering([e.params for e in entries], bottom, TOP)
-    title = f"Parameters against MACs ({_setting(entries)})"
+    title = f"Parameters against MACs ({setting(entries)})"
     out = [
         f'<text class="title" x="{WIDTH / 2:.1f}" y="30" text-anchor="middle" font-size="16" '
         f'font-weight="bold">{svg_text(title)}</text>',
