@@ -24,6 +24,7 @@ from cnncalc.cli import app
 from cnncalc.conventions import Conventions
 from cnncalc.homework.explain import Explanation, LayerExplanation, explain, select, to_json, to_markdown
 from cnncalc.homework.expr import ExprError, evaluate, to_latex
+from cnncalc.layers import layer_classes
 from cnncalc.layers.base import LayerBase, Step
 from cnncalc.layers.conv import Conv
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
@@ -55,6 +56,34 @@ layers:
 """
 
 
+#: the kinds and variants ALL_KINDS leaves out: every activation, the other pools, a multiply,
+#: bilinear upsampling, fused activations on conv and dense, a 1-D map
+MORE_KINDS = """
+input: 16x16x4
+layers:
+  - {kind: conv, filters: 8, kernel: 3, padding: 1, activation: gelu, id: a}
+  - {kind: sum_pool, kernel: 2, id: s}
+  - {kind: l2_pool, kernel: 3, stride: 1, padding: 1, from: s, id: l}
+  - {kind: multiply, from: [s, l, s]}
+  - {kind: upsample, scale: [2, 3], mode: bilinear}
+  - {kind: relu6}
+  - {kind: gelu}
+  - {kind: leaky_relu}
+  - {kind: elu}
+  - {kind: selu}
+  - {kind: sigmoid}
+  - {kind: tanh}
+  - {kind: swish}
+  - {kind: hard_swish}
+  - {kind: hard_sigmoid}
+  - {kind: softplus}
+  - {kind: softmax}
+  - {kind: global_max_pool}
+  - {kind: dense, units: 10, activation: softmax, bias: false}
+  - {kind: dense, units: 4, activation: linear}
+"""
+
+
 @cache
 def explained(name: str, bias: bool = True, keras_bn: bool = False) -> Explanation:
     return explain(load_spec(name), Conventions(bias=bias, bn_running_stats=keras_bn))
@@ -69,6 +98,7 @@ def check_layer(layer: LayerExplanation, dtype_bytes: int, batch: int) -> None:
         "biases": row.biases,
         "non_trainable": row.non_trainable_params,
         "macs": row.macs,
+        "flops": row.flops,
         "activations": prod(row.output_shape),
         "memory": row.activation_bytes,
         "inputs": prod(row.input_shape),
@@ -86,7 +116,7 @@ def check_layer(layer: LayerExplanation, dtype_bytes: int, batch: int) -> None:
     assert axes == set(range(len(row.output_shape))), (row.name, axes)
     assert {"params", "activations", "memory"} <= fields, row.name
     if row.kind != "input":
-        assert "macs" in fields, row.name
+        assert {"macs", "flops"} <= fields, row.name
     if not row.inplace:
         assert row.activation_elements == prod(row.output_shape)
         assert row.activation_bytes == prod(row.output_shape) * dtype_bytes * batch
@@ -102,6 +132,7 @@ def check(explanation: Explanation) -> None:
     want = {
         "params": t.params,
         "macs": t.macs,
+        "flops": t.flops,
         "activations": t.activation_elements,
         "memory": t.activation_bytes,
         "param_memory": t.param_bytes,
@@ -136,6 +167,61 @@ def test_every_layer_kind_is_explained_with_a_formula() -> None:
         params = layer.step("params")
         assert params is not None
         assert params.formula != "rule of the layer", layer.row.kind  # not the generic fallback
+
+
+def test_every_kind_explains_its_flops_by_its_own_rule() -> None:
+    kinds: set[str] = set()
+    for text_ in (ALL_KINDS, MORE_KINDS):
+        explanation = explain(load_spec_text(text_))
+        check(explanation)  # every FLOPs step evaluates to the Report's per-layer FLOPs
+        for layer in explanation.layers[1:]:
+            flops = layer.step("flops")
+            assert flops is not None and flops.formula != "rule of the layer", layer.row.kind
+            kinds.add(layer.row.kind)
+    registered = {kind for cls in layer_classes() for kind in cls.kinds()}
+    assert registered <= kinds, registered - kinds
+    # and under other conventions: no bias, a batch of 3
+    spec = load_spec_text(MORE_KINDS).model_copy(update={"batch": 3})
+    check(explain(spec, Conventions(bias=False)))
+
+
+def test_flops_by_the_counting_rule_worked_by_hand() -> None:
+    # docs/counting.md: FLOPs = 2 x MACs + one add per bias + the element-wise work
+    layers = explain(load_dsl("32x32x3 | conv5-8 p=0 act=relu | maxpool2 | fc-10 | softmax")).layers
+    conv, pool, fc, softmax = (layer.step("flops") for layer in layers[1:])
+    assert conv is not None and pool is not None and fc is not None and softmax is not None
+    # 28*28*8 = 6272 outputs, 5*5*3 = 75 MACs each: 2*470400 + 6272 bias adds + 6272 ReLUs
+    assert conv.value == 953_344 and conv.expression == "2*470400 + 28*28*8 + 1*28*28*8"
+    assert "relu: 1 FLOP per output value" in conv.note
+    # max of 4 values: 3 comparisons, for 14*14*8 outputs
+    assert pool.value == 4_704 and pool.expression == "(2*2 - 1)*14*14*8"
+    # 1568 inputs x 10 units, 10 bias adds
+    assert fc.value == 2 * 15_680 + 10 and fc.formula == "2*macs + c"
+    assert softmax.value == 30 and softmax.expression == "3*10"
+
+
+def test_softmax_says_it_normalises_over_all_values() -> None:
+    layer = explain(load_dsl("84 | fc-10 | softmax")).layers[2]
+    output = next(s for s in layer.steps if s.field == "output")
+    assert "normalises over all 10 values" in output.note and "exp(x_i)/sum_j exp(x_j)" in output.note
+    assert "on its own" not in output.note
+    relu = explain(load_dsl("84 | relu")).layers[1]
+    assert "applied to each value on its own" in relu.steps[0].note
+
+
+def test_flops_are_shown_in_text_markdown_and_json() -> None:
+    result = runner.invoke(app, ["explain", "lenet5", "--layer", "FC3"])
+    assert result.exit_code == 0, result.output
+    # 001: FC3 has 400 inputs and 120 units (+relu in the bundled spec)
+    flops = next(s for s in explained("lenet5").layers if s.row.name == "FC3").step("flops")
+    assert flops is not None
+    assert "FLOPs" in result.stdout and f"{flops.expression} = {flops.value:,}" in result.stdout
+    markdown = to_markdown(select(explained("lenet5"), "FC3"))
+    assert "- **FLOPs**: `2*macs + c" in markdown
+    data = to_json(explained("lenet5"))
+    fc3 = next(layer for layer in data["layers"] if layer["name"] == "FC3")
+    assert any(s["field"] == "flops" and s["value"] == flops.value for s in fc3["steps"])
+    assert any(s["field"] == "flops" for s in data["totals"])
 
 
 def steps(layer: LayerExplanation) -> dict[str, Step]:
@@ -300,4 +386,5 @@ def test_the_fallback_states_the_numbers_of_a_kind_without_formulas() -> None:
         ("output", 2, 28),
         ("params", None, 608),
         ("macs", None, 470400),
+        ("flops", None, 2 * 470400 + 28 * 28 * 8),
     ]

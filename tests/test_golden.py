@@ -4,7 +4,7 @@ Every expected value below comes from outside cnncalc: the lecture slides in sha
 (cited as file + slide text), the original papers, or published framework figures (Caffe,
 torchvision). None was copied from cnncalc's output. Where a slide figure is wrong, the test
 asserts the true value, derived in the test from the slide's own formulas or rows, and the
-erratum is listed in tests/ERRATA_NOTES.md.
+erratum is listed in docs/errata.md.
 
 Seed files (shared/seeds):
   000 = 000_1bdf8c8016dfdb38.txt   001 = 001_48a3e38ba1e756c3.txt   002 = 002_301dfe024320ff9c.txt
@@ -24,6 +24,7 @@ from cnncalc.conventions import Conventions
 from cnncalc.errors import ShapeError
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec import load_spec, load_spec_text
+from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.loader import specs_root
 
 NO_BIAS = Conventions(bias=False)
@@ -339,7 +340,7 @@ def test_alexnet_004_totals() -> None:
 
 # 004 "Neurons :" row: 253,440 | 27x27x256 = 186,624 | 13x13x384 = 64,896 | 13x13x384 = 64,896 |
 # 13x13x256 = 43,264 | 4096 | 4096 | 1000 | 0.63 M
-# conv1's "253,440" is wrong: conv1's output is 55x55x96 = 290,400 (see ERRATA_NOTES.md).
+# conv1's "253,440" is wrong: conv1's output is 55x55x96 = 290,400 (docs/errata.md, #5).
 ALEXNET_004_NEURONS = [
     ("conv1", 55 * 55 * 96),  # 290,400; the slide says 253,440
     ("conv2", 27 * 27 * 256),  # 186,624
@@ -763,3 +764,82 @@ SHAPE_CASES = [(net, name, shape) for net, table in SHAPE_TABLES.items() for nam
 def test_published_shapes(net: str, name: str, shape: tuple[int, ...]) -> None:
     r = report(net)
     assert r.shown(row(r, name).output_shape) == shape
+
+
+# --------------------------------------------------------------------------------------------
+# Errata 14-18 (docs/errata.md): the deck's figure is its own arithmetic with the input's depth,
+# a network or a layer left out; the true value follows from the same arithmetic done in full
+# --------------------------------------------------------------------------------------------
+
+
+def dsl_params(text: str, bias: bool = True) -> int:
+    return analyze(load_dsl(text), Conventions(bias=bias)).totals.params
+
+
+def test_erratum_14_001_parameter_sharing_forgets_the_depth() -> None:
+    # 001 "Why Convolutions?": a 32x32x3 input, 6 filters of 5x5 giving 28x28x6: "(5 x 5 + 1) x 6
+    # (if there are 6 filters), which is equal to 156". Each filter spans the 3 input channels.
+    r = analyze(load_dsl("32x32x3 | conv5-6 p=0"))
+    assert r.shown(r.rows[1].output_shape) == (28, 28, 6)
+    assert r.totals.params == (5 * 5 * 3 + 1) * 6 == 456
+    # the deck's 156 is the same layer on a one-channel input
+    assert dsl_params("32x32x1 | conv5-6 p=0") == (5 * 5 + 1) * 6 == 156
+    # its fully connected comparison is right: 32x32x3 x 28x28x6 = 14,450,688, "nearly 14 million"
+    assert 32 * 32 * 3 * 28 * 28 * 6 == 14_450_688
+
+
+def test_erratum_15_002_only_10000_forgets_the_depth() -> None:
+    # 002 slide 53: "Given a 200 x 200 x 3 RGB Image and we use 100 Filters of size 10 x 10. How
+    # many parameters do we need to learn? Only 10,000!"
+    assert dsl_params("200x200x3 | conv10-100 p=0") == (10 * 10 * 3 + 1) * 100 == 30_100
+    assert dsl_params("200x200x3 | conv10-100 p=0", bias=False) == 10 * 10 * 3 * 100 == 30_000
+    # the deck's 10,000 counts one channel and no bias
+    assert dsl_params("200x200x1 | conv10-100 p=0", bias=False) == 10 * 10 * 100 == 10_000
+
+
+def test_erratum_16_001_comparison_table_resnet_rows_are_shifted() -> None:
+    # 001 "Comparison": "ResNet18 18 25.6 96" and "ResNet50 50 44.6 167" (Parameter [M]).
+    # torchvision's num_params: resnet18 11,689,512, resnet50 25,557,032, resnet101 44,549,160.
+    # 25.6 M is ResNet-50's count and 44.6 M ResNet-101's.
+    params = {name: report(name).totals.params for name in ("resnet18", "resnet50", "resnet101")}
+    assert params == {"resnet18": 11_689_512, "resnet50": 25_557_032, "resnet101": 44_549_160}
+    assert round(params["resnet18"] / 1e6, 1) == 11.7 != 25.6
+    assert round(params["resnet50"] / 1e6, 1) == 25.6 != 44.6
+    # 44,549,160 is 44.5 M to one decimal (44.55 M to two, which rounds on to the table's 44.6);
+    # no other ResNet comes near it: resnet50 25.6 M, resnet152 60.2 M
+    assert abs(params["resnet101"] - 44.6e6) < 0.06e6
+    assert round(report("resnet152").totals.params / 1e6, 1) == 60.2
+    # the table's other rows agree: "Alexnet 8 61", "GoogLeNet 22 7", "VGG-16 16 138"
+    assert round(report("alexnet").totals.params / 1e6) == 61
+    assert round(report("googlenet").totals.params / 1e6) == 7
+    assert round(report("vgg16").totals.params / 1e6) == 138
+
+
+def test_erratum_17_002_googlenet_is_not_5_million() -> None:
+    # 002 slide 115: "Only 5 million params! (Removes FC layers completely)". The table on the
+    # same slide (Szegedy et al., Table 1) keeps a linear layer of 1000K params; the network has
+    # 6,998,552 params (7.0 M), 5,973,552 without that layer: neither is 5 million.
+    r = report("googlenet")
+    fc = [x for x in r.rows if x.kind == "dense"]
+    assert [x.params for x in fc] == [1024 * 1000 + 1000]
+    assert r.totals.params == 6_998_552
+    assert round(r.totals.params / 1e6, 1) == 7.0
+    assert round((r.totals.params - fc[0].params) / 1e6, 1) == 6.0
+    # the "12X less params" of the same slide gives 5 M from AlexNet's 60 M; true ratio 8.7
+    assert round(report("alexnet").totals.params / r.totals.params, 1) == 8.7
+
+
+def test_erratum_18_002_locally_connected_forgets_the_depth() -> None:
+    # 002 slides 4-5: a 200 x 200 x 3 RGB image; "if we have 1000 hidden units and each unit
+    # corresponds to a patch size of 10 x 10 how many parameters will we have to learn?
+    # 100,000 parameters!" Each unit sees a 10x10x3 patch: 1000 x 300 weights. As a locally
+    # connected layer: 10x10 positions (10x10 windows, stride 20) x 10 units each = 1000 units.
+    text = "200x200x3 | lc10-10 s=20"
+    r = analyze(load_dsl(text))
+    assert prod(r.rows[1].output_shape) == 1000
+    assert dsl_params(text, bias=False) == 1000 * 10 * 10 * 3 == 300_000
+    assert dsl_params(text) == 300_000 + 1000 == 301_000  # one bias per unit
+    # the deck's 100,000 is the same layer on a one-channel image
+    assert dsl_params("200x200x1 | lc10-10 s=20", bias=False) == 1000 * 10 * 10 == 100_000
+    # and its fully connected figure is right: "~120,000,000 parameters" = 200*200*3 x 1000
+    assert dsl_params("200x200x3 | fc-1000", bias=False) == 120_000_000

@@ -28,7 +28,7 @@ from cnncalc import analyze, load_spec, load_spec_text
 from cnncalc.report import LayerRow, Report, rollup
 from cnncalc.spec.loader import specs_root
 
-RESNETS = ["resnet18", "resnet34", "resnet50", "resnet50-v1", "resnet101", "resnet152", "plain34"]
+RESNETS = ["resnet18", "resnet34", "resnet50", "resnet50-v1", "resnet101", "resnet152", "resnet152-v1", "plain34"]
 
 
 @cache
@@ -101,6 +101,7 @@ TORCHVISION_PARAMS = [
     ("resnet101", 44_549_160),  # ResNet101_Weights.IMAGENET1K_V1 / V2
     ("resnet152", 60_192_808),  # ResNet152_Weights.IMAGENET1K_V1 / V2
     ("resnet50-v1", 25_557_032),  # moving a stride changes no weight shape: same as resnet50
+    ("resnet152-v1", 60_192_808),  # the same for resnet152
 ]
 
 
@@ -173,6 +174,23 @@ def test_table1_deep_resnets_are_v1_figures(name: str, v1_gflops: float, v15_gfl
     assert round(gmacs(v1_report(name)), 1) == v1_gflops
     assert round(gmacs(report(name)), 1) == v15_gflops
     assert v1_report(name).totals.params == report(name).totals.params
+
+
+def test_table1_resnet152_v1_is_bundled() -> None:
+    # Table 1, 152-layer: 11.3x10^9 multiply-adds, for the paper's layout, bundled as resnet152-v1:
+    # the same network as the torchvision spec with each downsampling stride on the first 1x1
+    r = report("resnet152-v1")
+    assert round(gmacs(r), 1) == 11.3
+    assert r.totals.macs == v1_report("resnet152").totals.macs
+    assert [x.output_shape for x in r.rows] == [x.output_shape for x in v1_report("resnet152").rows]
+    assert [x.name for x in r.rows] == [x.name for x in report("resnet152").rows]
+    # the stride moved: layer3's first 1x1 halves 28 -> 14, its 3x3 keeps 14 (v1.5: 28 -> 28 -> 14)
+    assert row(r, "layer3.0.conv1").output_shape == (256, 14, 14)
+    assert row(report("resnet152"), "layer3.0.conv1").output_shape == (256, 28, 28)
+    # what the move saves: the 3x3 gives the n x n output in both layouts, but the first 1x1 of
+    # layer2-4's first block (c_in -> f) runs at n x n instead of 2n x 2n
+    saved = sum((2 * n) ** 2 * c * f - n**2 * c * f for n, c, f in ((28, 256, 128), (14, 512, 256), (7, 1024, 512)))
+    assert report("resnet152").totals.macs - r.totals.macs == saved
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,6 +266,7 @@ def effective_padding(field_start: Fraction, size: int) -> Fraction:
         ("resnet50-v1", "layer4.2.relu3", 483),
         ("resnet101", "layer4.2.relu3", 1027),
         ("resnet152", "layer4.2.relu3", 1507),
+        ("resnet152-v1", "layer4.2.relu3", 1507),
     ],
 )
 def test_receptive_field_of_resnet_v1_matches_the_article(name: str, last: str, size: int) -> None:
@@ -255,7 +274,7 @@ def test_receptive_field_of_resnet_v1_matches_the_article(name: str, last: str, 
     # stage's *last* unit (resnet_v1_block: "implemented as a stride in the last unit"), the
     # paper puts it on the 1x1 conv1 of the *first* unit: either way every 3x3 conv of a stage
     # runs at that stage's resolution, so both give the same receptive field.
-    r = v1_report(name) if name != "resnet50-v1" else report(name)
+    r = report(name) if name.endswith("-v1") else v1_report(name)
     field = row(r, last).receptive_field
     assert field is not None
     assert field.size == (size, size)

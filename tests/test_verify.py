@@ -50,6 +50,7 @@ REDUCED_INPUT = {
     "resnet50-v1": "32x32x3",
     "resnet101": "32x32x3",
     "resnet152": "32x32x3",
+    "resnet152-v1": "32x32x3",
     "squeezenet1_0": "32x32x3",
     "vgg11": "32x32x3",
     "vgg11-lrn": "32x32x3",

@@ -44,7 +44,8 @@ def explain(
 
     Output size (n + 2p - f)/s + 1 (with the floor and the pixels dropped when the stride
     does not tile), parameters ((f*f*c_in)+1)*k and (p*c)+c, activation size and memory,
-    MACs, and the totals as the sums they are; the same numbers as `summarize`.
+    MACs and FLOPs (2 x MACs + bias adds + the element-wise work), and the totals as the sums
+    they are; the same numbers as `summarize`.
 
     Examples:
 

@@ -125,6 +125,14 @@ def conv(
     padding: Annotated[
         str, typer.Option("--padding", "-p", help="Zero padding: P, 'rows,columns', 'valid' or 'same'.")
     ] = "0",
+    dilation: Annotated[
+        str,
+        typer.Option(
+            "--dilation",
+            "-d",
+            help="Spacing of the kernel's taps: D, or 'rows,columns' (1: adjacent; 2 skips a pixel between taps).",
+        ),
+    ] = "1",
     flip: Annotated[
         bool, typer.Option("--flip", help="True convolution: flip the kernel (default: cross-correlation).")
     ] = False,
@@ -151,6 +159,8 @@ def conv(
         cnncalc conv @image.csv -k "1/9 1/9 1/9; 1/9 1/9 1/9; 1/9 1/9 1/9" --round 1
 
         cnncalc conv "R rows | G rows | B rows" -k "kR | kG | kB" --bias 1 --padding 1
+
+        cnncalc conv @image.csv -k "1 0 -1; 1 0 -1; 1 0 -1" --dilation 2 --steps
     """
     from cnncalc.render.envelope import json_text
     from cnncalc.render.worked import conv_json, render_csv, render_text
@@ -173,14 +183,16 @@ def conv(
     sources = [text[1:] if text.startswith("@") else source for text, source in zip(kernel, sources, strict=True)]
     biases = [parse_scalar(text, "--bias") for text in bias] if bias else None
     strides = parse_pair(stride, "--stride")
+    dilations = parse_pair(dilation, "--dilation")
     size = (len(image[0]), len(image[0][0]))
-    kernel_size = (len(kernels[0][0]), len(kernels[0][0][0]))
-    pads = conv_padding(padding, size, kernel_size, strides)
+    span = tuple(d * (len(axis) - 1) + 1 for d, axis in zip(dilations, (kernels[0][0], kernels[0][0][0]), strict=True))
+    pads = conv_padding(padding, size, (span[0], span[1]), strides)
     result = correlate(
         image,
         kernels,
         stride=strides,
         padding=pads,
+        dilation=dilations,
         biases=biases,
         flip=flip,
         mean=mean,

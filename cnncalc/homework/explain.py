@@ -127,7 +127,7 @@ def _analysis_steps(
             owner = by_name[row.shared_with]
             note = f"shares the weights of {owner.name}, counted there ({format_count(owner.params)})"
             step = Step("params", "params", "0", "0", 0, note=note)
-        elif step.field == "macs" and report.batch != 1:
+        elif step.field in ("macs", "flops") and report.batch != 1:
             step = replace(
                 step,
                 formula=f"({step.formula})*batch",
@@ -177,6 +177,7 @@ def total_steps(report: Report) -> tuple[Step, ...]:
         *parts,
         _sum_step("params", "params", "params", [r.params for r in rows], t.params),
         _sum_step("MACs", "macs", "MACs", [r.macs for r in rows], t.macs),
+        _sum_step("FLOPs", "flops", "FLOPs", [r.flops for r in rows], t.flops),
         _sum_step(
             "activations",
             "activations",
@@ -223,6 +224,7 @@ def select(explanation: Explanation, name: str) -> Explanation:
         totals = (
             _sum_step("params", "params", "params", [r.params for r in rows], sum(r.params for r in rows)),
             _sum_step("MACs", "macs", "MACs", [r.macs for r in rows], sum(r.macs for r in rows)),
+            _sum_step("FLOPs", "flops", "FLOPs", [r.flops for r in rows], sum(r.flops for r in rows)),
         )
     return replace(explanation, layers=tuple(chosen), totals=totals)
 
@@ -272,7 +274,16 @@ class Line:
 _WORDS = ("given", "unchanged")
 
 
-_ORDER = {"output": 0, "activations": 1, "memory": 2, "inputs": 3, "params": 4, "non_trainable": 5, "macs": 6}
+_ORDER = {
+    "output": 0,
+    "activations": 1,
+    "memory": 2,
+    "inputs": 3,
+    "params": 4,
+    "non_trainable": 5,
+    "macs": 6,
+    "flops": 7,
+}
 
 
 def display_lines(layer: LayerExplanation, report: Report) -> list[Line]:

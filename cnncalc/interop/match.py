@@ -14,27 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.analysis import analyze
+from cnncalc.layers.registry import family_kinds
 from cnncalc.report import LayerRow, Report
 from cnncalc.spec.model import Spec
 
-#: kinds with no weights that keep their input's shape, or only flatten it
-TRANSPARENT = {
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "gelu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "swish",
-    "hard_swish",
-    "hard_sigmoid",
-    "softplus",
-    "dropout",
-    "flatten",
-}
+#: families of kinds with no weights that keep their input's shape, or only flatten it:
+#: exporters write them differently (fused, functional, or not at all) without changing a number
+TRANSPARENT_FAMILIES = ("activation", "regularization", "reshape")
+
+
+def transparent_kinds() -> set[str]:
+    """The kinds of TRANSPARENT_FAMILIES, read from the registry when asked."""
+    return {kind for family in TRANSPARENT_FAMILIES for kind in family_kinds(family)}
+
+
 #: kinds that are the same computation whatever the file calls them
 _SAME_AS = {"depthwise_conv": "conv"}
 
@@ -126,10 +119,11 @@ def _counted(report: Report) -> list[LayerRow]:
     for row in report.rows:
         for name in row.inputs:
             readers.setdefault(name, []).append(row.kind)
+    transparent = transparent_kinds()
     return [
         row
         for row in report.rows[1:]
-        if row.kind not in TRANSPARENT and not (row.kind == "concat" and readers.get(row.name) == ["concat"])
+        if row.kind not in transparent and not (row.kind == "concat" and readers.get(row.name) == ["concat"])
     ]
 
 

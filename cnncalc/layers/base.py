@@ -213,6 +213,7 @@ class LayerBase(BaseModel):
         params = counts.weights + counts.biases + counts.non_trainable
         steps.append(Step("params", "params", "rule of the layer", str(params), params))
         steps.append(Step("MACs", "macs", "rule of the layer", str(counts.macs), counts.macs))
+        steps.append(Step("FLOPs", "flops", "rule of the layer", str(counts.flops), counts.flops))
         return tuple(steps)
 
 
@@ -346,7 +347,8 @@ class Step:
 
     field names the Report number the step gives: "output" (one axis of the channels-first
     output shape, `axis`), "inputs" (a dense layer's flattened inputs), "weights", "biases",
-    "non_trainable", "params" or "macs" (per sample).
+    "non_trainable", "params", "macs" or "flops" (both per sample; the FLOPs as the
+    counting conventions state them: 2 x MACs, one add per bias, and the element-wise work).
     """
 
     quantity: str
@@ -410,3 +412,44 @@ def param_steps(
         Step("weights", "weights", weights[0], weights[1], weights[2]),
         Step("biases", "biases", biases[0], biases[1], biases[2]),
     )
+
+
+def weighted_flops_step(
+    macs: int, out: tuple[str, str, int], biased: bool, activation: str | None, c: Conventions
+) -> Step:
+    """The FLOPs of `weighted_flops` written out: 2*macs, + the output values for the bias adds,
+    + the fused activation's FLOPs per output value. out: the output values (formula, expression, value)."""
+    out_sym, out_num, elements = out
+    formula, expression = "2*macs", f"2*{macs}"
+    notes = ["a multiply and an add per MAC"]
+    if biased:
+        formula, expression = f"{formula} + {out_sym}", f"{expression} + {out_num}"
+        notes.append("one add per output value for its bias")
+    per = c.activation_flops[activation] if activation is not None else 0
+    if per:
+        formula, expression = f"{formula} + {per}*{_grouped(out_sym)}", f"{expression} + {per}*{_grouped(out_num)}"
+    if activation is not None:
+        notes.append(f"{activation}: {_per_value(per)} per output value")
+    value = weighted_flops(macs, elements, biased, activation, c)
+    return Step("FLOPs", "flops", formula, expression, value, note="; ".join(notes))
+
+
+def elementwise_flops_step(per: tuple[str, str, int], x: Shape, value: int, note: str) -> Step:
+    """FLOPs of work done once per value of the map `x`: (formula, expression, FLOPs) per value
+    times the values, channels last as the lecture multiplies them."""
+    per_sym, per_num, count = per
+    if count == 0:
+        return Step("FLOPs", "flops", "0", "0", 0, note=note)
+    sym, num = channels_last_terms(x)
+    if per_sym == "1":
+        return Step("FLOPs", "flops", sym, num, value, note=note)
+    return Step("FLOPs", "flops", f"{_grouped(per_sym)}*{sym}", f"{_grouped(per_num)}*{num}", value, note=note)
+
+
+def _grouped(term: str) -> str:
+    """A term as a factor: parenthesised when it is a sum or difference."""
+    return f"({term})" if any(op in term for op in ("+", "-")) else term
+
+
+def _per_value(flops: int) -> str:
+    return f"{flops} FLOP" if flops == 1 else f"{flops} FLOPs"

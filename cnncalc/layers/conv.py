@@ -37,6 +37,7 @@ from cnncalc.layers.base import (
     resolve_padding,
     spatial_rank,
     weighted_flops,
+    weighted_flops_step,
 )
 
 #: DSL options every convolution takes
@@ -481,7 +482,9 @@ def _bias_note(layer: _SlidingLayer, counted: int) -> str:
     return "no bias (bias: false)" if not layer.bias else "biases not counted (--no-bias)"
 
 
-def _conv_steps(layer: _SlidingLayer, x: Shape, filters: int, groups: int, geo: Sliding, counts: Counts) -> list[Step]:
+def _conv_steps(
+    layer: _SlidingLayer, x: Shape, c: Conventions, filters: int, groups: int, geo: Sliding, counts: Counts
+) -> list[Step]:
     """Channels, params (per group for grouped convs) and MACs of a standard convolution."""
     c_in = x[0]
     kf_sym, kf_num = kernel_terms(geo.kernel)
@@ -507,13 +510,20 @@ def _conv_steps(layer: _SlidingLayer, x: Shape, filters: int, groups: int, geo: 
         Step("output C", "output", "k", str(filters), filters, axis=0),
         *param_steps((f"{per_sym}*k", f"{per_num}*{filters}", counts.weights), biases, params, note),
         Step("MACs", "macs", f"({pos_sym}*k)*({per_sym})", f"({pos_num}*{filters})*({per_num})", counts.macs),
+        weighted_flops_step(
+            counts.macs,
+            (f"{pos_sym}*k", f"{pos_num}*{filters}", prod(counts.output)),
+            counts.biases > 0,
+            layer.activation,
+            c,
+        ),
     ]
 
 
 def _conv_explain(self: Conv, x: Shape, c: Conventions) -> tuple[Step, ...]:
     geo, counts = _conv_counts(self, x, c, self.filters, self.groups, "conv")
     axes = slide_steps(x, "conv", self.kernel, self.stride, self.padding, self.dilation)
-    return (*axes, *_conv_steps(self, x, self.filters, self.groups, geo, counts))
+    return (*axes, *_conv_steps(self, x, c, self.filters, self.groups, geo, counts))
 
 
 def _depthwise_explain(self: DepthwiseConv, x: Shape, c: Conventions) -> tuple[Step, ...]:
@@ -536,6 +546,13 @@ def _depthwise_explain(self: DepthwiseConv, x: Shape, c: Conventions) -> tuple[S
         Step("output C", "output", out_sym.strip("()"), out_num.strip("()"), c_in * m, axis=0),
         *param_steps((f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}", counts.weights), biases, params, note),
         Step("MACs", "macs", f"({pos_sym}*{out_sym})*({kf_sym})", f"({pos_num}*{out_num})*({kf_num})", counts.macs),
+        weighted_flops_step(
+            counts.macs,
+            (f"{pos_sym}*{out_sym}", f"{pos_num}*{out_num}", prod(counts.output)),
+            counts.biases > 0,
+            self.activation,
+            c,
+        ),
     )
 
 
@@ -557,6 +574,9 @@ def _separable_explain(self: SeparableConv, x: Shape, c: Conventions) -> tuple[S
         Step("output C", "output", "k", str(k), k, axis=0),
         *param_steps((w_sym, w_num, counts.weights), biases, params, note),
         Step("MACs", "macs", f"({pos_sym})*({w_sym})", f"({pos_num})*({w_num})", counts.macs),
+        weighted_flops_step(
+            counts.macs, (f"{pos_sym}*k", f"{pos_num}*{k}", prod(counts.output)), counts.biases > 0, self.activation, c
+        ),
     )
 
 
@@ -598,6 +618,7 @@ def _transposed_explain(self: ConvTranspose, x: Shape, c: Conventions) -> tuple[
         params, biases = (w_sym, w_num), ("0", "0", 0)
     in_sym = "*".join(f"in_{a}" for a in AXIS_NAMES[ndim])
     in_num = "*".join(str(n) for n in x[1:])
+    out_sym, out_num = position_terms(counts.output[1:])
     return (
         *steps,
         Step("output C", "output", "k", str(self.filters), self.filters, axis=0),
@@ -609,6 +630,13 @@ def _transposed_explain(self: ConvTranspose, x: Shape, c: Conventions) -> tuple[
             f"({in_num})*({w_num})",
             counts.macs,
             note="each input position scatters a whole kernel into the output",
+        ),
+        weighted_flops_step(
+            counts.macs,
+            (f"{out_sym}*k", f"{out_num}*{self.filters}", prod(counts.output)),
+            counts.biases > 0,
+            self.activation,
+            c,
         ),
     )
 
@@ -630,4 +658,7 @@ def _local_explain(self: LocallyConnected, x: Shape, c: Conventions) -> tuple[St
         Step("output C", "output", "k", str(k), k, axis=0),
         *param_steps((w_sym, w_num, counts.weights), biases, params, note),
         Step("MACs", "macs", f"({pos_sym}*k)*({kf_sym}*c_in)", f"({pos_num}*{k})*({kf_num}*{x[0]})", counts.macs),
+        weighted_flops_step(
+            counts.macs, (f"{pos_sym}*k", f"{pos_num}*{k}", prod(counts.output)), counts.biases > 0, self.activation, c
+        ),
     )

@@ -25,6 +25,7 @@ from cnncalc.layers.base import (
     check_declared,
     param_steps,
     weighted_flops,
+    weighted_flops_step,
 )
 
 
@@ -88,6 +89,7 @@ class Dense(LayerBase):
             note = "no bias (bias: false)" if not self.bias else "biases not counted (--no-bias)"
         steps += param_steps(("p*c", f"{p}*{units}", counts.weights), biases, params, note)
         steps.append(Step("MACs", "macs", "p*c", f"{p}*{units}", counts.macs, note="one multiply-add per weight"))
+        steps.append(weighted_flops_step(counts.macs, ("c", str(units), units), counts.biases > 0, self.activation, c))
         return tuple(steps)
 
 

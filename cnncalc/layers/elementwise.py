@@ -12,7 +12,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
+from cnncalc.conventions import ACTIVATION_FLOPS, Conventions
 from cnncalc.layers.base import (
     ActivationKind,
     Counts,
@@ -22,6 +22,7 @@ from cnncalc.layers.base import (
     Shape,
     Step,
     channels_last_terms,
+    elementwise_flops_step,
     no_params_steps,
     param_steps,
     spatial_rank,
@@ -64,9 +65,39 @@ class Activation(LayerBase):
         return f"slope {self.negative_slope}" if self.kind == "leaky_relu" else ""
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        self.apply(x, c)
-        why = f"{self.kind} is applied to each value on its own"
-        return (*unchanged_steps(x, why), *no_params_steps(f"no parameters to learn: {self.kind} is a fixed function"))
+        counts = self.apply(x, c)
+        if self.kind != "softmax":
+            why = f"{self.kind} is applied to each value on its own"
+        elif len(x) == 1:
+            why = f"softmax normalises over all {x[0]} values: exp(x_i)/sum_j exp(x_j), so they sum to 1"
+        else:
+            why = "softmax normalises over the channels at each position: exp(x_i)/sum_j exp(x_j), summing to 1"
+        per = c.activation_flops[self.kind]
+        how = f" ({_ACTIVATION_WORK[self.kind]})" if per == ACTIVATION_FLOPS[self.kind] else ""
+        note = f"{self.kind}: {per} FLOP{'' if per == 1 else 's'} per value{how}"
+        return (
+            *unchanged_steps(x, why),
+            *no_params_steps(f"no parameters to learn: {self.kind} is a fixed function"),
+            elementwise_flops_step((str(per), str(per), per), x, counts.flops, note),
+        )
+
+
+#: the work behind each activation's FLOPs in the default conventions (cnncalc.conventions)
+_ACTIVATION_WORK = {
+    "relu": "max(x, 0)",
+    "relu6": "min(max(x, 0), 6)",
+    "leaky_relu": "a multiply and a max",
+    "elu": "exp, subtract, multiply on the negative side",
+    "selu": "elu and a scale",
+    "gelu": "tanh approximation: cube, multiply-add, tanh, add, multiply",
+    "sigmoid": "exp, add, divide",
+    "tanh": "one transcendental",
+    "softmax": "exp, add to the sum, divide by it",
+    "swish": "a sigmoid and a multiply",
+    "hard_swish": "add, clip, multiply, divide",
+    "hard_sigmoid": "add, clip, divide",
+    "softplus": "exp, add, log",
+}
 
 
 class Dropout(LayerBase):
@@ -88,7 +119,11 @@ class Dropout(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         self.apply(x, c)
         why = "the identity at inference (a random mask only in training)"
-        return (*unchanged_steps(x, why), *no_params_steps("no parameters to learn: dropout only zeroes values"))
+        return (
+            *unchanged_steps(x, why),
+            *no_params_steps("no parameters to learn: dropout only zeroes values"),
+            elementwise_flops_step(("0", "0", 0), x, 0, "the identity at inference: no arithmetic"),
+        )
 
 
 class BatchNorm(LayerBase):
@@ -149,6 +184,9 @@ class BatchNorm(LayerBase):
             *unchanged_steps(x, "normalises each channel"),
             *steps,
             Step("MACs", "macs", "0", "0", 0, note="a multiply and an add per value, counted as FLOPs"),
+            elementwise_flops_step(
+                ("2", "2", 2), x, counts.flops, "inference: a folded scale and shift, a multiply and an add per value"
+            ),
         )
 
 
@@ -178,9 +216,15 @@ class LocalResponseNorm(LayerBase):
         return f"size {self.size}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        self.apply(x, c)
+        counts = self.apply(x, c)
         why = f"no parameters to learn: divides each value by a sum over {self.size} neighbouring channels"
-        return (*unchanged_steps(x, "normalises across channels"), *no_params_steps(why))
+        per = ("2*size + 3", f"2*{self.size} + 3", 2 * self.size + 3)
+        note = "per value: size squares, size - 1 adds, a scale, an add, a power and a divide"
+        return (
+            *unchanged_steps(x, "normalises across channels"),
+            *no_params_steps(why),
+            elementwise_flops_step(per, x, counts.flops, note),
+        )
 
 
 class Flatten(LayerBase):
@@ -201,4 +245,5 @@ class Flatten(LayerBase):
         return (
             Step("output units", "output", sym, num, counts.output[0], note="the map laid out as one vector", axis=0),
             *no_params_steps("no parameters to learn: a flatten only reshapes"),
+            Step("FLOPs", "flops", "0", "0", 0, note="a view of the same values: no arithmetic"),
         )

@@ -13,7 +13,16 @@ from pydantic import Field
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, Shape, Step, no_params_steps, unchanged_steps
+from cnncalc.layers.base import (
+    AXIS_NAMES,
+    Counts,
+    LayerBase,
+    Shape,
+    Step,
+    elementwise_flops_step,
+    no_params_steps,
+    unchanged_steps,
+)
 
 
 def _show(shape: Shape) -> str:
@@ -39,8 +48,15 @@ class MergeBase(LayerBase):
     def explain_merge(self, inputs: Sequence[Shape], c: Conventions) -> tuple[Step, ...]:
         """Steps of `merge(inputs, c)`: element-wise merges keep the shape; no parameters."""
         counts = self.merge(inputs, c)
-        why = f"{self.kind} of {len(inputs)} tensors of one shape, value by value"
-        return (*unchanged_steps(counts.output, why), *no_params_steps(f"no parameters to learn: a {self.kind}"))
+        n = len(inputs)
+        why = f"{self.kind} of {n} tensors of one shape, value by value"
+        op = "add" if self.kind == "add" else "multiply"
+        note = f"{n} inputs: {n - 1} {op}{'' if n == 2 else 's'} per value"
+        return (
+            *unchanged_steps(counts.output, why),
+            *no_params_steps(f"no parameters to learn: a {self.kind}"),
+            elementwise_flops_step(("n - 1", f"{n} - 1", n - 1), counts.output, counts.flops, note),
+        )
 
 
 def _elementwise(kind: str, inputs: Sequence[Shape]) -> Counts:
@@ -118,4 +134,8 @@ class Concat(MergeBase):
             Step(f"output {n}", "output", "unchanged", str(v), v, axis=i + 1)
             for i, (n, v) in enumerate(zip(names, counts.output[1:], strict=True))
         ]
-        return (*steps, *no_params_steps("no parameters to learn: a concat only stacks its inputs"))
+        return (
+            *steps,
+            *no_params_steps("no parameters to learn: a concat only stacks its inputs"),
+            Step("FLOPs", "flops", "0", "0", 0, note="a copy: no arithmetic"),
+        )

@@ -25,8 +25,10 @@ from cnncalc.layers.base import (
     Shape,
     Step,
     check_declared,
+    elementwise_flops_step,
     fmt_dims,
     fmt_padding,
+    kernel_terms,
     no_params_steps,
     per_dim,
     position_terms,
@@ -151,7 +153,23 @@ class Pool(LayerBase):
                 f"no parameters to learn: pooling only takes {reads} of each window",
                 "no multiply-accumulates (the window's comparisons or adds are counted as FLOPs)",
             ),
+            self._flops_step(x, c),
         )
+
+    def _flops_step(self, x: Shape, c: Conventions) -> Step:
+        """The work per window (see window_flops) times the output values."""
+        counts = self.apply(x, c)
+        kernel = per_dim(self.kernel, len(x) - 1, "kernel")
+        taps = prod(kernel)
+        k_sym, k_num = kernel_terms(kernel)
+        per, how = {
+            "max_pool": ((f"{k_sym} - 1", f"{k_num} - 1"), "the largest of K values takes K - 1 comparisons"),
+            "sum_pool": ((f"{k_sym} - 1", f"{k_num} - 1"), "a sum of K values takes K - 1 adds"),
+            "avg_pool": ((k_sym, k_num), "K - 1 adds and a divide per window"),
+            "l2_pool": ((f"2*{k_sym}", f"2*{k_num}"), "K squares, K - 1 adds and a square root per window"),
+        }[self.kind]
+        step = (*per, window_flops(self.kind, taps))
+        return elementwise_flops_step(step, counts.output, counts.flops, f"K = {taps} taps: {how}")
 
 
 class GlobalPool(LayerBase):
@@ -190,4 +208,12 @@ class GlobalPool(LayerBase):
             )
         ]
         steps += [Step(f"output {n}", "output", "1", "1", 1, axis=i + 1) for i, n in enumerate(AXIS_NAMES[len(x) - 1])]
-        return (*steps[: len(counts.output)], *no_params_steps(f"no parameters to learn: a global {how}"))
+        if self.kind == "global_avg_pool":
+            flops = (f"c*({sym})", f"{x[0]}*({num})", f"S = {num} positions: S - 1 adds and a divide per channel")
+        else:
+            flops = (f"c*({sym} - 1)", f"{x[0]}*({num} - 1)", f"the largest of S = {num} values: S - 1 comparisons")
+        return (
+            *steps[: len(counts.output)],
+            *no_params_steps(f"no parameters to learn: a global {how}"),
+            Step("FLOPs", "flops", flops[0], flops[1], counts.flops, note=flops[2]),
+        )

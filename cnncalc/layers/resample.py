@@ -19,6 +19,7 @@ from cnncalc.layers.base import (
     PerDim,
     Shape,
     Step,
+    elementwise_flops_step,
     fmt_dims,
     no_params_steps,
     per_dim,
@@ -56,4 +57,15 @@ class Upsample(LayerBase):
                 zip(AXIS_NAMES[len(x) - 1], x[1:], factors, counts.output[1:], strict=True)
             )
         ]
-        return (*steps, *no_params_steps(f"no parameters to learn: {self.mode} upsampling"))
+        ndim = len(x) - 1
+        if self.mode == "nearest":
+            per, note = ("0", "0", 0), "nearest: a copy, no arithmetic"
+        else:
+            lerps = f"({'*'.join('2' * ndim)} - 1)"
+            per = (f"3*{lerps}", f"3*{lerps}", 3 * (2**ndim - 1))
+            note = f"linear in {ndim} axes: 2^{ndim} - 1 lerps of 3 FLOPs (subtract, multiply, add) per value"
+        return (
+            *steps,
+            *no_params_steps(f"no parameters to learn: {self.mode} upsampling"),
+            elementwise_flops_step(per, counts.output, counts.flops, note),
+        )

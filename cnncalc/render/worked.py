@@ -52,6 +52,7 @@ def conv_json(result: ConvResult, style: NumberStyle, steps: Sequence[ConvStep] 
         "kernel_shape": [filters, channels, *result.kernel_size],
         "stride": list(result.stride),
         "padding": [list(result.padding[0]), list(result.padding[1])],
+        "dilation": list(result.dilation),
         "bias": [style.json_value(b) for b in result.biases] if result.biases is not None else None,
         "mean": result.mean,
         "relu": result.relu,
@@ -64,6 +65,7 @@ def conv_json(result: ConvResult, style: NumberStyle, steps: Sequence[ConvStep] 
                 "row": s.row + 1,
                 "column": s.column + 1,
                 "text": "\n".join(s.text(style, filters)),
+                **({"reads": {"rows": list(s.reads[0]), "columns": list(s.reads[1])}} if s.reads[0] else {}),
             }
             for s in steps
         ],

@@ -307,6 +307,8 @@ def parse_scalar(text: str, option: str) -> Fraction:
 def conv_padding(text: str, size: Pair, kernel: Pair, stride: Pair) -> Padding:
     """Padding of a convolution: 'valid', 'same' (TensorFlow's, extra pixel after), 'P' or 'PH,PW'.
 
+    `kernel` is the span of a window: d*(k - 1) + 1 per axis for a dilated kernel.
+
     >>> conv_padding("same", (5, 5), (3, 3), (1, 1)), conv_padding("same", (7, 7), (3, 3), (2, 2))
     (((1, 1), (1, 1)), ((1, 1), (1, 1)))
     >>> conv_padding("same", (6, 6), (3, 3), (2, 2))
@@ -486,12 +488,20 @@ class ConvStep:
     bias: Fraction | None
     total: Fraction  # before ReLU
     value: Fraction  # after ReLU, when asked for
+    #: a dilated kernel's taps: the input rows and columns it reads (1-based, in the input as given;
+    #: None where a tap falls in the padding); empty for an undilated kernel, whose taps are adjacent
+    reads: tuple[tuple[int | None, ...], tuple[int | None, ...]] = ((), ())
 
     def text(self, style: NumberStyle, filters: int) -> list[str]:
-        """The lines a student writes: '3x1 + 1x1 + ... = -5' (several channels: one line each, then the sum)."""
+        """The lines a student writes: '3x1 + 1x1 + ... = -5' (several channels: one line each, then the sum).
+
+        A dilated kernel's line names the input rows and columns its taps read first.
+        """
         label = f"({self.row + 1},{self.column + 1})"
         if filters > 1:
             label = f"filter {self.filter + 1} {label}"
+        if self.reads[0]:
+            label += f" reads rows {_read_list(self.reads[0])} x columns {_read_list(self.reads[1])}"
         terms = [" + ".join(f"{exact_text(x)}x{exact_text(w)}" for x, w in channel) for channel in self.products]
         tail = [exact_text(self.bias)] if self.bias is not None else []
         result = style.show(self.total)
@@ -511,6 +521,16 @@ class ConvStep:
         return lines
 
 
+def _read_list(positions: Sequence[int | None]) -> str:
+    return ", ".join("pad" if p is None else str(p) for p in positions)
+
+
+def _input_position(padded: int, before: int, size: int) -> int | None:
+    """The 1-based input row (or column) of a 0-based padded one; None in the padding."""
+    position = padded - before + 1
+    return position if 1 <= position <= size else None
+
+
 @dataclass(frozen=True)
 class ConvResult:
     """A cross-correlation (or, flipped, a convolution) of a multi-channel input with one or more filters."""
@@ -526,26 +546,42 @@ class ConvResult:
     biases: tuple[Fraction, ...] | None
     outputs: tuple[Grid, ...]  # one per filter
     warnings: tuple[str, ...]
+    dilation: Pair = (1, 1)  # spacing of the kernel's taps (1: adjacent)
 
     @property
     def kernel_size(self) -> Pair:
         return len(self.kernels[0][0]), len(self.kernels[0][0][0])
 
+    @property
+    def span(self) -> Pair:
+        """Rows and columns of input one window covers: d*(k - 1) + 1 per axis."""
+        (kh, kw), (dh, dw) = self.kernel_size, self.dilation
+        return dh * (kh - 1) + 1, dw * (kw - 1) + 1
+
     def step(self, f: int, i: int, j: int, order: Order = Order.rows) -> ConvStep:
         """Output (i, j) of filter f, written out (0-based)."""
         kh, kw = self.kernel_size
+        dh, dw = self.dilation
         top, left = i * self.stride[0], j * self.stride[1]
         cells = _positions(kh, kw, order)
         products = tuple(
-            tuple((image[top + a][left + b], kernel[a][b]) for a, b in cells)
+            tuple((image[top + a * dh][left + b * dw], kernel[a][b]) for a, b in cells)
             for image, kernel in zip(self.padded, self.kernels[f], strict=True)
         )
+        reads: tuple[tuple[int | None, ...], tuple[int | None, ...]] = ((), ())
+        if self.dilation != (1, 1):
+            (pad_top, _), (pad_left, _) = self.padding
+            _, rows, columns = self.input_shape
+            reads = (
+                tuple(_input_position(top + a * dh, pad_top, rows) for a in range(kh)),
+                tuple(_input_position(left + b * dw, pad_left, columns) for b in range(kw)),
+            )
         sums = tuple(sum((x * w for x, w in channel), Fraction(0)) for channel in products)
         count = kh * kw * len(self.padded) if self.mean else 1
         bias = self.biases[f] if self.biases is not None else None
         total = sum(sums, Fraction(0)) / count + (bias or 0)
         value = max(total, Fraction(0)) if self.relu else total
-        return ConvStep(f, i, j, products, sums, count, bias, total, value)
+        return ConvStep(f, i, j, products, sums, count, bias, total, value, reads)
 
     def steps(self, order: Order = Order.rows) -> Iterator[ConvStep]:
         for f, grid in enumerate(self.outputs):
@@ -569,6 +605,7 @@ def correlate(
     *,
     stride: Pair = (1, 1),
     padding: Padding = ((0, 0), (0, 0)),
+    dilation: Pair = (1, 1),
     biases: Sequence[Fraction] | None = None,
     flip: bool = False,
     mean: bool = False,
@@ -577,7 +614,13 @@ def correlate(
 ) -> ConvResult:
     """Slide each filter over the zero-padded image: out = sum(x * w) (/ count with `mean`) + bias.
 
-    Cross-correlation, as deep-learning layers compute, unless `flip` (true convolution).
+    Cross-correlation, as deep-learning layers compute, unless `flip` (true convolution). With a
+    `dilation` d, tap (a, b) of the kernel reads the input d*a rows and d*b columns from the window's
+    corner (PyTorch's conv2d dilation): a k x k kernel spans d*(k - 1) + 1 pixels per axis.
+
+    >>> dilated = correlate(parse_volume("1 2 3 4 5; " * 5), [parse_volume("1 1; 1 1")], dilation=(2, 2))
+    >>> dilated.outputs[0][0], dilated.step(0, 0, 0).reads
+    ((Fraction(8, 1), Fraction(12, 1), Fraction(16, 1)), ((1, 3), (1, 3)))
 
     >>> img = parse_volume("10 10 10 0 0 0; " * 6)
     >>> correlate(img, [parse_volume("1 0 -1; 1 0 -1; 1 0 -1")]).outputs[0][0]
@@ -604,20 +647,24 @@ def correlate(
         raise _fail(f"{len(biases)} bias value(s) for {len(kernels)} filter(s)", hint="give one --bias per --kernel")
     if max(max(side) for side in padding) > MAX_PADDING:
         raise _fail(f"padding larger than {MAX_PADDING}", hint="padding is at most a few pixels in the slides")
+    if max(dilation) > MAX_PADDING:
+        raise _fail(f"dilation larger than {MAX_PADDING}", hint="dilation is a few pixels in the slides")
     rows, columns = len(image[0]), len(image[0][0])
-    kh, kw = len(first[0]), len(first[0][0])
+    taps_h, taps_w = len(first[0]), len(first[0][0])
+    kh, kw = dilation[0] * (taps_h - 1) + 1, dilation[1] * (taps_w - 1) + 1  # the span of a window
     padded_rows = rows + sum(padding[0])
     padded_columns = columns + sum(padding[1])
     if kh > padded_rows or kw > padded_columns:
         what = "padded input" if padded_rows != rows or padded_columns != columns else "input"
+        named = f"kernel ({taps_h}x{taps_w})" if (kh, kw) == (taps_h, taps_w) else f"dilated kernel ({kh}x{kw})"
         raise _fail(
-            f"the kernel ({kh}x{kw}) is larger than the {what} ({padded_rows}x{padded_columns})",
+            f"the {named} is larger than the {what} ({padded_rows}x{padded_columns})",
             Location(sources[0], 1, 1),
-            "use a smaller kernel or more --padding",
+            "use a smaller kernel" + (" or dilation" if (kh, kw) != (taps_h, taps_w) else "") + " or more --padding",
         )
     out_rows = (padded_rows - kh) // stride[0] + 1
     out_columns = (padded_columns - kw) // stride[1] + 1
-    work = len(kernels) * out_rows * out_columns * len(image) * kh * kw
+    work = len(kernels) * out_rows * out_columns * len(image) * taps_h * taps_w
     padded_values = padded_rows * padded_columns * len(image)
     if padded_values > MAX_VALUES:
         raise _fail(f"the padded input has {padded_values:,} values: more than {MAX_VALUES:,}", hint=_BIG_HINT)
@@ -647,6 +694,7 @@ def correlate(
         biases=tuple(biases) if biases is not None else None,
         outputs=(),
         warnings=tuple(warnings),
+        dilation=dilation,
     )
     outputs = tuple(
         tuple(tuple(result.step(f, i, j).value for j in range(out_columns)) for i in range(out_rows))
@@ -865,6 +913,8 @@ def conv_title(result: ConvResult) -> str:
     pad = _pair_text((top, left)) if (top, left) == (bottom, right) else f"{top},{bottom},{left},{right}"
     kernel = f"{filters} filters" if filters > 1 else "kernel"
     kernel += " " + _dims(kh, kw, channels)
+    if result.dilation != (1, 1):
+        kernel += f", dilation {_pair_text(result.dilation)} (spans {_dims(*result.span)})"
     out = result.outputs[0]
     extras = "".join(
         text
