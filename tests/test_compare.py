@@ -291,7 +291,8 @@ def test_no_overlap_with_every_bundled_network_at_once() -> None:
 
 def test_place_labels_separates_points_that_coincide() -> None:
     area = Box(0, 0, 600, 400)
-    boxes = place_labels([(300.0, 200.0)] * 10, [60.0] * 10, area)
+    boxes, failed = place_labels([(300.0, 200.0)] * 10, [60.0] * 10, area)
+    assert failed == []
     for i, box in enumerate(boxes):
         assert box.inside(area)
         assert not box.overlaps(Box(294, 194, 12, 12))
@@ -457,3 +458,12 @@ def test_a_long_name_is_shortened_on_the_plot_only() -> None:
     assert g.get("data-name") == spec.name  # whole in the data and the tooltip
     assert label.text is not None and len(label.text) <= 40 and "\u2026" in label.text
     assert label.text.startswith("nnnn") and label.text.endswith("mmmm")
+
+
+def test_networks_with_the_same_figures_get_a_label_each() -> None:
+    """Eight points on one spot (the same network under eight names), beside two others."""
+    (lenet,) = compare(["lenet5"])
+    crowd = [Entry(**{**lenet.__dict__, "name": f"copy{i}"}) for i in range(8)]
+    root = parse(plot_svg([*crowd, *compare(["lenet5-classic", "highway"])]))
+    assert len(networks(root)) == 10
+    assert_no_overlap(root)

@@ -33,6 +33,8 @@ POINT_RADIUS = 5
 #: the plot area of the scatter: left, top and right edges; the bottom one grows with the networks
 LEFT, TOP, RIGHT = 96, 56, WIDTH - 28
 PLOT_HEIGHT, HEIGHT_PER_NETWORK, ROOMY = 480, 16, 12
+#: how much taller the plot gets, and how many times at most, while a label finds no free spot
+GROWTH, GROWTHS = 48, 12
 #: room under the plot area for the tick labels and the axis title
 UNDER = 64
 #: a profile panel: header, bars up (MACs), bars down (params), space after
@@ -157,7 +159,7 @@ def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) 
     if not shared:
         yield Box(px - w / 2, py - d - h, w, h)  # above
         yield Box(px - w / 2, py + d, w, h)  # below
-    for gap in range(14, 400, 8):
+    for gap in range(14, 320, 8):
         r = POINT_RADIUS + gap
         for step in range(16):
             angle = 2 * math.pi * step / 16
@@ -168,14 +170,18 @@ def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) 
             yield Box(cx + dx, cy + dy, w, h)
 
 
-def place_labels(points: Sequence[tuple[float, float]], widths: Sequence[float], area: Box) -> list[Box]:
-    """A box per point, each inside `area`, clear of every point and of every other box.
+def place_labels(
+    points: Sequence[tuple[float, float]], widths: Sequence[float], area: Box
+) -> tuple[list[Box], list[int]]:
+    """A box per point, each inside `area`, clear of every point and of every other box;
+    and the points for which no such box was found (empty when all went well).
 
     A label away from its point gets a leader line; that line must not cross another label
     or point either, nor may another label cover it. Points are served from the most crowded
     out; when a label finds no free spot (labels placed before it surround its point), the
     placement starts again with that label served first, a few times, keeping the best try.
-    Where no spot is free at all (more labels than room), the spot clashing least is taken.
+    Where no spot is free at all (more labels than room), the nearest spot is taken and the
+    point reported, so that the caller can give the plot more room.
     """
 
     def crowding(i: int) -> int:
@@ -184,7 +190,7 @@ def place_labels(points: Sequence[tuple[float, float]], widths: Sequence[float],
 
     order = sorted(range(len(points)), key=lambda i: (crowding(i), i))
     best: tuple[list[Box], list[int]] | None = None
-    for _ in range(12):
+    for _ in range(6):
         boxes, failed = _place_in_order(points, widths, area, order)
         if best is None or len(failed) < len(best[1]):
             best = (boxes, failed)
@@ -192,7 +198,7 @@ def place_labels(points: Sequence[tuple[float, float]], widths: Sequence[float],
             break
         order = [*failed, *(i for i in order if i not in failed)]
     assert best is not None
-    return best[0]
+    return best
 
 
 def _place_in_order(
@@ -208,32 +214,53 @@ def _place_in_order(
         x, y = points[i]
         # a leader starts at the point: the points it sits on (same or nearly the same figures) don't count
         others = [d for d in dots if not d.overlaps(dots[i])]
-        best: Box | None = None
-        best_clashes = math.inf
         shared = len(others) < len(dots) - 1
-        for box in _candidates(x, y, widths[i], h, shared):
-            if not box.inside(area):
-                continue
-            clashes = sum(box.overlaps(d) for d in dots) + sum(box.overlaps(b) for b in placed.values())
-            if clashes == 0:
-                clashes += sum(_crosses(line, box) for line in lines)
-                end = _leader(x, y, box)
-                if end is not None:
-                    line = (x, y, *end)
-                    clashes += sum(_crosses(line, b) for b in [*placed.values(), *others])
-                    clashes += sum(_intersect(line, other) for other in lines)
-            if clashes == 0:
-                best, best_clashes = box, 0
+        taken = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in (*dots, *placed.values())]
+        obstacles = [*placed.values(), *others]
+        nearest: Box | None = None
+        free: Box | None = None
+        # first a spot whose leader crosses nothing; else one whose leader only crosses other leaders
+        for strict in (True, False):
+            for box in _candidates(x, y, widths[i], h, shared):
+                if not box.inside(area):
+                    continue
+                nearest = nearest or box
+                x0, y0, x1, y1 = box.x, box.y, box.x + box.w, box.y + box.h
+                if any(x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1 for u0, v0, u1, v1 in taken):
+                    continue
+                if _clear_of_lines(x, y, box, lines, obstacles, strict):
+                    free = box
+                    break
+            if free is not None:
                 break
-            if clashes < best_clashes:
-                best, best_clashes = box, clashes
-        if best is None or best_clashes > 0:
+        if free is None:
             failed.append(i)
-        placed[i] = best if best is not None else Box(x + POINT_RADIUS + 4, y - h / 2, widths[i], h)
+        placed[i] = free or nearest or Box(x + POINT_RADIUS + 4, y - h / 2, widths[i], h)
         end = _leader(x, y, placed[i])
         if end is not None:
             lines.append((x, y, *end))
     return [placed[i] for i in range(len(points))], failed
+
+
+def _clear_of_lines(
+    x: float,
+    y: float,
+    box: Box,
+    lines: Sequence[tuple[float, float, float, float]],
+    obstacles: Sequence[Box],
+    strict: bool = True,
+) -> bool:
+    """No leader drawn so far crosses `box`, and the box's own leader (if it needs one) crosses
+    no obstacle and (when strict) no other leader."""
+    if any(_crosses(line, box) for line in lines):
+        return False
+    end = _leader(x, y, box)
+    if end is None:
+        return True
+    line = (x, y, *end)
+    if any(_crosses(line, b) for b in obstacles):
+        return False
+    return not strict or not any(_intersect(line, o) for o in lines)
 
 
 def _dot(x: float, y: float) -> Box:
@@ -245,6 +272,8 @@ def _dot(x: float, y: float) -> Box:
 def _crosses(line: tuple[float, float, float, float], box: Box) -> bool:
     """Whether a segment passes through the inside of a box (Liang-Barsky clipping)."""
     x1, y1, x2, y2 = line
+    if max(x1, x2) <= box.x or min(x1, x2) >= box.x + box.w or max(y1, y2) <= box.y or min(y1, y2) >= box.y + box.h:
+        return False  # the boxes around the two do not meet
     dx, dy = x2 - x1, y2 - y1
     low, high = 0.0, 1.0
     for p, q in ((-dx, x1 - box.x), (dx, box.x + box.w - x1), (-dy, y1 - box.y), (dy, box.y + box.h - y1)):
@@ -285,6 +314,12 @@ def _leader(x: float, y: float, box: Box) -> tuple[float, float] | None:
 def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
     """The whole SVG document: the scatter, then (with `profile`) a panel per network."""
     bottom = plot_bottom(len(entries))
+    figures = [(e.macs, e.params) for e in entries]
+    for _ in range(GROWTHS):  # a taller plot spreads the points until every label has a spot
+        failed = place_labels(*_label_layout(entries, bottom))[1]
+        if all(figures.count(figures[i]) > 1 for i in failed):
+            break  # none failed, or only points on one spot, which no height pulls apart
+        bottom += GROWTH
     height = bottom + UNDER + (_profile_height(entries) if profile else 0)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -304,6 +339,15 @@ def plot_bottom(count: int) -> int:
     return TOP + PLOT_HEIGHT + HEIGHT_PER_NETWORK * max(0, count - ROOMY)
 
 
+def _label_layout(entries: Sequence[Entry], bottom: int) -> tuple[list[tuple[float, float]], list[float], Box]:
+    """Where the points are, how wide their labels, and the area the labels must stay in."""
+    xs = LogAxis.covering([e.macs for e in entries], LEFT, RIGHT)
+    ys = LogAxis.covering([e.params for e in entries], bottom, TOP)
+    points = [(xs.at(e.macs), ys.at(e.params)) for e in entries]
+    widths = [label_width(terminal(short_label(e.name))) for e in entries]
+    return points, widths, Box(LEFT + 2, TOP + 2, RIGHT - LEFT - 4, bottom - TOP - 4)
+
+
 def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
     xs = LogAxis.covering([e.macs for e in entries], LEFT, RIGHT)
     ys = LogAxis.covering([e.params for e in entries], bottom, TOP)
@@ -316,10 +360,9 @@ def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
     out += _grid(xs, ys, bottom)
     out.append("</g>")
     out += _axes(xs, ys, bottom)
-    points = [(xs.at(e.macs), ys.at(e.params)) for e in entries]
-    area = Box(LEFT + 2, TOP + 2, RIGHT - LEFT - 4, bottom - TOP - 4)
+    points, widths, area = _label_layout(entries, bottom)
     labels = [terminal(short_label(e.name)) for e in entries]
-    boxes = place_labels(points, [label_width(label) for label in labels], area)
+    boxes, _ = place_labels(points, widths, area)
     out.append('<g class="leaders" stroke="#888888" stroke-width="1">')
     for (x, y), box in zip(points, boxes, strict=True):
         end = _leader(x, y, box)
