@@ -5,9 +5,10 @@ panel per network below it whose bars are the MACs (up) and params (down) of eac
 with weights, so one sees where a network spends its compute and where it keeps its weights.
 
 Labels never overlap each other or any point: each is placed at the first free spot around
-its point (beside it, then rings further out, with a leader line that crosses no other label,
-point or leader), judged by the box drawn behind it. The box is sized from per-character
-widths of the widest common sans-serif font, rounded up, so the text stays inside it.
+its point (beside it, then rings further out, with a leader line that crosses no label or
+point, and no other leader where that can be had), judged by the box drawn behind it; where
+no spot is free, the plot grows taller. The box is sized from per-character widths of the
+widest common sans-serif font, rounded up, so the text stays inside it.
 
 Every name is user text: control characters are made visible and XML's special
 characters escaped (cnncalc.render.escape), so a hostile name is shown, never run.
