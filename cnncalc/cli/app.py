@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from cnncalc.cli import (
     check,
+    compare,
     diff,
     draw,
     explain,
@@ -115,6 +116,7 @@ COMMAND_MODULES = (
     grade,
     check,
     diff,
+    compare,
     draw,
     report,
     schema,

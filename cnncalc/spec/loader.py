@@ -30,18 +30,22 @@ MAX_SPEC_BYTES = 4 * 1024 * 1024  # far above any real network spec
 def specs_root() -> FsPath:
     """Where the bundled networks are: the installed cnncalc.specs, or specs/ beside a source checkout.
 
-    An installed wheel and an editable install both provide cnncalc.specs; running from a
-    clone with PYTHONPATH set does not, and finds the folder next to the package instead.
-    (Found with importlib.util rather than importlib.resources, which costs a tenth of
-    `cnncalc summarize`'s start-up to import.)
+    An installed wheel and an editable install both provide cnncalc.specs. A package that runs
+    from a clone (PYTHONPATH set) reads the specs/ of that clone, even when another checkout is
+    installed in editable mode (whose cnncalc.specs would be that other checkout's). Found with
+    importlib.util rather than importlib.resources, which costs a tenth of `cnncalc summarize`'s
+    start-up to import.
     """
+    checkout = FsPath(__file__).resolve().parent.parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "specs" / "__init__.py").is_file():
+        return checkout / "specs"
     try:
         found = importlib.util.find_spec("cnncalc.specs")
     except ModuleNotFoundError:
         found = None
     if found is not None and found.submodule_search_locations:
         return FsPath(next(iter(found.submodule_search_locations)))
-    return FsPath(__file__).resolve().parent.parent.parent / "specs"
+    return checkout / "specs"
 
 
 def bundled_names() -> list[str]:

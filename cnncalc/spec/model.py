@@ -354,6 +354,14 @@ class Spec(BaseModel):
 
     name: str = Field(default="network", description="Name of the network.", max_length=200, examples=["vgg16"])
     description: str | None = Field(default=None, description="Free text: source, paper, notes.")
+    top1: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Published top-1 accuracy in percent (ImageNet unless the description says otherwise), "
+        "quoted by `cnncalc compare`; cnncalc does not compute it.",
+        examples=[69.758],
+    )
     input: InputSpec = Field(description="Shape of one input sample.", examples=["224x224x3"])
     dtype: Dtype = Field(default="float32", description="Element type of activations and parameters.")
     batch: Positive = Field(default=1, description="Samples per forward pass; multiplies activations and MACs.")
