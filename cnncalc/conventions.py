@@ -61,7 +61,7 @@ class Conventions:
         memory = "in place" if self.inplace_activations else "copied"
         return (
             f"Counted as: params = weights + {bias}; {bn}. MACs = multiply-accumulates of conv/dense "
-            "(bias adds excluded) x batch. FLOPs = 2 x MACs + bias adds + element-wise work (README). "
+            "(bias adds excluded) x batch. FLOPs = 2 x MACs + bias adds + element-wise work (docs/counting.md). "
             f"Memory = elements x dtype bytes x batch; activations {memory}; "
             f"units {'SI (K=1000)' if self.units == 'si' else 'binary (Ki=1024)'}."
         )

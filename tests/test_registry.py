@@ -251,7 +251,7 @@ def test_the_kind_lists_come_from_the_families() -> None:
 
 
 def test_flops_of_weighted_layers_use_one_rule() -> None:
-    """FLOPs = 2 x MACs + one add per output for the bias + the fused activation (README)."""
+    """FLOPs = 2 x MACs + one add per output for the bias + the fused activation (docs/counting.md)."""
     c = Conventions()
     x = (3, 32, 32)
     conv = Conv(kind="conv", filters=8, kernel=5, activation="relu")

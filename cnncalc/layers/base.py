@@ -100,7 +100,7 @@ class LayerBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
-    kind: str = Field(description="The layer kind (see README), e.g. conv, max_pool, dense, relu.")
+    kind: str = Field(description="The layer kind (docs/kinds.md), e.g. conv, max_pool, dense, relu.")
     name: str | None = Field(
         default=None,
         description="Label shown in reports; defaults to the kind and a running number (conv1, conv2, ...).",

@@ -24,7 +24,7 @@ from cnncalc.report import LayerRow, Report
 
 
 def to_json(report: Report) -> dict[str, Any]:
-    """The JSON contract: exact integers, shapes in the report's layout (see README)."""
+    """The JSON contract: exact integers, shapes in the report's layout (docs/json.md)."""
     return envelope(
         {
             "name": report.name,
