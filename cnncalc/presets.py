@@ -29,6 +29,7 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from cnncalc.layers.base import LayerBase, Shape, per_dim
+from cnncalc.layers.registry import family_kinds
 
 if TYPE_CHECKING:
     from cnncalc.report import Report
@@ -51,7 +52,7 @@ _PTFLOPS_MODULE_CALLS_PATCHED = frozenset({"relu", "elu", "gelu", "swish", "soft
 
 #: kinds each preset counts by a rule of its own; anything else is counted as zero by the
 #: tools (a note says which kinds of the network were not modelled)
-_MODELLED = frozenset(
+_MODELLED_OTHERS = frozenset(
     {
         "conv",
         "depthwise_conv",
@@ -70,21 +71,13 @@ _MODELLED = frozenset(
         "add",
         "multiply",
         "concat",
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "elu",
-        "selu",
-        "gelu",
-        "sigmoid",
-        "tanh",
-        "softmax",
-        "swish",
-        "hard_swish",
-        "hard_sigmoid",
-        "softplus",
     }
 )
+
+
+def _modelled() -> frozenset[str]:
+    """The kinds with a rule: those above and every activation the registry knows."""
+    return _MODELLED_OTHERS | frozenset(family_kinds("activation"))
 
 
 @dataclass(frozen=True)
@@ -544,7 +537,8 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     for op in ops:
         per_layer[op.row] = per_layer.get(op.row, 0) + tool.count(op, report.batch)
     count = sum(per_layer.values())
-    unmodelled = sorted({op.kind for op in ops if op.kind not in _MODELLED})
+    modelled = _modelled()
+    unmodelled = sorted({op.kind for op in ops if op.kind not in modelled})
     if unmodelled:
         notes.append(f"kinds not modelled for {tool.tool}, counted as 0: {', '.join(unmodelled)}")
     params = sum(op.params for op in _unique_modules(ops))
