@@ -37,8 +37,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from math import prod
 from typing import Any
+
+Act = Callable[[Any, bool], Any]
+"""An activation: a tensor and whether it may overwrite it."""
 
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 NO_BLAS_ENV = "CNNCALC_NO_BLAS"  # cnncalc.numeric.blas.NO_BLAS_ENV, without importing NumPy here
@@ -185,7 +189,7 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
     shapes: list[tuple[int, ...]] = [tuple(x0.shape)]
     steps: list[Callable[[list[Any]], Any]] = []
     params: dict[int, dict[str, Any]] = {}
-    activations = {
+    activations: dict[str, Act] = {
         "relu": lambda t, inplace: F.relu(t, inplace=inplace),
         "relu6": lambda t, inplace: F.relu6(t, inplace=inplace),
         "sigmoid": lambda t, inplace: torch.sigmoid_(t) if inplace else torch.sigmoid(t),
@@ -225,11 +229,7 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
                 return kw["act"](y, True)
 
             steps.append(
-                lambda xs,
-                step=step,
-                kw=dict(  # noqa: C408
-                    extra=extra, conv=conv, stride=stride, pad=pad, dilation=dilation, groups=groups, act=act
-                ): step(xs, **kw)
+                partial(step, extra=extra, conv=conv, stride=stride, pad=pad, dilation=dilation, groups=groups, act=act)
             )
         elif isinstance(layer, Dense):
             features = prod(shape[1:])
@@ -237,16 +237,28 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
                 p["w"] = torch.randn(layer.units, features) * (2 / features) ** 0.5
                 p["b"] = torch.zeros(layer.units) if layer.bias else None
             act = activations[layer.activation or "linear"]
-            steps.append(lambda xs, p=p, act=act: act(F.linear(xs[0].flatten(1), p["w"], p["b"]), True))
+
+            def dense(xs: list[Any], p: dict[str, Any] = p, act: Act = act) -> Any:
+                return act(F.linear(xs[0].flatten(1), p["w"], p["b"]), True)
+
+            steps.append(dense)
         elif isinstance(layer, BatchNorm):
             c = shape[1]
             if not p:
                 p.update(m=torch.zeros(c), v=torch.ones(c), g=torch.ones(c), b=torch.zeros(c))
             eps = layer.epsilon
-            steps.append(lambda xs, p=p, eps=eps: F.batch_norm(xs[0], p["m"], p["v"], p["g"], p["b"], False, 0.0, eps))
+
+            def batch_norm(xs: list[Any], p: dict[str, Any] = p, eps: float = eps) -> Any:
+                return F.batch_norm(xs[0], p["m"], p["v"], p["g"], p["b"], False, 0.0, eps)
+
+            steps.append(batch_norm)
         elif isinstance(layer, Activation):
             fn = activations[layer.kind]
-            steps.append(lambda xs, fn=fn, inplace=inplace: fn(xs[0], inplace))
+
+            def activation(xs: list[Any], fn: Act = fn, inplace: bool = inplace) -> Any:
+                return fn(xs[0], inplace)
+
+            steps.append(activation)
         elif isinstance(layer, Pool) and layer.kind in ("max_pool", "avg_pool"):
             kernel = axes(layer.kernel, nd)
             stride = axes(layer.kernel if layer.stride is None else layer.stride, nd)
@@ -254,29 +266,55 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
             if extra:
                 raise NotImplementedError("asymmetric pooling padding")
             if layer.kind == "max_pool":
-                pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
-                steps.append(
-                    lambda xs, pool=pool, k=kernel, s=stride, q=pad, c=layer.ceil_mode: pool(
-                        xs[0], k, s, q, ceil_mode=c
-                    )
-                )
+
+                def max_pool(
+                    xs: list[Any],
+                    pool: Callable[..., Any] = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1],
+                    k: tuple[int, ...] = kernel,
+                    s: tuple[int, ...] = stride,
+                    q: tuple[int, ...] = pad,
+                    c: bool = layer.ceil_mode,
+                ) -> Any:
+                    return pool(xs[0], k, s, q, ceil_mode=c)
+
+                steps.append(max_pool)
             else:
-                pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[nd - 1]
-                steps.append(
-                    lambda xs, pool=pool, k=kernel, s=stride, q=pad, c=layer.ceil_mode: pool(xs[0], k, s, q, c)
-                )
+
+                def avg_pool(
+                    xs: list[Any],
+                    pool: Callable[..., Any] = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[nd - 1],
+                    k: tuple[int, ...] = kernel,
+                    s: tuple[int, ...] = stride,
+                    q: tuple[int, ...] = pad,
+                    c: bool = layer.ceil_mode,
+                ) -> Any:
+                    return pool(xs[0], k, s, q, c)
+
+                steps.append(avg_pool)
         elif isinstance(layer, GlobalPool):
             dims = tuple(range(2, 2 + nd))
             if layer.kind == "global_avg_pool":
-                steps.append(lambda xs, d=dims, k=layer.keepdims: xs[0].mean(dim=d, keepdim=k))
+
+                def global_avg(xs: list[Any], d: tuple[int, ...] = dims, k: bool = layer.keepdims) -> Any:
+                    return xs[0].mean(dim=d, keepdim=k)
+
+                steps.append(global_avg)
             else:
-                steps.append(lambda xs, d=dims, k=layer.keepdims: xs[0].amax(dim=d, keepdim=k))
+
+                def global_max(xs: list[Any], d: tuple[int, ...] = dims, k: bool = layer.keepdims) -> Any:
+                    return xs[0].amax(dim=d, keepdim=k)
+
+                steps.append(global_max)
         elif isinstance(layer, Dropout):
             steps.append(lambda xs: xs[0])
         elif isinstance(layer, Flatten):
             steps.append(lambda xs: xs[0].flatten(1))
         elif isinstance(layer, LocalResponseNorm):
-            steps.append(lambda xs, n=layer: F.local_response_norm(xs[0], n.size, n.alpha, n.beta, n.k))
+
+            def lrn(xs: list[Any], n: LocalResponseNorm = layer) -> Any:
+                return F.local_response_norm(xs[0], n.size, n.alpha, n.beta, n.k)
+
+            steps.append(lrn)
         elif isinstance(layer, Add):
             steps.append(lambda xs: sum(xs[1:], xs[0]))
         elif isinstance(layer, Multiply):

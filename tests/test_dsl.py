@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc.analysis import analyze
-from cnncalc.errors import CnncalcError, ShapeError, SpecError
+from cnncalc.errors import CnncalcError, Location, ShapeError, SpecError
 from cnncalc.report import Report
 from cnncalc.spec.dsl import ACTIVATIONS, MAX_DSL_CHARS, MAX_LAYERS, load_dsl, parse_dsl
 from cnncalc.spec.loader import load_spec_text
@@ -381,6 +381,7 @@ def test_source_map_points_at_each_item_and_field() -> None:
 
     def col(path: tuple[str | int, ...]) -> int:
         location = source_map.values[path]
+        assert isinstance(location, Location)  # the DSL's own positions, not a YAML mark
         assert location.source == "<dsl>"
         assert location.line == 1
         return location.column

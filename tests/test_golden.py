@@ -360,7 +360,11 @@ def test_alexnet_004_neurons_row(name: str, neurons: int) -> None:
 
 def test_alexnet_004_neurons_erratum() -> None:
     r = report("alexnet")
-    assert row(r, "conv1").activation_elements == 290_400 != 253_440
+    slide = 253_440  # 004's conv1 neurons
+    side = (227 - 11) // 4 + 1  # conv1: 11x11 kernel, stride 4, no padding on 227x227 -> 55
+    conv1 = row(r, "conv1").activation_elements
+    assert conv1 == side * side * 96 == 290_400
+    assert conv1 != slide
     # "0.63 M": the true sum of the row is 659,272 (0.66M); with the slide's 253,440 it is
     # 622,312 (0.62M). Neither gives 0.63M.
     total = sum(row(r, n).activation_elements for n, _ in ALEXNET_004_NEURONS)
@@ -463,7 +467,10 @@ def test_alexnet_slide_9261_nodes_is_9216(spec: str) -> None:
     r = report(spec)
     fc6 = next(i for i, x in enumerate(r.rows) if x.name.lower() == "fc6")
     feeding = r.rows[fc6 - 1]
-    assert feeding.activation_elements == 6 * 6 * 256 == 9216 != 9261
+    slide = 9261  # 001's "9261 nodes"
+    side = (13 - 3) // 2 + 1  # the last 3x3 stride-2 max pool on conv5's 13x13x256 -> 6
+    assert feeding.activation_elements == side * side * 256 == 9216
+    assert feeding.activation_elements != slide
     assert r.rows[fc6].weights == 9216 * 4096
 
 

@@ -388,8 +388,8 @@ def test_unreadable_sheets_say_where(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "binary file" in result.stderr
     result = runner.invoke(app, ["grade", "lenet5"])
     assert result.exit_code == 2 and "no answer sheet given" in result.stderr
-    sheet = str(ANSWERS / "lenet5-001.tsv")
-    result = runner.invoke(app, ["grade", "lenet5", sheet, "--csv", str(tmp_path / "no" / "such" / "dir.csv")])
+    sheet_path = str(ANSWERS / "lenet5-001.tsv")
+    result = runner.invoke(app, ["grade", "lenet5", sheet_path, "--csv", str(tmp_path / "no" / "such" / "dir.csv")])
     assert result.exit_code == 2 and "cannot write" in result.stderr
 
 

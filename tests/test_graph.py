@@ -284,12 +284,12 @@ def test_totals_do_not_depend_on_the_order_of_the_file(
 ) -> None:
     # branches of `depth` convs with kernel k, 'same' padding, merged by concat (or add), in any order
     lines = []
-    for b, (depth, k) in enumerate(branches):
+    for n, (depth, k) in enumerate(branches):
         source = "input"
         for d in range(depth):
-            lines.append(f"  - {{kind: conv, id: b{b}_{d}, from: {source}, filters: 4, kernel: {k}, padding: same}}")
-            source = f"b{b}_{d}"
-    tips = [f"b{b}_{depth - 1}" for b, (depth, _) in enumerate(branches)]
+            lines.append(f"  - {{kind: conv, id: b{n}_{d}, from: {source}, filters: 4, kernel: {k}, padding: same}}")
+            source = f"b{n}_{d}"
+    tips = [f"b{n}_{depth - 1}" for n, (depth, _) in enumerate(branches)]
     merge = "add" if residual else "concat"
     lines.append(f"  - {{kind: {merge}, id: out, from: [{', '.join(tips)}]}}")
     shuffled = lines[:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -34,7 +35,7 @@ def test_import_and_match_are_what_the_page_shows(tmp_path: Path, monkeypatch: p
     pytest.importorskip("onnx")
     runner = CliRunner()
     source = runner.invoke(app, ["export", "lenet5"]).stdout
-    namespace: dict[str, object] = {"__name__": "lenet5"}
+    namespace: dict[str, Any] = {"__name__": "lenet5"}  # what the exported module defines
     exec(compile(source, "lenet5.py", "exec"), namespace)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

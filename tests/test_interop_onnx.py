@@ -288,8 +288,8 @@ def torch_to_onnx(module: Any, shape: tuple[int, ...], path: Path, keep_bn: bool
 
 
 def small_resnet() -> Any:
-    torch = pytest.importorskip("torch")
-    nn = torch.nn
+    pytest.importorskip("torch")
+    from torch import nn
 
     class Basic(nn.Module):
         def __init__(self, c_in: int, c_out: int, stride: int) -> None:

@@ -22,8 +22,9 @@ from cnncalc.interop.pytorch import ExportError, export_pytorch
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import InputSpec, Spec
 
-torch = pytest.importorskip("torch")
-nn = torch.nn
+pytest.importorskip("torch")
+import torch
+from torch import nn
 
 #: torchvision's published num_params (torchvision.models weights tables)
 PUBLISHED = {
@@ -106,7 +107,14 @@ def to_onnx(model: Any, shape: tuple[int, ...], path: Path) -> None:
     """Export with PyTorch's TorchScript exporter; `shape` includes the batch."""
     for m in model.modules():
         if isinstance(m, nn.LocalResponseNorm):
-            m.forward = lambda x, m=m: _LRN.apply(x, m.size, m.alpha, m.beta, m.k)
+
+            def lrn(x: torch.Tensor, m: nn.LocalResponseNorm = m) -> torch.Tensor:
+                # torch leaves Function.apply unannotated
+                out: torch.Tensor = _LRN.apply(x, m.size, m.alpha, m.beta, m.k)  # type: ignore[no-untyped-call]
+                return out
+
+            # this one instance exports as ONNX's LRN; mypy checks an instance's forward against the unbound method
+            m.forward = lrn  # type: ignore[method-assign, assignment]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(

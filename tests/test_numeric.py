@@ -303,7 +303,8 @@ def test_fused_activation_equals_a_separate_one(act: str, channels: int) -> None
 def test_matmul_add_accumulates_in_place_and_counts() -> None:
     """BLAS accumulates into strided views; other layouts and types fall back to c += a @ b."""
     rng = np.random.default_rng(10)
-    for dtype in (np.float32, np.float64, np.int64):
+    dtypes: tuple[npt.DTypeLike, ...] = (np.float32, np.float64, np.int64)
+    for dtype in dtypes:
         big = (rng.standard_normal((6, 9)) * 4).astype(dtype)
         a = (rng.standard_normal((6, 5)) * 4).astype(dtype)
         b = (rng.standard_normal((5, 14)) * 4).astype(dtype)
@@ -526,7 +527,9 @@ def test_upsample_matches_per_axis_formulas(scale: list[int], seed: int) -> None
     nearest = pointwise.upsample(x, scale, "nearest")
     for o in itertools.product(*(range(3 * f) for f in scale)):
         src = tuple(oo // f for oo, f in zip(o, scale, strict=True))
-        np.testing.assert_array_equal(nearest[(0, slice(None), *o)], x[(0, slice(None), *src)])
+        at: tuple[int | slice, ...] = (0, slice(None), *o)
+        source: tuple[int | slice, ...] = (0, slice(None), *src)
+        np.testing.assert_array_equal(nearest[at], x[source])
     want = x
     for axis, f in enumerate(scale, start=2):
         want = naive_bilinear_axis(want, f, axis)
@@ -794,7 +797,8 @@ def test_switch_values_that_leave_blas_on(value: str, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("mode", MODES)
 def test_matmul_add_both_ways(mode: str) -> None:
     rng = np.random.default_rng(4)
-    for dtype in (np.float32, np.float64):
+    dtypes: tuple[npt.DTypeLike, ...] = (np.float32, np.float64)
+    for dtype in dtypes:
         big = rng.standard_normal((7, 12)).astype(dtype)
         a = rng.standard_normal((7, 5)).astype(dtype)
         b = rng.standard_normal((5, 12)).astype(dtype)

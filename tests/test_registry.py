@@ -29,7 +29,6 @@ from cnncalc.layers import (
     ALIASES,
     LAYER_CLASSES,
     REGISTRY,
-    Conv,
     Counts,
     DslWord,
     LayerBase,
@@ -43,6 +42,7 @@ from cnncalc.layers import (
     unregister_kind,
 )
 from cnncalc.layers.base import Positive, Step, no_params_steps, unchanged_steps
+from cnncalc.layers.conv import Conv
 from cnncalc.layers.registry import dsl_words, kind_table
 from cnncalc.spec import load_spec_text
 from cnncalc.spec.dsl import load_dsl, parse_dsl

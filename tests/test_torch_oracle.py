@@ -185,10 +185,11 @@ def run_torch(torch: Any, net: Network) -> Outcome:
         if y.numel() == 0:  # a transposed conv may return an empty tensor; cnncalc refuses a size 0
             return Outcome(i, shapes, params, macs)
         weight = getattr(module, "weight", None)
-        if layer.module.startswith("ConvTranspose"):
-            macs.append(x[0].numel() * weight[0].numel())
-        elif layer.module.startswith("Conv"):
-            macs.append(y[0].numel() * weight[0].numel())
+        if layer.module.startswith("Conv"):
+            assert weight is not None  # every conv module (transposed too) has one
+            # a transposed conv applies the kernel once per input value, a conv once per output value
+            per = x if layer.module.startswith("ConvTranspose") else y
+            macs.append(per[0].numel() * weight[0].numel())
         else:
             macs.append(0)
         shapes.append(tuple(y.shape[1:]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
@@ -105,11 +106,12 @@ def test_any_bytes_as_a_file_and_as_stdin(data: bytes) -> None:
         path = os.path.join(folder, "m.txt")  # noqa: PTH118 - a plain str path is what the CLI passes on
         with open(path, "wb") as file:  # noqa: PTH123
             file.write(data)
-        for read in (
+        readers: tuple[Callable[[], Volume], ...] = (
             lambda: parse_volume(read_text(path, "input"), path),
             lambda: read_matrix(f"@{path}", "kernel"),
             lambda: parse_volume(read_stream(io.TextIOWrapper(io.BytesIO(data)), "input")),
-        ):
+        )
+        for read in readers:
             try:
                 volume = read()
             except CnncalcError as e:
