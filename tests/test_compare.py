@@ -367,8 +367,8 @@ def test_profile_draws_a_bar_per_layer_with_weights() -> None:
     top = [int(b.get("data-macs", "")) for up, _, b in heights if up == tallest_up]
     assert 224 * 224 * 64 * 3 * 3 * 64 in top
     # heights are proportional to the figures
-    for up, _, bar in heights:  # written to 1/100 of a unit
-        assert up == pytest.approx(tallest_up * int(bar.get("data-macs", "")) / max(top), abs=0.01)
+    for height, _, element in heights:  # written to 1/100 of a unit
+        assert height == pytest.approx(tallest_up * int(element.get("data-macs", "")) / max(top), abs=0.01)
 
 
 def test_without_profile_there_is_no_profile() -> None:
