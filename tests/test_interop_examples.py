@@ -38,3 +38,20 @@ def test_the_shipped_example_model_is_the_recipe() -> None:
 
 if __name__ == "__main__":  # regenerate: python tests/test_interop_examples.py
     EXAMPLE.write_bytes(tiny_cnn().SerializeToString())
+
+
+def test_every_spec_argument_takes_a_model_file() -> None:
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app
+
+    runner = CliRunner()
+    summary = runner.invoke(app, ["summarize", str(EXAMPLE), "-f", "json"])
+    assert summary.exit_code == 0, summary.output
+    # conv1 (3*3*3+1)*8 = 224, conv2 (3*3*8+1)*16 = 1,168, fc (16+1)*10 = 170
+    assert '"params": 1562' in summary.stdout
+    over = runner.invoke(app, ["check", str(EXAMPLE), "--max-params", "1K"])
+    assert over.exit_code == 1, over.output
+    within = runner.invoke(app, ["check", str(EXAMPLE), "--max-params", "2K"])
+    assert within.exit_code == 0, within.output
+    assert runner.invoke(app, ["explain", str(EXAMPLE)]).exit_code == 0

@@ -141,7 +141,17 @@ def read_text_file(
 
 
 def load_spec(ref: str) -> Spec:
-    """Load and validate a spec from a file path or a bundled network name."""
+    """Load and validate a spec from a file path or a bundled network name.
+
+    An ONNX or Keras model file (.onnx, .keras, a Keras .json) is imported through
+    cnncalc.interop, so every command that takes a spec takes a model too; the importers
+    are loaded only for those suffixes, so a YAML spec starts as fast as before.
+    """
+    if FsPath(ref).suffix.lower() in (".onnx", ".keras", ".json"):
+        from cnncalc.interop import is_model_file, load_model_spec
+
+        if is_model_file(ref):
+            return load_model_spec(ref)
     text, source = read_source(ref)
     return load_spec_text(text, source)
 
