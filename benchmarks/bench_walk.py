@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = (
     "import sys, cnncalc\n"
-    "from cnncalc.render.formats import to_json\n"
+    "from cnncalc.render.summary import to_json\n"
     "to_json(cnncalc.analyze(cnncalc.load_spec(sys.argv[1])))\n"
 )
 
