@@ -21,30 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "hostile"))
 
-from hostile_corpus import Case, all_cases  # noqa: E402
+from hostile_corpus import all_cases  # noqa: E402
 
 MAX_SECONDS = 2.0
 MAX_MB = 200.0
 #: a runaway case is stopped here, and reported as over the goal
 KILL_SECONDS = 30
 KILL_BYTES = 4 << 30
-
-
-def prepare(case: Case, root: Path) -> list[str]:
-    for name, content in case.materialise().items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    for special in case.special:
-        what, _, spec = special.partition(":")
-        if what == "fifo":
-            os.mkfifo(root / spec)
-        elif what == "dir":
-            (root / spec).mkdir()
-        elif what == "link":
-            name, _, target = spec.partition("->")
-            (root / name).symlink_to(root / target)
-    return [arg.replace("{d}", str(root)) for arg in case.argv]
 
 
 def limit_memory() -> None:
@@ -94,7 +77,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             try:
-                code, seconds, mb = measure(prepare(case, root), root)
+                code, seconds, mb = measure(case.prepare(root), root)
             except OSError as e:  # an argument over the system's limit (128 KiB): the test runs it in-process
                 print(f"{case_id:<45} skipped: {e.strerror}")
                 continue

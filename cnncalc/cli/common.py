@@ -97,6 +97,9 @@ ConventionSelect = Annotated[
         "paper); `all` lists every one with the rule that makes it differ.",
     ),
 ]
+LayoutOverride = Annotated[
+    LayoutOption | None, typer.Option("--layout", help="Layout of shapes shown and of --input (default: the spec's).")
+]
 KerasBnOption = Annotated[
     bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
 ]

@@ -10,7 +10,7 @@ import typer
 
 from cnncalc.cli.common import (
     InputOverride,
-    LayoutOption,
+    LayoutOverride,
     NoBiasOption,
     format_option,
     handles_errors,
@@ -54,9 +54,7 @@ def draw(
         typer.Option(help="SVG picture: volumes (chains, LeNet style), graph (boxes and arrows) or auto."),
     ] = StyleOption.auto,
     no_bias: NoBiasOption = False,
-    layout: Annotated[
-        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
-    ] = None,
+    layout: LayoutOverride = None,
     input_shape: InputOverride = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file of --output if it exists.")] = False,
 ) -> None:

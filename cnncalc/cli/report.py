@@ -13,6 +13,7 @@ from cnncalc.cli.common import (
     InputOverride,
     KerasBnOption,
     LayoutOption,
+    LayoutOverride,
     NoBiasOption,
     handles_errors,
     load_any,
@@ -34,9 +35,7 @@ def report(
     dtype: DtypeOverride = None,
     batch: BatchOverride = None,
     input_shape: InputOverride = None,
-    layout: Annotated[
-        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
-    ] = None,
+    layout: LayoutOverride = None,
     keras_bn: KerasBnOption = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the file of --output if it exists.")] = False,
 ) -> None:

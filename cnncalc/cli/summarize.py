@@ -16,6 +16,7 @@ from cnncalc.cli.common import (
     InputOverride,
     KerasBnOption,
     LayoutOption,
+    LayoutOverride,
     NoBiasOption,
     UnitsOption,
     echo_lines,
@@ -66,9 +67,7 @@ def summarize(
     units: Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")] = (
         UnitsOption.si
     ),
-    layout: Annotated[
-        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
-    ] = None,
+    layout: LayoutOverride = None,
     input_shape: InputOverride = None,
     keras_bn: KerasBnOption = False,
     depth: Annotated[

@@ -17,6 +17,7 @@ from cnncalc.cli.common import (
     InputOverride,
     KerasBnOption,
     LayoutOption,
+    LayoutOverride,
     echo_error,
     echo_lines,
     format_option,
@@ -98,9 +99,7 @@ def verify(
     dtype: DtypeOverride = None,
     batch: BatchOverride = None,
     input_shape: InputOverride = None,
-    layout: Annotated[
-        LayoutOption | None, typer.Option(help="Layout of shapes shown and of --input (default: the spec's).")
-    ] = None,
+    layout: LayoutOverride = None,
     keras_bn: KerasBnOption = False,
 ) -> None:
     """Run the network on random arrays in NumPy and check every number of its summary.

@@ -10,8 +10,10 @@ matrices, paths and options. Large inputs are built by functions, so the reposit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Content = bytes | Callable[[], bytes]
 
@@ -32,6 +34,25 @@ class Case:
 
     def materialise(self) -> dict[str, bytes]:
         return {name: content() if callable(content) else content for name, content in self.files.items()}
+
+    def prepare(self, root: Path) -> list[str]:
+        """Write the case's files and special files under `root`; its command line there."""
+        for name, content in self.materialise().items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        for special in self.special:
+            what, _, spec = special.partition(":")
+            if what == "fifo":
+                os.mkfifo(root / spec)
+            elif what == "dir":
+                (root / spec).mkdir()
+            elif what == "link":
+                name, _, target = spec.partition("->")
+                (root / name).symlink_to(root / target)
+            else:
+                raise ValueError(special)
+        return [arg.replace("{d}", str(root)) for arg in self.argv]
 
 
 def spec(case_id: str, text: str, message: str, command: str = "summarize") -> Case:

@@ -6,7 +6,6 @@ below only turns a hang into a failure instead of a stalled test run.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,30 +18,6 @@ from typer.testing import CliRunner
 from cnncalc.cli import app
 
 CASES = all_cases()
-
-
-def make_case_dir(case: Case, root: Path) -> Path:
-    """Write the case's files and special files under `root`; return it."""
-    for name, content in case.materialise().items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    for special in case.special:
-        what, _, spec = special.partition(":")
-        if what == "fifo":
-            os.mkfifo(root / spec)
-        elif what == "dir":
-            (root / spec).mkdir()
-        elif what == "link":
-            name, _, target = spec.partition("->")
-            (root / name).symlink_to(root / target)
-        else:
-            raise ValueError(special)
-    return root
-
-
-def argv(case: Case, root: Path) -> list[str]:
-    return [arg.replace("{d}", str(root)) for arg in case.argv]
 
 
 class HangError(Exception):
@@ -73,9 +48,9 @@ def test_corpus_is_large_and_ids_are_unique() -> None:
 def test_hostile_input_is_refused(
     case_id: str, case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alarm: None
 ) -> None:
-    root = make_case_dir(case, tmp_path)
-    monkeypatch.chdir(root)
-    result = CliRunner().invoke(app, argv(case, root))
+    argv = case.prepare(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, argv)
     output = result.output
     assert "Traceback" not in output and "internal error" not in output, output
     assert result.exit_code == case.exit_code, output
