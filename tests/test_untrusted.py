@@ -417,3 +417,20 @@ def test_paths_too_long_are_invalid_input(runner: CliRunner, args: list[str]) ->
     assert result.exit_code == 2, result.output
     said = result.stderr
     assert "File name too long" in said or "no spec file" in said or "the path is too long" in said, said
+
+
+def test_alias_references_are_counted_before_parsing() -> None:
+    from cnncalc.errors import SpecError
+    from cnncalc.spec import load_spec_text
+    from cnncalc.spec.yamlread import MAX_VALUES
+
+    over = "input: 8x8x3\nbase: &b 1\nrefs:\n" + "  - *b\n" * (MAX_VALUES + 1) + "layers: [{kind: relu}]\n"
+    with pytest.raises(SpecError, match=f"holds {MAX_VALUES + 1:,} YAML aliases"):
+        load_spec_text(over)
+    # asterisks in text are not aliases: a block expression with many products still loads
+    text = (
+        "input: 8x8x3\nblocks:\n  b:\n    args: {n: 1}\n    layers:\n"
+        "      - {kind: conv, filters: '${n * 2 * 2}', kernel: 1, name: 'a * b'}\n"
+        "layers: [{block: b}]\n"
+    )
+    assert load_spec_text(text).layers

@@ -50,6 +50,7 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
         raise SpecError.single(
             f"{source}: {what} text is {len(text):,} characters; the limit is {MAX_TEXT:,}", Location(source, 1, 1)
         )
+    _check_aliases(text, source, what)
     reader = _Reader(source, what, empty_hint)
     try:
         data = reader.run(text)
@@ -60,6 +61,26 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
     except yaml.YAMLError as e:
         raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
     return data, reader.map
+
+
+#: a YAML alias as it is written: `*name` where a value starts (after a space, `[`, `{`, `,`, `:` or
+#: at the start of a line); an asterisk inside text, as in `${n * 2}`, is not one
+_ALIAS = re.compile(r"(?<![^\s\[{,:])\*[^\s\]},]")
+
+
+def _check_aliases(text: str, source: str, what: str) -> None:
+    """Refuse more alias references than values may be read, before parsing a byte.
+
+    Each reference yields at least one value, so such a text is over MAX_VALUES for certain;
+    counting them costs a scan, while parsing them first would cost seconds and megabytes.
+    """
+    count = sum(1 for _ in _ALIAS.finditer(text))
+    if count > MAX_VALUES:
+        raise SpecError.single(
+            f"the {what} holds {count:,} YAML aliases, more than the {MAX_VALUES:,} values a {what} may expand to",
+            Location(source, 1, 1),
+            hint="write the values out, or use blocks and `repeat:` for repeated layers",
+        )
 
 
 def scalar_value(text: str, tag: str | None, plain: bool, where: Location, what: str = "spec") -> Any:

@@ -209,7 +209,7 @@ SPECS: list[Case] = [
     layers("lrn-flat", "  - {kind: flatten}\n  - {kind: lrn, size: 5}\n", "lrn"),
     # --- expansion, expressions, limits ---
     spec("alias-bomb", _alias_bomb().decode(), "alias"),
-    Case("million-aliases", ("summarize", "{d}/net.yaml"), "", {"net.yaml": _million_aliases}),
+    Case("million-aliases", ("summarize", "{d}/net.yaml"), "YAML aliases", {"net.yaml": _million_aliases}),
     Case("huge-file", ("summarize", "{d}/net.yaml"), "", {"net.yaml": _huge_spec}),
     Case("deep-nesting", ("summarize", "{d}/net.yaml"), "nest", {"net.yaml": _deep_nesting(200)}),
     Case("too-many-layers", ("summarize", "{d}/net.yaml"), "layers", {"net.yaml": _long_chain(25_000)}),
