@@ -213,8 +213,11 @@ def test_library_modules_import_neither_rich_nor_numpy() -> None:
 def test_help_and_version_import_nothing_heavy(option: str) -> None:
     # start-up is a feature: --help and --version load typer and the command modules only
     code = (
-        "import sys, runpy\n"
+        "import os, sys, runpy\n"
         f"sys.argv = ['cnncalc', {option!r}]\n"
+        # the entry point ends the process itself; here it must return to look at what it loaded
+        "def stay(code):\n    raise SystemExit(code)\n"
+        "os._exit = stay\n"
         "try:\n    runpy.run_module('cnncalc', run_name='__main__')\nexcept SystemExit as e:\n    assert not e.code\n"
         "heavy = ('rich', 'pydantic', 'yaml', 'numpy', 'markdown_it', 'cnncalc.spec', 'cnncalc.layers')\n"
         "sys.stderr.write(repr(sorted(m for m in heavy if m in sys.modules)))\n"

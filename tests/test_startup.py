@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,3 +76,76 @@ def _vgg16_layers() -> list[dict[str, object]]:
     data = yaml.safe_load((ROOT / "specs" / "vgg16.yaml").read_text(encoding="utf-8"))
     layers: list[dict[str, object]] = data["layers"]
     return layers
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True, env=env, cwd=ROOT, input=stdin
+    )
+
+
+def test_a_run_builds_only_the_command_it_names() -> None:
+    from cnncalc.cli.app import COMMAND_MODULE, app, app_for
+
+    one = app_for(["summarize", "vgg16"])
+    assert one is not app
+    assert sorted(info.callback.__name__ for info in one.registered_commands if info.callback) == [
+        "convert",
+        "summarize",
+    ]
+    # no command, a root option or a misspelt command: the whole application
+    for args in ([], ["--help"], ["--version"], ["sumarize"]):
+        assert app_for(args) is app
+    # every command of the whole application is reachable by name, and by nothing else
+    names = {info.name or info.callback.__name__ for info in app.registered_commands if info.callback}
+    assert set(COMMAND_MODULE) == names
+
+
+@pytest.mark.parametrize("command", sorted(importlib.import_module("cnncalc.cli.app").COMMAND_MODULE))
+def test_a_command_alone_says_what_it_says_in_the_whole_application(command: str) -> None:
+    from typer.testing import CliRunner
+
+    from cnncalc.cli.app import app, app_for
+
+    runner = CliRunner()
+    alone = runner.invoke(app_for([command]), [command, "--help"], prog_name="cnncalc")
+    whole = runner.invoke(app, [command, "--help"], prog_name="cnncalc")
+    assert alone.exit_code == whole.exit_code == 0
+    assert alone.stdout == whole.stdout
+    wrong = runner.invoke(app_for([command]), [command, "--no-such-option"], prog_name="cnncalc")
+    assert wrong.exit_code == 2
+    assert "error: No such option: --no-such-option" in wrong.stderr
+
+
+def test_the_process_ends_with_the_command_s_status_and_all_its_output() -> None:
+    done = _cli("summarize", "lenet5", "-f", "json")
+    assert done.returncode == 0 and json.loads(done.stdout)["name"] == "lenet5"
+    assert _cli("summarize", "no-such-network").returncode == 2
+    assert _cli("--version").stdout.startswith("cnncalc ")
+    assert _cli().returncode == 2  # no command: help on stderr/stdout, usage status
+    failed = _cli("check", "lenet5", "--max-params", "10")
+    assert failed.returncode == 1 and failed.stdout
+
+
+def test_a_reader_that_leaves_early_ends_nothing_badly(tmp_path: Path) -> None:
+    spec = tmp_path / "long.yaml"
+    spec.write_text(
+        "input: 8x8x4\nlayers:\n" + "  - {kind: conv, filters: 4, kernel: 3, padding: same}\n" * 3000,
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnncalc", "summarize", str(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    with process, process.stdout, process.stderr:
+        process.stdout.readline()
+        process.stdout.close()  # as `| head -1` does
+        errors = process.stderr.read().decode()
+        process.wait(timeout=60)
+    assert "Traceback" not in errors

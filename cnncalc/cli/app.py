@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +19,7 @@ import typer
 # typer carries its own copy of click (pyproject pins the range where it does)
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
+from typer.main import get_command_name
 
 from cnncalc.cli import (
     check,
@@ -77,16 +79,17 @@ class _Commands(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
-    name="cnncalc",
-    cls=_Commands,
-    help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    # plain help: typer's rich help imports rich and markdown-it, which would triple start-up
-    rich_markup_mode=None,
-)
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        name="cnncalc",
+        cls=_Commands,
+        help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        # plain help: typer's rich help imports rich and markdown-it, which would triple start-up
+        rich_markup_mode=None,
+    )
 
 
 def version_callback(value: bool) -> None:
@@ -97,7 +100,6 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version and exit.")
@@ -107,7 +109,7 @@ def root(
 
 
 #: the command modules, in the order `--help` lists their commands
-COMMAND_MODULES = (
+COMMAND_MODULES: tuple[ModuleType, ...] = (
     summarize,
     listing,
     verify,
@@ -125,13 +127,79 @@ COMMAND_MODULES = (
     match,
     solve,
 )
-for _module in COMMAND_MODULES:
-    _module.register(app)
+
+
+def build_app(modules: Sequence[ModuleType] = COMMAND_MODULES) -> typer.Typer:
+    """The application with the commands of `modules` (all of them: the whole `cnncalc`)."""
+    built = _new_app()
+    built.callback()(root)
+    for module in modules:
+        module.register(built)
+    return built
+
+
+#: the whole application, every command registered (what `--help` lists and tests drive)
+app = build_app()
+
+
+def _command_names(module: ModuleType) -> list[str]:
+    one = typer.Typer()
+    module.register(one)
+    return [info.name or get_command_name(info.callback.__name__) for info in one.registered_commands if info.callback]
+
+
+#: command name -> the module that registers it
+COMMAND_MODULE = {name: module for module in COMMAND_MODULES for name in _command_names(module)}
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The application to run `args` with: only the named command's module when it names one.
+
+    typer turns every registered command into a click command (signatures, option types,
+    converters) on each run: for all of cnncalc's commands that takes longer than a whole
+    summary of VGG-16. A run names one command, so only that one is built; anything else
+    (no command, `--help`, `--version`, a misspelt command) gets the whole application,
+    whose help lists every command and whose errors suggest the nearest name.
+    """
+    module = COMMAND_MODULE.get(args[0]) if args else None
+    return app if module is None else build_app([module])
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: run the command, then leave at once.
+
+    The output is flushed and the process ends without tearing down its objects one by
+    one (a 10,000-layer report holds a few hundred thousand; freeing them took longer than
+    printing them). Every file cnncalc writes is closed where it is written, so nothing
+    waits for the interpreter's shutdown.
+    """
     # the command validates only cnncalc's own models: skip pydantic's scan of every
     # installed package for plugins, which costs more than importing pydantic itself
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    app()
+    args = sys.argv[1:]
+    try:
+        app_for(args)()
+        code: int = 0
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    _leave(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("text"): the text goes to stderr, the status is 1
+    return 1
+
+
+def _leave(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # a reader that left early (`| head`) or a closed stream: nothing more to say
+        except OSError:
+            code = code or 1
+    os._exit(code)
