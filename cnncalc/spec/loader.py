@@ -367,7 +367,7 @@ def _show(value: Any) -> str:
 
 def item_diagnostics(error: ValidationError, item: Any, spec: Spec, path: Path) -> list[Diagnostic]:
     """Diagnostics for one layer of a block body, located where the block defines it."""
-    source = spec._source or SourceMap("<spec>")
+    source = (spec._source or SourceMap("<spec>")).filled()
     view = SourceMap(source.source)
     depth = len(path)
     for table, target in ((source.values, view.values), (source.keys, view.keys)):

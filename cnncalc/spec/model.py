@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union
 
@@ -119,9 +119,20 @@ class SourceMap:
     source: str
     values: dict[Path, Location | Mark] = field(default_factory=dict)
     keys: dict[Path, Location | Mark] = field(default_factory=dict)
+    #: writes the positions down when they are first needed (cnncalc.spec.yamllines): a reader
+    #: that can find them again later need not record them for a spec that has no error
+    complete: Callable[[], None] | None = None
+
+    def filled(self) -> SourceMap:
+        """This map with every position written down."""
+        if self.complete is not None:
+            complete, self.complete = self.complete, None
+            complete()
+        return self
 
     def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
         """The position of `path`, or of its deepest ancestor that was written down."""
+        self.filled()
         path = tuple(path)
         if key and path in self.keys:
             return self._location(self.keys[path])
@@ -182,12 +193,38 @@ def validate_item(value: Any) -> LayerBase | BlockCall:
     """
     if isinstance(value, LayerBase | BlockCall):
         return value
+    key = _item_key(value)
+    if key is not None and (found := _VALIDATED.get(key)) is not None:
+        return found
     cls = _item_class(value)
     if cls is None:
         error = PydanticCustomError("unknown_kind", "unknown layer kind")
         raise ValidationError.from_exception_data("LayerItem", [{"type": error, "loc": (), "input": value}])
     item: LayerBase | BlockCall = cls.model_validate(value)
+    if key is not None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = item
     return item
+
+
+#: validated items by what was written: a generated spec repeats one layer thousands of times,
+#: and a model is frozen and depends on its item alone, so equal items share one (bounded)
+_VALIDATED: dict[tuple[tuple[str, type, Any], ...], LayerBase | BlockCall] = {}
+_VALIDATED_MAX = 4096
+
+
+def _item_key(value: Any) -> tuple[tuple[str, type, Any], ...] | None:
+    """The item as a key, types included (`8`, `8.0` and `True` are equal in Python, not in a
+    spec); None when a value is a list or mapping, which cannot be one."""
+    if not isinstance(value, dict):
+        return None
+    key = tuple((name, type(item), item) for name, item in value.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _validate_in_spec(value: Any) -> LayerBase | BlockCall:

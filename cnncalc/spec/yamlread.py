@@ -50,6 +50,11 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
         raise SpecError.single(
             f"{source}: {what} text is {len(text):,} characters; the limit is {MAX_TEXT:,}", Location(source, 1, 1)
         )
+    from cnncalc.spec.yamllines import read_lines
+
+    simple = read_lines(text, source)
+    if simple is not None:
+        return simple
     _check_aliases(text, source, what)
     reader = _Reader(source, what, empty_hint)
     try:
@@ -120,6 +125,8 @@ def _located(error: _TooLongError, where: Location) -> CnncalcError:
 
 
 def _resolve(text: str) -> Any:
+    if text.isdigit() and text.isascii() and len(text) <= MAX_NUMBER_CHARS:
+        return int(text)  # the most common scalar by far: `010` is 10 in YAML 1.2, as int() reads it
     if not text or text[0] not in _NUMBER_START:
         if text in _NULL:
             return None
