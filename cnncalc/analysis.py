@@ -37,14 +37,17 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
     fields = [input_field(len(x) - 1)]
     rows = [_input_row(x, per_element, fields[0])]
     warnings: list[str] = []
-    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]] = {}
+    memo: dict[tuple[int, tuple[Shape, ...]], tuple[Counts, str]] = {}
+    names = [node.name for node in graph.nodes]
+    batch = spec.batch
     for node in graph.nodes[1:]:
         layer = node.layer
         assert layer is not None
-        inputs = [shapes[i] for i in node.inputs]
+        reads = node.inputs
+        inputs = [shapes[i] for i in reads]
         try:
             counts, summary = _counted(layer, inputs, c, memo)
-            shared = _check_shared(node, graph, rows, counts)
+            shared = _check_shared(node, graph, rows, counts) if node.shares is not None else None
         except LayerRuleError as e:
             raise ShapeError(
                 [
@@ -56,36 +59,37 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
                     )
                 ]
             ) from None
-        warnings += [f"layer '{node.name}': {w}" for w in counts.warnings]
+        if counts.warnings:
+            warnings += [f"layer '{node.name}': {w}" for w in counts.warnings]
         # in place only when nothing else reads the input (a residual shortcut keeps it alive)
-        inplace = counts.inplace and len(node.inputs) == 1 and readers[node.inputs[0]] == 1
+        inplace = counts.inplace and len(reads) == 1 and readers[reads[0]] == 1
         elements = 0 if inplace else prod(counts.output)
-        field = next_field([fields[i] for i in node.inputs], counts.window, counts.ends_receptive_field)
-        if beyond_limit(field):
+        field = next_field([fields[i] for i in reads], counts.window, counts.ends_receptive_field)
+        if field is not None and counts.window is not None and beyond_limit(field):
             field = None
             warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
         weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
         rows.append(
             LayerRow(
-                index=len(rows),
-                name=node.name,
-                kind=layer.kind,
-                summary=summary,
-                input_shape=inputs[0],
-                output_shape=counts.output,
-                activation_elements=elements,
-                activation_bytes=elements * per_element,
-                weights=weights,
-                biases=biases,
-                trainable_params=weights + biases,
-                non_trainable_params=0 if shared else counts.non_trainable,
-                macs=counts.macs * spec.batch,
-                flops=counts.flops * spec.batch,
-                inplace=inplace,
-                block=node.block,
-                inputs=tuple(graph.nodes[i].name for i in node.inputs),
-                shared_with=shared,
-                receptive_field=field,
+                len(rows),
+                node.name,
+                layer.kind,
+                summary,
+                inputs[0],
+                counts.output,
+                elements,
+                elements * per_element,
+                weights,
+                biases,
+                weights + biases,
+                0 if shared else counts.non_trainable,
+                counts.macs * batch,
+                counts.flops * batch,
+                inplace,
+                node.block,
+                tuple([names[i] for i in reads]),
+                shared,
+                field,
             )
         )
         shapes.append(counts.output)
@@ -109,19 +113,17 @@ def _counted(
     layer: LayerBase,
     inputs: Sequence[Shape],
     c: Conventions,
-    memo: dict[tuple[LayerBase, tuple[Shape, ...]], tuple[Counts, str]],
+    memo: dict[tuple[int, tuple[Shape, ...]], tuple[Counts, str]],
 ) -> tuple[Counts, str]:
-    """The counts and summary of a layer on its inputs, computed once per equal layer and inputs.
+    """The counts and summary of a layer on its inputs, computed once per layer object and inputs.
 
     Deep networks repeat the same layer on the same shape many times (a block repeated,
-    a generated chain); a rule is a pure function of both, so equal ones share the result.
-    A layer with a list-valued field cannot be a key and is simply computed.
+    a generated chain), and equal items of a spec are one validated object
+    (cnncalc.spec.model.validate_item); a rule is a pure function of both, so they share the
+    result. The layer is keyed by identity: it stays alive for the whole analysis.
     """
-    key = (layer, tuple(inputs))
-    try:
-        found = memo.get(key)
-    except TypeError:  # unhashable: a field holds a list
-        return _apply(layer, inputs, c), layer.describe()
+    key = (id(layer), tuple(inputs))
+    found = memo.get(key)
     if found is None:
         found = memo[key] = (_apply(layer, inputs, c), layer.describe())
     return found

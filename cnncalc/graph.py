@@ -13,7 +13,7 @@ import heapq
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -22,8 +22,7 @@ from cnncalc.layers import LayerBase
 from cnncalc.spec.model import BlockCall, Path, Spec, validate_item
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     """One concrete layer of the network (node 0 is the network's input, with no layer)."""
 
     name: str

@@ -88,9 +88,10 @@ def next_field(
         if window is None:
             return ReceptiveField(*(tuple(t[i] for t in axes) for i in range(3)))
         r, j, u = (tuple(t[i] for t in axes) for i in range(3))
-    size, jump, start = [], [], []
-    for (ri, ji, ui), (k, s, p) in zip(zip(r, j, u, strict=True), window, strict=True):
-        size.append(ri + (k - 1) * ji)
-        jump.append(ji * s)
-        start.append(ui + (k - 1 - 2 * p) * ji)
-    return ReceptiveField(tuple(size), tuple(jump), tuple(start))
+    if len(window) != len(r):
+        raise ValueError(f"a window of {len(window)} axes on a field of {len(r)}")
+    return ReceptiveField(
+        tuple([ri + (k - 1) * ji for ri, ji, (k, _, _) in zip(r, j, window)]),  # noqa: B905 (lengths checked)
+        tuple([ji * s for ji, (_, s, _) in zip(j, window)]),  # noqa: B905
+        tuple([ui + (k - 1 - 2 * p) * ji for ui, ji, (k, _, p) in zip(u, j, window)]),  # noqa: B905
+    )

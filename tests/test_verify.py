@@ -224,7 +224,7 @@ def test_a_wrong_symbolic_number_fails_with_both_numbers(runner: CliRunner, monk
     def off_by_one(spec: Any, conventions: Any = None, layout: Any = None) -> Any:
         report = real(spec, conventions, layout)
         rows = list(report.rows)
-        rows[1] = replace(rows[1], macs=rows[1].macs + 1)
+        rows[1] = rows[1]._replace(macs=rows[1].macs + 1)
         return replace(report, rows=tuple(rows))
 
     monkeypatch.setattr(verify_module, "analyze", off_by_one)

@@ -74,6 +74,12 @@ def unregister_kind(cls: type[LayerBase]) -> None:
     _version += 1
 
 
+def registry_version() -> int:
+    """A number that changes whenever a kind is registered or forgotten: what caches of
+    anything the registry decides (validated layers, word tables) are keyed by."""
+    return _version
+
+
 def layer_classes() -> tuple[type[LayerBase], ...]:
     """The registered classes, in registration order (the order of reports and schema)."""
     return tuple(_CLASSES)

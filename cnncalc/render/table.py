@@ -99,12 +99,25 @@ def _longest_word(text: str) -> int:
     return max((text_width(w) for w in text.split(" ")), default=0)
 
 
-def _cell_text(cell: Cell) -> str:
-    """A cell as the terminal shows it: a number with thousands separators (digits and
-    commas, nothing to escape), text with its control characters made visible."""
-    if isinstance(cell, int) and not isinstance(cell, bool):
-        return f"{cell:,}"
-    return terminal(str(cell))
+def _cells(row: Sequence[Cell], known: dict[str, str]) -> list[str]:
+    """Cells as the terminal shows them: numbers with thousands separators (digits and commas,
+    nothing to escape), text with its control characters made visible (each distinct text
+    once: a long table repeats its shapes, sizes and shares row after row)."""
+    out = []
+    for cell in row:
+        if type(cell) is int:
+            out.append(f"{cell:,}")
+            continue
+        written = cell if type(cell) is str else str(cell)
+        shown = known.get(written)
+        if shown is None:
+            shown = known[written] = terminal(written)
+        out.append(shown)
+    return out
+
+
+def _widths(cells: Sequence[str]) -> list[int]:
+    return [len(cell) if cell.isascii() else text_width(cell) for cell in cells]
 
 
 class _Prepared:
@@ -113,27 +126,33 @@ class _Prepared:
     def __init__(self, grid: Grid) -> None:
         self.columns = list(grid.columns)
         self.headers = [terminal(c.header) for c in self.columns]
-        self.rows = [[_cell_text(cell) for cell in row] for row in grid.rows]
-        self.footer = [_cell_text(cell) for cell in grid.footer] if grid.footer is not None else None
-        self.row_widths = [[text_width(cell) for cell in row] for row in self.rows]
-        self.footer_widths = [text_width(cell) for cell in self.footer] if self.footer is not None else None
-        n = len(self.columns)
-        self.natural = [text_width(h) for h in self.headers]
+        known: dict[str, str] = {}
+        self.rows = [_cells(row, known) for row in grid.rows]
+        self.footer = _cells(grid.footer, known) if grid.footer is not None else None
+        self.row_widths = [_widths(row) for row in self.rows]
+        self.footer_widths = _widths(self.footer) if self.footer is not None else None
+        self.natural = _widths(self.headers)
         self.minimum = [_longest_word(h) for h in self.headers]
         body = [*self.rows, *([self.footer] if self.footer is not None else [])]
         widths = [*self.row_widths, *([self.footer_widths] if self.footer_widths is not None else [])]
-        for row, row_widths in zip(body, widths, strict=True):
-            for i in range(n):
-                w = row_widths[i]
-                if w > self.natural[i]:
-                    self.natural[i] = w
-                if self.columns[i].numeric:
-                    if w > self.minimum[i]:
-                        self.minimum[i] = w
-                elif w > self.minimum[i]:
-                    # a text column can be as narrow as its longest word, or WORD_FLOOR
-                    # when a word is longer still (a long name then wraps inside itself)
-                    self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], _longest_word(row[i])))
+        if not body:
+            return
+        for i, (column, cells, column_widths) in enumerate(
+            zip(self.columns, zip(*body, strict=True), zip(*widths, strict=True), strict=True)
+        ):
+            widest = max(column_widths)
+            self.natural[i] = max(self.natural[i], widest)
+            if widest <= self.minimum[i]:
+                continue
+            if column.numeric:
+                self.minimum[i] = widest
+            else:
+                # a text column can be as narrow as its longest word, or WORD_FLOOR when a word
+                # is longer still (a long name then wraps inside itself)
+                longest = max(
+                    w if " " not in cell else _longest_word(cell) for cell, w in zip(cells, column_widths, strict=True)
+                )
+                self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], longest))
 
 
 def _table_width(widths: Sequence[int]) -> int:
@@ -184,13 +203,7 @@ def _block(
 ) -> list[str]:
     """One table row as lines: wrapped text cells, the rest on the first line."""
     if all(cell_widths[i] <= w for i, w in zip(keep, widths, strict=True)):
-        # the common case, and the only one at natural width: one line, nothing to wrap
-        space = [" " * (w - cell_widths[i]) for i, w in zip(keep, widths, strict=True)]
-        parts = [
-            pad + cells[i] if columns[i].align == "right" else cells[i] + pad
-            for i, pad in zip(keep, space, strict=True)
-        ]
-        return [(" " * EDGE + (" " * GAP).join(parts)).rstrip()]
+        return [_line(cells, cell_widths, keep, widths, columns)]
     wrapped = [_wrap(cells[i], w) for i, w in zip(keep, widths, strict=True)]
     height = max(len(w) for w in wrapped)
     lines = []
@@ -200,6 +213,39 @@ def _block(
             for w, width, i in zip(wrapped, widths, keep, strict=True)
         ]
         lines.append((" " * EDGE + (" " * GAP).join(parts)).rstrip())
+    return lines
+
+
+def _line(
+    cells: Sequence[str],
+    cell_widths: Sequence[int],
+    keep: Sequence[int],
+    widths: Sequence[int],
+    columns: Sequence[Column],
+) -> str:
+    """A row whose cells all fit their columns, on one line (padding counts terminal columns)."""
+    return _lines([cells], [cell_widths], keep, widths, columns)[0]
+
+
+def _lines(
+    rows: Sequence[Sequence[str]],
+    row_widths: Sequence[Sequence[int]],
+    keep: Sequence[int],
+    widths: Sequence[int],
+    columns: Sequence[Column],
+) -> list[str]:
+    """Rows whose cells all fit their columns, a line each."""
+    plan = [(i, w, columns[i].align == "right") for i, w in zip(keep, widths, strict=True)]
+    edge, gap = " " * EDGE, " " * GAP
+    lines = []
+    for cells, cell_widths in zip(rows, row_widths, strict=True):
+        parts = [
+            cells[i].rjust(w + len(cells[i]) - cell_widths[i])
+            if right
+            else cells[i].ljust(w + len(cells[i]) - cell_widths[i])
+            for i, w, right in plan
+        ]
+        lines.append((edge + gap.join(parts)).rstrip())
     return lines
 
 
@@ -215,8 +261,12 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     columns = prepared.columns
     lines += _block(prepared.headers, [text_width(h) for h in prepared.headers], keep, widths, columns)
     lines.append(" " + RULE * (_table_width(widths) - 2))
-    for row, row_widths in zip(prepared.rows, prepared.row_widths, strict=True):
-        lines += _block(row, row_widths, keep, widths, columns)
+    if all(prepared.natural[i] <= w for i, w in zip(keep, widths, strict=True)):
+        # nothing to wrap anywhere (always so at natural width): a line a row
+        lines += _lines(prepared.rows, prepared.row_widths, keep, widths, columns)
+    else:
+        for row, row_widths in zip(prepared.rows, prepared.row_widths, strict=True):
+            lines += _block(row, row_widths, keep, widths, columns)
     if prepared.footer is not None and prepared.footer_widths is not None:
         lines.append("")
         lines += _block(prepared.footer, prepared.footer_widths, keep, widths, columns)

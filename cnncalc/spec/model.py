@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from cnncalc.errors import Location
 from cnncalc.layers import UNKNOWN_KIND, Layer, LayerBase, kind_class, layer_tag, tagged_layers
 from cnncalc.layers.base import MAX_INT, Positive, Refs, Shape
+from cnncalc.layers.registry import registry_version
 from cnncalc.units import DTYPE_NAMES, Quantity, parse_bytes, parse_flops, parse_macs, parse_params, quantity_pattern
 
 Layout = Literal["hwc", "chw"]
@@ -194,6 +195,8 @@ def validate_item(value: Any) -> LayerBase | BlockCall:
     if isinstance(value, LayerBase | BlockCall):
         return value
     key = _item_key(value)
+    if _VALIDATED and _VALIDATED_UNDER[0] != registry_version():
+        _VALIDATED.clear()  # a kind was registered or forgotten: an item may mean something else now
     if key is not None and (found := _VALIDATED.get(key)) is not None:
         return found
     cls = _item_class(value)
@@ -205,6 +208,7 @@ def validate_item(value: Any) -> LayerBase | BlockCall:
         if len(_VALIDATED) >= _VALIDATED_MAX:
             _VALIDATED.clear()
         _VALIDATED[key] = item
+        _VALIDATED_UNDER[0] = registry_version()
     return item
 
 
@@ -212,6 +216,7 @@ def validate_item(value: Any) -> LayerBase | BlockCall:
 #: and a model is frozen and depends on its item alone, so equal items share one (bounded)
 _VALIDATED: dict[tuple[tuple[str, type, Any], ...], LayerBase | BlockCall] = {}
 _VALIDATED_MAX = 4096
+_VALIDATED_UNDER = [0]  # the registry version the validated items were made under
 
 
 def _item_key(value: Any) -> tuple[tuple[str, type, Any], ...] | None:
