@@ -226,24 +226,27 @@ def peak_live_bytes(sizes: Sequence[int], inputs: Sequence[Sequence[int]], inpla
     >>> peak_live_bytes([10, 40, 0, 20], [[], [0], [1], [2]], [False, False, True, False])
     60
     """
-    owner = list(range(len(sizes)))  # tensor each node's output lives in
+    n = len(sizes)
+    owner = list(range(n))  # tensor each node's output lives in
+    last_use = list(range(n))  # by tensor: the last node that reads it
     for i, reads in enumerate(inputs):
         if inplace[i] and reads:
             owner[i] = owner[reads[0]]
-    last_use = {t: t for t in range(len(sizes))}
-    for i, reads in enumerate(inputs):
         for r in reads:
-            last_use[owner[r]] = max(last_use[owner[r]], i)
-    last_use[owner[-1]] = len(sizes)  # the network's output is kept
-    frees: dict[int, list[int]] = {}
+            t = owner[r]
+            if last_use[t] < i:
+                last_use[t] = i
+    last_use[owner[-1]] = n  # the network's output is kept
+    freed = [0] * (n + 1)  # bytes freed after each node
     for t in set(owner):
-        frees.setdefault(last_use[t], []).append(t)
+        freed[last_use[t]] += sizes[t]
     live = peak = 0
-    for i in range(len(sizes)):
+    for i in range(n):
         if owner[i] == i:
             live += sizes[i]
-        peak = max(peak, live)
-        live -= sum(sizes[t] for t in frees.get(i, ()))
+        if live > peak:
+            peak = live
+        live -= freed[i]
     return peak
 
 

@@ -75,7 +75,7 @@ class _Ref:
 Target = int | _Ref
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     name: str
     layer: LayerBase | None

@@ -459,3 +459,42 @@ def test_wide_characters_keep_the_columns_aligned() -> None:
     ends = {text_width(line) for line in rows}
     assert len(ends) == 1, rows  # right-aligned numbers end in the same column
     assert text_width("畳み込み1") == 9 and text_width("e\u0301") == 1
+
+
+#: grids that exercise every path of the table writer: wide characters, control characters,
+#: a line that would be a workflow command, booleans and floats among numbers, text that
+#: wraps, an empty body, a footer, a header wider than its cells
+AWKWARD = [
+    Grid(
+        [numeric("#"), text("名前 long header"), text("Kind"), numeric("n")],
+        [
+            [1, "日本語の名前 x\x1b[31m", "a b c d e f g h", 10**12],
+            [2, "é" * 30, "kind with many words in it", -5],
+            [3, "", True, 0],
+        ],
+        ["", "Total", "", 7],
+        "title",
+    ),
+    Grid([numeric("#"), text("a")], [[1, "::warning x"], [2, " ::x"], [3, "a::b"]], None, ""),
+    Grid([numeric("#"), text("a")], [], None, "empty"),
+    Grid([numeric("#"), text("a")], [], ["", ""], "only a footer"),
+    Grid([numeric("#"), text("a very long header indeed")], [[1, "x"]], ["", ""], ""),
+    Grid([numeric("b"), text("a")], [[1, "x"], [True, "y"], [1.5, "z"]], None, ""),  # type: ignore[list-item]
+    Grid([numeric("n", priority=1), text("a")], [["in place", "x\ty"], [5, "\u202e"]], [1, "Total"], ""),
+]
+AWKWARD_WIDTHS = (None, 20, 30, 45, 60, 80)
+
+
+def _awkward_text() -> str:
+    return "".join(
+        f"--- grid {k}, width {width}\n" + "\n".join(render_grid(grid, width)) + "\n"
+        for k, grid in enumerate(AWKWARD)
+        for width in AWKWARD_WIDTHS
+    )
+
+
+def test_awkward_grids_render_as_their_golden() -> None:
+    path = GOLDEN / "awkward-grids.txt"
+    if os.environ.get("CNNCALC_REGOLD"):
+        path.write_text(_awkward_text(), encoding="utf-8")
+    assert _awkward_text() == path.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Sequence
+from itertools import repeat
 from typing import TextIO
 
 from cnncalc.render.columns import Cell, Column, Grid
@@ -99,60 +100,93 @@ def _longest_word(text: str) -> int:
     return max((text_width(w) for w in text.split(" ")), default=0)
 
 
-def _cells(row: Sequence[Cell], known: dict[str, str]) -> list[str]:
-    """Cells as the terminal shows them: numbers with thousands separators (digits and commas,
-    nothing to escape), text with its control characters made visible (each distinct text
-    once: a long table repeats its shapes, sizes and shares row after row)."""
-    out = []
-    for cell in row:
-        if type(cell) is int:
-            out.append(f"{cell:,}")
-            continue
-        written = cell if type(cell) is str else str(cell)
-        shown = known.get(written)
-        if shown is None:
-            shown = known[written] = terminal(written)
-        out.append(shown)
-    return out
+_THOUSANDS = "{:,}".format
 
 
-def _widths(cells: Sequence[str]) -> list[int]:
-    return [len(cell) if cell.isascii() else text_width(cell) for cell in cells]
+def _column_text(cells: Sequence[Cell]) -> list[str]:
+    """A column's cells as the terminal shows them: numbers with thousands separators (digits
+    and commas, nothing to escape), text with its control characters made visible.
+
+    Each distinct cell is written once and the column filled by a lookup in C: a long table
+    repeats its shapes, sizes, shares and counts row after row.
+    """
+    if set(map(type, cells)) <= {int, str}:  # no bool or float, which would equal an int
+        shown = {cell: _shown(cell) for cell in set(cells)}
+        return list(map(shown.__getitem__, cells))
+    return [_shown(cell) for cell in cells]
+
+
+def _shown(cell: Cell) -> str:
+    return _THOUSANDS(cell) if type(cell) is int else terminal(cell if type(cell) is str else str(cell))
+
+
+def _column_widths(texts: Sequence[str]) -> list[int]:
+    if "".join(texts).isascii():
+        return list(map(len, texts))
+    return [len(t) if t.isascii() else text_width(t) for t in texts]
+
+
+def _narrowest(column: Column, header: str, texts: Sequence[str], widths: Sequence[int]) -> int:
+    """A numeric column is as narrow as its widest number; a text column as its longest word,
+    or WORD_FLOOR when a word is longer still (a long name then wraps inside itself)."""
+    least = _longest_word(header)
+    widest = max(widths, default=0)
+    if widest <= least:
+        return least
+    if column.numeric:
+        return widest
+    joined = " ".join(texts)
+    longest = max(map(len, joined.split(" "))) if joined.isascii() else _longest_word(joined)
+    return min(WORD_FLOOR, max(least, longest))
 
 
 class _Prepared:
-    """The escaped text of every cell, measured once."""
+    """The escaped text of every cell, measured once, kept by column."""
 
     def __init__(self, grid: Grid) -> None:
         self.columns = list(grid.columns)
         self.headers = [terminal(c.header) for c in self.columns]
-        known: dict[str, str] = {}
-        self.rows = [_cells(row, known) for row in grid.rows]
-        self.footer = _cells(grid.footer, known) if grid.footer is not None else None
-        self.row_widths = [_widths(row) for row in self.rows]
-        self.footer_widths = _widths(self.footer) if self.footer is not None else None
-        self.natural = _widths(self.headers)
-        self.minimum = [_longest_word(h) for h in self.headers]
-        body = [*self.rows, *([self.footer] if self.footer is not None else [])]
-        widths = [*self.row_widths, *([self.footer_widths] if self.footer_widths is not None else [])]
+        self.count = len(grid.rows)
+        self.has_footer = grid.footer is not None
+        body = [*grid.rows, *([grid.footer] if grid.footer is not None else [])]
+        #: per column: the cells' text and width, rows first, then the footer's
+        self.natural = _column_widths(self.headers)
+        self.texts: list[list[str]] = []
+        self.widths: list[list[int]] = []
+        for column in zip(*body, strict=True):
+            texts = _column_text(column)
+            self.texts.append(texts)
+            self.widths.append(_column_widths(texts))
         if not body:
-            return
-        for i, (column, cells, column_widths) in enumerate(
-            zip(self.columns, zip(*body, strict=True), zip(*widths, strict=True), strict=True)
-        ):
-            widest = max(column_widths)
-            self.natural[i] = max(self.natural[i], widest)
-            if widest <= self.minimum[i]:
-                continue
-            if column.numeric:
-                self.minimum[i] = widest
-            else:
-                # a text column can be as narrow as its longest word, or WORD_FLOOR when a word
-                # is longer still (a long name then wraps inside itself)
-                longest = max(
-                    w if " " not in cell else _longest_word(cell) for cell, w in zip(cells, column_widths, strict=True)
-                )
-                self.minimum[i] = min(WORD_FLOOR, max(self.minimum[i], longest))
+            self.texts, self.widths = [[] for _ in self.columns], [[] for _ in self.columns]
+        for i, column_widths in enumerate(self.widths):
+            self.natural[i] = max(self.natural[i], max(column_widths, default=0))
+        self._minimum: list[int] | None = None
+
+    @property
+    def minimum(self) -> list[int]:
+        """The narrowest each column can be: needed only to fit a table narrower than its natural width."""
+        if self._minimum is None:
+            self._minimum = [
+                _narrowest(*column) for column in zip(self.columns, self.headers, self.texts, self.widths, strict=True)
+            ]
+        return self._minimum
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [list(row) for row in zip(*(column[: self.count] for column in self.texts), strict=True)]
+
+    @property
+    def row_widths(self) -> list[list[int]]:
+        return [list(row) for row in zip(*(column[: self.count] for column in self.widths), strict=True)]
+
+    @property
+    def footer(self) -> list[str] | None:
+        return [column[self.count] for column in self.texts] if self.has_footer else None
+
+    @property
+    def footer_widths(self) -> list[int] | None:
+        return [column[self.count] for column in self.widths] if self.has_footer else None
 
 
 def _table_width(widths: Sequence[int]) -> int:
@@ -224,29 +258,27 @@ def _line(
     columns: Sequence[Column],
 ) -> str:
     """A row whose cells all fit their columns, on one line (padding counts terminal columns)."""
-    return _lines([cells], [cell_widths], keep, widths, columns)[0]
+    parts = [
+        cells[i].rjust(w + len(cells[i]) - cell_widths[i])
+        if columns[i].align == "right"
+        else cells[i].ljust(w + len(cells[i]) - cell_widths[i])
+        for i, w in zip(keep, widths, strict=True)
+    ]
+    return (" " * EDGE + (" " * GAP).join(parts)).rstrip()
 
 
-def _lines(
-    rows: Sequence[Sequence[str]],
-    row_widths: Sequence[Sequence[int]],
-    keep: Sequence[int],
-    widths: Sequence[int],
-    columns: Sequence[Column],
-) -> list[str]:
-    """Rows whose cells all fit their columns, a line each."""
-    plan = [(i, w, columns[i].align == "right") for i, w in zip(keep, widths, strict=True)]
+def _lines(prepared: _Prepared, keep: Sequence[int], widths: Sequence[int]) -> list[str]:
+    """The rows, when every cell fits its column, a line each: padded column by column."""
+    padded = []
+    for i, w in zip(keep, widths, strict=True):
+        texts, sizes = prepared.texts[i][: prepared.count], prepared.widths[i][: prepared.count]
+        pad = str.rjust if prepared.columns[i].align == "right" else str.ljust
+        if list(map(len, texts)) == sizes:  # one character, one terminal column
+            padded.append(list(map(pad, texts, repeat(w))))
+        else:
+            padded.append([pad(t, w + len(t) - size) for t, size in zip(texts, sizes, strict=True)])
     edge, gap = " " * EDGE, " " * GAP
-    lines = []
-    for cells, cell_widths in zip(rows, row_widths, strict=True):
-        parts = [
-            cells[i].rjust(w + len(cells[i]) - cell_widths[i])
-            if right
-            else cells[i].ljust(w + len(cells[i]) - cell_widths[i])
-            for i, w, right in plan
-        ]
-        lines.append((edge + gap.join(parts)).rstrip())
-    return lines
+    return list(map(str.rstrip, map(edge.__add__, map(gap.join, zip(*padded, strict=True)))))
 
 
 def render_grid(grid: Grid, width: int | None = None) -> list[str]:
@@ -263,7 +295,7 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     lines.append(" " + RULE * (_table_width(widths) - 2))
     if all(prepared.natural[i] <= w for i, w in zip(keep, widths, strict=True)):
         # nothing to wrap anywhere (always so at natural width): a line a row
-        lines += _lines(prepared.rows, prepared.row_widths, keep, widths, columns)
+        lines += _lines(prepared, keep, widths)
     else:
         for row, row_widths in zip(prepared.rows, prepared.row_widths, strict=True):
             lines += _block(row, row_widths, keep, widths, columns)
