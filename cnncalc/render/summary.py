@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cnncalc.receptive import ReceptiveField
 from cnncalc.render import columns
@@ -21,6 +22,8 @@ from cnncalc.render.human import (
 )
 from cnncalc.render.table import render_grid
 from cnncalc.report import LayerRow, Report
+
+K = TypeVar("K", bound=Hashable)
 
 
 def to_json(report: Report) -> dict[str, Any]:
@@ -187,21 +190,26 @@ def summary_grid(report: Report, receptive_field: bool = True, markdown: bool = 
     u = report.conventions.units
     rows: list[list[Cell]] = []
     previous: LayerRow | None = None
+    # a long network repeats its shapes, sizes and shares: each distinct one is written once
+    shapes: _Memo[tuple[int, ...]] = _Memo(lambda shape: format_shape(report.shown(shape)))
+    sizes: _Memo[int] = _Memo(lambda n: format_bytes(n, u))
+    params: _Memo[int] = _Memo(lambda n: format_share(n, t.params))
+    macs: _Memo[int] = _Memo(lambda n: format_share(n, t.macs))
+    fields: _Memo[ReceptiveField | None] = _Memo(format_field)
     for r in report.rows:
-        field = [format_field(r.receptive_field)] if receptive_field else []
         rows.append(
             [
                 r.index,
                 r.name,
                 format_kind(r, previous),
-                format_shape(report.shown(r.output_shape)),
-                *field,
+                shapes(r.output_shape),
+                *([fields(r.receptive_field)] if receptive_field else ()),
                 r.activation_elements if not r.inplace else "in place",
-                format_bytes(r.activation_bytes, u),
+                sizes(r.activation_bytes),
                 r.params,
-                format_share(r.params, t.params),
+                params(r.params),
                 r.macs,
-                format_share(r.macs, t.macs),
+                macs(r.macs),
                 r.flops,
             ]
         )
@@ -214,6 +222,20 @@ def summary_grid(report: Report, receptive_field: bool = True, markdown: bool = 
         f"{report.dtype}, batch {report.batch})"
     )
     return Grid(table_columns(receptive_field), rows, footer, "" if markdown else title)
+
+
+class _Memo(Generic[K]):
+    """A pure function of one hashable argument, remembered for the length of one table."""
+
+    def __init__(self, function: Callable[[K], str]) -> None:
+        self.function = function
+        self.known: dict[K, str] = {}
+
+    def __call__(self, key: K) -> str:
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = self.function(key)
+        return found
 
 
 def table_lines(report: Report, width: int | None, receptive_field: bool = True) -> list[str]:
