@@ -166,7 +166,7 @@ class _Builder:
         return given or f"{stem}{counters[stem]}"
 
     def layer(self, item: LayerBase, path: Path, sid: int, prev: Target, prefix: str, block: tuple[str, ...]) -> Target:
-        inputs = self.refs(item.from_, sid, path) or [prev]
+        inputs = (self.refs(item.from_, sid, path) if item.from_ is not None else None) or [prev]
         local = self.local_name(sid, item.name, item.default_stem())
         if not item.when:  # skipped: the identity of its first input, which its id then means
             self.register(sid, item.id, inputs[0], path, "id")
@@ -189,8 +189,9 @@ class _Builder:
         index = len(self.pending)
         shares = _Ref(sid, item.shares, (*path, "shares")) if item.shares else None
         self.pending.append(_Pending(full, item, inputs, block, path, shares))
-        self.register(sid, item.id, index, path, "id")
-        self.register(sid, local, index, path, "name")
+        if item.id is not None:
+            self.register(sid, item.id, index, path, "id")
+        self.scopes[sid].table.setdefault(local, index)  # by name, unless an id took it
         return index
 
     def call(

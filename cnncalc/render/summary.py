@@ -59,7 +59,7 @@ class _RowJson:
     def __init__(self, report: Report) -> None:
         self.report = report
         self.shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
-        self.fields: dict[ReceptiveField, dict[str, list[int | float]]] = {}
+        self.starts: dict[tuple[int, ...], tuple[int | float, ...]] = {}
 
     def shape(self, shape: tuple[int, ...]) -> list[int]:
         shown = self.shapes.get(shape)
@@ -68,12 +68,15 @@ class _RowJson:
         return list(shown)
 
     def field(self, field: ReceptiveField | None) -> dict[str, list[int | float]] | None:
+        """Per spatial axis; a start of half a pixel is the only non-integer that occurs."""
         if field is None:
             return None
-        found = self.fields.get(field)
-        if found is None:
-            found = self.fields[field] = _field_json(field)
-        return {key: list(values) for key, values in found.items()}
+        start = self.starts.get(field.twice_start)
+        if start is None:
+            start = self.starts[field.twice_start] = tuple(
+                twice // 2 if twice % 2 == 0 else twice / 2 for twice in field.twice_start
+            )
+        return {"size": list(field.size), "jump": list(field.jump), "start": list(start)}
 
     def __call__(self, row: LayerRow) -> dict[str, Any]:
         return {
@@ -98,15 +101,6 @@ class _RowJson:
             "shared_with": row.shared_with,
             "receptive_field": self.field(row.receptive_field),
         }
-
-
-def _field_json(field: ReceptiveField) -> dict[str, list[int | float]]:
-    """Per spatial axis; a start of half a pixel is the only non-integer that occurs."""
-    return {
-        "size": list(field.size),
-        "jump": list(field.jump),
-        "start": [twice // 2 if twice % 2 == 0 else twice / 2 for twice in field.twice_start],
-    }
 
 
 #: the CSV columns: exact integers, one row per layer and a TOTAL row

@@ -214,17 +214,17 @@ def validate_item(value: Any) -> LayerBase | BlockCall:
 
 #: validated items by what was written: a generated spec repeats one layer thousands of times,
 #: and a model is frozen and depends on its item alone, so equal items share one (bounded)
-_VALIDATED: dict[tuple[tuple[str, type, Any], ...], LayerBase | BlockCall] = {}
+_VALIDATED: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], LayerBase | BlockCall] = {}
 _VALIDATED_MAX = 4096
 _VALIDATED_UNDER = [0]  # the registry version the validated items were made under
 
 
-def _item_key(value: Any) -> tuple[tuple[str, type, Any], ...] | None:
+def _item_key(value: Any) -> tuple[tuple[tuple[str, Any], ...], tuple[type, ...]] | None:
     """The item as a key, types included (`8`, `8.0` and `True` are equal in Python, not in a
     spec); None when a value is a list or mapping, which cannot be one."""
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         return None
-    key = tuple((name, type(item), item) for name, item in value.items())
+    key = (tuple(value.items()), tuple(map(type, value.values())))
     try:
         hash(key)
     except TypeError:
