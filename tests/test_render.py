@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -498,3 +499,20 @@ def test_awkward_grids_render_as_their_golden() -> None:
     if os.environ.get("CNNCALC_REGOLD"):
         path.write_text(_awkward_text(), encoding="utf-8")
     assert _awkward_text() == path.read_text(encoding="utf-8")
+
+
+def test_json_is_laid_out_one_listed_object_a_line() -> None:
+    from cnncalc.render.envelope import json_text, layout
+    from cnncalc.render.summary import to_json
+
+    document = to_json(analyze(load_spec("lenet5")))
+    text = json_text(document)
+    assert json.loads(text) == document
+    lines = text.splitlines()
+    start = lines.index('  "layers": [')
+    rows = lines[start + 1 : start + 1 + len(document["layers"])]
+    # each layer is one line holding one whole object, indented under its list
+    assert [json.loads(line.strip().rstrip(",")) for line in rows] == document["layers"]
+    assert '  "input_shape": [32, 32, 3],' in lines
+    assert text.isascii() and layout({"a": "\u00e9"}) == '{\n  "a": "\\u00e9"\n}'
+    assert layout([]) == "[]" and layout({}) == "{}" and layout([[1, 2], [3]]) == "[\n  [1, 2],\n  [3]\n]"

@@ -7,7 +7,7 @@ within a version; anything incompatible bumps SCHEMA_VERSION, defined here and n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: bump on any incompatible change of a JSON layout cnncalc prints
@@ -29,8 +29,32 @@ def json_text(payload: Mapping[str, Any] | list[Any]) -> str:
     return layout(document) + "\n"
 
 
-#: one value on one line, by the json module's C encoder
-_one_line = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+def _line_writer() -> Callable[[Any], str]:
+    """One value on one line, by the json module's C encoder.
+
+    `JSONEncoder.encode` builds a new C encoder on every call, which costs as much as
+    encoding one layer's row; the C encoder is built once here, and used only if it writes
+    exactly what `JSONEncoder` writes (else, or without the C module, `JSONEncoder` it is).
+    """
+    encoder = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    try:
+        c_encode = make(None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    except TypeError:  # another signature than the one known here
+        return encoder.encode
+
+    def write(value: Any) -> str:
+        if isinstance(value, str):
+            return encoder.encode(value)
+        return "".join(c_encode(value, 0))
+
+    probe = {"a": [1, -2.5, float("inf"), None, True, "\u00e9\n"], "b": {"c": []}}
+    return write if write(probe) == encoder.encode(probe) else encoder.encode
+
+
+_one_line = _line_writer()
 
 
 def layout(value: Any, depth: int = 0) -> str:
