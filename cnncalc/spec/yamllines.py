@@ -21,6 +21,7 @@ text read here, and that nothing the parser refuses is read here.
 from __future__ import annotations
 
 import re
+import string
 from typing import Any, NamedTuple
 
 from cnncalc.spec.model import Path, SourceMap
@@ -37,8 +38,11 @@ _ITEM = re.compile(rf"( *)- +(\{{.*\}}|{_VALUE}) *")
 _PAIRS = re.compile(rf"{_PAIR}(?:,{_PAIR})*| *")
 _PAIRS_ALL = re.compile(_PAIR)
 _SCALAR = re.compile(_PLAIN)
-#: what never occurs in the layout: a text holding one is the parser's
-_NOT_LAYOUT = re.compile(r"[^A-Za-z0-9_.+\-:,\[\]{} \n]|^(?:---|\.\.\.)|^ +[^ \n-]", re.MULTILINE)
+#: the characters of the layout, deleted by str.translate: what is left of a text is what the layout
+#: never holds (quotes, comments, anchors, tags, tabs, CR, anything not ASCII)
+_LAYOUT_CHARACTERS = str.maketrans("", "", string.ascii_letters + string.digits + "_.+-:,[]{} \n")
+#: a line indented but not a list item: a nested block, the parser's
+_INDENTED = re.compile(r"\n +[^ \n-]")
 
 
 class _At(NamedTuple):
@@ -73,8 +77,10 @@ class _NotLayoutError(Exception):
 def read_lines(text: str, source: str) -> tuple[dict[str, Any], SourceMap] | None:
     """The data of a text in the layout, and a SourceMap that finds positions when asked;
     None for any other text."""
-    if not text.isascii() or _NOT_LAYOUT.search(text):
+    if text.translate(_LAYOUT_CHARACTERS) or _INDENTED.search("\n" + text):
         return None
+    if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
+        return None  # a document marker
     try:
         entries = _entries(text.split("\n"))
         data, count = _data(entries)
