@@ -23,19 +23,17 @@ if TYPE_CHECKING:
     from cnncalc.report import LayerRow, Report, Totals
     from cnncalc.spec import Spec, load_spec, load_spec_text
 
-#: public name -> the module that defines it
+#: public name -> the module that defines it (each module named once, with its names)
 _WHERE: dict[str, str] = {
-    "analyze": "cnncalc.analysis",
-    "Conventions": "cnncalc.conventions",
-    "CnncalcError": "cnncalc.errors",
-    "ShapeError": "cnncalc.errors",
-    "SpecError": "cnncalc.errors",
-    "LayerRow": "cnncalc.report",
-    "Report": "cnncalc.report",
-    "Totals": "cnncalc.report",
-    "Spec": "cnncalc.spec",
-    "load_spec": "cnncalc.spec",
-    "load_spec_text": "cnncalc.spec",
+    name: module
+    for module, names in (
+        ("cnncalc.analysis", ("analyze",)),
+        ("cnncalc.conventions", ("Conventions",)),
+        ("cnncalc.errors", ("CnncalcError", "ShapeError", "SpecError")),
+        ("cnncalc.report", ("LayerRow", "Report", "Totals")),
+        ("cnncalc.spec", ("Spec", "load_spec", "load_spec_text")),
+    )
+    for name in names
 }
 
 

@@ -397,6 +397,11 @@ def _batched(rule: Callable[[Op], int]) -> Callable[[Op, int], int]:
 
 @dataclass(frozen=True)
 class _Tool:
+    """A counting tool as its documentation states it.
+
+    Its rule, how it differs from cnncalc, the sources that say so and, where its counting is
+    known exactly, its count of one call (so a table can show the tool's own figure)."""
+
     tool: str
     rule: str
     differs: str

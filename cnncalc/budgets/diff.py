@@ -81,6 +81,8 @@ class TotalChange:
 
 @dataclass(frozen=True)
 class Diff:
+    """Two reports of a network side by side: each layer's change and each total's."""
+
     old: Report
     new: Report
     layers: tuple[LayerChange, ...]

@@ -18,8 +18,10 @@ is "carried forward", not a new mistake.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
@@ -37,75 +39,14 @@ class Mistake:
     rule: str
 
 
-CATALOG: dict[str, Mistake] = {
-    m.id: m
-    for m in (
-        Mistake("forgot_bias", "forgot the bias", "each filter (each unit) has one bias: ((f*f*c_in)+1)*k, (p*c)+c"),
-        Mistake("counted_bias", "counted the biases", "this sheet counts weights only (graded with --no-bias)"),
-        Mistake(
-            "forgot_input_depth",
-            "forgot the input depth",
-            "a filter spans every input channel: f*f*c_in weights, not f*f (the slides' '(5x5+1)x6 = 156', "
-            "'Only 10,000!')",
-        ),
-        Mistake(
-            "ceil_not_floor",
-            "used ceil instead of floor",
-            "(n + 2p - f)/s is rounded down: a window that does not fit is dropped",
-        ),
-        Mistake("wrong_padding", "wrong padding ('same' vs 'valid')", "check the layer's padding"),
-        Mistake("pool_params", "gave a pooling layer parameters", "pooling has no parameters to learn"),
-        Mistake("flatten_params", "counted a flatten as a layer with parameters", "a flatten only reshapes"),
-        Mistake(
-            "free_layer_params",
-            "gave a layer without weights parameters",
-            "the input, activations, dropout, normalisation without scale and merges have nothing to learn",
-        ),
-        Mistake("off_by_one", "off by one in the output size", "(n + 2p - f)/s + 1: the + 1 counts the first window"),
-        Mistake(
-            "stride_4",
-            "used stride 4 everywhere",
-            "only AlexNet's first conv has stride 4 (the slide's 'stride = 4' on every layer is an erratum)",
-        ),
-        Mistake("ignored_groups", "ignored the groups", "a grouped conv's filter sees only c_in/g input channels"),
-        Mistake(
-            "carried",
-            "carried forward an earlier wrong answer",
-            "the rule is applied right, to your own wrong answer above: fix that one",
-        ),
-        Mistake(
-            "input_224",
-            "used 224 for AlexNet's input",
-            "AlexNet's input is 227x227x3: (227 - 11)/4 + 1 = 55; with 224, (224 - 11)/4 + 1 is not a whole number "
-            "(the paper's 224 is an erratum)",
-        ),
-        Mistake("swapped_hw", "swapped height and width", "a shape is height x width x channels, in that order"),
-        Mistake("flops_not_macs", "gave FLOPs, not MACs", "a MAC is one multiply and one add: MACs = FLOPs / 2"),
-        Mistake(
-            "output_layer_left_out",
-            "left the output layer out of the fully connected layers",
-            "the fully connected layers are every dense layer, the output (classifier) layer too",
-        ),
-        Mistake("elements_not_bytes", "gave elements, not bytes", "memory = elements x bytes per value"),
-        Mistake("macs_not_flops", "gave MACs, not FLOPs", "FLOPs = 2 x MACs + the element-wise work"),
-        Mistake("sum_of_rows", "summed wrong rows", "the total is the sum of your rows, and some rows are wrong"),
-        Mistake(
-            "merged_rows",
-            "added another layer's number to this row",
-            "one row per layer: the layer whose number was added has no row of its own",
-        ),
-        Mistake(
-            "too_few_figures",
-            "rounded to too few figures",
-            "a rounded answer keeps at least 2 significant figures (3.7M, not 4M), or write the number in full",
-        ),
-        Mistake(
-            "hides_mistake",
-            "rounded so far it hides a mistake",
-            "write the figures that tell the right number from the mistaken one: 48.1K or 48,120, not 48K",
-        ),
-    )
-}
+def _catalog() -> dict[str, Mistake]:
+    """The catalogue, read from mistakes.json beside this module (id -> name and rule): prose,
+    kept apart from the code that diagnoses. JSON, as the rest of cnncalc already imports it."""
+    entries = json.loads(Path(__file__).with_name("mistakes.json").read_text(encoding="utf-8"))
+    return {key: Mistake(key, entry["name"], entry["rule"]) for key, entry in entries.items()}
+
+
+CATALOG: dict[str, Mistake] = _catalog()
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,10 @@ class SheetRow:
 
 @dataclass(frozen=True)
 class Sheet:
+    """One answer sheet as read: the graded columns it has and its rows, before any grading.
+
+    Headers that name no graded column are kept (`ignored`) so the grade can say so."""
+
     path: str
     student: str
     columns: tuple[Column, ...]

@@ -162,12 +162,27 @@ def _args(*positional: str, **options: str | None) -> str:
     return ", ".join(parts)
 
 
-def _conv(layer: Conv | DepthwiseConv, x: Shape) -> _Code:
+def _conv_window(
+    layer: Conv | DepthwiseConv | SeparableConv, x: Shape
+) -> tuple[tuple[int, ...], dict[str, str | None], tuple[int, ...] | None]:
+    """The kernel, nn.ConvNd's window arguments (stride, padding, dilation; None where PyTorch's
+    default holds) and the F.pad tuple for the padding nn.ConvNd cannot take."""
     ndim = len(x) - 1
     k = per_dim(layer.kernel, ndim, "kernel")
     s = per_dim(layer.stride, ndim, "stride")
     d = per_dim(layer.dilation, ndim, "dilation")
     padding, pad = _padding(layer, x, k, s, d)
+    window = {
+        "stride": _tuple(s) if s != (1,) * ndim else None,
+        "padding": padding if padding != "0" else None,
+        "dilation": _tuple(d) if d != (1,) * ndim else None,
+    }
+    return k, window, pad
+
+
+def _conv(layer: Conv | DepthwiseConv, x: Shape) -> _Code:
+    ndim = len(x) - 1
+    k, window, pad = _conv_window(layer, x)
     if isinstance(layer, DepthwiseConv):
         out, groups = x[0] * layer.multiplier, x[0]
     else:
@@ -176,9 +191,7 @@ def _conv(layer: Conv | DepthwiseConv, x: Shape) -> _Code:
         str(x[0]),
         str(out),
         _tuple(k),
-        stride=_tuple(s) if s != (1,) * ndim else None,
-        padding=padding if padding != "0" else None,
-        dilation=_tuple(d) if d != (1,) * ndim else None,
+        **window,
         groups=str(groups) if groups != 1 else None,
         bias=None if layer.bias else "False",
     )
@@ -187,21 +200,9 @@ def _conv(layer: Conv | DepthwiseConv, x: Shape) -> _Code:
 
 def _separable(layer: SeparableConv, x: Shape) -> _Code:
     ndim = len(x) - 1
-    k = per_dim(layer.kernel, ndim, "kernel")
-    s = per_dim(layer.stride, ndim, "stride")
-    d = per_dim(layer.dilation, ndim, "dilation")
-    padding, pad = _padding(layer, x, k, s, d)
+    k, window, pad = _conv_window(layer, x)
     mid = x[0] * layer.multiplier
-    depthwise = f"nn.Conv{ndim}d(" + _args(
-        str(x[0]),
-        str(mid),
-        _tuple(k),
-        stride=_tuple(s) if s != (1,) * ndim else None,
-        padding=padding if padding != "0" else None,
-        dilation=_tuple(d) if d != (1,) * ndim else None,
-        groups=str(x[0]),
-        bias="False",
-    )
+    depthwise = f"nn.Conv{ndim}d(" + _args(str(x[0]), str(mid), _tuple(k), **window, groups=str(x[0]), bias="False")
     pointwise = f"nn.Conv{ndim}d({mid}, {layer.filters}, 1" + ("" if layer.bias else ", bias=False") + ")"
     module = f"nn.Sequential({depthwise}), {pointwise})"
     return _Code(module, lambda a, v: _activated(f"self.{a}({_padded(v[0], pad)})", layer.activation))
@@ -209,11 +210,7 @@ def _separable(layer: SeparableConv, x: Shape) -> _Code:
 
 def _transposed(layer: ConvTranspose, x: Shape) -> _Code:
     ndim = len(x) - 1
-    k = per_dim(layer.kernel, ndim, "kernel")
-    s = per_dim(layer.stride, ndim, "stride")
-    d = per_dim(layer.dilation, ndim, "dilation")
-    op = per_dim(layer.output_padding, ndim, "output_padding") if layer.output_padding else (0,) * ndim
-    pads = layer._pads(k, s, d, op, x[1:])
+    k, s, d, op, pads = layer.geometry(x)
     extra = tuple(a - b for b, a in pads)
     if any(e < 0 for e in extra):
         raise ExportError.single(f"{layer.kind}: padding {pads} has more before than after; PyTorch cannot")

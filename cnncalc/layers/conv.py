@@ -59,6 +59,12 @@ class Sliding:
     out: tuple[int, ...]
     warnings: tuple[str, ...]
     window: tuple[tuple[int, int, int], ...]  # (effective kernel, stride, padding before) per axis
+    #: what the explanation writes out per axis, as resolved (not as spelled)
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pads: tuple[Pair, ...]
+    ceil_mode: bool
+    same: bool  # 'same' padding, resolved by TensorFlow's rule
 
 
 def slide(
@@ -103,7 +109,7 @@ def slide(
                 f"(output {w.size} = floor((n + p - f)/s) + 1)"
             )
         out.append(w.size)
-    return Sliding(kernel=k, out=tuple(out), warnings=tuple(warnings), window=geometry)
+    return Sliding(k, tuple(out), tuple(warnings), geometry, s, d, pads, ceil_mode, padding == "same")
 
 
 def _padded_note(p: Pair, padded: int) -> str:
@@ -136,6 +142,10 @@ class _SlidingLayer(LayerBase):
     )
     in_channels: Positive | None = Field(default=None, description="Expected input channels; checked, never inferred.")
 
+    def _window(self, x: Shape) -> Sliding:
+        """The layer's window slid over x (`slide` with the layer's own hyper-parameters)."""
+        return slide(x, self.kind, self.kernel, self.stride, self.padding, self.dilation)
+
     def _options(self) -> str:
         parts = [f"f={fmt_dims(_tuple(self.kernel))}", f"s={fmt_dims(_tuple(self.stride))}"]
         parts.append(f"p={fmt_padding(self.padding)}")
@@ -152,12 +162,10 @@ def _tuple(v: int | list[int]) -> tuple[int, ...]:
     return (v,) if isinstance(v, int) else tuple(v)
 
 
-def _conv_counts(
-    layer: _SlidingLayer, x: Shape, c: Conventions, filters: int, groups: int, kind: str
-) -> tuple[Sliding, Counts]:
+def _conv_counts(layer: _SlidingLayer, x: Shape, c: Conventions, filters: int, groups: int) -> tuple[Sliding, Counts]:
     """The standard convolution rule, shared by conv and depthwise conv."""
     c_in = x[0] if len(x) > 1 else 0
-    geo = slide(x, kind, layer.kernel, layer.stride, layer.padding, layer.dilation)
+    geo = layer._window(x)
     layer.check_rank(x)
     check_declared(layer.in_channels, c_in, "in_channels", "channels")
     check_groups(c_in, filters, groups)
@@ -192,14 +200,16 @@ class Conv(_SlidingLayer):
     sheet_mistakes = _WINDOW_MISTAKES | {"forgot_input_depth", "ignored_groups", "stride_4"}
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
-        return _conv_counts(self, x, c, self.filters, self.groups, "conv")[1]
+        return _conv_counts(self, x, c, self.filters, self.groups)[1]
 
     def describe(self) -> str:
         groups = f", g={self.groups}" if self.groups != 1 else ""
         return f"{self._options()}{groups}, k={self.filters}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        return _conv_explain(self, x, c)
+        geo, counts = _conv_counts(self, x, c, self.filters, self.groups)
+        axes = slide_steps(x, geo)
+        return (*axes, *_conv_steps(self, x, c, self.filters, self.groups, geo, counts))
 
 
 class DepthwiseConv(_SlidingLayer):
@@ -217,14 +227,29 @@ class DepthwiseConv(_SlidingLayer):
     def apply(self, x: Shape, c: Conventions) -> Counts:
         spatial_rank(x, "depthwise_conv")
         c_in = x[0]
-        return _conv_counts(self, x, c, c_in * self.multiplier, c_in, "depthwise_conv")[1]
+        return _conv_counts(self, x, c, c_in * self.multiplier, c_in)[1]
 
     def describe(self) -> str:
         mult = f", x{self.multiplier}" if self.multiplier != 1 else ""
         return f"{self._options()}{mult}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        return _depthwise_explain(self, x, c)
+        spatial_rank(x, "depthwise_conv")
+        c_in, m = x[0], self.multiplier
+        geo, counts = _conv_counts(self, x, c, c_in * m, c_in)
+        kf_sym, kf_num = kernel_terms(geo.kernel)
+        out_sym, out_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
+        params = _weight_steps(
+            self,
+            counts,
+            (f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}"),
+            (f"(({kf_sym})+1)*{out_sym}", f"(({kf_num})+1)*{out_num}", out_sym, out_num),
+            "one filter per input channel: each filter has f*f taps and sees a single channel",
+        )
+        pos_sym, pos_num = position_terms(counts.output[1:])
+        macs = (f"({pos_sym}*{out_sym})*({kf_sym})", f"({pos_num}*{out_num})*({kf_num})")
+        axes = slide_steps(x, geo)
+        return (*axes, *_channel_steps(self, c, counts, (out_sym, out_num), params, macs))
 
 
 class SeparableConv(_SlidingLayer):
@@ -246,7 +271,7 @@ class SeparableConv(_SlidingLayer):
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
         c_in = x[0] if len(x) > 1 else 0
-        geo = slide(x, "separable_conv", self.kernel, self.stride, self.padding, self.dilation)
+        geo = self._window(x)
         check_declared(self.in_channels, c_in, "in_channels", "channels")
         mid = c_in * self.multiplier
         positions = prod(geo.out)
@@ -269,7 +294,20 @@ class SeparableConv(_SlidingLayer):
         return f"{self._options()}{mult}, k={self.filters}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        return _separable_explain(self, x, c)
+        counts = self.apply(x, c)
+        c_in, m, k = x[0], self.multiplier, self.filters
+        kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
+        mid_sym, mid_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
+        w_sym, w_num = f"{kf_sym}*{mid_sym} + {mid_sym}*k", f"{kf_num}*{mid_num} + {mid_num}*{k}"
+        note = "depthwise f*f filter per channel, then a 1x1 pointwise conv to k channels; one bias per output channel"
+        params = _weight_steps(self, counts, (w_sym, w_num), (f"{w_sym} + k", f"{w_num} + {k}", "k", str(k)), note)
+        pos_sym, pos_num = position_terms(counts.output[1:])
+        return (
+            *slide_steps(x, self._window(x)),
+            *_channel_steps(
+                self, c, counts, ("k", str(k)), params, (f"({pos_sym})*({w_sym})", f"({pos_num})*({w_num})")
+            ),
+        )
 
 
 class ConvTranspose(_SlidingLayer):
@@ -308,17 +346,12 @@ class ConvTranspose(_SlidingLayer):
     sheet_mistakes = frozenset({"forgot_input_depth"})
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
-        ndim = spatial_rank(x, "conv_transpose")
+        spatial_rank(x, "conv_transpose")
         self.check_rank(x)
         c_in = x[0]
         check_declared(self.in_channels, c_in, "in_channels", "channels")
         check_groups(c_in, self.filters, self.groups)
-        k = per_dim(self.kernel, ndim, "kernel")
-        s = per_dim(self.stride, ndim, "stride")
-        d = per_dim(self.dilation, ndim, "dilation")
-        op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
-        _check_output_padding(op, s, d)
-        pads = self._pads(k, s, d, op, x[1:])
+        k, s, d, op, pads = self.geometry(x)
         out = tuple(transposed_size(*args) for args in zip(x[1:], k, s, pads, d, op, strict=True))
         if min(out) <= 0:
             raise LayerRuleError(
@@ -337,6 +370,19 @@ class ConvTranspose(_SlidingLayer):
             flops=weighted_flops(macs, self.filters * prod(out), biases > 0, self.activation, c),
             ends_receptive_field=True,
         )
+
+    def geometry(
+        self, x: Shape
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[Pair, ...]]:
+        """Kernel, stride, dilation, output padding and (before, after) padding per spatial axis,
+        resolved for x: what the rule, its explanation and the PyTorch export all start from."""
+        ndim = len(x) - 1
+        k = per_dim(self.kernel, ndim, "kernel")
+        s = per_dim(self.stride, ndim, "stride")
+        d = per_dim(self.dilation, ndim, "dilation")
+        op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
+        _check_output_padding(op, s, d)
+        return k, s, d, op, self._pads(k, s, d, op, x[1:])
 
     def _pads(
         self, k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...], op: tuple[int, ...], sizes: Shape
@@ -359,7 +405,40 @@ class ConvTranspose(_SlidingLayer):
         return f"{self._options()}, k={self.filters}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        return _transposed_explain(self, x, c)
+        counts = self.apply(x, c)
+        ndim = len(x) - 1
+        k, s, d, op, pads = self.geometry(x)
+        steps: list[Step] = []
+        for axis, (n, kk, ss, dd, p, oo) in enumerate(zip(x[1:], k, s, d, pads, op, strict=True)):
+            sym, num = "(n - 1)*s", f"({n} - 1)*{ss}"
+            if p[0] == p[1] and p[0]:
+                sym, num = f"{sym} - 2*p", f"{num} - 2*{p[0]}"
+            elif p != (0, 0):
+                sym, num = f"{sym} - p_b - p_a", f"{num} - {p[0]} - {p[1]}"
+            sym, num = (
+                (f"{sym} + (f - 1)", f"{num} + ({kk} - 1)")
+                if dd == 1
+                else (f"{sym} + d*(f - 1)", f"{num} + {dd}*({kk} - 1)")
+            )
+            if oo:
+                sym, num = f"{sym} + op", f"{num} + {oo}"
+            name = AXIS_NAMES[ndim][axis]
+            steps.append(
+                Step(f"output {name}", "output", f"{sym} + 1", f"{num} + 1", counts.output[axis + 1], axis=axis + 1)
+            )
+        kf_sym, kf_num = kernel_terms(k)
+        g = self.groups
+        per_sym, per_num = (
+            ("c_in*k", f"{x[0]}*{self.filters}") if g == 1 else ("c_in*(k/g)", f"{x[0]}*({self.filters}/{g})")
+        )
+        w_sym, w_num = f"{per_sym}*{kf_sym}", f"{per_num}*{kf_num}"
+        k_num = str(self.filters)
+        params = _weight_steps(self, counts, (w_sym, w_num), (f"{w_sym} + k", f"{w_num} + {k_num}", "k", k_num), "")
+        in_sym = "*".join(f"in_{a}" for a in AXIS_NAMES[ndim])
+        in_num = "*".join(str(n) for n in x[1:])
+        macs = (f"({in_sym})*({w_sym})", f"({in_num})*({w_num})")
+        note = "each input position scatters a whole kernel into the output"
+        return (*steps, *_channel_steps(self, c, counts, ("k", k_num), params, macs, note))
 
 
 def _check_output_padding(op: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> None:
@@ -394,7 +473,7 @@ class LocallyConnected(_SlidingLayer):
     sheet_mistakes = _WINDOW_MISTAKES | {"forgot_input_depth"}
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
-        geo, shared = _conv_counts(self, x, c, self.filters, 1, "locally_connected")
+        geo, shared = _conv_counts(self, x, c, self.filters, 1)
         positions = prod(geo.out)
         out_elements = positions * self.filters
         biases = out_elements if self.bias and c.bias else 0
@@ -412,35 +491,38 @@ class LocallyConnected(_SlidingLayer):
         return f"{self._options()}, k={self.filters}"
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
-        return _local_explain(self, x, c)
+        counts = self.apply(x, c)
+        k = self.filters
+        kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
+        pos_sym, pos_num = position_terms(counts.output[1:])
+        w_sym, w_num = f"({pos_sym})*({kf_sym}*c_in)*k", f"({pos_num})*({kf_num}*{x[0]})*{k}"
+        biased = (
+            f"({pos_sym})*(({kf_sym}*c_in)*k + k)",
+            f"({pos_num})*(({kf_num}*{x[0]})*{k} + {k})",
+            f"{pos_sym}*k",
+            f"{pos_num}*{k}",
+        )
+        note = "unshared weights: every output position has its own filters and biases"
+        params = _weight_steps(self, counts, (w_sym, w_num), biased, note, bias_note=False)
+        macs = (f"({pos_sym}*k)*({kf_sym}*c_in)", f"({pos_num}*{k})*({kf_num}*{x[0]})")
+        axes = slide_steps(x, self._window(x))
+        return (*axes, *_channel_steps(self, c, counts, ("k", str(k)), params, macs))
 
 
 # --- explanations (see cnncalc.layers.base.Step) ---------------------------------------------
 
 
-def slide_steps(
-    x: Shape,
-    kind: str,
-    kernel: PerDim,
-    stride: PerDim,
-    padding: PaddingSpec,
-    dilation: PerDim,
-    ceil_mode: bool = False,
-) -> tuple[Step, ...]:
+def slide_steps(x: Shape, geo: Sliding) -> tuple[Step, ...]:
     """Each spatial axis of a sliding window's output as (n + 2p - f)/s + 1, numbers filled in.
 
-    The values are `slide`'s own; when the stride does not tile an axis, the floor (or
-    ceil) is written out and the note says how many pixels are never used.
+    The values are `slide`'s own (geo is its answer for x); when the stride does not tile an
+    axis, the floor (or ceil) is written out and the note says how many pixels are never used.
     """
-    geo = slide(x, kind, kernel, stride, padding, dilation, ceil_mode)
-    ndim = len(x) - 1
-    k = per_dim(kernel, ndim, "kernel")
-    s = per_dim(stride, ndim, "stride")
-    d = per_dim(dilation, ndim, "dilation")
-    pads = resolve_padding(padding, x[1:], k, s, d)
+    names = AXIS_NAMES[len(x) - 1]
+    axes = zip(x[1:], geo.kernel, geo.stride, geo.dilation, geo.pads, geo.out, strict=True)
     return tuple(
-        _axis_step(AXIS_NAMES[ndim][axis], axis + 1, (n, kk, ss, dd), p, ceil_mode, size, padding == "same")
-        for axis, (n, kk, ss, dd, p, size) in enumerate(zip(x[1:], k, s, d, pads, geo.out, strict=True))
+        _axis_step(names[axis], axis + 1, (n, kk, ss, dd), p, geo.ceil_mode, size, geo.same)
+        for axis, (n, kk, ss, dd, p, size) in enumerate(axes)
     )
 
 
@@ -484,7 +566,7 @@ def _bias_note(layer: _SlidingLayer, counted: int) -> str:
 
 def _conv_steps(
     layer: _SlidingLayer, x: Shape, c: Conventions, filters: int, groups: int, geo: Sliding, counts: Counts
-) -> list[Step]:
+) -> tuple[Step, ...]:
     """Channels, params (per group for grouped convs) and MACs of a standard convolution."""
     c_in = x[0]
     kf_sym, kf_num = kernel_terms(geo.kernel)
@@ -497,168 +579,58 @@ def _conv_steps(
             f"{groups} groups of {filters // groups} filters; each filter sees only its group's "
             f"{c_in}/{groups} = {c_in // groups} input channels"
         )
-    bias_note = _bias_note(layer, counts.biases)
-    note = "; ".join(n for n in (note, bias_note) if n)
-    if counts.biases:
-        params = (f"(({per_sym})+1)*k", f"(({per_num})+1)*{filters}")
-        biases = ("k", str(filters), counts.biases)
-    else:
-        params = (f"({per_sym})*k", f"({per_num})*{filters}")
-        biases = ("0", "0", 0)
+    biased = (f"(({per_sym})+1)*k", f"(({per_num})+1)*{filters}", "k", str(filters))
+    unbiased = (f"({per_sym})*k", f"({per_num})*{filters}")
+    params = _weight_steps(layer, counts, (f"{per_sym}*k", f"{per_num}*{filters}"), biased, note, unbiased)
     pos_sym, pos_num = position_terms(counts.output[1:])
-    return [
-        Step("output C", "output", "k", str(filters), filters, axis=0),
-        *param_steps((f"{per_sym}*k", f"{per_num}*{filters}", counts.weights), biases, params, note),
-        Step("MACs", "macs", f"({pos_sym}*k)*({per_sym})", f"({pos_num}*{filters})*({per_num})", counts.macs),
-        weighted_flops_step(
-            counts.macs,
-            (f"{pos_sym}*k", f"{pos_num}*{filters}", prod(counts.output)),
-            counts.biases > 0,
-            layer.activation,
-            c,
-        ),
-    ]
+    macs = (f"({pos_sym}*k)*({per_sym})", f"({pos_num}*{filters})*({per_num})")
+    return _channel_steps(layer, c, counts, ("k", str(filters)), params, macs)
 
 
-def _conv_explain(self: Conv, x: Shape, c: Conventions) -> tuple[Step, ...]:
-    geo, counts = _conv_counts(self, x, c, self.filters, self.groups, "conv")
-    axes = slide_steps(x, "conv", self.kernel, self.stride, self.padding, self.dilation)
-    return (*axes, *_conv_steps(self, x, c, self.filters, self.groups, geo, counts))
+def _weight_steps(
+    layer: _SlidingLayer,
+    counts: Counts,
+    weights: tuple[str, str],
+    biased: tuple[str, str, str, str],
+    note: str,
+    unbiased: tuple[str, str] | None = None,
+    bias_note: bool = True,
+) -> tuple[Step, ...]:
+    """Params, weights and biases of a convolution, with or without its counted biases.
 
-
-def _depthwise_explain(self: DepthwiseConv, x: Shape, c: Conventions) -> tuple[Step, ...]:
-    spatial_rank(x, "depthwise_conv")
-    c_in, m = x[0], self.multiplier
-    geo, counts = _conv_counts(self, x, c, c_in * m, c_in, "depthwise_conv")
-    kf_sym, kf_num = kernel_terms(geo.kernel)
-    out_sym, out_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
+    weights: (formula, expression); biased: the params' formula and expression when biases
+    count, then the biases' own; unbiased: the params' terms without biases (the weights'
+    by default). The note says why no bias is counted unless bias_note is False.
+    """
     if counts.biases:
-        params = (f"(({kf_sym})+1)*{out_sym}", f"(({kf_num})+1)*{out_num}")
-        biases = (out_sym, out_num, counts.biases)
+        params, biases = biased[:2], (*biased[2:], counts.biases)
     else:
-        params = (f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}")
-        biases = ("0", "0", 0)
-    note = "one filter per input channel: each filter has f*f taps and sees a single channel"
-    note = "; ".join(n for n in (note, _bias_note(self, counts.biases)) if n)
+        params, biases = unbiased or weights, ("0", "0", 0)
+    if bias_note:
+        note = "; ".join(n for n in (note, _bias_note(layer, counts.biases)) if n)
+    return param_steps((*weights, counts.weights), biases, params, note)
+
+
+def _channel_steps(
+    layer: _SlidingLayer,
+    c: Conventions,
+    counts: Counts,
+    channels: tuple[str, str],
+    params: tuple[Step, ...],
+    macs: tuple[str, str],
+    macs_note: str = "",
+) -> tuple[Step, ...]:
+    """Output channels, parameters, MACs and FLOPs, in the order and wording every convolution
+    explains them after its spatial axes: only the terms differ by kind.
+
+    channels, macs: (formula, expression); the FLOPs count one bias add per output value,
+    output positions x channels.
+    """
     pos_sym, pos_num = position_terms(counts.output[1:])
+    elements = (f"{pos_sym}*{channels[0]}", f"{pos_num}*{channels[1]}", prod(counts.output))
     return (
-        *slide_steps(x, "depthwise_conv", self.kernel, self.stride, self.padding, self.dilation),
-        Step("output C", "output", out_sym.strip("()"), out_num.strip("()"), c_in * m, axis=0),
-        *param_steps((f"({kf_sym})*{out_sym}", f"({kf_num})*{out_num}", counts.weights), biases, params, note),
-        Step("MACs", "macs", f"({pos_sym}*{out_sym})*({kf_sym})", f"({pos_num}*{out_num})*({kf_num})", counts.macs),
-        weighted_flops_step(
-            counts.macs,
-            (f"{pos_sym}*{out_sym}", f"{pos_num}*{out_num}", prod(counts.output)),
-            counts.biases > 0,
-            self.activation,
-            c,
-        ),
-    )
-
-
-def _separable_explain(self: SeparableConv, x: Shape, c: Conventions) -> tuple[Step, ...]:
-    counts = self.apply(x, c)
-    c_in, m, k = x[0], self.multiplier, self.filters
-    kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
-    mid_sym, mid_num = ("c_in", str(c_in)) if m == 1 else ("(c_in*m)", f"({c_in}*{m})")
-    w_sym, w_num = f"{kf_sym}*{mid_sym} + {mid_sym}*k", f"{kf_num}*{mid_num} + {mid_num}*{k}"
-    if counts.biases:
-        params, biases = (f"{w_sym} + k", f"{w_num} + {k}"), ("k", str(k), counts.biases)
-    else:
-        params, biases = (w_sym, w_num), ("0", "0", 0)
-    note = "depthwise f*f filter per channel, then a 1x1 pointwise conv to k channels; one bias per output channel"
-    note = "; ".join(n for n in (note, _bias_note(self, counts.biases)) if n)
-    pos_sym, pos_num = position_terms(counts.output[1:])
-    return (
-        *slide_steps(x, "separable_conv", self.kernel, self.stride, self.padding, self.dilation),
-        Step("output C", "output", "k", str(k), k, axis=0),
-        *param_steps((w_sym, w_num, counts.weights), biases, params, note),
-        Step("MACs", "macs", f"({pos_sym})*({w_sym})", f"({pos_num})*({w_num})", counts.macs),
-        weighted_flops_step(
-            counts.macs, (f"{pos_sym}*k", f"{pos_num}*{k}", prod(counts.output)), counts.biases > 0, self.activation, c
-        ),
-    )
-
-
-def _transposed_explain(self: ConvTranspose, x: Shape, c: Conventions) -> tuple[Step, ...]:
-    counts = self.apply(x, c)
-    ndim = len(x) - 1
-    k = per_dim(self.kernel, ndim, "kernel")
-    s = per_dim(self.stride, ndim, "stride")
-    d = per_dim(self.dilation, ndim, "dilation")
-    op = per_dim(self.output_padding, ndim, "output_padding") if self.output_padding else (0,) * ndim
-    pads = self._pads(k, s, d, op, x[1:])
-    steps: list[Step] = []
-    for axis, (n, kk, ss, dd, p, oo) in enumerate(zip(x[1:], k, s, d, pads, op, strict=True)):
-        sym, num = "(n - 1)*s", f"({n} - 1)*{ss}"
-        if p[0] == p[1] and p[0]:
-            sym, num = f"{sym} - 2*p", f"{num} - 2*{p[0]}"
-        elif p != (0, 0):
-            sym, num = f"{sym} - p_b - p_a", f"{num} - {p[0]} - {p[1]}"
-        sym, num = (
-            (f"{sym} + (f - 1)", f"{num} + ({kk} - 1)")
-            if dd == 1
-            else (f"{sym} + d*(f - 1)", f"{num} + {dd}*({kk} - 1)")
-        )
-        if oo:
-            sym, num = f"{sym} + op", f"{num} + {oo}"
-        name = AXIS_NAMES[ndim][axis]
-        steps.append(
-            Step(f"output {name}", "output", f"{sym} + 1", f"{num} + 1", counts.output[axis + 1], axis=axis + 1)
-        )
-    kf_sym, kf_num = kernel_terms(k)
-    g = self.groups
-    per_sym, per_num = (
-        ("c_in*k", f"{x[0]}*{self.filters}") if g == 1 else ("c_in*(k/g)", f"{x[0]}*({self.filters}/{g})")
-    )
-    w_sym, w_num = f"{per_sym}*{kf_sym}", f"{per_num}*{kf_num}"
-    if counts.biases:
-        params, biases = (f"{w_sym} + k", f"{w_num} + {self.filters}"), ("k", str(self.filters), counts.biases)
-    else:
-        params, biases = (w_sym, w_num), ("0", "0", 0)
-    in_sym = "*".join(f"in_{a}" for a in AXIS_NAMES[ndim])
-    in_num = "*".join(str(n) for n in x[1:])
-    out_sym, out_num = position_terms(counts.output[1:])
-    return (
-        *steps,
-        Step("output C", "output", "k", str(self.filters), self.filters, axis=0),
-        *param_steps((w_sym, w_num, counts.weights), biases, params, _bias_note(self, counts.biases)),
-        Step(
-            "MACs",
-            "macs",
-            f"({in_sym})*({w_sym})",
-            f"({in_num})*({w_num})",
-            counts.macs,
-            note="each input position scatters a whole kernel into the output",
-        ),
-        weighted_flops_step(
-            counts.macs,
-            (f"{out_sym}*k", f"{out_num}*{self.filters}", prod(counts.output)),
-            counts.biases > 0,
-            self.activation,
-            c,
-        ),
-    )
-
-
-def _local_explain(self: LocallyConnected, x: Shape, c: Conventions) -> tuple[Step, ...]:
-    counts = self.apply(x, c)
-    k = self.filters
-    kf_sym, kf_num = kernel_terms(per_dim(self.kernel, len(x) - 1, "kernel"))
-    pos_sym, pos_num = position_terms(counts.output[1:])
-    w_sym, w_num = f"({pos_sym})*({kf_sym}*c_in)*k", f"({pos_num})*({kf_num}*{x[0]})*{k}"
-    if counts.biases:
-        params = (f"({pos_sym})*(({kf_sym}*c_in)*k + k)", f"({pos_num})*(({kf_num}*{x[0]})*{k} + {k})")
-        biases = (f"{pos_sym}*k", f"{pos_num}*{k}", counts.biases)
-    else:
-        params, biases = (w_sym, w_num), ("0", "0", 0)
-    note = "unshared weights: every output position has its own filters and biases"
-    return (
-        *slide_steps(x, "locally_connected", self.kernel, self.stride, self.padding, self.dilation),
-        Step("output C", "output", "k", str(k), k, axis=0),
-        *param_steps((w_sym, w_num, counts.weights), biases, params, note),
-        Step("MACs", "macs", f"({pos_sym}*k)*({kf_sym}*c_in)", f"({pos_num}*{k})*({kf_num}*{x[0]})", counts.macs),
-        weighted_flops_step(
-            counts.macs, (f"{pos_sym}*k", f"{pos_num}*{k}", prod(counts.output)), counts.biases > 0, self.activation, c
-        ),
+        Step("output C", "output", channels[0].strip("()"), channels[1].strip("()"), counts.output[0], axis=0),
+        *params,
+        Step("MACs", "macs", *macs, counts.macs, note=macs_note),
+        weighted_flops_step(counts.macs, elements, counts.biases > 0, layer.activation, c),
     )

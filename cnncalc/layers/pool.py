@@ -144,10 +144,11 @@ class Pool(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         stride = self.kernel if self.stride is None else self.stride
         self.apply(x, c)  # the rule's own checks first
+        geo = slide(x, self.kind, self.kernel, stride, self.padding, self.dilation, self.ceil_mode)
         what = {"max_pool": "the largest value", "avg_pool": "the average", "sum_pool": "the sum"}
         reads = what.get(self.kind, "the root of the sum of squares")
         return (
-            *slide_steps(x, self.kind, self.kernel, stride, self.padding, self.dilation, self.ceil_mode),
+            *slide_steps(x, geo),
             Step("output C", "output", "c_in", str(x[0]), x[0], note="pooling works on each channel alone", axis=0),
             *no_params_steps(
                 f"no parameters to learn: pooling only takes {reads} of each window",

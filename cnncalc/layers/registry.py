@@ -6,6 +6,8 @@ the lecture counts it in, its non-trainable state and its explanation steps. Eve
 lists kinds reads them here, at the time it needs them: the spec models (`live_union`), the
 DSL, the JSON Schema, explain, grading, the mistakes and verify's expectations. So a kind
 registered later (`register_kind`) is known everywhere at once.
+
+Its public names are listed once, where cnncalc.layers re-exports them (its `__all__`).
 """
 
 from __future__ import annotations
@@ -244,23 +246,3 @@ class LiveUnion:
 def live_union(tag: Callable[[Any], str | None], extra: tuple[type[BaseModel], ...] = ()) -> Any:
     """A field type over the registered kinds (and `extra` models): see LiveUnion."""
     return Annotated[Any, LiveUnion(tag, extra)]
-
-
-__all__ = [
-    "REGISTRY",
-    "UNKNOWN_KIND",
-    "LiveUnion",
-    "RegistryError",
-    "dsl_words",
-    "family_kinds",
-    "kind_class",
-    "kind_table",
-    "layer_classes",
-    "layer_tag",
-    "live_union",
-    "register_kind",
-    "sheet_words",
-    "state_per_channel",
-    "tagged_layers",
-    "unregister_kind",
-]

@@ -49,6 +49,8 @@ class Check:
 
 @dataclass(frozen=True)
 class LayerResult:
+    """One layer's checks: each symbolic number beside the one measured in NumPy."""
+
     index: int
     name: str
     kind: str

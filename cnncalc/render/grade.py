@@ -10,7 +10,7 @@ import re
 from pathlib import PurePath
 
 from cnncalc.homework.grade import CATALOG, ClassResult, GradeResult
-from cnncalc.homework.sheet import COLUMNS, TITLES
+from cnncalc.homework.sheet import COLUMNS, TITLES, Column
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.escape import terminal
@@ -61,9 +61,26 @@ def result_lines(result: GradeResult, width: int | None) -> list[str]:
     return [head, *table, *(terminal(line) for line in lines)]
 
 
+def _answered_columns(results: ClassResult) -> list[Column]:
+    """The graded columns some sheet of the class answers, in the usual order: the class views
+    give each one a column."""
+    return [c for c in COLUMNS if any(c in r.columns for r in results.results)]
+
+
+def _per_column(result: GradeResult, shown: list[Column]) -> list[Cell]:
+    """A sheet's 'right/graded' in each shown column, empty where it does not answer it."""
+    score = result.score
+    return [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in shown]
+
+
+def _mistake_counts(result: GradeResult, sep: str) -> str:
+    """A sheet's mistakes by name with their counts, most frequent first."""
+    return sep.join(f"{CATALOG[m].name} x{n}" for m, n in result.mistakes().most_common())
+
+
 def class_lines(results: ClassResult, width: int | None) -> list[str]:
     """A folder: one row per student, then the most frequent mistakes of the class."""
-    shown = [c for c in COLUMNS if any(c in r.columns for r in results.results)]
+    shown = _answered_columns(results)
     grid_columns = [
         text("Student"),
         text("File", priority=1),
@@ -73,10 +90,8 @@ def class_lines(results: ClassResult, width: int | None) -> list[str]:
     ]
     rows: list[list[Cell]] = []
     for r in results.results:
-        score = r.score
-        per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in shown]
-        mistakes = ", ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
-        rows.append([r.student, PurePath(r.path).name, f"{score.right}/{score.graded}", *per, mistakes])
+        score = f"{r.score.right}/{r.score.graded}"
+        rows.append([r.student, PurePath(r.path).name, score, *_per_column(r, shown), _mistake_counts(r, ", ")])
     title = f"{_sheets(len(results.results))} graded against {results.spec}"
     lines = render_grid(Grid(grid_columns, rows, title=title), width)
     after: list[str] = []
@@ -188,7 +203,7 @@ def scores_csv(results: ClassResult) -> str:
 
     Student names and file names are text cells: one starting with `=` cannot become a formula.
     """
-    per_column = [c for c in COLUMNS if any(c in r.columns for r in results.results)]
+    per_column = _answered_columns(results)
     grid_columns = [
         *SCORE_COLUMNS,
         *(numeric(f"{c}_right") for c in per_column),
@@ -199,11 +214,9 @@ def scores_csv(results: ClassResult) -> str:
     rows: list[list[Cell]] = []
     for r in results.results:
         score = r.score
-        per = [f"{score.columns[c][0]}/{score.columns[c][1]}" if c in score.columns else "" for c in per_column]
         percent = f"{score.percent:.1f}" if score.percent is not None else ""
-        mistakes = "; ".join(f"{CATALOG[m].name} x{n}" for m, n in r.mistakes().most_common())
         row: list[Cell] = [r.student, r.path, score.right, score.graded, percent, "yes" if r.all_right else "no"]
-        rows.append([*row, *per, "; ".join(r.missing), mistakes, ""])
+        rows.append([*row, *_per_column(r, per_column), "; ".join(r.missing), _mistake_counts(r, "; "), ""])
     for path, message in results.unreadable:
         rows.append(["", path, "", "", "", "", *[""] * len(per_column), "", "", message])
     return columns.to_csv(Grid(grid_columns, rows))

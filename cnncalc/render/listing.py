@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import json_text
 from cnncalc.render.human import format_shape
 from cnncalc.render.table import render_grid
+
+if TYPE_CHECKING:
+    from cnncalc.layers.base import Shape
 
 COLUMNS = [
     text("Name", "name"),
@@ -27,7 +31,7 @@ class NetworkEntry:
 
     name: str
     description: str
-    input_shape: tuple[int, ...]
+    input_shape: Shape
     layout: str
     layers: int
     params: int

@@ -140,23 +140,25 @@ class _Option:
     meta: str = ""  # how it is written, for hints
 
 
+def _valued(value: str, **fields: str) -> dict[str, _Option]:
+    """Options written `key=<field>` whose value reads as `value`, by key; the hint names the
+    field with spaces for underscores, as people say it."""
+    return {key: _Option(field, value, meta=f"{key}=<{field.replace('_', ' ')}>") for key, field in fields.items()}
+
+
+def _flags(value: bool, **fields: str) -> dict[str, _Option]:
+    """Options written as a bare word that set their field to `value`, by key."""
+    return {key: _Option(field, "flag", value, key) for key, field in fields.items()}
+
+
 _OPTIONS: dict[str, _Option] = {
-    "s": _Option("stride", "dims", meta="s=<stride>"),
-    "p": _Option("padding", "padding", meta="p=<padding>"),
-    "d": _Option("dilation", "dims", meta="d=<dilation>"),
-    "g": _Option("groups", "int", meta="g=<groups>"),
-    "m": _Option("multiplier", "int", meta="m=<multiplier>"),
-    "op": _Option("output_padding", "dims", meta="op=<output padding>"),
-    "act": _Option("activation", "act", meta="act=<activation>"),
-    "slope": _Option("negative_slope", "float", meta="slope=<negative slope>"),
-    "eps": _Option("epsilon", "float", meta="eps=<epsilon>"),
-    "alpha": _Option("alpha", "float", meta="alpha=<alpha>"),
-    "beta": _Option("beta", "float", meta="beta=<beta>"),
-    "k": _Option("k", "float", meta="k=<k>"),
-    "nobias": _Option("bias", "flag", False, "nobias"),
-    "noaffine": _Option("affine", "flag", False, "noaffine"),
-    "ceil": _Option("ceil_mode", "flag", True, "ceil"),
-    "keepdims": _Option("keepdims", "flag", True, "keepdims"),
+    **_valued("dims", s="stride", d="dilation", op="output_padding"),
+    **_valued("padding", p="padding"),
+    **_valued("int", g="groups", m="multiplier"),
+    **_valued("act", act="activation"),
+    **_valued("float", slope="negative_slope", eps="epsilon", alpha="alpha", beta="beta", k="k"),
+    **_flags(False, nobias="bias", noaffine="affine"),
+    **_flags(True, ceil="ceil_mode", keepdims="keepdims"),
 }
 #: long spellings of option keys (folded, without '_')
 _OPTION_ALIASES: dict[str, str] = {

@@ -329,6 +329,12 @@ ShapeLimit = Annotated[
 ]
 
 
+def _limit(description: str, *examples: int | str) -> Any:
+    """A budget field: optional (None is not checked), with its description and examples for the
+    JSON Schema, written once for every limit."""
+    return Field(default=None, description=description, examples=list(examples))
+
+
 class Budgets(BaseModel):
     """Limits that `cnncalc check` holds a network to; each optional, each checked on its own.
 
@@ -338,50 +344,39 @@ class Budgets(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    max_params: ParamsLimit | None = Field(
-        default=None,
-        description="Most parameters in total (trainable + non-trainable), e.g. to fit a download or a phone.",
-        examples=["25M", 25_000_000, "4.2e6"],
+    max_params: ParamsLimit | None = _limit(
+        "Most parameters in total (trainable + non-trainable), e.g. to fit a download or a phone.",
+        "25M",
+        25_000_000,
+        "4.2e6",
     )
-    max_trainable_params: ParamsLimit | None = Field(
-        default=None, description="Most trainable parameters.", examples=["25M"]
-    )
-    max_macs: MacsLimit | None = Field(
-        default=None,
-        description="Most multiply-accumulates of one forward pass (x batch): what papers call multiply-adds "
+    max_trainable_params: ParamsLimit | None = _limit("Most trainable parameters.", "25M")
+    max_macs: MacsLimit | None = _limit(
+        "Most multiply-accumulates of one forward pass (x batch): what papers call multiply-adds "
         "and torchvision calls GFLOPS.",
-        examples=["4G", "4 GMACs", 4_000_000_000],
+        "4G",
+        "4 GMACs",
+        4_000_000_000,
     )
-    max_flops: FlopsLimit | None = Field(
-        default=None,
-        description="Most FLOPs of one forward pass (x batch): 2 x MACs plus element-wise work.",
-        examples=["8 GFLOPs", "8.4e9"],
+    max_flops: FlopsLimit | None = _limit(
+        "Most FLOPs of one forward pass (x batch): 2 x MACs plus element-wise work.", "8 GFLOPs", "8.4e9"
     )
-    max_activation_memory: BytesLimit | None = Field(
-        default=None,
-        description="Most activation memory summed over layers (the slides' TOTAL memory), in bytes or with a "
+    max_activation_memory: BytesLimit | None = _limit(
+        "Most activation memory summed over layers (the slides' TOTAL memory), in bytes or with a "
         "unit (KB/MB/GB = 10^3/10^6/10^9, KiB/MiB/GiB = 2^10/2^20/2^30).",
-        examples=["100 MiB", "64MB", 104_857_600],
+        "100 MiB",
+        "64MB",
+        104_857_600,
     )
-    max_peak_memory: BytesLimit | None = Field(
-        default=None,
-        description="Most live activation memory at any moment of one inference pass.",
-        examples=["32 MiB"],
+    max_peak_memory: BytesLimit | None = _limit(
+        "Most live activation memory at any moment of one inference pass.", "32 MiB"
     )
-    max_param_memory: BytesLimit | None = Field(
-        default=None, description="Most parameter memory (params x dtype bytes).", examples=["100 MB"]
+    max_param_memory: BytesLimit | None = _limit("Most parameter memory (params x dtype bytes).", "100 MB")
+    max_training_memory: BytesLimit | None = _limit(
+        "Most training memory by cnncalc's estimate: 2 x activations + 4 x params (Adam).", "16 GiB"
     )
-    max_training_memory: BytesLimit | None = Field(
-        default=None,
-        description="Most training memory by cnncalc's estimate: 2 x activations + 4 x params (Adam).",
-        examples=["16 GiB"],
-    )
-    max_layer_params: ParamsLimit | None = Field(
-        default=None, description="Most parameters in any one layer (the largest layer).", examples=["10M"]
-    )
-    max_layer_macs: MacsLimit | None = Field(
-        default=None, description="Most MACs in any one layer (the costliest layer).", examples=["1G"]
-    )
+    max_layer_params: ParamsLimit | None = _limit("Most parameters in any one layer (the largest layer).", "10M")
+    max_layer_macs: MacsLimit | None = _limit("Most MACs in any one layer (the costliest layer).", "1G")
     output_shape: ShapeLimit | None = Field(
         default=None,
         description="The output shape the network must produce, in the spec's layout.",

@@ -99,6 +99,11 @@ class Score:
 
 @dataclass(frozen=True)
 class GradeResult:
+    """One answer sheet graded against a spec.
+
+    Every cell judged, what the sheet left out or added, and the conventions it was graded under
+    (views and scores read it; nothing is recomputed)."""
+
     spec: str
     student: str
     path: str
