@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_lines, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
@@ -14,7 +15,7 @@ FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat
 
 @handles_errors
 def list_networks(
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
 ) -> None:
     """List the bundled networks, usable by name in every command."""
     from cnncalc.render.listing import NetworkEntry, list_csv, list_json, list_lines, list_markdown
