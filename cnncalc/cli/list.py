@@ -22,14 +22,14 @@ def list_networks(
     from cnncalc.render.table import terminal_width
 
     entries = [NetworkEntry.of(name) for name in _names()]
-    if fmt is OutputFormat.json:
-        typer.echo(list_json(entries), nl=False)
-    elif fmt is OutputFormat.csv:
-        typer.echo(list_csv(entries), nl=False)
+    if fmt is OutputFormat.table:
+        echo_lines(list_lines(entries, terminal_width()))
     elif fmt is OutputFormat.markdown:
         echo_lines(list_markdown(entries))
+    elif fmt is OutputFormat.csv:
+        typer.echo(list_csv(entries), nl=False)
     else:
-        echo_lines(list_lines(entries, terminal_width()))
+        typer.echo(list_json(entries), nl=False)
 
 
 def _names() -> list[str]:
