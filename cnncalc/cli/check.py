@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_error, echo_lines, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.junit, OutputFormat.github)
@@ -23,7 +24,7 @@ def check(
     budgets: Annotated[
         list[str] | None, typer.Option("--budgets", "-b", help="A YAML budgets file shared by the specs (repeatable).")
     ] = None,
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
     max_params: Annotated[str | None, typer.Option(help="Most params in total, e.g. 25M.")] = None,
     max_trainable_params: Annotated[str | None, typer.Option(help="Most trainable params.")] = None,
     max_macs: Annotated[str | None, typer.Option(help="Most MACs (multiply-adds), e.g. 4G.")] = None,
@@ -51,7 +52,6 @@ def check(
     """
     from cnncalc.budgets.check import check_all, exit_code, load_budgets_file, option_limits
     from cnncalc.render.check import check_github, check_json, check_junit, check_lines
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.table import terminal_width
 
     options = {
@@ -73,7 +73,7 @@ def check(
         for diagnostic in result.errors:
             echo_error(diagnostic.render())
     if fmt is OutputFormat.json:
-        typer.echo(json_text(check_json(results)), nl=False)
+        echo_json(check_json(results))
     elif fmt is OutputFormat.junit:
         typer.echo(check_junit(results), nl=False)
     elif fmt is OutputFormat.github:

@@ -1,4 +1,6 @@
-"""What every command shares: option types, the format option, the error boundary, loading.
+"""What every command shares: the choices of options, printing, the error boundary, loading.
+
+The options themselves (flag, type, help) are declared once in cli/options.py.
 
 Command modules import from here, never from cli/app.py, so that each can be registered on
 the app without import cycles. Nothing heavy is imported at module level: `cnncalc --help`
@@ -8,68 +10,35 @@ loads only typer and these modules (pydantic, yaml, rich and numpy wait for a co
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
 from cnncalc.render.escape import terminal
-from cnncalc.render.formats import FormatError, OutputFormat, choose
 from cnncalc.units import DTYPE_NAMES
 
 if TYPE_CHECKING:
-    from cnncalc.spec.model import Spec
+    from cnncalc.conventions import Conventions
+    from cnncalc.spec.model import Layout, Spec
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class UnitsOption(StrEnum):
-    si = "si"
-    binary = "binary"
-
-
-class LayoutOption(StrEnum):
-    hwc = "hwc"
-    chw = "chw"
-
-
-class ConventionOption(StrEnum):
-    """Whose counting rules: cnncalc's, a peer tool's (cnncalc.presets), or all side by side."""
-
-    cnncalc = "cnncalc"
-    torchinfo = "torchinfo"
-    fvcore = "fvcore"
-    thop = "thop"
-    ptflops = "ptflops"
-    keras = "keras"
-    paper = "paper"
-    all = "all"
-
-
+# the choices of options: each an enum, as typer lists and checks them
+UnitsOption = StrEnum("UnitsOption", ["si", "binary"])
+LayoutOption = StrEnum("LayoutOption", ["hwc", "chw"])
+OptimizerOption = StrEnum("OptimizerOption", ["sgd", "momentum", "adam", "adamw"])
+#: whose counting rules: cnncalc's, a peer tool's (cnncalc.presets), or all side by side
+ConventionOption = StrEnum(
+    "ConventionOption", ["cnncalc", "torchinfo", "fvcore", "thop", "ptflops", "keras", "paper", "all"]
+)
 #: the --dtype choices: every dtype cnncalc.units defines
 DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
-
-
-def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
-    """The `--format/-f` option of a command that prints `allowed` (the first is the default).
-
-    Every command takes its formats from the one OutputFormat enum; a format the command
-    does not print is a usage error (exit 2) that lists the ones it does.
-    """
-
-    def parse(value: str | OutputFormat) -> OutputFormat:
-        try:
-            return choose(str(value), allowed)
-        except FormatError as e:
-            raise typer.BadParameter(str(e)) from None
-
-    names = ", ".join(f.value for f in allowed)
-    metavar = "[" + "|".join(f.value for f in allowed) + "]"
-    return typer.Option("--format", "-f", parser=parse, metavar=metavar, help=f"{help} One of: {names}.")
 
 
 def echo_lines(lines: Sequence[str]) -> None:
@@ -77,32 +46,16 @@ def echo_lines(lines: Sequence[str]) -> None:
     typer.echo("\n".join(lines))
 
 
+def echo_json(document: Mapping[str, Any] | list[Any]) -> None:
+    """Print a JSON document in the one envelope and layout (cnncalc.render.envelope)."""
+    from cnncalc.render.envelope import json_text
+
+    typer.echo(json_text(document), nl=False)
+
+
 def echo_error(text: str) -> None:
     """A message on stderr, each line with its control characters made visible."""
     typer.echo("\n".join(terminal(line) for line in text.split("\n")), err=True)
-
-
-# options several commands share, declared once
-NoBiasOption = Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")]
-DtypeOverride = Annotated[DtypeOption | None, typer.Option("--dtype", help="Element type (overrides the spec).")]
-BatchOverride = Annotated[
-    int | None, typer.Option("--batch", min=1, max=2**31 - 1, help="Batch size (overrides the spec).")
-]
-InputOverride = Annotated[str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")]
-ConventionSelect = Annotated[
-    ConventionOption,
-    typer.Option(
-        "--convention",
-        help="Count as cnncalc does, or reproduce a tool's totals (torchinfo, fvcore, thop, ptflops, keras, "
-        "paper); `all` lists every one with the rule that makes it differ.",
-    ),
-]
-LayoutOverride = Annotated[
-    LayoutOption | None, typer.Option("--layout", help="Layout of shapes shown and of --input (default: the spec's).")
-]
-KerasBnOption = Annotated[
-    bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")
-]
 
 
 @contextmanager
@@ -161,6 +114,32 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
     from cnncalc.spec.dsl import load_dsl
 
     return load_dsl(dsl or "")
+
+
+def load_network(
+    spec: str | None,
+    dsl: str | None,
+    *,
+    dtype: DtypeOption | None = None,
+    batch: int | None = None,
+    input_shape: str | None = None,
+    layout: LayoutOption | None = None,
+) -> Spec:
+    """The network a command names (see load_any) with the overrides of its options applied."""
+    return override(load_any(spec, dsl), dtype.value if dtype else None, batch, input_shape, layout_of(layout))
+
+
+def layout_of(layout: LayoutOption | None) -> Layout | None:
+    """The layout --layout chose; None (the spec's own) when it was not given."""
+    return None if layout is None else "chw" if layout is LayoutOption.chw else "hwc"
+
+
+def counting(no_bias: bool = False, keras_bn: bool = False, units: UnitsOption = UnitsOption.si) -> Conventions:
+    """The counting rules of the options --no-bias, --keras-bn and --units."""
+    from cnncalc.conventions import Conventions
+
+    binary = units is UnitsOption.binary
+    return Conventions(bias=not no_bias, bn_running_stats=keras_bn, units="binary" if binary else "si")
 
 
 def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:

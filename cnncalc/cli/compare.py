@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_lines, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.csv, OutputFormat.json)
@@ -18,7 +19,7 @@ def compare(
     specs: Annotated[
         list[str], typer.Argument(help="Spec files or bundled network names (see `cnncalc list`), in table order.")
     ],
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Also write params against MACs (log scales) to this SVG file."),

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_json, echo_lines, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.json)
@@ -16,7 +17,9 @@ FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.json)
 def diff(
     old: Annotated[str, typer.Argument(help="The old spec: a file or a bundled name.")],
     new: Annotated[str, typer.Argument(help="The new spec: a file or a bundled name.")],
-    fmt: Annotated[OutputFormat, format_option(*FORMATS, help="markdown is a PR comment.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, options.format_option(*FORMATS, help="markdown is a PR comment.")
+    ] = OutputFormat.table,
     everything: Annotated[bool, typer.Option("--all", help="Also list the layers that did not change.")] = False,
 ) -> None:
     """Per-layer and total deltas between two networks: params, MACs and memory, before and after.
@@ -32,14 +35,13 @@ def diff(
     from cnncalc.analysis import analyze
     from cnncalc.budgets.diff import diff_reports, titles
     from cnncalc.render.diff import diff_json, diff_lines, diff_markdown
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.table import terminal_width
     from cnncalc.spec import load_spec
 
     result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
     names = titles(result, old, new)
     if fmt is OutputFormat.json:
-        typer.echo(json_text(diff_json(result, old, new)), nl=False)
+        echo_json(diff_json(result, old, new))
     elif fmt is OutputFormat.markdown:
         typer.echo(diff_markdown(result, everything, names), nl=False)
     else:

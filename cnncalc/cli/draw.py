@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    InputOverride,
-    LayoutOverride,
-    NoBiasOption,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, handles_errors, layout_of, load_network
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -36,27 +29,24 @@ class StyleOption(StrEnum):
 
 @handles_errors
 def draw(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout; PNG needs a file).")
     ] = None,
     fmt: Annotated[
-        OutputFormat | None, format_option(*FORMATS, help="Output format (default: from the suffix of -o, else svg).")
+        OutputFormat | None,
+        options.format_option(*FORMATS, help="Output format (default: from the suffix of -o, else svg)."),
     ] = None,
-    depth: Annotated[
-        int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
-    ] = None,
+    depth: options.Depth = None,
     style: Annotated[
         StyleOption,
         typer.Option(help="SVG picture: volumes (chains, LeNet style), graph (boxes and arrows) or auto."),
     ] = StyleOption.auto,
-    no_bias: NoBiasOption = False,
-    layout: LayoutOverride = None,
-    input_shape: InputOverride = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file of --output if it exists.")] = False,
+    no_bias: options.NoBias = False,
+    layout: options.Layout = None,
+    input_shape: options.Input = None,
+    force: options.ForceOutput = False,
 ) -> None:
     """Draw the architecture: feature maps as volumes for a chain, a laid-out graph otherwise.
 
@@ -73,7 +63,6 @@ def draw(
     """
     from cnncalc.analysis import analyze
     from cnncalc.cli.files import check_output, write_bytes_safely, write_text_safely
-    from cnncalc.conventions import Conventions
     from cnncalc.errors import SpecError
 
     chosen = fmt or (SUFFIXES.get(output.suffix.lower(), OutputFormat.svg) if output else OutputFormat.svg)
@@ -82,9 +71,8 @@ def draw(
     inputs = [Path(spec)] if spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
-    loaded = load_any(spec, dsl)
-    loaded = override(loaded, None, None, input_shape, layout.value if layout else None)
-    report = analyze(loaded, Conventions(bias=not no_bias), layout.value if layout else None)
+    loaded = load_network(spec, dsl, input_shape=input_shape, layout=layout)
+    report = analyze(loaded, counting(no_bias), layout_of(layout))
     text = _source(report, chosen, depth, style.value)
     if chosen is OutputFormat.png:
         from cnncalc.draw.png import svg_to_png

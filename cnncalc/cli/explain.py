@@ -6,18 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    BatchOverride,
-    DtypeOverride,
-    InputOverride,
-    KerasBnOption,
-    NoBiasOption,
-    echo_lines,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, echo_json, echo_lines, handles_errors, load_network
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.text, OutputFormat.markdown, OutputFormat.json)
@@ -25,20 +15,18 @@ FORMATS = (OutputFormat.text, OutputFormat.markdown, OutputFormat.json)
 
 @handles_errors
 def explain(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
     layer: Annotated[
         str | None, typer.Option("--layer", "-l", help="Only this layer (or every layer of this block).")
     ] = None,
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.text,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.text,
     latex: Annotated[bool, typer.Option("--latex", help="Markdown with LaTeX math ($...$) for the formulas.")] = False,
-    no_bias: NoBiasOption = False,
-    dtype: DtypeOverride = None,
-    batch: BatchOverride = None,
-    input_shape: InputOverride = None,
-    keras_bn: KerasBnOption = False,
+    no_bias: options.NoBias = False,
+    dtype: options.Dtype = None,
+    batch: options.Batch = None,
+    input_shape: options.Input = None,
+    keras_bn: options.KerasBn = False,
 ) -> None:
     """Every number of a network step by step: the lecture's formulas with the numbers filled in.
 
@@ -55,18 +43,15 @@ def explain(
 
         cnncalc explain alexnet --layer conv2 --format markdown --latex
     """
-    from cnncalc.conventions import Conventions
     from cnncalc.homework.explain import explain as explain_spec
     from cnncalc.homework.explain import select, to_json, to_markdown
-    from cnncalc.render.envelope import json_text
 
-    loaded = load_any(spec, dsl)
-    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, None)
-    explanation = explain_spec(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn))
+    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape)
+    explanation = explain_spec(loaded, counting(no_bias, keras_bn))
     if layer is not None:
         explanation = select(explanation, layer)
     if fmt is OutputFormat.json:
-        typer.echo(json_text(to_json(explanation)), nl=False)
+        echo_json(to_json(explanation))
     elif fmt is OutputFormat.markdown or latex:
         typer.echo(to_markdown(explanation, latex=latex), nl=False)
     else:

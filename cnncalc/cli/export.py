@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import InputOverride, handles_errors, load_any, override
+from cnncalc.cli import options
+from cnncalc.cli.common import handles_errors, load_network
 from cnncalc.render.escape import terminal
 
 
@@ -24,7 +25,7 @@ def export_command(
         Path | None, typer.Option("--output", "-o", help="Write the code to this file instead of stdout.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
-    input_shape: InputOverride = None,
+    input_shape: options.Input = None,
 ) -> None:
     """Write a spec as a readable PyTorch nn.Module: one attribute and one forward line per layer.
 
@@ -40,7 +41,7 @@ def export_command(
     from cnncalc.cli.files import write_text_safely
     from cnncalc.interop.pytorch import export_pytorch
 
-    loaded = override(load_any(spec, None), None, None, input_shape, None)
+    loaded = load_network(spec, None, input_shape=input_shape)
     text = export_pytorch(loaded)
     if output is None:
         typer.echo(text, nl=False)

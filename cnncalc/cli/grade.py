@@ -15,16 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    DtypeOption,
-    KerasBnOption,
-    echo_error,
-    echo_lines,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors, load_network
 from cnncalc.cli.files import check_output, os_error_message, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
@@ -60,15 +52,19 @@ def grade(
     columns: Annotated[
         str, typer.Option("--columns", help="With --template: the answer columns, of shape,size,params,macs,memory.")
     ] = "shape,size,params",
-    fmt: Annotated[OutputFormat, format_option(*FORMATS, help="json for a learning platform.")] = OutputFormat.text,
+    fmt: Annotated[
+        OutputFormat, options.format_option(*FORMATS, help="json for a learning platform.")
+    ] = OutputFormat.text,
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="Write the scores, one row per student, to this CSV file.")
     ] = None,
     no_bias: Annotated[
         bool, typer.Option("--no-bias", help="The sheet counts weights only (as slides that omit biases).")
     ] = False,
-    dtype: Annotated[DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")] = None,
-    keras_bn: KerasBnOption = False,
+    dtype: Annotated[
+        options.DtypeOption | None, typer.Option(help="Element type for memory (overrides the spec).")
+    ] = None,
+    keras_bn: options.KerasBn = False,
     sig_figs: Annotated[
         int,
         typer.Option(
@@ -106,7 +102,6 @@ def grade(
 
         cnncalc grade --template exercise-valid -o sheet.md
     """
-    from cnncalc.conventions import Conventions
     from cnncalc.errors import SpecError
     from cnncalc.homework.grade import Grader
     from cnncalc.homework.grade import template as blank
@@ -121,8 +116,7 @@ def grade(
                 check_output(chosen, option, inputs, force)
         if feedback is not None:
             _check_feedback_folder(feedback)
-    loaded = load_any(spec, None)
-    loaded = override(loaded, dtype.value if dtype else None, None, None, None)
+    loaded = load_network(spec, None, dtype=dtype)
     if template:
         wanted = _columns(columns)
         suffix = output.suffix.lower() if output else ""
@@ -143,22 +137,20 @@ def grade(
     path = Path(answers)
     from cnncalc.homework.cells import Precision
 
-    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn)
-    grader = Grader(loaded, conventions, Precision(sig_figs=sig_figs, strict=strict))
+    grader = Grader(loaded, counting(no_bias, keras_bn), Precision(sig_figs=sig_figs, strict=strict))
     outputs = Outputs(csv_path, gradebook, feedback, force)
     if path.is_dir():
         _grade_folder(grader, path, fmt, outputs, inputs)
         return
     from cnncalc.homework.grade import ClassResult, to_json
     from cnncalc.homework.sheet import read_sheet
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.grade import result_lines
     from cnncalc.render.table import terminal_width
 
     result = grader.grade(read_sheet(path))
     outputs.write(ClassResult(result.spec, (result,), (), grader.order()), inputs)
     if fmt is OutputFormat.json:
-        typer.echo(json_text(to_json(result)), nl=False)
+        echo_json(to_json(result))
     else:
         echo_lines(result_lines(result, terminal_width()))
     raise typer.Exit(0 if result.all_right else 1)
@@ -246,7 +238,6 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outp
     from cnncalc.errors import CnncalcError, SpecError
     from cnncalc.homework.grade import ClassResult, class_json
     from cnncalc.homework.sheet import read_sheet
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.grade import class_lines
     from cnncalc.render.table import terminal_width
 
@@ -283,7 +274,7 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outp
     graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable), grader.order())
     outputs.write(graded, inputs)
     if fmt is OutputFormat.json:
-        typer.echo(json_text(class_json(graded)), nl=False)
+        echo_json(class_json(graded))
     else:
         echo_lines(class_lines(graded, terminal_width()))
     if not results:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_lines, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_lines, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
@@ -14,21 +15,21 @@ FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat
 
 @handles_errors
 def list_networks(
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
 ) -> None:
     """List the bundled networks, usable by name in every command."""
     from cnncalc.render.listing import NetworkEntry, list_csv, list_json, list_lines, list_markdown
     from cnncalc.render.table import terminal_width
 
     entries = [NetworkEntry.of(name) for name in _names()]
-    if fmt is OutputFormat.json:
-        typer.echo(list_json(entries), nl=False)
-    elif fmt is OutputFormat.csv:
-        typer.echo(list_csv(entries), nl=False)
+    if fmt is OutputFormat.table:
+        echo_lines(list_lines(entries, terminal_width()))
     elif fmt is OutputFormat.markdown:
         echo_lines(list_markdown(entries))
+    elif fmt is OutputFormat.csv:
+        typer.echo(list_csv(entries), nl=False)
     else:
-        echo_lines(list_lines(entries, terminal_width()))
+        typer.echo(list_json(entries), nl=False)
 
 
 def _names() -> list[str]:

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import format_option, handles_errors, override
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_json, handles_errors, override
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def load_either(ref: str) -> Spec:
 def match_command(
     spec: Annotated[str, typer.Argument(help="The design: a spec file or a bundled network name.")],
     model: Annotated[str, typer.Argument(help="The model: an ONNX (.onnx) or Keras (.keras, .json) file, or a spec.")],
-    fmt: Annotated[OutputFormat, format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
     all_layers: Annotated[bool, typer.Option("--all", help="List every layer, not only those that differ.")] = False,
     input_shape: Annotated[
         str | None,
@@ -45,13 +46,12 @@ def match_command(
         cnncalc match resnet18 resnet18-64px.onnx --input 64x64x3
     """
     from cnncalc.interop.match import match
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.match import match_text
 
     design = override(load_either(spec), None, None, input_shape, None)
     result = match(design, load_either(model))
     if fmt is OutputFormat.json:
-        typer.echo(json_text(result.to_json()), nl=False)
+        echo_json(result.to_json())
     else:
         typer.echo(match_text(result, all_layers))
     if not result.ok:

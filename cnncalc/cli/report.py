@@ -7,37 +7,25 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    BatchOverride,
-    DtypeOverride,
-    InputOverride,
-    KerasBnOption,
-    LayoutOption,
-    LayoutOverride,
-    NoBiasOption,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, handles_errors, layout_of, load_network
 
 
 @handles_errors
 def report(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write (default: stdout).")] = None,
     depth: Annotated[
         int | None, typer.Option(min=1, help="Levels of blocks to open in the diagram, as `draw --depth`.")
     ] = None,
-    no_bias: NoBiasOption = False,
-    dtype: DtypeOverride = None,
-    batch: BatchOverride = None,
-    input_shape: InputOverride = None,
-    layout: LayoutOverride = None,
-    keras_bn: KerasBnOption = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file of --output if it exists.")] = False,
+    no_bias: options.NoBias = False,
+    dtype: options.Dtype = None,
+    batch: options.Batch = None,
+    input_shape: options.Input = None,
+    layout: options.Layout = None,
+    keras_bn: options.KerasBn = False,
+    force: options.ForceOutput = False,
 ) -> None:
     """One HTML page about a network, self-contained and readable offline.
 
@@ -53,19 +41,15 @@ def report(
         cnncalc report resnet18 --depth 2 -o resnet18.html
     """
     from cnncalc.cli.files import check_output, write_text_safely
-    from cnncalc.conventions import Conventions
     from cnncalc.draw.diagram import architecture_svg
     from cnncalc.homework.explain import explain
     from cnncalc.render.report_html import report_html
-    from cnncalc.spec.model import Layout
 
     inputs = [Path(spec)] if spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
-    chosen_layout: Layout | None = "hwc" if layout is LayoutOption.hwc else "chw" if layout else None
-    loaded = load_any(spec, dsl)
-    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, chosen_layout)
-    explanation = explain(loaded, Conventions(bias=not no_bias, bn_running_stats=keras_bn), chosen_layout)
+    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape, layout=layout)
+    explanation = explain(loaded, counting(no_bias, keras_bn), layout_of(layout))
     page = report_html(explanation, architecture_svg(explanation.report, depth=depth))
     if output is not None:
         write_text_safely(output, page, "--output", inputs, force)

@@ -6,38 +6,27 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    BatchOverride,
-    DtypeOverride,
-    InputOverride,
-    echo_lines,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
-from cnncalc.cli.summarize import OptimizerChoice, OptimizerOption, TrainingFlag
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_json, echo_lines, handles_errors, load_network
 from cnncalc.render.formats import OutputFormat
 
 
 @handles_errors
 def solve(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
     max_macs: Annotated[
         str | None, typer.Option("--max-macs", help="MAC budget (e.g. 2G): solve for the largest square input.")
     ] = None,
     max_memory: Annotated[
         str | None, typer.Option("--max-memory", help="Memory budget (e.g. 8GiB): solve for the largest batch.")
     ] = None,
-    training: TrainingFlag = False,
-    optimizer: OptimizerChoice = OptimizerOption.sgd,
-    batch: BatchOverride = None,
-    dtype: DtypeOverride = None,
-    input_shape: InputOverride = None,
-    fmt: Annotated[OutputFormat, format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+    training: options.Training = False,
+    optimizer: options.Optimizer = options.OptimizerOption.sgd,
+    batch: options.Batch = None,
+    dtype: options.Dtype = None,
+    input_shape: options.Input = None,
+    fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
 ) -> None:
     """Solve for a budget: the largest square input within --max-macs, or the largest batch
     within --max-memory (inference: parameters + peak activations; --training: the training
@@ -59,7 +48,7 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
-    loaded = override(load_any(spec, dsl), dtype.value if dtype else None, batch, input_shape, None)
+    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape)
     try:
         if max_macs is not None:
             solution = largest_square_input(loaded, parse_macs(max_macs))
@@ -69,9 +58,7 @@ def solve(
         option = "--max-macs" if max_macs is not None else "--max-memory"
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
     if fmt is OutputFormat.json:
-        from cnncalc.render.envelope import json_text
-
-        typer.echo(json_text(solution_json(solution)), nl=False)
+        echo_json(solution_json(solution))
     else:
         echo_lines(solution_lines(solution, training, optimizer.value))
 

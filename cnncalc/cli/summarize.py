@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    BatchOverride,
-    ConventionOption,
-    ConventionSelect,
-    DtypeOverride,
-    InputOverride,
-    KerasBnOption,
-    LayoutOption,
-    LayoutOverride,
-    NoBiasOption,
-    UnitsOption,
-    echo_lines,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, echo_json, echo_lines, handles_errors, layout_of, load_any, override
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -36,47 +20,25 @@ if TYPE_CHECKING:
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
 
 
-class OptimizerOption(StrEnum):
-    sgd = "sgd"
-    momentum = "momentum"
-    adam = "adam"
-    adamw = "adamw"
-
-
-TrainingFlag = Annotated[
-    bool,
-    typer.Option(
-        "--training", help="Add training memory as PyTorch spends it: saved tensors, gradients, optimizer, peak."
-    ),
-]
-OptimizerChoice = Annotated[
-    OptimizerOption, typer.Option("--optimizer", help="Optimizer whose state --training counts.")
-]
-
-
 @handles_errors
 def summarize(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
-    no_bias: NoBiasOption = False,
-    dtype: DtypeOverride = None,
-    batch: BatchOverride = None,
-    units: Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")] = (
-        UnitsOption.si
-    ),
-    layout: LayoutOverride = None,
-    input_shape: InputOverride = None,
-    keras_bn: KerasBnOption = False,
-    depth: Annotated[
-        int | None, typer.Option(min=1, help="Levels of blocks to open, as torchinfo's depth (1 = top level).")
-    ] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
+    no_bias: options.NoBias = False,
+    dtype: options.Dtype = None,
+    batch: options.Batch = None,
+    units: Annotated[
+        options.UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")
+    ] = options.UnitsOption.si,
+    layout: options.Layout = None,
+    input_shape: options.Input = None,
+    keras_bn: options.KerasBn = False,
+    depth: options.Depth = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
-    convention: ConventionSelect = ConventionOption.cnncalc,
-    training: TrainingFlag = False,
-    optimizer: OptimizerChoice = OptimizerOption.sgd,
+    convention: options.Convention = options.ConventionOption.cnncalc,
+    training: options.Training = False,
+    optimizer: options.Optimizer = options.OptimizerOption.sgd,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -96,33 +58,23 @@ def summarize(
         cnncalc summarize resnet18 --training --optimizer adam --batch 32
     """
     from cnncalc.analysis import analyze
-    from cnncalc.conventions import Conventions
-    from cnncalc.errors import SpecError
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.summary import table_lines, to_csv, to_json, to_markdown
     from cnncalc.render.table import terminal_width
     from cnncalc.report import rollup
 
-    conventions = Conventions(bias=not no_bias, bn_running_stats=keras_bn, units=units.value)
-
-    symbolic = _symbolic_input(spec, dsl, input_shape)
-    if symbolic is None:
-        try:
-            loaded = load_any(spec, dsl)
-        except SpecError:
-            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
-            if symbolic is None:
-                raise
-    if symbolic is not None:
-        _echo_symbolic(symbolic, dtype.value if dtype else None, batch, layout, conventions, fmt)
+    conventions = counting(no_bias, keras_bn, units)
+    loaded, symbols = _load(spec, dsl, input_shape)
+    shape = None if symbols is not None else input_shape  # a symbolic --input is applied by _load
+    loaded = override(loaded, dtype.value if dtype else None, batch, shape, layout_of(layout))
+    if symbols is not None:
+        _echo_symbolic(loaded, symbols, conventions, fmt)
         return
-    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
-    if convention is not ConventionOption.cnncalc:
+    if convention is not options.ConventionOption.cnncalc:
         from cnncalc.cli.presets import print_presets
 
-        print_presets(loaded, convention.value, fmt, units.value, no_bias=no_bias, keras_bn=keras_bn, depth=depth)
+        print_presets(loaded, convention.value, fmt, conventions.units, no_bias=no_bias, keras_bn=keras_bn, depth=depth)
         return
-    report = analyze(loaded, conventions, layout.value if layout else None)
+    report = analyze(loaded, conventions, layout_of(layout))
     memory = None
     if training:
         from cnncalc.training import training_memory
@@ -133,13 +85,28 @@ def summarize(
     if memory is not None:
         _echo_training(report, memory, fmt, rf)
     elif fmt is OutputFormat.json:
-        typer.echo(json_text(to_json(report)), nl=False)
+        echo_json(to_json(report))
     elif fmt is OutputFormat.csv:
         typer.echo(to_csv(report), nl=False)
     elif fmt is OutputFormat.markdown:
         typer.echo(to_markdown(report))
     else:
         echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+
+
+def _load(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None] | None]:
+    """The network, and the symbols of its input when it has some (`--input HxWx3`, `input: [H, W, 3]`)."""
+    from cnncalc.errors import SpecError
+
+    symbolic = _symbolic_input(spec, dsl, input_shape)
+    if symbolic is None:
+        try:
+            return load_any(spec, dsl), None
+        except SpecError:
+            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
+            if symbolic is None:
+                raise
+    return symbolic
 
 
 def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None]] | None:
@@ -166,26 +133,17 @@ def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
     return load_symbolic(spec)
 
 
-def _echo_symbolic(
-    found: tuple[Spec, list[str | None]],
-    dtype: str | None,
-    batch: int | None,
-    layout: LayoutOption | None,
-    conventions: Conventions,
-    fmt: OutputFormat,
-) -> None:
+def _echo_symbolic(loaded: Spec, symbols: list[str | None], conventions: Conventions, fmt: OutputFormat) -> None:
     from cnncalc.errors import SpecError
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.symbolic import table_lines, to_json
     from cnncalc.render.table import terminal_width
     from cnncalc.symbolic import analyze_symbolic
 
     if fmt not in (OutputFormat.table, OutputFormat.json):
         raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
-    loaded = override(found[0], dtype, batch, None, layout.value if layout else None)
-    report = analyze_symbolic(loaded, found[1], conventions)
+    report = analyze_symbolic(loaded, symbols, conventions)
     if fmt is OutputFormat.json:
-        typer.echo(json_text(to_json(report)), nl=False)
+        echo_json(to_json(report))
     else:
         echo_lines(table_lines(report, terminal_width()))
 
@@ -193,13 +151,12 @@ def _echo_symbolic(
 def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
     """The summary, then what training keeps; CSV holds the training rows only (one table per file)."""
     from cnncalc.render import training as out
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.summary import table_lines, to_json, to_markdown
     from cnncalc.render.table import terminal_width
 
     units = report.conventions.units
     if fmt is OutputFormat.json:
-        typer.echo(json_text({**to_json(report), "training": out.training_json(memory)}), nl=False)
+        echo_json({**to_json(report), "training": out.training_json(memory)})
     elif fmt is OutputFormat.csv:
         typer.echo(out.to_csv(memory), nl=False)
     elif fmt is OutputFormat.markdown:

@@ -11,28 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import (
-    BatchOverride,
-    DtypeOverride,
-    InputOverride,
-    KerasBnOption,
-    LayoutOption,
-    LayoutOverride,
-    echo_error,
-    echo_lines,
-    format_option,
-    handles_errors,
-    load_any,
-    override,
-)
+from cnncalc.cli import options
+from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors, layout_of, load_network
 from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
-
-    from cnncalc.spec.model import Layout
 
 FORMATS = (OutputFormat.table, OutputFormat.json)
 
@@ -81,10 +67,8 @@ class LazyProgress:
 
 @handles_errors
 def verify(
-    spec: Annotated[
-        str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")
-    ] = None,
-    dsl: Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")] = None,
+    spec: options.Spec = None,
+    dsl: options.Dsl = None,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input.")] = 0,
     max_memory: Annotated[
         str | None,
@@ -95,12 +79,12 @@ def verify(
     workspace: Annotated[
         str, typer.Option(help="Bound of the kernels' scratch memory (im2col tiles), e.g. 256MiB.")
     ] = "256MiB",
-    fmt: Annotated[OutputFormat, format_option(*FORMATS)] = OutputFormat.table,
-    dtype: DtypeOverride = None,
-    batch: BatchOverride = None,
-    input_shape: InputOverride = None,
-    layout: LayoutOverride = None,
-    keras_bn: KerasBnOption = False,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
+    dtype: options.Dtype = None,
+    batch: options.Batch = None,
+    input_shape: options.Input = None,
+    layout: options.Layout = None,
+    keras_bn: options.KerasBn = False,
 ) -> None:
     """Run the network on random arrays in NumPy and check every number of its summary.
 
@@ -116,29 +100,25 @@ def verify(
 
         cnncalc verify --dsl "32x32x3 | conv3-8 | maxpool | fc-10" --dtype float16 --batch 4
     """
-    from cnncalc.conventions import Conventions
     from cnncalc.numeric.verify import parse_size
     from cnncalc.numeric.verify import verify as run_verify
 
-    loaded = load_any(spec, dsl)
-    loaded = override(loaded, dtype.value if dtype else None, batch, input_shape, layout.value if layout else None)
+    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape, layout=layout)
     limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
     scratch = parse_size(workspace, "--workspace")
     from rich.console import Console
 
     progress = LazyProgress(Console(stderr=True))
     try:
-        conventions = Conventions(bn_running_stats=keras_bn)
-        shown: Layout | None = None if layout is None else ("chw" if layout is LayoutOption.chw else "hwc")
-        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=shown)
+        conventions = counting(keras_bn=keras_bn)
+        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=layout_of(layout))
     finally:
         progress.close()
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.table import terminal_width
     from cnncalc.render.verify import verify_json, verify_lines
 
     if fmt is OutputFormat.json:
-        typer.echo(json_text(verify_json(result, seed)), nl=False)
+        echo_json(verify_json(result, seed))
     else:
         echo_lines(verify_lines(result, seed, terminal_width()))
     mismatches = result.mismatches()

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import echo_error, format_option, handles_errors
+from cnncalc.cli import options
+from cnncalc.cli.common import echo_error, echo_json, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.worked.examples import NumberStyle, Volume
+    from collections.abc import Sequence
+
+    from cnncalc.worked.examples import Grid, NumberStyle, Volume
 
 MATRIX_HELP = (
     "A matrix: values by spaces or commas, rows by ';', channels by '|' "
@@ -28,16 +31,9 @@ MATRIX_HELP = (
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv)
 
 
-class OrderOption(StrEnum):
-    rows = "rows"
-    columns = "columns"
-
-
-class PoolKindOption(StrEnum):
-    max = "max"
-    avg = "avg"
-    sum = "sum"
-    l2 = "l2"
+# the choices of --order and --kind (cnncalc.worked.examples.Order and PoolKind, not imported at start-up)
+OrderOption = StrEnum("OrderOption", ["rows", "columns"])
+PoolKindOption = StrEnum("PoolKindOption", ["max", "avg", "sum", "l2"])
 
 
 def read_matrix(argument: str, what: str) -> Volume:
@@ -57,9 +53,24 @@ def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle
     return NumberStyle(round_digits, truncate, exact)
 
 
-def _warn(warnings: tuple[str, ...]) -> None:
+def _echo_maps(
+    fmt: OutputFormat,
+    warnings: Sequence[str],
+    maps: Sequence[Grid],
+    style: NumberStyle,
+    title: str,
+    label: str,
+    steps: Sequence[str],
+) -> None:
+    """The output matrices as CSV or as text (title, written-out steps, matrices); warnings on stderr."""
+    from cnncalc.render.worked import render_csv, render_text
+
     for warning in warnings:
         echo_error(f"warning: {warning}")
+    if fmt is OutputFormat.csv:
+        typer.echo(render_csv(maps, style))
+    else:
+        typer.echo(render_text(title, maps, label, style, steps))
 
 
 RoundOption = Annotated[
@@ -76,7 +87,7 @@ TruncateOption = Annotated[
 ]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print exact values: 5/3 stays 5/3.")]
 StepsOption = Annotated[bool, typer.Option("--steps", help="Write out how each output value is computed.")]
-FormatOption = Annotated[OutputFormat, format_option(*FORMATS)]
+FormatOption = Annotated[OutputFormat, options.format_option(*FORMATS)]
 
 
 @handles_errors
@@ -135,8 +146,7 @@ def conv(
 
         cnncalc conv @image.csv -k "1 0 -1; 1 0 -1; 1 0 -1" --dilation 2 --steps
     """
-    from cnncalc.render.envelope import json_text
-    from cnncalc.render.worked import conv_json, render_csv, render_text
+    from cnncalc.render.worked import conv_json
     from cnncalc.worked.examples import (
         Order,
         WorkedError,
@@ -174,14 +184,10 @@ def conv(
     )
     written = list(result.steps(Order(order.value))) if steps else []
     if fmt is OutputFormat.json:
-        typer.echo(json_text(conv_json(result, style, written)), nl=False)
-        return
-    _warn(result.warnings)
-    if fmt is OutputFormat.csv:
-        typer.echo(render_csv(result.outputs, style))
-        return
-    lines = [line for step in written for line in step.text(style, len(result.outputs))]
-    typer.echo(render_text(conv_title(result), result.outputs, "filter", style, lines))
+        echo_json(conv_json(result, style, written))
+    else:
+        lines = [line for step in written for line in step.text(style, len(result.outputs))]
+        _echo_maps(fmt, result.warnings, result.outputs, style, conv_title(result), "filter", lines)
 
 
 @handles_errors
@@ -220,8 +226,7 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
-    from cnncalc.render.envelope import json_text
-    from cnncalc.render.worked import pool_json, render_csv, render_text
+    from cnncalc.render.worked import pool_json
     from cnncalc.worked.examples import PoolKind, parse_pair, pool_title
     from cnncalc.worked.examples import pool as pool_matrix
 
@@ -239,14 +244,10 @@ def pool(
     )
     written = list(result.steps()) if steps else []
     if fmt is OutputFormat.json:
-        typer.echo(json_text(pool_json(result, style, written)), nl=False)
-        return
-    _warn(result.warnings)
-    if fmt is OutputFormat.csv:
-        typer.echo(render_csv(result.outputs, style))
-        return
-    lines = [step.text(style, len(result.outputs)) for step in written]
-    typer.echo(render_text(pool_title(result), result.outputs, "channel", style, lines))
+        echo_json(pool_json(result, style, written))
+    else:
+        lines = [step.text(style, len(result.outputs)) for step in written]
+        _echo_maps(fmt, result.warnings, result.outputs, style, pool_title(result), "channel", lines)
 
 
 def register(app: typer.Typer) -> None:
