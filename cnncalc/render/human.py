@@ -61,9 +61,14 @@ def format_share(part: int, total: int) -> str:
 
 def format_field(field: ReceptiveField | None) -> str:
     """Receptive field size: '7' when square, '7x11' otherwise, '' when there is none."""
-    if field is None:
+    return format_size(field.size) if field is not None else ""
+
+
+def format_size(size: Shape) -> str:
+    """A receptive field's size per axis: '7' when square, '7x11' otherwise, '' for none."""
+    if not size:
         return ""
-    return str(field.size[0]) if len(set(field.size)) == 1 else format_shape(field.size)
+    return str(size[0]) if len(set(size)) == 1 else format_shape(size)
 
 
 def format_kind(row: LayerRow, previous: LayerRow | None) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict
-from typing import Any, Generic, TypeVar
+from operator import add
+from typing import Any, TypeVar
 
 from cnncalc.receptive import ReceptiveField
 from cnncalc.render import columns
@@ -14,11 +15,11 @@ from cnncalc.render.escape import markdown_cell, terminal
 from cnncalc.render.human import (
     format_bytes,
     format_count,
-    format_field,
     format_kind,
     format_shape,
     format_share,
     format_si,
+    format_size,
 )
 from cnncalc.render.table import render_grid
 from cnncalc.report import LayerRow, Report
@@ -179,35 +180,38 @@ def table_columns(receptive_field: bool = True) -> list[Column]:
 
 
 def summary_grid(report: Report, receptive_field: bool = True, markdown: bool = False) -> Grid:
-    """The per-layer table with its Total row, as the terminal and Markdown show it."""
+    """The per-layer table with its Total row, as the terminal and Markdown show it.
+
+    Built column by column: a long network repeats its shapes, sizes and shares, so each
+    distinct one is written once and the column filled by a lookup in C (`_each`).
+    """
     t = report.totals
     u = report.conventions.units
-    rows: list[list[Cell]] = []
-    previous: LayerRow | None = None
-    # a long network repeats its shapes, sizes and shares: each distinct one is written once
-    shapes: _Memo[tuple[int, ...]] = _Memo(lambda shape: format_shape(report.shown(shape)))
-    sizes: _Memo[int] = _Memo(lambda n: format_bytes(n, u))
-    params: _Memo[int] = _Memo(lambda n: format_share(n, t.params))
-    macs: _Memo[int] = _Memo(lambda n: format_share(n, t.macs))
-    fields: _Memo[ReceptiveField | None] = _Memo(format_field)
-    for r in report.rows:
-        rows.append(
-            [
-                r.index,
-                r.name,
-                format_kind(r, previous),
-                shapes(r.output_shape),
-                *([fields(r.receptive_field)] if receptive_field else ()),
-                r.activation_elements if not r.inplace else "in place",
-                sizes(r.activation_bytes),
-                r.params,
-                params(r.params),
-                r.macs,
-                macs(r.macs),
-                r.flops,
-            ]
-        )
-        previous = r
+    rows = report.rows
+    by_field = zip(*rows, strict=True) if rows else [()] * len(LayerRow._fields)
+    field = dict(zip(LayerRow._fields, by_field, strict=True))  # each field's column
+    params = list(map(add, field["trainable_params"], field["non_trainable_params"]))
+    macs = field["macs"]
+    kinds = [format_kind(row, previous) for row, previous in zip(rows, (None, *rows), strict=False)]
+    sizes = [f.size if f else () for f in field["receptive_field"]]
+    activations = [
+        n if not inplace else "in place"
+        for n, inplace in zip(field["activation_elements"], field["inplace"], strict=True)
+    ]
+    columns: list[Sequence[Cell]] = [
+        field["index"],
+        field["name"],
+        kinds,
+        _each(lambda shape: format_shape(report.shown(shape)), field["output_shape"]),
+        *([_each(format_size, sizes)] if receptive_field else []),
+        activations,
+        _each(lambda n: format_bytes(n, u), field["activation_bytes"]),
+        params,
+        _each(lambda n: format_share(n, t.params), params),
+        macs,
+        _each(lambda n: format_share(n, t.macs), macs),
+        field["flops"],
+    ]
     total = "Total"
     footer: list[Cell] = ["", total, "", "", *([""] if receptive_field else [])]
     footer += [t.activation_elements, format_bytes(t.activation_bytes, u), t.params, "", t.macs, "", t.flops]
@@ -215,21 +219,14 @@ def summary_grid(report: Report, receptive_field: bool = True, markdown: bool = 
         f"{report.name}  (input {format_shape(report.shown(report.input_shape))} {report.layout.upper()}, "
         f"{report.dtype}, batch {report.batch})"
     )
-    return Grid(table_columns(receptive_field), rows, footer, "" if markdown else title)
+    table = list(map(list, zip(*columns, strict=True))) if rows else []
+    return Grid(table_columns(receptive_field), table, footer, "" if markdown else title)
 
 
-class _Memo(Generic[K]):
-    """A pure function of one hashable argument, remembered for the length of one table."""
-
-    def __init__(self, function: Callable[[K], str]) -> None:
-        self.function = function
-        self.known: dict[K, str] = {}
-
-    def __call__(self, key: K) -> str:
-        found = self.known.get(key)
-        if found is None:
-            found = self.known[key] = self.function(key)
-        return found
+def _each(function: Callable[[K], str], values: Sequence[K]) -> list[str]:
+    """`function` of each value, computed once per distinct value."""
+    known = {value: function(value) for value in set(values)}
+    return list(map(known.__getitem__, values))
 
 
 def table_lines(report: Report, width: int | None, receptive_field: bool = True) -> list[str]:
