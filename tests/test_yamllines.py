@@ -1,6 +1,6 @@
-"""The two ways cnncalc reads YAML agree: the line reader of the layout programs write
-(cnncalc.spec.yamllines) gives the parser's data, types and positions on every text it
-accepts, and accepts no text the parser refuses."""
+"""The two ways cnncalc reads YAML agree: the reader of the layout programs write
+(cnncalc.spec.yamllines) gives the parser's data and types on every text it accepts, accepts
+no text the parser refuses, and finds positions (from the parser) only when asked."""
 
 from __future__ import annotations
 
