@@ -5,7 +5,8 @@
 Every step from the text to the output must be linear in the number of layers (issue 9:
 a 10,000-layer chain at most 2x the whole-process time of a 100-layer one). Each round
 runs every size and format once, in turn, so that a busy machine disturbs all alike;
-printed are medians of wall and CPU time and the ratio to the 100-layer chain, for
+printed are medians of wall and CPU time, the best (least disturbed) run, and the median
+of each round's own ratio, each against the 100-layer chain, for
 `summarize -f json`, `summarize` (table) and the library alone (load + graph + analyze +
 JSON, in a fresh process).
 
@@ -82,15 +83,24 @@ def main() -> None:
                 wall[key].append(w)
                 cpu[key].append(c)
     smallest = min(args.sizes)
-    print(
-        f"{'format':8} {'layers':>7} {'wall ms':>9} {'x ' + str(smallest):>8} {'cpu ms':>9} {'x ' + str(smallest):>8}"
-    )
+    x = f"x {smallest}"
+    print(f"{'format':8} {'layers':>7} {'wall ms':>9} {x:>8} {'cpu ms':>9} {x:>8} {'best ms':>9} {x:>8} {'paired':>8}")
     for fmt in ("json", "table", "library"):
         base_w = statistics.median(wall[(smallest, fmt)])
         base_c = statistics.median(cpu[(smallest, fmt)])
+        base_b = min(wall[(smallest, fmt)])
         for n in args.sizes:
-            w, c = statistics.median(wall[(n, fmt)]), statistics.median(cpu[(n, fmt)])
-            print(f"{fmt:8} {n:7,} {w * 1000:9.1f} {w / base_w:8.2f} {c * 1000:9.1f} {c / base_c:8.2f}")
+            w, c, b = statistics.median(wall[(n, fmt)]), statistics.median(cpu[(n, fmt)]), min(wall[(n, fmt)])
+            # each round's own ratio (the sizes ran back to back), then their median
+            paired = statistics.median(a / z for a, z in zip(wall[(n, fmt)], wall[(smallest, fmt)], strict=True))
+            print(
+                f"{fmt:8} {n:7,} {w * 1000:9.1f} {w / base_w:8.2f} {c * 1000:9.1f} {c / base_c:8.2f}"
+                f" {b * 1000:9.1f} {b / base_b:8.2f} {paired:8.2f}"
+            )
+    print(
+        "wall, cpu: medians over the rounds; best: the least disturbed run of each; paired: the median of each"
+        " round's own ratio"
+    )
 
 
 if __name__ == "__main__":

@@ -191,19 +191,20 @@ def _shape_text(spec: Spec, x: tuple[int, ...], layout: Layout | None) -> str:
 
 
 def _totals(rows: Sequence[LayerRow], inputs: Sequence[Sequence[int]], dtype_bytes: int) -> Totals:
-    trainable = sum(r.trainable_params for r in rows)
-    non_trainable = sum(r.non_trainable_params for r in rows)
-    activation_bytes = sum(r.activation_bytes for r in rows)
+    column = dict(zip(LayerRow._fields, zip(*rows, strict=True), strict=True))  # each field's values
+    trainable = sum(column["trainable_params"])
+    non_trainable = sum(column["non_trainable_params"])
+    activation_bytes = sum(column["activation_bytes"])
     param_bytes = (trainable + non_trainable) * dtype_bytes
     return Totals(
         params=trainable + non_trainable,
         trainable_params=trainable,
         non_trainable_params=non_trainable,
-        macs=sum(r.macs for r in rows),
-        flops=sum(r.flops for r in rows),
-        activation_elements=sum(r.activation_elements for r in rows),
+        macs=sum(column["macs"]),
+        flops=sum(column["flops"]),
+        activation_elements=sum(column["activation_elements"]),
         activation_bytes=activation_bytes,
-        peak_activation_bytes=peak_live_bytes([r.activation_bytes for r in rows], inputs, [r.inplace for r in rows]),
+        peak_activation_bytes=peak_live_bytes(column["activation_bytes"], inputs, column["inplace"]),
         param_bytes=param_bytes,
         training_bytes=training_bytes(activation_bytes, param_bytes),
     )

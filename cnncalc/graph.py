@@ -350,7 +350,8 @@ class _Builder:
                 )
             owner = done[shares].shares  # A shares B shares C: A uses C's weights
             shares = shares if owner is None else owner
-        return Node(p.name, p.layer, tuple(self.resolve(t) for t in p.inputs), p.block, p.source, shares)
+        inputs = tuple([t if type(t) is int else self.resolve(t) for t in p.inputs])
+        return Node(p.name, p.layer, inputs, p.block, p.source, shares)
 
     def order(self, nodes: list[Node]) -> tuple[Node, ...]:
         """Topological order, keeping file order wherever the graph allows it."""

@@ -79,7 +79,10 @@ def layout(value: Any, depth: int = 0) -> str:
     if isinstance(value, Mapping) and value:
         items = [f"{inner}{_one_line(str(key))}: {layout(item, depth + 1)}" for key, item in value.items()]
     elif isinstance(value, list | tuple) and any(isinstance(item, Mapping | list | tuple) for item in value):
-        items = [inner + (_one_line(item) if isinstance(item, Mapping) else layout(item, depth + 1)) for item in value]
+        items = [
+            inner + (_one_line(item) if type(item) is dict or isinstance(item, Mapping) else layout(item, depth + 1))
+            for item in value
+        ]
     else:
         return _one_line(value)
     opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
