@@ -17,14 +17,12 @@ is validated, shaped, counted and given a receptive field.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from startup import child_env, run_once  # benchmarks/startup.py: the same way to time a process
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = (
@@ -51,23 +49,12 @@ def commands(spec: Path) -> dict[str, list[str]]:
     }
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000, 10_000])
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    env.setdefault("COLUMNS", "200")
+    env = child_env()
     with tempfile.TemporaryDirectory() as tmp:
         specs = {n: Path(tmp) / f"chain{n}.yaml" for n in args.sizes}
         for n, path in specs.items():

@@ -149,3 +149,24 @@ def test_a_reader_that_leaves_early_ends_nothing_badly(tmp_path: Path) -> None:
         errors = process.stderr.read().decode()
         process.wait(timeout=60)
     assert "Traceback" not in errors
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "rows"),
+    [
+        ("bench_walk.py", ["--runs", "1", "--sizes", "10", "20"], ["json", "table", "library"]),
+        ("startup.py", ["--runs", "1"], ["python -c pass", "summarize vgg16 (table)"]),
+    ],
+)
+def test_the_benchmarks_run(script: str, args: list[str], rows: list[str]) -> None:
+    # what they print is measured, never asserted; that they run and print every row is
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    for row in rows:
+        assert row in done.stdout
