@@ -28,13 +28,14 @@ from cnncalc.conventions import Conventions
 from cnncalc.errors import CnncalcError
 from cnncalc.graph import build_graph
 from cnncalc.layers import LayerBase
-from cnncalc.layers.base import per_dim, resolve_padding
+from cnncalc.layers.base import per_dim
 from cnncalc.layers.conv import ConvTranspose, _SlidingLayer
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Flatten
 from cnncalc.layers.merge import Concat
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.window import resolve_padding
 from cnncalc.report import Report
 from cnncalc.spec.model import InputSpec, Spec, from_channels_first
 

@@ -25,8 +25,9 @@ from cnncalc.conventions import Conventions
 from cnncalc.homework.explain import Explanation, LayerExplanation, explain, select, to_json, to_markdown
 from cnncalc.homework.expr import ExprError, evaluate, to_latex
 from cnncalc.layers import layer_classes
-from cnncalc.layers.base import LayerBase, Step
+from cnncalc.layers.base import LayerBase
 from cnncalc.layers.conv import Conv
+from cnncalc.layers.steps import Step
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.dsl import load_dsl
 

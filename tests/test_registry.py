@@ -41,9 +41,10 @@ from cnncalc.layers import (
     state_per_channel,
     unregister_kind,
 )
-from cnncalc.layers.base import Positive, Step, no_params_steps, unchanged_steps
+from cnncalc.layers.base import Positive
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.registry import dsl_words, kind_table
+from cnncalc.layers.steps import Step, no_params_steps, unchanged_steps
 from cnncalc.spec import load_spec_text
 from cnncalc.spec.dsl import load_dsl, parse_dsl
 from cnncalc.spec.schema import schema_text, spec_schema

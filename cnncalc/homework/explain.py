@@ -32,7 +32,8 @@ from cnncalc.errors import SpecError
 from cnncalc.graph import Graph, build_graph
 from cnncalc.homework.expr import to_latex
 from cnncalc.layers import MergeBase, family_kinds
-from cnncalc.layers.base import AXIS_NAMES, Shape, Step, channels_last_terms
+from cnncalc.layers.base import AXIS_NAMES, Shape
+from cnncalc.layers.steps import Step, channels_last_terms
 from cnncalc.render.envelope import SCHEMA_VERSION as JSON_SCHEMA_VERSION
 from cnncalc.render.human import format_bytes, format_count
 from cnncalc.report import LayerRow, Report

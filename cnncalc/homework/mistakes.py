@@ -26,8 +26,9 @@ from pathlib import Path
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
 from cnncalc.homework.expr import ExprError, evaluate
-from cnncalc.layers.base import LayerBase, Shape, Step
+from cnncalc.layers.base import LayerBase, Shape
 from cnncalc.layers.registry import kind_class
+from cnncalc.layers.steps import Step
 
 
 @dataclass(frozen=True)

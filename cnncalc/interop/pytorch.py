@@ -21,13 +21,14 @@ from cnncalc.analysis import analyze
 from cnncalc.graph import build_graph
 from cnncalc.interop.common import InteropError
 from cnncalc.layers import LayerBase, Shape
-from cnncalc.layers.base import per_dim, resolve_padding
+from cnncalc.layers.base import per_dim
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import Spec
 
 #: activation kind -> the function applied to an expression ({} is the input)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.geometry import Pair, same_padding
+
+if TYPE_CHECKING:
+    from cnncalc.layers.steps import Step
 
 Shape = tuple[int, ...]
 
@@ -25,7 +27,6 @@ MAX_INT = 2**31 - 1
 Positive = Annotated[int, Field(strict=True, ge=1, le=MAX_INT)]
 NonNegative = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 PerDim = Positive | list[Positive]
-PaddingSpec = Literal["valid", "same"] | NonNegative | list[NonNegative | list[NonNegative]]
 ActivationKind = Literal[
     "relu",
     "relu6",
@@ -204,6 +205,8 @@ class LayerBase(BaseModel):
         Every kind overrides this with its formulas; this fallback states the numbers
         without a formula, so that a kind added later is still explained, if tersely.
         """
+        from cnncalc.layers.steps import Step  # steps builds on this module
+
         counts = self.apply(x, c)
         names = ("C", *AXIS_NAMES[len(counts.output) - 1]) if len(counts.output) > 1 else ("units",)
         steps = [
@@ -259,42 +262,6 @@ def per_dim(value: int | Sequence[int], ndim: int, field: str) -> tuple[int, ...
     return tuple(value)
 
 
-def resolve_padding(
-    padding: PaddingSpec,
-    sizes: Sequence[int],
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-) -> tuple[Pair, ...]:
-    """Padding (before, after) per spatial axis from any of the accepted spellings."""
-    ndim = len(sizes)
-    if padding == "valid":
-        return ((0, 0),) * ndim
-    if padding == "same":
-        return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=True))
-    if isinstance(padding, int):
-        return ((padding, padding),) * ndim
-    if len(padding) != ndim:
-        raise LayerRuleError(
-            f"'padding' has {len(padding)} entries but the input has {ndim} spatial axes",
-            field="padding",
-            hint="give one int, one int per axis, or one [before, after] pair per axis",
-        )
-    pairs: list[Pair] = []
-    for p in padding:
-        if isinstance(p, int):
-            pairs.append((p, p))
-        elif len(p) == 2:
-            pairs.append((p[0], p[1]))
-        else:
-            raise LayerRuleError(
-                f"a padding pair must be [before, after], got {p}",
-                field="padding",
-                hint="e.g. padding: [[0, 1], [0, 1]]",
-            )
-    return tuple(pairs)
-
-
 def check_declared(declared: int | None, actual: int, field: str, what: str) -> None:
     """A layer may state its expected input (as PyTorch code does); it must agree."""
     if declared is not None and declared != actual:
@@ -317,139 +284,3 @@ def weighted_flops(macs: int, out_elements: int, biased: bool, activation: str |
     The one place conv, dense and their variants state the rule of the counting conventions.
     """
     return 2 * macs + (out_elements if biased else 0) + activation_flops(activation, out_elements, c)
-
-
-def fmt_dims(values: Sequence[int]) -> str:
-    """3x3 for (3, 3); a single value for one axis."""
-    return "x".join(str(v) for v in values)
-
-
-def fmt_padding(padding: PaddingSpec) -> str:
-    if isinstance(padding, str):
-        return padding
-    if isinstance(padding, int):
-        return str(padding)
-    return ",".join(str(p) if isinstance(p, int) else f"{p[0]}/{p[1]}" for p in padding)
-
-
-# --- explanations: the numbers of a layer as the lecture works them out by hand ---------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """One number of a layer, worked out as the lecture does it by hand.
-
-    `formula` is the rule in symbols, `expression` the same rule with this layer's numbers
-    filled in, and `value` what it comes to. Both are written in the small arithmetic
-    language of cnncalc.homework.expr (+ - * /, parentheses, floor(), ceil(), max()), so
-    the tests can evaluate every expression and check it gives `value`, and that `value`
-    is the Report's number: an explanation cannot drift from the rule that computes it.
-
-    field names the Report number the step gives: "output" (one axis of the channels-first
-    output shape, `axis`), "inputs" (a dense layer's flattened inputs), "weights", "biases",
-    "non_trainable", "params", "macs" or "flops" (both per sample; the FLOPs as the
-    counting conventions state them: 2 x MACs, one add per bias, and the element-wise work).
-    """
-
-    quantity: str
-    field: str
-    formula: str
-    expression: str
-    value: int
-    note: str = ""
-    axis: int | None = None
-
-
-def unchanged_steps(x: Shape, why: str) -> tuple[Step, ...]:
-    """Output steps of a layer that keeps the shape of its input (activations, norms, merges)."""
-    names = ("C", *AXIS_NAMES[len(x) - 1]) if len(x) > 1 else ("units",)
-    return tuple(
-        Step(f"output {name}", "output", "unchanged", str(n), n, note=why if axis == 0 else "", axis=axis)
-        for axis, (name, n) in enumerate(zip(names, x, strict=True))
-    )
-
-
-def no_params_steps(why: str, macs_note: str = "") -> tuple[Step, ...]:
-    """Params and MACs of a layer with nothing to learn ("no parameters to learn!")."""
-    return (
-        Step("params", "params", "0", "0", 0, note=why),
-        Step("MACs", "macs", "0", "0", 0, note=macs_note or "no multiply-accumulates"),
-    )
-
-
-def kernel_terms(kernel: Sequence[int]) -> tuple[str, str]:
-    """The kernel's taps in symbols and numbers: ('f*f', '5*5'), or ('f_h*f_w', '3*5') when not square."""
-    numbers = "*".join(str(k) for k in kernel)
-    if len(set(kernel)) == 1:
-        return "*".join("f" for _ in kernel), numbers
-    names = {1: ("f",), 2: ("f_h", "f_w"), 3: ("f_d", "f_h", "f_w")}[len(kernel)]
-    return "*".join(names), numbers
-
-
-def position_terms(sizes: Sequence[int]) -> tuple[str, str]:
-    """Output positions in symbols and numbers: ('n_H*n_W', '28*28')."""
-    names = AXIS_NAMES[len(sizes)]
-    return "*".join(f"n_{n}" for n in names), "*".join(str(s) for s in sizes)
-
-
-def channels_last_terms(x: Shape) -> tuple[str, str]:
-    """The elements of a map as the lecture multiplies them, channels last: ('n_H*n_W*c', '5*5*16')."""
-    if len(x) == 1:
-        return "n", str(x[0])
-    spatial, numbers = position_terms(x[1:])
-    return f"{spatial}*c", f"{numbers}*{x[0]}"
-
-
-def param_steps(
-    weights: tuple[str, str, int],
-    biases: tuple[str, str, int],
-    params: tuple[str, str],
-    note: str = "",
-) -> tuple[Step, ...]:
-    """Weights, biases and their sum, each as (formula, expression[, value])."""
-    return (
-        Step("params", "params", params[0], params[1], weights[2] + biases[2], note=note),
-        Step("weights", "weights", weights[0], weights[1], weights[2]),
-        Step("biases", "biases", biases[0], biases[1], biases[2]),
-    )
-
-
-def weighted_flops_step(
-    macs: int, out: tuple[str, str, int], biased: bool, activation: str | None, c: Conventions
-) -> Step:
-    """The FLOPs of `weighted_flops` written out: 2*macs, + the output values for the bias adds,
-    + the fused activation's FLOPs per output value. out: the output values (formula, expression, value)."""
-    out_sym, out_num, elements = out
-    formula, expression = "2*macs", f"2*{macs}"
-    notes = ["a multiply and an add per MAC"]
-    if biased:
-        formula, expression = f"{formula} + {out_sym}", f"{expression} + {out_num}"
-        notes.append("one add per output value for its bias")
-    per = c.activation_flops[activation] if activation is not None else 0
-    if per:
-        formula, expression = f"{formula} + {per}*{_grouped(out_sym)}", f"{expression} + {per}*{_grouped(out_num)}"
-    if activation is not None:
-        notes.append(f"{activation}: {_per_value(per)} per output value")
-    value = weighted_flops(macs, elements, biased, activation, c)
-    return Step("FLOPs", "flops", formula, expression, value, note="; ".join(notes))
-
-
-def elementwise_flops_step(per: tuple[str, str, int], x: Shape, value: int, note: str) -> Step:
-    """FLOPs of work done once per value of the map `x`: (formula, expression, FLOPs) per value
-    times the values, channels last as the lecture multiplies them."""
-    per_sym, per_num, count = per
-    if count == 0:
-        return Step("FLOPs", "flops", "0", "0", 0, note=note)
-    sym, num = channels_last_terms(x)
-    if per_sym == "1":
-        return Step("FLOPs", "flops", sym, num, value, note=note)
-    return Step("FLOPs", "flops", f"{_grouped(per_sym)}*{sym}", f"{_grouped(per_num)}*{num}", value, note=note)
-
-
-def _grouped(term: str) -> str:
-    """A term as a factor: parenthesised when it is a sum or difference."""
-    return f"({term})" if any(op in term for op in ("+", "-")) else term
-
-
-def _per_value(flops: int) -> str:
-    return f"{flops} FLOP" if flops == 1 else f"{flops} FLOPs"

@@ -6,7 +6,6 @@ MACs: one per weight use = out_positions x filters x (c_in / groups) x prod(kern
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import ClassVar, Literal
 
@@ -14,7 +13,7 @@ from pydantic import Field
 
 from cnncalc.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.geometry import Pair, effective_kernel, transposed_size, window
+from cnncalc.geometry import Pair, effective_kernel, transposed_size
 from cnncalc.layers.base import (
     AXIS_NAMES,
     ActivationName,
@@ -22,23 +21,23 @@ from cnncalc.layers.base import (
     DslWord,
     LayerBase,
     NonNegative,
-    PaddingSpec,
     PerDim,
     Positive,
     Shape,
-    Step,
     check_declared,
-    fmt_dims,
-    fmt_padding,
-    kernel_terms,
-    param_steps,
     per_dim,
-    position_terms,
-    resolve_padding,
     spatial_rank,
     weighted_flops,
+)
+from cnncalc.layers.steps import (
+    Step,
+    fmt_dims,
+    kernel_terms,
+    param_steps,
+    position_terms,
     weighted_flops_step,
 )
+from cnncalc.layers.window import PaddingSpec, Sliding, fmt_padding, resolve_padding, slide, slide_steps
 
 #: DSL options every convolution takes
 _CONV_OPTIONS = ("s", "p", "d", "act", "nobias")
@@ -49,71 +48,6 @@ _WINDOW_MISTAKES = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
 def _conv_sheet_words(kind: str) -> dict[str, tuple[str, ...]]:
     """A sheet row saying 'conv', 'convolution' or 'convolutional' may be any convolution."""
     return dict.fromkeys(("conv", "convolution", "convolutional"), (kind,))
-
-
-@dataclass(frozen=True)
-class Sliding:
-    """A window slid over the spatial axes: the resolved geometry of one layer."""
-
-    kernel: tuple[int, ...]
-    out: tuple[int, ...]
-    warnings: tuple[str, ...]
-    window: tuple[tuple[int, int, int], ...]  # (effective kernel, stride, padding before) per axis
-    #: what the explanation writes out per axis, as resolved (not as spelled)
-    stride: tuple[int, ...]
-    dilation: tuple[int, ...]
-    pads: tuple[Pair, ...]
-    ceil_mode: bool
-    same: bool  # 'same' padding, resolved by TensorFlow's rule
-
-
-def slide(
-    x: Shape,
-    kind: str,
-    kernel: PerDim,
-    stride: PerDim,
-    padding: PaddingSpec,
-    dilation: PerDim,
-    ceil_mode: bool = False,
-) -> Sliding:
-    """Output spatial size of a window over `x`, with warnings for pixels dropped.
-
-    Raises when an axis has no room for a single window (output <= 0).
-    """
-    ndim = spatial_rank(x, kind)
-    sizes = x[1:]
-    k = per_dim(kernel, ndim, "kernel")
-    s = per_dim(stride, ndim, "stride")
-    d = per_dim(dilation, ndim, "dilation")
-    pads = resolve_padding(padding, sizes, k, s, d)
-    out: list[int] = []
-    warnings: list[str] = []
-    geometry = tuple((effective_kernel(kk, dd), ss, p[0]) for kk, ss, dd, p in zip(k, s, d, pads, strict=True))
-    for axis, (n, kk, ss, dd, p) in enumerate(zip(sizes, k, s, d, pads, strict=True)):
-        w = window(n, kk, ss, p, dd, ceil_mode)
-        name = AXIS_NAMES[ndim][axis]
-        if w.size <= 0:
-            raise LayerRuleError(
-                f"output size {w.size} along {name}: kernel {effective_kernel(kk, dd)} is larger than "
-                f"the input {n}{_padded_note(p, w.padded)}",
-                field="kernel",
-                hint="add padding, use a smaller kernel or stride, or remove a downsampling layer before this one",
-            )
-        lost = w.dropped - p[1]  # unused zero padding loses nothing
-        # a window narrower than its stride (ResNet's 1x1 stride-2 shortcut) skips pixels
-        # everywhere by design: the end is no different, so there is nothing to warn about
-        if lost > 0 and effective_kernel(kk, dd) >= ss:
-            warnings.append(
-                f"stride {ss} does not tile {name}: a {effective_kernel(kk, dd)}-wide window on "
-                f"{n} pixels{_padded_note(p, w.padded)} leaves the last {lost} pixel(s) unused "
-                f"(output {w.size} = floor((n + p - f)/s) + 1)"
-            )
-        out.append(w.size)
-    return Sliding(k, tuple(out), tuple(warnings), geometry, s, d, pads, ceil_mode, padding == "same")
-
-
-def _padded_note(p: Pair, padded: int) -> str:
-    return f" (padded by {p[0]}+{p[1]} to {padded})" if p != (0, 0) else ""
 
 
 def check_groups(c_in: int, filters: int, groups: int) -> None:
@@ -507,55 +441,6 @@ class LocallyConnected(_SlidingLayer):
         macs = (f"({pos_sym}*k)*({kf_sym}*c_in)", f"({pos_num}*{k})*({kf_num}*{x[0]})")
         axes = slide_steps(x, self._window(x))
         return (*axes, *_channel_steps(self, c, counts, ("k", str(k)), params, macs))
-
-
-# --- explanations (see cnncalc.layers.base.Step) ---------------------------------------------
-
-
-def slide_steps(x: Shape, geo: Sliding) -> tuple[Step, ...]:
-    """Each spatial axis of a sliding window's output as (n + 2p - f)/s + 1, numbers filled in.
-
-    The values are `slide`'s own (geo is its answer for x); when the stride does not tile an
-    axis, the floor (or ceil) is written out and the note says how many pixels are never used.
-    """
-    names = AXIS_NAMES[len(x) - 1]
-    axes = zip(x[1:], geo.kernel, geo.stride, geo.dilation, geo.pads, geo.out, strict=True)
-    return tuple(
-        _axis_step(names[axis], axis + 1, (n, kk, ss, dd), p, geo.ceil_mode, size, geo.same)
-        for axis, (n, kk, ss, dd, p, size) in enumerate(axes)
-    )
-
-
-def _axis_step(
-    name: str, axis: int, nksd: tuple[int, int, int, int], p: Pair, ceil_mode: bool, size: int, same: bool
-) -> Step:
-    n, k, s, d = nksd
-    f_sym, f_num = ("f", str(k)) if d == 1 else ("(d*(f - 1) + 1)", f"({d}*({k} - 1) + 1)")
-    if p == (0, 0):
-        pad_sym = pad_num = ""
-    elif p[0] == p[1]:
-        pad_sym, pad_num = " + 2*p", f" + 2*{p[0]}"
-    else:
-        pad_sym, pad_num = " + p_b + p_a", f" + {p[0]} + {p[1]}"
-    ratio_sym, ratio_num = f"(n{pad_sym} - {f_sym})/s", f"({n}{pad_num} - {f_num})/{s}"
-    w = window(n, k, s, p, d, ceil_mode)
-    span = w.padded - effective_kernel(k, d)
-    notes = [f"'same' padding: {p[0]} before, {p[1]} after (TensorFlow's rule)"] if same else []
-    if span % s == 0:
-        formula, expression = f"{ratio_sym} + 1", f"{ratio_num} + 1"
-    elif ceil_mode:
-        formula, expression = f"ceil({ratio_sym}) + 1", f"ceil({ratio_num}) + 1"
-        if size == -(-span // s):
-            formula, expression = f"{formula} - 1", f"{expression} - 1"
-            notes.append("ceil mode, but the last window would start in the padding: PyTorch drops it")
-        else:
-            notes.append(f"{span}/{s} = {span / s:.2f} is not whole: ceil mode rounds up (the last window overhangs)")
-    else:
-        formula, expression = f"floor({ratio_sym}) + 1", f"floor({ratio_num}) + 1"
-        lost = w.dropped - p[1]
-        left = f"the last {lost} pixel(s) of {name} are never used" if lost > 0 else "only zero padding is left over"
-        notes.append(f"{span}/{s} = {span / s:.2f} is not whole: the stride does not tile, round down; {left}")
-    return Step(f"output {name}", "output", formula, expression, size, note="; ".join(notes), axis=axis)
 
 
 def _bias_note(layer: _SlidingLayer, counted: int) -> str:

@@ -20,13 +20,10 @@ from cnncalc.layers.base import (
     LayerBase,
     Positive,
     Shape,
-    Step,
-    channels_last_terms,
     check_declared,
-    param_steps,
     weighted_flops,
-    weighted_flops_step,
 )
+from cnncalc.layers.steps import Step, channels_last_terms, param_steps, weighted_flops_step
 
 
 class Dense(LayerBase):

@@ -13,19 +13,13 @@ from typing import ClassVar, Literal, get_args
 from pydantic import Field
 
 from cnncalc.conventions import ACTIVATION_FLOPS, Conventions
-from cnncalc.layers.base import (
-    ActivationKind,
-    Counts,
-    DslWord,
-    LayerBase,
-    Positive,
-    Shape,
+from cnncalc.layers.base import ActivationKind, Counts, DslWord, LayerBase, Positive, Shape, spatial_rank
+from cnncalc.layers.steps import (
     Step,
     channels_last_terms,
     elementwise_flops_step,
     no_params_steps,
     param_steps,
-    spatial_rank,
     unchanged_steps,
 )
 

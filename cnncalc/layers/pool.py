@@ -20,22 +20,21 @@ from cnncalc.layers.base import (
     DslWord,
     LayerBase,
     NonNegative,
-    PaddingSpec,
     PerDim,
     Shape,
-    Step,
     check_declared,
-    elementwise_flops_step,
-    fmt_dims,
-    fmt_padding,
-    kernel_terms,
-    no_params_steps,
     per_dim,
-    position_terms,
-    resolve_padding,
     spatial_rank,
 )
-from cnncalc.layers.conv import slide, slide_steps
+from cnncalc.layers.steps import (
+    Step,
+    elementwise_flops_step,
+    fmt_dims,
+    kernel_terms,
+    no_params_steps,
+    position_terms,
+)
+from cnncalc.layers.window import PaddingSpec, fmt_padding, resolve_padding, slide, slide_steps
 
 PoolKind = Literal["max_pool", "avg_pool", "sum_pool", "l2_pool"]
 GlobalPoolKind = Literal["global_avg_pool", "global_max_pool"]

@@ -12,19 +12,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from cnncalc.conventions import Conventions
-from cnncalc.layers.base import (
-    AXIS_NAMES,
-    Counts,
-    LayerBase,
-    PerDim,
-    Shape,
-    Step,
-    elementwise_flops_step,
-    fmt_dims,
-    no_params_steps,
-    per_dim,
-    spatial_rank,
-)
+from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, PerDim, Shape, per_dim, spatial_rank
+from cnncalc.layers.steps import Step, elementwise_flops_step, fmt_dims, no_params_steps
 
 
 class Upsample(LayerBase):
