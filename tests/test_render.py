@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -516,3 +517,45 @@ def test_json_is_laid_out_one_listed_object_a_line() -> None:
     assert '  "input_shape": [32, 32, 3],' in lines
     assert text.isascii() and layout({"a": "\u00e9"}) == '{\n  "a": "\\u00e9"\n}'
     assert layout([]) == "[]" and layout({}) == "{}" and layout([[1, 2], [3]]) == "[\n  [1, 2],\n  [3]\n]"
+
+
+def _json_reports() -> list[tuple[str, object]]:
+    """Every bundled network, rolled up and not, and names that JSON must escape."""
+    from cnncalc.report import rollup
+    from cnncalc.spec.loader import bundled_names
+
+    cases: list[tuple[str, object]] = []
+    for name in bundled_names():
+        report = analyze(load_spec(name))
+        cases.append((name, report))
+        cases.append((f"{name} --depth 1", replace(report, rows=rollup(report, 1))))
+    awkward = [*NAMES, 'q"uo\\te', "caf\u00e9 \u4e2d", '}, {"index": 9', ""]
+    layers = "".join(
+        f"  - {{kind: conv, filters: 2, kernel: 2, name: {_yaml_string(n or 'x')}}}\n  - {{kind: relu}}\n"
+        for n in awkward
+    )
+    spec = load_spec_text(f"name: {_yaml_string(''.join(awkward))}\ninput: 40x40x1\nlayers:\n{layers}")
+    cases.append(("awkward names", analyze(spec)))
+    return cases
+
+
+def test_json_rows_written_as_text_are_what_the_encoder_writes() -> None:
+    """`summarize -f json` writes each row straight to text: it must equal the row's object,
+    encoded, and the whole document must equal the document built the plain way."""
+    from cnncalc.render.envelope import json_text, one_line
+    from cnncalc.render.summary import ROW_KEYS, _RowJson, json_document, to_json
+    from cnncalc.report import Report
+
+    seen_half_pixel = seen_shared = False
+    for label, report in _json_reports():
+        assert isinstance(report, Report)
+        plain, fast = _RowJson(report), _RowJson(report)
+        for row in report.rows:
+            obj = plain(row)
+            assert tuple(obj) == ROW_KEYS, label
+            assert fast.text(row) == one_line(obj), (label, row.name)
+            seen_shared |= obj["shared_with"] is not None
+            field = obj["receptive_field"]
+            seen_half_pixel |= field is not None and any(isinstance(v, float) for v in field["start"])
+        assert json_document(report) == json_text(to_json(report)), label
+    assert seen_half_pixel and seen_shared  # the cases cover both

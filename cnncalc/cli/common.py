@@ -10,6 +10,7 @@ loads only typer and these modules (pydantic, yaml, rich and numpy wait for a co
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -41,16 +42,26 @@ ConventionOption = StrEnum(
 DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
 
 
+def echo_text(text: str) -> None:
+    """Print text that is already safe for where it goes (escaped for the terminal, or JSON).
+
+    Straight to stdout: `typer.echo` would search a piped 10,000-layer document for colour
+    codes to strip, and cnncalc writes none when it prints to a pipe.
+    """
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def echo_lines(lines: Sequence[str]) -> None:
     """Print lines of text already escaped for the terminal (see cnncalc.render.escape)."""
-    typer.echo("\n".join(lines))
+    echo_text("\n".join(lines) + "\n")
 
 
 def echo_json(document: Mapping[str, Any] | list[Any]) -> None:
     """Print a JSON document in the one envelope and layout (cnncalc.render.envelope)."""
     from cnncalc.render.envelope import json_text
 
-    typer.echo(json_text(document), nl=False)
+    echo_text(json_text(document))
 
 
 def echo_error(text: str) -> None:

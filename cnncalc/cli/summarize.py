@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_json, echo_lines, handles_errors, layout_of, load_any, override
+from cnncalc.cli.common import counting, echo_json, echo_lines, echo_text, handles_errors, layout_of, load_any, override
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def summarize(
         cnncalc summarize resnet18 --training --optimizer adam --batch 32
     """
     from cnncalc.analysis import analyze
-    from cnncalc.render.summary import table_lines, to_csv, to_json, to_markdown
+    from cnncalc.render.summary import json_document, table_lines, to_csv, to_markdown
     from cnncalc.render.table import terminal_width
     from cnncalc.report import rollup
 
@@ -85,7 +85,7 @@ def summarize(
     if memory is not None:
         _echo_training(report, memory, fmt, rf)
     elif fmt is OutputFormat.json:
-        echo_json(to_json(report))
+        echo_text(json_document(report))
     elif fmt is OutputFormat.csv:
         typer.echo(to_csv(report), nl=False)
     elif fmt is OutputFormat.markdown:

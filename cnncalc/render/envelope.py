@@ -54,7 +54,12 @@ def _line_writer() -> Callable[[Any], str]:
     return write if write(probe) == encoder.encode(probe) else encoder.encode
 
 
-_one_line = _line_writer()
+one_line = _line_writer()
+
+
+class Encoded(list[str]):
+    """A list of objects already written as one line of JSON text each (by `one_line` or
+    its equal); `layout` puts each on its own line as it is."""
 
 
 def layout(value: Any, depth: int = 0) -> str:
@@ -76,17 +81,19 @@ def layout(value: Any, depth: int = 0) -> str:
     }
     """
     inner = "  " * (depth + 1)
-    if isinstance(value, Mapping) and value:
-        items = [f"{inner}{_one_line(str(key))}: {layout(item, depth + 1)}" for key, item in value.items()]
+    if type(value) is Encoded and value:
+        items = [inner + item for item in value]
+    elif isinstance(value, Mapping) and value:
+        items = [f"{inner}{one_line(str(key))}: {layout(item, depth + 1)}" for key, item in value.items()]
     elif isinstance(value, list | tuple) and any(isinstance(item, Mapping | list | tuple) for item in value):
         items = [
-            inner + (_one_line(item) if type(item) is dict or isinstance(item, Mapping) else layout(item, depth + 1))
+            inner + (one_line(item) if type(item) is dict or isinstance(item, Mapping) else layout(item, depth + 1))
             for item in value
         ]
     else:
-        return _one_line(value)
+        return one_line(value)
     opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
     return opening + "\n" + ",\n".join(items) + "\n" + "  " * depth + closing
 
 
-__all__ = ["SCHEMA_VERSION", "envelope", "json_text", "layout"]
+__all__ = ["SCHEMA_VERSION", "Encoded", "envelope", "json_text", "layout", "one_line"]

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from cnncalc.receptive import ReceptiveField
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
-from cnncalc.render.envelope import envelope
+from cnncalc.render.envelope import Encoded, envelope, json_text, one_line
 from cnncalc.render.escape import markdown_cell, terminal
 from cnncalc.render.human import (
     format_bytes,
@@ -30,6 +30,21 @@ K = TypeVar("K", bound=Hashable)
 def to_json(report: Report) -> dict[str, Any]:
     """The JSON contract: exact integers, shapes in the report's layout (docs/json.md)."""
     row_json = _RowJson(report)
+    return _document(report, [row_json(row) for row in report.rows])
+
+
+def json_document(report: Report) -> str:
+    """`to_json` as printed (`json_text`), in half the time for a long network.
+
+    Each row is written straight to its line of JSON text (`_RowJson.text`) instead of being
+    made a dictionary for the encoder to take apart again; a test checks the text is the
+    same, row by row and as a whole, on every bundled network and on awkward names.
+    """
+    row_json = _RowJson(report)
+    return json_text(_document(report, Encoded([row_json.text(row) for row in report.rows])))
+
+
+def _document(report: Report, layers: list[Any]) -> dict[str, Any]:
     return envelope(
         {
             "name": report.name,
@@ -38,7 +53,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "dtype": report.dtype,
             "dtype_bytes": report.dtype_bytes,
             "batch": report.batch,
-            "layers": [row_json(row) for row in report.rows],
+            "layers": layers,
             "totals": asdict(report.totals),
             "warnings": list(report.warnings),
             "conventions": {
@@ -53,6 +68,33 @@ def to_json(report: Report) -> dict[str, Any]:
     )
 
 
+#: the keys of a row's JSON object, in order; `_RowJson.text` fills in the values
+ROW_KEYS = (
+    "index",
+    "name",
+    "kind",
+    "summary",
+    "input_shape",
+    "output_shape",
+    "activation_elements",
+    "activation_bytes",
+    "weights",
+    "biases",
+    "params",
+    "trainable_params",
+    "non_trainable_params",
+    "macs",
+    "flops",
+    "inplace",
+    "block",
+    "inputs",
+    "shared_with",
+    "receptive_field",
+)
+_ROW_TEXT = "{" + ", ".join(f'"{key}": %s' for key in ROW_KEYS) + "}"
+_JSON_BOOL = ("false", "true")
+
+
 class _RowJson:
     """One row's JSON object. A deep network repeats shapes and passes fields through
     activations unchanged, so each distinct shape and field is converted once per report."""
@@ -61,6 +103,7 @@ class _RowJson:
         self.report = report
         self.shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.starts: dict[tuple[int, ...], tuple[int | float, ...]] = {}
+        self.texts: dict[Hashable, str] = {}  # a string, shape or field -> its JSON text
 
     def shape(self, shape: tuple[int, ...]) -> list[int]:
         shown = self.shapes.get(shape)
@@ -102,6 +145,41 @@ class _RowJson:
             "shared_with": row.shared_with,
             "receptive_field": self.field(row.receptive_field),
         }
+
+    def text(self, row: LayerRow) -> str:
+        """`self(row)` as one line of JSON text, as the encoder writes it (see `json_document`).
+
+        Counts are written by %; names, shapes and fields through a cache, since a deep
+        network repeats them (an input is the name of an earlier row).
+        """
+        t = self.texts
+        inputs = row.inputs
+        return _ROW_TEXT % (
+            row.index,
+            t.get(row.name) or self._text(row.name, row.name),
+            t.get(row.kind) or self._text(row.kind, row.kind),
+            t.get(row.summary) or self._text(row.summary, row.summary),
+            t.get(row.input_shape) or self._text(row.input_shape, self.shape(row.input_shape)),
+            t.get(row.output_shape) or self._text(row.output_shape, self.shape(row.output_shape)),
+            row.activation_elements,
+            row.activation_bytes,
+            row.weights,
+            row.biases,
+            row.trainable_params + row.non_trainable_params,
+            row.trainable_params,
+            row.non_trainable_params,
+            row.macs,
+            row.flops,
+            _JSON_BOOL[row.inplace],
+            one_line(".".join(row.block[-1:])),
+            "[" + ", ".join([t.get(name) or self._text(name, name) for name in inputs]) + "]" if inputs else "[]",
+            "null" if row.shared_with is None else one_line(row.shared_with),
+            t.get(row.receptive_field) or self._text(row.receptive_field, self.field(row.receptive_field)),
+        )
+
+    def _text(self, key: Hashable, value: Any) -> str:
+        text = self.texts[key] = one_line(value)
+        return text
 
 
 #: the CSV columns: exact integers, one row per layer and a TOTAL row
