@@ -42,13 +42,17 @@ ConventionOption = StrEnum(
 DtypeOption = StrEnum("DtypeOption", {name: name for name in DTYPE_NAMES})  # type: ignore[misc]
 
 
-def echo_text(text: str) -> None:
-    """Print text that is already safe for where it goes (escaped for the terminal, or JSON).
+def echo_text(text: str | Sequence[str]) -> None:
+    """Print text that is already safe for where it goes (escaped for the terminal, or JSON),
+    whole or in pieces written one after the other.
 
     Straight to stdout: `typer.echo` would search a piped 10,000-layer document for colour
     codes to strip, and cnncalc writes none when it prints to a pipe.
     """
-    sys.stdout.write(text)
+    if isinstance(text, str):
+        sys.stdout.write(text)
+    else:
+        sys.stdout.writelines(text)
     sys.stdout.flush()
 
 
@@ -59,9 +63,9 @@ def echo_lines(lines: Sequence[str]) -> None:
 
 def echo_json(document: Mapping[str, Any] | list[Any]) -> None:
     """Print a JSON document in the one envelope and layout (cnncalc.render.envelope)."""
-    from cnncalc.render.envelope import json_text
+    from cnncalc.render.envelope import json_parts
 
-    echo_text(json_text(document))
+    echo_text(json_parts(document))
 
 
 def echo_error(text: str) -> None:

@@ -25,8 +25,15 @@ def json_text(payload: Mapping[str, Any] | list[Any]) -> str:
     Text from users goes in as it is: JSON escapes control characters itself, and
     `ensure_ascii` keeps the output plain ASCII, so a terminal showing it runs nothing.
     """
+    return "".join(json_parts(payload))
+
+
+def json_parts(payload: Mapping[str, Any] | list[Any]) -> list[str]:
+    """`json_text` in pieces, to be written one after the other (see `layout_parts`)."""
     document = envelope(payload) if isinstance(payload, Mapping) else payload
-    return layout(document) + "\n"
+    parts = layout_parts(document)
+    parts.append("\n")
+    return parts
 
 
 def _line_writer() -> Callable[[Any], str]:
@@ -80,20 +87,45 @@ def layout(value: Any, depth: int = 0) -> str:
       ]
     }
     """
-    inner = "  " * (depth + 1)
-    if type(value) is Encoded and value:
-        items = [inner + item for item in value]
-    elif isinstance(value, Mapping) and value:
-        items = [f"{inner}{one_line(str(key))}: {layout(item, depth + 1)}" for key, item in value.items()]
+    return "".join(layout_parts(value, depth))
+
+
+def layout_parts(value: Any, depth: int = 0) -> list[str]:
+    """`layout` in pieces, to be written one after the other: a long document is never
+    copied whole (each level joining its lines would copy a 10,000-layer one five times)."""
+    out: list[str] = []
+    _lay_out(value, depth, out)
+    return out
+
+
+def _lay_out(value: Any, depth: int, out: list[str]) -> None:
+    inner = "\n" + "  " * (depth + 1)
+    if isinstance(value, Mapping):
+        if not value:
+            out.append("{}")
+            return
+        out.append("{")
+        for key, item in value.items():
+            out += (inner, one_line(str(key)), ": ")
+            _lay_out(item, depth + 1, out)
+            out.append(",")
+    elif type(value) is Encoded and value:
+        out.append("[")
+        for item in value:
+            out += (inner, item, ",")
     elif isinstance(value, list | tuple) and any(isinstance(item, Mapping | list | tuple) for item in value):
-        items = [
-            inner + (one_line(item) if type(item) is dict or isinstance(item, Mapping) else layout(item, depth + 1))
-            for item in value
-        ]
+        out.append("[")
+        for item in value:
+            out.append(inner)
+            if isinstance(item, Mapping):
+                out.append(one_line(item))
+            else:
+                _lay_out(item, depth + 1, out)
+            out.append(",")
     else:
-        return one_line(value)
-    opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
-    return opening + "\n" + ",\n".join(items) + "\n" + "  " * depth + closing
+        out.append(one_line(value))
+        return
+    out[-1] = "\n" + "  " * depth + ("}" if isinstance(value, Mapping) else "]")  # the last comma
 
 
-__all__ = ["SCHEMA_VERSION", "Encoded", "envelope", "json_text", "layout", "one_line"]
+__all__ = ["SCHEMA_VERSION", "Encoded", "envelope", "json_parts", "json_text", "layout", "layout_parts", "one_line"]
