@@ -70,6 +70,20 @@ def test_a_generated_chain_is_read_line_by_line() -> None:
     assert agree("input: 8\nlayers:\n  - {kind: dense, units: 0x10, bias: false, rate: .5, x: 1e3, y: -2, z: 010}\n")
 
 
+def test_repeated_items_are_read_once_but_never_shared() -> None:
+    """An item written again is one cache lookup, yet each is its own dict (and list), as the parser gives."""
+    items = "  - {kind: relu, rate: 1}\n  - {kind: conv, kernel: [3, 3]}\n  - {kind: c, k: []}\n"
+    text = "input: 8\nlayers:\n" + items * 2
+    assert agree(text)
+    read = read_lines(text, "x")
+    assert read is not None
+    layers = read[0]["layers"]
+    assert layers[0] == layers[3] and layers[0] is not layers[3]
+    assert layers[1]["kernel"] is not layers[4]["kernel"] and layers[2]["k"] is not layers[5]["k"]
+    layers[0]["rate"] = 2
+    assert layers[3]["rate"] == 1
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -112,6 +112,8 @@ class _Scalars:
 
     def __init__(self) -> None:
         self.known: dict[str, Any] = {}
+        #: `{key: value, ...}` items of scalars, by their text: a fresh dict is made of the pairs
+        self.pairs: dict[str, tuple[tuple[str, Any], ...]] = {}
 
     def scalar(self, written: str) -> Any:
         try:
@@ -132,6 +134,9 @@ class _Scalars:
 
     def mapping(self, written: str) -> tuple[dict[str, Any], int]:
         """A `{key: value, ...}` the section's expression has already checked."""
+        known = self.pairs.get(written)
+        if known is not None:
+            return dict(known), 1 + len(known)
         pairs = _PAIRS.findall(written)
         mapping: dict[str, Any] = {}
         count = 1 + len(pairs)
@@ -143,6 +148,8 @@ class _Scalars:
                 mapping[key] = self.scalar(written_value)
         if len(mapping) != len(pairs) or "<<" in mapping:
             raise _NotLayoutError  # a repeated key: the parser reports it
+        if all(w[0] != "[" for _, w in pairs):  # scalars only: nothing mutable to share
+            self.pairs[written] = tuple(mapping.items())
         return mapping, count
 
 
