@@ -8,9 +8,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import pytest
 import typer
@@ -19,7 +18,7 @@ from typer.testing import CliRunner
 from cnncalc.cli import options
 from cnncalc.cli.app import app
 from cnncalc.cli.common import handles_errors
-from cnncalc.cli.groups import OptionGroup, Take, expand_groups
+from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.conventions import Conventions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,15 +30,13 @@ Loud = Annotated[bool, typer.Option("--loud", help="Say it loudly.")]
 Last = Annotated[int, typer.Option("--last", help="An option after the group.")]
 
 
-@dataclass(frozen=True)
-class Paint(OptionGroup):
+class Paint(NamedTuple):
     name: Name = None
     colour: Colour = "red"
     coats: Coats = 1
 
 
-@dataclass(frozen=True)
-class Needy(OptionGroup):
+class Needy(NamedTuple):
     """A group with an option that has no default: whoever takes the group must take it."""
 
     must: Colour

@@ -2,58 +2,55 @@
 
 typer makes one option of each parameter of a command's signature, so without groups every
 command that loads a network would list the spec, --dsl, --dtype, --batch, --input and
---layout one by one and pass them on one by one. A group is a frozen dataclass whose fields
-are declared as typer reads them (`Annotated[type, typer.Option(...)]`, with a default); a
+--layout one by one and pass them on one by one. A group is a NamedTuple whose fields are
+declared as typer reads them (`Annotated[type, typer.Option(...)]`, with a default); a
 command names it once, and `expand_groups` (under `handles_errors`) does the rest:
 
     @handles_errors
     @expand_groups
-    def explain(network: Annotated[NetworkArgs, Take("spec", "dsl", "dtype")] = NetworkArgs(), ...):
+    def explain(*, network: Annotated[NetworkArgs, Take("spec", "dsl", "dtype")], ...) -> None:
         loaded = network.load()
 
 typer sees the group's options where the group parameter stands, in the order the group
 declares them; `Take` keeps only some of them (a group parameter without it takes them all),
 and the others keep their defaults. When the command runs it gets one group object built
-from the values given.
+from the values given. typer passes every parameter by name, so the command's parameters
+are keyword-only (`*,`) and a group parameter needs no default of its own.
 
-The expanded signature is worked out when typer first asks for it, which is when it builds
-the click command of a run. Every run imports every command module, and resolving their
-annotations there would cost start-up for each command that does not run.
+Both halves are kept off the start-up path, which every run pays for every command module:
+a group is a NamedTuple (a frozen dataclass would generate and compile its methods at import,
+about 1.5 ms a class here), and the expanded signature is worked out only when typer first
+asks for it, which is when it builds the click command that runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import typing
 from collections.abc import Callable
 from functools import cached_property, update_wrapper
-from typing import Annotated, Any, Generic, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar
 
 R = TypeVar("R")
 
-
-@dataclasses.dataclass(frozen=True)
-class OptionGroup:
-    """Base of every group: a subclass is a frozen dataclass of options (see the module doc)."""
-
-    @classmethod
-    def declared(cls) -> dict[str, inspect.Parameter]:
-        """The group's options as typer reads them, by field name, in the order of the fields."""
-        hints = typing.get_type_hints(cls, include_extras=True)
-        kind = inspect.Parameter.KEYWORD_ONLY
-        return {
-            f.name: inspect.Parameter(f.name, kind, default=_default(f), annotation=hints[f.name])
-            for f in dataclasses.fields(cls)
-        }
+#: a group: a NamedTuple class (the checks below see it as a class of tuples with `_fields`)
+Group = type[tuple[Any, ...]]
 
 
-def _default(field: dataclasses.Field[Any]) -> Any:
-    if field.default is not dataclasses.MISSING:
-        return field.default
-    if field.default_factory is not dataclasses.MISSING:
-        return field.default_factory()
-    return inspect.Parameter.empty  # typer makes it required
+def is_group(annotation: object) -> TypeGuard[Group]:
+    """Whether an annotation names a group: a NamedTuple class (see the module doc)."""
+    return isinstance(annotation, type) and issubclass(annotation, tuple) and hasattr(annotation, "_field_defaults")
+
+
+def declared(group: Group) -> dict[str, inspect.Parameter]:
+    """The group's options as typer reads them, by field name, in the order of the fields."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    defaults: dict[str, Any] = getattr(group, "_field_defaults", {})
+    kind = inspect.Parameter.KEYWORD_ONLY
+    return {
+        name: inspect.Parameter(name, kind, default=defaults.get(name, inspect.Parameter.empty), annotation=hints[name])
+        for name in getattr(group, "_fields", ())
+    }
 
 
 class Take:
@@ -71,23 +68,22 @@ class Take:
         return f"Take({', '.join(map(repr, sorted(self.names)))})"
 
 
-class _Slot(NamedTuple):
-    """A group parameter of a command: its name, its group and the fields it takes."""
-
-    name: str
-    group: type[OptionGroup]
-    fields: tuple[str, ...]
-
-
-def group_of(annotation: object) -> tuple[type[OptionGroup], Take | None] | None:
+def group_of(annotation: object) -> tuple[Group, Take | None] | None:
     """The group an annotation names and what it takes of it; None for any other annotation."""
     take = None
     if typing.get_origin(annotation) is Annotated:
         take = next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Take)), None)
         annotation = typing.get_args(annotation)[0]
-    if isinstance(annotation, type) and issubclass(annotation, OptionGroup):
-        return annotation, take
-    return None
+    return (annotation, take) if is_group(annotation) else None
+
+
+class _Slot:
+    """A group parameter of a command: its name, its group and the fields it takes."""
+
+    __slots__ = ("fields", "group", "name")
+
+    def __init__(self, name: str, group: Group, fields: tuple[str, ...]) -> None:
+        self.name, self.group, self.fields = name, group, fields
 
 
 def _expand(command: Callable[..., Any]) -> tuple[inspect.Signature, tuple[_Slot, ...]]:
@@ -102,7 +98,7 @@ def _expand(command: Callable[..., Any]) -> tuple[inspect.Signature, tuple[_Slot
             parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
             continue
         group, take = found
-        options = group.declared()
+        options = declared(group)
         wanted = set(options) if take is None else take.names
         if unknown := wanted - set(options):
             raise TypeError(f"{where}: {group.__name__} has no option {', '.join(sorted(unknown))}")

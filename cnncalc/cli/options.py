@@ -4,14 +4,14 @@ typer reads every option from its command's signature. An option one command alo
 declared in that command's module; one that several take is declared here (flag, type, help)
 and named in a signature by its alias:
 
-    def verify(..., fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = ...)
+    def draw(*, ..., depth: options.Depth = None, force: options.ForceOutput = False)
 
 Options that travel together are a group (cnncalc.cli.groups), taken as one parameter:
 NetworkArgs, the network a command reads with what the command line overrides in it, and
 CountingArgs, how it is counted. A command takes a group whole or a part of it:
 
-    network: Annotated[options.NetworkArgs, Take("spec", "dsl", "input_shape", "layout")] = options.NetworkArgs()
-    counts: options.CountingArgs = options.CountingArgs()
+    def draw(*, network: Annotated[options.NetworkArgs, Take("spec", "dsl", "input_shape", "layout")], ...)
+    def summarize(*, network: options.NetworkArgs, ..., counts: options.CountingArgs, ...)
 
 and gets the loaded network from `network.load()`, the counting rules from `counts.conventions()`.
 
@@ -21,8 +21,7 @@ import line wherever it is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -33,7 +32,6 @@ from cnncalc.cli.common import LayoutOption as LayoutOption
 from cnncalc.cli.common import OptimizerOption as OptimizerOption
 from cnncalc.cli.common import UnitsOption as UnitsOption
 from cnncalc.cli.common import counting, layout_of, load_any, override
-from cnncalc.cli.groups import OptionGroup
 from cnncalc.render.formats import FormatError, OutputFormat, choose
 
 if TYPE_CHECKING:
@@ -100,8 +98,7 @@ def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
 # --- the groups: options that travel together, taken as one parameter (cnncalc.cli.groups)
 
 
-@dataclass(frozen=True)
-class NetworkArgs(OptionGroup):
+class NetworkArgs(NamedTuple):
     """The network a command reads (a spec or --dsl) and what the command line overrides in it."""
 
     spec: Spec = None
@@ -125,8 +122,7 @@ class NetworkArgs(OptionGroup):
         return layout_of(self.layout)
 
 
-@dataclass(frozen=True)
-class CountingArgs(OptionGroup):
+class CountingArgs(NamedTuple):
     """How a command counts: biases, batch-norm running statistics, the prefixes of its figures."""
 
     no_bias: NoBias = False

@@ -59,7 +59,7 @@ def summarize(
     conventions = counts.conventions()
     loaded, symbols = _load(network.spec, network.dsl, network.input_shape)
     if symbols is not None:  # a symbolic --input is applied by _load
-        network = replace(network, input_shape=None)
+        network = network._replace(input_shape=None)
     loaded = network.apply_to(loaded)
     if symbols is not None:
         _echo_symbolic(loaded, symbols, conventions, fmt)
