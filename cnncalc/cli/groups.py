@@ -117,8 +117,9 @@ class _Expanded(Generic[R]):
     """A command whose group parameters typer sees as their options (see expand_groups)."""
 
     def __init__(self, command: Callable[..., R]) -> None:
-        # name, doc and module for typer; __annotations__ stay the command's own (typer resolves
-        # with them only parameters that carry no typer declaration, and none of a group's does)
+        # name, doc and module for typer. __annotations__ stay the command's own, unresolved:
+        # typer resolves them (get_type_hints) only to read a parameter whose annotation is a
+        # string, and __signature__ holds every annotation resolved already, a group's included
         update_wrapper(self, command)
         self._command = command
 
