@@ -1,6 +1,7 @@
 """What every command shares: the choices of options, printing, the error boundary, loading.
 
-The options themselves (flag, type, help) are declared once in cli/options.py.
+The options themselves (flag, type, help) are declared once in cli/options.py, where the
+groups of them (the network and its overrides, the counting rules) call on what is here.
 
 Command modules import from here, never from cli/app.py, so that each can be registered on
 the app without import cycles. Nothing heavy is imported at module level: `cnncalc --help`
@@ -129,19 +130,6 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
     from cnncalc.spec.dsl import load_dsl
 
     return load_dsl(dsl or "")
-
-
-def load_network(
-    spec: str | None,
-    dsl: str | None,
-    *,
-    dtype: DtypeOption | None = None,
-    batch: int | None = None,
-    input_shape: str | None = None,
-    layout: LayoutOption | None = None,
-) -> Spec:
-    """The network a command names (see load_any) with the overrides of its options applied."""
-    return override(load_any(spec, dsl), dtype.value if dtype else None, batch, input_shape, layout_of(layout))
 
 
 def layout_of(layout: LayoutOption | None) -> Layout | None:

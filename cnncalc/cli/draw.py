@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, handles_errors, layout_of, load_network
+from cnncalc.cli.common import handles_errors
+from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -28,9 +29,10 @@ class StyleOption(StrEnum):
 
 
 @handles_errors
+@expand_groups
 def draw(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: Annotated[options.NetworkArgs, Take("spec", "dsl", "input_shape", "layout")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout; PNG needs a file).")
     ] = None,
@@ -43,9 +45,7 @@ def draw(
         StyleOption,
         typer.Option(help="SVG picture: volumes (chains, LeNet style), graph (boxes and arrows) or auto."),
     ] = StyleOption.auto,
-    no_bias: options.NoBias = False,
-    layout: options.Layout = None,
-    input_shape: options.Input = None,
+    counts: Annotated[options.CountingArgs, Take("no_bias")],
     force: options.ForceOutput = False,
 ) -> None:
     """Draw the architecture: feature maps as volumes for a chain, a laid-out graph otherwise.
@@ -68,11 +68,10 @@ def draw(
     chosen = fmt or (SUFFIXES.get(output.suffix.lower(), OutputFormat.svg) if output else OutputFormat.svg)
     if chosen is OutputFormat.png and output is None:
         raise SpecError.single("PNG is written to a file, not to the terminal", hint="add -o net.png")
-    inputs = [Path(spec)] if spec else []
+    inputs = [Path(network.spec)] if network.spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
-    loaded = load_network(spec, dsl, input_shape=input_shape, layout=layout)
-    report = analyze(loaded, counting(no_bias), layout_of(layout))
+    report = analyze(network.load(), counts.conventions(), network.layout_shown())
     text = _source(report, chosen, depth, style.value)
     if chosen is OutputFormat.png:
         from cnncalc.draw.png import svg_to_png

@@ -7,26 +7,24 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_json, echo_lines, handles_errors, load_network
+from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.text, OutputFormat.markdown, OutputFormat.json)
 
 
 @handles_errors
+@expand_groups
 def explain(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: Annotated[options.NetworkArgs, Take("spec", "dsl", "dtype", "batch", "input_shape")],
     layer: Annotated[
         str | None, typer.Option("--layer", "-l", help="Only this layer (or every layer of this block).")
     ] = None,
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.text,
     latex: Annotated[bool, typer.Option("--latex", help="Markdown with LaTeX math ($...$) for the formulas.")] = False,
-    no_bias: options.NoBias = False,
-    dtype: options.Dtype = None,
-    batch: options.Batch = None,
-    input_shape: options.Input = None,
-    keras_bn: options.KerasBn = False,
+    counts: Annotated[options.CountingArgs, Take("no_bias", "keras_bn")],
 ) -> None:
     """Every number of a network step by step: the lecture's formulas with the numbers filled in.
 
@@ -46,8 +44,7 @@ def explain(
     from cnncalc.homework.explain import explain as explain_spec
     from cnncalc.homework.explain import select, to_json, to_markdown
 
-    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape)
-    explanation = explain_spec(loaded, counting(no_bias, keras_bn))
+    explanation = explain_spec(network.load(), counts.conventions())
     if layer is not None:
         explanation = select(explanation, layer)
     if fmt is OutputFormat.json:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import handles_errors, load_network
+from cnncalc.cli.common import handles_errors
 from cnncalc.render.escape import terminal
 
 
@@ -41,7 +41,7 @@ def export_command(
     from cnncalc.cli.files import write_text_safely
     from cnncalc.interop.pytorch import export_pytorch
 
-    loaded = load_network(spec, None, input_shape=input_shape)
+    loaded = options.NetworkArgs(spec, input_shape=input_shape).load()
     text = export_pytorch(loaded)
     if output is None:
         typer.echo(text, nl=False)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors, load_network
+from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.cli.files import check_output, os_error_message, write_text_safely
 from cnncalc.render.formats import OutputFormat
 
@@ -116,7 +116,7 @@ def grade(
                 check_output(chosen, option, inputs, force)
         if feedback is not None:
             _check_feedback_folder(feedback)
-    loaded = load_network(spec, None, dtype=dtype)
+    loaded = options.NetworkArgs(spec, dtype=dtype).load()
     if template:
         wanted = _columns(columns)
         suffix = output.suffix.lower() if output else ""

@@ -1,9 +1,19 @@
-"""The options several commands share, each declared once.
+"""The options several commands share, each declared once, and the groups they come in.
 
-typer reads every option from its command's signature, so a command still names each
-parameter itself; what it takes from here is the declaration (flag, type, help):
+typer reads every option from its command's signature. An option one command alone takes is
+declared in that command's module; one that several take is declared here (flag, type, help)
+and named in a signature by its alias:
 
-    def explain(spec: options.Spec = None, dsl: options.Dsl = None, dtype: options.Dtype = None, ...)
+    def draw(*, ..., depth: options.Depth = None, force: options.ForceOutput = False)
+
+Options that travel together are a group (cnncalc.cli.groups), taken as one parameter:
+NetworkArgs, the network a command reads with what the command line overrides in it, and
+CountingArgs, how it is counted. A command takes a group whole or a part of it:
+
+    def draw(*, network: Annotated[options.NetworkArgs, Take("spec", "dsl", "input_shape", "layout")], ...)
+    def summarize(*, network: options.NetworkArgs, ..., counts: options.CountingArgs, ...)
+
+and gets the loaded network from `network.load()`, the counting rules from `counts.conventions()`.
 
 Commands import the module, not its names, so that the same group of options costs one
 import line wherever it is used.
@@ -11,7 +21,7 @@ import line wherever it is used.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -21,9 +31,14 @@ from cnncalc.cli.common import DtypeOption as DtypeOption
 from cnncalc.cli.common import LayoutOption as LayoutOption
 from cnncalc.cli.common import OptimizerOption as OptimizerOption
 from cnncalc.cli.common import UnitsOption as UnitsOption
+from cnncalc.cli.common import counting, layout_of, load_any, override
 from cnncalc.render.formats import FormatError, OutputFormat, choose
 
-# --- the network a command reads (cnncalc.cli.common.load_network)
+if TYPE_CHECKING:
+    from cnncalc.conventions import Conventions
+    from cnncalc.spec import model
+
+# --- the network a command reads (NetworkArgs below)
 Spec = Annotated[str | None, typer.Argument(help="A spec file (YAML) or a bundled network name (see `cnncalc list`).")]
 Dsl = Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string instead of a spec file.")]
 
@@ -35,9 +50,10 @@ Layout = Annotated[
     LayoutOption | None, typer.Option("--layout", help="Layout of shapes shown and of --input (default: the spec's).")
 ]
 
-# --- how it is counted (cnncalc.cli.common.counting)
+# --- how it is counted (CountingArgs below)
 NoBias = Annotated[bool, typer.Option("--no-bias", help="Count weights only, as slides that omit biases.")]
 KerasBn = Annotated[bool, typer.Option("--keras-bn", help="Count batch-norm running mean/var as non-trainable params.")]
+Units = Annotated[UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")]
 Convention = Annotated[
     ConventionOption,
     typer.Option(
@@ -77,3 +93,42 @@ def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
     names = ", ".join(f.value for f in allowed)
     metavar = "[" + "|".join(f.value for f in allowed) + "]"
     return typer.Option("--format", "-f", parser=parse, metavar=metavar, help=f"{help} One of: {names}.")
+
+
+# --- the groups: options that travel together, taken as one parameter (cnncalc.cli.groups)
+
+
+class NetworkArgs(NamedTuple):
+    """The network a command reads (a spec or --dsl) and what the command line overrides in it."""
+
+    spec: Spec = None
+    dsl: Dsl = None
+    dtype: Dtype = None
+    batch: Batch = None
+    input_shape: Input = None
+    layout: Layout = None
+
+    def load(self) -> model.Spec:
+        """The network, with the overrides applied (a usage error when neither or both are named)."""
+        return self.apply_to(load_any(self.spec, self.dsl))
+
+    def apply_to(self, network: model.Spec) -> model.Spec:
+        """`network` (loaded some other way) with the overrides applied, its source positions kept."""
+        dtype = self.dtype.value if self.dtype else None
+        return override(network, dtype, self.batch, self.input_shape, self.layout_shown())
+
+    def layout_shown(self) -> model.Layout | None:
+        """The layout --layout chose for the shapes shown; None: the spec's own."""
+        return layout_of(self.layout)
+
+
+class CountingArgs(NamedTuple):
+    """How a command counts: biases, batch-norm running statistics, the prefixes of its figures."""
+
+    no_bias: NoBias = False
+    keras_bn: KerasBn = False
+    units: Units = UnitsOption.si
+
+    def conventions(self) -> Conventions:
+        """The counting rules these options choose."""
+        return counting(self.no_bias, self.keras_bn, self.units)

@@ -8,23 +8,20 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, handles_errors, layout_of, load_network
+from cnncalc.cli.common import handles_errors
+from cnncalc.cli.groups import Take, expand_groups
 
 
 @handles_errors
+@expand_groups
 def report(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: options.NetworkArgs,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write (default: stdout).")] = None,
     depth: Annotated[
         int | None, typer.Option(min=1, help="Levels of blocks to open in the diagram, as `draw --depth`.")
     ] = None,
-    no_bias: options.NoBias = False,
-    dtype: options.Dtype = None,
-    batch: options.Batch = None,
-    input_shape: options.Input = None,
-    layout: options.Layout = None,
-    keras_bn: options.KerasBn = False,
+    counts: Annotated[options.CountingArgs, Take("no_bias", "keras_bn")],
     force: options.ForceOutput = False,
 ) -> None:
     """One HTML page about a network, self-contained and readable offline.
@@ -45,11 +42,10 @@ def report(
     from cnncalc.homework.explain import explain
     from cnncalc.render.report_html import report_html
 
-    inputs = [Path(spec)] if spec else []
+    inputs = [Path(network.spec)] if network.spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
-    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape, layout=layout)
-    explanation = explain(loaded, counting(no_bias, keras_bn), layout_of(layout))
+    explanation = explain(network.load(), counts.conventions(), network.layout_shown())
     page = report_html(explanation, architecture_svg(explanation.report, depth=depth))
     if output is not None:
         write_text_safely(output, page, "--output", inputs, force)

@@ -7,14 +7,16 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, handles_errors, load_network
+from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
 
 @handles_errors
+@expand_groups
 def solve(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: Annotated[options.NetworkArgs, Take("spec", "dsl", "dtype", "batch", "input_shape")],
     max_macs: Annotated[
         str | None, typer.Option("--max-macs", help="MAC budget (e.g. 2G): solve for the largest square input.")
     ] = None,
@@ -23,9 +25,6 @@ def solve(
     ] = None,
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
-    batch: options.Batch = None,
-    dtype: options.Dtype = None,
-    input_shape: options.Input = None,
     fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
 ) -> None:
     """Solve for a budget: the largest square input within --max-macs, or the largest batch
@@ -48,7 +47,7 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
-    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape)
+    loaded = network.load()
     try:
         if max_macs is not None:
             solution = largest_square_input(loaded, parse_macs(max_macs))

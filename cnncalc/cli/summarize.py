@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_json, echo_lines, echo_text, handles_errors, layout_of, load_any, override
+from cnncalc.cli.common import echo_json, echo_lines, echo_text, handles_errors, load_any
+from cnncalc.cli.groups import expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -21,19 +22,12 @@ FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat
 
 
 @handles_errors
+@expand_groups
 def summarize(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: options.NetworkArgs,
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
-    no_bias: options.NoBias = False,
-    dtype: options.Dtype = None,
-    batch: options.Batch = None,
-    units: Annotated[
-        options.UnitsOption, typer.Option(help="Prefixes of human figures: si (K=1000) or binary.")
-    ] = options.UnitsOption.si,
-    layout: options.Layout = None,
-    input_shape: options.Input = None,
-    keras_bn: options.KerasBn = False,
+    counts: options.CountingArgs,
     depth: options.Depth = None,
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
     convention: options.Convention = options.ConventionOption.cnncalc,
@@ -62,19 +56,28 @@ def summarize(
     from cnncalc.render.table import terminal_width
     from cnncalc.report import rollup
 
-    conventions = counting(no_bias, keras_bn, units)
-    loaded, symbols = _load(spec, dsl, input_shape)
-    shape = None if symbols is not None else input_shape  # a symbolic --input is applied by _load
-    loaded = override(loaded, dtype.value if dtype else None, batch, shape, layout_of(layout))
+    conventions = counts.conventions()
+    loaded, symbols = _load(network.spec, network.dsl, network.input_shape)
+    if symbols is not None:  # a symbolic --input is applied by _load
+        network = network._replace(input_shape=None)
+    loaded = network.apply_to(loaded)
     if symbols is not None:
         _echo_symbolic(loaded, symbols, conventions, fmt)
         return
     if convention is not options.ConventionOption.cnncalc:
         from cnncalc.cli.presets import print_presets
 
-        print_presets(loaded, convention.value, fmt, conventions.units, no_bias=no_bias, keras_bn=keras_bn, depth=depth)
+        print_presets(
+            loaded,
+            convention.value,
+            fmt,
+            conventions.units,
+            no_bias=counts.no_bias,
+            keras_bn=counts.keras_bn,
+            depth=depth,
+        )
         return
-    report = analyze(loaded, conventions, layout_of(layout))
+    report = analyze(loaded, conventions, network.layout_shown())
     memory = None
     if training:
         from cnncalc.training import training_memory

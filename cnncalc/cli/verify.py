@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors, layout_of, load_network
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
+from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
 
@@ -66,9 +67,10 @@ class LazyProgress:
 
 
 @handles_errors
+@expand_groups
 def verify(
-    spec: options.Spec = None,
-    dsl: options.Dsl = None,
+    *,
+    network: options.NetworkArgs,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the random weights and input.")] = 0,
     max_memory: Annotated[
         str | None,
@@ -80,11 +82,7 @@ def verify(
         str, typer.Option(help="Bound of the kernels' scratch memory (im2col tiles), e.g. 256MiB.")
     ] = "256MiB",
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
-    dtype: options.Dtype = None,
-    batch: options.Batch = None,
-    input_shape: options.Input = None,
-    layout: options.Layout = None,
-    keras_bn: options.KerasBn = False,
+    counts: Annotated[options.CountingArgs, Take("keras_bn")],
 ) -> None:
     """Run the network on random arrays in NumPy and check every number of its summary.
 
@@ -103,15 +101,15 @@ def verify(
     from cnncalc.numeric.verify import parse_size
     from cnncalc.numeric.verify import verify as run_verify
 
-    loaded = load_network(spec, dsl, dtype=dtype, batch=batch, input_shape=input_shape, layout=layout)
+    loaded = network.load()
     limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
     scratch = parse_size(workspace, "--workspace")
     from rich.console import Console
 
     progress = LazyProgress(Console(stderr=True))
     try:
-        conventions = counting(keras_bn=keras_bn)
-        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=layout_of(layout))
+        conventions = counts.conventions()
+        result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=network.layout_shown())
     finally:
         progress.close()
     from cnncalc.render.table import terminal_width
