@@ -7,8 +7,10 @@ module feeds them in execution order, multiplies by the batch and sums.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from math import prod
+from typing import Any
 
 from cnncalc.conventions import DTYPE_BYTES, Conventions
 from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
@@ -40,6 +42,7 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
     memo: dict[tuple[int, tuple[Shape, ...]], tuple[Counts, str]] = {}
     names = [node.name for node in graph.nodes]
     batch = spec.batch
+    row = _row_of
     for node in graph.nodes[1:]:
         layer = node.layer
         assert layer is not None
@@ -64,32 +67,38 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         # in place only when nothing else reads the input (a residual shortcut keeps it alive)
         inplace = counts.inplace and len(reads) == 1 and readers[reads[0]] == 1
         elements = 0 if inplace else prod(counts.output)
-        field = next_field([fields[i] for i in reads], counts.window, counts.ends_receptive_field)
-        if field is not None and counts.window is not None and beyond_limit(field):
-            field = None
-            warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
+        window = counts.window
+        if window is None and len(reads) == 1 and not counts.ends_receptive_field:
+            field = fields[reads[0]]  # positions kept: the same field (next_field's first case)
+        else:
+            field = next_field([fields[i] for i in reads], window, counts.ends_receptive_field)
+            if field is not None and window is not None and beyond_limit(field):
+                field = None
+                warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
         weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
         rows.append(
-            LayerRow(
-                len(rows),
-                node.name,
-                layer.kind,
-                summary,
-                inputs[0],
-                counts.output,
-                elements,
-                elements * per_element,
-                weights,
-                biases,
-                weights + biases,
-                0 if shared else counts.non_trainable,
-                counts.macs * batch,
-                counts.flops * batch,
-                inplace,
-                node.block,
-                tuple([names[i] for i in reads]),
-                shared,
-                field,
+            row(
+                (
+                    len(rows),
+                    node.name,
+                    layer.kind,
+                    summary,
+                    inputs[0],
+                    counts.output,
+                    elements,
+                    elements * per_element,
+                    weights,
+                    biases,
+                    weights + biases,
+                    0 if shared else counts.non_trainable,
+                    counts.macs * batch,
+                    counts.flops * batch,
+                    inplace,
+                    node.block,
+                    (names[reads[0]],) if len(reads) == 1 else tuple([names[i] for i in reads]),
+                    shared,
+                    field,
+                )
             )
         )
         shapes.append(counts.output)
@@ -107,6 +116,11 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         warnings=tuple(warnings),
         conventions=c,
     )
+
+
+#: a LayerRow from its fields in order, without the keyword handling of LayerRow(...): a long
+#: network makes one per layer (LayerRow._make, which checks the length too, costs twice as much)
+_row_of: Callable[[tuple[Any, ...]], LayerRow] = partial(tuple.__new__, LayerRow)
 
 
 def _counted(

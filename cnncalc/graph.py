@@ -13,6 +13,7 @@ import heapq
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -61,6 +62,10 @@ MAX_ARGUMENT = 2**31 - 1
 def build_graph(spec: Spec) -> Graph:
     """Resolve ids, instantiate blocks and order the layers; errors carry file:line:col."""
     return _Builder(spec).build()
+
+
+#: a Node from all its fields in order, without the keyword handling of Node(...) (one a layer)
+_node_of: Callable[[tuple[Any, ...]], Node] = partial(tuple.__new__, Node)
 
 
 @dataclass(frozen=True)
@@ -351,7 +356,7 @@ class _Builder:
             owner = done[shares].shares  # A shares B shares C: A uses C's weights
             shares = shares if owner is None else owner
         inputs = tuple([t if type(t) is int else self.resolve(t) for t in p.inputs])
-        return Node(p.name, p.layer, inputs, p.block, p.source, shares)
+        return _node_of((p.name, p.layer, inputs, p.block, p.source, shares))
 
     def order(self, nodes: list[Node]) -> tuple[Node, ...]:
         """Topological order, keeping file order wherever the graph allows it."""

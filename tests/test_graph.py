@@ -323,3 +323,16 @@ def test_receptive_fields_of_the_distill_table(net: str, end: str, size: int, ju
     assert field.size == (size, size) and field.jump == (jump, jump)
     if padding is not None:
         assert [(s - 1) / 2 - float(u) for s, u in zip(field.size, field.start, strict=True)] == [padding] * 2
+
+
+def test_nodes_and_rows_are_whole_records() -> None:
+    """Nodes and rows are made from plain tuples on the hot path: each must hold every field."""
+    from cnncalc.graph import Node, build_graph
+    from cnncalc.report import LayerRow
+
+    spec = load_spec("siamese")  # shared weights, merges, blocks
+    nodes = build_graph(spec).nodes
+    assert nodes and all(len(node) == len(Node._fields) for node in nodes)
+    rows = analyze(spec).rows
+    assert all(len(row) == len(LayerRow._fields) for row in rows)
+    assert any(row.shared_with for row in rows) and any(len(row.inputs) > 1 for row in rows)
