@@ -52,13 +52,16 @@ def _line_writer() -> Callable[[Any], str]:
     except TypeError:  # another signature than the one known here
         return encoder.encode
 
+    escape = json.encoder.encode_basestring_ascii  # what `encoder.encode` does with a str
+
     def write(value: Any) -> str:
-        if isinstance(value, str):
-            return encoder.encode(value)
+        if type(value) is str:
+            return escape(value)
         return "".join(c_encode(value, 0))
 
     probe = {"a": [1, -2.5, float("inf"), None, True, "\u00e9\n"], "b": {"c": []}}
-    return write if write(probe) == encoder.encode(probe) else encoder.encode
+    same = all(write(value) == encoder.encode(value) for value in (probe, "\u00e9\n\x00"))
+    return write if same else encoder.encode
 
 
 one_line = _line_writer()
