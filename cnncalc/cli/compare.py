@@ -14,19 +14,21 @@ from cnncalc.render.formats import OutputFormat
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.csv, OutputFormat.json)
 
 
+#: the plot `compare` draws besides its table
+Plot = Annotated[
+    Path | None, typer.Option("--plot", help="Also write params against MACs (log scales) to this SVG file.")
+]
+Profile = Annotated[bool, typer.Option("--profile", help="Add each network's MACs and params per layer to the plot.")]
+
+
 @handles_errors
 def compare(
     specs: Annotated[
         list[str], typer.Argument(help="Spec files or bundled network names (see `cnncalc list`), in table order.")
     ],
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Also write params against MACs (log scales) to this SVG file."),
-    ] = None,
-    profile: Annotated[
-        bool, typer.Option("--profile", help="Add each network's MACs and params per layer to the plot.")
-    ] = False,
+    plot: Plot = None,
+    profile: Profile = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the --plot file if it exists.")] = False,
 ) -> None:
     """Totals of several networks side by side: depth, params, MACs, FLOPs, memory and top-1.

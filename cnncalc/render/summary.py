@@ -69,14 +69,8 @@ def _document(report: Report, layers: list[Any]) -> dict[str, Any]:
     )
 
 
-#: the keys of a row's JSON object, in order; `_RowJson.text` fills in the values
-ROW_KEYS = (
-    "index",
-    "name",
-    "kind",
-    "summary",
-    "input_shape",
-    "output_shape",
+#: a row's exact counts, in the order of its JSON object and of the CSV columns
+COUNT_KEYS = (
     "activation_elements",
     "activation_bytes",
     "weights",
@@ -86,11 +80,12 @@ ROW_KEYS = (
     "non_trainable_params",
     "macs",
     "flops",
-    "inplace",
-    "block",
-    "inputs",
-    "shared_with",
-    "receptive_field",
+)
+#: the keys of a row's JSON object, in order; `_RowJson.text` fills in the values
+ROW_KEYS = (
+    *("index", "name", "kind", "summary", "input_shape", "output_shape"),
+    *COUNT_KEYS,
+    *("inplace", "block", "inputs", "shared_with", "receptive_field"),
 )
 _ROW_TEXT = "{" + ", ".join(f'"{key}": %s' for key in ROW_KEYS) + "}"
 _JSON_BOOL = ("false", "true")
@@ -190,20 +185,7 @@ CSV_COLUMNS = [
     text("kind"),
     text("summary"),
     text("output_shape"),
-    *(
-        numeric(key)
-        for key in (
-            "activation_elements",
-            "activation_bytes",
-            "weights",
-            "biases",
-            "params",
-            "trainable_params",
-            "non_trainable_params",
-            "macs",
-            "flops",
-        )
-    ),
+    *(numeric(key) for key in COUNT_KEYS),
 ]
 
 
