@@ -151,6 +151,33 @@ def test_a_reader_that_leaves_early_ends_nothing_badly(tmp_path: Path) -> None:
     assert "Traceback" not in errors
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_an_output_that_cannot_show_a_name_escapes_it(tmp_path: Path, encoding: str) -> None:
+    """A name in another script, printed where the encoding lacks its characters, is written
+    as backslash escapes (and the table's rule as '-'): never an internal error."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        'name: "caf\u00e9 \u4e2d"\ninput: 8x8x1\nlayers:\n  - {kind: conv, filters: 2, kernel: 3, name: "\u4e2d"}\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONIOENCODING": encoding,
+    }
+    for command in (["summarize", str(spec)], ["explain", str(spec)], ["summarize", "nope", "--dsl", "\u4e2d"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "cnncalc", *command], capture_output=True, env=env, cwd=ROOT, check=False
+        )
+        assert done.returncode in (0, 2), done.stderr
+        assert b"internal error" not in done.stderr and b"Traceback" not in done.stderr
+        done.stdout.decode(encoding)  # all of it in the stream's own encoding
+    table = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "summarize", str(spec)], capture_output=True, env=env, cwd=ROOT, check=True
+    ).stdout.decode(encoding)
+    assert "\\u4e2d" in table and " ---" in table
+
+
 @pytest.mark.parametrize(
     ("script", "args", "rows"),
     [

@@ -8,6 +8,7 @@ start fast.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -180,6 +181,7 @@ def main() -> None:
     # the command validates only cnncalc's own models: skip pydantic's scan of every
     # installed package for plugins, which costs more than importing pydantic itself
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _never_fail_to_encode()
     args = sys.argv[1:]
     try:
         with paused_gc():
@@ -188,6 +190,15 @@ def main() -> None:
     except SystemExit as e:
         code = _exit_code(e.code)
     _leave(code)
+
+
+def _never_fail_to_encode() -> None:
+    """A character the output's encoding lacks (a name in another script, with
+    PYTHONIOENCODING=ascii or a Latin-1 terminal) is written as a backslash escape: the text
+    stays readable and the command does not end in an internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _exit_code(code: object) -> int:

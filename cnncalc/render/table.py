@@ -25,6 +25,19 @@ from cnncalc.render.escape import terminal
 
 RULE = "\u2500"
 GAP = 3  # spaces between two columns
+
+
+def rule_character(stream: TextIO | None = None) -> str:
+    """The line under a table's header: a box-drawing rule, or '-' where the output's
+    encoding (PYTHONIOENCODING=ascii, a Latin-1 terminal) cannot write one."""
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
+    try:
+        RULE.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "-"
+    return RULE
+
+
 EDGE = 2  # spaces before the first column (and after the last)
 WORD_FLOOR = 12  # a text column is never narrower than this, unless all it holds is narrower
 COMFORTABLE_TEXT = 20  # a text column narrower than this is left to wrap only when nothing else helps
@@ -292,7 +305,7 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     keep, widths = fitted
     columns = prepared.columns
     lines += _block(prepared.headers, [text_width(h) for h in prepared.headers], keep, widths, columns)
-    lines.append(" " + RULE * (_table_width(widths) - 2))
+    lines.append(" " + rule_character() * (_table_width(widths) - 2))
     if all(prepared.natural[i] <= w for i, w in zip(keep, widths, strict=True)):
         # nothing to wrap anywhere (always so at natural width): a line a row
         lines += _lines(prepared, keep, widths)
