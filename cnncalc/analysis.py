@@ -65,7 +65,7 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         if counts.warnings:
             warnings += [f"layer '{node.name}': {w}" for w in counts.warnings]
         # in place only when nothing else reads the input (a residual shortcut keeps it alive)
-        inplace = counts.inplace and len(reads) == 1 and readers[reads[0]] == 1
+        inplace = bool(counts.inplace) and len(reads) == 1 and readers[reads[0]] == 1
         elements = 0 if inplace else prod(counts.output)
         window = counts.window
         if window is None and len(reads) == 1 and not counts.ends_receptive_field:

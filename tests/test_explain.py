@@ -389,3 +389,18 @@ def test_the_fallback_states_the_numbers_of_a_kind_without_formulas() -> None:
         ("macs", None, 470400),
         ("flops", None, 2 * 470400 + 28 * 28 * 8),
     ]
+
+
+def test_a_long_network_is_explained_with_its_totals_in_latex() -> None:
+    """The totals of a long network are sums of thousands of terms: written as LaTeX without
+    walking the sum recursively (a 3,000-layer chain ended in "the input nests too deeply")."""
+    terms = " + ".join(["5"] * 2500)
+    assert to_latex(terms) == " + ".join(["5"] * 2500)
+    assert to_latex("a - b - (c - d) + 2*3*p") == "a - b - \\left(c - d\\right) + 2 \\times 3 \\cdot p"
+    layers = "".join("  - {kind: conv, filters: 4, kernel: 3, padding: same}\n  - {kind: relu}\n" for _ in range(1500))
+    explanation = explain(load_spec_text(f"input: 8x8x4\nlayers:\n{layers}"), Conventions())
+    document = to_json(explanation)
+    assert len(document["layers"]) == 3001
+    params = next(step for step in document["totals"] if step["field"] == "params")
+    assert params["value"] == 1500 * (3 * 3 * 4 * 4 + 4)
+    assert params["latex"].endswith(" = " + " + ".join(["148"] * 1500) + " = 222000")

@@ -559,3 +559,21 @@ def test_json_rows_written_as_text_are_what_the_encoder_writes() -> None:
             seen_half_pixel |= field is not None and any(isinstance(v, float) for v in field["start"])
         assert "".join(json_document(report)) == json_text(to_json(report)), label
     assert seen_half_pixel and seen_shared  # the cases cover both
+
+
+def test_a_table_for_an_ascii_terminal_escapes_names_and_keeps_its_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the output cannot write a character, the table measures the escape it writes."""
+    import io
+    import sys
+
+    spec = load_spec_text(
+        'name: "caf\\u00e9"\ninput: 8x8x1\nlayers:\n  - {kind: conv, filters: 2, kernel: 3, name: "\\u4e2d1"}\n'
+    )
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    lines = table_lines(analyze(spec), None)
+    assert lines[0].startswith("caf\\xe9")
+    header, rule, first, second = lines[2:6]
+    assert rule.strip() == "-" * len(rule.strip())
+    assert "\\u4e2d1" in second and all(line.isascii() for line in lines)
+    # every column ends where the header's does: the escape was measured, not the character
+    assert len(first) == len(second) == len(header)

@@ -50,11 +50,24 @@ def echo_text(text: str | Sequence[str]) -> None:
     Straight to stdout: `typer.echo` would search a piped 10,000-layer document for colour
     codes to strip, and cnncalc writes none when it prints to a pipe.
     """
+    stream = sys.stdout
+    if stream is None:  # no console at all (pythonw): nothing to print to
+        return
     if isinstance(text, str):
-        sys.stdout.write(text)
+        stream.write(text)
     else:
-        sys.stdout.writelines(text)
-    sys.stdout.flush()
+        stream.writelines(text)
+    stream.flush()
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that nothing buffered for a reader that left fails again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file descriptor (a test's captured stream): nothing buffered there fails
 
 
 def echo_lines(lines: Sequence[str]) -> None:
@@ -85,6 +98,11 @@ def reporting_errors() -> Iterator[None]:
         for diagnostic in e.diagnostics:
             echo_error(diagnostic.render())
         raise typer.Exit(e.exit_code) from None
+    except BrokenPipeError:
+        # the reader of the output left (`| head -1`): the rest has nowhere to go, and the
+        # status is the one a reader that left before the final flush gets (cli.app._leave)
+        _discard_stdout()
+        raise typer.Exit(0) from None
     except OSError as e:
         # a path a user gave that the system refuses: too long, unreadable, a folder, ...
         from cnncalc.cli.files import os_error_message

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from fractions import Fraction
+from functools import lru_cache
 
 from cnncalc.expr import STEPS, ExprError, parse
 from cnncalc.expr import evaluate as evaluate_in
@@ -46,8 +47,13 @@ def evaluate(text: str) -> Fraction:
 _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 3, ast.FloorDiv: 3}
 
 
+@lru_cache(maxsize=4096)
 def to_latex(text: str) -> str:
-    """LaTeX math for an expression or formula; plain text in \\text{} when it is neither."""
+    """LaTeX math for an expression or formula; plain text in \\text{} when it is neither.
+
+    Remembered: a network repeats its layers, so `explain` asks for the same formulas and,
+    on equal shapes, the same expressions thousands of times.
+    """
     try:
         return _latex(_parse(text))
     except ExprError:
@@ -74,13 +80,22 @@ def _latex(node: ast.expr) -> str:
         level = _PRECEDENCE.get(type(node.op))
         if level is None:
             raise ExprError("unsupported operator")
-        left = _wrapped(node.left, level)
-        # a - (b + c) keeps its parentheses
-        right = _wrapped(node.right, level + (1 if isinstance(node.op, ast.Sub) else 0))
-        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "\\cdot"}[type(node.op)]
-        if symbol == "\\cdot" and not _has_names(node):
-            symbol = "\\times"  # 5 \times 5 \times 3 as the slides write numbers; 2 \cdot p in formulas
-        return f"{left} {symbol} {right}"
+        # a long sum nests to the left (((a + b) + c) + ...), as deep as a network is long
+        # (explain's totals): its spine is written as a loop, left to right
+        spine: list[ast.BinOp] = []
+        leftmost: ast.expr = node
+        while isinstance(leftmost, ast.BinOp) and _PRECEDENCE.get(type(leftmost.op)) == level:
+            spine.append(leftmost)
+            leftmost = leftmost.left
+        text = _wrapped(leftmost, level)
+        for step in reversed(spine):
+            # a - (b + c) keeps its parentheses
+            right = _wrapped(step.right, level + (1 if isinstance(step.op, ast.Sub) else 0))
+            symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "\\cdot"}[type(step.op)]
+            if symbol == "\\cdot" and not _has_names(step):
+                symbol = "\\times"  # 5 \times 5 \times 3 as the slides write numbers; 2 \cdot p in formulas
+            text = f"{text} {symbol} {right}"
+        return text
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
         args = [_latex(a) for a in node.args]
         if node.func.id == "floor":

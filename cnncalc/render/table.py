@@ -27,15 +27,33 @@ RULE = "\u2500"
 GAP = 3  # spaces between two columns
 
 
-def rule_character(stream: TextIO | None = None) -> str:
+def _output_encoding() -> str:
+    """The encoding of the stream tables are printed to (sys.stdout)."""
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+def rule_character() -> str:
     """The line under a table's header: a box-drawing rule, or '-' where the output's
     encoding (PYTHONIOENCODING=ascii, a Latin-1 terminal) cannot write one."""
-    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
     try:
-        RULE.encode(encoding)
+        RULE.encode(_output_encoding())
     except (UnicodeEncodeError, LookupError):
         return "-"
     return RULE
+
+
+def shown_text(text: str) -> str:
+    """A text cell as the terminal shows it: control characters made visible (escape.terminal),
+    and, where the output's encoding lacks a character, that character as the backslash escape
+    the stream would write (`\\u4e2d`), so that the column is measured as it is printed."""
+    line = terminal(text)
+    if line.isascii():
+        return line
+    encoding = _output_encoding()
+    try:
+        return line.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return line
 
 
 EDGE = 2  # spaces before the first column (and after the last)
@@ -130,7 +148,7 @@ def _column_text(cells: Sequence[Cell]) -> list[str]:
 
 
 def _shown(cell: Cell) -> str:
-    return _THOUSANDS(cell) if type(cell) is int else terminal(cell if type(cell) is str else str(cell))
+    return _THOUSANDS(cell) if type(cell) is int else shown_text(cell if type(cell) is str else str(cell))
 
 
 def _column_widths(texts: Sequence[str]) -> list[int]:
@@ -158,7 +176,7 @@ class _Prepared:
 
     def __init__(self, grid: Grid) -> None:
         self.columns = list(grid.columns)
-        self.headers = [terminal(c.header) for c in self.columns]
+        self.headers = [shown_text(c.header) for c in self.columns]
         self.count = len(grid.rows)
         self.has_footer = grid.footer is not None
         body = [*grid.rows, *([grid.footer] if grid.footer is not None else [])]
@@ -297,7 +315,7 @@ def _lines(prepared: _Prepared, keep: Sequence[int], widths: Sequence[int]) -> l
 def render_grid(grid: Grid, width: int | None = None) -> list[str]:
     """The table as lines of plain text, fitted to `width` columns (None: natural width)."""
     prepared = _Prepared(grid)
-    title = terminal(grid.title)
+    title = shown_text(grid.title)
     lines = [*(_wrap(title, width) if width else [title]), ""] if grid.title else []
     fitted = _fit(prepared, width)
     if fitted is None:
