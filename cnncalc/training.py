@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from math import prod
 from typing import Literal
 
@@ -321,27 +322,35 @@ def _peak(
         for k in (node.out, *node.saved):
             created.setdefault(k, i)
     # forward: a storage lives from the layer that makes it until its last reader, or to the
-    # end of the pass when saved
-    forward = 0
-    for t in range(n):
-        live = sum(
-            s.nbytes
-            for k, s in storages.items()
-            if created.get(k, n) <= t and (k in saved_by or last_read.get(k, created[k]) >= t)
-        )
-        forward = max(forward, live)
+    # end of the pass when saved. Each lifetime is an interval of layers: added where it starts,
+    # taken off after it ends, and the live bytes at each layer are the running sum (linear in
+    # the layers; summing every storage at every layer took 30 s for 10,000 of them)
+    change = [0] * (n + 1)
+    for k, s in storages.items():
+        start = created.get(k, n)
+        end = n - 1 if k in saved_by else min(last_read.get(k, start), n - 1)
+        if start <= end:
+            change[start] += s.nbytes
+            change[end + 1] -= s.nbytes
+    forward = max(accumulate(change[:n]), default=0)
     # backward: layer t's step holds the saved storages of layers <= t, the gradient of every
     # output j <= t whose first consumer (in reverse) has run, and the parameter gradients of layers >= t
     last_reader = [n] * n
     for i in range(n):
         for j in inputs[i]:
             last_reader[j] = i if last_reader[j] == n else max(last_reader[j], i)
-    backward = 0
-    for t in range(n - 1, 0, -1):
-        saved = sum(s.nbytes for k, s in storages.items() if k in saved_by and saved_by[k] <= t)
-        grads = sum(nodes[j].grad_bytes for j in range(1, t + 1) if last_reader[j] >= t)
-        params = sum(node.param_bytes for node in nodes[t:])
-        backward = max(backward, saved + grads + params)
+    saved_from = [0] * (n + 1)  # saved bytes first kept at layer t
+    for k, s in storages.items():
+        if k in saved_by:
+            saved_from[saved_by[k]] += s.nbytes
+    grads_change = [0] * (n + 1)  # output j's gradient is held for steps t in [j, last_reader[j]]
+    for j in range(1, n):
+        grads_change[j] += nodes[j].grad_bytes
+        grads_change[min(last_reader[j], n - 1) + 1] -= nodes[j].grad_bytes
+    saved = list(accumulate(saved_from[:n]))
+    grads = list(accumulate(grads_change[:n]))
+    params = list(accumulate(node.param_bytes for node in reversed(nodes)))[::-1]  # layers >= t
+    backward = max((saved[t] + grads[t] + params[t] for t in range(1, n)), default=0)
     return forward, backward
 
 

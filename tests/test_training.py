@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +19,7 @@ from cnncalc.cli import app
 from cnncalc.spec.dsl import parse_dsl
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Spec
-from cnncalc.training import training_memory
+from cnncalc.training import Storage, _Node, training_memory
 
 DSL = "32x32x3 | conv5-8 p=0 act=relu | maxpool | fc-10"
 
@@ -89,3 +91,73 @@ def test_unmodelled_kind_is_an_error_not_a_guess(runner: CliRunner) -> None:
     assert result.exit_code == 2
     assert "not modelled" in result.output
     assert "Traceback" not in result.output
+
+
+# --- the peak of a long network -------------------------------------------------------------
+
+
+def _peak_layer_by_layer(
+    nodes: Sequence[_Node], inputs: Sequence[Sequence[int]], storages: dict[tuple[int, str], Storage]
+) -> tuple[int, int]:
+    """The peak as first written: every storage summed at every layer (quadratic, plainly right)."""
+    n = len(nodes)
+    saved_by: dict[tuple[int, str], int] = {}  # storage -> earliest layer keeping it
+    last_read: dict[tuple[int, str], int] = {}
+    for i, node in enumerate(nodes):
+        for k in node.saved:
+            saved_by.setdefault(k, i)
+        for j in inputs[i]:
+            last_read[nodes[j].out] = max(last_read.get(nodes[j].out, 0), i)
+    last_read[nodes[-1].out] = n  # the network's output is handed to the loss
+    created: dict[tuple[int, str], int] = {}
+    for i, node in enumerate(nodes):
+        for k in (node.out, *node.saved):
+            created.setdefault(k, i)
+    # forward: a storage lives from the layer that makes it until its last reader, or to the
+    # end of the pass when saved
+    forward = 0
+    for t in range(n):
+        live = sum(
+            s.nbytes
+            for k, s in storages.items()
+            if created.get(k, n) <= t and (k in saved_by or last_read.get(k, created[k]) >= t)
+        )
+        forward = max(forward, live)
+    # backward: layer t's step holds the saved storages of layers <= t, the gradient of every
+    # output j <= t whose first consumer (in reverse) has run, and the parameter gradients of layers >= t
+    last_reader = [n] * n
+    for i in range(n):
+        for j in inputs[i]:
+            last_reader[j] = i if last_reader[j] == n else max(last_reader[j], i)
+    backward = 0
+    for t in range(n - 1, 0, -1):
+        saved = sum(s.nbytes for k, s in storages.items() if k in saved_by and saved_by[k] <= t)
+        grads = sum(nodes[j].grad_bytes for j in range(1, t + 1) if last_reader[j] >= t)
+        params = sum(node.param_bytes for node in nodes[t:])
+        backward = max(backward, saved + grads + params)
+    return forward, backward
+
+
+def test_the_peak_is_the_sum_at_every_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_peak` sweeps the lifetimes once; it must give what summing every layer gives, on every
+    bundled network the training model covers (merges, shared inputs, saved tensors)."""
+    from cnncalc import training
+    from cnncalc.spec.loader import bundled_names, load_spec
+
+    fast = training._peak
+    compared: list[str] = []
+
+    def both(nodes: Any, inputs: Any, storages: Any) -> tuple[int, int]:
+        found = fast(nodes, inputs, storages)
+        assert found == _peak_layer_by_layer(nodes, inputs, storages)
+        compared.append("")
+        return found
+
+    monkeypatch.setattr(training, "_peak", both)
+    for name in bundled_names():
+        spec = load_spec(name)
+        try:
+            training_memory(spec, analyze(spec), "adam")
+        except training.TrainingError:
+            continue  # a kind the model does not cover
+    assert len(compared) >= 20
