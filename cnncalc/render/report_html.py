@@ -17,16 +17,16 @@ written and never runs.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from functools import lru_cache
 
 from cnncalc.homework.explain import Explanation, LayerExplanation, Line, display_lines, heading, total_lines
 from cnncalc.homework.expr import MAX_TEXT
 from cnncalc.render.escape import html_text, script_json, svg_text
 from cnncalc.render.human import format_bytes, format_count, format_field, format_shape, format_si
-from cnncalc.render.summary import to_json
+from cnncalc.render.summary import json_document
 from cnncalc.report import LayerRow, Report
 
 #: explanation sections open at first on networks up to this many layers (closed beyond)
@@ -56,7 +56,7 @@ def report_html(explanation: Explanation, diagram_svg: str) -> str:
         _section("steps", "Step by step", _steps(explanation)),
         f"<footer><p>{html_text(report.conventions.footer())}</p></footer>",
         '<script type="application/json" id="cnncalc-data">',
-        script_json(json.dumps(to_json(report), indent=1, ensure_ascii=True)),
+        script_json("".join(json_document(report)).rstrip("\n")),
         "</script>",
         f"<script>{_SCRIPT}</script>",
         "</body>",
@@ -336,8 +336,12 @@ def _line_math(line: Line) -> str:
     return " = ".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def _math(text: str) -> str:
-    """An expression of cnncalc.homework.expr as inline MathML; the text itself when it is none."""
+    """An expression of cnncalc.homework.expr as inline MathML; the text itself when it is none.
+
+    Remembered: a network repeats its layers, and with them the same formulas and expressions.
+    """
     node = _parsed(text)
     if node is None:
         return f'<span class="words">{html_text(text)}</span>'
