@@ -243,3 +243,35 @@ def test_usage_errors_read_like_every_other_error(argv: list[str], message: str)
     assert message in result.stderr
     assert "hint: `" in result.stderr and "--help` lists the arguments and options" in result.stderr
     assert "Usage:" not in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["summarize", "{spec}", "-f", "json"],
+        ["summarize", "{spec}", "--training", "-f", "json"],
+        ["summarize", "{spec}", "--depth", "1"],
+        ["summarize", "{spec}", "--convention", "all"],
+        ["explain", "{spec}", "-f", "json"],
+        ["explain", "{spec}", "-f", "markdown", "--latex"],
+        ["check", "{spec}", "--max-params", "1G", "--format", "junit"],
+        ["diff", "{spec}", "{spec}", "--format", "markdown"],
+        ["draw", "{spec}", "-f", "dot"],
+        ["report", "{spec}", "-o", "{out}/report.html"],
+        ["verify", "{spec}", "--format", "json"],
+        ["solve", "{spec}", "--max-macs", "1G"],
+    ],
+    ids=lambda command: " ".join(command[:1] + command[2:4]),
+)
+def test_every_command_takes_a_network_of_thousands_of_layers(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    """A generated chain of 3,000 layers through each command: no step may recurse once per
+    layer (a sum over the layers, written as LaTeX, once did). Their times are in
+    docs/performance.md, measured, not asserted."""
+    spec = tmp_path / "chain.yaml"
+    item = "  - {kind: conv, filters: 2, kernel: 3, padding: same}\n  - {kind: relu}\n"
+    spec.write_text("input: 4x4x2\nlayers:\n" + item * 1500, encoding="utf-8")
+    args = [part.format(spec=spec, out=tmp_path) for part in command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
