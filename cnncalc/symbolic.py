@@ -3,7 +3,7 @@
 A small exact algebra (no SymPy): polynomials with rational coefficients over symbols and
 floor terms floor(P/q), q a positive integer. Every output size of a sliding window is
 floor((n + pb + pa - d*(k-1) - 1)/s) + 1 of its input size n; "same" padding gives
-ceil(n/s) = floor((n + s - 1)/s); a transposed conv and upsampling are polynomials.
+ceil(n/s) = floor((n + s - 1)/s); a transposed conv ('same': n*s) and upsampling are polynomials.
 
 Costs come from the concrete analysis: each count of a layer (weights, biases, MACs, FLOPs,
 activation elements) is a constant, or a constant times the elements of its output, or of
@@ -311,13 +311,9 @@ def _walk_layer(layer: LayerBase, xs: Sequence[Shape], channels: int, name: str)
     x = xs[0]
     c = Expr.const(channels)
     if isinstance(layer, ConvTranspose):
-        if layer.padding == "same":
-            raise SymbolicError.single(f"layer '{name}': a transposed conv with padding 'same' is not symbolic")
-        ndim = len(x) - 1
-        k, s = per_dim(layer.kernel, ndim, "kernel"), per_dim(layer.stride, ndim, "stride")
-        d = per_dim(layer.dilation, ndim, "dilation")
-        op = per_dim(layer.output_padding, ndim, "output_padding") if layer.output_padding else (0,) * ndim
-        pads = resolve_padding(layer.padding, [0] * ndim, k, s, d)
+        # a transposed conv's padding never depends on the input size ('same' pads the kernel's
+        # overhang of the stride), so the layer's own geometry at any size gives it
+        k, s, d, op, pads = layer.geometry((1,) * len(x))
         return (
             c,
             *(

@@ -50,12 +50,24 @@ layers:
   - {kind: dense, units: 7}
 """
 
+#: transposed convs with 'same' padding (output = input x stride, even or odd kernels, dilated)
+UPSAMPLING = """
+name: upsampling
+input: [24, 20, 3]
+layers:
+  - {kind: conv, filters: 4, kernel: 3, stride: 2, padding: same}
+  - {kind: conv_transpose, filters: 4, kernel: 3, stride: 2, padding: same}
+  - {kind: conv_transpose, filters: 2, kernel: 4, stride: 3, padding: same, dilation: 2}
+  - {kind: conv_transpose, filters: 2, kernel: 2, stride: 2, padding: same, output_padding: 1}
+"""
+
 
 @cache
 def symbolic(name: str) -> tuple[Spec, SymbolicReport]:
     spec = {
         "tiny": lambda: load_spec_text(TINY.replace("[H, W, 3]", "[64, 64, 3]")),
         "mixed": lambda: load_spec_text(MIXED),
+        "upsampling": lambda: load_spec_text(UPSAMPLING),
     }.get(name, lambda: load_spec(name))()
     return spec, analyze_symbolic(spec, ["H", "W", None])
 
@@ -88,6 +100,18 @@ def test_tiny_expressions_equal_the_analysis(h: int, w: int) -> None:
 @given(h=st.integers(40, 400), w=st.integers(40, 400))
 def test_mixed_expressions_equal_the_analysis(h: int, w: int) -> None:
     check_at("mixed", h, w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 300), w=st.integers(1, 300))
+def test_transposed_same_expressions_equal_the_analysis(h: int, w: int) -> None:
+    check_at("upsampling", h, w)
+
+
+def test_a_transposed_conv_with_same_padding_multiplies_by_its_stride() -> None:
+    _, report = symbolic("upsampling")
+    sizes = [tuple(int(e({"H": 40, "W": 30})) for e in row.output_shape[1:]) for row in report.rows]
+    assert sizes == [(40, 30), (20, 15), (40, 30), (120, 90), (240, 180)]
 
 
 @settings(max_examples=12, deadline=None)
