@@ -297,9 +297,13 @@ def _sliding(layer: _SlidingLayer | Pool, x: Shape, name: str) -> Shape:
     out = [x[0]]
     for n, k, s, d, (pb, pa) in zip(x[1:], kernel, stride, dilation, pads, strict=True):
         span = n + (pb + pa - d * (k - 1) - 1)
-        if ceil:
-            if s > d * (k - 1) + 1 - pa:
-                raise SymbolicError.single(f"layer '{name}': ceil_mode with a stride above the window is not symbolic")
+        if ceil and s > d * (k - 1) + 1 - pa:
+            # ceil mode keeps a last window only if it starts before the right padding (PyTorch):
+            # out - 1 = min(ceil(span/s), ceil((n + pb)/s) - 1), and with a stride wider than the
+            # window less that padding the second is never the larger, so out counts the window
+            # starts before the padding: floor((n + pb - 1)/s) + 1
+            out.append((n + (pb - 1)).floordiv(s) + 1)
+        elif ceil:
             out.append((span + (s - 1)).floordiv(s) + 1)
         else:
             out.append(span.floordiv(s) + 1)

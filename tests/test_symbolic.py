@@ -61,6 +61,18 @@ layers:
   - {kind: conv_transpose, filters: 2, kernel: 2, stride: 2, padding: same, output_padding: 1}
 """
 
+#: ceil-mode pools whose stride is wider than their window: PyTorch drops a last window that
+#: would start in the right padding, and the walk writes the count of the others
+CEIL_POOLS = """
+name: ceil-pools
+input: [40, 36, 3]
+layers:
+  - {kind: max_pool, kernel: 1, stride: 2, ceil_mode: true}
+  - {kind: max_pool, kernel: 2, stride: 3, ceil_mode: true}
+  - {kind: avg_pool, kernel: 3, stride: 4, padding: 1, ceil_mode: true}
+  - {kind: max_pool, kernel: 2, stride: 2, ceil_mode: true}
+"""
+
 
 @cache
 def symbolic(name: str) -> tuple[Spec, SymbolicReport]:
@@ -68,6 +80,7 @@ def symbolic(name: str) -> tuple[Spec, SymbolicReport]:
         "tiny": lambda: load_spec_text(TINY.replace("[H, W, 3]", "[64, 64, 3]")),
         "mixed": lambda: load_spec_text(MIXED),
         "upsampling": lambda: load_spec_text(UPSAMPLING),
+        "ceil-pools": lambda: load_spec_text(CEIL_POOLS),
     }.get(name, lambda: load_spec(name))()
     return spec, analyze_symbolic(spec, ["H", "W", None])
 
@@ -106,6 +119,17 @@ def test_mixed_expressions_equal_the_analysis(h: int, w: int) -> None:
 @given(h=st.integers(1, 300), w=st.integers(1, 300))
 def test_transposed_same_expressions_equal_the_analysis(h: int, w: int) -> None:
     check_at("upsampling", h, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 500), w=st.integers(1, 500))
+def test_ceil_mode_pools_with_a_wide_stride_equal_the_analysis(h: int, w: int) -> None:
+    check_at("ceil-pools", h, w)
+
+
+def test_ceil_mode_pools_with_a_wide_stride_at_every_size() -> None:
+    for n in range(1, 200):
+        check_at("ceil-pools", n, n + 1)
 
 
 def test_a_transposed_conv_with_same_padding_multiplies_by_its_stride() -> None:
