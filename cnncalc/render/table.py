@@ -25,6 +25,9 @@ from cnncalc.render.escape import terminal
 
 RULE = "\u2500"
 GAP = 3  # spaces between two columns
+EDGE = 2  # spaces before the first column (and after the last)
+WORD_FLOOR = 12  # a text column is never narrower than this, unless all it holds is narrower
+COMFORTABLE_TEXT = 20  # a text column narrower than this is left to wrap only when nothing else helps
 
 
 def _output_encoding() -> str:
@@ -54,11 +57,6 @@ def shown_text(text: str) -> str:
         return line.encode(encoding, "backslashreplace").decode(encoding)
     except LookupError:
         return line
-
-
-EDGE = 2  # spaces before the first column (and after the last)
-WORD_FLOOR = 12  # a text column is never narrower than this, unless all it holds is narrower
-COMFORTABLE_TEXT = 20  # a text column narrower than this is left to wrap only when nothing else helps
 
 
 def text_width(text: str) -> int:
