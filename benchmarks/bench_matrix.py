@@ -17,8 +17,8 @@ import tracemalloc
 from collections.abc import Callable
 
 from cnncalc.errors import CnncalcError
-from cnncalc.worked import examples
-from cnncalc.worked.examples import MAX_LINE_CHARS, MAX_TEXT_CHARS, MAX_VALUE_CHARS, MAX_VALUES, parse_volume
+from cnncalc.worked import matrix
+from cnncalc.worked.matrix import MAX_LINE_CHARS, MAX_TEXT_CHARS, MAX_VALUE_CHARS, MAX_VALUES, parse_volume
 
 
 def distinct_decimals(count: int, per_line: int) -> str:
@@ -44,7 +44,7 @@ def measure(text: str) -> tuple[float, int, str]:
     best = float("inf")
     outcome = ""
     for _ in range(3):
-        examples._value.cache_clear()
+        matrix._value.cache_clear()
         start = time.perf_counter()
         try:
             volume = parse_volume(text)
@@ -52,7 +52,7 @@ def measure(text: str) -> tuple[float, int, str]:
         except CnncalcError as e:
             outcome = "refused: " + e.diagnostics[0].message[:60]
         best = min(best, time.perf_counter() - start)
-    examples._value.cache_clear()
+    matrix._value.cache_clear()
     tracemalloc.start()
     with contextlib.suppress(CnncalcError):
         parse_volume(text)

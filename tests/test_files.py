@@ -262,7 +262,7 @@ def test_inputs_that_are_not_regular_files_are_refused_at_once(runner: CliRunner
 
 
 def test_a_matrix_file_is_read_bounded(runner: CliRunner, tmp_path: Path) -> None:
-    from cnncalc.worked.examples import MAX_TEXT_CHARS
+    from cnncalc.worked.matrix import MAX_TEXT_CHARS
 
     big = tmp_path / "big.csv"
     big.write_text("1 " * (MAX_TEXT_CHARS // 2 + 10), encoding="utf-8")

@@ -18,20 +18,19 @@ from pathlib import Path
 import pytest
 
 from cnncalc.errors import CnncalcError
-from cnncalc.worked import examples
-from cnncalc.worked.examples import (
+from cnncalc.worked import matrix
+from cnncalc.worked.examples import correlate, pool
+from cnncalc.worked.matrix import (
     MAX_LINE_CHARS,
     MAX_PADDING,
     MAX_TEXT_CHARS,
     MAX_VALUE_CHARS,
     MAX_VALUES,
     WorkedError,
-    correlate,
     parse_pair,
     parse_scalar,
     parse_value,
     parse_volume,
-    pool,
 )
 from cnncalc.worked.reading import read_matrix, read_stream, read_text
 
@@ -50,13 +49,13 @@ def refusal(text: str, source: str = "<input>") -> str:
 def conversions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every token the value converter sees (its cache is bypassed)."""
     seen: list[str] = []
-    real = examples._value.__wrapped__
+    real = matrix._value.__wrapped__
 
     def watched(token: str) -> Fraction | None:
         seen.append(token)
         return real(token)
 
-    monkeypatch.setattr(examples, "_value", watched)
+    monkeypatch.setattr(matrix, "_value", watched)
     return seen
 
 

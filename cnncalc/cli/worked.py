@@ -19,7 +19,8 @@ from cnncalc.render.formats import OutputFormat
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cnncalc.worked.examples import Grid, NumberStyle, Volume
+    from cnncalc.worked.matrix import Grid, Volume
+    from cnncalc.worked.numbers import NumberStyle
 
 MATRIX_HELP = (
     "A matrix: values by spaces or commas, rows by ';', channels by '|' "
@@ -44,7 +45,8 @@ def read_matrix(argument: str, what: str) -> Volume:
 
 
 def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle:
-    from cnncalc.worked.examples import NumberStyle, WorkedError
+    from cnncalc.worked.matrix import WorkedError
+    from cnncalc.worked.numbers import NumberStyle
 
     if exact and (round_digits is not None or truncate):
         raise WorkedError.single("--exact prints exact values: give it without --round / --truncate")
@@ -147,15 +149,8 @@ def conv(
         cnncalc conv @image.csv -k "1 0 -1; 1 0 -1; 1 0 -1" --dilation 2 --steps
     """
     from cnncalc.render.worked import conv_json
-    from cnncalc.worked.examples import (
-        Order,
-        WorkedError,
-        conv_padding,
-        conv_title,
-        correlate,
-        parse_pair,
-        parse_scalar,
-    )
+    from cnncalc.worked.examples import Order, conv_title, correlate
+    from cnncalc.worked.matrix import WorkedError, conv_padding, parse_pair, parse_scalar
 
     style = _style(round_digits, truncate, exact)
     if not kernel:
@@ -227,8 +222,9 @@ def pool(
         cnncalc pool @map.csv --size 3 --stride 1
     """
     from cnncalc.render.worked import pool_json
-    from cnncalc.worked.examples import PoolKind, parse_pair, pool_title
+    from cnncalc.worked.examples import PoolKind, pool_title
     from cnncalc.worked.examples import pool as pool_matrix
+    from cnncalc.worked.matrix import parse_pair
 
     style = _style(round_digits, truncate, exact)
     image = read_matrix(matrix, "input")

@@ -9,17 +9,9 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from cnncalc.render.escape import terminal
-from cnncalc.worked.examples import (
-    ConvResult,
-    ConvStep,
-    Grid,
-    NumberStyle,
-    PoolResult,
-    PoolStep,
-    exact_text,
-    grid_cells,
-    grid_lines,
-)
+from cnncalc.worked.examples import ConvResult, ConvStep, PoolResult, PoolStep
+from cnncalc.worked.matrix import Grid
+from cnncalc.worked.numbers import NumberStyle, exact_text, grid_cells, grid_lines
 
 
 def render_text(title: str, maps: Sequence[Grid], label: str, style: NumberStyle, steps: Sequence[str]) -> str:

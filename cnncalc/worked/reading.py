@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from cnncalc.errors import Diagnostic
-from cnncalc.worked.examples import MAX_TEXT_CHARS, Volume, WorkedError, parse_volume
+from cnncalc.worked.matrix import MAX_TEXT_CHARS, Volume, WorkedError, parse_volume
 
 _FILE_HINT = "give the matrix inline, or @PATH to a text or CSV file"
 _SMALL_HINT = "worked examples are small matrices"
