@@ -304,23 +304,34 @@ def _forward(
     raise TrainingError.single(f"training memory of layer kind '{layer.kind}' is not modelled")
 
 
-def _peak(
-    nodes: Sequence[_Node], inputs: Sequence[Sequence[int]], storages: dict[tuple[int, str], Storage]
-) -> tuple[int, int]:
-    """Largest activation-side bytes live (forward, backward), without weights and optimizer state."""
+Lifetimes = tuple[dict[tuple[int, str], int], dict[tuple[int, str], int], dict[tuple[int, str], int]]
+
+
+def lifetimes(nodes: Sequence[_Node], inputs: Sequence[Sequence[int]]) -> Lifetimes:
+    """Per storage: the earliest layer that saves it for backward, the last layer that reads it
+    (the network's output: past the end, the loss reads it) and the layer that makes it."""
     n = len(nodes)
-    saved_by: dict[tuple[int, str], int] = {}  # storage -> earliest layer keeping it
+    saved_by: dict[tuple[int, str], int] = {}
     last_read: dict[tuple[int, str], int] = {}
     for i, node in enumerate(nodes):
         for k in node.saved:
             saved_by.setdefault(k, i)
         for j in inputs[i]:
             last_read[nodes[j].out] = max(last_read.get(nodes[j].out, 0), i)
-    last_read[nodes[-1].out] = n  # the network's output is handed to the loss
+    last_read[nodes[-1].out] = n
     created: dict[tuple[int, str], int] = {}
     for i, node in enumerate(nodes):
         for k in (node.out, *node.saved):
             created.setdefault(k, i)
+    return saved_by, last_read, created
+
+
+def _peak(
+    nodes: Sequence[_Node], inputs: Sequence[Sequence[int]], storages: dict[tuple[int, str], Storage]
+) -> tuple[int, int]:
+    """Largest activation-side bytes live (forward, backward), without weights and optimizer state."""
+    n = len(nodes)
+    saved_by, last_read, created = lifetimes(nodes, inputs)
     # forward: a storage lives from the layer that makes it until its last reader, or to the
     # end of the pass when saved. Each lifetime is an interval of layers: added where it starts,
     # taken off after it ends, and the live bytes at each layer are the running sum (linear in

@@ -19,7 +19,7 @@ from cnncalc.cli import app
 from cnncalc.spec.dsl import parse_dsl
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Spec
-from cnncalc.training import Storage, _Node, training_memory
+from cnncalc.training import Storage, _Node, lifetimes, training_memory
 
 DSL = "32x32x3 | conv5-8 p=0 act=relu | maxpool | fc-10"
 
@@ -101,18 +101,7 @@ def _peak_layer_by_layer(
 ) -> tuple[int, int]:
     """The peak as first written: every storage summed at every layer (quadratic, plainly right)."""
     n = len(nodes)
-    saved_by: dict[tuple[int, str], int] = {}  # storage -> earliest layer keeping it
-    last_read: dict[tuple[int, str], int] = {}
-    for i, node in enumerate(nodes):
-        for k in node.saved:
-            saved_by.setdefault(k, i)
-        for j in inputs[i]:
-            last_read[nodes[j].out] = max(last_read.get(nodes[j].out, 0), i)
-    last_read[nodes[-1].out] = n  # the network's output is handed to the loss
-    created: dict[tuple[int, str], int] = {}
-    for i, node in enumerate(nodes):
-        for k in (node.out, *node.saved):
-            created.setdefault(k, i)
+    saved_by, last_read, created = lifetimes(nodes, inputs)
     # forward: a storage lives from the layer that makes it until its last reader, or to the
     # end of the pass when saved
     forward = 0
