@@ -291,7 +291,7 @@ def small_resnet() -> Any:
     pytest.importorskip("torch")
     from torch import nn
 
-    class Basic(nn.Module):
+    class Basic(nn.Module):  # type: ignore[misc]  # torch is read as Any (pyproject.toml)
         def __init__(self, c_in: int, c_out: int, stride: int) -> None:
             super().__init__()
             self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)

@@ -91,7 +91,7 @@ def test_every_layer_shape_equals_cnncalc(network: tuple[str, Spec]) -> None:
     assert measured == expected
 
 
-class _LRN(torch.autograd.Function):
+class _LRN(torch.autograd.Function):  # type: ignore[misc]  # torch is read as Any (pyproject.toml)
     """nn.LocalResponseNorm as ONNX's LRN operator (PyTorch's exporter writes it as a dozen small ops)."""
 
     @staticmethod
@@ -109,12 +109,11 @@ def to_onnx(model: Any, shape: tuple[int, ...], path: Path) -> None:
         if isinstance(m, nn.LocalResponseNorm):
 
             def lrn(x: torch.Tensor, m: nn.LocalResponseNorm = m) -> torch.Tensor:
-                # torch leaves Function.apply unannotated
-                out: torch.Tensor = _LRN.apply(x, m.size, m.alpha, m.beta, m.k)  # type: ignore[no-untyped-call]
+                out: torch.Tensor = _LRN.apply(x, m.size, m.alpha, m.beta, m.k)
                 return out
 
-            # this one instance exports as ONNX's LRN; mypy checks an instance's forward against the unbound method
-            m.forward = lrn  # type: ignore[method-assign, assignment]
+            # this one instance exports as ONNX's LRN
+            m.forward = lrn
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
