@@ -10,49 +10,11 @@ matrices, paths and options. Large inputs are built by functions, so the reposit
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
 
-Content = bytes | Callable[[], bytes]
+from cases import Case, Content
 
 HEAD = "name: t\ninput: 32x32x3\nlayers:\n"
-
-
-@dataclass(frozen=True)
-class Case:
-    """One hostile input and the refusal it must get."""
-
-    id: str
-    argv: tuple[str, ...]
-    message: str
-    files: Mapping[str, Content] = field(default_factory=dict)
-    #: special files made by the runner: "fifo:NAME", "dir:NAME", "link:NAME->TARGET"
-    special: tuple[str, ...] = ()
-    exit_code: int = 2
-
-    def materialise(self) -> dict[str, bytes]:
-        return {name: content() if callable(content) else content for name, content in self.files.items()}
-
-    def prepare(self, root: Path) -> list[str]:
-        """Write the case's files and special files under `root`; its command line there."""
-        for name, content in self.materialise().items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-        for special in self.special:
-            what, _, spec = special.partition(":")
-            if what == "fifo":
-                os.mkfifo(root / spec)
-            elif what == "dir":
-                (root / spec).mkdir()
-            elif what == "link":
-                name, _, target = spec.partition("->")
-                (root / name).symlink_to(root / target)
-            else:
-                raise ValueError(special)
-        return [arg.replace("{d}", str(root)) for arg in self.argv]
 
 
 def spec(case_id: str, text: str, message: str, command: str = "summarize") -> Case:

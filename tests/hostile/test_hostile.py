@@ -12,7 +12,8 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
-from hostile_corpus import Case, all_cases
+from cases import Case
+from hostile_corpus import all_cases
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
