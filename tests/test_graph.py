@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc import ShapeError, SpecError, analyze, load_spec, load_spec_text
+from cnncalc import Conventions, ShapeError, SpecError, analyze, load_spec, load_spec_text
 from cnncalc.report import Report, rollup
 
 BASIC_BLOCK = """
@@ -138,6 +138,25 @@ layers:
     assert by_name["twin"].shared_with == "solo"
 
 
+def test_a_shared_batch_norm_counts_its_running_stats_once_under_keras_bn() -> None:
+    """Keras counts moving mean and variance as non-trainable params: 2 x 8 for a BN of 8 channels,
+    once for the layer that owns them, never again for a layer that shares them."""
+    text = """
+input: 8x8x3
+layers:
+  - {kind: conv, id: c, filters: 8, kernel: 3, padding: 1}
+  - {kind: batch_norm, id: bn, name: bn}
+  - {kind: batch_norm, name: bn_again, from: c, shares: bn}
+  - {kind: add, from: [bn, bn_again]}
+"""
+    r = analyze(load_spec_text(text), Conventions(bn_running_stats=True))
+    by_name = {row.name: row for row in r.rows}
+    assert by_name["bn"].non_trainable_params == 2 * 8 and by_name["bn"].params == 4 * 8
+    assert by_name["bn_again"].non_trainable_params == 0 and by_name["bn_again"].params == 0
+    assert r.totals.params == (3 * 9 * 8 + 8) + 4 * 8
+    assert r.totals.non_trainable_params == 2 * 8
+
+
 def test_sharing_weights_of_a_different_shape_is_an_error() -> None:
     text = """
 input: 32x32x3
@@ -228,6 +247,8 @@ BAD_GRAPHS = [
         HEAD + "  - {kind: relu, id: a, from: b}\n  - {kind: relu, id: b, from: a}\n",
         "<string>:3:31: error: the layers relu1 -> relu2 form a cycle",
     ),
+    (HEAD + "  - {kind: relu, id: a, from: a}\n", "<string>:3:31: error: the layers relu1 form a cycle"),
+    (HEAD + "  - {kind: relu, id: r}\n  - {kind: add, id: a, from: [r, a]}\n", "the layers add1 form a cycle"),
     (HEAD + "  - {kind: relu, id: a}\n  - {kind: relu, id: a}\n", "<string>:4:22: error: id 'a' is defined twice"),
     (HEAD + "  - {kind: relu, from: [input, input]}\n", "relu reads one input, got 2"),
     (HEAD + "  - {block: nothing}\n", "<string>:3:13: error: unknown block 'nothing'"),
