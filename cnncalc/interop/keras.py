@@ -121,7 +121,13 @@ def looks_like_keras_json(path: Path) -> bool:
 
 def _read_config(path: Path) -> dict[str, Any]:
     """The parsed config of a .keras archive or a .json file, each bound checked before the work it bounds."""
-    text = _read_archive(path) if zipfile.is_zipfile(path) else _read_json_file(path)
+    if zipfile.is_zipfile(path):
+        text = _read_archive(path)
+    else:
+        with path.open("rb") as stream:
+            if stream.read(4) == b"PK\x03\x04":  # a zip's first entry, but no directory at the end
+                raise InteropError.single(f"{path}: a truncated or damaged zip archive", hint=HINT_FILE)
+        text = _read_json_file(path)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as e:
@@ -587,10 +593,11 @@ class _Importer:
             previous = out
 
     def functional(self, config: dict[str, Any]) -> None:
+        layers = self.layer_list(config)
         input_name = _input_layer_name(config)
         calls: list[tuple[_Fields, list[str], str]] = []
         names: set[str] = set()
-        for index, item in enumerate(self.layer_list(config)):
+        for index, item in enumerate(layers):
             cls, name, layer_config = _layer_entry(item, index, need_name=True)
             if name in names:
                 raise InteropError.single(f"two layers of the Keras model are named '{name}'", hint=HINT_FIELD)
