@@ -37,8 +37,8 @@ def _tensor(name: str, node: Any = 0) -> dict[str, Any]:
     return {"class_name": "__keras_tensor__", "config": {"shape": [None], "keras_history": [name, node, 0]}}
 
 
-def _functional(*layers: dict[str, Any], inputs: Any = None) -> dict[str, Any]:
-    """A Keras 3 Functional model: input 'x' (8x8x3), then `layers`."""
+def _functional(*layers: Any, inputs: Any = None) -> dict[str, Any]:
+    """A Keras 3 Functional model: input 'x' (8x8x3), then `layers` (of any type: some cases are wrong)."""
     first = {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_shape": [None, 8, 8, 3]}}
     config = {"name": "f", "layers": [first, *layers], "input_layers": [["x", 0, 0]] if inputs is None else inputs}
     return {"class_name": "Functional", "config": config}
