@@ -30,11 +30,12 @@ from cnncalc.interop.common import InteropError, SpecWriter, check_model_file, c
 from cnncalc.spec.loader import read_text_file
 
 #: largest config read, as a .json file or as a .keras archive's config.json: the largest real
-#: Keras application (ConvNeXtXLarge, to_json()) is about 0.4 MB, and parsing JSON costs about
-#: 25x its size in memory, so 8 MiB is a wide margin that still parses in well under a second
+#: Keras application measured, EfficientNetB7, has a 758,863-byte to_json() (ConvNeXtXLarge:
+#: 256,521), and parsing JSON costs about 25x its size in memory, so 8 MiB is a 10x margin
+#: that still parses in well under a second
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
-#: nesting of JSON objects and lists in a config; a real one nests about 12 deep (a nested
-#: model adds about 5), and the importer's walks stay far from Python's recursion limit
+#: nesting of JSON objects and lists in a config; a real one nests 11 deep (EfficientNetB7; a
+#: nested model adds about 4), and the importer's walks stay far from Python's recursion limit
 MAX_CONFIG_DEPTH = 64
 #: models nested in models (a Functional or Sequential model used as a layer), counted from the top
 MAX_MODEL_DEPTH = 8
@@ -46,7 +47,8 @@ MAX_ARCHIVE_DIRECTORY_BYTES = 4 * 1024 * 1024
 #: included, which cnncalc never reads): 8x the largest model file read
 MAX_ARCHIVE_BYTES = 16 * 1024**3
 #: compression ratio above which a config.json larger than MIN_RATIO_CHECK_BYTES is refused
-#: unread: real configs compress about 10:1 to 20:1, a zip bomb by 1000:1
+#: unread: Keras stores config.json uncompressed (1:1), a very repetitive config deflates about
+#: 25:1, a zip bomb (whitespace, or one value repeated) by 1000:1
 MAX_CONFIG_RATIO = 100
 #: configs smaller than this are read whatever their ratio (a tiny config may compress well)
 MIN_RATIO_CHECK_BYTES = 1024 * 1024
