@@ -15,7 +15,7 @@ import zipfile
 from functools import partial
 from typing import Any
 
-from hostile_corpus import Case
+from cases import Case
 
 INPUT = {"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 8, 8, 3]}}
 

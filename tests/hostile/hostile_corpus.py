@@ -5,7 +5,8 @@ fragment its message must contain. tests/hostile/test_hostile.py runs each case 
 benchmarks/bench_hostile.py runs each in a subprocess and prints its time and peak memory.
 
 The inputs are grouped by where they enter: specs, DSL strings, answer sheets, budget files,
-matrices, paths and options. Large inputs are built by functions, so the repository stays small.
+matrices, paths and options; model files have corpora of their own (corpus_keras, ...), gathered
+here. Large inputs are built by functions, so the repository stays small.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cases import Case, Content
+from corpus_keras import KERAS
 
 HEAD = "name: t\ninput: 32x32x3\nlayers:\n"
 
@@ -477,6 +479,7 @@ CORPUS: dict[str, list[Case]] = {
     "matrix": MATRICES,
     "path": PATHS,
     "option": OPTIONS,
+    "keras": KERAS,
 }
 
 
