@@ -707,7 +707,7 @@ class _Importer:
         if op not in _MERGES:
             if inputs[0] not in self.writer.tensors:
                 raise self.unsupported(node, f"its first input {self.origin(inputs[0])} is not the network's data")
-            later = [t for t in data_inputs if t != inputs[0]]
+            later = [t for t in inputs[1:] if t in self.writer.tensors]
             if later:
                 raise self.unsupported(node, f"its input {_shown(later[0])} is data, where ONNX reads a setting")
         padded = [t for t in data_inputs if t in self.pads]
@@ -1209,7 +1209,11 @@ class _Importer:
         if mode != "constant":
             raise self.unsupported(node, f"Pad mode {_shown(mode)} (only constant padding imports)")
         pads = (
-            attrs.integers("pads") if attrs.has("pads") else self.ints(node.input[1]) if self.has_input(node, 1) else None
+            attrs.integers("pads")
+            if attrs.has("pads")
+            else self.ints(node.input[1])
+            if self.has_input(node, 1)
+            else None
         )
         dims = self.shape(node.input[0])
         if pads is None or dims is None:
