@@ -126,18 +126,17 @@ def test_a_stray_exception_names_the_node_but_not_in_debug(monkeypatch: pytest.M
 
 
 def test_folding_stops_at_its_step_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the cap, a constant stays of unknown value: a reshape target from it is refused."""
+    """Past the cap, a constant stays of unknown value: a Clip bound computed from it is refused."""
     import cnncalc.interop.onnx as importer
 
     nodes = [
         conv("c"),
-        helper.make_node("Concat", ["a", "b"], ["shape"], name="target", axis=0),
-        helper.make_node("Reshape", ["c", "shape"], ["y"], name="view"),
+        helper.make_node("Add", ["three", "three"], ["hi"], name="six"),
+        helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip"),
     ]
-    ones = [numpy_helper.from_array(np.array([v], dtype=np.int64), n) for n, v in (("a", 1), ("b", -1))]
-    net = model(nodes, [weight("w", [4, 3, 3, 3]), *ones])
-    assert model_to_spec_data(net, "net")["layers"][-1]["kind"] == "flatten"
+    bounds = [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in (("lo", 0.0), ("three", 3.0))]
+    net = model(nodes, [weight("w", [4, 3, 3, 3]), *bounds])
+    assert model_to_spec_data(net, "net")["layers"][-1]["kind"] == "relu6"
     monkeypatch.setattr(importer, "MAX_FOLD_STEPS", 0)
-    net.graph.ClearField("value_info")
-    with pytest.raises(InteropError, match="a reshape to anything but a batch of vectors"):
+    with pytest.raises(InteropError, match="a bound that is not a known scalar constant"):
         model_to_spec_data(net, "net")

@@ -346,47 +346,52 @@ def _check_location(tensor: TensorProto, what: str, folder: Path | None) -> None
 
 
 def _screen_node(node: NodeProto, index: int, known: set[str], folder: Path | None) -> None:
-    """One node's names, outputs, inputs and attributes, in the order they are stored."""
+    """One node's names, outputs, inputs and attributes, in the order they are stored.
+
+    The node's label is made only for a message: this runs on every node of the graph.
+    """
     from onnx import AttributeProto
 
-    for text in (node.name, node.op_type, node.domain):
-        if not isinstance(text, str):
-            raise InteropError.single(f"node #{index} has a name or operator that is not UTF-8 text")
-    label = _shown(node.name or (node.output[0] if node.output and isinstance(node.output[0], str) else f"#{index}"))
-    where = f"node {label} ({node.op_type or 'no operator'})"
-    if not node.op_type:
-        raise InteropError.single(f"{where} has no operator type")
-    if not node.output or not any(node.output):
-        raise InteropError.single(f"{where} has no outputs")
-    for name in (*node.input, *node.output):
-        if not isinstance(name, str):
-            raise InteropError.single(f"{where} has an input or output whose name is not UTF-8 text")
-    for name in node.input:
-        if name and name not in known:
+    name, op_type, domain = node.name, node.op_type, node.domain
+    inputs, outputs = list(node.input), list(node.output)
+
+    def where() -> str:
+        first = outputs[0] if outputs and isinstance(outputs[0], str) else f"#{index}"
+        return f"node {_shown(name or first)} ({op_type or 'no operator'})"
+
+    if not (isinstance(name, str) and isinstance(op_type, str) and isinstance(domain, str)):
+        raise InteropError.single(f"node #{index} has a name or operator that is not UTF-8 text")
+    if not op_type:
+        raise InteropError.single(f"{where()} has no operator type")
+    if not any(outputs):
+        raise InteropError.single(f"{where()} has no outputs")
+    if not all(isinstance(t, str) for t in (*inputs, *outputs)):
+        raise InteropError.single(f"{where()} has an input or output whose name is not UTF-8 text")
+    for t in inputs:
+        if t and t not in known:
             raise InteropError.single(
-                f"{where} reads {_shown(name)}, which no graph input, initializer or earlier node makes",
+                f"{where()} reads {_shown(t)}, which no graph input, initializer or earlier node makes",
                 hint="the graph is damaged, or its nodes are not in execution order",
             )
-    if node.op_type in _CONTROL_FLOW:
+    if op_type in _CONTROL_FLOW:
         raise InteropError.single(
-            f"{where}: control flow (If, Loop, Scan) is not imported",
+            f"{where()}: control flow (If, Loop, Scan) is not imported",
             hint="export the model with the loop unrolled, or with its branch fixed",
         )
     for attr in node.attribute:
         if not isinstance(attr.name, str):
-            raise InteropError.single(f"{where} has an attribute whose name is not UTF-8 text")
+            raise InteropError.single(f"{where()} has an attribute whose name is not UTF-8 text")
         if attr.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) or attr.HasField("g") or len(attr.graphs):
             raise InteropError.single(
-                f"{where} holds a subgraph (attribute {_shown(attr.name)}); cnncalc imports one flat graph",
+                f"{where()} holds a subgraph (attribute {_shown(attr.name)}); cnncalc imports one flat graph",
                 hint="export the model with control flow unrolled",
             )
-        if attr.HasField("t"):
-            _check_tensor(attr.t, f"tensor attribute of node {label}:", folder)
-        for tensor in attr.tensors:
-            _check_tensor(tensor, f"tensor attribute of node {label}:", folder)
+        tensors = [*([attr.t] if attr.HasField("t") else []), *attr.tensors]
         if attr.HasField("sparse_tensor"):
-            _check_tensor(attr.sparse_tensor.values, f"tensor attribute of node {label}:", folder)
-    known.update(node.output)
+            tensors.append(attr.sparse_tensor.values)
+        for tensor in tensors:
+            _check_tensor(tensor, f"tensor attribute of {where()}:", folder)
+    known.update(outputs)
 
 
 def _for_inference(model: ModelProto) -> ModelProto:
@@ -547,16 +552,21 @@ class _Importer:
         self.const_dims: dict[str, list[int]] = {i.name: list(i.dims) for i in graph.initializer}
         self.shape_only: set[str] = set()  # tensors computed from shapes, not from data
         self.made_by: dict[str, NodeProto] = {}  # tensor -> the node that makes it
-        self.shapes: dict[str, list[int | str]] = {}
-        infos = (*graph.input, *graph.value_info, *graph.output)
-        for info in (*infos, *(inferred.value_info if inferred is not None else ())):
-            dims = _dims(info)
-            if dims is not None and info.name not in self.shapes:
-                self.shapes[info.name] = dims
+        # declared and inferred value infos, by name (the file's own first); dims read when asked
+        self.infos: dict[str, ValueInfoProto] = {}
+        found = (inferred.value_info, inferred.output) if inferred is not None else ()
+        for infos in (graph.input, graph.value_info, graph.output, *found):
+            for info in infos:
+                if info.name not in self.infos and info.type.tensor_type.HasField("shape"):
+                    self.infos[info.name] = info
         self.owners: dict[str, str] = {}  # weight initializer -> layer that first used it
         self.pads: dict[str, list[int]] = {}  # output of a Pad -> its spatial pads (ONNX order)
         self.fold_steps = 0
         self.fold_total = 0
+        self.containers: set[str] = set()  # every dotted prefix of a layer name written (layer1, layer1.0)
+        from cnncalc.graph import MAX_LAYERS  # the spec's own cap, checked as layers are written
+
+        self.max_layers = MAX_LAYERS
 
     # --- the walk --------------------------------------------------------------------------
 
@@ -968,7 +978,8 @@ class _Importer:
         return len(node.input) > index and node.input[index] != ""
 
     def shape(self, tensor: str) -> list[int | str] | None:
-        return self.shapes.get(tensor)
+        info = self.infos.get(tensor)
+        return None if info is None else _dims(info)
 
     def wanted(self, node: NodeProto) -> str:
         """A readable name: PyTorch's module path (/layer1/layer1.0/conv1/Conv -> layer1.0.conv1)."""
@@ -985,13 +996,22 @@ class _Importer:
         path = ".".join(segments)
         # a module that already named a layer, or a container of earlier layers (the add of a
         # residual block): the operator's name goes after the path
-        if path and (path in self.writer.used or any(u.startswith(path + ".") for u in self.writer.used)):
+        if path and (path in self.writer.used or path in self.containers):
             return f"{path}.{node.op_type.lower()}"
         return path
 
     def add(self, node: NodeProto, layer: dict[str, Any], sources: list[str] | None = None) -> dict[str, Any]:
+        """Write one layer; refused past the network's layer cap, before the spec would be."""
+        if len(self.writer.layers) >= self.max_layers:
+            raise InteropError.single(
+                f"the ONNX graph has more than {self.max_layers:,} layers; a cnncalc network has at most "
+                f"{self.max_layers:,}"
+            )
         inputs = sources if sources is not None else [node.input[0]]
-        return self.writer.add(layer, inputs, [node.output[0]], self.wanted(node))
+        entry = self.writer.add(layer, inputs, [node.output[0]], self.wanted(node))
+        parts = str(entry["name"]).split(".")
+        self.containers.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        return entry
 
     def share(self, node: NodeProto, entry: dict[str, Any], index: int = 1) -> None:
         """A weight used by an earlier layer too: the layer shares its weights (counted once)."""
