@@ -1296,8 +1296,9 @@ class _Importer:
 
     def op_Concat(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         tensors = [t for t in node.input if t]
-        if any(t not in self.writer.tensors for t in tensors):
-            raise self.unsupported(node, "a constant among the tensors concatenated")
+        consts = [t for t in tensors if t not in self.writer.tensors]
+        if consts:
+            raise self.unsupported(node, f"a constant among the tensors concatenated, {self.origin(consts[0])}")
         dims = self.shape(tensors[0])
         axis = self.attrs(node).integer("axis", 1)
         if axis < 0 and dims is not None:

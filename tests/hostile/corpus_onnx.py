@@ -434,6 +434,14 @@ def _pad_wrong_length() -> bytes:
     return _model(nodes, [_weight("w", [4, 3, 3, 3]), _ints("pads", [0, 0, 1, 1, 0, 0])])
 
 
+def _concat_constant() -> bytes:
+    from onnx import helper
+
+    nodes, inits = _small_constant_of_shape()
+    nodes += [_conv(out="c"), helper.make_node("Concat", ["c", "k"], ["y"], name="cat", axis=1)]
+    return _model(nodes, [_weight("w", [4, 3, 3, 3]), *inits])
+
+
 def _truncated() -> bytes:
     data = _conv_net()
     return data[: len(data) // 2]
@@ -605,10 +613,15 @@ ONNX: list[Case] = [
     onnx_case("constant-no-value", _constant_without_value, "node 'empty' (Constant) has 0 attributes"),
     onnx_case("data-as-weight", _data_as_weight, "its input 'c' is data, where onnx reads a setting"),
     onnx_case("pad-wrong-length", _pad_wrong_length, "6 pads for an input of rank 4"),
+    onnx_case(
+        "concat-constant",
+        _concat_constant,
+        "a constant among the tensors concatenated, 'k' (made by node 'fill' (ConstantOfShape))",
+    ),
     # --- not a model at all ---
     onnx_case("garbage", b"\x00\xff" * 64 + b"garbage", "not a readable onnx model"),
     onnx_case("empty-file", b"", "the onnx graph has no input with a batch and a feature axis"),
     onnx_case("truncated", _truncated, "not a readable onnx model"),
     Case("onnx-fifo-model", ("summarize", "{d}/m.onnx"), "not a file", special=("fifo:m.onnx",)),
-    Case("onnx-dev-zero-model", ("import", "/dev/zero"), "not a model file"),
+    Case("onnx-dev-zero-model", ("import", "{d}/m.onnx"), "not a file", special=("link:m.onnx->/dev/zero",)),
 ]
