@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import echo_error, handles_errors
 from cnncalc.render.escape import terminal
 
 
@@ -49,7 +49,10 @@ def import_model(
     from cnncalc.spec.loader import validate_spec
     from cnncalc.spec.model import SourceMap
 
-    data = model_spec_data(model)
+    notes: list[str] = []
+    data = model_spec_data(model, notes)
+    for note in notes:  # on stderr, so that the spec on stdout stays clean YAML
+        echo_error(f"note: {note}")
     analyze(validate_spec(data, SourceMap(str(model))))
     text = spec_yaml(data, str(model))
     if output is None:

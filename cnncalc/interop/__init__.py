@@ -35,13 +35,17 @@ def is_model_file(path: str | Path) -> bool:
     return looks_like_keras_json(path)
 
 
-def model_spec_data(path: Path) -> dict[str, Any]:
-    """The spec of a model file as plain data, whichever format its suffix names."""
+def model_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
+    """The spec of a model file as plain data, whichever format its suffix names.
+
+    What an importer leaves out on purpose (an ONNX node that feeds no output) is appended to
+    `notes`, if given, for the command to print; the spec's description says it too.
+    """
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         from cnncalc.interop.onnx import onnx_to_spec_data
 
-        return onnx_to_spec_data(path)
+        return onnx_to_spec_data(path, notes)
     if suffix in (".keras", ".json"):
         from cnncalc.interop.keras import keras_to_spec_data
 

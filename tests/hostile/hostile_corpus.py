@@ -5,7 +5,7 @@ fragment its message must contain. tests/hostile/test_hostile.py runs each case 
 benchmarks/bench_hostile.py runs each in a subprocess and prints its time and peak memory.
 
 The inputs are grouped by where they enter: specs, DSL strings, answer sheets, budget files,
-matrices, paths and options; model files have corpora of their own (corpus_keras, ...), gathered
+matrices, paths and options; model files have corpora of their own (corpus_onnx, corpus_keras, ...), gathered
 here. Large inputs are built by functions, so the repository stays small.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from cases import Case, Content
 from corpus_keras import KERAS
+from corpus_onnx import ONNX
 
 HEAD = "name: t\ninput: 32x32x3\nlayers:\n"
 
@@ -479,6 +480,7 @@ CORPUS: dict[str, list[Case]] = {
     "matrix": MATRICES,
     "path": PATHS,
     "option": OPTIONS,
+    "onnx": ONNX,
     "keras": KERAS,
 }
 
