@@ -200,7 +200,7 @@ def _about(tensor: TensorProto) -> str:
 def _is_external(tensor: TensorProto) -> bool:
     from onnx import TensorProto
 
-    return tensor.HasField("data_location") and tensor.data_location == TensorProto.EXTERNAL
+    return bool(tensor.HasField("data_location") and tensor.data_location == TensorProto.EXTERNAL)
 
 
 def onnx_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
@@ -532,7 +532,7 @@ class _Attrs:
         if attr is None:
             return default
         try:
-            return attr.s.decode("utf-8")
+            return str(attr.s.decode("utf-8"))
         except UnicodeDecodeError:
             raise self.error(name, "is not UTF-8 text") from None
 
