@@ -17,6 +17,7 @@ characters escaped (cnncalc.render.escape), so a hostile name is shown, never ru
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -171,6 +172,50 @@ def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) 
             yield Box(cx + dx, cy + dy, w, h)
 
 
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+Segment = tuple[float, float, float, float]  # x1, y1, x2, y2
+
+#: a new order of service is tried only when this many labels or fewer found no spot
+RETRIED_AT_MOST = 3
+#: the side of a cell of _Grid, in SVG units: about a label's height times five
+CELL = 64.0
+
+
+class _Grid:
+    """Items (boxes, segments) bucketed by the cells of a uniform grid their bounding rect covers.
+
+    The labels' search asks, for each candidate spot, which boxes and leaders it meets; asking
+    every item placed so far made the plot quadratic in the networks (500 took minutes). The
+    plot grows taller with the networks, so a cell holds a bounded number of items and a query
+    costs the same at 5 networks as at 500. A query returns every item whose rect meets the
+    asked rect's cells, a superset of those it meets: the exact tests decide, unchanged.
+    """
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[int]] = {}
+
+    def add(self, item: int, rect: Rect) -> None:
+        x0, y0, x1, y1 = rect
+        for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
+            for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
+                self.cells.setdefault((cx, cy), []).append(item)
+
+    def near(self, rect: Rect) -> set[int]:
+        x0, y0, x1, y1 = rect
+        found: set[int] = set()
+        cells = self.cells
+        for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
+            for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
+                items = cells.get((cx, cy))
+                if items:
+                    found.update(items)
+        return found
+
+
+def _rect(box: Box) -> Rect:
+    return box.x, box.y, box.x + box.w, box.y + box.h
+
+
 def place_labels(
     points: Sequence[tuple[float, float]], widths: Sequence[float], area: Box
 ) -> tuple[list[Box], list[int]]:
@@ -180,14 +225,19 @@ def place_labels(
     A label away from its point gets a leader line; that line must not cross another label
     or point either, nor may another label cover it. Points are served from the most crowded
     out; when a label finds no free spot (labels placed before it surround its point), the
-    placement starts again with that label served first, a few times, keeping the best try.
+    placement starts again with that label served first, a few times, keeping the best try
+    (only when a few failed: with many, the caller gives the plot room instead).
     Where no spot is free at all (more labels than room), the nearest spot is taken and the
     point reported, so that the caller can give the plot more room.
     """
+    near = _Grid()
+    for i, (x, y) in enumerate(points):
+        near.add(i, (x - 80, y - 30, x + 80, y + 30))
 
     def crowding(i: int) -> int:
         x, y = points[i]
-        return -sum(1 for (u, v) in points if abs(u - x) < 80 and abs(v - y) < 30)
+        close = near.near((x, y, x, y))
+        return -sum(1 for j in close if abs(points[j][0] - x) < 80 and abs(points[j][1] - y) < 30)
 
     order = sorted(range(len(points)), key=lambda i: (crowding(i), i))
     best: tuple[list[Box], list[int]] | None = None
@@ -195,9 +245,10 @@ def place_labels(
         boxes, failed = _place_in_order(points, widths, area, order)
         if best is None or len(failed) < len(best[1]):
             best = (boxes, failed)
-        if not failed:
-            break
-        order = [*failed, *(i for i in order if i not in failed)]
+        if not failed or len(failed) > RETRIED_AT_MOST:
+            break  # all placed; or too many left for a new order to place (the caller grows the plot)
+        first = set(failed)
+        order = [*failed, *(i for i in order if i not in first)]
     assert best is not None
     return best
 
@@ -208,37 +259,46 @@ def _place_in_order(
     """Boxes placed greedily in `order`, and the points that found no free spot."""
     h = LABEL_SIZE + 2 * LABEL_PAD
     dots = [_dot(x, y) for x, y in points]
+    dot_grid, box_grid, line_grid = _Grid(), _Grid(), _Grid()
+    for j, dot in enumerate(dots):
+        dot_grid.add(j, _rect(dot))
     placed: dict[int, Box] = {}
-    lines: list[tuple[float, float, float, float]] = []
+    lines: list[Segment] = []
     failed: list[int] = []
     for i in order:
         x, y = points[i]
         # a leader starts at the point: the points it sits on (same or nearly the same figures) don't count
-        others = [d for d in dots if not d.overlaps(dots[i])]
-        shared = len(others) < len(dots) - 1
-        taken = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in (*dots, *placed.values())]
-        obstacles = [*placed.values(), *others]
+        on_it = {j for j in dot_grid.near(_rect(dots[i])) if dots[j].overlaps(dots[i])}
+        shared = len(on_it) > 1
         nearest: Box | None = None
         free: Box | None = None
-        # first a spot whose leader crosses nothing; else one whose leader only crosses other leaders
-        for strict in (True, False):
-            for box in _candidates(x, y, widths[i], h, shared):
-                if not box.inside(area):
-                    continue
-                nearest = nearest or box
-                x0, y0, x1, y1 = box.x, box.y, box.x + box.w, box.y + box.h
-                if any(x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1 for u0, v0, u1, v1 in taken):
-                    continue
-                if _clear_of_lines(x, y, box, lines, obstacles, strict):
-                    free = box
-                    break
-            if free is not None:
+        # the first spot whose leader crosses nothing; else the first whose leader only crosses
+        # other leaders (one pass finds both: the second is remembered while looking for the first)
+        crossing: Box | None = None
+        for box in _candidates(x, y, widths[i], h, shared):
+            if not box.inside(area):
+                continue
+            nearest = nearest or box
+            rect = _rect(box)
+            if any(dots[j].overlaps(box) for j in dot_grid.near(rect)):
+                continue
+            if any(placed[j].overlaps(box) for j in box_grid.near(rect)):
+                continue
+            clear = _clear_of_lines(x, y, box, lines, line_grid, (dots, dot_grid, on_it), (placed, box_grid))
+            if clear is None:
+                continue
+            if clear:
+                free = box
                 break
+            crossing = crossing or box
+        free = free or crossing
         if free is None:
             failed.append(i)
         placed[i] = free or nearest or Box(x + POINT_RADIUS + 4, y - h / 2, widths[i], h)
+        box_grid.add(i, _rect(placed[i]))
         end = _leader(x, y, placed[i])
         if end is not None:
+            line_grid.add(len(lines), (x, y, *end))
             lines.append((x, y, *end))
     return [placed[i] for i in range(len(points))], failed
 
@@ -247,21 +307,28 @@ def _clear_of_lines(
     x: float,
     y: float,
     box: Box,
-    lines: Sequence[tuple[float, float, float, float]],
-    obstacles: Sequence[Box],
-    strict: bool = True,
-) -> bool:
-    """No leader drawn so far crosses `box`, and the box's own leader (if it needs one) crosses
-    no obstacle and (when strict) no other leader."""
-    if any(_crosses(line, box) for line in lines):
-        return False
+    lines: Sequence[Segment],
+    line_grid: _Grid,
+    points: tuple[Sequence[Box], _Grid, set[int]],
+    labels: tuple[dict[int, Box], _Grid],
+) -> bool | None:
+    """None when a leader drawn so far crosses `box` or the box's own leader (if it needs one)
+    crosses an obstacle (a label placed, a point other than those under its own); else whether
+    that leader also keeps clear of every other leader. `points` are the dots, their grid and
+    the dots the leader starts on."""
+    if any(_crosses(lines[k], box) for k in line_grid.near(_rect(box))):
+        return None
     end = _leader(x, y, box)
     if end is None:
         return True
     line = (x, y, *end)
-    if any(_crosses(line, b) for b in obstacles):
-        return False
-    return not strict or not any(_intersect(line, o) for o in lines)
+    dots, dot_grid, on_it = points
+    placed, box_grid = labels
+    if any(_crosses(line, placed[j]) for j in box_grid.near(line)):
+        return None
+    if any(_crosses(line, dots[j]) for j in dot_grid.near(line) if j not in on_it):
+        return None
+    return not any(_intersect(line, lines[k]) for k in line_grid.near(line))
 
 
 def _dot(x: float, y: float) -> Box:
@@ -316,11 +383,16 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
     """The whole SVG document: the scatter, then (with `profile`) a panel per network."""
     bottom = plot_bottom(len(entries))
     figures = [(e.macs, e.params) for e in entries]
+    same_spot = Counter(figures)
+    placed: tuple[int, list[Box]] | None = None  # (bottom, boxes) of the last placement
     for _ in range(GROWTHS):  # a taller plot spreads the points until every label has a spot
-        failed = place_labels(*_label_layout(entries, bottom))[1]
-        if all(figures.count(figures[i]) > 1 for i in failed):
+        boxes, failed = place_labels(*_label_layout(entries, bottom))
+        placed = (bottom, boxes)
+        stuck = sum(1 for i in failed if same_spot[figures[i]] == 1)
+        if not stuck:
             break  # none failed, or only points on one spot, which no height pulls apart
-        bottom += GROWTH
+        # room for every label left without a spot at once: one step per label, not one per try
+        bottom += GROWTH * stuck
     height = bottom + UNDER + (_profile_height(entries) if profile else 0)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -328,7 +400,7 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
         f'viewBox="0 0 {WIDTH} {height}" font-family={quoteattr(FONT)}>',
         f'<rect class="background" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
-    out += _scatter(entries, bottom)
+    out += _scatter(entries, bottom, placed[1] if placed is not None and placed[0] == bottom else None)
     if profile:
         out += _profiles(entries, bottom + UNDER)
     out.append("</svg>")
@@ -349,7 +421,8 @@ def _label_layout(entries: Sequence[Entry], bottom: int) -> tuple[list[tuple[flo
     return points, widths, Box(LEFT + 2, TOP + 2, RIGHT - LEFT - 4, bottom - TOP - 4)
 
 
-def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
+def _scatter(entries: Sequence[Entry], bottom: int, boxes: list[Box] | None = None) -> list[str]:
+    """The scatter's elements; `boxes` are the labels' boxes when plot_svg placed them at this bottom."""
     xs = LogAxis.covering([e.macs for e in entries], LEFT, RIGHT)
     ys = LogAxis.covering([e.params for e in entries], bottom, TOP)
     title = f"Parameters against MACs ({setting(entries)})"
@@ -363,7 +436,8 @@ def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
     out += _axes(xs, ys, bottom)
     points, widths, area = _label_layout(entries, bottom)
     labels = [terminal(short_label(e.name)) for e in entries]
-    boxes, _ = place_labels(points, widths, area)
+    if boxes is None:
+        boxes, _ = place_labels(points, widths, area)
     out.append('<g class="leaders" stroke="#888888" stroke-width="1">')
     for (x, y), box in zip(points, boxes, strict=True):
         end = _leader(x, y, box)
