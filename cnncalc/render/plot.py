@@ -20,6 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
 from cnncalc.compare import Entry, setting
@@ -149,6 +150,21 @@ def short_label(text: str) -> str:
     return text[: LONGEST_LABEL - 13] + "…" + text[-12:]
 
 
+def _hang(c: float) -> float:
+    """Where a box hangs from its spot along an axis whose direction has cosine `c`: by its near
+    edge (0) going that way, by its far edge (-1) going back, by its middle (-0.5) across."""
+    return 0.0 if c > 0.2 else (-1.0 if c < -0.2 else -0.5)
+
+
+#: the rings of spots around a point, nearest first: (radius less POINT_RADIUS, cos, sin, and
+#: where the box hangs from the spot in x and y, in box widths and heights)
+_RINGS: tuple[tuple[int, float, float, float, float], ...] = tuple(
+    (gap, math.cos(angle), math.sin(angle), _hang(math.cos(angle)), _hang(-math.sin(angle)))
+    for gap in range(14, 320, 8)
+    for angle in (2 * math.pi * step / 16 for step in range(16))
+)
+
+
 def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) -> Iterator[Box]:
     """Spots for a w x h label around a point, nearest first: beside it, then rings further out.
 
@@ -161,18 +177,14 @@ def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) 
     if not shared:
         yield Box(px - w / 2, py - d - h, w, h)  # above
         yield Box(px - w / 2, py + d, w, h)  # below
-    for gap in range(14, 320, 8):
+    for gap, cos, sin, hang_x, hang_y in _RINGS:
         r = POINT_RADIUS + gap
-        for step in range(16):
-            angle = 2 * math.pi * step / 16
-            # the box's nearest side or corner sits on a circle of radius r around the point
-            cx, cy = px + r * math.cos(angle), py - r * math.sin(angle)
-            dx = 0.0 if math.cos(angle) > 0.2 else (-w if math.cos(angle) < -0.2 else -w / 2)
-            dy = -h if math.sin(angle) > 0.2 else (0.0 if math.sin(angle) < -0.2 else -h / 2)
-            yield Box(cx + dx, cy + dy, w, h)
+        # the box's nearest side or corner sits on a circle of radius r around the point
+        yield Box(px + r * cos + hang_x * w, py - r * sin + hang_y * h, w, h)
 
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+T = TypeVar("T")
 Segment = tuple[float, float, float, float]  # x1, y1, x2, y2
 
 #: a new order of service is tried only when this many labels or fewer found no spot
@@ -181,34 +193,35 @@ RETRIED_AT_MOST = 3
 CELL = 64.0
 
 
-class _Grid:
+class _Grid(Generic[T]):
     """Items (boxes, segments) bucketed by the cells of a uniform grid their bounding rect covers.
 
     The labels' search asks, for each candidate spot, which boxes and leaders it meets; asking
     every item placed so far made the plot quadratic in the networks (500 took minutes). The
     plot grows taller with the networks, so a cell holds a bounded number of items and a query
     costs the same at 5 networks as at 500. A query returns every item whose rect meets the
-    asked rect's cells, a superset of those it meets: the exact tests decide, unchanged.
+    asked rect's cells (an item in two such cells twice), a superset of those it meets: the
+    exact tests decide, unchanged.
     """
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[int]] = {}
+        self.cells: dict[tuple[int, int], list[T]] = {}
 
-    def add(self, item: int, rect: Rect) -> None:
+    def add(self, item: T, rect: Rect) -> None:
         x0, y0, x1, y1 = rect
         for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
             for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
                 self.cells.setdefault((cx, cy), []).append(item)
 
-    def near(self, rect: Rect) -> set[int]:
+    def near(self, rect: Rect) -> list[T]:
         x0, y0, x1, y1 = rect
-        found: set[int] = set()
+        found: list[T] = []
         cells = self.cells
         for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
             for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
                 items = cells.get((cx, cy))
                 if items:
-                    found.update(items)
+                    found += items
         return found
 
 
@@ -230,7 +243,7 @@ def place_labels(
     Where no spot is free at all (more labels than room), the nearest spot is taken and the
     point reported, so that the caller can give the plot more room.
     """
-    near = _Grid()
+    near: _Grid[int] = _Grid()
     for i, (x, y) in enumerate(points):
         near.add(i, (x - 80, y - 30, x + 80, y + 30))
 
@@ -259,16 +272,18 @@ def _place_in_order(
     """Boxes placed greedily in `order`, and the points that found no free spot."""
     h = LABEL_SIZE + 2 * LABEL_PAD
     dots = [_dot(x, y) for x, y in points]
-    dot_grid, box_grid, line_grid = _Grid(), _Grid(), _Grid()
+    # what a label may not cover and a leader may not cross: the dots (with their index, so a
+    # leader can pass the dots it starts on) and the labels placed (index -1)
+    taken: _Grid[tuple[Box, int]] = _Grid()
     for j, dot in enumerate(dots):
-        dot_grid.add(j, _rect(dot))
+        taken.add((dot, j), _rect(dot))
+    leaders: _Grid[Segment] = _Grid()
     placed: dict[int, Box] = {}
-    lines: list[Segment] = []
     failed: list[int] = []
     for i in order:
         x, y = points[i]
         # a leader starts at the point: the points it sits on (same or nearly the same figures) don't count
-        on_it = {j for j in dot_grid.near(_rect(dots[i])) if dots[j].overlaps(dots[i])}
+        on_it = {j for dot, j in taken.near(_rect(dots[i])) if j >= 0 and dot.overlaps(dots[i])}
         shared = len(on_it) > 1
         nearest: Box | None = None
         free: Box | None = None
@@ -280,11 +295,9 @@ def _place_in_order(
                 continue
             nearest = nearest or box
             rect = _rect(box)
-            if any(dots[j].overlaps(box) for j in dot_grid.near(rect)):
+            if any(other.overlaps(box) for other, _ in taken.near(rect)):
                 continue
-            if any(placed[j].overlaps(box) for j in box_grid.near(rect)):
-                continue
-            clear = _clear_of_lines(x, y, box, lines, line_grid, (dots, dot_grid, on_it), (placed, box_grid))
+            clear = _clear_of_lines(x, y, box, rect, leaders, taken, on_it)
             if clear is None:
                 continue
             if clear:
@@ -295,11 +308,10 @@ def _place_in_order(
         if free is None:
             failed.append(i)
         placed[i] = free or nearest or Box(x + POINT_RADIUS + 4, y - h / 2, widths[i], h)
-        box_grid.add(i, _rect(placed[i]))
+        taken.add((placed[i], -1), _rect(placed[i]))
         end = _leader(x, y, placed[i])
         if end is not None:
-            line_grid.add(len(lines), (x, y, *end))
-            lines.append((x, y, *end))
+            leaders.add((x, y, *end), (x, y, *end))
     return [placed[i] for i in range(len(points))], failed
 
 
@@ -307,28 +319,23 @@ def _clear_of_lines(
     x: float,
     y: float,
     box: Box,
-    lines: Sequence[Segment],
-    line_grid: _Grid,
-    points: tuple[Sequence[Box], _Grid, set[int]],
-    labels: tuple[dict[int, Box], _Grid],
+    rect: Rect,
+    leaders: _Grid[Segment],
+    taken: _Grid[tuple[Box, int]],
+    on_it: set[int],
 ) -> bool | None:
-    """None when a leader drawn so far crosses `box` or the box's own leader (if it needs one)
-    crosses an obstacle (a label placed, a point other than those under its own); else whether
-    that leader also keeps clear of every other leader. `points` are the dots, their grid and
-    the dots the leader starts on."""
-    if any(_crosses(lines[k], box) for k in line_grid.near(_rect(box))):
+    """None when a leader drawn so far crosses `box` (whose rect is `rect`) or the box's own
+    leader (if it needs one) crosses a label placed or a point other than those it starts on
+    (`on_it`); else whether that leader also keeps clear of every other leader."""
+    if any(_crosses(line, box) for line in leaders.near(rect)):
         return None
     end = _leader(x, y, box)
     if end is None:
         return True
     line = (x, y, *end)
-    dots, dot_grid, on_it = points
-    placed, box_grid = labels
-    if any(_crosses(line, placed[j]) for j in box_grid.near(line)):
+    if any(_crosses(line, other) for other, j in taken.near(line) if j not in on_it):
         return None
-    if any(_crosses(line, dots[j]) for j in dot_grid.near(line) if j not in on_it):
-        return None
-    return not any(_intersect(line, lines[k]) for k in line_grid.near(line))
+    return not any(_intersect(line, other) for other in leaders.near(line))
 
 
 def _dot(x: float, y: float) -> Box:
@@ -385,12 +392,16 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
     figures = [(e.macs, e.params) for e in entries]
     same_spot = Counter(figures)
     placed: tuple[int, list[Box]] | None = None  # (bottom, boxes) of the last placement
+    before = len(entries) + 1
     for _ in range(GROWTHS):  # a taller plot spreads the points until every label has a spot
         boxes, failed = place_labels(*_label_layout(entries, bottom))
         placed = (bottom, boxes)
         stuck = sum(1 for i in failed if same_spot[figures[i]] == 1)
-        if not stuck:
-            break  # none failed, or only points on one spot, which no height pulls apart
+        if not stuck or stuck >= before:
+            # none failed, or only points on one spot, which no height pulls apart; or the last
+            # growth placed no more labels (points on one row, nearly alike), nor would the next
+            break
+        before = stuck
         # room for every label left without a spot at once: one step per label, not one per try
         bottom += GROWTH * stuck
     height = bottom + UNDER + (_profile_height(entries) if profile else 0)
