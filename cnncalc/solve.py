@@ -133,6 +133,13 @@ def _largest(low: int, budget: int, value: Callable[[int], int | None], what: st
             low = mid
         else:
             high = mid
+    if low == MAX_INT:
+        # no boundary below the largest size a spec may hold: there is no "next size up" to show
+        raise SolveError.single(
+            f"the budget of {budget:,} {unit} is never reached: even the largest {what} a spec may hold "
+            f"({MAX_INT:,}) is within it",
+            hint="give a budget a real run could reach",
+        )
     return low
 
 
@@ -141,7 +148,7 @@ def _solution(
 ) -> Solution:
     got = value(answer)
     assert got is not None
-    return Solution(what, budget, quantity, answer, spec, got, value(answer + 1) if answer < MAX_INT else None)
+    return Solution(what, budget, quantity, answer, spec, got, value(answer + 1))
 
 
 __all__ = ["Solution", "SolveError", "largest_batch", "largest_square_input", "smallest_input", "with_square_input"]

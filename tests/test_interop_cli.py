@@ -50,7 +50,7 @@ def test_import_prints_yaml_that_loads(runner: CliRunner, tmp_path: Path) -> Non
     model = tiny_model(tmp_path / "tiny.onnx")
     result = runner.invoke(app, ["import", str(model)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# imported from tiny.onnx")
+    assert result.stdout.startswith('# imported from "tiny.onnx"')
     spec = tmp_path / "tiny.yaml"
     spec.write_text(result.stdout)
     summary = runner.invoke(app, ["summarize", str(spec), "--format", "json"])

@@ -18,6 +18,7 @@ import typer
 from cnncalc.cli import options
 from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.cli.files import check_output, os_error_message, write_text_safely
+from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -91,8 +92,11 @@ def grade(
     wrong with the expected value, the step that gives it and the mistake when it
     is a common one. Exit 0 when every cell is right, 1 otherwise.
 
-    Files written (--csv, --output) never replace an input of the run, are never written
-    through a symbolic link, and replace an existing file only with --force.
+    Files written (--csv, --gradebook, --feedback, --output) never replace an input of the
+    run, are never written through a symbolic link, and replace an existing file only with
+    --force; all are checked before any is written, so a refusal leaves none behind. In a
+    folder of sheets, symbolic links (to files or folders, inside or out) are never followed:
+    each is skipped with a note.
 
     Examples:
 
@@ -185,20 +189,45 @@ class Outputs:
     force: bool
 
     def write(self, graded: ClassResult, inputs: list[Path]) -> None:
-        """Each file through write_text_safely: never over an input, never through a link."""
+        """Every file checked (check_output) before any is written, then each through write_text_safely.
+
+        A run that refuses one target (an existing file without --force, a link, an input, a
+        folder in the way, two targets on one path) writes none: a half-written set of
+        feedback files would be mistaken for a complete one.
+        """
+        from cnncalc.errors import SpecError
         from cnncalc.render.grade import feedback_markdown, gradebook_csv, scores_csv
 
+        targets: list[tuple[Path, str, str]] = []  # (path, text, option)
         if self.csv_path is not None:
-            write_text_safely(self.csv_path, scores_csv(graded), "--csv", inputs, self.force)
+            targets.append((self.csv_path, scores_csv(graded), "--csv"))
         if self.gradebook is not None:
-            write_text_safely(self.gradebook, gradebook_csv(graded), "--gradebook", inputs, self.force)
+            targets.append((self.gradebook, gradebook_csv(graded), "--gradebook"))
         if self.feedback is not None:
-            self.feedback.mkdir(parents=True, exist_ok=True)
+            _check_feedback_folder(self.feedback)
             names: set[str] = set()
             for result in graded.results:
                 name = _feedback_name(Path(result.path), names)
-                target = self.feedback / name
-                write_text_safely(target, feedback_markdown(result), "--feedback", inputs, self.force)
+                targets.append((self.feedback / name, feedback_markdown(result), "--feedback"))
+        seen: dict[Path, str] = {}
+        for path, _, option in targets:
+            check_output(path, option, inputs, self.force)
+            where = path.resolve()
+            if where in seen:
+                raise SpecError.single(
+                    f"{option} {path}: is also the file of {seen[where]}", hint="give each output its own path"
+                )
+            seen[where] = option
+        if self.feedback is not None:
+            try:
+                self.feedback.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise SpecError.single(
+                    os_error_message(e, "--feedback"), hint="give a folder (created if missing) for the feedback files"
+                ) from None
+        for path, text, option in targets:
+            write_text_safely(path, text, option, inputs, self.force)
+        if self.feedback is not None:
             echo_error(f"wrote {len(graded.results)} feedback file(s) to {self.feedback}")
 
 
@@ -241,7 +270,11 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outp
     from cnncalc.render.grade import class_lines
     from cnncalc.render.table import terminal_width
 
-    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    for link in (p for p in entries if p.is_symlink()):
+        # never followed, inside or out: a link could make a sheet of any file the teacher can read
+        echo_error(f"{terminal(str(link))}: a symbolic link; links in a folder of sheets are not followed (skipped)")
+    entries = [p for p in entries if not p.is_symlink() and p.is_file()]
     files = [p for p in entries if p.suffix.lower() in SHEET_SUFFIXES]
     unreadable: list[tuple[str, str]] = []
     for other in (p for p in entries if p.suffix.lower() not in SHEET_SUFFIXES):

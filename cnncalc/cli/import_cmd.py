@@ -6,6 +6,8 @@ it costs the other commands nothing at start-up.
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +18,29 @@ from cnncalc.render.escape import terminal
 
 
 def spec_yaml(data: dict[str, object], source: str) -> str:
-    """The imported spec as YAML text, with a header saying where it came from."""
+    """The imported spec as YAML text, with a header saying where it came from.
+
+    Nothing read from the model file or its name is written raw: the file name goes into the
+    header comment as a JSON string (ASCII, one line), so a name holding a newline cannot add
+    keys to the spec; the body is PyYAML's, whose quoting round-trips any string. Readable
+    Unicode stays as it is, but if the body would carry an invisible character (a control, a
+    bidirectional mark, a line separator) it is written ASCII-only, every such character escaped.
+    """
     import yaml
 
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
-    return f"# imported from {Path(source).name} by `cnncalc import`\n{body}"
+    def dump(allow_unicode: bool) -> str:
+        return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=allow_unicode)
+
+    body = dump(allow_unicode=True)
+    if any(_invisible(char) for char in body):
+        body = dump(allow_unicode=False)
+    return f"# imported from {json.dumps(Path(source).name)} by `cnncalc import`\n{body}"
+
+
+def _invisible(char: str) -> bool:
+    """A character a reader of the YAML would not see: any control but the newline, a format
+    character (bidirectional marks), a line or paragraph separator."""
+    return char != "\n" and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
 
 
 @handles_errors

@@ -39,7 +39,7 @@ def solve(
     """
     from cnncalc.errors import SpecError
     from cnncalc.render.solve import solution_json, solution_lines
-    from cnncalc.solve import largest_batch, largest_square_input
+    from cnncalc.solve import SolveError, largest_batch, largest_square_input
     from cnncalc.units import UnitError, parse_bytes, parse_macs
 
     if (max_macs is None) == (max_memory is None):
@@ -48,14 +48,17 @@ def solve(
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
     loaded = network.load()
+    option = "--max-macs" if max_macs is not None else "--max-memory"
     try:
         if max_macs is not None:
             solution = largest_square_input(loaded, parse_macs(max_macs))
         else:
             solution = largest_batch(loaded, parse_bytes(max_memory), training, optimizer.value)
     except UnitError as e:
-        option = "--max-macs" if max_macs is not None else "--max-memory"
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
+    except SolveError as e:  # the budget cannot be met, or is never reached: name the option that set it
+        first = e.diagnostics[0]
+        raise SolveError.single(f"{option}: {first.message}", hint=first.hint) from None
     if fmt is OutputFormat.json:
         echo_json(solution_json(solution))
     else:

@@ -117,12 +117,20 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
     if input_shape is None or not any(ch.isalpha() and ch not in "xX" for ch in input_shape):
         return None
     from cnncalc.errors import SpecError
+    from cnncalc.layers.base import MAX_INT
     from cnncalc.symbolic import input_symbols, with_symbols
 
     found = input_symbols(input_shape)
     if found is None:
         raise SpecError.single(f"--input {input_shape!r}: expected sizes or symbols such as HxWx3")
-    return with_symbols(load_any(spec, dsl), found[0]), found[1]
+    sizes, names = found
+    if not 2 <= len(sizes) <= 4 or not all(1 <= n <= MAX_INT for n in sizes):
+        # the checks InputSpec makes, said here in --input's words rather than pydantic's
+        raise SpecError.single(
+            f"--input {input_shape!r}: expected 2 to 4 dimensions, each a symbol or a size from 1 to {MAX_INT:,}",
+            hint="e.g. --input HxWx3 or --input Hx224x3",
+        )
+    return with_symbols(load_any(spec, dsl), sizes), names
 
 
 def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:

@@ -11,8 +11,6 @@ Nothing here imports PyTorch: the output is text.
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
@@ -20,6 +18,7 @@ from math import prod
 from cnncalc.analysis import analyze
 from cnncalc.graph import build_graph
 from cnncalc.interop.common import InteropError
+from cnncalc.interop.identifiers import class_identifier, python_identifier, python_literal
 from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
@@ -65,34 +64,6 @@ MODULES: dict[str, str] = {
 }
 #: what a max pool pads with, so that padding never wins the max
 NEG_INF = 'float("-inf")'
-#: names a layer attribute must not take: nn.Module's own members and the generated code's names
-_RESERVED = {
-    "training",
-    "forward",
-    "modules",
-    "parameters",
-    "children",
-    "apply",
-    "eval",
-    "train",
-    "to",
-    "cpu",
-    "cuda",
-    "half",
-    "float",
-    "double",
-    "type",
-    "state_dict",
-    "buffers",
-    "zero_grad",
-    "trace",
-    "x",
-    "inp",
-    "torch",
-    "nn",
-    "F",
-    "self",
-}
 
 
 class ExportError(InteropError):
@@ -105,26 +76,6 @@ class _Code:
 
     module: str | None
     call: Callable[[str, Sequence[str]], str]  # (attribute, input variables) -> expression
-
-
-def _identifier(name: str, taken: set[str]) -> str:
-    text = re.sub(r"\W+", "_", name).strip("_") or "layer"
-    if text[0].isdigit():
-        text = f"layer{text}"
-    if keyword.iskeyword(text) or text in _RESERVED:
-        text += "_"
-    base, n = text, 1
-    while text in taken:
-        n += 1
-        text = f"{base}_{n}"
-    taken.add(text)
-    return text
-
-
-def _class_name(name: str) -> str:
-    parts = re.split(r"\W+|_", name)
-    text = "".join(p[:1].upper() + p[1:] for p in parts if p) or "Network"
-    return f"Net{text}" if text[0].isdigit() else text
 
 
 def _tuple(values: Sequence[int]) -> str:
@@ -352,7 +303,7 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
     def variable(i: int) -> str:
         if i != last and readers[i] == [i + 1]:
             return "x"
-        return _identifier(graph.nodes[i].name, names) if i else "inp"
+        return python_identifier(graph.nodes[i].name, names) if i else "inp"
 
     variables[0] = variable(0)
     if variables[0] != "x":
@@ -365,32 +316,35 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
         if node.shares is not None and node.shares in attrs:
             attr = attrs[node.shares]  # the same module, called again: its weights count once
         else:
-            attr = _identifier(node.name, taken) if code.module is not None else ""
+            attr = python_identifier(node.name, taken) if code.module is not None else ""
             attrs[i] = attr
         if code.module is not None and node.shares is None:
             shape = "x".join(map(str, rows[i].output_shape))
-            ctor_lines.append(f"self.{attr} = {code.module}  # -> {shape}")
+            named = "" if attr == node.name else f"{python_literal(node.name)} "
+            ctor_lines.append(f"self.{attr} = {code.module}  # {named}-> {shape}")
         elif node.shares is not None and code.module is not None:
-            ctor_lines.append(f"# {node.name} shares the weights of self.{attr}")
+            ctor_lines.append(f"# {python_literal(node.name)} shares the weights of self.{attr}")
         expression = code.call(attr, [variables[j] for j in node.inputs])
         variables[i] = variable(i)
         body.append(f"{variables[i]} = {expression}")
         if trace:
-            body.append(f"self.trace[{node.name!r}] = {variables[i]}")
+            body.append(f"self.trace[{python_literal(node.name)}] = {variables[i]}")
     outputs = [variables[i] for i in range(1, len(graph.nodes)) if not readers[i]]
     body.append(f"return {outputs[0]}" if len(outputs) == 1 else f"return {', '.join(outputs)}")
     return _source(spec, report.totals.params, ctor_lines, body, trace, len(outputs))
 
 
 def _source(spec: Spec, params: int, ctor: list[str], body: list[str], trace: bool, outputs: int) -> str:
-    cls = _class_name(spec.name)
+    cls = class_identifier(spec.name)
     shape = ", ".join(map(str, spec.input.channels_first()))
     header = [
-        f'"""{spec.name} as a PyTorch module, written by `cnncalc export` from its cnncalc spec.',
+        f'"""{cls}: a network as a PyTorch module, written by `cnncalc export` from its cnncalc spec.',
         "",
         f"Input: a batch of shape (N, {shape}), channels first. Parameters: {params:,}",
         "(as sum(p.numel() for p in model.parameters())).",
+        "Names are the spec's made into Python identifiers; a comment gives the original where it differs.",
         '"""',
+        f"# network: {python_literal(spec.name)}",
         "",
         "import torch",
         "import torch.nn.functional as F",

@@ -17,8 +17,10 @@ characters escaped (cnncalc.render.escape), so a hostile name is shown, never ru
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
 from cnncalc.compare import Entry, setting
@@ -148,6 +150,21 @@ def short_label(text: str) -> str:
     return text[: LONGEST_LABEL - 13] + "…" + text[-12:]
 
 
+def _hang(c: float) -> float:
+    """Where a box hangs from its spot along an axis whose direction has cosine `c`: by its near
+    edge (0) going that way, by its far edge (-1) going back, by its middle (-0.5) across."""
+    return 0.0 if c > 0.2 else (-1.0 if c < -0.2 else -0.5)
+
+
+#: the rings of spots around a point, nearest first: (radius less POINT_RADIUS, cos, sin, and
+#: where the box hangs from the spot in x and y, in box widths and heights)
+_RINGS: tuple[tuple[int, float, float, float, float], ...] = tuple(
+    (gap, math.cos(angle), math.sin(angle), _hang(math.cos(angle)), _hang(-math.sin(angle)))
+    for gap in range(14, 320, 8)
+    for angle in (2 * math.pi * step / 16 for step in range(16))
+)
+
+
 def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) -> Iterator[Box]:
     """Spots for a w x h label around a point, nearest first: beside it, then rings further out.
 
@@ -160,15 +177,56 @@ def _candidates(px: float, py: float, w: float, h: float, shared: bool = False) 
     if not shared:
         yield Box(px - w / 2, py - d - h, w, h)  # above
         yield Box(px - w / 2, py + d, w, h)  # below
-    for gap in range(14, 320, 8):
+    for gap, cos, sin, hang_x, hang_y in _RINGS:
         r = POINT_RADIUS + gap
-        for step in range(16):
-            angle = 2 * math.pi * step / 16
-            # the box's nearest side or corner sits on a circle of radius r around the point
-            cx, cy = px + r * math.cos(angle), py - r * math.sin(angle)
-            dx = 0.0 if math.cos(angle) > 0.2 else (-w if math.cos(angle) < -0.2 else -w / 2)
-            dy = -h if math.sin(angle) > 0.2 else (0.0 if math.sin(angle) < -0.2 else -h / 2)
-            yield Box(cx + dx, cy + dy, w, h)
+        # the box's nearest side or corner sits on a circle of radius r around the point
+        yield Box(px + r * cos + hang_x * w, py - r * sin + hang_y * h, w, h)
+
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+T = TypeVar("T")
+Segment = tuple[float, float, float, float]  # x1, y1, x2, y2
+
+#: a new order of service is tried only when this many labels or fewer found no spot
+RETRIED_AT_MOST = 3
+#: the side of a cell of _Grid, in SVG units: about a label's height times five
+CELL = 64.0
+
+
+class _Grid(Generic[T]):
+    """Items (boxes, segments) bucketed by the cells of a uniform grid their bounding rect covers.
+
+    The labels' search asks, for each candidate spot, which boxes and leaders it meets; asking
+    every item placed so far made the plot quadratic in the networks (500 took minutes). The
+    plot grows taller with the networks, so a cell holds a bounded number of items and a query
+    costs the same at 5 networks as at 500. A query returns every item whose rect meets the
+    asked rect's cells (an item in two such cells twice), a superset of those it meets: the
+    exact tests decide, unchanged.
+    """
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[T]] = {}
+
+    def add(self, item: T, rect: Rect) -> None:
+        x0, y0, x1, y1 = rect
+        for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
+            for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
+                self.cells.setdefault((cx, cy), []).append(item)
+
+    def near(self, rect: Rect) -> list[T]:
+        x0, y0, x1, y1 = rect
+        found: list[T] = []
+        cells = self.cells
+        for cx in range(math.floor(min(x0, x1) / CELL), math.floor(max(x0, x1) / CELL) + 1):
+            for cy in range(math.floor(min(y0, y1) / CELL), math.floor(max(y0, y1) / CELL) + 1):
+                items = cells.get((cx, cy))
+                if items:
+                    found += items
+        return found
+
+
+def _rect(box: Box) -> Rect:
+    return box.x, box.y, box.x + box.w, box.y + box.h
 
 
 def place_labels(
@@ -180,14 +238,19 @@ def place_labels(
     A label away from its point gets a leader line; that line must not cross another label
     or point either, nor may another label cover it. Points are served from the most crowded
     out; when a label finds no free spot (labels placed before it surround its point), the
-    placement starts again with that label served first, a few times, keeping the best try.
+    placement starts again with that label served first, a few times, keeping the best try
+    (only when a few failed: with many, the caller gives the plot room instead).
     Where no spot is free at all (more labels than room), the nearest spot is taken and the
     point reported, so that the caller can give the plot more room.
     """
+    near: _Grid[int] = _Grid()
+    for i, (x, y) in enumerate(points):
+        near.add(i, (x - 80, y - 30, x + 80, y + 30))
 
     def crowding(i: int) -> int:
         x, y = points[i]
-        return -sum(1 for (u, v) in points if abs(u - x) < 80 and abs(v - y) < 30)
+        close = near.near((x, y, x, y))
+        return -sum(1 for j in close if abs(points[j][0] - x) < 80 and abs(points[j][1] - y) < 30)
 
     order = sorted(range(len(points)), key=lambda i: (crowding(i), i))
     best: tuple[list[Box], list[int]] | None = None
@@ -195,9 +258,10 @@ def place_labels(
         boxes, failed = _place_in_order(points, widths, area, order)
         if best is None or len(failed) < len(best[1]):
             best = (boxes, failed)
-        if not failed:
-            break
-        order = [*failed, *(i for i in order if i not in failed)]
+        if not failed or len(failed) > RETRIED_AT_MOST:
+            break  # all placed; or too many left for a new order to place (the caller grows the plot)
+        first = set(failed)
+        order = [*failed, *(i for i in order if i not in first)]
     assert best is not None
     return best
 
@@ -208,38 +272,46 @@ def _place_in_order(
     """Boxes placed greedily in `order`, and the points that found no free spot."""
     h = LABEL_SIZE + 2 * LABEL_PAD
     dots = [_dot(x, y) for x, y in points]
+    # what a label may not cover and a leader may not cross: the dots (with their index, so a
+    # leader can pass the dots it starts on) and the labels placed (index -1)
+    taken: _Grid[tuple[Box, int]] = _Grid()
+    for j, dot in enumerate(dots):
+        taken.add((dot, j), _rect(dot))
+    leaders: _Grid[Segment] = _Grid()
     placed: dict[int, Box] = {}
-    lines: list[tuple[float, float, float, float]] = []
     failed: list[int] = []
     for i in order:
         x, y = points[i]
         # a leader starts at the point: the points it sits on (same or nearly the same figures) don't count
-        others = [d for d in dots if not d.overlaps(dots[i])]
-        shared = len(others) < len(dots) - 1
-        taken = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in (*dots, *placed.values())]
-        obstacles = [*placed.values(), *others]
+        on_it = {j for dot, j in taken.near(_rect(dots[i])) if j >= 0 and dot.overlaps(dots[i])}
+        shared = len(on_it) > 1
         nearest: Box | None = None
         free: Box | None = None
-        # first a spot whose leader crosses nothing; else one whose leader only crosses other leaders
-        for strict in (True, False):
-            for box in _candidates(x, y, widths[i], h, shared):
-                if not box.inside(area):
-                    continue
-                nearest = nearest or box
-                x0, y0, x1, y1 = box.x, box.y, box.x + box.w, box.y + box.h
-                if any(x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1 for u0, v0, u1, v1 in taken):
-                    continue
-                if _clear_of_lines(x, y, box, lines, obstacles, strict):
-                    free = box
-                    break
-            if free is not None:
+        # the first spot whose leader crosses nothing; else the first whose leader only crosses
+        # other leaders (one pass finds both: the second is remembered while looking for the first)
+        crossing: Box | None = None
+        for box in _candidates(x, y, widths[i], h, shared):
+            if not box.inside(area):
+                continue
+            nearest = nearest or box
+            rect = _rect(box)
+            if any(other.overlaps(box) for other, _ in taken.near(rect)):
+                continue
+            clear = _clear_of_lines(x, y, box, rect, leaders, taken, on_it)
+            if clear is None:
+                continue
+            if clear:
+                free = box
                 break
+            crossing = crossing or box
+        free = free or crossing
         if free is None:
             failed.append(i)
         placed[i] = free or nearest or Box(x + POINT_RADIUS + 4, y - h / 2, widths[i], h)
+        taken.add((placed[i], -1), _rect(placed[i]))
         end = _leader(x, y, placed[i])
         if end is not None:
-            lines.append((x, y, *end))
+            leaders.add((x, y, *end), (x, y, *end))
     return [placed[i] for i in range(len(points))], failed
 
 
@@ -247,21 +319,23 @@ def _clear_of_lines(
     x: float,
     y: float,
     box: Box,
-    lines: Sequence[tuple[float, float, float, float]],
-    obstacles: Sequence[Box],
-    strict: bool = True,
-) -> bool:
-    """No leader drawn so far crosses `box`, and the box's own leader (if it needs one) crosses
-    no obstacle and (when strict) no other leader."""
-    if any(_crosses(line, box) for line in lines):
-        return False
+    rect: Rect,
+    leaders: _Grid[Segment],
+    taken: _Grid[tuple[Box, int]],
+    on_it: set[int],
+) -> bool | None:
+    """None when a leader drawn so far crosses `box` (whose rect is `rect`) or the box's own
+    leader (if it needs one) crosses a label placed or a point other than those it starts on
+    (`on_it`); else whether that leader also keeps clear of every other leader."""
+    if any(_crosses(line, box) for line in leaders.near(rect)):
+        return None
     end = _leader(x, y, box)
     if end is None:
         return True
     line = (x, y, *end)
-    if any(_crosses(line, b) for b in obstacles):
-        return False
-    return not strict or not any(_intersect(line, o) for o in lines)
+    if any(_crosses(line, other) for other, j in taken.near(line) if j not in on_it):
+        return None
+    return not any(_intersect(line, other) for other in leaders.near(line))
 
 
 def _dot(x: float, y: float) -> Box:
@@ -316,11 +390,20 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
     """The whole SVG document: the scatter, then (with `profile`) a panel per network."""
     bottom = plot_bottom(len(entries))
     figures = [(e.macs, e.params) for e in entries]
+    same_spot = Counter(figures)
+    placed: tuple[int, list[Box]] | None = None  # (bottom, boxes) of the last placement
+    before = len(entries) + 1
     for _ in range(GROWTHS):  # a taller plot spreads the points until every label has a spot
-        failed = place_labels(*_label_layout(entries, bottom))[1]
-        if all(figures.count(figures[i]) > 1 for i in failed):
-            break  # none failed, or only points on one spot, which no height pulls apart
-        bottom += GROWTH
+        boxes, failed = place_labels(*_label_layout(entries, bottom))
+        placed = (bottom, boxes)
+        stuck = sum(1 for i in failed if same_spot[figures[i]] == 1)
+        if not stuck or stuck >= before:
+            # none failed, or only points on one spot, which no height pulls apart; or the last
+            # growth placed no more labels (points on one row, nearly alike), nor would the next
+            break
+        before = stuck
+        # room for every label left without a spot at once: one step per label, not one per try
+        bottom += GROWTH * stuck
     height = bottom + UNDER + (_profile_height(entries) if profile else 0)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -328,7 +411,7 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
         f'viewBox="0 0 {WIDTH} {height}" font-family={quoteattr(FONT)}>',
         f'<rect class="background" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
-    out += _scatter(entries, bottom)
+    out += _scatter(entries, bottom, placed[1] if placed is not None and placed[0] == bottom else None)
     if profile:
         out += _profiles(entries, bottom + UNDER)
     out.append("</svg>")
@@ -349,7 +432,8 @@ def _label_layout(entries: Sequence[Entry], bottom: int) -> tuple[list[tuple[flo
     return points, widths, Box(LEFT + 2, TOP + 2, RIGHT - LEFT - 4, bottom - TOP - 4)
 
 
-def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
+def _scatter(entries: Sequence[Entry], bottom: int, boxes: list[Box] | None = None) -> list[str]:
+    """The scatter's elements; `boxes` are the labels' boxes when plot_svg placed them at this bottom."""
     xs = LogAxis.covering([e.macs for e in entries], LEFT, RIGHT)
     ys = LogAxis.covering([e.params for e in entries], bottom, TOP)
     title = f"Parameters against MACs ({setting(entries)})"
@@ -363,7 +447,8 @@ def _scatter(entries: Sequence[Entry], bottom: int) -> list[str]:
     out += _axes(xs, ys, bottom)
     points, widths, area = _label_layout(entries, bottom)
     labels = [terminal(short_label(e.name)) for e in entries]
-    boxes, _ = place_labels(points, widths, area)
+    if boxes is None:
+        boxes, _ = place_labels(points, widths, area)
     out.append('<g class="leaders" stroke="#888888" stroke-width="1">')
     for (x, y), box in zip(points, boxes, strict=True):
         end = _leader(x, y, box)
