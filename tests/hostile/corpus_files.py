@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from hostile_corpus import Case
+from cases import Case
 
 #: 001's LeNet table, all right: a sheet that grades 0
 SHEET = (

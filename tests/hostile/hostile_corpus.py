@@ -5,7 +5,7 @@ fragment its message must contain. tests/hostile/test_hostile.py runs each case 
 benchmarks/bench_hostile.py runs each in a subprocess and prints its time and peak memory.
 
 The inputs are grouped by where they enter: specs, DSL strings, answer sheets, budget files,
-matrices, paths and options; model files have corpora of their own (corpus_onnx, corpus_keras, ...), gathered
+matrices, paths and options; model files have corpora of their own (corpus_onnx, corpus_keras, corpus_files), gathered
 here. Large inputs are built by functions, so the repository stays small.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cases import Case, Content
+from corpus_files import MODEL_FILES
 from corpus_keras import KERAS
 from corpus_onnx import ONNX
 
@@ -482,6 +483,7 @@ CORPUS: dict[str, list[Case]] = {
     "option": OPTIONS,
     "onnx": ONNX,
     "keras": KERAS,
+    "model-files": MODEL_FILES,
 }
 
 

@@ -43,6 +43,8 @@ def test_corpus_is_large_and_ids_are_unique() -> None:
     ids = [case_id for case_id, _ in CASES]
     assert len(ids) == len(set(ids))
     assert len(ids) >= 150
+    model_files = [case_id for case_id in ids if case_id.split("/")[0] in ("onnx", "keras", "model-files")]
+    assert len(model_files) >= 100
 
 
 @pytest.mark.parametrize(("case_id", "case"), CASES, ids=[case_id for case_id, _ in CASES])
