@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cnncalc.interop import load_model_spec
-from cnncalc.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop import load_model_spec
+from cnncalc.features.interop.keras import keras_config_to_spec_data
 
 
 def tensor(name: str) -> dict[str, Any]:

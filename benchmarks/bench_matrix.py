@@ -17,8 +17,8 @@ import tracemalloc
 from collections.abc import Callable
 
 from cnncalc.errors import CnncalcError
-from cnncalc.worked import matrix
-from cnncalc.worked.matrix import MAX_LINE_CHARS, MAX_TEXT_CHARS, MAX_VALUE_CHARS, MAX_VALUES, parse_volume
+from cnncalc.features.worked import matrix
+from cnncalc.features.worked.matrix import MAX_LINE_CHARS, MAX_TEXT_CHARS, MAX_VALUE_CHARS, MAX_VALUES, parse_volume
 
 
 def distinct_decimals(count: int, per_line: int) -> str:

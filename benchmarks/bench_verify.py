@@ -88,9 +88,9 @@ def child_verify(name: str, runs: int) -> dict[str, object]:
     """One cold verify (what a user waits for in a new process), then `runs` warm ones."""
     start = time.perf_counter()
     from cnncalc import load_spec
+    from cnncalc.features.verify.run import verify
     from cnncalc.numeric.blas import MacCounter
     from cnncalc.numeric.conv import DEFAULT_WORKSPACE
-    from cnncalc.numeric.verify import verify
 
     gemm = [0.0]  # seconds inside the matrix products of the current run
     product = MacCounter.matmul
@@ -175,7 +175,7 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
     import torch
     import torch.nn.functional as F  # noqa: N812
 
-    from cnncalc.graph import build_graph
+    from cnncalc.core.graph import build_graph
     from cnncalc.layers.conv import Conv, DepthwiseConv
     from cnncalc.layers.dense import Dense
     from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm

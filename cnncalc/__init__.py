@@ -17,21 +17,23 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from cnncalc.analysis import analyze
-    from cnncalc.conventions import Conventions
+    from cnncalc.core.conventions import Conventions
+    from cnncalc.core.report import LayerRow, Report, Totals
+    from cnncalc.core.walk import analyze
     from cnncalc.errors import CnncalcError, ShapeError, SpecError
-    from cnncalc.report import LayerRow, Report, Totals
-    from cnncalc.spec import Spec, load_spec, load_spec_text
+    from cnncalc.features.interop import load_spec
+    from cnncalc.spec import Spec, load_spec_text
 
 #: public name -> the module that defines it (each module named once, with its names)
 _WHERE: dict[str, str] = {
     name: module
     for module, names in (
-        ("cnncalc.analysis", ("analyze",)),
-        ("cnncalc.conventions", ("Conventions",)),
+        ("cnncalc.core.walk", ("analyze",)),
+        ("cnncalc.core.conventions", ("Conventions",)),
         ("cnncalc.errors", ("CnncalcError", "ShapeError", "SpecError")),
-        ("cnncalc.report", ("LayerRow", "Report", "Totals")),
-        ("cnncalc.spec", ("Spec", "load_spec", "load_spec_text")),
+        ("cnncalc.core.report", ("LayerRow", "Report", "Totals")),
+        ("cnncalc.spec", ("Spec", "load_spec_text")),
+        ("cnncalc.features.interop", ("load_spec",)),
     )
     for name in names
 }

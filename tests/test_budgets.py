@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.budgets.check import format_percent
 from cnncalc.cli import app
+from cnncalc.features.budgets.check import format_percent
 from cnncalc.units import UnitError, parse_quantity
 
 # Costs worked by hand (conv: (k*k*c_in + 1) * filters params, out_positions * filters * k*k*c_in MACs):

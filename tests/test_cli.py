@@ -201,8 +201,9 @@ def test_depth_rollup_and_receptive_field_column(runner: CliRunner, tmp_path: Pa
 def test_library_modules_import_neither_rich_nor_numpy() -> None:
     # the core is usable as a library without the terminal renderer or the numeric core
     code = (
-        "import sys\nimport cnncalc, cnncalc.homework.explain, cnncalc.homework.grade\n"
-        "import cnncalc.budgets.check, cnncalc.budgets.diff, cnncalc.worked.examples, cnncalc.render\n"
+        "import sys\nimport cnncalc, cnncalc.features.explain.explanation, cnncalc.features.grade\n"
+        "import cnncalc.features.budgets.check, cnncalc.features.budgets.diff, cnncalc.features.worked.examples, "
+        "cnncalc.render\n"
         "print(sorted(m for m in ('rich', 'numpy') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

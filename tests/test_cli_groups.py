@@ -19,7 +19,7 @@ from cnncalc.cli import options
 from cnncalc.cli.app import app
 from cnncalc.cli.common import handles_errors
 from cnncalc.cli.groups import Take, expand_groups
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.compare import Entry, compare, weight_depth
-from cnncalc.render.plot import Box, place_labels, plot_svg
+from cnncalc.features.compare.figures import Entry, compare, weight_depth
+from cnncalc.features.compare.plot import Box, place_labels, plot_svg
 from cnncalc.spec import bundled_names, load_spec_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,13 +116,13 @@ layers:
   - {kind: dense, name: fc, units: 10}
 """
     )
-    from cnncalc.analysis import analyze
+    from cnncalc.core.walk import analyze
 
     assert weight_depth(analyze(spec)) == 4
 
 
 def test_a_network_without_weights_has_depth_0() -> None:
-    from cnncalc.analysis import analyze
+    from cnncalc.core.walk import analyze
 
     assert weight_depth(analyze(load_spec_text("input: 8x8x3\nlayers: [{kind: relu}, {kind: max_pool}]\n"))) == 0
 
@@ -449,8 +449,8 @@ def test_a_long_name_is_shortened_on_the_plot_only() -> None:
     spec = load_spec_text(
         f"name: {'n' * 30}-{'m' * 30}\ninput: 8x8x3\nlayers: [{{kind: conv, filters: 2, kernel: 3}}]\n"
     )
-    from cnncalc.analysis import analyze
-    from cnncalc.compare import entry
+    from cnncalc.core.walk import analyze
+    from cnncalc.features.compare.figures import entry
 
     root = parse(plot_svg([entry(analyze(spec), "x")]))
     (g,) = networks(root)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cnncalc import analyze, load_spec, load_spec_text
-from cnncalc.budgets.diff import diff_reports
 from cnncalc.cli import app
+from cnncalc.features.budgets.diff import diff_reports
 
 
 def conv3(c_in: int, c_out: int) -> int:

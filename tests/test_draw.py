@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli.app import app
-from cnncalc.draw.diagram import architecture_svg
-from cnncalc.draw.dot import architecture_dot
-from cnncalc.draw.layout import _pack, layered
-from cnncalc.draw.mermaid import architecture_mermaid
+from cnncalc.core.report import Report, rollup
+from cnncalc.core.walk import analyze
+from cnncalc.features.draw.diagram import architecture_svg
+from cnncalc.features.draw.dot import architecture_dot
+from cnncalc.features.draw.layout import _pack, layered
+from cnncalc.features.draw.mermaid import architecture_mermaid
 from cnncalc.render.escape import terminal, xml_text
-from cnncalc.report import Report, rollup
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -330,7 +330,7 @@ def test_cli_volumes_of_a_graph_is_an_error(runner: CliRunner) -> None:
 def test_png_without_a_renderer_names_what_to_install(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cnncalc.draw.png as png
+    import cnncalc.features.draw.png as png
 
     monkeypatch.setattr(png, "renderer", lambda: None)
     out = tmp_path / "net.png"
@@ -343,7 +343,7 @@ def test_png_without_a_renderer_names_what_to_install(
 
 
 def test_png_with_a_renderer(runner: CliRunner, tmp_path: Path) -> None:
-    from cnncalc.draw.png import renderer
+    from cnncalc.features.draw.png import renderer
 
     if renderer() is None:
         pytest.skip("no PNG renderer installed (pip install cairosvg, or apt-get install librsvg2-bin)")

@@ -10,9 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.analysis import analyze
+from cnncalc.core.report import Report
+from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError, Location, ShapeError, SpecError
-from cnncalc.report import Report
 from cnncalc.spec.dsl import ACTIVATIONS, MAX_DSL_CHARS, MAX_LAYERS, load_dsl, parse_dsl
 from cnncalc.spec.loader import load_spec_text
 

@@ -21,13 +21,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.conventions import Conventions
-from cnncalc.homework.explain import Explanation, LayerExplanation, explain, select, to_json, to_markdown
-from cnncalc.homework.expr import ExprError, evaluate, to_latex
+from cnncalc.core.algebra import ExprError, evaluate, to_latex
+from cnncalc.core.conventions import Conventions
+from cnncalc.features.explain.explanation import Explanation, LayerExplanation, explain, select, to_json
+from cnncalc.features.explain.output import explanation_markdown as to_markdown
 from cnncalc.layers import layer_classes
-from cnncalc.layers.base import LayerBase
+from cnncalc.layers.base import LayerBase, Step
 from cnncalc.layers.conv import Conv
-from cnncalc.layers.steps import Step
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.dsl import load_dsl
 

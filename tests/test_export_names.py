@@ -1,7 +1,7 @@
 """`export --to pytorch` with hostile names: the generated module compiles, runs no payload, and
 computes what cnncalc counts, whatever the spec's names, descriptions and block names hold.
 
-Every name goes through one function (cnncalc.interop.identifiers.python_identifier); the
+Every name goes through one function (cnncalc.features.interop.identifiers.python_identifier); the
 original only ever appears as an ASCII string literal. Compiling needs no PyTorch; running the
 module (payloads, parameter count, output shape) is skipped without it.
 """
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc.analysis import analyze
-from cnncalc.interop.identifiers import (
+from cnncalc.core.walk import analyze
+from cnncalc.features.interop.identifiers import (
     GENERATED_NAMES,
     IDENTIFIER,
     NN_MODULE_ATTRIBUTES,
@@ -27,7 +27,7 @@ from cnncalc.interop.identifiers import (
     class_identifier,
     python_identifier,
 )
-from cnncalc.interop.pytorch import export_pytorch
+from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, Spec
 

@@ -1,4 +1,4 @@
-"""The one expression evaluator (cnncalc.expr) in its two dialects, and its use by specs and steps."""
+"""The one expression evaluator (cnncalc.core.evaluator) in its two dialects, and its use by specs and steps."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from cnncalc.core.evaluator import BLOCK, STEPS, ExprError, evaluate
 from cnncalc.errors import SpecError
-from cnncalc.expr import BLOCK, STEPS, ExprError, evaluate
 from cnncalc.spec import load_spec_text
 
 
@@ -95,7 +95,7 @@ def test_steps_dialect_refusals(text: str, message: str) -> None:
 
 
 def test_steps_of_explanations_and_cells_use_the_same_evaluator() -> None:
-    from cnncalc.homework import expr as steps
+    from cnncalc.core import algebra as steps
 
     assert steps.ExprError is ExprError
     assert steps.evaluate("1/3 + 1/6") == Fraction(1, 2)
@@ -127,7 +127,7 @@ layers: [{{block: b}}]
 def test_block_expression_errors_are_located(expr: str, message: str) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec_text(_BLOCK_SPEC.format(expr=expr), "net.yaml").layers  # noqa: B018
-        from cnncalc.graph import build_graph
+        from cnncalc.core.graph import build_graph
 
         build_graph(load_spec_text(_BLOCK_SPEC.format(expr=expr), "net.yaml"))
     text = str(caught.value)

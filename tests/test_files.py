@@ -217,7 +217,7 @@ def test_an_unreadable_sheet_in_a_folder_is_skipped(
     runner: CliRunner, class_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (class_dir / "bob.csv").write_text(SHEET, encoding="utf-8")
-    import cnncalc.homework.sheet as sheet_module
+    import cnncalc.features.grade.sheet as sheet_module
 
     real = sheet_module.read_sheet
 
@@ -262,7 +262,7 @@ def test_inputs_that_are_not_regular_files_are_refused_at_once(runner: CliRunner
 
 
 def test_a_matrix_file_is_read_bounded(runner: CliRunner, tmp_path: Path) -> None:
-    from cnncalc.worked.matrix import MAX_TEXT_CHARS
+    from cnncalc.features.worked.matrix import MAX_TEXT_CHARS
 
     big = tmp_path / "big.csv"
     big.write_text("1 " * (MAX_TEXT_CHARS // 2 + 10), encoding="utf-8")

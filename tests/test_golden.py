@@ -19,10 +19,10 @@ from math import prod
 
 import pytest
 
-from cnncalc.analysis import analyze
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.report import LayerRow, Report
+from cnncalc.core.walk import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.report import LayerRow, Report
 from cnncalc.spec import load_spec, load_spec_text
 from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.loader import specs_root

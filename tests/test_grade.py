@@ -21,10 +21,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.conventions import Conventions
-from cnncalc.homework.cells import Precision, judge, judge_shape, read_number, read_shape
-from cnncalc.homework.grade import CellResult, Grader, GradeResult, label_names, total_kind
-from cnncalc.homework.sheet import SheetError, header_role, read_sheet, read_sheet_text
+from cnncalc.core.conventions import Conventions
+from cnncalc.features.grade import CellResult, Grader, GradeResult, label_names, total_kind
+from cnncalc.features.grade.cells import Precision, judge, judge_shape, read_number, read_shape
+from cnncalc.features.grade.sheet import SheetError, header_role, read_sheet, read_sheet_text
 from cnncalc.spec import load_spec
 
 ANSWERS = Path(__file__).parent / "data" / "answers"

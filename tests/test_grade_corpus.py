@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from cnncalc.conventions import Conventions
-from cnncalc.homework.cells import Precision
-from cnncalc.homework.grade import Grader, GradeResult
-from cnncalc.homework.sheet import read_sheet
+from cnncalc.core.conventions import Conventions
+from cnncalc.features.grade import Grader, GradeResult
+from cnncalc.features.grade.cells import Precision
+from cnncalc.features.grade.sheet import read_sheet
 from cnncalc.spec import load_spec
 
 CORPUS = Path(__file__).parent / "data" / "answers" / "corpus"

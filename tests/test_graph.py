@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc import Conventions, ShapeError, SpecError, analyze, load_spec, load_spec_text
-from cnncalc.report import Report, rollup
+from cnncalc.core.report import Report, rollup
 
 BASIC_BLOCK = """
 input: 56x56x64
@@ -348,8 +348,8 @@ def test_receptive_fields_of_the_distill_table(net: str, end: str, size: int, ju
 
 def test_nodes_and_rows_are_whole_records() -> None:
     """Nodes and rows are made from plain tuples on the hot path: each must hold every field."""
-    from cnncalc.graph import Node, build_graph
-    from cnncalc.report import LayerRow
+    from cnncalc.core.graph import Node, build_graph
+    from cnncalc.core.report import LayerRow
 
     spec = load_spec("siamese")  # shared weights, merges, blocks
     nodes = build_graph(spec).nodes

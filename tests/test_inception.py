@@ -23,7 +23,7 @@ from functools import cache
 import pytest
 
 from cnncalc import analyze, load_spec, load_spec_text
-from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.core.report import LayerRow, Report, rollup
 from cnncalc.spec.loader import specs_root
 
 K = 1024  # the table's params unit

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli import app
-from cnncalc.conventions import Conventions
-from cnncalc.interop import load_model_spec
-from cnncalc.interop.common import InteropError
-from cnncalc.interop.keras import keras_config_to_spec_data
-from cnncalc.report import Report
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.report import Report
+from cnncalc.core.walk import analyze
+from cnncalc.features.interop import load_model_spec
+from cnncalc.features.interop.common import InteropError
+from cnncalc.features.interop.keras import keras_config_to_spec_data
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -236,7 +236,7 @@ def test_match_spec_with_keras_model(keras: Any, tmp_path: Path) -> None:
 
 
 def test_json_dispatch_tells_a_keras_config_from_a_json_spec(tmp_path: Path) -> None:
-    from cnncalc.interop import is_model_file
+    from cnncalc.features.interop import is_model_file
 
     keras_json = tmp_path / "model.json"
     keras_json.write_text(json.dumps({"class_name": "Sequential", "config": {"layers": []}}))

@@ -16,12 +16,12 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper, shape_inference  # noqa: E402
 
-from cnncalc.analysis import analyze  # noqa: E402
-from cnncalc.conventions import Conventions  # noqa: E402
-from cnncalc.interop import load_model_spec  # noqa: E402
-from cnncalc.interop.common import InteropError  # noqa: E402
-from cnncalc.interop.onnx import model_to_spec_data  # noqa: E402
-from cnncalc.report import Report  # noqa: E402
+from cnncalc.core.conventions import Conventions  # noqa: E402
+from cnncalc.core.report import Report  # noqa: E402
+from cnncalc.core.walk import analyze  # noqa: E402
+from cnncalc.features.interop import load_model_spec  # noqa: E402
+from cnncalc.features.interop.common import InteropError  # noqa: E402
+from cnncalc.features.interop.onnx import model_to_spec_data  # noqa: E402
 from cnncalc.spec.loader import validate_spec  # noqa: E402
 from cnncalc.spec.model import SourceMap  # noqa: E402
 

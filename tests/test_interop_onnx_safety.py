@@ -19,8 +19,8 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from cnncalc.cli import app  # noqa: E402
-from cnncalc.interop.common import InteropError  # noqa: E402
-from cnncalc.interop.onnx import _Importer, model_to_spec_data, onnx_to_spec_data  # noqa: E402
+from cnncalc.features.interop.common import InteropError  # noqa: E402
+from cnncalc.features.interop.onnx import _Importer, model_to_spec_data, onnx_to_spec_data  # noqa: E402
 
 SECRET = np.array([4242.5, 4242.5, 4242.5, 4242.5], dtype=np.float32)
 
@@ -127,7 +127,7 @@ def test_a_stray_exception_names_the_node_but_not_in_debug(monkeypatch: pytest.M
 
 def test_folding_stops_at_its_step_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the cap, a constant stays of unknown value: a Clip bound computed from it is refused."""
-    import cnncalc.interop.onnx as importer
+    import cnncalc.features.interop.onnx as importer
 
     nodes = [
         conv("c"),

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli import app
+from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
-from cnncalc.interop.pytorch import ExportError, export_pytorch
+from cnncalc.features.interop.pytorch import ExportError, export_pytorch
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import InputSpec, Spec
 
@@ -128,8 +128,8 @@ def to_onnx(model: Any, shape: tuple[int, ...], path: Path) -> None:
 
 def test_round_trip_spec_pytorch_onnx_spec(network: tuple[str, Spec], tmp_path: Path) -> None:
     pytest.importorskip("onnx")
-    from cnncalc.interop import load_model_spec
-    from cnncalc.interop.match import match
+    from cnncalc.features.interop import load_model_spec
+    from cnncalc.features.interop.match import match
 
     name, full = network
     # a batch of 2: batch norm exported in training mode needs more than one value per channel
@@ -199,7 +199,7 @@ def test_full_size_onnx_import_gives_published_figures(name: str, tmp_path: Path
     """torchvision's networks (as the bundled specs write them), through PyTorch and ONNX at 224x224:
     the imported model has torchvision's published params and GFLOPS."""
     pytest.importorskip("onnx")
-    from cnncalc.interop import load_model_spec
+    from cnncalc.features.interop import load_model_spec
 
     spec = load_spec(name)
     model = module_class(export_pytorch(spec))()

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc import Conventions, ShapeError, analyze, load_spec_text
-from cnncalc.geometry import same_padding, window
-from cnncalc.report import Report
+from cnncalc.core.geometry import same_padding, window
+from cnncalc.core.report import Report
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed (CI installs the CPU build)")

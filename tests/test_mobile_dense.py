@@ -25,7 +25,7 @@ from functools import cache
 import pytest
 
 from cnncalc import Conventions, analyze, load_spec
-from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.core.report import LayerRow, Report, rollup
 from cnncalc.spec.loader import specs_root
 
 SPECS = ["mobilenet-v1", "mobilenet-v2", "squeezenet1_0", "densenet121", "highway", "siamese", "encoder-decoder"]

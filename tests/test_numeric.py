@@ -910,7 +910,7 @@ def test_row_shift_path_matches_torch_both_ways(torch: Any, mode: str, nd: int) 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_verify_passes_both_ways(mode: str) -> None:
-    from cnncalc.numeric.verify import verify
+    from cnncalc.features.verify.run import verify
     from cnncalc.spec.dsl import load_dsl
 
     with products(mode) as calls:

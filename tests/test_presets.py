@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.presets import PRESETS, TOOLS, UNCHECKED_NOTE, evaluate
+from cnncalc.features.peers.presets import PRESETS, TOOLS, UNCHECKED_NOTE, evaluate
 from cnncalc.spec import load_spec
 
 #: network -> (torchinfo mult-adds, fvcore flops, thop MACs, ptflops MACs, torchinfo forward/backward bytes)

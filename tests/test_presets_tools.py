@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from cnncalc.interop.pytorch import export_pytorch
-from cnncalc.presets import PresetResult, evaluate
+from cnncalc.features.interop.pytorch import export_pytorch
+from cnncalc.features.peers.presets import PresetResult, evaluate
 from cnncalc.spec import load_spec
 from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.model import Spec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -27,4 +28,19 @@ def test_ruff_check_and_format() -> None:
 def test_mypy_strict() -> None:
     pytest.importorskip("mypy")
     result = run_tool("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _lint_imports() -> str | None:
+    beside = Path(sys.executable).parent / "lint-imports"
+    return str(beside) if beside.exists() else shutil.which("lint-imports")
+
+
+@pytest.mark.skipif(_lint_imports() is None, reason="import-linter")
+def test_import_contracts() -> None:
+    """The layers of pyproject.toml's [tool.importlinter]: cli > features > render | numeric > core..."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [str(_lint_imports()), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False, env=env
+    )
     assert result.returncode == 0, result.stdout + result.stderr

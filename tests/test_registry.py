@@ -18,13 +18,13 @@ import pytest
 import yaml
 from pydantic import Field
 
-from cnncalc.analysis import analyze
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.walk import analyze
 from cnncalc.errors import LayerRuleError, SpecError
-from cnncalc.homework.explain import CONV_KINDS, explain
-from cnncalc.homework.grade import Grader, label_kinds
-from cnncalc.homework.mistakes import param_free_mistake
-from cnncalc.homework.sheet import read_sheet_text
+from cnncalc.features.explain.explanation import CONV_KINDS, explain
+from cnncalc.features.grade import Grader, label_kinds
+from cnncalc.features.grade.mistakes import param_free_mistake
+from cnncalc.features.grade.sheet import read_sheet_text
 from cnncalc.layers import (
     ALIASES,
     LAYER_CLASSES,
@@ -41,10 +41,10 @@ from cnncalc.layers import (
     state_per_channel,
     unregister_kind,
 )
-from cnncalc.layers.base import Positive
+from cnncalc.layers.base import Positive, Step
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.registry import dsl_words, kind_table
-from cnncalc.layers.steps import Step, no_params_steps, unchanged_steps
+from cnncalc.layers.steps import no_params_steps, unchanged_steps
 from cnncalc.spec import load_spec_text
 from cnncalc.spec.dsl import load_dsl, parse_dsl
 from cnncalc.spec.schema import schema_text, spec_schema

@@ -521,7 +521,7 @@ def test_json_is_laid_out_one_listed_object_a_line() -> None:
 
 def _json_reports() -> list[tuple[str, object]]:
     """Every bundled network, rolled up and not, and names that JSON must escape."""
-    from cnncalc.report import rollup
+    from cnncalc.core.report import rollup
     from cnncalc.spec.loader import bundled_names
 
     cases: list[tuple[str, object]] = []
@@ -542,9 +542,9 @@ def _json_reports() -> list[tuple[str, object]]:
 def test_json_rows_written_as_text_are_what_the_encoder_writes() -> None:
     """`summarize -f json` writes each row straight to text: it must equal the row's object,
     encoded, and the whole document must equal the document built the plain way."""
+    from cnncalc.core.report import Report
     from cnncalc.render.envelope import json_text, one_line
     from cnncalc.render.summary import ROW_KEYS, _RowJson, json_document, to_json
-    from cnncalc.report import Report
 
     seen_half_pixel = seen_shared = False
     for label, report in _json_reports():

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli.app import app
-from cnncalc.conventions import Conventions
-from cnncalc.draw.diagram import architecture_svg
-from cnncalc.homework.explain import explain
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.report import Report
+from cnncalc.core.walk import analyze
+from cnncalc.features.draw.diagram import architecture_svg
+from cnncalc.features.explain.explanation import explain
+from cnncalc.features.report_html.page import _math, report_html
 from cnncalc.render.escape import html_text, script_json, xml_text
-from cnncalc.render.report_html import _math, report_html
 from cnncalc.render.summary import to_json
-from cnncalc.report import Report
 from cnncalc.spec import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import Spec
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnncalc.conventions import Conventions
-from cnncalc.draw.diagram import architecture_svg
-from cnncalc.homework.explain import explain
-from cnncalc.render.report_html import report_html
-from cnncalc.report import LayerRow, Report
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.report import LayerRow, Report
+from cnncalc.features.draw.diagram import architecture_svg
+from cnncalc.features.explain.explanation import explain
+from cnncalc.features.report_html.page import report_html
 from cnncalc.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ DOCS_SHOT = ROOT / "docs" / "img" / "report-lenet5.png"
 UPDATE = os.environ.get("CNNCALC_UPDATE_DOCS") == "1"
 WINDOW = (1400, 1300)
 TABLE_HEAD = (0xE8, 0xED, 0xF3)  # the header row of the table (--head in the page's CSS)
-CONV_FILL = (0x8E, 0xCA, 0xE6)  # a convolution in the diagram (cnncalc.draw.diagram)
+CONV_FILL = (0x8E, 0xCA, 0xE6)  # a convolution in the diagram (cnncalc.features.draw.diagram)
 
 
 def chromium() -> str:

@@ -25,7 +25,7 @@ from math import floor
 import pytest
 
 from cnncalc import analyze, load_spec, load_spec_text
-from cnncalc.report import LayerRow, Report, rollup
+from cnncalc.core.report import LayerRow, Report, rollup
 from cnncalc.spec.loader import specs_root
 
 RESNETS = ["resnet18", "resnet34", "resnet50", "resnet50-v1", "resnet101", "resnet152", "resnet152-v1", "plain34"]

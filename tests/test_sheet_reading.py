@@ -19,10 +19,10 @@ from functools import cache
 
 import pytest
 
-from cnncalc.conventions import Conventions
-from cnncalc.homework.cells import read_number, read_shape
-from cnncalc.homework.grade import Grader, label_kinds, label_names, total_kind
-from cnncalc.homework.sheet import SheetError, header_role, read_sheet_text
+from cnncalc.core.conventions import Conventions
+from cnncalc.features.grade import Grader, label_kinds, label_names, total_kind
+from cnncalc.features.grade.cells import read_number, read_shape
+from cnncalc.features.grade.sheet import SheetError, header_role, read_sheet_text
 from cnncalc.spec import load_spec
 
 ALARM_SECONDS = 2

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli import app
+from cnncalc.core.walk import analyze
 from cnncalc.errors import ShapeError
+from cnncalc.features.symbolic.sizes import QUANTITIES, Expr, SymbolicReport, analyze_symbolic, with_symbols
 from cnncalc.spec import load_spec, load_spec_text
 from cnncalc.spec.model import Spec
-from cnncalc.symbolic import QUANTITIES, Expr, SymbolicReport, analyze_symbolic, with_symbols
 
 TINY = """
 name: tiny
@@ -199,7 +199,8 @@ def test_plain_summarize_loads_no_symbolic_or_training_code() -> None:
     code = (
         "import sys\nfrom cnncalc.cli import app\n"
         "try:\n    app(['summarize', 'lenet5', '--format', 'json'])\nexcept SystemExit:\n    pass\n"
-        "names = ('sympy', 'cnncalc.symbolic', 'cnncalc.training', 'cnncalc.solve')\n"
+        "names = ('sympy', 'cnncalc.features.symbolic.sizes', 'cnncalc.features.training.memory', "
+        "'cnncalc.features.symbolic.solve')\n"
         "print(sorted(m for m in sys.modules if m in names))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -9,13 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli import app
+from cnncalc.core.walk import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.solve import SolveError, largest_batch, largest_square_input, smallest_input, with_square_input
+from cnncalc.features.symbolic.solve import (
+    SolveError,
+    largest_batch,
+    largest_square_input,
+    smallest_input,
+    with_square_input,
+)
+from cnncalc.features.training.memory import training_memory
 from cnncalc.spec import load_spec
 from cnncalc.spec.dsl import load_dsl
-from cnncalc.training import training_memory
 
 NET = "32x32x3 | conv3-8 s=2 p=1 | relu | maxpool | conv3-16 | gap | fc-10"
 

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.analysis import analyze
 from cnncalc.cli import app
+from cnncalc.core.walk import analyze
+from cnncalc.features.training.memory import Storage, _Node, lifetimes, training_memory
 from cnncalc.spec.dsl import parse_dsl
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Spec
-from cnncalc.training import Storage, _Node, lifetimes, training_memory
 
 DSL = "32x32x3 | conv5-8 p=0 act=relu | maxpool | fc-10"
 
@@ -130,7 +130,7 @@ def _peak_layer_by_layer(
 def test_the_peak_is_the_sum_at_every_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     """`_peak` sweeps the lifetimes once; it must give what summing every layer gives, on every
     bundled network the training model covers (merges, shared inputs, saved tensors)."""
-    from cnncalc import training
+    from cnncalc.features.training import memory as training
     from cnncalc.spec.loader import bundled_names, load_spec
 
     fast = training._peak

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from cnncalc.analysis import analyze
 from cnncalc.cli.common import override
-from cnncalc.graph import build_graph
-from cnncalc.interop.pytorch import export_pytorch
+from cnncalc.core.graph import build_graph
+from cnncalc.core.walk import analyze
+from cnncalc.features.interop.pytorch import export_pytorch
+from cnncalc.features.training.memory import INPLACE_ACTIVATIONS, training_memory
 from cnncalc.spec.loader import bundled_names, load_spec
 from cnncalc.spec.model import Spec
-from cnncalc.training import INPLACE_ACTIVATIONS, training_memory
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch not installed")
 

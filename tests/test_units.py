@@ -53,7 +53,7 @@ def test_numpy_agrees_on_the_size_of_every_dtype_it_has() -> None:
     ],
 )
 def test_one_exact_size_parser_for_budgets_and_options(text: str, expected: int) -> None:
-    from cnncalc.numeric.verify import parse_size as verify_parse_size
+    from cnncalc.features.verify.run import parse_size as verify_parse_size
 
     assert parse_quantity(text, "bytes") == expected
     assert parse_size(text, "--max-memory") == expected

@@ -268,7 +268,7 @@ def test_budget_files_read_numbers_by_the_same_rules(runner: CliRunner, tmp_path
 
 
 def test_answer_sheets_read_numbers_by_the_same_rules(tmp_path: Path) -> None:
-    from cnncalc.homework.sheet import read_sheet_text
+    from cnncalc.features.grade.sheet import read_sheet_text
 
     sheet = read_sheet_text("- {layer: conv1, params: 06220}\n- {layer: pool1, shape: 1:30}\n", "s.yaml", "yaml")
     text = repr(sheet)

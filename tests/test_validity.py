@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cnncalc import ShapeError, analyze, load_spec_text
-from cnncalc.geometry import window
+from cnncalc.core.geometry import window
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from cnncalc import CnncalcError, analyze, load_spec, load_spec_text
 from cnncalc.cli import app
 from cnncalc.cli.verify import LazyProgress
+from cnncalc.features.verify import run as verify_module
+from cnncalc.features.verify.run import MemoryBudgetError, parse_size, predict_memory, verify
 from cnncalc.layers import LAYER_CLASSES
-from cnncalc.numeric import verify as verify_module
 from cnncalc.numeric.executor import execute
-from cnncalc.numeric.verify import MemoryBudgetError, parse_size, predict_memory, verify
 from cnncalc.spec import bundled_names
 from cnncalc.spec.dsl import load_dsl
 
@@ -219,7 +219,7 @@ def test_seed_changes_values_not_numbers() -> None:
 
 
 def test_a_wrong_symbolic_number_fails_with_both_numbers(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = analyze  # what verify imports from cnncalc.analysis
+    real = analyze  # what verify imports from cnncalc.core.walk
 
     def off_by_one(spec: Any, conventions: Any = None, layout: Any = None) -> Any:
         report = real(spec, conventions, layout)
@@ -269,7 +269,7 @@ def test_missing_weights_fail_params(runner: CliRunner, monkeypatch: pytest.Monk
 
 
 def test_a_wrong_peak_fails(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = analyze  # what verify imports from cnncalc.analysis
+    real = analyze  # what verify imports from cnncalc.core.walk
 
     def more(spec: Any, conventions: Any = None, layout: Any = None) -> Any:
         report = real(spec, conventions, layout)
@@ -354,7 +354,7 @@ def test_numeric_sources_import_no_symbolic_rules() -> None:
     root = Path(__file__).resolve().parent.parent / "cnncalc" / "numeric"
     for name in ("blas.py", "conv.py", "pointwise.py", "executor.py"):
         text = (root / name).read_text()
-        for banned in ("cnncalc.geometry", "cnncalc.analysis", "resolve_padding", "per_dim", ".apply(", "slide("):
+        for banned in ("cnncalc.core.geometry", "cnncalc.core.walk", "resolve_padding", "per_dim", ".apply(", "slide("):
             assert banned not in text, f"{name} uses {banned}"
 
 

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.worked.examples import Order, PoolKind, correlate, pool
-from cnncalc.worked.matrix import Grid, Volume, WorkedError, conv_padding, parse_volume
-from cnncalc.worked.numbers import NumberStyle, grid_cells
+from cnncalc.features.worked.examples import Order, PoolKind, correlate, pool
+from cnncalc.features.worked.matrix import Grid, Volume, WorkedError, conv_padding, parse_volume
+from cnncalc.features.worked.numbers import NumberStyle, grid_cells
 
 # --- matrices as the seed files print them --------------------------------------------------------
 

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.worked.examples import correlate
-from cnncalc.worked.matrix import Padding, Pair, Volume, parse_volume
-from cnncalc.worked.numbers import NumberStyle
+from cnncalc.features.worked.examples import correlate
+from cnncalc.features.worked.matrix import Padding, Pair, Volume, parse_volume
+from cnncalc.features.worked.numbers import NumberStyle
 
 #: 5x5, row r (0-based) and column c hold 5r + c + 1: 1 .. 25
 COUNTING_5X5 = "1 2 3 4 5; 6 7 8 9 10; 11 12 13 14 15; 16 17 18 19 20; 21 22 23 24 25"

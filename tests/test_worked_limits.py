@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from cnncalc.errors import CnncalcError
-from cnncalc.worked import matrix
-from cnncalc.worked.examples import correlate, pool
-from cnncalc.worked.matrix import (
+from cnncalc.features.worked import matrix
+from cnncalc.features.worked.examples import correlate, pool
+from cnncalc.features.worked.matrix import (
     MAX_LINE_CHARS,
     MAX_PADDING,
     MAX_TEXT_CHARS,
@@ -32,7 +32,7 @@ from cnncalc.worked.matrix import (
     parse_value,
     parse_volume,
 )
-from cnncalc.worked.reading import read_matrix, read_stream, read_text
+from cnncalc.features.worked.reading import read_matrix, read_stream, read_text
 
 
 def refusal(text: str, source: str = "<input>") -> str:

@@ -40,7 +40,7 @@ from cnncalc.cli import (
     worked,
 )
 from cnncalc.cli import list as listing
-from cnncalc.gcpause import paused_gc
+from cnncalc.core.gcpause import paused_gc
 
 
 class _Commands(TyperGroup):
@@ -171,7 +171,7 @@ def main() -> None:
     """Console-script entry point: run the command, then leave at once.
 
     A run is short and its objects hold no reference cycles worth collecting, so the
-    cycle collector is off for it (cnncalc.gcpause says why that matters for long reports).
+    cycle collector is off for it (cnncalc.core.gcpause says why that matters for long reports).
 
     The output is flushed and the process ends without tearing down its objects one by
     one (a 10,000-layer report holds a few hundred thousand; freeing them took longer than

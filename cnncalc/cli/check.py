@@ -1,6 +1,7 @@
 """`cnncalc check`: hold networks to their budgets in CI (exit 0, 1 when one is exceeded, 2 invalid).
 
-Thin: options are parsed here, the work is cnncalc.budgets.check, the output cnncalc.render.check.
+Thin: options are parsed here, the work is cnncalc.features.budgets.check, the output
+cnncalc.features.budgets.check_output.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def check(
 
         cnncalc check 'models/**/*.cnncalc.yaml' --budgets ci/budgets.yaml --format github
     """
-    from cnncalc.budgets.check import check_all, exit_code, load_budgets_file, option_limits
-    from cnncalc.render.check import check_github, check_json, check_junit, check_lines
+    from cnncalc.features.budgets.check import check_all, exit_code, load_budgets_file, option_limits
+    from cnncalc.features.budgets.check_output import check_github, check_json, check_junit, check_lines
     from cnncalc.render.table import terminal_width
 
     options = {

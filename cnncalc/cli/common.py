@@ -24,7 +24,7 @@ from cnncalc.render.escape import terminal
 from cnncalc.units import DTYPE_NAMES
 
 if TYPE_CHECKING:
-    from cnncalc.conventions import Conventions
+    from cnncalc.core.conventions import Conventions
     from cnncalc.spec.model import Layout, Spec
 
 P = ParamSpec("P")
@@ -35,7 +35,7 @@ R = TypeVar("R")
 UnitsOption = StrEnum("UnitsOption", ["si", "binary"])
 LayoutOption = StrEnum("LayoutOption", ["hwc", "chw"])
 OptimizerOption = StrEnum("OptimizerOption", ["sgd", "momentum", "adam", "adamw"])
-#: whose counting rules: cnncalc's, a peer tool's (cnncalc.presets), or all side by side
+#: whose counting rules: cnncalc's, a peer tool's (cnncalc.features.peers.presets), or all side by side
 ConventionOption = StrEnum(
     "ConventionOption", ["cnncalc", "torchinfo", "fvcore", "thop", "ptflops", "keras", "paper", "all"]
 )
@@ -136,7 +136,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def load_any(spec: str | None, dsl: str | None) -> Spec:
     """The spec from a file, a bundled name or a DSL string (exactly one of them)."""
     from cnncalc.errors import SpecError
-    from cnncalc.spec import load_spec
+    from cnncalc.features.interop import load_spec
 
     if (spec is None) == (dsl is None):
         raise SpecError.single(
@@ -157,7 +157,7 @@ def layout_of(layout: LayoutOption | None) -> Layout | None:
 
 def counting(no_bias: bool = False, keras_bn: bool = False, units: UnitsOption = UnitsOption.si) -> Conventions:
     """The counting rules of the options --no-bias, --keras-bn and --units."""
-    from cnncalc.conventions import Conventions
+    from cnncalc.core.conventions import Conventions
 
     binary = units is UnitsOption.binary
     return Conventions(bias=not no_bias, bn_running_stats=keras_bn, units="binary" if binary else "si")

@@ -45,9 +45,9 @@ def compare(
 
         cnncalc compare alexnet vgg16 resnet50 --plot compare.svg --profile
     """
-    from cnncalc.compare import compare as compare_specs
     from cnncalc.errors import SpecError
-    from cnncalc.render.compare import compare_csv, compare_json, compare_lines, compare_markdown
+    from cnncalc.features.compare.figures import compare as compare_specs
+    from cnncalc.features.compare.output import compare_csv, compare_json, compare_lines, compare_markdown
     from cnncalc.render.escape import terminal
     from cnncalc.render.table import terminal_width
 
@@ -73,7 +73,7 @@ def compare(
         echo_lines(compare_lines(entries, terminal_width()))
     if plot is not None:
         from cnncalc.cli.files import write_text_safely
-        from cnncalc.render.plot import plot_svg
+        from cnncalc.features.compare.plot import plot_svg
 
         write_text_safely(plot, plot_svg(entries, profile), "--plot", inputs, force)
         typer.echo(f"wrote {terminal(str(plot))}", err=True)

@@ -32,11 +32,11 @@ def diff(
 
         git show main:model.yaml > /tmp/old.yaml && cnncalc diff /tmp/old.yaml model.yaml --format markdown
     """
-    from cnncalc.analysis import analyze
-    from cnncalc.budgets.diff import diff_reports, titles
-    from cnncalc.render.diff import diff_json, diff_lines, diff_markdown
+    from cnncalc.core.walk import analyze
+    from cnncalc.features.budgets.diff import diff_reports, titles
+    from cnncalc.features.budgets.diff_output import diff_json, diff_lines, diff_markdown
+    from cnncalc.features.interop import load_spec
     from cnncalc.render.table import terminal_width
-    from cnncalc.spec import load_spec
 
     result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
     names = titles(result, old, new)

@@ -14,7 +14,7 @@ from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.report import Report
+    from cnncalc.core.report import Report
 
 FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png)
 #: the format an output file's suffix asks for when --format is not given
@@ -61,8 +61,8 @@ def draw(
 
         cnncalc draw googlenet --format mermaid > googlenet.mmd
     """
-    from cnncalc.analysis import analyze
     from cnncalc.cli.files import check_output, write_bytes_safely, write_text_safely
+    from cnncalc.core.walk import analyze
     from cnncalc.errors import SpecError
 
     chosen = fmt or (SUFFIXES.get(output.suffix.lower(), OutputFormat.svg) if output else OutputFormat.svg)
@@ -74,7 +74,7 @@ def draw(
     report = analyze(network.load(), counts.conventions(), network.layout_shown())
     text = _source(report, chosen, depth, style.value)
     if chosen is OutputFormat.png:
-        from cnncalc.draw.png import svg_to_png
+        from cnncalc.features.draw.png import svg_to_png
 
         assert output is not None
         write_bytes_safely(output, svg_to_png(text), "--output", inputs, force)
@@ -89,15 +89,15 @@ def _source(report: Report, fmt: OutputFormat, depth: int | None, style: str) ->
     from cnncalc.errors import SpecError
 
     if fmt is OutputFormat.dot:
-        from cnncalc.draw.dot import architecture_dot
+        from cnncalc.features.draw.dot import architecture_dot
 
         return architecture_dot(report, depth=depth)
     if fmt is OutputFormat.mermaid:
-        from cnncalc.draw.mermaid import architecture_mermaid
+        from cnncalc.features.draw.mermaid import architecture_mermaid
 
         return architecture_mermaid(report, depth=depth)
-    from cnncalc.draw.diagram import architecture_svg
-    from cnncalc.draw.model import picture
+    from cnncalc.features.draw.diagram import architecture_svg
+    from cnncalc.features.draw.model import picture
 
     if style == "volumes" and not picture(report, depth).is_chain():
         raise SpecError.single(

@@ -41,8 +41,9 @@ def explain(
 
         cnncalc explain alexnet --layer conv2 --format markdown --latex
     """
-    from cnncalc.homework.explain import explain as explain_spec
-    from cnncalc.homework.explain import select, to_json, to_markdown
+    from cnncalc.features.explain.explanation import explain as explain_spec
+    from cnncalc.features.explain.explanation import select, to_json
+    from cnncalc.features.explain.output import explanation_markdown as to_markdown
 
     explanation = explain_spec(network.load(), counts.conventions())
     if layer is not None:
@@ -52,7 +53,7 @@ def explain(
     elif fmt is OutputFormat.markdown or latex:
         typer.echo(to_markdown(explanation, latex=latex), nl=False)
     else:
-        from cnncalc.render.explain import explanation_lines
+        from cnncalc.features.explain.output import explanation_lines
 
         echo_lines(explanation_lines(explanation))
 

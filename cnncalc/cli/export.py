@@ -39,7 +39,7 @@ def export_command(
         cnncalc export my_net.yaml --input 64x64x3
     """
     from cnncalc.cli.files import write_text_safely
-    from cnncalc.interop.pytorch import export_pytorch
+    from cnncalc.features.interop.pytorch import export_pytorch
 
     loaded = options.NetworkArgs(spec, input_shape=input_shape).load()
     text = export_pytorch(loaded)

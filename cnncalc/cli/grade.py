@@ -1,6 +1,6 @@
 """`cnncalc grade`: answer sheets graded cell by cell against a network.
 
-Thin: options are parsed here, the work is cnncalc.homework.grade, the output cnncalc.render.grade.
+Thin: options are parsed here, the work is cnncalc.features.grade, the output cnncalc.features.grade.output.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.errors import Diagnostic
-    from cnncalc.homework.grade import ClassResult, Grader, GradeResult
-    from cnncalc.homework.sheet import Column, SheetFormat
+    from cnncalc.features.grade import ClassResult, Grader, GradeResult
+    from cnncalc.features.grade.sheet import Column, SheetFormat
 
 FORMATS = (OutputFormat.text, OutputFormat.json)
 
@@ -107,8 +107,8 @@ def grade(
         cnncalc grade --template exercise-valid -o sheet.md
     """
     from cnncalc.errors import SpecError
-    from cnncalc.homework.grade import Grader
-    from cnncalc.homework.grade import template as blank
+    from cnncalc.features.grade import Grader
+    from cnncalc.features.grade import template as blank
 
     inputs = [Path(spec), *([Path(answers)] if answers is not None else [])]
     # refuse a bad output path before any work, and again (atomically) when writing
@@ -139,16 +139,16 @@ def grade(
             "no answer sheet given", hint=f"`cnncalc grade {spec} SHEET` or a folder; `--template` writes a blank one"
         )
     path = Path(answers)
-    from cnncalc.homework.cells import Precision
+    from cnncalc.features.grade.cells import Precision
 
     grader = Grader(loaded, counting(no_bias, keras_bn), Precision(sig_figs=sig_figs, strict=strict))
     outputs = Outputs(csv_path, gradebook, feedback, force)
     if path.is_dir():
         _grade_folder(grader, path, fmt, outputs, inputs)
         return
-    from cnncalc.homework.grade import ClassResult, to_json
-    from cnncalc.homework.sheet import read_sheet
-    from cnncalc.render.grade import result_lines
+    from cnncalc.features.grade import ClassResult, to_json
+    from cnncalc.features.grade.output import result_lines
+    from cnncalc.features.grade.sheet import read_sheet
     from cnncalc.render.table import terminal_width
 
     result = grader.grade(read_sheet(path))
@@ -162,7 +162,7 @@ def grade(
 
 def _columns(text: str) -> list[Column]:
     from cnncalc.errors import SpecError
-    from cnncalc.homework.sheet import COLUMNS
+    from cnncalc.features.grade.sheet import COLUMNS
 
     wanted: list[Column] = []
     bad: list[str] = []
@@ -196,7 +196,7 @@ class Outputs:
         feedback files would be mistaken for a complete one.
         """
         from cnncalc.errors import SpecError
-        from cnncalc.render.grade import feedback_markdown, gradebook_csv, scores_csv
+        from cnncalc.features.grade.output import feedback_markdown, gradebook_csv, scores_csv
 
         targets: list[tuple[Path, str, str]] = []  # (path, text, option)
         if self.csv_path is not None:
@@ -265,9 +265,9 @@ _NOT_SHEETS = {
 
 def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outputs, inputs: list[Path]) -> None:
     from cnncalc.errors import CnncalcError, SpecError
-    from cnncalc.homework.grade import ClassResult, class_json
-    from cnncalc.homework.sheet import read_sheet
-    from cnncalc.render.grade import class_lines
+    from cnncalc.features.grade import ClassResult, class_json
+    from cnncalc.features.grade.output import class_lines
+    from cnncalc.features.grade.sheet import read_sheet
     from cnncalc.render.table import terminal_width
 
     entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))

@@ -1,6 +1,6 @@
 """`cnncalc import`: an ONNX or Keras model file as a cnncalc YAML spec.
 
-The optional libraries are imported by cnncalc.interop inside the command, so registering
+The optional libraries are imported by cnncalc.features.interop inside the command, so registering
 it costs the other commands nothing at start-up.
 """
 
@@ -63,9 +63,9 @@ def import_model(
 
         cnncalc import model.keras > model.yaml
     """
-    from cnncalc.analysis import analyze
     from cnncalc.cli.files import write_text_safely
-    from cnncalc.interop import model_spec_data
+    from cnncalc.core.walk import analyze
+    from cnncalc.features.interop import model_spec_data
     from cnncalc.spec.loader import validate_spec
     from cnncalc.spec.model import SourceMap
 

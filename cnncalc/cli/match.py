@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 
 def load_either(ref: str) -> Spec:
     """A model file (.onnx, .keras, Keras JSON) through the importers; anything else as a spec."""
-    from cnncalc.interop import is_model_file, load_model_spec
-    from cnncalc.spec import load_spec
+    from cnncalc.features.interop import is_model_file, load_model_spec, load_spec
 
     return load_model_spec(ref) if is_model_file(ref) else load_spec(ref)
 
@@ -45,8 +44,8 @@ def match_command(
 
         cnncalc match resnet18 resnet18-64px.onnx --input 64x64x3
     """
-    from cnncalc.interop.match import match
-    from cnncalc.render.match import match_text
+    from cnncalc.features.interop.match import match
+    from cnncalc.features.interop.match_output import match_text
 
     design = override(load_either(spec), None, None, input_shape, None)
     result = match(design, load_either(model))

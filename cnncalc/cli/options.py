@@ -35,7 +35,7 @@ from cnncalc.cli.common import counting, layout_of, load_any, override
 from cnncalc.render.formats import FormatError, OutputFormat, choose
 
 if TYPE_CHECKING:
-    from cnncalc.conventions import Conventions
+    from cnncalc.core.conventions import Conventions
     from cnncalc.spec import model
 
 # --- the network a command reads (NetworkArgs below)

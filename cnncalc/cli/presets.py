@@ -1,4 +1,4 @@
-"""`summarize --convention NAME`: a peer tool's totals (cnncalc.presets), printed in each format."""
+"""`summarize --convention NAME`: a peer tool's totals (cnncalc.features.peers.presets), printed in each format."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cnncalc.cli.common import echo_lines
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.conventions import Units
+    from cnncalc.core.conventions import Units
     from cnncalc.spec.model import Spec
 
 
@@ -19,8 +19,8 @@ def print_presets(
 ) -> None:
     """Print one preset's totals, or (`all`) every preset's side by side."""
     from cnncalc.errors import SpecError
-    from cnncalc.presets import PRESETS, evaluate
-    from cnncalc.render import presets as render
+    from cnncalc.features.peers import output as render
+    from cnncalc.features.peers.presets import PRESETS, evaluate
     from cnncalc.render.columns import to_csv, to_markdown
     from cnncalc.render.envelope import json_text
     from cnncalc.render.table import terminal_width

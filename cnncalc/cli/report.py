@@ -38,9 +38,9 @@ def report(
         cnncalc report resnet18 --depth 2 -o resnet18.html
     """
     from cnncalc.cli.files import check_output, write_text_safely
-    from cnncalc.draw.diagram import architecture_svg
-    from cnncalc.homework.explain import explain
-    from cnncalc.render.report_html import report_html
+    from cnncalc.features.draw.diagram import architecture_svg
+    from cnncalc.features.explain.explanation import explain
+    from cnncalc.features.report_html.page import report_html
 
     inputs = [Path(network.spec)] if network.spec else []
     if output is not None:

@@ -38,8 +38,8 @@ def solve(
         cnncalc solve resnet50 --max-memory 8GiB --training --optimizer adam
     """
     from cnncalc.errors import SpecError
-    from cnncalc.render.solve import solution_json, solution_lines
-    from cnncalc.solve import SolveError, largest_batch, largest_square_input
+    from cnncalc.features.symbolic.solve import SolveError, largest_batch, largest_square_input
+    from cnncalc.features.symbolic.solve_output import solution_json, solution_lines
     from cnncalc.units import UnitError, parse_bytes, parse_macs
 
     if (max_macs is None) == (max_memory is None):

@@ -13,10 +13,10 @@ from cnncalc.cli.groups import expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.conventions import Conventions
-    from cnncalc.report import Report
+    from cnncalc.core.conventions import Conventions
+    from cnncalc.core.report import Report
+    from cnncalc.features.training.memory import TrainingMemory
     from cnncalc.spec.model import Spec
-    from cnncalc.training import TrainingMemory
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
 
@@ -51,10 +51,10 @@ def summarize(
 
         cnncalc summarize resnet18 --training --optimizer adam --batch 32
     """
-    from cnncalc.analysis import analyze
+    from cnncalc.core.report import rollup
+    from cnncalc.core.walk import analyze
     from cnncalc.render.summary import json_document, table_lines, to_csv, to_markdown
     from cnncalc.render.table import terminal_width
-    from cnncalc.report import rollup
 
     conventions = counts.conventions()
     loaded, symbols = _load(network.spec, network.dsl, network.input_shape)
@@ -80,7 +80,7 @@ def summarize(
     report = analyze(loaded, conventions, network.layout_shown())
     memory = None
     if training:
-        from cnncalc.training import training_memory
+        from cnncalc.features.training.memory import training_memory
 
         memory = training_memory(loaded, report, optimizer.value)
     if depth is not None:
@@ -117,8 +117,8 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
     if input_shape is None or not any(ch.isalpha() and ch not in "xX" for ch in input_shape):
         return None
     from cnncalc.errors import SpecError
+    from cnncalc.features.symbolic.sizes import input_symbols, with_symbols
     from cnncalc.layers.base import MAX_INT
-    from cnncalc.symbolic import input_symbols, with_symbols
 
     found = input_symbols(input_shape)
     if found is None:
@@ -139,16 +139,16 @@ def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
 
     if not Path(spec).is_file():
         return None
-    from cnncalc.symbolic import load_symbolic
+    from cnncalc.features.symbolic.sizes import load_symbolic
 
     return load_symbolic(spec)
 
 
 def _echo_symbolic(loaded: Spec, symbols: list[str | None], conventions: Conventions, fmt: OutputFormat) -> None:
     from cnncalc.errors import SpecError
-    from cnncalc.render.symbolic import table_lines, to_json
+    from cnncalc.features.symbolic.output import table_lines, to_json
+    from cnncalc.features.symbolic.sizes import analyze_symbolic
     from cnncalc.render.table import terminal_width
-    from cnncalc.symbolic import analyze_symbolic
 
     if fmt not in (OutputFormat.table, OutputFormat.json):
         raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
@@ -161,7 +161,7 @@ def _echo_symbolic(loaded: Spec, symbols: list[str | None], conventions: Convent
 
 def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
     """The summary, then what training keeps; CSV holds the training rows only (one table per file)."""
-    from cnncalc.render import training as out
+    from cnncalc.features.training import output as out
     from cnncalc.render.summary import table_lines, to_json, to_markdown
     from cnncalc.render.table import terminal_width
 

@@ -98,8 +98,8 @@ def verify(
 
         cnncalc verify --dsl "32x32x3 | conv3-8 | maxpool | fc-10" --dtype float16 --batch 4
     """
-    from cnncalc.numeric.verify import parse_size
-    from cnncalc.numeric.verify import verify as run_verify
+    from cnncalc.features.verify.run import parse_size
+    from cnncalc.features.verify.run import verify as run_verify
 
     loaded = network.load()
     limit = parse_size(max_memory, "--max-memory") if max_memory is not None else None
@@ -112,8 +112,8 @@ def verify(
         result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=network.layout_shown())
     finally:
         progress.close()
+    from cnncalc.features.verify.output import verify_json, verify_lines
     from cnncalc.render.table import terminal_width
-    from cnncalc.render.verify import verify_json, verify_lines
 
     if fmt is OutputFormat.json:
         echo_json(verify_json(result, seed))

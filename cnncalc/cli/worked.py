@@ -1,6 +1,6 @@
 """`cnncalc conv` and `cnncalc pool`: the lecture's worked examples, computed exactly and written out.
 
-The computation lives in cnncalc.worked.examples (pure, exact Fractions); this module only reads the
+The computation lives in cnncalc.features.worked.examples (pure, exact Fractions); this module only reads the
 matrices (inline or `@file`), parses options and prints. Imports of the numeric module happen inside
 the commands so that start-up of other commands stays light.
 """
@@ -19,8 +19,8 @@ from cnncalc.render.formats import OutputFormat
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cnncalc.worked.matrix import Grid, Volume
-    from cnncalc.worked.numbers import NumberStyle
+    from cnncalc.features.worked.matrix import Grid, Volume
+    from cnncalc.features.worked.numbers import NumberStyle
 
 MATRIX_HELP = (
     "A matrix: values by spaces or commas, rows by ';', channels by '|' "
@@ -32,21 +32,21 @@ MATRIX_HELP = (
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv)
 
 
-# the choices of --order and --kind (cnncalc.worked.examples.Order and PoolKind, not imported at start-up)
+# the choices of --order and --kind (cnncalc.features.worked.examples.Order and PoolKind, not imported at start-up)
 OrderOption = StrEnum("OrderOption", ["rows", "columns"])
 PoolKindOption = StrEnum("PoolKindOption", ["max", "avg", "sum", "l2"])
 
 
 def read_matrix(argument: str, what: str) -> Volume:
-    """The matrix of an argument: inline text, or `@path` / `@-` (cnncalc.worked.reading)."""
-    from cnncalc.worked.reading import read_matrix as read
+    """The matrix of an argument: inline text, or `@path` / `@-` (cnncalc.features.worked.reading)."""
+    from cnncalc.features.worked.reading import read_matrix as read
 
     return read(argument, what)
 
 
 def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle:
-    from cnncalc.worked.matrix import WorkedError
-    from cnncalc.worked.numbers import NumberStyle
+    from cnncalc.features.worked.matrix import WorkedError
+    from cnncalc.features.worked.numbers import NumberStyle
 
     if exact and (round_digits is not None or truncate):
         raise WorkedError.single("--exact prints exact values: give it without --round / --truncate")
@@ -65,7 +65,7 @@ def _echo_maps(
     steps: Sequence[str],
 ) -> None:
     """The output matrices as CSV or as text (title, written-out steps, matrices); warnings on stderr."""
-    from cnncalc.render.worked import render_csv, render_text
+    from cnncalc.features.worked.output import render_csv, render_text
 
     for warning in warnings:
         echo_error(f"warning: {warning}")
@@ -148,9 +148,9 @@ def conv(
 
         cnncalc conv @image.csv -k "1 0 -1; 1 0 -1; 1 0 -1" --dilation 2 --steps
     """
-    from cnncalc.render.worked import conv_json
-    from cnncalc.worked.examples import Order, conv_title, correlate
-    from cnncalc.worked.matrix import WorkedError, conv_padding, parse_pair, parse_scalar
+    from cnncalc.features.worked.examples import Order, conv_title, correlate
+    from cnncalc.features.worked.matrix import WorkedError, conv_padding, parse_pair, parse_scalar
+    from cnncalc.features.worked.output import conv_json
 
     style = _style(round_digits, truncate, exact)
     if not kernel:
@@ -221,10 +221,10 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
-    from cnncalc.render.worked import pool_json
-    from cnncalc.worked.examples import PoolKind, pool_title
-    from cnncalc.worked.examples import pool as pool_matrix
-    from cnncalc.worked.matrix import parse_pair
+    from cnncalc.features.worked.examples import PoolKind, pool_title
+    from cnncalc.features.worked.examples import pool as pool_matrix
+    from cnncalc.features.worked.matrix import parse_pair
+    from cnncalc.features.worked.output import pool_json
 
     style = _style(round_digits, truncate, exact)
     image = read_matrix(matrix, "input")

@@ -9,17 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
 from cnncalc.errors import LayerRuleError
 
-if TYPE_CHECKING:
-    from cnncalc.layers.steps import Step
-
 Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One number of a layer, worked out as the lecture does it by hand.
+
+    `formula` is the rule in symbols, `expression` the same rule with this layer's numbers
+    filled in, and `value` what it comes to. Both are written in the small arithmetic
+    language of cnncalc.core.algebra (+ - * /, parentheses, floor(), ceil(), max()), so
+    the tests can evaluate every expression and check it gives `value`, and that `value`
+    is the Report's number: an explanation cannot drift from the rule that computes it.
+
+    field names the Report number the step gives: "output" (one axis of the channels-first
+    output shape, `axis`), "inputs" (a dense layer's flattened inputs), "weights", "biases",
+    "non_trainable", "params", "macs" or "flops" (both per sample; the FLOPs as the
+    counting conventions state them: 2 x MACs, one add per bias, and the element-wise work).
+    """
+
+    quantity: str
+    field: str
+    formula: str
+    expression: str
+    value: int
+    note: str = ""
+    axis: int | None = None
+
 
 #: largest integer a spec may hold: refuses absurd sizes before any arithmetic.
 MAX_INT = 2**31 - 1
@@ -144,7 +167,7 @@ class LayerBase(BaseModel):
     family: ClassVar[str] = "other"
     #: non-trainable state per channel (batch norm's running mean and variance: 2)
     state_per_channel: ClassVar[int] = 0
-    #: the common mistakes (cnncalc.homework.mistakes) a student can make with the kind's rule,
+    #: the common mistakes (cnncalc.features.grade.mistakes) a student can make with the kind's rule,
     #: beyond the bias, which every kind is checked for
     sheet_mistakes: ClassVar[frozenset[str]] = frozenset()
 
@@ -205,8 +228,6 @@ class LayerBase(BaseModel):
         Every kind overrides this with its formulas; this fallback states the numbers
         without a formula, so that a kind added later is still explained, if tersely.
         """
-        from cnncalc.layers.steps import Step  # steps builds on this module
-
         counts = self.apply(x, c)
         names = ("C", *AXIS_NAMES[len(counts.output) - 1]) if len(counts.output) > 1 else ("units",)
         steps = [

@@ -11,9 +11,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.geometry import Pair, effective_kernel, transposed_size
 from cnncalc.errors import LayerRuleError
-from cnncalc.geometry import Pair, effective_kernel, transposed_size
 from cnncalc.layers.base import (
     AXIS_NAMES,
     ActivationName,
@@ -24,19 +24,13 @@ from cnncalc.layers.base import (
     PerDim,
     Positive,
     Shape,
+    Step,
     check_declared,
     per_dim,
     spatial_rank,
     weighted_flops,
 )
-from cnncalc.layers.steps import (
-    Step,
-    fmt_dims,
-    kernel_terms,
-    param_steps,
-    position_terms,
-    weighted_flops_step,
-)
+from cnncalc.layers.steps import fmt_dims, kernel_terms, param_steps, position_terms, weighted_flops_step
 from cnncalc.layers.window import PaddingSpec, Sliding, fmt_padding, resolve_padding, slide, slide_steps
 
 #: DSL options every convolution takes

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
 from cnncalc.layers.base import (
     ActivationName,
     Counts,
@@ -20,10 +20,11 @@ from cnncalc.layers.base import (
     LayerBase,
     Positive,
     Shape,
+    Step,
     check_declared,
     weighted_flops,
 )
-from cnncalc.layers.steps import Step, channels_last_terms, param_steps, weighted_flops_step
+from cnncalc.layers.steps import channels_last_terms, param_steps, weighted_flops_step
 
 
 class Dense(LayerBase):

@@ -12,10 +12,9 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import Field
 
-from cnncalc.conventions import ACTIVATION_FLOPS, Conventions
-from cnncalc.layers.base import ActivationKind, Counts, DslWord, LayerBase, Positive, Shape, spatial_rank
+from cnncalc.core.conventions import ACTIVATION_FLOPS, Conventions
+from cnncalc.layers.base import ActivationKind, Counts, DslWord, LayerBase, Positive, Shape, Step, spatial_rank
 from cnncalc.layers.steps import (
-    Step,
     channels_last_terms,
     elementwise_flops_step,
     no_params_steps,
@@ -76,7 +75,7 @@ class Activation(LayerBase):
         )
 
 
-#: the work behind each activation's FLOPs in the default conventions (cnncalc.conventions)
+#: the work behind each activation's FLOPs in the default conventions (cnncalc.core.conventions)
 _ACTIVATION_WORK = {
     "relu": "max(x, 0)",
     "relu6": "min(max(x, 0), 6)",

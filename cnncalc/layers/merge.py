@@ -11,10 +11,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, Shape
-from cnncalc.layers.steps import Step, elementwise_flops_step, no_params_steps, unchanged_steps
+from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, Shape, Step
+from cnncalc.layers.steps import elementwise_flops_step, no_params_steps, unchanged_steps
 
 
 def _show(shape: Shape) -> str:

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
+from cnncalc.core.conventions import Conventions
 from cnncalc.errors import LayerRuleError
 from cnncalc.layers.base import (
     AXIS_NAMES,
@@ -22,18 +22,12 @@ from cnncalc.layers.base import (
     NonNegative,
     PerDim,
     Shape,
+    Step,
     check_declared,
     per_dim,
     spatial_rank,
 )
-from cnncalc.layers.steps import (
-    Step,
-    elementwise_flops_step,
-    fmt_dims,
-    kernel_terms,
-    no_params_steps,
-    position_terms,
-)
+from cnncalc.layers.steps import elementwise_flops_step, fmt_dims, kernel_terms, no_params_steps, position_terms
 from cnncalc.layers.window import PaddingSpec, fmt_padding, resolve_padding, slide, slide_steps
 
 PoolKind = Literal["max_pool", "avg_pool", "sum_pool", "l2_pool"]

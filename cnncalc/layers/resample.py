@@ -11,9 +11,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.conventions import Conventions
-from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, PerDim, Shape, per_dim, spatial_rank
-from cnncalc.layers.steps import Step, elementwise_flops_step, fmt_dims, no_params_steps
+from cnncalc.core.conventions import Conventions
+from cnncalc.layers.base import AXIS_NAMES, Counts, LayerBase, PerDim, Shape, Step, per_dim, spatial_rank
+from cnncalc.layers.steps import elementwise_flops_step, fmt_dims, no_params_steps
 
 
 class Upsample(LayerBase):

@@ -7,40 +7,14 @@ the terms (channels last, `f*f` for a square kernel) are the same for every kind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from cnncalc.conventions import Conventions
-from cnncalc.layers.base import AXIS_NAMES, Shape, weighted_flops
+from cnncalc.core.conventions import Conventions
+from cnncalc.layers.base import AXIS_NAMES, Shape, Step, weighted_flops
 
 
 def fmt_dims(values: Sequence[int]) -> str:
     """3x3 for (3, 3); a single value for one axis."""
     return "x".join(str(v) for v in values)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One number of a layer, worked out as the lecture does it by hand.
-
-    `formula` is the rule in symbols, `expression` the same rule with this layer's numbers
-    filled in, and `value` what it comes to. Both are written in the small arithmetic
-    language of cnncalc.homework.expr (+ - * /, parentheses, floor(), ceil(), max()), so
-    the tests can evaluate every expression and check it gives `value`, and that `value`
-    is the Report's number: an explanation cannot drift from the rule that computes it.
-
-    field names the Report number the step gives: "output" (one axis of the channels-first
-    output shape, `axis`), "inputs" (a dense layer's flattened inputs), "weights", "biases",
-    "non_trainable", "params", "macs" or "flops" (both per sample; the FLOPs as the
-    counting conventions state them: 2 x MACs, one add per bias, and the element-wise work).
-    """
-
-    quantity: str
-    field: str
-    formula: str
-    expression: str
-    value: int
-    note: str = ""
-    axis: int | None = None
 
 
 def unchanged_steps(x: Shape, why: str) -> tuple[Step, ...]:

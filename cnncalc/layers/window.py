@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cnncalc.core.geometry import Pair, effective_kernel, same_padding, window
 from cnncalc.errors import LayerRuleError
-from cnncalc.geometry import Pair, effective_kernel, same_padding, window
-from cnncalc.layers.base import AXIS_NAMES, NonNegative, PerDim, Shape, per_dim, spatial_rank
-from cnncalc.layers.steps import Step
+from cnncalc.layers.base import AXIS_NAMES, NonNegative, PerDim, Shape, Step, per_dim, spatial_rank
 
 #: padding as a spec writes it: per side, per axis, [before, after] pairs, or by rule
 PaddingSpec = Literal["valid", "same"] | NonNegative | list[NonNegative | list[NonNegative]]

@@ -1,6 +1,6 @@
-"""The numeric core: NumPy kernels, an executor that runs a network's graph on arrays
-(`executor`), and `verify`, which checks the symbolic report against what the run
-measured (`from cnncalc.numeric.verify import verify`).
+"""The numeric core: NumPy kernels and an executor that runs a network's graph on arrays
+(`executor`). Checking the symbolic report against what the run measured is the verify
+feature (cnncalc.features.verify), which builds on this package.
 
 The kernels: `blas` (the counted matrix products, and C += A B accumulated in place by
 the OpenBLAS NumPy ships; CNNCALC_NO_BLAS=1 keeps it plain NumPy), `conv` (convolution,

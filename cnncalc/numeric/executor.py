@@ -1,6 +1,6 @@
 """Run a network on arrays: seeded weights, one forward pass, and what it measured.
 
-The graph (cnncalc.graph) gives the execution order and who reads whom; everything
+The graph (cnncalc.core.graph) gives the execution order and who reads whom; everything
 else is read from the arrays: an output's shape is the shape of the array a kernel
 returned, a layer's parameters are the arrays allocated for it, its MACs are counted
 from the matrix products it ran (blas.MacCounter), and activation memory is the sum
@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cnncalc.graph import Graph, build_graph
+from cnncalc.core.graph import Graph, build_graph
 from cnncalc.layers import LayerBase
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense

@@ -1,7 +1,8 @@
-"""Every byte cnncalc prints: tables, JSON, CSV, Markdown, JUnit, GitHub annotations, views.
+"""The shared output kernel: columns, the JSON envelope, escaping, formats, human numbers,
+listings, the summary and plain-text tables.
 
-The only package that formats numbers for people or escapes text from users; the Report
-itself holds exact ints. Nothing here imports rich: tables are plain text (`render.table`).
+A feature's own output (cnncalc.features.*.output) is written with these; the Report itself
+holds exact ints. Nothing here imports rich: tables are plain text (`render.table`).
 The names below are imported on first use, so the CLI can load `render.escape` and
 `render.formats` at start-up without the report model behind the others.
 """

@@ -6,10 +6,10 @@ printed beside or instead of a figure nobody checks digit by digit.
 
 from __future__ import annotations
 
-from cnncalc.conventions import Units
+from cnncalc.core.conventions import Units
+from cnncalc.core.receptive import ReceptiveField
+from cnncalc.core.report import LayerRow
 from cnncalc.layers.base import Shape
-from cnncalc.receptive import ReceptiveField
-from cnncalc.report import LayerRow
 
 _SI = ["", "K", "M", "G", "T", "P", "E"]
 _BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]

@@ -39,7 +39,7 @@ class NetworkEntry:
 
     @classmethod
     def of(cls, name: str) -> NetworkEntry:
-        from cnncalc.analysis import analyze
+        from cnncalc.core.walk import analyze
         from cnncalc.spec import load_spec
 
         spec = load_spec(name)

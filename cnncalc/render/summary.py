@@ -7,7 +7,8 @@ from dataclasses import asdict
 from operator import add
 from typing import Any, TypeVar
 
-from cnncalc.receptive import ReceptiveField
+from cnncalc.core.receptive import ReceptiveField
+from cnncalc.core.report import LayerRow, Report
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
 from cnncalc.render.envelope import Encoded, envelope, json_parts, one_line
@@ -22,7 +23,6 @@ from cnncalc.render.human import (
     format_size,
 )
 from cnncalc.render.table import render_grid
-from cnncalc.report import LayerRow, Report
 
 K = TypeVar("K", bound=Hashable)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cnncalc.core.gcpause import paused_gc
 from cnncalc.errors import CnncalcError, Diagnostic, Location, SpecError
-from cnncalc.gcpause import paused_gc
 from cnncalc.layers import REGISTRY, canonical_kind
 from cnncalc.spec.model import BlockCall, BlockDef, Budgets, InputSpec, Path, SourceMap, Spec
 
@@ -143,15 +143,9 @@ def read_text_file(
 def load_spec(ref: str) -> Spec:
     """Load and validate a spec from a file path or a bundled network name.
 
-    An ONNX or Keras model file (.onnx, .keras, a Keras .json) is imported through
-    cnncalc.interop, so every command that takes a spec takes a model too; the importers
-    are loaded only for those suffixes, so a YAML spec starts as fast as before.
+    Specs only: cnncalc.features.interop.load_spec also takes a model file (.onnx, .keras,
+    a Keras .json), and is what the commands read a spec with.
     """
-    if FsPath(ref).suffix.lower() in (".onnx", ".keras", ".json"):
-        from cnncalc.interop import is_model_file, load_model_spec
-
-        if is_model_file(ref):
-            return load_model_spec(ref)
     text, source = read_source(ref)
     return load_spec_text(text, source)
 
@@ -166,8 +160,14 @@ def load_spec_text(text: str, source: str = "<string>") -> Spec:
 def parse_yaml(text: str, source: str, what: str = "spec") -> tuple[Any, SourceMap]:
     """YAML text -> plain data and where each value was written (cnncalc.spec.yamlread: YAML 1.2
     numbers, bounded size, values, depth and digits)."""
-    from cnncalc.spec.yamlread import read_yaml
+    from cnncalc.spec.yamllines import read_lines
+    from cnncalc.spec.yamlread import MAX_TEXT, read_yaml
 
+    # the one-line-per-layer layout programs write is read line by line (spec.yamllines, which
+    # builds on yamlread); anything else, and a text over the limit, goes to the parser
+    simple = read_lines(text, source) if len(text) <= MAX_TEXT else None
+    if simple is not None:
+        return simple
     return read_yaml(text, source, what, empty_hint=_SKELETON_HINT if what == "spec" else None)
 
 

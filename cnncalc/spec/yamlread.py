@@ -50,11 +50,6 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
         raise SpecError.single(
             f"{source}: {what} text is {len(text):,} characters; the limit is {MAX_TEXT:,}", Location(source, 1, 1)
         )
-    from cnncalc.spec.yamllines import read_lines
-
-    simple = read_lines(text, source)
-    if simple is not None:
-        return simple
     _check_aliases(text, source, what)
     reader = _Reader(source, what, empty_hint)
     try:

@@ -23,10 +23,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.analysis import analyze
+from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
-from cnncalc.interop import load_model_spec
-from cnncalc.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop import load_model_spec
+from cnncalc.features.interop.keras import keras_config_to_spec_data
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap
 

@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.errors import CnncalcError
-from cnncalc.worked.matrix import MAX_VALUES, Volume, parse_pair, parse_scalar, parse_value, parse_volume
-from cnncalc.worked.reading import read_matrix, read_stream, read_text
+from cnncalc.features.worked.matrix import MAX_VALUES, Volume, parse_pair, parse_scalar, parse_value, parse_volume
+from cnncalc.features.worked.reading import read_matrix, read_stream, read_text
 
 #: examples per harness; CNNCALC_FUZZ_EXAMPLES raises it for a longer run than CI's (say 20000)
 EXAMPLES = int(os.environ.get("CNNCALC_FUZZ_EXAMPLES", "150"))

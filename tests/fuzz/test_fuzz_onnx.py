@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import AttributeProto, TensorProto, helper, numpy_helper  # noqa: E402
 
-from cnncalc.analysis import analyze  # noqa: E402
+from cnncalc.core.walk import analyze  # noqa: E402
 from cnncalc.errors import CnncalcError  # noqa: E402
-from cnncalc.interop.onnx import model_to_spec_data, onnx_to_spec_data  # noqa: E402
+from cnncalc.features.interop.onnx import model_to_spec_data, onnx_to_spec_data  # noqa: E402
 from cnncalc.spec.loader import validate_spec  # noqa: E402
 from cnncalc.spec.model import SourceMap  # noqa: E402
 

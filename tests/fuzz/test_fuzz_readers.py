@@ -17,10 +17,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.analysis import analyze
-from cnncalc.budgets.check import load_budgets_file
+from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
-from cnncalc.homework.sheet import read_sheet_text
+from cnncalc.features.budgets.check import load_budgets_file
+from cnncalc.features.grade.sheet import read_sheet_text
 from cnncalc.spec import load_spec_text
 from cnncalc.spec.dsl import load_dsl
 

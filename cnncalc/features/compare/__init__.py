@@ -1,0 +1,3 @@
+"""`compare`: the figures of several networks side by side (`figures`, pure data), their
+table (`output`) and the SVG plot (`plot`).
+"""

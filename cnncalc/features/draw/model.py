@@ -1,0 +1,82 @@
+"""What a diagram shows: the rows of a report (rolled up to a depth) and the edges between them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cnncalc.core.report import LayerRow, Report, rollup
+from cnncalc.render.human import format_shape
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The nodes in execution order and the edges (reader after the row it reads), deduplicated."""
+
+    report: Report
+    rows: tuple[LayerRow, ...]
+    edges: tuple[tuple[int, int], ...]
+
+    def shape_text(self, row: LayerRow) -> str:
+        """The output shape as the report shows it (28x28x8 in the HWC layout)."""
+        return format_shape(self.report.shown(row.output_shape))
+
+    def is_chain(self) -> bool:
+        """True when every row reads exactly the row before it: the classic LeNet / VGG picture fits."""
+        expected = [(i - 1, i) for i in range(1, len(self.rows))]
+        return list(self.edges) == expected
+
+
+def picture(report: Report, depth: int | None = None) -> Picture:
+    """The rows to draw and their edges; with `depth`, one node per block `depth` levels deep.
+
+    An edge between two layers of the same rolled-up block disappears; edges from several
+    layers of one block to another node become one edge.
+    """
+    rows = rollup(report, depth) if depth is not None else report.rows
+    position = {row.name: i for i, row in enumerate(rows)}
+
+    def node_of(row: LayerRow) -> int:
+        if depth is not None and len(row.block) >= depth:
+            return position[row.block[depth - 1]]
+        return position[row.name]
+
+    by_name = {row.name: row for row in report.rows}
+    edges: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for row in report.rows:
+        target = node_of(row)
+        for name in row.inputs:
+            edge = (node_of(by_name[name]), target)
+            if edge[0] != edge[1] and edge not in seen:
+                seen.add(edge)
+                edges.append(edge)
+    edges.sort(key=lambda e: (e[1], e[0]))
+    return Picture(report, tuple(rows), tuple(edges))
+
+
+_KERNEL = re.compile(r"\bf=(\d+)(?:x(\d+))?")
+
+
+def kernel(row: LayerRow) -> tuple[int, int] | None:
+    """(height, width) of the window a convolution or pooling slides, from its summary (`f=3`, `f=1x7`)."""
+    if "conv" not in row.kind and "pool" not in row.kind:
+        return None
+    match = _KERNEL.search(row.summary)
+    if match is None:
+        return None
+    height = int(match.group(1))
+    return height, int(match.group(2) or height)
+
+
+def brief(row: LayerRow) -> str:
+    """A few words for what the layer does: `conv 5x5`, `max pool 2x2`, `dense 120`, `block (9 layers)`."""
+    words = row.kind.replace("_", " ")
+    window = kernel(row)
+    if window is not None:
+        return f"{words} {window[0]}x{window[1]}"
+    if row.kind == "dense" and row.output_shape:
+        return f"dense {row.output_shape[0]}"
+    if row.kind == "block":
+        return f"block ({row.summary})"
+    return words

@@ -1,0 +1,356 @@
+"""Reading a cell of an answer sheet as people write it, and judging it at its precision.
+
+A number may be written in full ("6272", "6,272"), as arithmetic ("28x28x8",
+"[(11x11x3)+1]x96 = 35 K": the part after the last "=" is the answer), rounded with a
+prefix or a word ("6.3K", "35K", "3.2M", "138 million", "93MB"), or in scientific
+notation ("1.5e6"). A number written in full must be exact. A rounded one is right when
+the true value rounds to it at the precision written: "6.3K" means 6,300 to the nearest
+100. K may be 1,000 or 1,024 (the GoogLeNet table's K is 1,024): both are tried and the
+judgement says which. Figures cut instead of rounded (the AlexNet table's "884K" for
+884,736) are accepted as truncated, and said so; trailing zeros ("800K" for 802,816)
+may be read as not significant, and said so.
+
+>>> judge(read_number("6.3K"), 6272)
+'rounded to the nearest 0.1 K (K = 1,000)'
+>>> judge(read_number("884K"), 884736)
+'truncated to 884 K (K = 1,000): 884,736 was cut, not rounded'
+>>> judge(read_number("159K"), 163696)
+'truncated to 159 K (K = 1,024): 163,696 was cut, not rounded'
+>>> judge(read_number("6,272"), 6272)
+'exact'
+>>> judge(read_number("6,300"), 6272) is None
+True
+>>> read_shape("28 \u00d7 28 \u00d7 8")
+(28, 28, 8)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnncalc.core.algebra import ExprError, evaluate
+
+MAX_CELL = 300  # characters: a cell is a number or a short formula
+
+Scale = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number read from a cell: mantissa x scale, with the precision the writer gave it."""
+
+    text: str  # the answer as written (after the last "=")
+    mantissa: Fraction
+    decimals: int  # digits written after the decimal point
+    trailing_zeros: int  # zeros ending a mantissa written without a point: "800K" has 2
+    scales: tuple[Scale, ...]  # what the prefix may mean, most likely first
+    exact: bool  # written in full (no prefix, no exponent): must be equal
+    unit: str  # the prefix or word as written: "K", "million", "MB", ""
+    is_bytes: bool  # a byte unit was written (B, kB, MiB, ...)
+
+    @property
+    def value(self) -> Fraction:
+        """The number under the first (most likely) meaning of its prefix."""
+        return self.mantissa * self.scales[0][1]
+
+
+_SI = {"k": 1, "m": 2, "g": 3, "t": 4}
+_WORDS = {
+    "thousand": 1,
+    "thousands": 1,
+    "thou": 1,
+    "million": 2,
+    "millions": 2,
+    "mil": 2,
+    "mio": 2,
+    "mn": 2,
+    "billion": 3,
+    "billions": 3,
+    "bn": 3,
+    "trillion": 4,
+}
+_POWER_NAMES = {1: "K", 2: "M", 3: "G", 4: "T"}
+
+
+def _prefix_scales(letter: str, binary_only: bool, suffix: str = "") -> tuple[Scale, ...]:
+    """What a prefix may mean. Counts use binary only for K (the GoogLeNet table's K = 1,024);
+    nobody means 2^20 by "M" in a count of neurons, but "MB" is often MiB."""
+    power = _SI[letter.lower()]
+    name = _POWER_NAMES[power] + suffix
+    binary: Scale = (f"{name} = {1024**power:,}" if power == 1 else f"{name} = 2^{10 * power}", 1024**power)
+    if binary_only:
+        return (binary,)
+    decimal: Scale = (f"{name} = {1000**power:,}" if power == 1 else f"{name} = 10^{3 * power}", 1000**power)
+    return (decimal, binary) if power == 1 or suffix else (decimal,)
+
+
+def _unit_scales(unit: str, memory: bool) -> tuple[tuple[Scale, ...], bool] | None:
+    """(scales, is_bytes) of a unit as written, or None when it is no unit."""
+    u = unit.strip().rstrip(".")
+    low = u.lower()
+    if not u:
+        return (("", 1),), False
+    if low in _WORDS:
+        power = _WORDS[low]
+        return ((f"{low} = 10^{3 * power}" if power > 1 else f"{low} = 1,000", 1000**power),), False
+    if low in ("b", "byte", "bytes") and (memory or low != "b"):
+        return (("bytes", 1),), True
+    if low == "b":  # "1.5B" params: a billion
+        return (("B = 10^9", 10**9),), False
+    if len(low) == 1 and low in _SI:
+        return _prefix_scales(low, False), False
+    if len(low) == 2 and low[0] in _SI and low[1] == "i":
+        return _prefix_scales(low[0], True), False
+    if len(low) == 2 and low[0] in _SI and low[1] == "b":  # kB, MB, GB
+        return _prefix_scales(low[0], False, "B"), True
+    if len(low) == 3 and low[0] in _SI and low[1:] == "ib":  # KiB, MiB
+        return _prefix_scales(low[0], True, "iB"), True
+    return None
+
+
+_LATEX = [
+    (re.compile(r"\\(?:text|mathrm|mathbf|textbf)\s*\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\(?:times|cdot)"), "*"),
+    (re.compile(r"\\approx"), "="),
+    (re.compile(r"\\[,;:! ]"), " "),
+    (re.compile(r"\\left|\\right"), ""),
+]
+
+
+def clean(text: str) -> str:
+    """A cell without LaTeX, markup and fancy symbols: what a person meant to write."""
+    t = text.strip()
+    for pattern, repl in _LATEX:
+        t = pattern.sub(repl, t)
+    for old, new in (("$", ""), ("**", ""), ("`", ""), ("≈", "="), ("\u00d7", "*"), ("·", "*"), ("\u2212", "-")):
+        t = t.replace(old, new)
+    t = t.replace("{", "").replace("}", "").replace("\u00a0", " ").replace("\u202f", " ")
+    return t.strip()
+
+
+_NUMBER = re.compile(
+    r"^(?P<num>[+-]?(?:\d[\d,.'_ ]*\d|\d|[.,]\d+))\s*(?:e(?P<exp>[+-]?\d{1,3})(?![a-z]))?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_ARITHMETIC = re.compile(r"^[\d\s+*/().\[\]xX-]+$")
+# "~35K", "about 60 M", "Only 10,000!": words before the number are not part of it
+_APPROX = re.compile(r"^(?:~\s*|[a-z]+\.?\s+)", re.IGNORECASE)
+
+
+def answer_part(text: str) -> str:
+    """The answer of a cell that shows its work: the part after the last '='."""
+    t = clean(text)
+    return t.rsplit("=", 1)[1].strip() if "=" in t else t
+
+
+def read_number(text: str, memory: bool = False) -> Reading | None:
+    """A number as written in a cell, or None when it is not one.
+
+    memory: the cell is a memory figure, where a trailing B means bytes (elsewhere: a billion).
+    """
+    if len(text) > MAX_CELL:
+        return None
+    t = answer_part(text)
+    for _ in range(3):
+        t = _APPROX.sub("", t, count=1)
+    if not t:
+        return None
+    if _ARITHMETIC.match(t) and re.search(r"\d\s*[-+*/xX]\s*[\d(\[]|[)\]]\s*[*xX]", t):
+        return _read_arithmetic(t)
+    m = _NUMBER.match(t)
+    if not m:
+        return None
+    mantissa, decimals, zeros = _mantissa(m.group("num"))
+    if mantissa is None:
+        return None
+    rest = m.group("rest").strip()
+    if m.group("exp") is not None:
+        exp = int(m.group("exp"))
+        if re.search(r"\d", rest):
+            return None
+        scale = 10**exp if exp >= 0 else 1
+        return Reading(t, mantissa, decimals, zeros, (("", scale),), exp <= 0, f"x10^{exp}", False)
+    unit_match = re.match(r"^[A-Za-z]+\.?", rest)
+    unit = unit_match.group(0) if unit_match else ""
+    tail = rest[len(unit) :]
+    found = _unit_scales(unit, memory)
+    if found is None:  # "6272 values", "120 neurons": a word, not a unit
+        found, tail, unit = ((("", 1),), False), rest, ""
+    if re.search(r"\d", tail):
+        return None
+    scales, is_bytes = found
+    exact = scales[0][1] == 1
+    return Reading(t, mantissa, decimals, zeros, scales, exact, unit, is_bytes)
+
+
+def _read_arithmetic(t: str) -> Reading | None:
+    expr = re.sub(r"(?<=[\d)\]])\s*[xX]\s*(?=[\d(\[])", "*", t).replace("[", "(").replace("]", ")")
+    try:
+        value = evaluate(expr)
+    except ExprError:
+        return None
+    return Reading(t, value, 0, 0, (("", 1),), True, "", False)
+
+
+def _mantissa(raw: str) -> tuple[Fraction | None, int, int]:
+    """(value, digits after the point, trailing zeros) of '6,272', '6.3', '6,3', '1 000'."""
+    # 6 272, 6'272, 6_272: groups of three digits only
+    if re.search(r"[ '_]", raw) and not re.fullmatch(r"[+-]?\d{1,3}(?:[ '_]\d{3})+(?:[.,]\d+)?", raw):
+        return None, 0, 0
+    s = re.sub(r"[ '_]", "", raw)
+    sign = -1 if s.startswith("-") else 1
+    s = s.lstrip("+-")
+    if "," in s and "." in s:
+        point = "." if s.rfind(".") > s.rfind(",") else ","
+        group = "," if point == "." else "."
+        if not re.fullmatch(rf"\d{{1,3}}(?:\{group}\d{{3}})*\{point}\d+", s):
+            return None, 0, 0
+        s = s.replace(group, "").replace(point, ".")
+    elif "," in s:
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s):
+            s = s.replace(",", "")
+        elif s.count(",") == 1:
+            s = s.replace(",", ".")  # a decimal comma: 6,3K
+        else:
+            return None, 0, 0
+    elif s.count(".") > 1:
+        if not re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+            return None, 0, 0
+        s = s.replace(".", "")
+    if not re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", s):
+        return None, 0, 0
+    whole, _, frac = s.partition(".")
+    zeros = len(whole) - len(whole.rstrip("0")) if not frac and whole.strip("0") else 0
+    return sign * Fraction(s if not s.endswith(".") else s[:-1]), len(frac), zeros
+
+
+def judge(reading: Reading, true: int) -> str | None:
+    """How `reading` agrees with the true value ('exact', 'rounded ...', 'truncated ...'), or None.
+
+    Rounding at the written precision is tried first (each meaning of the prefix), then
+    rounding with trailing zeros read as not significant ("800K"), then truncation at the
+    written precision. Trailing zeros are never combined with truncation: "840K" is not
+    848K cut to the tens.
+    """
+    if reading.mantissa == true and reading.exact:
+        return "exact"
+    if reading.exact:
+        return None
+    step = Fraction(1, 10**reading.decimals)
+    for label, scale in reading.scales:
+        if abs(true - reading.mantissa * scale) * 2 <= step * scale:
+            return f"rounded to the nearest {_amount(step)} {reading.unit}".rstrip() + _label(label)
+    for zeros in range(1, reading.trailing_zeros + 1):
+        coarse = step * 10**zeros
+        for label, scale in reading.scales:
+            if abs(true - reading.mantissa * scale) * 2 <= coarse * scale:
+                unit = f" {reading.unit}" if reading.unit else ""
+                return (
+                    f"rounded to the nearest {_amount(coarse)}{unit}{_label(label)}, "
+                    f"its trailing zero{'s' if zeros > 1 else ''} read as not significant"
+                )
+    for label, scale in reading.scales:
+        low = reading.mantissa * scale
+        if low <= true < low + step * scale:
+            shown = f"{reading.text}" if not reading.unit else f"{_amount(reading.mantissa)} {reading.unit}"
+            return f"truncated to {shown}{_label(label)}: {true:,} was cut, not rounded"
+    return None
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How precise a rounded answer must be (the grading policy, `--sig-figs`, `--strict`).
+
+    A number written in full must be exact. A rounded one ("3.2M", "25K", "48.1K") is right
+    when the true value rounds (or is cut) to it at the precision written and it keeps at
+    least `sig_figs` significant figures; a trailing zero counts as a figure ("140M" claims
+    140 M to the nearest million). strict: only exact integers are right.
+    """
+
+    sig_figs: int = 2
+    strict: bool = False
+
+
+def significant_figures(reading: Reading) -> int:
+    """The figures written: '3.2M' 2, '4M' 1, '140M' 3, '0.63 M' 2, '48.1K' 3."""
+    digits = str(round(abs(reading.mantissa) * 10**reading.decimals)).lstrip("0")
+    return max(len(digits), 1)
+
+
+def judge_with(reading: Reading, true: int, precision: Precision) -> str | None:
+    """`judge` under a precision policy: too few figures, or any rounding under --strict, is wrong."""
+    if reading.exact:
+        return judge(reading, true)
+    if precision.strict or significant_figures(reading) < precision.sig_figs:
+        return None
+    bare = Reading(
+        reading.text, reading.mantissa, reading.decimals, 0, reading.scales, False, reading.unit, reading.is_bytes
+    )
+    return judge(bare, true)  # trailing zeros are figures: "140M" is not 138M
+
+
+def shown_work(text: str) -> Fraction | None:
+    """The value of the work a cell shows before its answer: '56*56*256=800K' -> 802,816."""
+    t = clean(text)
+    if "=" not in t or len(text) > MAX_CELL:
+        return None
+    left = t.split("=", 1)[0].strip()
+    reading = read_number(left)
+    return reading.value if reading is not None and reading.exact else None
+
+
+def _label(label: str) -> str:
+    return f" ({label})" if label else ""
+
+
+def _amount(value: Fraction) -> str:
+    """1/10 -> '0.1', 10 -> '10'."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.10f}".rstrip("0").rstrip(".")
+
+
+# --- shapes -------------------------------------------------------------------------------
+
+_SHAPE_SEPARATORS = re.compile(r"\s*(?:[xX*,;]|by)\s*|\s+")
+
+
+def read_shape(text: str) -> tuple[int, ...] | None:
+    """'(28, 28, 8)', '28x28x8', '28 \u00d7 28 \u00d7 8', '[55x55x96]', '120' -> a tuple; None otherwise."""
+    if len(text) > MAX_CELL:
+        return None
+    t = clean(text)
+    candidates = [t.split("=", 1)[0], t.rsplit("=", 1)[1]] if "=" in t else [t]
+    for candidate in candidates:
+        inner = candidate.strip().strip("[](){}").strip()
+        parts = [p for p in _SHAPE_SEPARATORS.split(inner) if p]
+        if 1 <= len(parts) <= 5 and all(p.isdigit() and len(p) <= 9 for p in parts):
+            return tuple(int(p) for p in parts)
+    return None
+
+
+def squeeze(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Without size-1 axes: (120, 1), 1x1x1000 and (120,) say the same."""
+    return tuple(n for n in shape if n != 1)
+
+
+def judge_shape(written: tuple[int, ...], true: tuple[int, ...], other_layout: tuple[int, ...]) -> str | None:
+    """'exact', a note on how it was read, or None when the shapes differ.
+
+    `true` is in the layout of the spec; `other_layout` the same shape with the channels
+    on the other side, which a student may use as well.
+    """
+    if written == true:
+        return "exact"
+    if squeeze(written) == squeeze(true):
+        return "size-1 axes ignored"
+    if len(true) > 1 and squeeze(written) == squeeze(other_layout):
+        return "read with the channels on the other side"
+    return None
+
+
+def show_shape(shape: tuple[int, ...]) -> str:
+    """(28, 28, 8) -> '(28, 28, 8)'; (120,) -> '(120)'."""
+    return "(" + ", ".join(str(n) for n in shape) + ")"

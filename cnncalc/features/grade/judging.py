@@ -1,0 +1,489 @@
+"""Judging one cell: right at the precision written, or wrong with the expected value and why.
+
+A cell is right when the true value rounds (or is cut) to it at the precision written
+(cnncalc.features.grade.cells). A wrong cell gets the expected value, the explanation step that
+gives it (cnncalc.features.explain.explanation), and, when the student's figure is what a common mistake
+gives, the mistake by name (cnncalc.features.grade.mistakes), or "carried forward" when the right
+rule was applied to the student's own earlier wrong answer. Total rows are judged against
+the sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from math import prod
+
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.graph import Graph
+from cnncalc.core.report import LayerRow, Report
+from cnncalc.features.explain.explanation import CONV_FAMILY, DENSE_FAMILY, Explanation, LayerExplanation, display_lines
+from cnncalc.features.grade.alignment import Target, shown_shapes, skippable
+from cnncalc.features.grade.cells import (
+    Precision,
+    Reading,
+    judge,
+    judge_shape,
+    judge_with,
+    read_number,
+    read_shape,
+    show_shape,
+    shown_work,
+    significant_figures,
+)
+from cnncalc.features.grade.labels import TotalKind
+from cnncalc.features.grade.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
+from cnncalc.features.grade.results import CellResult
+from cnncalc.features.grade.sheet import Column
+from cnncalc.layers.base import Shape
+from cnncalc.layers.registry import family_kinds
+from cnncalc.spec.model import to_channels_first
+
+#: what people write in a cell they leave blank
+BLANK = ("", "-", "\u2013", "\u2014", "n/a", "na", "none", "/", "--")
+
+
+@dataclass
+class Context:
+    """The student's own answers so far, for errors carried forward."""
+
+    shapes: dict[int, Shape] = field(default_factory=dict)  # report row -> the student's (wrong) output
+    values: dict[tuple[Column, int], Reading] = field(default_factory=dict)  # (column, main row) -> reading
+    memory_bytes: bool = False  # a unit-less memory column counts bytes (decided once per sheet)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a cell whose number agrees with the truth is wrong all the same (the precision policy)."""
+
+    mistakes: tuple[str, ...]
+    detail: str = ""
+    problem: str = ""
+
+    def on(self, cell: CellResult) -> CellResult:
+        return replace(cell, mistakes=self.mistakes, detail=self.detail, problem=self.problem)
+
+
+class Judge:
+    """Judges the cells of sheets against one spec's report, explanation and mistakes."""
+
+    def __init__(
+        self,
+        report: Report,
+        graph: Graph,
+        explanation: Explanation,
+        conventions: Conventions,
+        other_bias: Report,
+        precision: Precision | None = None,
+    ) -> None:
+        self.precision = precision or Precision()
+        self.report = report
+        self.graph = graph
+        self.explanation = explanation
+        self.conventions = conventions
+        self.other_bias = other_bias
+        self._cache: dict[int, list[Variant]] = {}
+
+    def cell(self, column: Column, written: str, target: Target, context: Context) -> CellResult:
+        main = self.report.rows[target.main]
+        rows = [self.report.rows[i] for i in target.rows]
+        multi = [r for r in rows if r.params or r.macs]
+        if column == "shape":
+            return self._shape_cell(written, target, context)
+        size = prod(main.output_shape)
+        bytes_per = self.report.dtype_bytes * self.report.batch
+        if column == "size":
+            expected, step = size, self._line(target.main, "size")
+        elif column == "params":
+            expected = sum(r.params for r in rows)
+            step = self._line(target.main, "params") if len(multi) <= 1 else self._target_sum(target, "params")
+        elif column == "macs":
+            expected = sum(r.macs for r in rows)
+            step = self._line(target.main, "macs") if len(multi) <= 1 else self._target_sum(target, "macs")
+        elif column == "flops":
+            expected, step = sum(r.flops for r in rows), ""
+        else:
+            expected, step = main.activation_bytes, self._line(target.main, "memory")
+        reading = read_number(written, memory=column == "memory")
+        as_bytes = reading is not None and (reading.is_bytes or context.memory_bytes)
+        if column == "memory" and reading is not None and not as_bytes:
+            expected, step = size, self._line(target.main, "size")
+        if column == "memory" and main.inplace and as_bytes:
+            expected = size * bytes_per
+        cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
+        if written.strip().lower() in BLANK:
+            if expected == 0:
+                return replace(cell, right=True, how="blank read as 0")
+            return replace(cell, problem="no answer")
+        if reading is None:
+            return replace(cell, problem=f"could not read {written!r} as a number")
+        context.values[(column, target.main)] = reading
+        how = self._right(written, reading, expected)
+        if how is not None:
+            alternatives = self._variant_values(column, reading, target, context)
+            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives)
+            if hidden is not None:
+                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
+            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+        cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        if (figures := self._figures(reading, expected)) is not None:
+            return figures.on(cell)
+        return self._diagnose(cell, reading, column, target, context)
+
+    @staticmethod
+    def _fits(reading: Reading, value: int) -> bool:
+        """Whether a wrong answer is `value` as written: rounded or cut, a trailing zero a figure."""
+        return judge(replace(reading, trailing_zeros=0), value) is not None
+
+    def _right(self, written: str, reading: Reading, expected: int) -> str | None:
+        """How the reading agrees with `expected` under the precision policy, or None.
+
+        A cell that shows its work ('56*56*256=800K', as the decks write) is judged by its work:
+        when the work is exactly right, the rounded answer after it may be as coarse as the decks'.
+        """
+        if shown_work(written) == expected and not self.precision.strict:
+            return judge(reading, expected)
+        return judge_with(reading, expected, self.precision)
+
+    def _figures(self, reading: Reading, expected: int) -> Finding | None:
+        """A rounded answer right but for the policy: too few figures, or any rounding under --strict."""
+        bare = replace(reading, trailing_zeros=0)  # a trailing zero is a figure: "140M" is no 138M
+        how = judge(bare, expected)
+        if how is None or reading.exact:
+            return None
+        if self.precision.strict:
+            return Finding(("too_few_figures",), problem=f"rounded ({how}); --strict asks for the exact number")
+        n = significant_figures(reading)
+        problem = (
+            f"{n} significant figure{'s' if n != 1 else ''} written, at least {self.precision.sig_figs} asked ({how})"
+        )
+        return Finding(("too_few_figures",), problem=problem)
+
+    def _hidden(
+        self, written: str, reading: Reading, expected: int, alternatives: Sequence[tuple[tuple[str, ...], int]]
+    ) -> Finding | None:
+        """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
+
+        '48K' for 48,120 is also 48,000 (the biases forgotten): only '48.1K' or '48,120' tells.
+        A mistake that does not show in the first 3 significant figures ('138M' for VGG-16 with
+        or without its 13,416 biases) hides nothing a rounded answer should show.
+        """
+        work = shown_work(written)
+        if reading.exact or work == expected:
+            return None
+        for mistakes, value in alternatives:
+            if value == expected:
+                continue
+            if work == value:  # the work shown is the mistake's arithmetic
+                return Finding(mistakes, detail=f"your work gives {value:,}")
+            if float(f"{value:.3g}") == float(f"{expected:.3g}"):
+                continue
+            how = judge_with(reading, value, self.precision)
+            if how is not None and not how.startswith("truncated"):
+                name = " and ".join(CATALOG[m].name for m in mistakes)
+                return Finding(("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}")
+        return None
+
+    def _variant_values(
+        self, column: Column, reading: Reading, target: Target, context: Context
+    ) -> list[tuple[tuple[str, ...], int]]:
+        """(mistakes, value) of the common mistakes for this cell, not carried ones."""
+        out: list[tuple[tuple[str, ...], int]] = []
+        if column not in ("params", "macs", "size", "memory", "flops"):
+            return out
+        for v in self._variants(target, context):
+            if v.carried:
+                continue
+            value = self._variant_value(v, column, reading, context) if column != "flops" else None
+            if value is not None:
+                out.append((v.mistakes, value))
+        return out
+
+    def _diagnose(
+        self, cell: CellResult, reading: Reading, column: Column, target: Target, context: Context
+    ) -> CellResult:
+        main = self.report.rows[target.main]
+        bytes_per = self.report.dtype_bytes * self.report.batch
+        if column == "params" and cell.expected_value == 0 and reading.value != 0:
+            return replace(cell, mistakes=(param_free_mistake(main.kind),))
+        macs = sum(self.report.rows[i].macs for i in target.rows)
+        if column == "flops" and macs and self._fits(reading, macs):
+            detail = f"{macs:,} MACs; FLOPs = 2 x MACs + the element-wise work = {cell.expected_value:,}"
+            return replace(cell, mistakes=("macs_not_flops",), detail=detail)
+        flops = sum(self.report.rows[i].flops for i in target.rows)
+        if column == "macs" and macs and (self._fits(reading, 2 * macs) or self._fits(reading, flops)):
+            shown = 2 * macs if self._fits(reading, 2 * macs) else flops
+            return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {shown:,}, the FLOPs")
+        if column == "memory" and reading.is_bytes and self._fits(reading, prod(main.output_shape)):
+            return replace(cell, mistakes=("elements_not_bytes",))
+        student_shape = context.shapes.get(target.main)
+        if column in ("size", "memory") and student_shape is not None:
+            scale = bytes_per if column == "memory" and reading.is_bytes else 1
+            if self._fits(reading, prod(student_shape) * scale):
+                return replace(cell, mistakes=("carried",), detail=f"the size of your shape, {prod(student_shape):,}")
+        for v in self._variants(target, context):
+            value = self._variant_value(v, column, reading, context)
+            if value is not None and self._fits(reading, value):
+                detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
+                if column in ("size", "memory") and v.output is not None:
+                    detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
+                    if "input_224" in v.mistakes:  # the arithmetic the 224 gives, not only its result
+                        detail = f"{v.texts.get('output', '')}: {detail}"
+                return replace(cell, mistakes=v.mistakes, detail=detail)
+        return cell
+
+    def _variant_value(self, v: Variant, column: Column, reading: Reading, context: Context) -> int | None:
+        if column == "params":
+            return v.params
+        if column == "macs":
+            return v.macs
+        if v.output is None or column not in ("size", "memory"):
+            return None
+        as_bytes = reading.is_bytes or context.memory_bytes
+        scale = self.report.dtype_bytes * self.report.batch if column == "memory" and as_bytes else 1
+        return prod(v.output) * scale
+
+    def _shape_cell(self, written: str, target: Target, context: Context) -> CellResult:
+        main = self.report.rows[target.main]
+        shown, other = shown_shapes(self.report, main.output_shape)
+        cell = CellResult("shape", written, False, show_shape(shown), shown, step=self._shape_line(target.main))
+        if written.strip().lower() in BLANK:
+            return replace(cell, problem="no answer")
+        parsed = read_shape(written)
+        if parsed is None:
+            return replace(cell, problem=f"could not read {written!r} as a shape")
+        how = judge_shape(parsed, shown, other)
+        if how is not None:
+            return replace(cell, right=True, how=how)
+        if len(parsed) == len(shown):
+            context.shapes[target.main] = to_channels_first(parsed, self.report.layout)
+        swapped = self._swapped(parsed, shown)
+        if swapped:
+            return replace(cell, mistakes=("swapped_hw",), detail=swapped)
+        if main.kind == "input" and self._input_224(main.output_shape) == to_channels_first(parsed, self.report.layout):
+            return replace(cell, mistakes=("input_224",), detail="224x224x3")
+        for v in self._variants(target, context):
+            if v.output is not None and judge_shape(parsed, *shown_shapes(self.report, v.output)):
+                return replace(cell, mistakes=v.mistakes, detail=v.texts.get("output", ""))
+        return cell
+
+    def _swapped(self, parsed: Shape, shown: Shape) -> str:
+        """'28x32x8 for 32x28x8': height and width the other way round (non-square maps only)."""
+        if len(parsed) != 3 or len(shown) != 3:
+            return ""
+        h, w = (0, 1) if self.report.layout == "hwc" else (1, 2)
+        if shown[h] == shown[w]:
+            return ""
+        swapped = list(shown)
+        swapped[h], swapped[w] = shown[w], shown[h]
+        if tuple(parsed) != tuple(swapped):
+            return ""
+        return f"height {shown[h]}, width {shown[w]}: written {parsed[h]} x {parsed[w]}"
+
+    @staticmethod
+    def _input_224(shape: Shape) -> Shape | None:
+        """AlexNet's 227x227 input as the paper's 224 (channels first), else None."""
+        if len(shape) == 3 and shape[1:] == (227, 227):
+            return (shape[0], 224, 224)
+        return None
+
+    def total_cell(
+        self, column: Column, written: str, kind: TotalKind, listed: Sequence[Target], context: Context
+    ) -> CellResult | None:
+        if column == "shape" or (kind != "total" and column not in ("params", "macs")):
+            return None
+        if written.strip().lower() in BLANK:
+            return None  # a total left blank is not asked for
+        picked = [
+            r
+            for r in self.report.rows
+            if kind == "total" or r.kind in family_kinds(CONV_FAMILY if kind == "conv" else DENSE_FAMILY)
+        ]
+        dense = picked if kind == "total" else [r for r in picked if r.params]
+        fc_only = dense[:-1] if kind in ("dense", "dense_one") and len(dense) > 1 else []
+        if kind == "dense_one" and fc_only:
+            picked, fc_only = fc_only, picked  # fc1 alone; all of them also read right
+        t = self.report.totals
+        reading = read_number(written, memory=column == "memory")
+        as_bytes = column == "memory" and reading is not None and (reading.is_bytes or context.memory_bytes)
+        # the rows the sheet lists; a sheet of totals only is graded against the whole network
+        mains = [self.report.rows[x.main] for x in listed] or [r for r in self.report.rows if not r.inplace]
+        if column in ("params", "macs", "flops"):
+            values = [(r.name, getattr(r, column)) for r in picked]
+            expected = sum(v for _, v in values)
+            step = self._sum_line(values)
+        elif not as_bytes:
+            values = [(r.name, prod(r.output_shape)) for r in mains]
+            expected, step = sum(v for _, v in values), self._sum_line(values)
+        else:
+            values = [(r.name, r.activation_bytes) for r in mains]
+            expected, step = sum(v for _, v in values), self._sum_line(values)
+        cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
+        if reading is None:
+            return replace(cell, problem=f"could not read {written!r} as a number")
+        how = self._right(written, reading, expected)
+        if how is not None:
+            alternatives_ = self._total_alternatives(column, picked)
+            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives_)
+            if hidden is not None:
+                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
+            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+        cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        alternatives: list[tuple[int, str]] = []
+        if column == "size" or (column == "memory" and not as_bytes):
+            alternatives.append((t.activation_elements, "the sum over every layer of the network"))
+        if as_bytes:
+            alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
+        if kind == "dense_one" and fc_only and column == "params":
+            names = ", ".join(r.name for r in fc_only if r.params)
+            alternatives.append((sum(r.params for r in fc_only), f"read as all the fully connected layers ({names})"))
+        for value, why in alternatives:
+            how = self._right(written, reading, value)
+            if how is not None:
+                return replace(cell, right=True, how=f"{how}; {why}")
+        if (figures := self._figures(reading, expected)) is not None:
+            return figures.on(cell)
+        if kind == "dense" and fc_only and column in ("params", "macs"):
+            value = sum(getattr(r, column) for r in fc_only)
+            if value != expected and self._fits(reading, value):
+                left = ", ".join(r.name for r in picked if r not in fc_only)
+                return replace(cell, mistakes=("output_layer_left_out",), detail=f"{value:,} without {left}")
+        return self._diagnose_total(cell, reading, column, picked, listed, context)
+
+    def _total_alternatives(self, column: Column, picked: Sequence[LayerRow]) -> list[tuple[tuple[str, ...], int]]:
+        """The total under the other bias convention, the mistake a rounded total may hide."""
+        if column != "params":
+            return []
+        other = sum(self.other_bias.rows[r.index].params for r in picked)
+        return [(("forgot_bias" if self.conventions.bias else "counted_bias",), other)]
+
+    def _diagnose_total(
+        self,
+        cell: CellResult,
+        reading: Reading,
+        column: Column,
+        picked: Sequence[LayerRow],
+        listed: Sequence[Target],
+        context: Context,
+    ) -> CellResult:
+        if column == "params":
+            other = sum(self.other_bias.rows[r.index].params for r in picked)
+            if self._fits(reading, other):
+                mistake = "forgot_bias" if self.conventions.bias else "counted_bias"
+                detail = f"{other:,} {'without' if self.conventions.bias else 'with'} the biases"
+                return replace(cell, mistakes=(mistake,), detail=detail)
+        if column in ("params", "macs"):
+            shallow = 0
+            for r in picked:
+                found = next((v for v in self._cache.get(r.index, []) if v.mistakes == ("forgot_input_depth",)), None)
+                value = getattr(found, column) if found is not None else None
+                shallow += value if value is not None else getattr(r, column)
+            if shallow != cell.expected_value and self._fits(reading, shallow):
+                return replace(cell, mistakes=("forgot_input_depth",))
+        macs = sum(r.macs for r in picked)
+        if column == "flops" and macs and self._fits(reading, macs):
+            return replace(cell, mistakes=("macs_not_flops",), detail=f"{macs:,} MACs")
+        if column == "macs" and macs and self._fits(reading, 2 * macs):
+            return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {2 * macs:,}, the FLOPs")
+        ids = {r.index for r in picked}
+        own = [context.values[(column, x.main)] for x in listed if (column, x.main) in context.values and x.main in ids]
+        if own:
+            total = sum(r.value for r in own)
+            if total.denominator == 1 and total != cell.expected_value and self._fits(reading, int(total)):
+                return replace(cell, mistakes=("sum_of_rows",), detail=f"your rows add up to {int(total):,}")
+        return cell
+
+    def _variants(self, target: Target, context: Context) -> list[Variant]:
+        """Mistaken versions of the target's numbers: the main layer's, then carried forward ones."""
+        main = self.report.rows[target.main]
+        node = self.graph.nodes[target.main]
+        others = [self.report.rows[i] for i in target.rows if i != target.main]
+        out: list[Variant] = []
+        if node.layer is not None and not any(r.params or r.macs for r in others) and not main.shared_with:
+            if target.main not in self._cache:
+                x = self.report.rows[node.inputs[0]].output_shape if len(node.inputs) == 1 else None
+                found = layer_variants(node.layer, x, self.conventions) if x is not None else []
+                self._cache[target.main] = found
+            student = self._student_input(target.main, context)
+            carried = layer_variants(node.layer, student, self.conventions, carried=True) if student else []
+            first = len(node.inputs) == 1 and self.report.rows[node.inputs[0]].kind == "input"
+            small = self._input_224(self.report.rows[node.inputs[0]].output_shape) if first else None
+            if small is not None and student is None:  # the paper's 224, never given as the input row
+                found = layer_variants(node.layer, small, self.conventions, carried=True)
+                out += [replace(v, mistakes=("input_224",)) for v in found[:1]]
+            # the right rule on the student's own wrong input explains more than a new mistake
+            out += carried[:1] + self._cache[target.main] + carried[1:]
+        else:
+            other = sum(self.other_bias.rows[i].params for i in target.rows)
+            mistake = "forgot_bias" if self.conventions.bias else "counted_bias"
+            if other != sum(self.report.rows[i].params for i in target.rows):
+                out.append(Variant((mistake,), None, other, None, {}))
+        return out
+
+    def _student_input(self, index: int, context: Context) -> Shape | None:
+        """The student's own (wrong) shape for the input of row `index`, if they gave one."""
+        node = self.graph.nodes[index]
+        seen = 0
+        while len(node.inputs) == 1 and seen < 50:
+            i = node.inputs[0]
+            if i in context.shapes:
+                return context.shapes[i]
+            row = self.report.rows[i]
+            if row.kind == "input" or not skippable(row):
+                return None
+            node, seen = self.graph.nodes[i], seen + 1
+        return None
+
+    def _layer(self, index: int) -> LayerExplanation:
+        return self.explanation.layers[index]
+
+    def _line(self, index: int, field_: str) -> str:
+        """The displayed explanation of one number of one row: 'formula = expression = value'."""
+        layer = self._layer(index)
+        want = {"params": "params", "macs": "MACs", "size": "activations", "memory": "memory"}[field_]
+        for line in display_lines(layer, self.report):
+            if line.label == want:
+                trivial = "=" not in line.text() and line.note
+                return f"{line.text()} ({line.note})" if trivial else line.text()
+        return ""
+
+    def _shape_line(self, index: int) -> str:
+        lines = [
+            ln for ln in display_lines(self._layer(index), self.report) if ln.label.startswith(("output", "input"))
+        ]
+        return "; ".join(f"{ln.label.removeprefix('output ')}: {ln.text()}" for ln in lines)
+
+    @staticmethod
+    def _sum_line(values: Sequence[tuple[str, int]], what: str = "") -> str:
+        """'608 + 3,216 + ... = 62,958 (the sum over CONV1, CONV2, ...)'."""
+        terms = [(name, v) for name, v in values if v]
+        if not terms:
+            return "0: none of these layers has any"
+        shown = " + ".join(f"{v:,}" for _, v in terms[:12])
+        shown += f" + ... ({len(terms) - 12} more)" if len(terms) > 12 else ""
+        names = ", ".join(n for n, _ in terms[:4]) + (", ..." if len(terms) > 4 else "")
+        return f"{shown} = {sum(v for _, v in terms):,} (the sum over {what or names})"
+
+    def _target_sum(self, target: Target, field_: str) -> str:
+        rows = [self.report.rows[i] for i in target.rows]
+        values = [(r.name, getattr(r, field_)) for r in rows]
+        blocks = [u for u in target.units if u.kind == "block"]
+        what = ""
+        if len(blocks) == 1 and len(target.units) == 1:
+            what = f"the {sum(1 for _, v in values if v)} layers of {blocks[0].name} that have any"
+        return self._sum_line(values, what)
+
+
+def in_unit(reading: Reading, value: int) -> str:
+    """' (367.4 K with K = 1,024; 376.2 K with K = 1,000)': the true value as the student wrote theirs."""
+    if reading.exact or not reading.unit or reading.scales[0][1] == 1:
+        return ""
+    digits = reading.decimals + 1
+    parts = [
+        f"{value / scale:,.{digits}f} {reading.unit}" + (f" with {label}" if len(reading.scales) > 1 else "")
+        for label, scale in reading.scales
+    ]
+    return f" ({'; '.join(parts)})"
+
+
+__all__ = ["BLANK", "Context", "Judge", "in_unit"]

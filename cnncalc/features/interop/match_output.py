@@ -1,0 +1,50 @@
+"""The text view of `cnncalc match`: which layers of a spec and a model differ, then the totals."""
+
+from __future__ import annotations
+
+from cnncalc.features.interop.match import MatchResult
+from cnncalc.render.escape import terminal
+
+
+def match_text(result: MatchResult, all_layers: bool = False) -> str:
+    """The differing layers (or all of them), then the totals; names escaped for the terminal."""
+    lines: list[str] = []
+    shown = [layer for layer in result.layers if all_layers or layer.problems]
+    if shown:
+        header = ("kind", "spec layer", "model layer", "spec shape", "model shape", "spec params", "model params", "")
+        cells = [header] + [
+            (
+                layer.kind,
+                terminal(layer.spec_name or "-"),
+                terminal(layer.model_name or "-"),
+                _shape(layer.spec_shape),
+                _shape(layer.model_shape),
+                _count(layer.spec_params),
+                _count(layer.model_params),
+                ", ".join(layer.problems) or "ok",
+            )
+            for layer in shown
+        ]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+        lines.append("")
+    for key, (a, b) in result.totals().items():
+        sa, sb = (_shape(a), _shape(b)) if isinstance(a, tuple) else (_count(a), _count(b))
+        verdict = "equal" if a == b else "DIFFERENT"
+        lines.append(f"{key:<17} spec {sa:>14}  model {sb:>14}  {verdict}")
+    differing = sum(1 for layer in result.layers if layer.problems)
+    lines.append(
+        f"match: {terminal(result.spec.name)} and {terminal(result.model.name)} agree on {len(result.layers)} layers"
+        if result.ok
+        else f"MISMATCH: {differing} of {len(result.layers)} layers differ"
+        + ("" if differing else "; the totals differ")
+    )
+    return "\n".join(lines)
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "-" if shape is None else "x".join(map(str, shape))
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

@@ -1,0 +1,639 @@
+"""Counting presets: each peer tool's totals, reproduced from cnncalc's rows.
+
+torchinfo, fvcore, thop and ptflops disagree on the same network by a few percent, and
+Keras counts other params than PyTorch. None is wrong: each counts by its own rules, and
+each rule is simple once it is written down. A preset is one tool's rules, applied to
+the network as PyTorch runs it; `evaluate` gives that tool's figures to the digit.
+
+What a PyTorch counting tool sees is not the spec but the calls the model makes: each
+layer a module, a function (`F.relu(x)`) or a tensor operator (`x + y`). Module hooks
+see only modules, so where a network calls a function the tool counts nothing. `calls`
+lists those calls as `cnncalc export --to pytorch` writes the network (every layer a
+module; a Keras-style `activation:` a function; merges operators). For the bundled
+networks written in torchvision's layout, `TORCHVISION` names where torchvision's own
+module tree differs in a way a tool sees, and `evaluate` says so in its notes.
+
+The rules, with the file of each tool they follow (docs/conventions-presets.md):
+torchinfo torchinfo/layer_info.py (calculate_macs) and torchinfo/model_statistics.py;
+fvcore fvcore/nn/flop_count.py (the default handles) and fvcore/nn/jit_handles.py;
+thop thop/profile.py (register_hooks), thop/vision/basic_hooks.py, thop/vision/calc_func.py;
+ptflops ptflops/pytorch_ops.py (MODULES_MAPPING, FUNCTIONAL_MAPPING) and
+ptflops/pytorch_engine.py (the functional patches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import prod
+from typing import TYPE_CHECKING, Literal
+
+from cnncalc.layers.base import LayerBase, Shape, per_dim
+from cnncalc.layers.registry import family_kinds
+
+if TYPE_CHECKING:
+    from cnncalc.core.report import Report
+    from cnncalc.spec.model import Spec
+
+#: how the model calls a layer: an nn.Module, a torch.nn.functional function, a tensor operator
+Call = Literal["module", "function", "operator"]
+
+#: the preset names, in the order `--convention all` lists them
+PRESETS: tuple[str, ...] = ("cnncalc", "torchinfo", "fvcore", "thop", "ptflops", "keras", "paper")
+
+#: activation modules ptflops hooks (ptflops/pytorch_ops.py MODULES_MAPPING)
+_PTFLOPS_ACTIVATION_MODULES = frozenset({"relu", "relu6", "elu", "leaky_relu", "gelu"})
+#: activations whose functional form ptflops patches (pytorch_engine.py patch_functional):
+#: F.relu, F.elu, F.relu6, F.gelu, F.silu, F.softmax; the export calls these by those names
+_PTFLOPS_FUNCTIONS = frozenset({"relu", "elu", "relu6", "gelu", "swish", "softmax"})
+#: modules whose forward calls one of ptflops' patched functions, so that a hooked module
+#: is counted twice (nn.ReLU calls F.relu; nn.ReLU6 calls F.hardtanh, which is not patched)
+_PTFLOPS_MODULE_CALLS_PATCHED = frozenset({"relu", "elu", "gelu", "swish", "softmax"})
+
+#: kinds each preset counts by a rule of its own; anything else is counted as zero by the
+#: tools (a note says which kinds of the network were not modelled)
+_MODELLED_OTHERS = frozenset(
+    {
+        "conv",
+        "depthwise_conv",
+        "separable_conv",
+        "conv_transpose",
+        "dense",
+        "batch_norm",
+        "max_pool",
+        "avg_pool",
+        "global_avg_pool",
+        "global_max_pool",
+        "adaptive_avg_pool",
+        "upsample",
+        "dropout",
+        "flatten",
+        "add",
+        "multiply",
+        "concat",
+    }
+)
+
+
+def _modelled() -> frozenset[str]:
+    """The kinds with a rule: those above and every activation the registry knows."""
+    return _MODELLED_OTHERS | frozenset(family_kinds("activation"))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One call of the PyTorch model: what a counting tool's hook or handle receives.
+
+    Shapes are one sample's, channels first; weights and biases are the module's own
+    (a layer that shares another's weights has them too, but `owns_params` is False).
+    """
+
+    row: str
+    kind: str
+    call: Call
+    input: Shape
+    output: Shape
+    weights: int = 0
+    biases: int = 0
+    owns_params: bool = True
+    macs: int = 0
+    layer: LayerBase | None = None
+    #: conv: input channels per group x kernel taps of the module (thop's per-output factor)
+    per_output: int = 0
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Where a network's PyTorch module tree differs from the spec in a way a tool sees."""
+
+    note: str
+    #: the call of a Keras-style `activation:` (torchvision writes nn.ReLU modules)
+    fused_activation: Call = "function"
+    #: rows the network calls as functions instead of modules
+    functions: frozenset[str] = frozenset()
+    #: rows the network does not have
+    dropped: frozenset[str] = frozenset()
+    #: row name -> a module the network runs after it: (kind, output size per spatial axis)
+    inserted: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+
+
+#: the bundled specs written in torchvision's layout, where torchvision's modules differ
+TORCHVISION: dict[str, Structure] = {
+    "vgg16": Structure(
+        note=(
+            "torchvision's vgg16 applies each ReLU as an nn.ReLU module (the spec fuses them as "
+            "`activation: relu`), has an AdaptiveAvgPool2d((7, 7)) after pool5 (the identity at "
+            "224x224) and ends at fc8's logits (no softmax): counted as torchvision's module tree runs"
+        ),
+        fused_activation="module",
+        dropped=frozenset({"prob"}),
+        inserted=(("pool5", "adaptive_avg_pool", (7, 7)),),
+    ),
+    "mobilenet-v2": Structure(
+        note=(
+            "torchvision's mobilenet_v2 pools with nn.functional.adaptive_avg_pool2d, not a module "
+            "(the spec's avgpool): counted as a function call, which module hooks do not see"
+        ),
+        functions=frozenset({"avgpool"}),
+    ),
+}
+
+
+#: torchvision-layout networks whose calls were compared with torchvision's module tree: the
+#: two above, and the ResNets (one module per layer; `out += identity` and its one `relu`
+#: module called twice give the same calls as the export's)
+CHECKED = frozenset({*TORCHVISION, "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"})
+
+UNCHECKED_NOTE = (
+    "this spec follows torchvision's layout, but whether torchvision calls some of its layers as "
+    "functions (which module hooks do not see) was not checked: counted as `cnncalc export` writes it"
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number a tool prints, under the tool's own name for it."""
+
+    label: str
+    value: int
+    #: how the tool shows it (e.g. "177.83" MB), when it shows it rounded
+    shown: str = ""
+
+
+@dataclass(frozen=True)
+class PresetResult:
+    """A preset's totals: params, the tool's count, FLOPs and memory as that tool states them.
+
+    macs is the tool's headline count (torchinfo's mult-adds, fvcore's "flops", thop's and
+    ptflops' MACs); flops is None where the tool reports none, and memory where it has no
+    memory figure. per_layer gives each row's share of `macs`, so a difference is traced.
+    """
+
+    preset: str
+    tool: str
+    params: int
+    macs: int | None
+    flops: int | None
+    memory: int | None
+    memory_label: str
+    figures: tuple[Figure, ...]
+    rule: str
+    differs: str
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
+    per_layer: tuple[tuple[str, int], ...] = ()
+
+
+# --- the calls of the model ------------------------------------------------------------------
+
+
+def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tuple[Op, ...]:
+    """The model's calls in execution order, as the PyTorch export writes it (or as
+    `structure` says the network's own module tree runs it)."""
+    from cnncalc.core.graph import build_graph
+
+    s = structure or Structure(note="")
+    graph = build_graph(spec)
+    owners = {row.name: row for row in report.rows}
+    ops: list[Op] = []
+    for node, row in zip(graph.nodes[1:], report.rows[1:], strict=True):
+        layer = node.layer
+        assert layer is not None
+        if row.name in s.dropped:
+            continue
+        weights, biases = row.weights, row.biases
+        if row.shared_with is not None:
+            owner = owners[row.shared_with]
+            weights, biases = owner.weights, owner.biases
+        call: Call = "function" if row.name in s.functions else _default_call(layer.kind)
+        x, y = row.input_shape, row.output_shape
+        if layer.kind == "separable_conv":
+            ops += _separable(row.name, layer, x, y, row.shared_with is None)
+        else:
+            ops.append(
+                Op(
+                    row.name,
+                    layer.kind,
+                    call,
+                    x,
+                    y,
+                    weights,
+                    biases,
+                    row.shared_with is None,
+                    row.macs // report.batch,
+                    layer,
+                    _per_output(layer, x),
+                )
+            )
+        activation = getattr(layer, "activation", None)
+        if isinstance(activation, str) and activation != "linear":
+            ops.append(Op(row.name, activation, s.fused_activation, y, y))
+        for after, kind, size in s.inserted:
+            if after == row.name:
+                out = (y[0], *size)
+                ops.append(Op(f"{after} (torchvision's {kind})", kind, "module", y, out))
+    return tuple(ops)
+
+
+def _default_call(kind: str) -> Call:
+    return "operator" if kind in ("add", "multiply", "concat", "flatten") else "module"
+
+
+def _per_output(layer: LayerBase, x: Shape) -> int:
+    """Input channels per group x kernel taps: what thop multiplies each output element by."""
+    if layer.kind not in ("conv", "depthwise_conv", "conv_transpose"):
+        return 0
+    ndim = len(x) - 1
+    kernel = prod(per_dim(getattr(layer, "kernel"), ndim, "kernel"))  # noqa: B009
+    groups = x[0] if layer.kind == "depthwise_conv" else int(getattr(layer, "groups"))  # noqa: B009
+    return x[0] // groups * kernel
+
+
+def _separable(name: str, layer: LayerBase, x: Shape, y: Shape, owns: bool) -> list[Op]:
+    """A separable conv as the export writes it: a depthwise and a pointwise nn.Conv."""
+    multiplier = int(getattr(layer, "multiplier"))  # noqa: B009
+    ndim = len(x) - 1
+    kernel = prod(per_dim(getattr(layer, "kernel"), ndim, "kernel"))  # noqa: B009
+    mid = x[0] * multiplier
+    positions = prod(y[1:])
+    biases = y[0] if getattr(layer, "bias") else 0  # noqa: B009
+    return [
+        Op(
+            name, "conv", "module", x, (mid, *y[1:]), mid * kernel, 0, owns, positions * mid * kernel, per_output=kernel
+        ),
+        Op(name, "conv", "module", (mid, *y[1:]), y, mid * y[0], biases, owns, positions * mid * y[0], per_output=mid),
+    ]
+
+
+# --- the rules of each tool (per sample; every one is linear in the batch) --------------------
+
+
+def _elements(shape: Shape) -> int:
+    return prod(shape)
+
+
+def _affine(op: Op) -> bool:
+    return bool(getattr(op.layer, "affine", True))
+
+
+def torchinfo_mult_adds(op: Op) -> int:
+    """torchinfo/layer_info.py calculate_macs: every parameter of a module times the output
+    positions for a convolution ("Conv" in the class name), once per sample otherwise; so
+    biases count, batch norm counts its 2 x C parameters, and nothing without parameters."""
+    if op.call != "module" or op.params == 0:
+        return 0
+    if op.kind in ("conv", "depthwise_conv", "conv_transpose"):
+        return op.params * prod(op.output[1:])
+    return op.params
+
+
+def fvcore_flops(op: Op) -> int:
+    """fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS, traced (modules and functions alike):
+    aten::_convolution and aten::linear/addmm count one per multiply-add, without bias;
+    aten::batch_norm in eval counts 2 per element with affine, 1 without; adaptive_avg_pool2d
+    1 per input element; upsample_nearest2d 1 and upsample_bilinear2d 4 per output element;
+    every other operator (activations, max pooling, adds, softmax) is skipped."""
+    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
+        return op.macs
+    if op.kind == "batch_norm":
+        return _elements(op.input) * (2 if _affine(op) else 1)
+    two_d = len(op.input) == 3
+    if op.kind in ("global_avg_pool", "adaptive_avg_pool") and two_d:
+        return _elements(op.input)
+    if op.kind == "upsample" and two_d:
+        return _elements(op.output) * (1 if getattr(op.layer, "mode", "nearest") == "nearest" else 4)
+    return 0
+
+
+def thop_macs(op: Op) -> int:
+    """thop/profile.py register_hooks on leaf modules, thop/vision/basic_hooks.py and
+    calc_func.py: a conv counts output elements x (input channels / groups) x kernel taps
+    (no bias; a transposed conv too, on its output); nn.Linear in_features per output (no
+    bias); batch norm 2 per element, twice that with affine; ReLU, ReLU6, max pooling,
+    dropout 0; an average pool 1 per output; an adaptive (global) average pool (taps + 1)
+    per output; nn.Softmax 3n - 1 per vector; nn.Upsample 1 (nearest) or 11 (bilinear) per
+    output. Functions and tensor operators have no hook: 0."""
+    if op.call != "module":
+        return 0
+    if op.kind in ("conv", "depthwise_conv", "conv_transpose"):
+        return _elements(op.output) * op.per_output
+    if op.kind == "dense":
+        return op.macs
+    if op.kind == "batch_norm":
+        return 2 * _elements(op.input) * (2 if _affine(op) else 1)
+    if op.kind == "avg_pool":
+        return _elements(op.output)
+    if op.kind in ("global_avg_pool", "adaptive_avg_pool"):
+        out = (op.output[0], *(1,) * (len(op.input) - 1)) if op.kind == "global_avg_pool" else op.output
+        taps = 1.0
+        for n, m in zip(op.input[1:], out[1:], strict=True):
+            taps *= n / m  # thop divides the sizes as doubles
+        return int((taps + 1) * _elements(out))
+    if op.kind == "softmax":
+        vectors = _elements(op.input) // op.input[0]
+        return vectors * (3 * op.input[0] - 1)
+    if op.kind == "upsample":
+        mode = getattr(op.layer, "mode", "nearest")
+        per = 1 if mode == "nearest" else {2: 5, 3: 11, 4: 31}[len(op.input)]  # linear, bilinear, trilinear
+        return _elements(op.output) * per
+    return 0
+
+
+def ptflops_parts(op: Op) -> tuple[int, int]:
+    """(module hooks, patched functions) of ptflops_macs, per sample: ptflops divides the
+    first by the batch and not the second (ptflops/pytorch_engine.py get_flops_pytorch)."""
+    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
+        return (op.macs + _elements(op.output) if op.biases else op.macs), 0
+    if op.kind == "batch_norm":
+        return _elements(op.input) * (2 if _affine(op) else 1), 0
+    if op.call == "operator":
+        return 0, 0
+    pools = ("max_pool", "avg_pool", "global_avg_pool", "global_max_pool", "adaptive_avg_pool")
+    if op.call == "function":
+        return 0, (_elements(op.input) if op.kind in pools or op.kind in _PTFLOPS_FUNCTIONS else 0)
+    if op.kind in pools:
+        return _elements(op.input), _elements(op.input)
+    if op.kind == "upsample":
+        return _elements(op.output), _elements(op.output)
+    hooked = _elements(op.output) if op.kind in _PTFLOPS_ACTIVATION_MODULES else 0
+    patched = _elements(op.input) if op.kind in _PTFLOPS_MODULE_CALLS_PATCHED else 0
+    return hooked, patched
+
+
+def ptflops_macs(op: Op, batch: int) -> int:
+    """ptflops (pytorch backend, functional counting on, its default): module hooks from
+    ptflops/pytorch_ops.py MODULES_MAPPING plus the patched torch.nn.functional calls of
+    FUNCTIONAL_MAPPING. A conv or nn.Linear counts its multiply-adds and one add per output
+    for the bias; batch norm 2 per element with affine, 1 without; ReLU/ReLU6/ELU/LeakyReLU/
+    GELU modules 1 per element; pooling modules 1 per input element; nn.Upsample 1 per
+    output. A module whose forward calls a patched function is counted again: nn.ReLU
+    (F.relu), nn.MaxPool2d (F.max_pool2d), nn.AdaptiveAvgPool2d, nn.Upsample (F.interpolate),
+    nn.Softmax; nn.ReLU6 calls F.hardtanh, which is not patched. A function call alone
+    counts its input once; `x + y` (Tensor.__add__) is not patched: 0.
+
+    ptflops reports per image: the module hooks' sum over the batch divided by it, but the
+    functions' counts for the whole batch."""
+    modules, functions = ptflops_parts(op)
+    return modules + functions * batch
+
+
+def paper_macs(op: Op) -> int:
+    """The papers' count (He et al.'s "FLOPs", Simonyan & Zisserman's, Howard et al.'s
+    "Mult-Adds"): the multiply-adds of convolutions and fully connected layers only."""
+    return op.macs if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense") else 0
+
+
+# --- the presets -------------------------------------------------------------------------------
+
+
+def _batched(rule: Callable[[Op], int]) -> Callable[[Op, int], int]:
+    """A per-sample rule, for the whole batch."""
+    return lambda op, batch: rule(op) * batch
+
+
+@dataclass(frozen=True)
+class _Tool:
+    """A counting tool as its documentation states it.
+
+    Its rule, how it differs from cnncalc, the sources that say so and, where its counting is
+    known exactly, its count of one call (so a table can show the tool's own figure)."""
+
+    tool: str
+    rule: str
+    differs: str
+    sources: tuple[str, ...]
+    #: the tool's count of one call, for the whole batch as the tool reports it
+    count: Callable[[Op, int], int] | None = None
+    flops_per_mac: int | None = None
+
+
+TOOLS: dict[str, _Tool] = {
+    "cnncalc": _Tool(
+        "cnncalc",
+        "MACs = multiply-adds of conv/dense (bias adds excluded); FLOPs = 2 x MACs + bias adds + "
+        "element-wise work (per kind, cnncalc.core.conventions); params = weights + biases",
+        "FLOPs count every element-wise operation at its own cost",
+        ("cnncalc/core/conventions.py", "cnncalc/layers/"),
+    ),
+    "torchinfo": _Tool(
+        "torchinfo",
+        "mult-adds = every parameter x output positions for a conv, x 1 for other modules "
+        "(biases and batch norm's 2C count); forward/backward pass size = 2 x the outputs of "
+        "modules with parameters; MB = 10^6 bytes",
+        "counts bias adds and batch norm's parameters; ignores modules without parameters",
+        ("TylerYep/torchinfo:torchinfo/layer_info.py", "TylerYep/torchinfo:torchinfo/model_statistics.py"),
+        _batched(torchinfo_mult_adds),
+    ),
+    "fvcore": _Tool(
+        "fvcore",
+        "flops = one per multiply-add of conv/linear (no bias), batch norm 2 per element (eval, "
+        "affine), adaptive_avg_pool2d 1 per input, upsampling 1 or 4 per output; all else 0",
+        "adds batch norm and average pooling; calls a multiply-add one flop",
+        ("facebookresearch/fvcore:fvcore/nn/flop_count.py", "facebookresearch/fvcore:fvcore/nn/jit_handles.py"),
+        _batched(fvcore_flops),
+        1,
+    ),
+    "thop": _Tool(
+        "thop",
+        "MACs of conv/linear (no bias), batch norm 4 per element (2 x 2 with affine), adaptive "
+        "average pool (taps + 1) per output; ReLU, max pooling, functions and operators 0",
+        "counts batch norm at 4 per element; nothing it has no module hook for",
+        (
+            "Lyken17/pytorch-OpCounter:thop/profile.py",
+            "Lyken17/pytorch-OpCounter:thop/vision/basic_hooks.py",
+            "Lyken17/pytorch-OpCounter:thop/vision/calc_func.py",
+        ),
+        _batched(thop_macs),
+        2,
+    ),
+    "ptflops": _Tool(
+        "ptflops",
+        "MACs of conv/linear + bias adds, batch norm 2 per element, activation and pooling "
+        "modules 1 per element, and again for the torch.nn.functional call inside nn.ReLU and "
+        "the pools (patched functions); `x + y` 0",
+        "counts bias adds, activations and pooling, some twice (module hook + patched function)",
+        (
+            "sovrasov/flops-counter.pytorch:ptflops/pytorch_ops.py",
+            "sovrasov/flops-counter.pytorch:ptflops/pytorch_engine.py",
+        ),
+        ptflops_macs,
+        2,
+    ),
+    "keras": _Tool(
+        "keras",
+        "params = trainable + non-trainable, batch norm's moving mean and variance (2 x C) "
+        "included; size = params x dtype bytes in binary MB (2^20); no MACs",
+        "batch norm's moving statistics are params (non-trainable)",
+        ("keras-team/keras:keras/src/utils/summary_utils.py",),
+    ),
+    "paper": _Tool(
+        "paper",
+        "multiply-adds of convolutions and fully connected layers only (no bias, no batch norm, "
+        "no element-wise work), reported as FLOPs as He et al. 2015 do",
+        "only conv and fc multiply-adds; calls them FLOPs",
+        ("He et al. 2015 (arXiv:1512.03385) Table 1", "Simonyan & Zisserman 2014 (arXiv:1409.1556)"),
+        _batched(paper_macs),
+        1,
+    ),
+}
+
+
+def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
+    """`preset`'s totals for `spec`. torchvision=True counts a bundled torchvision-layout
+    network as torchvision's module tree runs it (TORCHVISION) and notes where that differs;
+    False counts the network as `cnncalc export --to pytorch` writes it."""
+    from cnncalc.core.conventions import Conventions
+    from cnncalc.core.walk import analyze
+
+    tool = TOOLS[preset]
+    report = analyze(spec, Conventions(bn_running_stats=preset == "keras"))
+    structure = _structure(spec, report) if torchvision else None
+    notes = [structure.note] if structure is not None else []
+    if torchvision and spec.name not in CHECKED and "torchvision" in (spec.description or "").lower():
+        notes.append(UNCHECKED_NOTE)
+    totals = report.totals
+    if preset == "cnncalc":
+        memory = totals.activation_bytes + totals.param_bytes
+        return PresetResult(
+            preset,
+            tool.tool,
+            totals.params,
+            totals.macs,
+            totals.flops,
+            memory,
+            "activations + params",
+            (),
+            tool.rule,
+            tool.differs,
+            tool.sources,
+            (),
+        )
+    if preset == "keras":
+        size = totals.params * report.dtype_bytes
+        nbytes = report.dtype_bytes
+        keras: tuple[Figure, ...] = (
+            Figure("Total params", totals.params, keras_size(size)),
+            Figure("Trainable params", totals.trainable_params, keras_size(totals.trainable_params * nbytes)),
+            Figure(
+                "Non-trainable params", totals.non_trainable_params, keras_size(totals.non_trainable_params * nbytes)
+            ),
+        )
+        return PresetResult(
+            preset,
+            tool.tool,
+            totals.params,
+            None,
+            None,
+            size,
+            "params size",
+            keras,
+            tool.rule,
+            tool.differs,
+            tool.sources,
+            (),
+        )
+    ops = calls(spec, report, structure)
+    assert tool.count is not None
+    per_layer: dict[str, int] = {}
+    for op in ops:
+        per_layer[op.row] = per_layer.get(op.row, 0) + tool.count(op, report.batch)
+    count = sum(per_layer.values())
+    modelled = _modelled()
+    unmodelled = sorted({op.kind for op in ops if op.kind not in modelled})
+    if unmodelled:
+        notes.append(f"kinds not modelled for {tool.tool}, counted as 0: {', '.join(unmodelled)}")
+    params = sum(op.params for op in _unique_modules(ops))
+    figures, tool_memory, memory_label = _figures(preset, ops, report, params, count)
+    return PresetResult(
+        preset,
+        tool.tool,
+        params,
+        count,
+        count * tool.flops_per_mac if tool.flops_per_mac is not None else None,
+        tool_memory,
+        memory_label,
+        figures,
+        tool.rule,
+        tool.differs,
+        tool.sources,
+        tuple(notes),
+        tuple(per_layer.items()),
+    )
+
+
+def keras_size(nbytes: int) -> str:
+    """A size as Keras's model.summary() shows it: steps of 1024 named B, KB, MB, GB, TB, PB
+    (keras/src/utils/summary_utils.py readable_memory_size).
+
+    >>> keras_size(102_440_608)
+    '97.69 MB'
+    """
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value / 1024 < 1:
+            return f"{value:.2f} {unit}"
+        value /= 1024
+    return f"{value:.2f} PB"
+
+
+def _unique_modules(ops: Sequence[Op]) -> list[Op]:
+    return [op for op in ops if op.call == "module" and op.owns_params]
+
+
+def _figures(
+    preset: str, ops: Sequence[Op], report: Report, params: int, count: int
+) -> tuple[tuple[Figure, ...], int | None, str]:
+    """The figures the tool prints, in its words."""
+    if preset == "torchinfo":
+        per_element = report.dtype_bytes * report.batch
+        input_bytes = prod(report.input_shape) * per_element
+        passes = 2 * sum(_elements(op.output) for op in ops if op.call == "module" and op.params) * per_element
+        param_bytes = params * report.dtype_bytes
+        total = input_bytes + passes + param_bytes
+        figures = (
+            Figure("Total params", params),
+            Figure("Total mult-adds", count),
+            Figure("Input size (MB)", input_bytes, f"{input_bytes / 1e6:.2f}"),
+            Figure("Forward/backward pass size (MB)", passes, f"{passes / 1e6:.2f}"),
+            Figure("Params size (MB)", param_bytes, f"{param_bytes / 1e6:.2f}"),
+            Figure("Estimated Total Size (MB)", total, f"{total / 1e6:.2f}"),
+        )
+        return figures, total, "estimated total size"
+    label = {"fvcore": "flops", "thop": "MACs", "ptflops": "MACs", "paper": "FLOPs (multiply-adds)"}[preset]
+    counts: tuple[Figure, ...] = (Figure("params", params), Figure(label, count))
+    if preset in ("thop", "ptflops"):
+        counts += (Figure("FLOPs (2 x MACs)", 2 * count),)
+    return counts, None, ""
+
+
+def _structure(spec: Spec, report: Report) -> Structure | None:
+    """torchvision's differences for a bundled torchvision-layout spec whose rows they name."""
+    structure = TORCHVISION.get(spec.name)
+    if structure is None:
+        return None
+    names = {row.name for row in report.rows}
+    named = structure.functions | structure.dropped | {after for after, _, _ in structure.inserted}
+    return structure if named <= names else None
+
+
+def evaluate_all(spec: Spec, torchvision: bool = True) -> tuple[PresetResult, ...]:
+    """Every preset's totals, in PRESETS order."""
+    return tuple(evaluate(spec, name, torchvision) for name in PRESETS)
+
+
+__all__ = [
+    "PRESETS",
+    "TOOLS",
+    "TORCHVISION",
+    "Figure",
+    "Op",
+    "PresetResult",
+    "Structure",
+    "calls",
+    "evaluate",
+    "evaluate_all",
+]

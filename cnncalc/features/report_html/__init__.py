@@ -1,0 +1,3 @@
+"""The `report` command's page: one self-contained HTML file of a network's Report
+(`page`). The Report itself is cnncalc.core.report.
+"""

@@ -1,0 +1,90 @@
+"""Symbolic summaries: shapes and counts as expressions in the input's size symbols."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnncalc.features.symbolic.sizes import Expr, SymbolicReport
+from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.envelope import envelope
+from cnncalc.render.escape import terminal
+from cnncalc.render.table import render_grid
+
+
+def _shape(report: SymbolicReport, shape: tuple[Expr, ...]) -> str:
+    parts = [str(e) for e in report.shown(shape)]
+    return " x ".join(f"({p})" if " " in p else p for p in parts)
+
+
+def _cell(e: Expr) -> Cell:
+    return int(e.constant()) if e.is_constant() and e.constant().denominator == 1 else str(e)
+
+
+def symbolic_grid(report: SymbolicReport) -> Grid:
+    columns = [numeric("#"), text("Layer"), text("Kind"), text("Output shape"), numeric("Params"), text("MACs")]
+    rows: list[list[Cell]] = []
+    for i, row in enumerate(report.rows):
+        params = row.counts["weights"] + row.counts["biases"] + row.counts["non_trainable_params"]
+        rows.append([i, row.name, row.kind, _shape(report, row.output_shape), _cell(params), _cell(row.counts["macs"])])
+    names = ", ".join(report.symbols)
+    title = (
+        f"{report.name}  (input {_shape(report, report.rows[0].output_shape)}, symbols {names}, batch {report.batch})"
+    )
+    return Grid(columns, rows, None, title)
+
+
+def symbolic_lines(report: SymbolicReport) -> list[str]:
+    t = report.totals
+    names = " and ".join(report.symbols)
+    lines = [
+        f"Params: {t['params']}",
+        f"MACs: {t['macs']}",
+        f"FLOPs: {t['flops']}",
+        f"Activation memory, sum over layers (bytes): {t['activation_bytes']}",
+    ]
+    if report.period is not None:
+        p = report.polynomial
+        lines += [
+            f"When {names} are multiples of {report.period} (every floor exact):",
+            f"  params = {p['params']}",
+            f"  MACs = {p['macs']}",
+            f"  FLOPs = {p['flops']}",
+            f"  activation bytes = {p['activation_bytes']}",
+        ]
+    else:
+        lines.append("No period up to 4096 makes every floor exact: the expressions keep their floors.")
+    side = report.smallest
+    lines.append(f"Valid for inputs of at least {side}x{side} (the smallest square input the network accepts).")
+    if report.floors:
+        lines.append("Floors that drop pixels unless their numerator is a multiple of the divisor (first layer):")
+        lines += [f"  {name}: {f}" for name, f in report.floors]
+    return lines
+
+
+def table_lines(report: SymbolicReport, width: int | None) -> list[str]:
+    return [*render_grid(symbolic_grid(report), width), *(terminal(line) for line in symbolic_lines(report))]
+
+
+def to_json(report: SymbolicReport) -> dict[str, Any]:
+    """Expressions as text in the arithmetic of cnncalc.core.algebra (+ - * /, floor())."""
+    return envelope(
+        {
+            "name": report.name,
+            "symbols": list(report.symbols),
+            "batch": report.batch,
+            "layers": [
+                {
+                    "name": r.name,
+                    "kind": r.kind,
+                    "output_shape": [str(e) for e in report.shown(r.output_shape)],
+                    **{k: str(v) for k, v in r.counts.items()},
+                }
+                for r in report.rows
+            ],
+            "totals": {k: str(v) for k, v in report.totals.items()},
+            "period": report.period,
+            "polynomial": {k: str(v) for k, v in report.polynomial.items()},
+            "smallest_input": report.smallest,
+            "floors": [{"layer": name, "floor": str(f)} for name, f in report.floors],
+        }
+    )

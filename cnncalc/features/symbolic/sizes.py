@@ -1,0 +1,535 @@
+"""Input sizes as symbols: `input: [H, W, 3]` walked with exact expressions, floors included.
+
+A small exact algebra (no SymPy): polynomials with rational coefficients over symbols and
+floor terms floor(P/q), q a positive integer. Every output size of a sliding window is
+floor((n + pb + pa - d*(k-1) - 1)/s) + 1 of its input size n; "same" padding gives
+ceil(n/s) = floor((n + s - 1)/s); a transposed conv ('same': n*s) and upsampling are polynomials.
+
+Costs come from the concrete analysis: each count of a layer (weights, biases, MACs, FLOPs,
+activation elements) is a constant, or a constant times the elements of its output, or of
+its input. Which one is read off concrete analyses at three sizes, and the expression is
+checked against them, so a rule the walk does not know fails loudly instead of guessing.
+
+With H = M*h (M the period: the smallest M that makes every floor exact) each expression is
+a plain polynomial; for ResNet-50, M = 32.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+from itertools import combinations
+
+from cnncalc.core.conventions import Conventions
+from cnncalc.core.graph import build_graph
+from cnncalc.core.report import Report
+from cnncalc.core.walk import analyze
+from cnncalc.errors import CnncalcError
+from cnncalc.layers import LayerBase
+from cnncalc.layers.base import per_dim
+from cnncalc.layers.conv import ConvTranspose, _SlidingLayer
+from cnncalc.layers.dense import Dense
+from cnncalc.layers.elementwise import Flatten
+from cnncalc.layers.merge import Concat
+from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.resample import Upsample
+from cnncalc.layers.window import resolve_padding
+from cnncalc.spec.model import InputSpec, Spec, from_channels_first
+
+SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SymbolicError(CnncalcError):
+    """A network or layer the symbolic walk cannot express (exit 2)."""
+
+
+# --- the algebra ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Floor:
+    """floor(arg / q): arg has integer coefficients, not all multiples of q."""
+
+    arg: Expr
+    q: int
+
+    @cached_property
+    def text(self) -> str:
+        return f"floor(({self.arg})/{self.q})"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Atom = str | Floor  # a symbol by name, or a floor term
+Monomial = tuple[tuple[Atom, int], ...]  # atoms with their powers, in a canonical order
+
+
+def _key(atom: Atom) -> str:
+    return atom if isinstance(atom, str) else "~" + atom.text
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A polynomial over atoms with exact rational coefficients, kept in canonical form."""
+
+    terms: tuple[tuple[Monomial, Fraction], ...] = ()
+
+    @staticmethod
+    def of(terms: Mapping[Monomial, Fraction]) -> Expr:
+        items = [(m, c) for m, c in terms.items() if c != 0]
+        return Expr(tuple(sorted(items, key=lambda t: (-_degree(t[0]), [(_key(a), p) for a, p in t[0]]))))
+
+    @staticmethod
+    def const(value: int | Fraction) -> Expr:
+        return Expr.of({(): Fraction(value)})
+
+    @staticmethod
+    def symbol(name: str) -> Expr:
+        return Expr.of({((name, 1),): Fraction(1)})
+
+    def __add__(self, other: Expr | int) -> Expr:
+        o = _lift(other)
+        out = dict(self.terms)
+        for m, c in o.terms:
+            out[m] = out.get(m, Fraction(0)) + c
+        return Expr.of(out)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Expr:
+        return Expr.of({m: -c for m, c in self.terms})
+
+    def __sub__(self, other: Expr | int) -> Expr:
+        return self + (-_lift(other))
+
+    def __mul__(self, other: Expr | int | Fraction) -> Expr:
+        o = _lift(other)
+        out: dict[Monomial, Fraction] = {}
+        for m1, c1 in self.terms:
+            for m2, c2 in o.terms:
+                m = _times(m1, m2)
+                out[m] = out.get(m, Fraction(0)) + c1 * c2
+        return Expr.of(out)
+
+    __rmul__ = __mul__
+
+    def floordiv(self, q: int) -> Expr:
+        """floor(self / q), simplified: whole multiples of q come out of the floor."""
+        if any(c.denominator != 1 for _, c in self.terms):
+            raise ValueError(f"floor of {self} needs integer coefficients")
+        whole: dict[Monomial, Fraction] = {}
+        rest: dict[Monomial, Fraction] = {}
+        for m, c in self.terms:
+            a, r = divmod(int(c), q)
+            whole[m], rest[m] = Fraction(a), Fraction(r)
+        left, remainder = Expr.of(whole), Expr.of(rest)
+        if remainder.is_constant():
+            return left + Expr.const(int(remainder.constant()) // q)
+        nested = [(m, c) for m, c in remainder.terms if m]
+        if len(nested) == 1 and nested[0][1] == 1 and len(nested[0][0]) == 1:
+            ((atom, power),) = nested[0][0]
+            if isinstance(atom, Floor) and power == 1:
+                # floor((floor(A/p) + c)/q) = floor((A + c*p)/(p*q)) for integer A and c
+                return left + (atom.arg + int(remainder.constant()) * atom.q).floordiv(atom.q * q)
+        return left + Expr.of({((Floor(remainder, q), 1),): Fraction(1)})
+
+    def is_constant(self) -> bool:
+        return all(not m for m, _ in self.terms)
+
+    def constant(self) -> Fraction:
+        return dict(self.terms).get((), Fraction(0))
+
+    def atoms(self) -> set[Atom]:
+        found: set[Atom] = set()
+        for m, _ in self.terms:
+            for a, _p in m:
+                found.add(a)
+                if isinstance(a, Floor):
+                    found |= a.arg.atoms()
+        return found
+
+    def floors(self) -> list[Floor]:
+        return sorted((a for a in self.atoms() if isinstance(a, Floor)), key=str)
+
+    def __call__(self, env: Mapping[str, int]) -> Fraction:
+        """The value with every symbol set."""
+        total = Fraction(0)
+        for m, c in self.terms:
+            value = c
+            for a, p in m:
+                value *= (Fraction(env[a]) if isinstance(a, str) else Fraction(int(a.arg(env)) // a.q)) ** p
+            total += value
+        return total
+
+    def subs(self, env: Mapping[str, Expr]) -> Expr:
+        """Each symbol of `env` replaced by its expression, floors simplified again."""
+        out = Expr.const(0)
+        for m, c in self.terms:
+            term = Expr.const(c)
+            for a, p in m:
+                base = (env.get(a, Expr.symbol(a))) if isinstance(a, str) else a.arg.subs(env).floordiv(a.q)
+                for _ in range(p):
+                    term = term * base
+            out = out + term
+        return out
+
+    def __str__(self) -> str:
+        if not self.terms:
+            return "0"
+        text = ""
+        for i, (m, c) in enumerate(self.terms):
+            sign = "-" if c < 0 else "+"
+            body = _term(m, abs(c))
+            text += (f"-{body}" if sign == "-" else body) if i == 0 else f" {sign} {body}"
+        return text
+
+
+def _lift(value: Expr | int | Fraction) -> Expr:
+    return value if isinstance(value, Expr) else Expr.const(value)
+
+
+def _degree(m: Monomial) -> int:
+    return sum(p for _, p in m)
+
+
+def _times(a: Monomial, b: Monomial) -> Monomial:
+    powers: dict[Atom, int] = dict(a)
+    for atom, p in b:
+        powers[atom] = powers.get(atom, 0) + p
+    return tuple(sorted(powers.items(), key=lambda t: _key(t[0])))
+
+
+def _term(m: Monomial, c: Fraction) -> str:
+    factors = "*".join(str(a) if p == 1 else f"{a}^{p}" for a, p in m)
+    if not factors:
+        return str(c)
+    num = "" if c.numerator == 1 else f"{c.numerator}*"
+    return f"{num}{factors}" + (f"/{c.denominator}" if c.denominator != 1 else "")
+
+
+def symbolic_product(values: Iterable[Expr]) -> Expr:
+    out = Expr.const(1)
+    for v in values:
+        out = out * v
+    return out
+
+
+# --- reading symbols from a spec -------------------------------------------------------------
+
+#: the size a symbolic axis is validated at; the walk never uses it
+PLACEHOLDER = 224
+
+
+def split_symbols(dims: Sequence[object]) -> tuple[list[int], list[str | None]] | None:
+    """([placeholder ints], [symbol or None]) when some dims are symbol names, else None."""
+    names = [d if isinstance(d, str) and SYMBOL.fullmatch(d.strip()) else None for d in dims]
+    if not any(names):
+        return None
+    ints: list[int] = []
+    for d, name in zip(dims, names, strict=True):
+        if name is not None:
+            ints.append(PLACEHOLDER)
+        elif isinstance(d, int) and not isinstance(d, bool):
+            ints.append(d)
+        elif isinstance(d, str) and d.strip().isdigit():
+            ints.append(int(d))
+        else:
+            return None
+    return ints, [n.strip() if n else None for n in names]
+
+
+def input_symbols(text: str) -> tuple[list[int], list[str | None]] | None:
+    """`HxWx3` (or `[H, W, 3]`) -> placeholder ints and symbols; None when it has no symbol."""
+    cleaned = text.strip().strip("()[]")
+    for sep in ("×", "*", ",", " "):  # noqa: RUF001 -- people write the multiplication sign
+        cleaned = cleaned.replace(sep, "x")
+    parts = [p for p in re.split(r"(?<=[A-Za-z0-9_])x(?=[A-Za-z0-9_])", cleaned) if p]
+    return split_symbols(parts)
+
+
+def load_symbolic(ref: str) -> tuple[Spec, list[str | None]] | None:
+    """A spec file whose `input:` names symbols: the spec (validated at a placeholder size)
+    and the symbols in the written layout; None when its input has none."""
+    from cnncalc.spec.loader import parse_yaml, read_source, validate_spec
+
+    text, source = read_source(ref)
+    data, source_map = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        return None
+    written = data.get("input")
+    dims = written.get("shape") if isinstance(written, dict) else written
+    found = input_symbols(dims) if isinstance(dims, str) else split_symbols(dims) if isinstance(dims, list) else None
+    if found is None:
+        return None
+    ints, names = found
+    layout = written.get("layout", "hwc") if isinstance(written, dict) else "hwc"
+    if len(names) < 2 or names[-1 if layout == "hwc" else 0] is not None:
+        return None  # a symbol for the channels: the loader's own error says what is wrong
+    data["input"] = {**written, "shape": ints} if isinstance(written, dict) else ints
+    return validate_spec(data, source_map), names
+
+
+def with_symbols(spec: Spec, ints: list[int]) -> Spec:
+    """`spec` with its input dims (written layout) replaced."""
+    return spec.model_copy(update={"input": InputSpec(shape=ints, layout=spec.input.layout)})
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+Shape = tuple[Expr, ...]
+
+
+def _sliding(layer: _SlidingLayer | Pool, x: Shape, name: str) -> Shape:
+    ndim = len(x) - 1
+    kernel = per_dim(layer.kernel, ndim, "kernel")
+    raw_stride = layer.kernel if isinstance(layer, Pool) and layer.stride is None else layer.stride
+    assert raw_stride is not None
+    stride = per_dim(raw_stride, ndim, "stride")
+    dilation = per_dim(layer.dilation, ndim, "dilation")
+    ceil = isinstance(layer, Pool) and layer.ceil_mode
+    if layer.padding == "same":
+        return (x[0], *((n + (s - 1)).floordiv(s) for n, s in zip(x[1:], stride, strict=True)))
+    pads = resolve_padding(layer.padding, [0] * ndim, kernel, stride, dilation)
+    out = [x[0]]
+    for n, k, s, d, (pb, pa) in zip(x[1:], kernel, stride, dilation, pads, strict=True):
+        span = n + (pb + pa - d * (k - 1) - 1)
+        if ceil and s > d * (k - 1) + 1 - pa:
+            # ceil mode keeps a last window only if it starts before the right padding (PyTorch):
+            # out - 1 = min(ceil(span/s), ceil((n + pb)/s) - 1), and with a stride wider than the
+            # window less that padding the second is never the larger, so out counts the window
+            # starts before the padding: floor((n + pb - 1)/s) + 1
+            out.append((n + (pb - 1)).floordiv(s) + 1)
+        elif ceil:
+            out.append((span + (s - 1)).floordiv(s) + 1)
+        else:
+            out.append(span.floordiv(s) + 1)
+    return tuple(out)
+
+
+def _walk_layer(layer: LayerBase, xs: Sequence[Shape], channels: int, name: str) -> Shape:
+    """One layer's output shape from its inputs' (channels-first) shapes."""
+    x = xs[0]
+    c = Expr.const(channels)
+    if isinstance(layer, ConvTranspose):
+        # a transposed conv's padding never depends on the input size ('same' pads the kernel's
+        # overhang of the stride), so the layer's own geometry at any size gives it
+        k, s, d, op, pads = layer.geometry((1,) * len(x))
+        return (
+            c,
+            *(
+                (n - 1) * si + (d_ * (k_ - 1) + o + 1 - pb - pa)
+                for n, k_, si, d_, o, (pb, pa) in zip(x[1:], k, s, d, op, pads, strict=True)
+            ),
+        )
+    if isinstance(layer, _SlidingLayer | Pool):
+        return (c, *_sliding(layer, x, name)[1:])
+    if isinstance(layer, Upsample):
+        return (c, *(n * f for n, f in zip(x[1:], per_dim(layer.scale, len(x) - 1, "scale"), strict=True)))
+    if isinstance(layer, GlobalPool):
+        return (c, *([Expr.const(1)] * (len(x) - 1))) if layer.keepdims else (c,)
+    if isinstance(layer, Flatten):
+        return (symbolic_product(x),)
+    if isinstance(layer, Dense):
+        return (c,)
+    if isinstance(layer, Concat):
+        return (c, *x[1:])
+    return (c, *x[1:])  # activations, norms, dropout, add, multiply: the input's shape
+
+
+class _InexactError(Exception):
+    """A floor that does not come out exact (when walking for the period)."""
+
+
+def walk(spec: Spec, reference: Report, symbols: Mapping[int, Expr], exact: bool = False) -> list[Shape]:
+    """Channels-first output shapes of every row, axis i of the input set to symbols[i]
+    (exact: stop with _InexactError at the first floor that stays)."""
+    graph = build_graph(spec)
+    x0 = spec.input.channels_first()
+    shapes: list[Shape] = [tuple(symbols.get(i, Expr.const(n)) for i, n in enumerate(x0))]
+    for i, node in enumerate(graph.nodes[1:], start=1):
+        assert node.layer is not None
+        channels = reference.rows[i].output_shape[0]
+        shapes.append(_walk_layer(node.layer, [shapes[j] for j in node.inputs], channels, node.name))
+        if exact and any(e.floors() for e in shapes[-1]):
+            raise _InexactError
+    return shapes
+
+
+# --- the summary ----------------------------------------------------------------------------
+
+QUANTITIES = ("weights", "biases", "non_trainable_params", "macs", "flops", "activation_elements")
+
+
+@dataclass(frozen=True)
+class SymbolicRow:
+    name: str
+    kind: str
+    output_shape: Shape  # channels first
+    counts: dict[str, Expr]  # per QUANTITIES, for the spec's batch
+
+
+@dataclass(frozen=True)
+class SymbolicReport:
+    """Every row's shape and counts as expressions; totals; where the expressions hold."""
+
+    name: str
+    symbols: tuple[str, ...]
+    layout: str
+    batch: int
+    dtype_bytes: int
+    rows: tuple[SymbolicRow, ...]
+    totals: dict[str, Expr]  # QUANTITIES summed, plus params, activation_bytes, param_bytes
+    period: int | None  # every floor exact when each symbol is a multiple of it
+    polynomial: dict[str, Expr]  # totals as polynomials in the symbols, valid at multiples of period
+    smallest: int  # the smallest square input the network accepts
+    floors: tuple[tuple[str, Floor], ...]  # (first layer, floor) exact only when arg is a multiple of q
+
+    def shown(self, shape: Shape) -> Shape:
+        return from_channels_first(shape, self.layout)  # type: ignore[arg-type,return-value]
+
+
+#: periods tried, smallest first: products of small primes
+PERIODS: list[int] = sorted(
+    {int(2**a * 3**b * 5**c * 7**d) for a in range(13) for b in range(4) for c in range(3) for d in range(2)}
+    & set(range(1, 4097))
+)
+
+
+def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conventions | None = None) -> SymbolicReport:
+    """The symbolic summary of `spec` (validated at placeholder sizes) with input dims `names`
+    (the written layout; None: the spec's number)."""
+    from cnncalc.features.symbolic.solve import smallest_input
+
+    layout = spec.input.layout
+    written = list(spec.input.shape)
+    if len(written) < 2:
+        raise SymbolicError.single("a flat input has no spatial size to name")
+    first = from_channels_first(tuple(range(len(written))), layout)  # written position of each axis
+    by_axis: dict[int, str] = {}
+    for axis in range(len(written)):
+        name = names[first.index(axis)]
+        if name is not None:
+            if axis == 0:
+                raise SymbolicError.single(f"the channels ({name}) must be a number; only spatial sizes can be symbols")
+            by_axis[axis] = name
+    smallest = smallest_input(_sized(spec, by_axis, {}, 0), conventions)
+    period = _period(spec, by_axis, conventions, smallest)
+    step = period or 8
+    # four non-square sizes, off the period: three to solve for the coefficients, one to check
+    sizes = [{a: smallest + step * (k + j) + k * 3 + j for j, a in enumerate(by_axis)} for k in (1, 2, 3, 5)]
+    reports = [analyze(_sized(spec, by_axis, s, smallest), conventions) for s in sizes]
+    symbols = {a: Expr.symbol(n) for a, n in by_axis.items()}
+    shapes = walk(spec, reports[0], symbols)
+    envs = [{by_axis[a]: v for a, v in s.items()} for s in sizes]
+    graph = build_graph(spec)
+    rows: list[SymbolicRow] = []
+    for i, shape in enumerate(shapes):
+        for env, report in zip(envs, reports, strict=True):
+            if tuple(int(e(env)) for e in shape) != report.rows[i].output_shape:
+                raise SymbolicError.single(f"layer '{report.rows[i].name}': its size rule is not symbolic here")
+        ins = [shapes[j] for j in graph.nodes[i].inputs] or [shape]
+        bases = [Expr.const(1), symbolic_product(shape), symbolic_product(ins[0])]
+        counts = {
+            q: _fit(q, bases, envs, [getattr(r.rows[i], q) for r in reports], reports[0].rows[i].name)
+            for q in QUANTITIES
+        }
+        rows.append(SymbolicRow(reports[0].rows[i].name, reports[0].rows[i].kind, shape, counts))
+    r0 = reports[0]
+    totals = {q: sum((row.counts[q] for row in rows), Expr.const(0)) for q in QUANTITIES}
+    totals["params"] = totals["weights"] + totals["biases"] + totals["non_trainable_params"]
+    totals["activation_bytes"] = totals["activation_elements"] * (r0.dtype_bytes * r0.batch)
+    totals["param_bytes"] = totals["params"] * r0.dtype_bytes
+    polynomial: dict[str, Expr] = {}
+    if period is not None:
+        down = {n: Expr.symbol(n) * period for n in by_axis.values()}
+        up = {n: Expr.symbol(n) * Fraction(1, period) for n in by_axis.values()}
+        polynomial = {k: v.subs(down).subs(up) for k, v in totals.items()}
+    floors: dict[str, tuple[str, Floor]] = {}
+    for row in rows:
+        for e in row.output_shape:
+            for f in e.floors():
+                floors.setdefault(str(f), (row.name, f))
+    return SymbolicReport(
+        spec.name,
+        tuple(by_axis.values()),
+        layout,
+        r0.batch,
+        r0.dtype_bytes,
+        tuple(rows),
+        totals,
+        period,
+        polynomial,
+        smallest,
+        tuple(floors.values()),
+    )
+
+
+def _sized(spec: Spec, by_axis: Mapping[int, str], sizes: Mapping[int, int], default: int) -> Spec:
+    x = list(spec.input.channels_first())
+    for axis in by_axis:
+        x[axis] = sizes.get(axis, default or x[axis])
+    return with_symbols(spec, list(from_channels_first(tuple(x), spec.input.layout)))
+
+
+def _period(spec: Spec, by_axis: Mapping[int, str], conventions: Conventions | None, smallest: int) -> int | None:
+    """The smallest M in PERIODS for which every size is a polynomial when each symbol is M*h."""
+    reference = analyze(_sized(spec, by_axis, {}, smallest), conventions)
+    for m in PERIODS:
+        try:
+            walk(spec, reference, {a: Expr.symbol(n) * m for a, n in by_axis.items()}, exact=True)
+        except _InexactError:
+            continue
+        return m
+    return None
+
+
+def _fit(
+    quantity: str, bases: Sequence[Expr], envs: Sequence[dict[str, int]], values: Sequence[int], name: str
+) -> Expr:
+    """The combination of the fewest bases, with constant coefficients, that gives `values` at every size."""
+    if not any(values):
+        return Expr.const(0)
+    at = [[b(env) for env in envs] for b in bases]
+    for k in range(1, len(bases) + 1):
+        for chosen in combinations(range(len(bases)), k):
+            coefficients = _solve([[at[b][row] for b in chosen] for row in range(k)], [Fraction(v) for v in values[:k]])
+            if coefficients is None:
+                continue
+            if all(
+                sum(c * at[b][row] for c, b in zip(coefficients, chosen, strict=True)) == values[row]
+                for row in range(len(values))
+            ):
+                return sum((bases[b] * c for c, b in zip(coefficients, chosen, strict=True)), Expr.const(0))
+    raise SymbolicError.single(f"layer '{name}': its {quantity} is not a combination of sizes the walk knows")
+
+
+def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+    """Exact Gaussian elimination; None when the system is singular."""
+    n = len(rhs)
+    a = [[*row, b] for row, b in zip(matrix, rhs, strict=True)]
+    for col in range(n):
+        pivot = next((r for r in range(col, n) if a[r][col] != 0), None)
+        if pivot is None:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(n):
+            if r != col and a[r][col] != 0:
+                f = a[r][col] / a[col][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
+    return [a[i][n] / a[i][i] for i in range(n)]
+
+
+__all__ = [
+    "Expr",
+    "Floor",
+    "SymbolicError",
+    "SymbolicReport",
+    "analyze_symbolic",
+    "input_symbols",
+    "load_symbolic",
+    "walk",
+]

@@ -1,0 +1,53 @@
+"""`cnncalc solve` output: the answer and the figures on both sides of the boundary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnncalc.features.symbolic.solve import Solution, with_square_input
+from cnncalc.render.envelope import envelope
+from cnncalc.render.escape import terminal
+from cnncalc.render.human import format_count, format_shape, format_si
+
+
+def _size(solution: Solution, answer: int) -> str:
+    if solution.what == "batch":
+        return f"batch {answer}"
+    return format_shape(tuple(with_square_input(solution.spec, answer).input.shape))
+
+
+def solution_json(solution: Solution) -> dict[str, Any]:
+    return envelope(
+        {
+            "name": solution.spec.name,
+            "solve_for": solution.what,
+            "budget": solution.budget,
+            "quantity": solution.quantity,
+            "answer": solution.answer,
+            "input_shape": list(solution.spec.input.shape),
+            "batch": solution.spec.batch,
+            "value": solution.value,
+            "next_value": solution.next_value,
+        }
+    )
+
+
+def solution_lines(solution: Solution, training: bool, optimizer: str) -> list[str]:
+    """The answer, then the quantity at the answer and at the next size up."""
+    suffix = "B" if solution.quantity == "bytes" else ""
+
+    def amount(n: int) -> str:
+        return f"{format_count(n)} {solution.quantity} ({format_si(n, suffix=suffix)})"
+
+    if solution.what == "input":
+        head = f"largest square input within {amount(solution.budget)}"
+    else:
+        memory = f"training memory, {optimizer}" if training else "params + peak activations"
+        head = f"largest batch within {amount(solution.budget)} ({memory})"
+    after = "refused by the network" if solution.next_value is None else amount(solution.next_value)
+    lines = [
+        f"{solution.spec.name}: {head}: {_size(solution, solution.answer)}",
+        f"  {_size(solution, solution.answer)}: {amount(solution.value)}",
+        f"  {_size(solution, solution.answer + 1)}: {after}",
+    ]
+    return [terminal(line) for line in lines]

@@ -1,0 +1,72 @@
+"""`summarize --training` output: what each layer keeps for backward, and the step's memory."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from cnncalc.core.conventions import Units
+from cnncalc.features.training.memory import TrainingMemory
+from cnncalc.render import columns
+from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.human import format_bytes, format_count
+from cnncalc.render.table import render_grid
+
+COLUMNS = [
+    text("Layer", "name"),
+    text("Kind", "kind"),
+    text("Kept for backward", "saved", priority=1),
+    numeric("Saved bytes", "saved_bytes"),
+]
+
+
+def training_json(memory: TrainingMemory) -> dict[str, Any]:
+    """The `training` object of the summary JSON: exact bytes."""
+    return {
+        "optimizer": memory.optimizer,
+        "layers": [{**asdict(r), "saved": list(r.saved)} for r in memory.rows],
+        "saved_bytes": memory.saved_bytes,
+        "weight_bytes": memory.weight_bytes,
+        "gradient_bytes": memory.gradient_bytes,
+        "optimizer_bytes": memory.optimizer_bytes,
+        "forward_peak_bytes": memory.forward_peak_bytes,
+        "backward_peak_bytes": memory.backward_peak_bytes,
+        "peak_bytes": memory.peak_bytes,
+    }
+
+
+def training_grid(memory: TrainingMemory) -> Grid:
+    rows: list[list[Cell]] = [[r.name, r.kind, ", ".join(r.saved) or "nothing", r.saved_bytes] for r in memory.rows]
+    title = f"Training memory (PyTorch, batch {memory.batch}, {memory.optimizer})"
+    return Grid(COLUMNS, rows, ["Total", "", "", memory.saved_bytes], title)
+
+
+def training_lines(memory: TrainingMemory, units: Units) -> list[str]:
+    """The step's memory as sentences."""
+
+    def b(n: int) -> str:
+        return f"{format_count(n)} B ({format_bytes(n, units)})"
+
+    return [
+        f"Saved for backward (unique storages): {b(memory.saved_bytes)}",
+        f"Weights and buffers: {b(memory.weight_bytes)}; gradients: {b(memory.gradient_bytes)}; "
+        f"optimizer state ({memory.optimizer}): {b(memory.optimizer_bytes)}",
+        f"Peak (model, see docs/training.md): {b(memory.peak_bytes)} "
+        f"(forward {format_bytes(memory.forward_peak_bytes, units)}, "
+        f"backward {format_bytes(memory.backward_peak_bytes, units)})",
+    ]
+
+
+def table_lines(memory: TrainingMemory, width: int | None, units: Units) -> list[str]:
+    return ["", *render_grid(training_grid(memory), width), *(terminal(line) for line in training_lines(memory, units))]
+
+
+def to_csv(memory: TrainingMemory) -> str:
+    return columns.to_csv(training_grid(memory))
+
+
+def to_markdown(memory: TrainingMemory, units: Units) -> str:
+    lines = ["", f"### {markdown_cell(training_grid(memory).title)}", "", *columns.to_markdown(training_grid(memory))]
+    lines += ["", *(f"- {markdown_cell(line)}" for line in training_lines(memory, units)), ""]
+    return "\n".join(lines)
