@@ -144,7 +144,11 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
             hint='e.g. `cnncalc summarize vgg16` or `cnncalc summarize --dsl "32x32x3 | conv3-8 | fc-10"`',
         )
     if spec is not None:
-        return load_spec(spec)
+        notes: list[str] = []
+        loaded = load_spec(spec, notes)
+        for note in notes:  # on stderr: what an importer left out, never mixed into a report
+            echo_error(f"note: {note}")
+        return loaded
     from cnncalc.spec.dsl import load_dsl
 
     return load_dsl(dsl or "")

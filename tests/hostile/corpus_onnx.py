@@ -507,6 +507,12 @@ ONNX: list[Case] = [
         exit_code=0,
     ),
     onnx_case(
+        "constant-of-shape-unconnected-summarize",
+        _folded(_huge_constant_of_shape, dead=True),
+        "note: ignored 1 node(s) whose outputs reach no graph output: 'fill' (ConstantOfShape)",
+        exit_code=0,
+    ),
+    onnx_case(
         "constant-of-shape-added",
         _folded(_small_constant_of_shape),
         "add with a constant operand 'k' (made by node 'fill' (ConstantOfShape))",

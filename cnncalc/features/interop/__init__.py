@@ -56,26 +56,27 @@ def model_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any
     )
 
 
-def load_model_spec(path: str | Path) -> Spec:
-    """An ONNX or Keras model file as a validated Spec."""
+def load_model_spec(path: str | Path, notes: list[str] | None = None) -> Spec:
+    """An ONNX or Keras model file as a validated Spec; what the import left out goes to `notes`."""
     from cnncalc.spec.loader import validate_spec
     from cnncalc.spec.model import SourceMap
 
     path = Path(path)
-    return validate_spec(model_spec_data(path), SourceMap(str(path)))
+    return validate_spec(model_spec_data(path, notes), SourceMap(str(path)))
 
 
-def load_spec(ref: str) -> Spec:
+def load_spec(ref: str, notes: list[str] | None = None) -> Spec:
     """A spec file or bundled network name, or a model file (.onnx, .keras, a Keras .json)
     imported as a spec: what every command that takes a spec reads.
 
     The importers are loaded only for those suffixes, so a YAML spec starts as fast as before.
     cnncalc.spec's own load_spec reads specs only: the spec language knows no model format.
+    What an importer leaves out on purpose is appended to `notes`, for the command to say.
     """
     from cnncalc.spec.loader import load_spec as load_spec_file
 
     if Path(ref).suffix.lower() in MODEL_SUFFIXES and is_model_file(ref):
-        return load_model_spec(ref)
+        return load_model_spec(ref, notes)
     return load_spec_file(ref)
 
 
