@@ -371,3 +371,18 @@ def test_softmax_over_positions_is_refused_from_opset_13() -> None:
     model = net.model(net.op("Softmax", "prob", [net.conv("conv", "x", 3, 4, 3)]))  # axis -1: the width
     with pytest.raises(InteropError, match="softmax over axis -1"):
         model_to_spec_data(model, "net")
+
+
+def test_grouped_conv_transpose_keeps_its_filters_and_params() -> None:
+    """ONNX stores a transposed conv's weight as (C_in, C_out / groups, k, k): 8 inputs, 2 groups and
+    a weight of (8, 3, 3, 3) is 6 filters, 8 * 3 * 3 * 3 + 6 = 222 params, and the output has 6 channels."""
+    net = Net([8, 5, 5])
+    w = net.weight("up.w", [8, 3, 3, 3])
+    b = net.weight("up.b", [6])
+    model = net.model(net.op("ConvTranspose", "up", ["x", w, b], kernel_shape=[3, 3], strides=[2, 2], group=2))
+    report = imported(model)
+    row = report.rows[1]
+    assert row.kind == "conv_transpose"
+    assert row.params == 8 * 3 * 3 * 3 + 6 == 222
+    assert row.output_shape == (6, 11, 11)  # (5 - 1) * 2 + 3
+    assert_matches_onnx(model, report)
