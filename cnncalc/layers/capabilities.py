@@ -81,6 +81,12 @@ class Capabilities(Generic[H]):
             return "covered"
         return f"fallback: {self.fallback}" if self.fallback else None
 
+    def get(self, layer: LayerBase) -> H | None:
+        """The handler of `layer`'s kind, or None when it is not covered (never raises)."""
+        cls, kind = type(layer), layer.kind
+        key = self._find(self.handlers, cls, kind) if self.reason(cls, kind) is None else None
+        return self.handlers[key] if key is not None else None
+
     def lookup(self, layer: LayerBase, doing: str = "", name: str = "") -> H | None:
         """The handler of `layer`'s kind; None for a kind left to the fallback.
 
