@@ -21,6 +21,7 @@ import numpy as np
 
 from cnncalc.core.graph import Graph, build_graph
 from cnncalc.layers import LayerBase
+from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
@@ -125,6 +126,9 @@ def execute(
     as the last reader: that tensor's other readers are part of the graph's contract).
     """
     graph = build_graph(spec)
+    for node in graph.nodes[1:]:  # a kind without a kernel is refused before anything is allocated
+        assert node.layer is not None
+        KERNELS.handler(node.layer, "verify cannot run", node.name)
     ctx = _Context(np.random.default_rng(seed), compute_dtype(spec.dtype), Workspace(workspace), inplace)
     scale = element_bytes(spec.dtype)
     with np.errstate(all="ignore"):  # random weights may overflow a float; counts do not care
@@ -295,48 +299,66 @@ def init_params(layer: LayerBase, input_shape: tuple[int, ...], ctx: _Context) -
     +-1/sqrt(fan_in) (PyTorch's default): values stay in range through deep networks.
     """
     p = ParamSet()
-    c = input_shape[1] if len(input_shape) > 1 else 0
-    nd = len(input_shape) - 2
-    if isinstance(layer, Conv):
-        kernel = axes(layer.kernel, nd)
-        shape = (layer.filters, c // layer.groups, *kernel)
-        if conv.prefers_tap_major(kernel, axes(layer.stride, nd), layer.groups, c):
-            flat = _uniform(ctx, (prod(shape),), -1.0, 1.0)
-            flat *= float(np.sqrt(6 / prod(shape[1:])))
-            p.arrays["weight"] = (conv.tap_major_weights(shape, flat), "weight")
-        else:
-            _weight(p, ctx, "weight", shape)
-        _bias(p, ctx, layer.bias, (layer.filters,), (c // layer.groups) * prod(kernel))
-    elif isinstance(layer, DepthwiseConv):
-        kernel = axes(layer.kernel, nd)
-        _weight(p, ctx, "weight", (c * layer.multiplier, 1, *kernel))
-        _bias(p, ctx, layer.bias, (c * layer.multiplier,), prod(kernel))
-    elif isinstance(layer, SeparableConv):
-        kernel = axes(layer.kernel, nd)
-        mid = c * layer.multiplier
-        _weight(p, ctx, "depthwise", (mid, 1, *kernel))
-        _weight(p, ctx, "pointwise", (layer.filters, mid, *(1,) * nd))
-        _bias(p, ctx, layer.bias, (layer.filters,), mid)
-    elif isinstance(layer, ConvTranspose):
-        kernel = axes(layer.kernel, nd)
-        _weight(p, ctx, "weight", (c, layer.filters // layer.groups, *kernel), fan_in=c * prod(kernel))
-        _bias(p, ctx, layer.bias, (layer.filters,), c * prod(kernel))
-    elif isinstance(layer, LocallyConnected):
-        kernel = axes(layer.kernel, nd)
-        grid = _grid(layer, input_shape[2:], kernel)
-        _weight(p, ctx, "weight", (prod(grid), layer.filters, c * prod(kernel)))
-        _bias(p, ctx, layer.bias, (layer.filters, *grid), c * prod(kernel))
-    elif isinstance(layer, Dense):
-        features = prod(input_shape[1:])
-        _weight(p, ctx, "weight", (layer.units, features))
-        _bias(p, ctx, layer.bias, (layer.units,), features)
-    elif isinstance(layer, BatchNorm):
-        if layer.affine:
-            p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
-            p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
-        p.arrays["running_mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state")
-        p.arrays["running_var"] = (_uniform(ctx, (c,), 0.5, 1.5), "state")
+    kernel = KERNELS.handler(layer, "verify cannot run", layer.name or layer.kind)
+    if kernel.init is not None:
+        c = input_shape[1] if len(input_shape) > 1 else 0
+        kernel.init(layer, input_shape, c, ctx, p)
     return p
+
+
+def _init_conv(layer: Conv, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    nd = len(input_shape) - 2
+    kernel = axes(layer.kernel, nd)
+    shape = (layer.filters, c // layer.groups, *kernel)
+    if conv.prefers_tap_major(kernel, axes(layer.stride, nd), layer.groups, c):
+        flat = _uniform(ctx, (prod(shape),), -1.0, 1.0)
+        flat *= float(np.sqrt(6 / prod(shape[1:])))
+        p.arrays["weight"] = (conv.tap_major_weights(shape, flat), "weight")
+    else:
+        _weight(p, ctx, "weight", shape)
+    _bias(p, ctx, layer.bias, (layer.filters,), (c // layer.groups) * prod(kernel))
+
+
+def _init_depthwise(layer: DepthwiseConv, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    kernel = axes(layer.kernel, len(input_shape) - 2)
+    _weight(p, ctx, "weight", (c * layer.multiplier, 1, *kernel))
+    _bias(p, ctx, layer.bias, (c * layer.multiplier,), prod(kernel))
+
+
+def _init_separable(layer: SeparableConv, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    nd = len(input_shape) - 2
+    kernel = axes(layer.kernel, nd)
+    mid = c * layer.multiplier
+    _weight(p, ctx, "depthwise", (mid, 1, *kernel))
+    _weight(p, ctx, "pointwise", (layer.filters, mid, *(1,) * nd))
+    _bias(p, ctx, layer.bias, (layer.filters,), mid)
+
+
+def _init_transposed(layer: ConvTranspose, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    kernel = axes(layer.kernel, len(input_shape) - 2)
+    _weight(p, ctx, "weight", (c, layer.filters // layer.groups, *kernel), fan_in=c * prod(kernel))
+    _bias(p, ctx, layer.bias, (layer.filters,), c * prod(kernel))
+
+
+def _init_local(layer: LocallyConnected, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    kernel = axes(layer.kernel, len(input_shape) - 2)
+    grid = _grid(layer, input_shape[2:], kernel)
+    _weight(p, ctx, "weight", (prod(grid), layer.filters, c * prod(kernel)))
+    _bias(p, ctx, layer.bias, (layer.filters, *grid), c * prod(kernel))
+
+
+def _init_dense(layer: Dense, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    features = prod(input_shape[1:])
+    _weight(p, ctx, "weight", (layer.units, features))
+    _bias(p, ctx, layer.bias, (layer.units,), features)
+
+
+def _init_batch_norm(layer: BatchNorm, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    if layer.affine:
+        p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+        p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
+    p.arrays["running_mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state")
+    p.arrays["running_var"] = (_uniform(ctx, (c,), 0.5, 1.5), "state")
 
 
 def _grid(layer: LocallyConnected, sizes: Sequence[int], kernel: Sequence[int]) -> tuple[int, ...]:
@@ -379,75 +401,199 @@ def forward_layer(
     layer: LayerBase, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
     """The output of `layer` on `inputs`; `inplace` lets an element-wise layer overwrite its input."""
+    kernel = KERNELS.handler(layer, "verify cannot run", layer.name or layer.kind)
+    return kernel.forward(layer, inputs, p, counter, ctx, inplace)
+
+
+#: kernel, stride, (before, after) padding and dilation per spatial axis
+_Window = tuple[tuple[int, ...], tuple[int, ...], tuple[Pair, ...], tuple[int, ...]]
+
+
+def _window(layer: Conv | DepthwiseConv | SeparableConv | LocallyConnected | Pool, x: Array) -> _Window:
+    """kernel, stride, paddings and dilation per spatial axis of a sliding layer on `x`."""
+    nd = x.ndim - 2
+    kernel = axes(layer.kernel, nd)
+    raw_stride = layer.kernel if isinstance(layer, Pool) and layer.stride is None else layer.stride
+    assert raw_stride is not None
+    stride = axes(raw_stride, nd)
+    dilation = axes(layer.dilation, nd)
+    return kernel, stride, paddings(layer.padding, x.shape[2:], kernel, stride, dilation), dilation
+
+
+def _run_conv(
+    layer: Conv, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    _, stride, pads, dilation = _window(layer, x)
+    w, b, ws, act = p.need("weight"), p.get("bias"), ctx.workspace, layer.activation
+    return conv.conv(x, w, b, stride, pads, dilation, layer.groups, counter, ws, act)
+
+
+def _run_depthwise(
+    layer: DepthwiseConv, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    _, stride, pads, dilation = _window(layer, x)
+    w, b, ws, act = p.need("weight"), p.get("bias"), ctx.workspace, layer.activation
+    return conv.conv(x, w, b, stride, pads, dilation, x.shape[1], counter, ws, act)
+
+
+def _run_separable(
+    layer: SeparableConv, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
     x = inputs[0]
     nd = x.ndim - 2
     ws = ctx.workspace
-    if isinstance(layer, Conv | DepthwiseConv | SeparableConv):
-        kernel = axes(layer.kernel, nd)
-        stride = axes(layer.stride, nd)
-        dilation = axes(layer.dilation, nd)
-        pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        act = layer.activation
-        if isinstance(layer, Conv):
-            return conv.conv(x, p.need("weight"), p.get("bias"), stride, pads, dilation, layer.groups, counter, ws, act)
-        if isinstance(layer, DepthwiseConv):
-            return conv.conv(x, p.need("weight"), p.get("bias"), stride, pads, dilation, x.shape[1], counter, ws, act)
-        mid = conv.conv(x, p.need("depthwise"), None, stride, pads, dilation, x.shape[1], counter, ws)
-        ones = (1,) * nd
-        return conv.conv(mid, p.need("pointwise"), p.get("bias"), ones, ((0, 0),) * nd, ones, 1, counter, ws, act)
-    if isinstance(layer, ConvTranspose):
-        out = conv.conv_transpose(
-            x,
-            p.need("weight"),
-            p.get("bias"),
-            axes(layer.stride, nd),
-            _transposed_paddings(layer, nd, x.shape[2:]),
-            axes(layer.dilation, nd),
-            axes(layer.output_padding, nd),
-            layer.groups,
-            counter,
-            ws,
-        )
-        return _fused(out, layer.activation)
-    if isinstance(layer, LocallyConnected):
-        kernel = axes(layer.kernel, nd)
-        stride = axes(layer.stride, nd)
-        dilation = axes(layer.dilation, nd)
-        pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        out = conv.locally_connected(x, p.need("weight"), p.get("bias"), kernel, stride, pads, dilation, counter, ws)
-        return _fused(out, layer.activation)
-    if isinstance(layer, Dense):
-        return _fused(conv.dense(x, p.need("weight"), p.get("bias"), counter), layer.activation)
-    if isinstance(layer, Pool):
-        kernel = axes(layer.kernel, nd)
-        stride = axes(layer.kernel if layer.stride is None else layer.stride, nd)
-        dilation = axes(layer.dilation, nd)
-        pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        return conv.pool(x, layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
-    if isinstance(layer, GlobalPool):
-        return conv.global_pool(x, layer.kind, layer.keepdims)
-    if isinstance(layer, Activation):
-        return pointwise.activation(x, layer.kind, layer.negative_slope, inplace=inplace)
-    if isinstance(layer, Dropout):
-        return x if inplace else x.copy()  # identity at inference
-    if isinstance(layer, Flatten):
-        flat = x.reshape(x.shape[0], -1)
-        return flat if inplace else flat.copy()
-    if isinstance(layer, BatchNorm):
-        return pointwise.batch_norm(
-            x, p.need("running_mean"), p.need("running_var"), p.get("gamma"), p.get("beta"), layer.epsilon
-        )
-    if isinstance(layer, LocalResponseNorm):
-        return pointwise.lrn(x, layer.size, layer.alpha, layer.beta, layer.k)
-    if isinstance(layer, Upsample):
-        return pointwise.upsample(x, axes(layer.scale, nd), layer.mode)
-    if isinstance(layer, Add):
-        return pointwise.add(inputs)
-    if isinstance(layer, Multiply):
-        return pointwise.multiply(inputs)
-    if isinstance(layer, Concat):
-        return pointwise.concat(inputs)
-    raise NotImplementedError(f"the numeric core has no kernel for layer kind {layer.kind!r}")
+    _, stride, pads, dilation = _window(layer, x)
+    mid = conv.conv(x, p.need("depthwise"), None, stride, pads, dilation, x.shape[1], counter, ws)
+    ones = (1,) * nd
+    pointwise_weights, b = p.need("pointwise"), p.get("bias")
+    return conv.conv(mid, pointwise_weights, b, ones, ((0, 0),) * nd, ones, 1, counter, ws, layer.activation)
+
+
+def _run_transposed(
+    layer: ConvTranspose, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    nd = x.ndim - 2
+    out = conv.conv_transpose(
+        x,
+        p.need("weight"),
+        p.get("bias"),
+        axes(layer.stride, nd),
+        _transposed_paddings(layer, nd, x.shape[2:]),
+        axes(layer.dilation, nd),
+        axes(layer.output_padding, nd),
+        layer.groups,
+        counter,
+        ctx.workspace,
+    )
+    return _fused(out, layer.activation)
+
+
+def _run_local(
+    layer: LocallyConnected, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    kernel, stride, pads, dilation = _window(layer, x)
+    w, b = p.need("weight"), p.get("bias")
+    out = conv.locally_connected(x, w, b, kernel, stride, pads, dilation, counter, ctx.workspace)
+    return _fused(out, layer.activation)
+
+
+def _run_dense(
+    layer: Dense, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return _fused(conv.dense(inputs[0], p.need("weight"), p.get("bias"), counter), layer.activation)
+
+
+def _run_pool(
+    layer: Pool, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    kernel, stride, pads, dilation = _window(layer, inputs[0])
+    return conv.pool(inputs[0], layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
+
+
+def _run_global_pool(
+    layer: GlobalPool, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return conv.global_pool(inputs[0], layer.kind, layer.keepdims)
+
+
+def _run_activation(
+    layer: Activation, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.activation(inputs[0], layer.kind, layer.negative_slope, inplace=inplace)
+
+
+def _run_dropout(
+    layer: Dropout, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return inputs[0] if inplace else inputs[0].copy()  # identity at inference
+
+
+def _run_flatten(
+    layer: Flatten, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    flat = inputs[0].reshape(inputs[0].shape[0], -1)
+    return flat if inplace else flat.copy()
+
+
+def _run_batch_norm(
+    layer: BatchNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    mean, var = p.need("running_mean"), p.need("running_var")
+    return pointwise.batch_norm(inputs[0], mean, var, p.get("gamma"), p.get("beta"), layer.epsilon)
+
+
+def _run_lrn(
+    layer: LocalResponseNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.lrn(inputs[0], layer.size, layer.alpha, layer.beta, layer.k)
+
+
+def _run_upsample(
+    layer: Upsample, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.upsample(inputs[0], axes(layer.scale, inputs[0].ndim - 2), layer.mode)
+
+
+def _run_add(
+    layer: Add, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.add(inputs)
+
+
+def _run_multiply(
+    layer: Multiply, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.multiply(inputs)
+
+
+def _run_concat(
+    layer: Concat, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.concat(inputs)
+
+
+#: a layer's forward step: (layer, inputs, weights, MAC counter, context, may overwrite its input) -> output
+Forward = Callable[[Any, Sequence[Array], ParamSet, MacCounter, _Context, bool], Array]
+#: allocating a layer's weights: (layer, batched input shape, input channels, context, into)
+Init = Callable[[Any, tuple[int, ...], int, _Context, ParamSet], None]
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """How the numeric core runs one layer class: its forward step and, if it has weights, their allocation."""
+
+    forward: Forward
+    init: Init | None = None
+
+
+#: the numeric core's capability table: every layer class it runs, and how
+KERNELS: Capabilities[Kernel] = Capabilities(
+    feature="the numeric core",
+    lacks="kernel",
+    handlers={
+        Conv: Kernel(_run_conv, _init_conv),
+        DepthwiseConv: Kernel(_run_depthwise, _init_depthwise),
+        SeparableConv: Kernel(_run_separable, _init_separable),
+        ConvTranspose: Kernel(_run_transposed, _init_transposed),
+        LocallyConnected: Kernel(_run_local, _init_local),
+        Dense: Kernel(_run_dense, _init_dense),
+        Pool: Kernel(_run_pool),
+        GlobalPool: Kernel(_run_global_pool),
+        Activation: Kernel(_run_activation),
+        Dropout: Kernel(_run_dropout),
+        Flatten: Kernel(_run_flatten),
+        BatchNorm: Kernel(_run_batch_norm, _init_batch_norm),
+        LocalResponseNorm: Kernel(_run_lrn),
+        Upsample: Kernel(_run_upsample),
+        Add: Kernel(_run_add),
+        Multiply: Kernel(_run_multiply),
+        Concat: Kernel(_run_concat),
+    },
+)
 
 
 def _fused(out: Array, name: str | None) -> Array:
@@ -455,4 +601,14 @@ def _fused(out: Array, name: str | None) -> Array:
     return out if name is None or name == "linear" else pointwise.activation(out, name, inplace=True)
 
 
-__all__ = ["DEFAULT_WORKSPACE", "Execution", "LayerMeasure", "ParamSet", "compute_dtype", "element_bytes", "execute"]
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "KERNELS",
+    "Execution",
+    "Kernel",
+    "LayerMeasure",
+    "ParamSet",
+    "compute_dtype",
+    "element_bytes",
+    "execute",
+]

@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass
 
 from cnncalc.core.report import LayerRow, Report, rollup
+from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.dense import Dense
+from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.render.human import format_shape
 
 
@@ -56,6 +60,23 @@ def picture(report: Report, depth: int | None = None) -> Picture:
 
 
 _KERNEL = re.compile(r"\bf=(\d+)(?:x(\d+))?")
+
+
+#: draw's capability table: how a layer of each class is pictured (the brief words of its box);
+#: draw reads the report's rows, so any other kind is drawn too
+DRAWING: Capabilities[str] = Capabilities(
+    feature="draw",
+    lacks="picture",
+    handlers={
+        **dict.fromkeys(
+            (Conv, DepthwiseConv, SeparableConv, ConvTranspose, LocallyConnected), "kind and window: conv 5x5"
+        ),
+        Pool: "kind and window: max pool 2x2",
+        GlobalPool: "its kind: global avg pool",
+        Dense: "kind and units: dense 120",
+    },
+    fallback="a box named by its kind (`channel shuffle`), with its output shape",
+)
 
 
 def kernel(row: LayerRow) -> tuple[int, int] | None:

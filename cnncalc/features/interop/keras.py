@@ -27,6 +27,7 @@ from typing import Any
 from cnncalc.core.graph import MAX_ARGUMENT, MAX_LAYERS
 from cnncalc.errors import CnncalcError
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, unsupported
+from cnncalc.layers.capabilities import Capabilities
 from cnncalc.spec.loader import read_text_file
 
 #: largest config read, as a .json file or as a .keras archive's config.json: the largest real
@@ -101,6 +102,45 @@ SUPPORTED_LAYERS: tuple[str, ...] = (
     "Concatenate",
     "ZeroPadding1D/2D/3D",
     "UpSampling1D/2D/3D",
+)
+
+
+#: the Keras importer's capability table: each cnncalc kind an import can produce -> the Keras
+#: layers it is read from (a layer's `activation:` argument gives the activations too); the
+#: kinds it never produces, with the reason
+KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
+    feature="the Keras import",
+    lacks="layer",
+    handlers={
+        "conv": ("Conv1D", "Conv2D", "Conv3D"),
+        "depthwise_conv": ("DepthwiseConv2D",),
+        "separable_conv": ("SeparableConv2D",),
+        "conv_transpose": ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"),
+        "max_pool": ("MaxPooling1D/2D/3D",),
+        "avg_pool": ("AveragePooling1D/2D/3D",),
+        "global_avg_pool": ("GlobalAveragePooling1D/2D/3D",),
+        "global_max_pool": ("GlobalMaxPooling1D/2D/3D",),
+        "dense": ("Dense",),
+        "flatten": ("Flatten",),
+        "batch_norm": ("BatchNormalization",),
+        **{kind: ("Activation",) for kind in ACTIVATIONS.values() if kind is not None},
+        "relu": ("Activation", "ReLU"),
+        "relu6": ("Activation", "ReLU"),
+        "leaky_relu": ("Activation", "LeakyReLU", "ReLU"),
+        "elu": ("Activation", "ELU"),
+        "softmax": ("Activation", "Softmax"),
+        "dropout": ("Dropout", "SpatialDropout1D/2D/3D"),
+        "add": ("Add",),
+        "multiply": ("Multiply",),
+        "concat": ("Concatenate",),
+        "upsample": ("UpSampling1D/2D/3D",),
+    },
+    unsupported={
+        "locally_connected": "Keras 3 has no LocallyConnected layers",
+        "lrn": "Keras has no local response normalization layer",
+        "sum_pool": "Keras has no sum pooling layer",
+        "l2_pool": "Keras has no L2 pooling layer",
+    },
 )
 
 

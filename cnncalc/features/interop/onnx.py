@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
+from cnncalc.layers.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
@@ -85,6 +86,41 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "Upsample",
     "Identity",
     "Pad (before a Conv or pooling)",
+)
+
+#: the ONNX importer's capability table: each cnncalc kind an import can produce -> the operators
+#: it is read from; the kinds it never produces, with the reason
+ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
+    feature="the ONNX import",
+    lacks="operator",
+    handlers={
+        "conv": ("Conv",),
+        "conv_transpose": ("ConvTranspose",),
+        "dense": ("Gemm", "MatMul"),
+        "max_pool": ("MaxPool",),
+        "avg_pool": ("AveragePool",),
+        "global_avg_pool": ("GlobalAveragePool",),
+        "global_max_pool": ("GlobalMaxPool",),
+        **{kind: (op,) for op, kind in ACTIVATIONS.items() if kind != "relu"},
+        "relu": ("Relu", "Clip"),
+        "relu6": ("Clip",),
+        "softmax": ("Softmax",),
+        "batch_norm": ("BatchNormalization",),
+        "lrn": ("LRN",),
+        "dropout": ("Dropout",),
+        "add": ("Add", "Sum"),
+        "multiply": ("Mul",),
+        "concat": ("Concat",),
+        "flatten": ("Flatten", "Reshape"),
+        "upsample": ("Resize", "Upsample"),
+    },
+    unsupported={
+        "depthwise_conv": "ONNX has one Conv operator: a depthwise convolution imports as conv with groups",
+        "separable_conv": "ONNX writes a separable convolution as two Conv nodes: it imports as two conv layers",
+        "locally_connected": "ONNX has no locally connected operator",
+        "sum_pool": "the importer does not read LpPool",
+        "l2_pool": "the importer does not read LpPool",
+    },
 )
 
 #: operators on data tensors that combine several of them (the others read one, input 0)

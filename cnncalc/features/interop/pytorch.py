@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
+from typing import Any
 
 from cnncalc.core.graph import build_graph
 from cnncalc.core.walk import analyze
@@ -21,7 +22,8 @@ from cnncalc.features.interop.common import InteropError
 from cnncalc.features.interop.identifiers import class_identifier, python_identifier, python_literal
 from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
-from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -216,67 +218,105 @@ def _pool(layer: Pool, x: Shape) -> _Code:
     return _Code(module + ")", lambda a, v: f"self.{a}({_padded(v[0], pad)})")
 
 
-def _code(layer: LayerBase, inputs: Sequence[Shape]) -> _Code:
+def _code(layer: LayerBase, inputs: Sequence[Shape], name: str) -> _Code:
     """The PyTorch form of one layer, given the shapes it reads."""
-    x = inputs[0]
-    ndim = len(x) - 1
-    if isinstance(layer, Conv | DepthwiseConv):
-        return _conv(layer, x)
-    if isinstance(layer, SeparableConv):
-        return _separable(layer, x)
-    if isinstance(layer, ConvTranspose):
-        return _transposed(layer, x)
-    if isinstance(layer, Pool):
-        return _pool(layer, x)
-    if isinstance(layer, GlobalPool):
-        kind = "Avg" if layer.kind == "global_avg_pool" else "Max"
-        module = f"nn.Adaptive{kind}Pool{ndim}d(1)"
-        if layer.keepdims:
-            return _Code(module, lambda a, v: f"self.{a}({v[0]})")
-        return _Code(module, lambda a, v: f"torch.flatten(self.{a}({v[0]}), 1)")
-    if isinstance(layer, Dense):
-        module = f"nn.Linear({prod(x)}, {layer.units}" + ("" if layer.bias else ", bias=False") + ")"
-        flat = len(x) == 1
+    write = EXPORT.handler(layer, "export cannot write", name)
+    return write(layer, inputs[0])
 
-        def dense(a: str, v: Sequence[str]) -> str:
-            vector = v[0] if flat else f"torch.flatten({v[0]}, 1)"
-            return _activated(f"self.{a}({vector})", layer.activation)
 
-        return _Code(module, dense)
-    if isinstance(layer, Flatten):
-        return _Code(None, lambda a, v: f"torch.flatten({v[0]}, 1)")
-    if isinstance(layer, Activation):
-        module = f"nn.LeakyReLU({layer.negative_slope})" if layer.kind == "leaky_relu" else MODULES[layer.kind]
+def _global_pool(layer: GlobalPool, x: Shape) -> _Code:
+    kind = "Avg" if layer.kind == "global_avg_pool" else "Max"
+    module = f"nn.Adaptive{kind}Pool{len(x) - 1}d(1)"
+    if layer.keepdims:
         return _Code(module, lambda a, v: f"self.{a}({v[0]})")
-    if isinstance(layer, Dropout):
-        return _Code(f"nn.Dropout({layer.rate})", lambda a, v: f"self.{a}({v[0]})")
-    if isinstance(layer, BatchNorm):
-        dims = {1: 1, 2: 1, 3: 2, 4: 3}[len(x)]
-        module = f"nn.BatchNorm{dims}d(" + _args(
-            str(x[0]),
-            eps=repr(layer.epsilon) if layer.epsilon != 1e-5 else None,
-            affine=None if layer.affine else "False",
-        )
-        return _Code(module + ")", lambda a, v: f"self.{a}({v[0]})")
-    if isinstance(layer, LocalResponseNorm):
-        module = f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
-        return _Code(module, lambda a, v: f"self.{a}({v[0]})")
-    if isinstance(layer, Upsample):
-        scale = per_dim(layer.scale, ndim, "scale")
-        mode = "nearest" if layer.mode == "nearest" else {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]
-        factor = f"{float(scale[0])!r}" if len(set(scale)) == 1 else str(tuple(float(f) for f in scale))
-        module = f"nn.Upsample(scale_factor={factor}, mode={mode!r})"
-        return _Code(module, lambda a, v: f"self.{a}({v[0]})")
-    if isinstance(layer, Add):
-        return _Code(None, lambda a, v: " + ".join(v))
-    if isinstance(layer, Multiply):
-        return _Code(None, lambda a, v: " * ".join(v))
-    if isinstance(layer, Concat):
-        return _Code(None, lambda a, v: f"torch.cat([{', '.join(v)}], dim=1)")
-    raise ExportError.single(
-        f"layer kind '{layer.kind}' has no PyTorch module to export to",
-        hint="the PyTorch export covers conv, pooling, dense, norms, activations, merges and upsampling",
+    return _Code(module, lambda a, v: f"torch.flatten(self.{a}({v[0]}), 1)")
+
+
+def _dense(layer: Dense, x: Shape) -> _Code:
+    module = f"nn.Linear({prod(x)}, {layer.units}" + ("" if layer.bias else ", bias=False") + ")"
+    flat = len(x) == 1
+
+    def dense(a: str, v: Sequence[str]) -> str:
+        vector = v[0] if flat else f"torch.flatten({v[0]}, 1)"
+        return _activated(f"self.{a}({vector})", layer.activation)
+
+    return _Code(module, dense)
+
+
+def _flatten(layer: Flatten, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: f"torch.flatten({v[0]}, 1)")
+
+
+def _activation(layer: Activation, x: Shape) -> _Code:
+    module = f"nn.LeakyReLU({layer.negative_slope})" if layer.kind == "leaky_relu" else MODULES[layer.kind]
+    return _Code(module, lambda a, v: f"self.{a}({v[0]})")
+
+
+def _dropout(layer: Dropout, x: Shape) -> _Code:
+    return _Code(f"nn.Dropout({layer.rate})", lambda a, v: f"self.{a}({v[0]})")
+
+
+def _batch_norm(layer: BatchNorm, x: Shape) -> _Code:
+    dims = {1: 1, 2: 1, 3: 2, 4: 3}[len(x)]
+    module = f"nn.BatchNorm{dims}d(" + _args(
+        str(x[0]),
+        eps=repr(layer.epsilon) if layer.epsilon != 1e-5 else None,
+        affine=None if layer.affine else "False",
     )
+    return _Code(module + ")", lambda a, v: f"self.{a}({v[0]})")
+
+
+def _lrn(layer: LocalResponseNorm, x: Shape) -> _Code:
+    module = f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
+    return _Code(module, lambda a, v: f"self.{a}({v[0]})")
+
+
+def _upsample(layer: Upsample, x: Shape) -> _Code:
+    ndim = len(x) - 1
+    scale = per_dim(layer.scale, ndim, "scale")
+    mode = "nearest" if layer.mode == "nearest" else {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]
+    factor = f"{float(scale[0])!r}" if len(set(scale)) == 1 else str(tuple(float(f) for f in scale))
+    module = f"nn.Upsample(scale_factor={factor}, mode={mode!r})"
+    return _Code(module, lambda a, v: f"self.{a}({v[0]})")
+
+
+def _add(layer: Add, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: " + ".join(v))
+
+
+def _multiply(layer: Multiply, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: " * ".join(v))
+
+
+def _concat(layer: Concat, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: f"torch.cat([{', '.join(v)}], dim=1)")
+
+
+#: the PyTorch export's capability table: each layer class -> its code, given the shape it reads
+EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
+    feature="the PyTorch export",
+    lacks="PyTorch module",
+    handlers={
+        Conv: _conv,
+        DepthwiseConv: _conv,
+        SeparableConv: _separable,
+        ConvTranspose: _transposed,
+        Pool: _pool,
+        GlobalPool: _global_pool,
+        Dense: _dense,
+        Flatten: _flatten,
+        Activation: _activation,
+        Dropout: _dropout,
+        BatchNorm: _batch_norm,
+        LocalResponseNorm: _lrn,
+        Upsample: _upsample,
+        Add: _add,
+        Multiply: _multiply,
+        Concat: _concat,
+    },
+    unsupported={LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)"},
+    error=ExportError,
+)
 
 
 def export_pytorch(spec: Spec, trace: bool = False) -> str:
@@ -312,7 +352,7 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
         layer = node.layer
         assert layer is not None
         inputs = [rows[j].output_shape for j in node.inputs]
-        code = _code(layer, inputs)
+        code = _code(layer, inputs, node.name)
         if node.shares is not None and node.shares in attrs:
             attr = attrs[node.shares]  # the same module, called again: its weights count once
         else:

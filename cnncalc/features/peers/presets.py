@@ -29,7 +29,14 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from cnncalc.layers.base import LayerBase, Shape, per_dim
-from cnncalc.layers.registry import family_kinds
+from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.dense import Dense
+from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pool import GlobalPool
+from cnncalc.layers.registry import layer_classes
+from cnncalc.layers.resample import Upsample
 
 if TYPE_CHECKING:
     from cnncalc.core.report import Report
@@ -50,34 +57,45 @@ _PTFLOPS_FUNCTIONS = frozenset({"relu", "elu", "relu6", "gelu", "swish", "softma
 #: is counted twice (nn.ReLU calls F.relu; nn.ReLU6 calls F.hardtanh, which is not patched)
 _PTFLOPS_MODULE_CALLS_PATCHED = frozenset({"relu", "elu", "gelu", "swish", "softmax"})
 
-#: kinds each preset counts by a rule of its own; anything else is counted as zero by the
-#: tools (a note says which kinds of the network were not modelled)
-_MODELLED_OTHERS = frozenset(
-    {
-        "conv",
-        "depthwise_conv",
-        "separable_conv",
-        "conv_transpose",
-        "dense",
-        "batch_norm",
-        "max_pool",
-        "avg_pool",
-        "global_avg_pool",
-        "global_max_pool",
-        "adaptive_avg_pool",
-        "upsample",
-        "dropout",
-        "flatten",
-        "add",
-        "multiply",
-        "concat",
-    }
+#: the peer presets' capability table: the kinds each preset counts by a rule of its own, and
+#: how the exported model calls them (a module, or a tensor operator a module hook never sees);
+#: a Keras-style `activation:` is a function call. The tools count anything else as zero, and a
+#: note says which kinds of the network were not modelled
+PEERS: Capabilities[Call] = Capabilities(
+    feature="the peer tools' presets",
+    lacks="counting rule",
+    handlers={
+        Conv: "module",
+        DepthwiseConv: "module",
+        SeparableConv: "module",
+        ConvTranspose: "module",
+        Dense: "module",
+        BatchNorm: "module",
+        "max_pool": "module",
+        "avg_pool": "module",
+        GlobalPool: "module",
+        Upsample: "module",
+        Dropout: "module",
+        Activation: "module",
+        Flatten: "operator",
+        Add: "operator",
+        Multiply: "operator",
+        Concat: "operator",
+    },
+    unsupported={
+        LocallyConnected: "PyTorch has no locally connected module for the tools to hook",
+        LocalResponseNorm: "no tool's rules cover nn.LocalResponseNorm: it counts as 0 for all of them",
+        "sum_pool": "nn.LPPool is in no tool's rules: it counts as 0 for all of them",
+        "l2_pool": "nn.LPPool is in no tool's rules: it counts as 0 for all of them",
+    },
+    fallback="counted as 0 by every tool, with a note naming the kind",
 )
 
 
 def _modelled() -> frozenset[str]:
-    """The kinds with a rule: those above and every activation the registry knows."""
-    return _MODELLED_OTHERS | frozenset(family_kinds("activation"))
+    """The kinds with a rule: those PEERS covers, and the adaptive pool torchvision inserts."""
+    covered = {kind for cls in layer_classes() for kind in cls.kinds() if PEERS.covers(cls, kind)}
+    return frozenset({"adaptive_avg_pool", *covered})
 
 
 @dataclass(frozen=True)
@@ -209,7 +227,7 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
         if row.shared_with is not None:
             owner = owners[row.shared_with]
             weights, biases = owner.weights, owner.biases
-        call: Call = "function" if row.name in s.functions else _default_call(layer.kind)
+        call: Call = "function" if row.name in s.functions else (PEERS.get(layer) or "module")
         x, y = row.input_shape, row.output_shape
         if layer.kind == "separable_conv":
             ops += _separable(row.name, layer, x, y, row.shared_with is None)
@@ -237,10 +255,6 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
                 out = (y[0], *size)
                 ops.append(Op(f"{after} (torchvision's {kind})", kind, "module", y, out))
     return tuple(ops)
-
-
-def _default_call(kind: str) -> Call:
-    return "operator" if kind in ("add", "multiply", "concat", "flatten") else "module"
 
 
 def _per_output(layer: LayerBase, x: Shape) -> int:
@@ -626,6 +640,7 @@ def evaluate_all(spec: Spec, torchvision: bool = True) -> tuple[PresetResult, ..
 
 
 __all__ = [
+    "PEERS",
     "PRESETS",
     "TOOLS",
     "TORCHVISION",

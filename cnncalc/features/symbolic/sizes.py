@@ -17,11 +17,12 @@ a plain polynomial; for ResNet-50, M = 32.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from itertools import combinations
+from typing import Any
 
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.graph import build_graph
@@ -30,10 +31,11 @@ from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
 from cnncalc.layers import LayerBase
 from cnncalc.layers.base import per_dim
-from cnncalc.layers.conv import ConvTranspose, _SlidingLayer
+from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv, _SlidingLayer
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Flatten
-from cnncalc.layers.merge import Concat
+from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.resample import Upsample
 from cnncalc.layers.window import resolve_padding
@@ -312,32 +314,80 @@ def _sliding(layer: _SlidingLayer | Pool, x: Shape, name: str) -> Shape:
 
 def _walk_layer(layer: LayerBase, xs: Sequence[Shape], channels: int, name: str) -> Shape:
     """One layer's output shape from its inputs' (channels-first) shapes."""
-    x = xs[0]
     c = Expr.const(channels)
-    if isinstance(layer, ConvTranspose):
-        # a transposed conv's padding never depends on the input size ('same' pads the kernel's
-        # overhang of the stride), so the layer's own geometry at any size gives it
-        k, s, d, op, pads = layer.geometry((1,) * len(x))
-        return (
-            c,
-            *(
-                (n - 1) * si + (d_ * (k_ - 1) + o + 1 - pb - pa)
-                for n, k_, si, d_, o, (pb, pa) in zip(x[1:], k, s, d, op, pads, strict=True)
-            ),
-        )
-    if isinstance(layer, _SlidingLayer | Pool):
-        return (c, *_sliding(layer, x, name)[1:])
-    if isinstance(layer, Upsample):
-        return (c, *(n * f for n, f in zip(x[1:], per_dim(layer.scale, len(x) - 1, "scale"), strict=True)))
-    if isinstance(layer, GlobalPool):
-        return (c, *([Expr.const(1)] * (len(x) - 1))) if layer.keepdims else (c,)
-    if isinstance(layer, Flatten):
-        return (symbolic_product(x),)
-    if isinstance(layer, Dense):
-        return (c,)
-    if isinstance(layer, Concat):
-        return (c, *x[1:])
-    return (c, *x[1:])  # activations, norms, dropout, add, multiply: the input's shape
+    rule = SIZES.lookup(layer, "symbolic sizes cannot follow", name)
+    if rule is None:  # the fallback: the input's sizes, checked against concrete analyses
+        return (c, *xs[0][1:])
+    return rule(layer, xs[0], c, name)
+
+
+def _transposed(layer: ConvTranspose, x: Shape, c: Expr, name: str) -> Shape:
+    # a transposed conv's padding never depends on the input size ('same' pads the kernel's
+    # overhang of the stride), so the layer's own geometry at any size gives it
+    k, s, d, op, pads = layer.geometry((1,) * len(x))
+    return (
+        c,
+        *(
+            (n - 1) * si + (d_ * (k_ - 1) + o + 1 - pb - pa)
+            for n, k_, si, d_, o, (pb, pa) in zip(x[1:], k, s, d, op, pads, strict=True)
+        ),
+    )
+
+
+def _slides(layer: _SlidingLayer | Pool, x: Shape, c: Expr, name: str) -> Shape:
+    return (c, *_sliding(layer, x, name)[1:])
+
+
+def _upsampled(layer: Upsample, x: Shape, c: Expr, name: str) -> Shape:
+    return (c, *(n * f for n, f in zip(x[1:], per_dim(layer.scale, len(x) - 1, "scale"), strict=True)))
+
+
+def _global(layer: GlobalPool, x: Shape, c: Expr, name: str) -> Shape:
+    return (c, *([Expr.const(1)] * (len(x) - 1))) if layer.keepdims else (c,)
+
+
+def _flat(layer: Flatten, x: Shape, c: Expr, name: str) -> Shape:
+    return (symbolic_product(x),)
+
+
+def _vector(layer: Dense, x: Shape, c: Expr, name: str) -> Shape:
+    return (c,)
+
+
+def _same_sizes(layer: LayerBase, x: Shape, c: Expr, name: str) -> Shape:
+    """Activations, norms, dropout and the merges: the input's sizes (the channels from the analysis)."""
+    return (c, *x[1:])
+
+
+#: symbolic sizes' capability table: how each layer class's output sizes follow its input's
+SIZES: Capabilities[Callable[[Any, Shape, Expr, str], Shape]] = Capabilities(
+    feature="the symbolic walk",
+    lacks="size rule",
+    handlers={
+        ConvTranspose: _transposed,
+        Conv: _slides,
+        DepthwiseConv: _slides,
+        SeparableConv: _slides,
+        LocallyConnected: _slides,
+        Pool: _slides,
+        Upsample: _upsampled,
+        GlobalPool: _global,
+        Flatten: _flat,
+        Dense: _vector,
+        Concat: _same_sizes,
+        Add: _same_sizes,
+        Multiply: _same_sizes,
+        Activation: _same_sizes,
+        BatchNorm: _same_sizes,
+        Dropout: _same_sizes,
+        LocalResponseNorm: _same_sizes,
+    },
+    fallback=(
+        "the input's sizes, checked against the concrete analysis at four input sizes; "
+        "a kind that changes them is refused, naming it"
+    ),
+    error=SymbolicError,
+)
 
 
 class _InexactError(Exception):
@@ -430,6 +480,13 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
     for i, shape in enumerate(shapes):
         for env, report in zip(envs, reports, strict=True):
             if tuple(int(e(env)) for e in shape) != report.rows[i].output_shape:
+                layer = graph.nodes[i].layer
+                if i and layer is not None and SIZES.lookup(layer) is None:
+                    raise SIZES.refusal(
+                        layer.kind,
+                        None,
+                        f"symbolic sizes cannot follow layer '{report.rows[i].name}' of kind '{layer.kind}': ",
+                    )
                 raise SymbolicError.single(f"layer '{report.rows[i].name}': its size rule is not symbolic here")
         ins = [shapes[j] for j in graph.nodes[i].inputs] or [shape]
         bases = [Expr.const(1), symbolic_product(shape), symbolic_product(ins[0])]
@@ -524,6 +581,7 @@ def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] 
 
 
 __all__ = [
+    "SIZES",
     "Expr",
     "Floor",
     "SymbolicError",

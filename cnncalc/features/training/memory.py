@@ -33,7 +33,8 @@ from cnncalc.core.report import Report
 from cnncalc.errors import CnncalcError
 from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
-from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -200,6 +201,61 @@ def _padded(layer: Conv | DepthwiseConv | SeparableConv | Pool, x: Shape) -> Sha
     return (x[0], *(n + b + a for n, (b, a) in zip(x[1:], pads, strict=True)))
 
 
+@dataclass
+class _Step:
+    """One layer's forward pass being modelled: what its handler in TRAINING reads."""
+
+    layer: LayerBase
+    i: int
+    out: Shape
+    ins: Sequence[tuple[int, str]]
+    shapes: Sequence[Shape]
+    inplace: bool
+    per_element: int
+    report: Report
+    make: Maker
+
+    @property
+    def x(self) -> Shape:
+        return self.shapes[0]
+
+    @property
+    def size(self) -> int:
+        return prod(self.out) * self.per_element
+
+    def output(self, tag: str = "out", what: str = "output") -> tuple[int, str]:
+        """A new storage the size of the output."""
+        return self.make(self.i, tag, self.size, f"{what} {_shape(self.out)}")
+
+    def input_kept(self, tag: str = "in") -> tuple[int, str]:
+        """The input, or the padded copy F.pad makes of it."""
+        layer = self.layer
+        if isinstance(layer, Conv | DepthwiseConv | SeparableConv | Pool):
+            padded = _padded(layer, self.x)
+            if padded is not None:
+                return self.make(self.i, tag, prod(padded) * self.per_element, f"padded input {_shape(padded)}")
+        return self.ins[0]
+
+    def activated(self, node: _Node, fused: str | None) -> _Node:
+        """A Keras-style fused activation, applied out of place as F.<function>(...)."""
+        if fused is None or fused == "linear":
+            return node
+        raw = node.out
+        node.out = self.make(self.i, "act", self.size, f"{fused} output {_shape(self.out)}")
+        node.saved.append(node.out if fused in SAVES_OUTPUT else raw)
+        return node
+
+    def weighted(self, node: _Node, tensors: int) -> _Node:
+        """`node` with its layer's weights and biases as `tensors` parameter tensors."""
+        row = self.report.rows[self.i]
+        node.param_tensors, node.param_bytes = tensors, (row.weights + row.biases) * self.report.dtype_bytes
+        return node
+
+    @property
+    def has_bias(self) -> int:
+        return 1 if self.report.rows[self.i].biases else 0
+
+
 def _forward(
     layer: LayerBase,
     i: int,
@@ -212,96 +268,133 @@ def _forward(
     make: Maker,
 ) -> _Node:
     """Storages of one layer's forward pass, as PyTorch's operations keep them."""
-    x = shapes[0]
-    size = prod(out) * per_element
-    dtype = report.dtype_bytes
+    rule = TRAINING.handler(layer, "the training memory estimate cannot include", report.rows[i].name)
+    return rule(_Step(layer, i, out, ins, shapes, inplace, per_element, report, make))
 
-    def input_kept(tag: str = "in") -> tuple[int, str]:
-        """The input, or the padded copy F.pad makes of it."""
-        if isinstance(layer, Conv | DepthwiseConv | SeparableConv | Pool):
-            padded = _padded(layer, x)
-            if padded is not None:
-                return make(i, tag, prod(padded) * per_element, f"padded input {_shape(padded)}")
-        return ins[0]
 
-    def activated(node: _Node, fused: str | None) -> _Node:
-        """A Keras-style fused activation, applied out of place as F.<function>(...)."""
-        if fused is None or fused == "linear":
-            return node
-        raw = node.out
-        node.out = make(i, "act", size, f"{fused} output {_shape(out)}")
-        node.saved.append(node.out if fused in SAVES_OUTPUT else raw)
-        return node
+def _conv(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, Conv | DepthwiseConv | ConvTranspose)
+    n = s.weighted(_Node(s.output(), [s.input_kept()]), 1 + s.has_bias)
+    return s.activated(n, layer.activation)
 
-    def weights(w: int, b: int, tensors: int) -> tuple[int, int]:
-        return tensors, (w + b) * dtype
 
-    row = report.rows[i]
-    if isinstance(layer, Conv | DepthwiseConv | ConvTranspose):
-        bias = 1 if row.biases else 0
-        n = _Node(make(i, "out", size, f"output {_shape(out)}"), [input_kept()])
-        n.param_tensors, n.param_bytes = weights(row.weights, row.biases, 1 + bias)
-        return activated(n, layer.activation)
-    if isinstance(layer, SeparableConv):
-        mid = (x[0] * layer.multiplier, *out[1:])
-        depthwise = make(i, "mid", prod(mid) * per_element, f"depthwise output {_shape(mid)}")
-        n = _Node(make(i, "out", size, f"output {_shape(out)}"), [input_kept(), depthwise])
-        n.param_tensors, n.param_bytes = weights(row.weights, row.biases, 2 + (1 if row.biases else 0))
-        return activated(n, layer.activation)
-    if isinstance(layer, Dense):
-        n = _Node(make(i, "out", size, f"output {_shape(out)}"), [ins[0]])
-        n.param_tensors, n.param_bytes = weights(row.weights, row.biases, 1 + (1 if row.biases else 0))
-        return activated(n, layer.activation)
-    if isinstance(layer, Activation):
-        if inplace and layer.kind in INPLACE_ACTIVATIONS:
-            if layer.kind == "relu6":  # PyTorch's relu6_ keeps a copy of its result
-                return _Node(ins[0], [make(i, "copy", size, f"copy of output {_shape(out)}")])
-            return _Node(ins[0], [ins[0]])
-        o = make(i, "out", size, f"output {_shape(out)}")
-        return _Node(o, [o if layer.kind in SAVES_OUTPUT else ins[0]])
-    if isinstance(layer, Dropout):
-        # on CPU, dropout multiplies by a mask of the activations' dtype and keeps the mask; it is
-        # out of place, as nn.Dropout's default (in place, it would overwrite a ReLU's kept output)
-        mask = make(i, "mask", size, f"mask {_shape(out)}")
-        return _Node(make(i, "out", size, f"output {_shape(out)}"), [mask])
-    if isinstance(layer, BatchNorm):
-        stats = make(i, "stats", 2 * x[0] * dtype, f"batch mean and inverse std {x[0]}+{x[0]}")
-        n = _Node(make(i, "out", size, f"output {_shape(out)}"), [ins[0], stats])
-        n.param_tensors, n.param_bytes = (2, 2 * x[0] * dtype) if layer.affine else (0, 0)
-        n.buffer_bytes = 2 * x[0] * dtype + BN_COUNTER_BYTES
-        return n
-    if isinstance(layer, Pool):
-        if layer.kind in ("sum_pool", "l2_pool"):
-            raise TrainingError.single(f"training memory of {layer.kind} (PyTorch's LPPool) is not modelled")
-        o = make(i, "out", size, f"output {_shape(out)}")
-        kept = [input_kept()]
-        if layer.kind == "max_pool":
-            kept.append(make(i, "idx", prod(out) * report.batch * INDEX_BYTES, f"int64 indices {_shape(out)}"))
-        return _Node(o, kept)
-    if isinstance(layer, GlobalPool):
-        o = make(i, "out", size, f"output {_shape(out)}")
-        if layer.kind == "global_max_pool":
-            idx = make(i, "idx", out[0] * report.batch * INDEX_BYTES, f"int64 indices {out[0]}")
-            return _Node(o, [ins[0], idx])
-        return _Node(o, [])  # the mean over positions keeps nothing
-    if isinstance(layer, Flatten):
-        return _Node(ins[0], [])  # a view
-    if isinstance(layer, LocalResponseNorm):
-        # x * x padded along channels, averaged, then (k + alpha * avg) ** beta: the padded
-        # squares, the base and the result of the power are kept
-        padded = (x[0] + layer.size - 1, *x[1:])
-        kept = [
-            ins[0],
-            make(i, "sq", prod(padded) * per_element, f"padded squares {_shape(padded)}"),
-            make(i, "base", size, f"k + alpha*avg {_shape(out)}"),
-            make(i, "pow", size, f"divisor {_shape(out)}"),
-        ]
-        return _Node(make(i, "out", size, f"output {_shape(out)}"), kept)
-    if isinstance(layer, Multiply):
-        return _Node(make(i, "out", size, f"output {_shape(out)}"), list(ins))
-    if isinstance(layer, Add | Concat | Upsample):
-        return _Node(make(i, "out", size, f"output {_shape(out)}"), [])
-    raise TrainingError.single(f"training memory of layer kind '{layer.kind}' is not modelled")
+def _separable(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, SeparableConv)
+    mid = (s.x[0] * layer.multiplier, *s.out[1:])
+    depthwise = s.make(s.i, "mid", prod(mid) * s.per_element, f"depthwise output {_shape(mid)}")
+    n = s.weighted(_Node(s.output(), [s.input_kept(), depthwise]), 2 + s.has_bias)
+    return s.activated(n, layer.activation)
+
+
+def _dense(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, Dense)
+    return s.activated(s.weighted(_Node(s.output(), [s.ins[0]]), 1 + s.has_bias), layer.activation)
+
+
+def _activation(s: _Step) -> _Node:
+    kind = s.layer.kind
+    if s.inplace and kind in INPLACE_ACTIVATIONS:
+        if kind == "relu6":  # PyTorch's relu6_ keeps a copy of its result
+            return _Node(s.ins[0], [s.output("copy", "copy of output")])
+        return _Node(s.ins[0], [s.ins[0]])
+    o = s.output()
+    return _Node(o, [o if kind in SAVES_OUTPUT else s.ins[0]])
+
+
+def _dropout(s: _Step) -> _Node:
+    # on CPU, dropout multiplies by a mask of the activations' dtype and keeps the mask; it is
+    # out of place, as nn.Dropout's default (in place, it would overwrite a ReLU's kept output)
+    mask = s.output("mask", "mask")
+    return _Node(s.output(), [mask])
+
+
+def _batch_norm(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, BatchNorm)
+    c, dtype = s.x[0], s.report.dtype_bytes
+    stats = s.make(s.i, "stats", 2 * c * dtype, f"batch mean and inverse std {c}+{c}")
+    n = _Node(s.output(), [s.ins[0], stats])
+    n.param_tensors, n.param_bytes = (2, 2 * c * dtype) if layer.affine else (0, 0)
+    n.buffer_bytes = 2 * c * dtype + BN_COUNTER_BYTES
+    return n
+
+
+def _pool(s: _Step) -> _Node:
+    o = s.output()
+    kept = [s.input_kept()]
+    if s.layer.kind == "max_pool":
+        indices = prod(s.out) * s.report.batch * INDEX_BYTES
+        kept.append(s.make(s.i, "idx", indices, f"int64 indices {_shape(s.out)}"))
+    return _Node(o, kept)
+
+
+def _global_pool(s: _Step) -> _Node:
+    o = s.output()
+    if s.layer.kind == "global_max_pool":
+        idx = s.make(s.i, "idx", s.out[0] * s.report.batch * INDEX_BYTES, f"int64 indices {s.out[0]}")
+        return _Node(o, [s.ins[0], idx])
+    return _Node(o, [])  # the mean over positions keeps nothing
+
+
+def _flatten(s: _Step) -> _Node:
+    return _Node(s.ins[0], [])  # a view
+
+
+def _lrn(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, LocalResponseNorm)
+    # x * x padded along channels, averaged, then (k + alpha * avg) ** beta: the padded
+    # squares, the base and the result of the power are kept
+    padded = (s.x[0] + layer.size - 1, *s.x[1:])
+    kept = [
+        s.ins[0],
+        s.make(s.i, "sq", prod(padded) * s.per_element, f"padded squares {_shape(padded)}"),
+        s.output("base", "k + alpha*avg"),
+        s.output("pow", "divisor"),
+    ]
+    return _Node(s.output(), kept)
+
+
+def _multiply(s: _Step) -> _Node:
+    return _Node(s.output(), list(s.ins))
+
+
+def _keeps_nothing(s: _Step) -> _Node:
+    return _Node(s.output(), [])
+
+
+#: training memory's capability table: what each layer class keeps for its backward pass
+TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
+    feature="the training memory model",
+    lacks="rule",
+    handlers={
+        Conv: _conv,
+        DepthwiseConv: _conv,
+        ConvTranspose: _conv,
+        SeparableConv: _separable,
+        Dense: _dense,
+        Activation: _activation,
+        Dropout: _dropout,
+        BatchNorm: _batch_norm,
+        Pool: _pool,
+        GlobalPool: _global_pool,
+        Flatten: _flatten,
+        LocalResponseNorm: _lrn,
+        Multiply: _multiply,
+        Add: _keeps_nothing,
+        Concat: _keeps_nothing,
+        Upsample: _keeps_nothing,
+    },
+    unsupported={
+        "sum_pool": "what PyTorch's LPPool (sum pooling) keeps for backward is not modelled",
+        "l2_pool": "what PyTorch's LPPool (L2 pooling) keeps for backward is not modelled",
+        LocallyConnected: "PyTorch has no locally connected module: what it keeps for backward is not modelled",
+    },
+    error=TrainingError,
+)
 
 
 Lifetimes = tuple[dict[tuple[int, str], int], dict[tuple[int, str], int], dict[tuple[int, str], int]]
@@ -365,4 +458,4 @@ def _peak(
     return forward, backward
 
 
-__all__ = ["OPTIMIZERS", "TrainingError", "TrainingMemory", "TrainingRow", "training_memory"]
+__all__ = ["OPTIMIZERS", "TRAINING", "TrainingError", "TrainingMemory", "TrainingRow", "training_memory"]
