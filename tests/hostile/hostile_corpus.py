@@ -92,6 +92,17 @@ SQUARE = "  s0: {args: {n: 2}, layers: [{kind: conv, filters: 1, kernel: 1}]}\n"
 )
 
 SPECS: list[Case] = [
+    # --- an image written without its channel axis, read by a 2-D window ---
+    spec(
+        "image-without-channels",
+        "input: 28x28\nlayers:\n  - {kind: conv, filters: 6, kernel: 5}\n",
+        "input 28x28 has no channel axis",
+    ),
+    spec(
+        "image-without-channels-pool",
+        "input: [28, 28]\nlayers:\n  - {kind: relu}\n  - {kind: max_pool, kernel: [2, 2]}\n",
+        "write 28x28x1",
+    ),
     # --- structure and types ---
     spec("empty", "", "empty"),
     spec("comment-only", "# nothing\n", "empty"),
@@ -299,6 +310,7 @@ DSL: list[Case] = [
     dsl("zero-input", "0x32x3 | relu", "input"),
     dsl("non-ascii-input", "٣٢x٣٢x٣ | relu", "input"),
     dsl("unknown-word", "32x32x3 | conv3-64 | frobnicate", "frobnicate"),
+    dsl("image-without-channels", "28x28 | conv5-6", "write 28x28x1 for a grayscale image"),
     dsl("bad-conv", "32x32x3 | conv3-", "conv"),
     dsl("bad-option", "32x32x3 | conv3-8 q=1", "q"),
     dsl("bad-option-value", "32x32x3 | conv3-8 s=x", "s"),
