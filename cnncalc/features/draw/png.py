@@ -1,6 +1,6 @@
-"""SVG to PNG through an optional renderer: the cairosvg package, else librsvg's `rsvg-convert`.
+"""SVG to PNG or PDF through an optional renderer: the cairosvg package, else librsvg's `rsvg-convert`.
 
-cnncalc itself depends on neither; a user who asks for PNG without one gets an error
+cnncalc itself depends on neither; a user who asks for PNG or PDF without one gets an error
 that names what to install (exit 2), never a traceback.
 """
 
@@ -16,6 +16,8 @@ INSTALL_HINT = (
     "install one: `pip install cairosvg`, or librsvg's rsvg-convert (Debian/Ubuntu: `apt-get install librsvg2-bin`, "
     "macOS: `brew install librsvg`); or write SVG (`--format svg`)"
 )
+#: the first bytes of each format a renderer makes
+_MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF"}
 
 
 def renderer() -> str | None:
@@ -31,23 +33,36 @@ def renderer() -> str | None:
 
 def svg_to_png(svg: str, scale: float = 2.0) -> bytes:
     """The PNG of an SVG document, `scale` times its size (2 for sharp slides)."""
+    return _render(svg, "png", scale)
+
+
+def svg_to_pdf(svg: str) -> bytes:
+    """The PDF of an SVG document: vector graphics, one page the size of the picture."""
+    return _render(svg, "pdf", 1.0)
+
+
+def _render(svg: str, fmt: str, scale: float) -> bytes:
     which = renderer()
     if which == "cairosvg":
         module = importlib.import_module("cairosvg")
-        data = module.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
+        data = getattr(module, f"svg2{fmt}")(bytestring=svg.encode("utf-8"), scale=scale)
         assert isinstance(data, bytes)
         return data
     if which == "rsvg-convert":
         program = shutil.which("rsvg-convert") or "rsvg-convert"
         done = subprocess.run(
-            [program, "--format", "png", "--zoom", str(scale)],
+            [program, "--format", fmt, "--zoom", str(scale)],
             input=svg.encode("utf-8"),
             capture_output=True,
             check=False,
             timeout=120,
         )
-        if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        if done.returncode != 0 or not done.stdout.startswith(_MAGIC[fmt]):
             reason = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
-            raise SpecError.single(f"rsvg-convert could not make the PNG: {reason}", hint="write SVG (--format svg)")
+            raise SpecError.single(
+                f"rsvg-convert could not make the {fmt.upper()}: {reason}", hint="write SVG (--format svg)"
+            )
         return done.stdout
-    raise SpecError.single("PNG needs a renderer, and none is installed (cairosvg or rsvg-convert)", hint=INSTALL_HINT)
+    raise SpecError.single(
+        f"{fmt.upper()} needs a renderer, and none is installed (cairosvg or rsvg-convert)", hint=INSTALL_HINT
+    )
