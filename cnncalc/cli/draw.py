@@ -93,10 +93,17 @@ def draw(
     report = analyze(network.load(), counts.conventions(), network.layout_shown())
     text = _source(report, chosen, depth, style.value)
     if chosen in _BINARY:
-        from cnncalc.features.draw.png import svg_to_pdf, svg_to_png
+        from cnncalc.cli.common import echo_error
+        from cnncalc.features.draw.png import fitted_scale, svg_to_pdf, svg_to_png
 
         assert output is not None
-        data = svg_to_png(text) if chosen is OutputFormat.png else svg_to_pdf(text)
+        if chosen is OutputFormat.png:
+            scale, note = fitted_scale(text)
+            if note is not None:
+                echo_error(f"note: {note}")
+            data = svg_to_png(text, scale)
+        else:
+            data = svg_to_pdf(text)
         write_bytes_safely(output, data, "--output", inputs, force)
     elif output is not None:
         write_text_safely(output, text, "--output", inputs, force)
