@@ -93,3 +93,10 @@ def test_cli_exits_2_with_the_located_error() -> None:
     assert result.exit_code == 2
     assert MESSAGE in result.output
     assert "Traceback" not in result.output
+
+
+def test_solve_says_so_instead_of_searching_sizes() -> None:
+    result = CliRunner().invoke(app, ["solve", "--dsl", "100x8 | conv3-8", "--max-macs", "1e9"])
+    assert result.exit_code == 2
+    assert "input 100x8 has no channel axis: write 100x8x1" in result.stderr
+    assert "no square input" not in result.stderr

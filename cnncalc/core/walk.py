@@ -17,8 +17,8 @@ from cnncalc.core.gcpause import paused_gc
 from cnncalc.core.graph import Graph, Node, build_graph
 from cnncalc.core.receptive import ReceptiveField, beyond_limit, input_field, next_field
 from cnncalc.core.report import LayerRow, Report, Totals
-from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
-from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
+from cnncalc.errors import Diagnostic, InputRankError, LayerRuleError, ShapeError
+from cnncalc.layers import Counts, LayerBase, MergeBase, Origin, Shape
 from cnncalc.spec.model import Layout, Spec, from_channels_first
 
 
@@ -54,7 +54,7 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
             _check_input_rank(spec, node, layer)
             unsure_rank = False
         try:
-            counts, summary = _counted(layer, inputs, c, memo)
+            counts, summary = _counted(layer, inputs, c, memo, reads, names)
             shared = _check_shared(node, graph, rows, counts) if node.shares is not None else None
         except LayerRuleError as e:
             raise ShapeError(
@@ -133,6 +133,8 @@ def _counted(
     inputs: Sequence[Shape],
     c: Conventions,
     memo: dict[tuple[int, tuple[Shape, ...]], tuple[Counts, str]],
+    reads: Sequence[int] = (),
+    names: Sequence[str] = (),
 ) -> tuple[Counts, str]:
     """The counts and summary of a layer on its inputs, computed once per layer object and inputs.
 
@@ -144,13 +146,16 @@ def _counted(
     key = (id(layer), tuple(inputs))
     found = memo.get(key)
     if found is None:
-        found = memo[key] = (_apply(layer, inputs, c), layer.describe())
+        found = memo[key] = (_apply(layer, inputs, c, reads, names), layer.describe())
     return found
 
 
-def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:
+def _apply(
+    layer: LayerBase, inputs: Sequence[Shape], c: Conventions, reads: Sequence[int] = (), names: Sequence[str] = ()
+) -> Counts:
     if isinstance(layer, MergeBase):
-        return layer.merge(inputs, c)
+        # the result depends on the shapes alone; where the inputs come from only shapes an error's hint
+        return layer.merge(inputs, c, [Origin(i, names[i]) for i in reads] if names else ())
     if len(inputs) != 1:
         raise LayerRuleError(
             f"{layer.kind} reads one input, got {len(inputs)}", field="from", hint="merge them first: add or concat"
@@ -193,7 +198,7 @@ def _check_input_rank(spec: Spec, node: Node, layer: LayerBase) -> None:
         one_axis = f"kind: conv1d or kernel: [{kernel}] (or write the input's layout: hwc)"
     else:
         one_axis = f"kernel: [{kernel}] (or write the input's layout: hwc)"
-    raise ShapeError(
+    raise InputRankError(
         [
             Diagnostic(
                 f"input {dims} has no channel axis: write {image} for a grayscale image",

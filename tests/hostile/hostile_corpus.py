@@ -115,6 +115,12 @@ SPECS: list[Case] = [
     spec("unknown-top-key", "input: 32x32x3\nlayerz: []\nlayers: [{kind: relu}]\n", "unknown key 'layerz'"),
     spec("duplicate-key", "input: 32x32x3\ninput: 8x8x3\nlayers: [{kind: relu}]\n", "appears twice"),
     spec("invalid-yaml", "input: 32x32x3\nlayers:\n  - {kind: conv\n", "invalid YAML"),
+    spec("yaml-tab-indent", "input: 32x32x3\nlayers:\n\t- {kind: relu}\n", "YAML does not allow tabs: line 3"),
+    spec(
+        "yaml-indented-less",
+        "input: 32x32x3\nlayers:\n  - kind: conv\n    filters: 3\n   kernel: 3\n",
+        "line 5 is indented less than the key above it",
+    ),
     spec("two-documents", "a: 1\n---\nb: 2\n", "YAML"),
     spec("tab-indent", "input: 32x32x3\nlayers:\n\t- {kind: relu}\n", "YAML"),
     spec("python-tag", "input: !!python/object:os.system [ls]\nlayers: [{kind: relu}]\n", "tag"),
