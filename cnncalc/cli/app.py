@@ -130,7 +130,9 @@ def _new_app() -> typer.Typer:
         help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        # typer's --install-completion and --show-completion: registering them costs no import
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
         # plain help: typer's rich help imports rich and markdown-it, which would triple start-up
         rich_markup_mode=None,
     )
