@@ -100,3 +100,15 @@ def test_solve_says_so_instead_of_searching_sizes() -> None:
     assert result.exit_code == 2
     assert "input 100x8 has no channel axis: write 100x8x1" in result.stderr
     assert "no square input" not in result.stderr
+
+
+def test_a_program_that_writes_the_layout_says_it() -> None:
+    # an imported model's spec data carries no positions: its written layout is what counts
+    from cnncalc.spec.loader import validate_spec
+    from cnncalc.spec.model import SourceMap
+
+    data = {"input": {"shape": [100, 4], "layout": "hwc"}, "layers": [{"kind": "conv", "filters": 2, "kernel": 5}]}
+    assert analyze(validate_spec(data, SourceMap("model.keras"))).rows[1].output_shape == (2, 96)
+    bare = {"input": {"shape": [100, 4]}, "layers": [{"kind": "conv", "filters": 2, "kernel": 5}]}
+    with pytest.raises(ShapeError):
+        analyze(validate_spec(bare, SourceMap("model.keras")))

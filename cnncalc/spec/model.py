@@ -424,9 +424,10 @@ class Spec(BaseModel):
 
     def states_layout(self) -> bool:
         """Whether the input's layout was written out (`{shape: [100, 4], layout: hwc}`, `100x4 hwc`)."""
-        if self._source is None:
-            return "layout" in self.input.model_fields_set
-        return self._source.has_key(("input", "layout"))
+        source = self._source
+        if source is None or not (source.values or source.keys or source.complete):
+            return "layout" in self.input.model_fields_set  # data a program built (an imported model)
+        return source.has_key(("input", "layout"))
 
     def with_source(self, source: SourceMap) -> Spec:
         self._source = source
