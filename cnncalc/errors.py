@@ -63,6 +63,11 @@ class ShapeError(CnncalcError):
     """The spec validates but a layer cannot be applied to the shape it receives."""
 
 
+class InputRankError(ShapeError):
+    """The input's numbers can be read two ways (`28x28`: an image without channels, or a signal
+    with 28 of them), and a layer reads them as the other: no input size of that spec helps."""
+
+
 class LayerRuleError(Exception):
     """Raised by a layer rule, which knows neither its own index nor the source file.
 

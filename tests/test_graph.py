@@ -228,11 +228,20 @@ BAD_GRAPHS = [
     (
         HEAD + "  - {kind: conv, id: a, filters: 256, kernel: 1}\n  - {kind: add, from: [a, input]}\n",
         "<string>:4:23: error: layer 'add1' (add) on input 56x56x256, 56x56x64: add of shapes (56, 56, 256) and "
-        "(56, 56, 64): they must match\n  hint: give the shortcut a 1x1 conv with 256 filters",
+        "(56, 56, 64): they must match\n  hint: give the shortcut from 'input' a 1x1 conv with 256 filters",
     ),
     (
         HEAD + "  - {kind: conv, id: a, filters: 256, kernel: 1, stride: 2}\n  - {kind: add, from: [a, input]}\n",
-        "hint: give the shortcut a 1x1 conv with 256 filters, stride 2",
+        "hint: give the shortcut from 'input' a 1x1 conv with 256 filters, stride 2",
+    ),
+    (  # the shortcut listed first: the fix is still for the shortcut, with the main path's channels
+        HEAD + "  - {kind: conv, id: a, filters: 256, kernel: 1, stride: 2}\n  - {kind: add, from: [input, a]}\n",
+        "(28, 28, 256): they must match\n  hint: give the shortcut from 'input' a 1x1 conv with 256 filters, stride 2",
+    ),
+    (  # of two layers, the earlier one skips the others
+        HEAD + "  - {kind: conv, id: a, filters: 16, kernel: 1}\n  - {kind: conv, id: b, filters: 32, kernel: 3, "
+        "padding: 1}\n  - {kind: conv, id: c, filters: 32, kernel: 3, padding: 1}\n  - {kind: add, from: [a, c]}\n",
+        "hint: give the shortcut from 'conv1' a 1x1 conv with 32 filters",
     ),
     (
         HEAD + "  - {kind: conv, id: a, filters: 8, kernel: 3}\n  - {kind: concat, from: [a, input]}\n",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shlex
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -18,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 # typer carries its own copy of click (pyproject pins the range where it does)
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperGroup
 from typer.main import get_command_name
 
@@ -70,7 +72,16 @@ class _Commands(TyperGroup):
             from cnncalc.cli.common import echo_error
 
             where = e.ctx.command_path if e.ctx else "cnncalc"
-            echo_error(f"error: {e.format_message()}\n  hint: `{where} --help` lists the arguments and options")
+            argv = sys.argv[1:] if args is None else list(args)
+            negative = _negative_argument(e, argv)
+            if negative is not None:
+                echo_error(
+                    f"error: {_quoted(negative)} starts with '-', so it was read as an option\n"
+                    f"  hint: put -- before the arguments that start with '-' (options go before it): "
+                    f"{_with_separator(argv, negative, where)}"
+                )
+            else:
+                echo_error(f"error: {e.format_message()}\n  hint: `{where} --help` lists the arguments and options")
             sys.exit(2)
         except ClickException as e:
             e.show()
@@ -81,6 +92,37 @@ class _Commands(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _negative_argument(error: UsageError, argv: Sequence[str]) -> str | None:
+    """The argument an unknown option came from when it is a number (`-1 -1; 2 3`, a matrix)."""
+    name = getattr(error, "option_name", None)
+    if not isinstance(error, NoSuchOption) or not isinstance(name, str) or not _NEGATIVE.match(name):
+        return None
+    return next((arg for arg in argv if arg.startswith(name)), name)
+
+
+def _with_separator(argv: Sequence[str], negative: str, where: str) -> str:
+    """The command line again with `--` before `negative`, where nothing after it is an option."""
+    at = list(argv).index(negative) if negative in argv else -1
+    if at < 0 or any(_OPTION.match(arg) for arg in argv[at:]):
+        return f"{where} -- {_quoted(negative)}"
+    return " ".join(["cnncalc", *map(_quoted, argv[:at]), "--", *map(_quoted, argv[at:])])
+
+
+def _quoted(arg: str) -> str:
+    """An argument as a shell reads it back: in double quotes where it needs quoting and can."""
+    if arg and _PLAIN.fullmatch(arg):
+        return arg
+    return f'"{arg}"' if not any(c in arg for c in '"$`\\!') else shlex.quote(arg)
+
+
+#: an argument the shell reads as it is
+_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+#: an option: a dash and a letter, or two dashes
+_OPTION = re.compile(r"--?[A-Za-z]")
+#: what an option never looks like: a minus sign and a digit (or a decimal point)
+_NEGATIVE = re.compile(r"-\.?[0-9]")
+
+
 def _new_app() -> typer.Typer:
     return typer.Typer(
         name="cnncalc",
@@ -88,7 +130,9 @@ def _new_app() -> typer.Typer:
         help="Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        # typer's --install-completion and --show-completion: registering them costs no import
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
         # plain help: typer's rich help imports rich and markdown-it, which would triple start-up
         rich_markup_mode=None,
     )

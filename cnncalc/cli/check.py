@@ -51,7 +51,14 @@ def check(
 
         cnncalc check 'models/**/*.cnncalc.yaml' --budgets ci/budgets.yaml --format github
     """
-    from cnncalc.features.budgets.check import check_all, exit_code, load_budgets_file, option_limits
+    from cnncalc.features.budgets.check import (
+        check_all,
+        exit_code,
+        load_budgets_file,
+        option_limits,
+        stray_unit,
+        unit_apart,
+    )
     from cnncalc.features.budgets.check_output import check_github, check_json, check_junit, check_lines
     from cnncalc.render.table import terminal_width
 
@@ -68,6 +75,9 @@ def check(
         "max_layer_macs": max_layer_macs,
         "output_shape": output_shape,
     }
+    stray = next((ref for ref in specs if stray_unit(ref)), None)
+    if stray is not None:  # one error, before any spec is read or any table printed
+        raise unit_apart(stray, options)
     shared = [limit for path in budgets or [] for limit in load_budgets_file(path)] + option_limits(options)
     results = check_all(specs, shared)
     for result in results:

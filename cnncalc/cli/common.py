@@ -60,6 +60,25 @@ def echo_text(text: str | Sequence[str]) -> None:
     stream.flush()
 
 
+def stdout_is_terminal() -> bool:
+    """Whether stdout is an interactive terminal (not a pipe, a file or a test's capture)."""
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def refuse_markup_on_terminal(command: str, what: str, example: str) -> None:
+    """Refuse to pour markup (SVG, HTML) onto an interactive terminal: say how to save it instead."""
+    from cnncalc.errors import SpecError
+
+    if stdout_is_terminal():
+        raise SpecError.single(
+            f"{command} writes {what}, which a terminal shows as text: save it to a file",
+            hint=f"add -o {example}; to print it anyway, pipe it (cnncalc {command} ... | cat)",
+        )
+
+
 def _discard_stdout() -> None:
     """Point stdout at the null device, so that nothing buffered for a reader that left fails again."""
     try:

@@ -1,4 +1,4 @@
-"""`cnncalc draw`: the architecture diagram as SVG, PNG, Graphviz DOT or Mermaid."""
+"""`cnncalc draw`: the architecture diagram as SVG, PNG, PDF, Graphviz DOT or Mermaid."""
 
 from __future__ import annotations
 
@@ -9,17 +9,27 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import handles_errors, refuse_markup_on_terminal
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.core.report import Report
 
-FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png)
-#: the format an output file's suffix asks for when --format is not given
-SUFFIXES = {".svg": OutputFormat.svg, ".dot": OutputFormat.dot, ".gv": OutputFormat.dot, ".mmd": OutputFormat.mermaid}
-SUFFIXES[".png"] = OutputFormat.png
+FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png, OutputFormat.pdf)
+#: the format an output file's suffix asks for
+SUFFIXES = {
+    ".svg": OutputFormat.svg,
+    ".png": OutputFormat.png,
+    ".pdf": OutputFormat.pdf,
+    ".dot": OutputFormat.dot,
+    ".gv": OutputFormat.dot,
+    ".mmd": OutputFormat.mermaid,
+}
+#: what draw writes, as a message names it
+WRITES = "SVG (.svg), PNG (.png), PDF (.pdf), Graphviz DOT (.dot, .gv) and Mermaid (.mmd)"
+#: the formats written as bytes, to a file only
+_BINARY = {OutputFormat.png: "PNG", OutputFormat.pdf: "PDF"}
 
 
 class StyleOption(StrEnum):
@@ -34,7 +44,13 @@ def draw(
     *,
     network: Annotated[options.NetworkArgs, Take("spec", "dsl", "input_shape", "layout")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout; PNG needs a file).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write; its suffix names the format: .svg, .png, .pdf, .dot, .gv or .mmd "
+            "(default: stdout when piped; PNG and PDF need a file).",
+        ),
     ] = None,
     fmt: Annotated[
         OutputFormat | None,
@@ -50,8 +66,8 @@ def draw(
 ) -> None:
     """Draw the architecture: feature maps as volumes for a chain, a laid-out graph otherwise.
 
-    SVG needs nothing else; PNG needs cairosvg or rsvg-convert. DOT is Graphviz source
-    (`dot -Tpdf net.dot -o net.pdf`), Mermaid a flowchart to paste into Markdown.
+    SVG needs nothing else; PNG and PDF need cairosvg or rsvg-convert. DOT is Graphviz
+    source, Mermaid a flowchart to paste into Markdown. On a terminal, SVG needs -o.
 
     Examples:
 
@@ -65,23 +81,59 @@ def draw(
     from cnncalc.core.walk import analyze
     from cnncalc.errors import SpecError
 
-    chosen = fmt or (SUFFIXES.get(output.suffix.lower(), OutputFormat.svg) if output else OutputFormat.svg)
-    if chosen is OutputFormat.png and output is None:
-        raise SpecError.single("PNG is written to a file, not to the terminal", hint="add -o net.png")
+    chosen = _format_asked(fmt, output)
+    if chosen in _BINARY and output is None:
+        name = _BINARY[chosen]
+        raise SpecError.single(f"{name} is written to a file, not to the terminal", hint=f"add -o net.{chosen.value}")
+    if chosen is OutputFormat.svg and output is None:
+        refuse_markup_on_terminal("draw", "SVG markup", "diagram.svg")
     inputs = [Path(network.spec)] if network.spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
     report = analyze(network.load(), counts.conventions(), network.layout_shown())
     text = _source(report, chosen, depth, style.value)
-    if chosen is OutputFormat.png:
-        from cnncalc.features.draw.png import svg_to_png
+    if chosen in _BINARY:
+        from cnncalc.cli.common import echo_error
+        from cnncalc.features.draw.png import fitted_scale, svg_to_pdf, svg_to_png
 
         assert output is not None
-        write_bytes_safely(output, svg_to_png(text), "--output", inputs, force)
+        if chosen is OutputFormat.png:
+            scale, note = fitted_scale(text)
+            if note is not None:
+                echo_error(f"note: {note}")
+            data = svg_to_png(text, scale)
+        else:
+            data = svg_to_pdf(text)
+        write_bytes_safely(output, data, "--output", inputs, force)
     elif output is not None:
         write_text_safely(output, text, "--output", inputs, force)
     else:
         typer.echo(text, nl=False)
+
+
+def _format_asked(fmt: OutputFormat | None, output: Path | None) -> OutputFormat:
+    """The format --format names, else the suffix of -o, else SVG; a suffix draw cannot write is refused."""
+    from cnncalc.cli.files import shown_path
+    from cnncalc.errors import SpecError
+
+    if output is None:
+        return fmt or OutputFormat.svg
+    suffix = output.suffix.lower()
+    by_suffix = SUFFIXES.get(suffix)
+    where = f"--output {shown_path(output)}"
+    if fmt is None:
+        if suffix and by_suffix is None:
+            raise SpecError.single(
+                f"{where}: draw cannot write {suffix} files; it writes {WRITES}",
+                hint="end the name with one of those suffixes (diagram.svg), or name the format with --format",
+            )
+        return by_suffix or OutputFormat.svg
+    if by_suffix is not None and by_suffix is not fmt:
+        raise SpecError.single(
+            f"{where}: the suffix asks for {by_suffix.value}, but --format is {fmt.value}",
+            hint=f"end the name with .{fmt.value if fmt is not OutputFormat.mermaid else 'mmd'}, or leave out --format",
+        )
+    return fmt
 
 
 def _source(report: Report, fmt: OutputFormat, depth: int | None, style: str) -> str:

@@ -54,8 +54,9 @@ def explain(
         typer.echo(to_markdown(explanation, latex=latex), nl=False)
     else:
         from cnncalc.features.explain.output import explanation_lines
+        from cnncalc.render.table import terminal_width
 
-        echo_lines(explanation_lines(explanation))
+        echo_lines(explanation_lines(explanation, terminal_width()))
 
 
 def register(app: typer.Typer) -> None:

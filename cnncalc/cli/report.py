@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import handles_errors, refuse_markup_on_terminal
 from cnncalc.cli.groups import Take, expand_groups
 
 
@@ -17,7 +17,10 @@ from cnncalc.cli.groups import Take, expand_groups
 def report(
     *,
     network: options.NetworkArgs,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write (default: stdout).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file to write, .html or .htm (default: stdout when piped)."),
+    ] = None,
     depth: Annotated[
         int | None, typer.Option(min=1, help="Levels of blocks to open in the diagram, as `draw --depth`.")
     ] = None,
@@ -45,12 +48,36 @@ def report(
     inputs = [Path(network.spec)] if network.spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
+    _check_destination(output)
     explanation = explain(network.load(), counts.conventions(), network.layout_shown())
     page = report_html(explanation, architecture_svg(explanation.report, depth=depth))
     if output is not None:
         write_text_safely(output, page, "--output", inputs, force)
     else:
         typer.echo(page, nl=False)
+
+
+#: the suffixes of the one format report writes
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def _check_destination(output: Path | None) -> None:
+    """Refuse a file named for another format, and a page poured onto a terminal."""
+    from cnncalc.cli.files import shown_path
+    from cnncalc.errors import SpecError
+
+    if output is None:
+        refuse_markup_on_terminal("report", "an HTML page", "report.html")
+        return
+    suffix = output.suffix.lower()
+    if suffix and suffix not in HTML_SUFFIXES:
+        hint = f"name it {output.stem}.html"
+        if suffix == ".pdf":
+            hint += ", then open it in a browser and print it to PDF"
+        raise SpecError.single(
+            f"--output {shown_path(output)}: report cannot write {suffix} files; it writes HTML (.html, .htm)",
+            hint=hint,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,8 @@ from cnncalc.core.gcpause import paused_gc
 from cnncalc.core.graph import Graph, Node, build_graph
 from cnncalc.core.receptive import ReceptiveField, beyond_limit, input_field, next_field
 from cnncalc.core.report import LayerRow, Report, Totals
-from cnncalc.errors import Diagnostic, LayerRuleError, ShapeError
-from cnncalc.layers import Counts, LayerBase, MergeBase, Shape
+from cnncalc.errors import Diagnostic, InputRankError, LayerRuleError, ShapeError
+from cnncalc.layers import Counts, LayerBase, MergeBase, Origin, Shape
 from cnncalc.spec.model import Layout, Spec, from_channels_first
 
 
@@ -43,13 +43,18 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
     names = [node.name for node in graph.nodes]
     batch = spec.batch
     row = _row_of
+    # two numbers are one spatial axis and channels: until a window layer says which it means
+    unsure_rank = len(x) == 2
     for node in graph.nodes[1:]:
         layer = node.layer
         assert layer is not None
         reads = node.inputs
         inputs = [shapes[i] for i in reads]
+        if unsure_rank and "kernel" in type(layer).model_fields and len(inputs) == 1 and len(inputs[0]) == 2:
+            _check_input_rank(spec, node, layer)
+            unsure_rank = False
         try:
-            counts, summary = _counted(layer, inputs, c, memo)
+            counts, summary = _counted(layer, inputs, c, memo, reads, names)
             shared = _check_shared(node, graph, rows, counts) if node.shares is not None else None
         except LayerRuleError as e:
             raise ShapeError(
@@ -128,6 +133,8 @@ def _counted(
     inputs: Sequence[Shape],
     c: Conventions,
     memo: dict[tuple[int, tuple[Shape, ...]], tuple[Counts, str]],
+    reads: Sequence[int] = (),
+    names: Sequence[str] = (),
 ) -> tuple[Counts, str]:
     """The counts and summary of a layer on its inputs, computed once per layer object and inputs.
 
@@ -139,18 +146,68 @@ def _counted(
     key = (id(layer), tuple(inputs))
     found = memo.get(key)
     if found is None:
-        found = memo[key] = (_apply(layer, inputs, c), layer.describe())
+        found = memo[key] = (_apply(layer, inputs, c, reads, names), layer.describe())
     return found
 
 
-def _apply(layer: LayerBase, inputs: Sequence[Shape], c: Conventions) -> Counts:
+def _apply(
+    layer: LayerBase, inputs: Sequence[Shape], c: Conventions, reads: Sequence[int] = (), names: Sequence[str] = ()
+) -> Counts:
     if isinstance(layer, MergeBase):
-        return layer.merge(inputs, c)
+        # the result depends on the shapes alone; where the inputs come from only shapes an error's hint
+        return layer.merge(inputs, c, [Origin(i, names[i]) for i in reads] if names else ())
     if len(inputs) != 1:
         raise LayerRuleError(
             f"{layer.kind} reads one input, got {len(inputs)}", field="from", hint="merge them first: add or concat"
         )
     return layer.apply(inputs[0], c)
+
+
+def _window_rank(layer: LayerBase) -> int | None:
+    """The number of spatial axes a window layer's own fields name, None where they name none."""
+    ranked = layer._ranked  # conv1d, conv2d, conv3d, conv_transpose2d
+    if ranked is not None:
+        return ranked[1]
+    for field in ("kernel", "stride", "dilation", "padding", "output_padding"):
+        value = getattr(layer, field, None)
+        if isinstance(value, (list, tuple)) and value:
+            return len(value)
+    return None
+
+
+def _check_input_rank(spec: Spec, node: Node, layer: LayerBase) -> None:
+    """Refuse an input of two numbers read by a window layer that does not say it is 1-D.
+
+    `input: 28x28` is one spatial axis of 28 positions with 28 channels; a 2-D conv on it is
+    an image that lost its channel axis (LeNet on MNIST counted 846 params instead of 156).
+    One channel (`1000x1`) is a signal, and so is an input whose `layout:` is written out (it
+    says which number is the channels); a layer that names one axis (conv1d, `kernel: [5]`)
+    keeps the reading of length x channels; one that names more is refused by its own rule.
+    """
+    x = spec.input.channels_first()
+    rank = _window_rank(layer)
+    if x[0] == 1 or spec.states_layout() or (rank is not None and rank != 2):
+        return
+    dims = "x".join(str(d) for d in spec.input.shape)
+    image = f"1x{dims}" if spec.input.layout == "chw" else f"{dims}x1"
+    where = spec.locate(("input",))
+    kernel = getattr(layer, "kernel", 2)
+    if where is not None and where.source == "<dsl>":
+        one_axis = f"padding as one axis's before/after pair (p=0/0), or write the layout: {dims} hwc"
+    elif layer.kind == "conv":
+        one_axis = f"kind: conv1d or kernel: [{kernel}] (or write the input's layout: hwc)"
+    else:
+        one_axis = f"kernel: [{kernel}] (or write the input's layout: hwc)"
+    raise InputRankError(
+        [
+            Diagnostic(
+                f"input {dims} has no channel axis: write {image} for a grayscale image",
+                where,
+                f"two numbers are a 1-D signal of {x[1]} steps x {x[0]} channels, which '{node.name}' "
+                f"({layer.kind}) would slide along; if that is meant, give '{node.name}' {one_axis}",
+            )
+        ]
+    )
 
 
 def _check_shared(node: Node, graph: Graph, rows: Sequence[LayerRow], counts: Counts) -> str | None:

@@ -13,7 +13,7 @@ from cnncalc.layers.base import ALIASES, Counts, DslWord, LayerBase, Shape, cano
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
-from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply
+from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.registry import (
     REGISTRY,
@@ -75,6 +75,7 @@ __all__ = [
     "LayerBase",
     "LiveUnion",
     "MergeBase",
+    "Origin",
     "RegistryError",
     "Shape",
     "canonical_kind",

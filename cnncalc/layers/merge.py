@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import prod
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -31,7 +31,9 @@ class MergeBase(LayerBase):
     def apply(self, x: Shape, c: Conventions) -> Counts:
         return self.merge([x], c)
 
-    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+    def merge(self, inputs: Sequence[Shape], c: Conventions, origins: Sequence[Origin] = ()) -> Counts:
+        """Output and costs on `inputs`; `origins` (where the graph is known) says where each input
+        comes from, so that an error can tell the shortcut from the main path."""
         raise NotImplementedError
 
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
@@ -51,28 +53,44 @@ class MergeBase(LayerBase):
         )
 
 
-def _elementwise(kind: str, inputs: Sequence[Shape]) -> Counts:
+class Origin(NamedTuple):
+    """Where an input of a merge comes from: the layer's position in the graph and its name."""
+
+    position: int
+    name: str
+
+
+def _elementwise(kind: str, inputs: Sequence[Shape], origins: Sequence[Origin]) -> Counts:
     if len(inputs) < 2:
         raise LayerRuleError(f"{kind} needs at least two inputs", field="from", hint="list them: from: [a, b]")
     first = inputs[0]
-    for other in inputs[1:]:
+    for j, other in enumerate(inputs[1:], 1):
         if other != first:
             raise LayerRuleError(
                 f"{kind} of shapes {_show(first)} and {_show(other)}: they must match",
                 field="from",
-                hint=_shortcut_hint(first, other),
+                hint=_pair_hint(inputs, origins, 0, j),
             )
     return Counts(output=first, flops=(len(inputs) - 1) * prod(first))
 
 
-def _shortcut_hint(main: Shape, shortcut: Shape) -> str | None:
+def _pair_hint(inputs: Sequence[Shape], origins: Sequence[Origin], a: int, b: int) -> str | None:
+    """The hint for inputs `a` and `b` that differ: the shortcut is the one that skips layers,
+    the input that comes from earlier in the graph; without the graph, the later one listed."""
+    if len(origins) == len(inputs) and origins[a].position < origins[b].position:
+        return _shortcut_hint(inputs[b], inputs[a], origins[a].name)
+    return _shortcut_hint(inputs[a], inputs[b], origins[b].name if len(origins) == len(inputs) else None)
+
+
+def _shortcut_hint(main: Shape, shortcut: Shape, name: str | None = None) -> str | None:
     """How to make `shortcut` match `main`: the projection of a ResNet block."""
     if len(main) != len(shortcut):
         return "flatten or pool the inputs to the same rank"
     stride = shortcut[1] // main[1] if len(main) > 1 and main[1] and shortcut[1] % main[1] == 0 else 1
     if len(main) > 1 and shortcut[1:] != main[1:] and stride == 1:
         return "the spatial sizes do not divide: check the strides and padding of both paths"
-    return f"give the shortcut a 1x1 conv with {main[0]} filters" + (f", stride {stride}" if stride > 1 else "")
+    named = f" from '{name}'" if name is not None else ""
+    return f"give the shortcut{named} a 1x1 conv with {main[0]} filters" + (f", stride {stride}" if stride > 1 else "")
 
 
 class Add(MergeBase):
@@ -82,8 +100,8 @@ class Add(MergeBase):
     stem: ClassVar[str] = "add"
     sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"add": ("add",)}
 
-    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
-        return _elementwise("add", inputs)
+    def merge(self, inputs: Sequence[Shape], c: Conventions, origins: Sequence[Origin] = ()) -> Counts:
+        return _elementwise("add", inputs, origins)
 
 
 class Multiply(MergeBase):
@@ -92,8 +110,8 @@ class Multiply(MergeBase):
     kind: Literal["multiply"] = Field(description="multiply: element-wise product of the tensors in `from:`.")
     stem: ClassVar[str] = "mul"
 
-    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
-        return _elementwise("multiply", inputs)
+    def merge(self, inputs: Sequence[Shape], c: Conventions, origins: Sequence[Origin] = ()) -> Counts:
+        return _elementwise("multiply", inputs, origins)
 
 
 class Concat(MergeBase):
@@ -103,7 +121,7 @@ class Concat(MergeBase):
     stem: ClassVar[str] = "concat"
     sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"concat": ("concat",)}
 
-    def merge(self, inputs: Sequence[Shape], c: Conventions) -> Counts:
+    def merge(self, inputs: Sequence[Shape], c: Conventions, origins: Sequence[Origin] = ()) -> Counts:
         if len(inputs) < 2:
             raise LayerRuleError("concat needs at least two inputs", field="from", hint="list them: from: [a, b]")
         first = inputs[0]

@@ -20,6 +20,7 @@ class OutputFormat(StrEnum):
     dot = "dot"
     mermaid = "mermaid"
     png = "png"
+    pdf = "pdf"
 
 
 class FormatError(ValueError):

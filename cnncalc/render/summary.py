@@ -22,7 +22,7 @@ from cnncalc.render.human import (
     format_si,
     format_size,
 )
-from cnncalc.render.table import render_grid
+from cnncalc.render.table import render_grid, wrap_paragraph
 
 K = TypeVar("K", bound=Hashable)
 
@@ -293,10 +293,8 @@ def _each(function: Callable[[K], str], values: Sequence[K]) -> list[str]:
 def table_lines(report: Report, width: int | None, receptive_field: bool = True) -> list[str]:
     """The terminal output of `summarize`: the fitted table, the totals, warnings, conventions."""
     lines = render_grid(summary_grid(report, receptive_field), width)
-    lines += [terminal(line) for line in summary_lines(report)]
-    lines += [terminal(f"warning: {w}") for w in report.warnings]
-    lines.append(terminal(report.conventions.footer()))
-    return lines
+    prose = [*summary_lines(report), *(f"warning: {w}" for w in report.warnings), report.conventions.footer()]
+    return lines + [part for line in prose for part in wrap_paragraph(terminal(line), width)]
 
 
 def to_markdown(report: Report) -> str:

@@ -24,6 +24,7 @@ from cnncalc.render.columns import Cell, Column, Grid
 from cnncalc.render.escape import terminal
 
 RULE = "\u2500"
+CONTINUATION = "\u21b3"
 GAP = 3  # spaces between two columns
 EDGE = 2  # spaces before the first column (and after the last)
 WORD_FLOOR = 12  # a text column is never narrower than this, unless all it holds is narrower
@@ -111,18 +112,62 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def wrap_paragraph(text: str, width: int | None) -> list[str]:
+    """A line of prose (a footer, a note, a warning) in lines of at most `width` columns, the
+    lines after the first indented by two spaces; whole where no width is set (a pipe or a
+    file) or where it fits."""
+    if width is None or text_width(text) <= width:
+        return [text]
+    if width < 20:  # no room to indent
+        return _wrap(text, width)
+    head = _wrap(text, width)[0]
+    words = text.split(" ")
+    taken = len(head.split(" "))
+    if " ".join(words[:taken]) != head:  # the first word itself was split: no indentation
+        return _wrap(text, width)
+    return [head, *("  " + line for line in _wrap(" ".join(words[taken:]), width - 2))]
+
+
+def continuation_mark() -> str:
+    """What starts the rest of a word split across lines (`layer3.1.` then `↳downsample.0`),
+    so that it cannot be read as a row of its own; '+' where the output's encoding lacks '↳'."""
+    try:
+        CONTINUATION.encode(_output_encoding())
+    except (UnicodeEncodeError, LookupError):
+        return "+"
+    return CONTINUATION
+
+
 def _pieces(text: str, width: int) -> list[str]:
-    """The words of a text cell; a word wider than the column is split into pieces that fit."""
+    """The words of a text cell; a word wider than the column is split into pieces that fit,
+    after a '.', '_' or '-' where one is near the end, each piece after the first marked."""
     pieces: list[str] = []
+    mark = ""
     for word in text.split(" "):
-        while text_width(word) > width:
-            cut = width
-            while text_width(word[:cut]) > width:
-                cut -= 1
-            pieces.append(word[: max(cut, 1)])
-            word = word[max(cut, 1) :]
-        pieces.append(word)
+        prefix = ""
+        while text_width(prefix + word) > width:
+            room = width - text_width(prefix)
+            if room < 2:  # too narrow for a mark and a character
+                prefix, room = "", width
+            cut = _break(word, room)
+            pieces.append(prefix + word[:cut])
+            word = word[cut:]
+            mark = mark or continuation_mark()
+            prefix = mark
+        pieces.append(prefix + word)
     return pieces
+
+
+def _break(word: str, room: int) -> int:
+    """Where to split `word` to fit `room` columns: after the last '.', '_' or '-' that fits
+    (leaving at least half the room filled), else where the room ends."""
+    cut = room
+    while cut > 1 and text_width(word[:cut]) > room:
+        cut -= 1
+    for at in range(cut, max(1, room // 2) - 1, -1):
+        if word[at - 1] in "._-" and at < len(word):
+            return at
+    return max(cut, 1)
 
 
 def _longest_word(text: str) -> int:
@@ -339,7 +384,7 @@ def render_grid(grid: Grid, width: int | None = None) -> list[str]:
             f"note: {', '.join(left_out)} left out to fit {width} columns "
             f"(all of them need {natural}: set COLUMNS={natural}, or use --format csv or json)"
         )
-        lines += _wrap(note, width or len(note))
+        lines += wrap_paragraph(note, width)
     return lines
 
 

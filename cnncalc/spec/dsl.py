@@ -352,6 +352,7 @@ class _Parser:
                 self._once("layout", seen, token)
                 layout = _LAYOUTS[key]
                 self.map.values[("input", "layout")] = self.loc(token.start)
+                self.map.keys[("input", "layout")] = self.loc(token.start)
             elif eq and key in _INPUT_OPTIONS:
                 self._once(key, seen, token)
                 raw = token.text[len(key) + 1 :]

@@ -143,6 +143,11 @@ class SourceMap:
                 return self._location(found)
         return None
 
+    def has_key(self, path: Sequence[str | int]) -> bool:
+        """Whether the key at `path` was written in the source (not a default the reader filled in)."""
+        self.filled()
+        return tuple(path) in self.keys
+
     def _location(self, where: Location | Mark) -> Location:
         if isinstance(where, Location):
             return where
@@ -416,6 +421,13 @@ class Spec(BaseModel):
 
     def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
         return self._source.locate(path, key) if self._source else None
+
+    def states_layout(self) -> bool:
+        """Whether the input's layout was written out (`{shape: [100, 4], layout: hwc}`, `100x4 hwc`)."""
+        source = self._source
+        if source is None or not (source.values or source.keys or source.complete):
+            return "layout" in self.input.model_fields_set  # data a program built (an imported model)
+        return source.has_key(("input", "layout"))
 
     def with_source(self, source: SourceMap) -> Spec:
         self._source = source

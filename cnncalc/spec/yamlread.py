@@ -57,10 +57,76 @@ def read_yaml(text: str, source: str, what: str = "spec", empty_hint: str | None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1, 1)
+        plain = _layout_error(text, source, mark.line if mark else 0, mark.column if mark else 0)
+        if plain is not None:
+            raise plain from None
         raise SpecError.single(f"invalid YAML: {e.problem or e.context}", where) from None
     except yaml.YAMLError as e:
         raise SpecError.single(f"invalid YAML: {e}", Location(source, 1, 1)) from None
     return data, reader.map
+
+
+#: a line's indentation, list dashes included (`  -\tkind: relu`)
+_INDENT = re.compile(r"[ \t]*(?:-[ \t]+)*")
+#: how far to look for the line that broke the layout: the parser stops at most a few lines later
+_LAYOUT_LINES = 10_000
+
+
+def _layout_error(text: str, source: str, error_line: int, error_column: int) -> CnncalcError | None:
+    """The mistake of layout behind a parser's error, said plainly: a tab in the indentation, a
+    line indented less than the key above it, or deeper under a key that already has a value.
+    None where the lines up to the error (0-based `error_line`) show none of them."""
+    if error_line >= _LAYOUT_LINES:
+        return None  # a long document: the parser's own words, without reading it all again
+    lines = text.split("\n", error_line + 1)[: error_line + 1]
+    for number, line in enumerate(lines):
+        indent = _INDENT.match(line)
+        at = indent.group().find("\t") if indent else -1
+        if at < 0 and number == error_line and line[error_column : error_column + 1] == "\t":
+            at = error_column  # where the parser stopped: a tab that cannot start anything
+        if at >= 0:
+            return SpecError.single(
+                f"invalid YAML: YAML does not allow tabs: line {number + 1}",
+                Location(source, number + 1, at + 1),
+                hint="indent with spaces (two per level, as the examples do)",
+            )
+    columns: set[int] = {0}  # where keys and list items start on the lines read so far
+    above: tuple[int, int, str] | None = None  # the last key line: (number, column, its value)
+    depth = 0  # open [ and { : inside them, lines may start anywhere
+    for number, line in enumerate(lines):
+        body = line.split(" #", 1)[0].rstrip()
+        if not body.strip() or body.lstrip().startswith("#"):
+            continue
+        column = len(body) - len(body.lstrip(" "))
+        starts = [column]
+        rest = body[column:]
+        while rest.startswith("- "):  # `- - a` and `- key: v`: each item's content starts further right
+            column += 2 + len(rest[2:]) - len(rest[2:].lstrip(" "))
+            rest = body[column:]
+            starts.append(column)
+        key, colon, value = rest.partition(":")
+        is_key = bool(colon and key) and not key.startswith(("{", "[", "'", '"'))
+        if depth == 0 and above is not None:
+            first = starts[0]
+            if first < above[1] and first not in columns:
+                return SpecError.single(
+                    f"invalid YAML: line {number + 1} is indented less than the key above it",
+                    Location(source, number + 1, first + 1),
+                    hint=f"keys of one mapping start in one column: line {above[0] + 1} starts at column "
+                    f"{above[1] + 1}, this one at {first + 1}; align it with its neighbours",
+                )
+            if is_key and first > above[1] and above[2] and above[2][0] not in "|>&!":
+                return SpecError.single(
+                    f"invalid YAML: line {number + 1} is indented deeper than the key above it, "
+                    f"which already has a value ({above[2]})",
+                    Location(source, number + 1, first + 1),
+                    hint=f"start it in column {above[1] + 1}, as line {above[0] + 1}",
+                )
+        if depth == 0:
+            columns.update(starts)
+            above = (number, column, value.strip()) if is_key else None
+        depth = max(0, depth + sum(body.count(o) for o in "[{") - sum(body.count(c) for c in "]}"))
+    return None
 
 
 #: a YAML alias as it is written: `*name` where a value starts (after a space, `[`, `{`, `,`, `:` or

@@ -23,7 +23,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[Hea
 runner = CliRunner()
 NETS = [
     "32x32x3 | conv3-8 s=2 p=1 | relu | maxpool | conv3-16 | gap | fc-10",
-    "100x8 | conv3-8",
+    "100x8 hwc | conv3-8",
     "16x16x3 | conv3-4 | flatten | fc-10",
 ]
 SIZES = ["0", "-1", "1", "10**30", "1e30", "1" + "0" * 40, "1e400", "nan", "inf", "-inf", "", " ", "1.5", "١٠", "²"]

@@ -92,6 +92,17 @@ SQUARE = "  s0: {args: {n: 2}, layers: [{kind: conv, filters: 1, kernel: 1}]}\n"
 )
 
 SPECS: list[Case] = [
+    # --- an image written without its channel axis, read by a 2-D window ---
+    spec(
+        "image-without-channels",
+        "input: 28x28\nlayers:\n  - {kind: conv, filters: 6, kernel: 5}\n",
+        "input 28x28 has no channel axis",
+    ),
+    spec(
+        "image-without-channels-pool",
+        "input: [28, 28]\nlayers:\n  - {kind: relu}\n  - {kind: max_pool, kernel: [2, 2]}\n",
+        "write 28x28x1",
+    ),
     # --- structure and types ---
     spec("empty", "", "empty"),
     spec("comment-only", "# nothing\n", "empty"),
@@ -104,6 +115,12 @@ SPECS: list[Case] = [
     spec("unknown-top-key", "input: 32x32x3\nlayerz: []\nlayers: [{kind: relu}]\n", "unknown key 'layerz'"),
     spec("duplicate-key", "input: 32x32x3\ninput: 8x8x3\nlayers: [{kind: relu}]\n", "appears twice"),
     spec("invalid-yaml", "input: 32x32x3\nlayers:\n  - {kind: conv\n", "invalid YAML"),
+    spec("yaml-tab-indent", "input: 32x32x3\nlayers:\n\t- {kind: relu}\n", "YAML does not allow tabs: line 3"),
+    spec(
+        "yaml-indented-less",
+        "input: 32x32x3\nlayers:\n  - kind: conv\n    filters: 3\n   kernel: 3\n",
+        "line 5 is indented less than the key above it",
+    ),
     spec("two-documents", "a: 1\n---\nb: 2\n", "YAML"),
     spec("tab-indent", "input: 32x32x3\nlayers:\n\t- {kind: relu}\n", "YAML"),
     spec("python-tag", "input: !!python/object:os.system [ls]\nlayers: [{kind: relu}]\n", "tag"),
@@ -299,6 +316,7 @@ DSL: list[Case] = [
     dsl("zero-input", "0x32x3 | relu", "input"),
     dsl("non-ascii-input", "٣٢x٣٢x٣ | relu", "input"),
     dsl("unknown-word", "32x32x3 | conv3-64 | frobnicate", "frobnicate"),
+    dsl("image-without-channels", "28x28 | conv5-6", "write 28x28x1 for a grayscale image"),
     dsl("bad-conv", "32x32x3 | conv3-", "conv"),
     dsl("bad-option", "32x32x3 | conv3-8 q=1", "q"),
     dsl("bad-option-value", "32x32x3 | conv3-8 s=x", "s"),

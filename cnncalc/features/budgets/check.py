@@ -169,6 +169,43 @@ def option_limits(values: Mapping[str, str | None]) -> list[Limit]:
     ]
 
 
+def stray_unit(ref: str) -> bool:
+    """Whether a spec argument is a unit that lost its number (`--max-params 50 K`): a word any
+    budget reads as a unit (K, M, GFLOPs, MiB), and no file or bundled network of that name."""
+    from cnncalc.units import UNIT_WORDS, UnitError, parse_quantity
+
+    word = ref.strip()
+    if not word or not word.replace("-", "").isalpha() or _exists(ref):
+        return False
+    for kind in UNIT_WORDS:
+        try:
+            parse_quantity(f"1 {word}", kind)
+        except UnitError:
+            continue
+        return True
+    return False
+
+
+def unit_apart(ref: str, values: Mapping[str, str | None]) -> CnncalcError:
+    """The error for a unit written apart from its number, naming the option it belongs to."""
+    bare = [(key, value) for key, value in values.items() if value is not None and _BARE_NUMBER.fullmatch(value)]
+    if bare:
+        key, value = bare[-1]
+        option, number = "--" + key.replace("_", "-"), value.strip()
+        return SpecError.single(
+            f"'{ref}' is not a spec: it is the unit of {option} {number}, written apart from its number",
+            hint=f"write them as one argument: {option} {number}{ref.strip()} (or quoted: '{number} {ref}')",
+        )
+    return SpecError.single(
+        f"'{ref}' is not a spec: it looks like a unit written apart from its number",
+        hint="write a limit and its unit as one argument: --max-params 25M (or quoted: '25 M')",
+    )
+
+
+#: a limit given as a number alone, whose unit may have been written after a space
+_BARE_NUMBER = re.compile(r"\s*[0-9][0-9,_.]*(?:[eE][-+]?[0-9]+)?\s*")
+
+
 def expand_specs(refs: Iterable[str], root: FsPath | None = None) -> list[tuple[str, Diagnostic | None]]:
     """Spec files, bundled names and glob patterns -> (ref to load, None), or (pattern, diagnostic)
     for a pattern that matches nothing or reaches outside the working tree.

@@ -9,10 +9,11 @@ from __future__ import annotations
 from cnncalc.core.algebra import to_latex
 from cnncalc.features.explain.explanation import Explanation, Line, display_lines, heading, total_lines
 from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.table import wrap_paragraph
 
 
-def explanation_lines(explanation: Explanation) -> list[str]:
-    """The steps of every layer, then the totals and the conventions."""
+def explanation_lines(explanation: Explanation, width: int | None = None) -> list[str]:
+    """The steps of every layer, then the totals and the conventions (wrapped to `width`)."""
     report = explanation.report
     shape = "x".join(map(str, report.shown(report.input_shape)))
     lines = [
@@ -26,8 +27,7 @@ def explanation_lines(explanation: Explanation) -> list[str]:
     if explanation.totals:
         lines += ["", "Totals"]
         lines += _aligned([(ln.label, ln.text(), ln.note) for ln in total_lines(explanation)])
-    lines += ["", report.conventions.footer()]
-    return [terminal(line) for line in lines]
+    return [terminal(line) for line in lines] + ["", *wrap_paragraph(terminal(report.conventions.footer()), width)]
 
 
 def _aligned(lines: list[tuple[str, str, str]]) -> list[str]:

@@ -11,7 +11,7 @@ from cnncalc.render.columns import Cell, Column, Grid, numeric, text
 from cnncalc.render.envelope import envelope
 from cnncalc.render.escape import terminal
 from cnncalc.render.human import format_bytes, format_si
-from cnncalc.render.table import render_grid
+from cnncalc.render.table import render_grid, wrap_paragraph
 
 #: what a tool does not report
 NONE = "—"
@@ -58,12 +58,12 @@ def all_lines(name: str, results: Sequence[PresetResult], width: int | None) -> 
     lines = render_grid(presets_grid(name, results), width)
     if lines and lines[-1]:
         lines.append("")
-    lines += ["MACs: each tool's own count (torchinfo's mult-adds, fvcore's flops, thop's and ptflops' MACs)."]
+    prose = ["MACs: each tool's own count (torchinfo's mult-adds, fvcore's flops, thop's and ptflops' MACs)."]
     memory = [f"{r.preset} {r.memory_label}" for r in results if r.memory is not None]
     if memory:
-        lines.append(f"Memory: {'; '.join(memory)}.")
-    lines += [f"note: {terminal(n)}" for n in notes(results)]
-    return lines
+        prose.append(f"Memory: {'; '.join(memory)}.")
+    prose += [f"note: {terminal(n)}" for n in notes(results)]
+    return lines + [part for line in prose for part in wrap_paragraph(line, width)]
 
 
 def preset_lines(name: str, result: PresetResult, units: Units = "si") -> list[str]:

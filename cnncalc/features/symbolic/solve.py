@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.report import Report
 from cnncalc.core.walk import analyze
-from cnncalc.errors import CnncalcError, ShapeError
+from cnncalc.errors import CnncalcError, InputRankError, ShapeError
 from cnncalc.layers.base import MAX_INT
 from cnncalc.spec.model import InputSpec, Spec, from_channels_first
 
@@ -53,6 +53,14 @@ def smallest_input(spec: Spec, conventions: Conventions | None = None) -> int:
     def fits(side: int) -> bool:
         try:
             analyze(with_square_input(spec, side), conventions)
+        except InputRankError as refused:  # the same at every size: the input itself needs rewriting
+            try:
+                analyze(spec, conventions)  # said of the input as written, not of the size tried
+            except InputRankError:
+                raise
+            except ShapeError:
+                pass
+            raise refused from None
         except ShapeError:
             return False
         return True
