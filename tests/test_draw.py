@@ -79,52 +79,107 @@ def overlap(a: Box, b: Box) -> bool:
 
 
 def layers_of(root: ET.Element) -> list[ET.Element]:
-    return [g for g in root.iter(f"{SVG}g") if g.get("class") == "layer"]
+    return [g for g in root.iter(f"{SVG}g") if "layer" in (g.get("class") or "").split()]
+
+
+def shown_edges(report: Report, names: list[str]) -> set[tuple[str, str]]:
+    """The edges a picture showing the nodes `names` (rows or blocks, in order) must draw: each
+    row belongs to the last node that starts at or before it (a collapsed `x N` covers the
+    blocks it stands for)."""
+    start: dict[str, int] = {}
+    for row in report.rows:
+        for name in (*row.block, row.name):
+            start.setdefault(name, row.index)
+    starts = sorted((start[name], name) for name in names)
+    assert [n for _, n in starts] == names, "nodes out of order"
+
+    def node(index: int) -> str:
+        return [n for s, n in starts if s <= index][-1]
+
+    by_name = {row.name: row for row in report.rows}
+    edges = {(node(by_name[i].index), node(r.index)) for r in report.rows for i in r.inputs}
+    return {(a, b) for a, b in edges if a != b}
+
+
+def check_picture(svg: str, report: Report) -> ET.Element:
+    """A default picture: it fits a 16:9 slide, nothing overlaps, every edge is drawn."""
+    root = ET.fromstring(svg)
+    width, height = float(root.get("width", 0)), float(root.get("height", 0))
+    assert max(width, height) <= 4000 and 0.3 <= width / height <= 4, (width, height)
+    names = [g.get("data-name") or "" for g in layers_of(root)]
+    check_svg(svg, report, None, names=names, edges=shown_edges(report, names))
+    return root
 
 
 def edges_of(root: ET.Element) -> list[ET.Element]:
     return [p for p in root.iter(f"{SVG}path") if "edge" in (p.get("class") or "").split()]
 
 
-def check_svg(svg: str, report: Report, depth: int | None) -> ET.Element:
-    """Everything a diagram promises, checked on the SVG as a browser would read it."""
+def check_svg(
+    svg: str,
+    report: Report,
+    depth: int | None,
+    names: list[str] | None = None,
+    edges: set[tuple[str, str]] | None = None,
+) -> ET.Element:
+    """Everything a diagram promises, checked on the SVG as a browser would read it: a group per
+    layer (or block; `names` when the picture chose them), an arrow per edge, nothing overlapping."""
     root = ET.fromstring(svg)
-    rows = rollup(report, depth) if depth is not None else report.rows
     layers = layers_of(root)
+    if names is None:
+        rows = rollup(report, depth) if depth is not None else report.rows
+        names = [xml_text(r.name) for r in rows]
+        edges = {(xml_text(a), xml_text(b)) for a, b in expected_edges(report, depth)}
     # one labelled group per layer (or block), in order, its name written in it
-    assert [g.get("data-name") for g in layers] == [xml_text(r.name) for r in rows]
-    for g, row in zip(layers, rows, strict=True):
-        assert xml_text(row.name) in [t.text for t in g.iter(f"{SVG}text")]
+    assert [g.get("data-name") for g in layers] == names
+    for g, name in zip(layers, names, strict=True):
+        said = " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
+        assert name in said
     # one arrow per edge of the graph
-    edges = edges_of(root)
-    assert all(p.get("marker-end") == "url(#arrow)" for p in edges)
-    shown = [(p.get("data-from"), p.get("data-to")) for p in edges]
+    arrows = edges_of(root)
+    assert all(p.get("marker-end") == "url(#arrow)" for p in arrows)
+    shown = [(p.get("data-from"), p.get("data-to")) for p in arrows]
     assert len(shown) == len(set(shown))
-    assert set(shown) == {(xml_text(a), xml_text(b)) for a, b in expected_edges(report, depth)}
-    # nothing overlapping: each layer's solid and labels against every other layer's, and the title
-    boxes, solids = [], []
-    for g in layers:
+    # a marker and the map it is drawn on need no arrow between them
+    hosts = {g.get("data-name"): g.get("data-on") for g in layers if g.get("data-on")}
+    assert set(shown) == {(a, b) for a, b in edges or set() if hosts.get(b, b) != hosts.get(a, a)}
+    # nothing overlapping: each layer's solid and labels against every other layer's, and the
+    # title; a marker (a ReLU on the map it acts on) is part of its map's picture
+    index = {name: i for i, name in enumerate(names)}
+    owner = [index.get(g.get("data-on") or "", i) for i, g in enumerate(layers)]
+    boxes: list[Box] = []
+    solids: list[Box] = []
+    for i, g in enumerate(layers):
         parts = [b for e in g.iter() if (b := element_box(e)) is not None]
+        solid = [b for e in g.iter() if e.tag != f"{SVG}text" and (b := element_box(e)) is not None]
+        if owner[i] != i:
+            boxes[owner[i]] = union([boxes[owner[i]], *parts])
+            solids[owner[i]] = union([solids[owner[i]], *solid])
+            parts, solid = [(-9.0, -9.0, -9.0, -9.0)], [(-9.0, -9.0, -9.0, -9.0)]  # nothing of its own
         boxes.append(union(parts))
-        solids.append(union([b for e in g.iter() if e.tag != f"{SVG}text" and (b := element_box(e)) is not None]))
-    title = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "title")
-    title_box = element_box(title)
-    assert title_box is not None
+        solids.append(union(solid))
+    keep = [i for i in range(len(layers)) if owner[i] == i]
+    rows_named = names
+    title_box = union(
+        [b for t in root.iter(f"{SVG}text") if t.get("class") in ("title", "note") if (b := element_box(t))]
+    )
     width, height = float(root.get("width", 0)), float(root.get("height", 0))
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    order = sorted(keep, key=lambda i: boxes[i][0])
     for n, i in enumerate(order):
         box = boxes[i]
-        assert box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height, (rows[i].name, box)
-        assert not overlap(box, title_box), rows[i].name
+        assert box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height, (rows_named[i], box)
+        assert not overlap(box, title_box), rows_named[i]
         for j in order[n + 1 :]:
             if boxes[j][0] >= box[2]:
                 break
-            assert not overlap(box, boxes[j]), (rows[i].name, rows[j].name)
+            assert not overlap(box, boxes[j]), (rows_named[i], rows_named[j])
     # an edge's straight runs (past the ranks it skips) never cross a layer's solid
-    for path in edges:
+    for path in arrows:
         for x0, y0, x1, y1 in re.findall(r"(-?[\d.]+),(-?[\d.]+) L(-?[\d.]+),(-?[\d.]+)", path.get("d", "")):
             mx, my = (float(x0) + float(x1)) / 2, (float(y0) + float(y1)) / 2
-            inside = [rows[i].name for i, b in enumerate(solids) if b[0] < mx < b[2] and b[1] < my < b[3]]
+            inside = [
+                rows_named[i] for i in keep if solids[i][0] < mx < solids[i][2] and solids[i][1] < my < solids[i][3]
+            ]
             assert not inside, (path.get("data-from"), path.get("data-to"), inside)
     return root
 
@@ -134,7 +189,9 @@ def test_every_bundled_network_draws(runner: CliRunner, name: str) -> None:
     report = report_of(name)
     result = runner.invoke(app, ["draw", name])
     assert result.exit_code == 0, result.output
-    check_svg(result.stdout, report, None)
+    check_picture(result.stdout, report)
+    if len(report.rows) <= 200:
+        check_svg(architecture_svg(report, depth="all"), report, None)
     check_svg(architecture_svg(report, depth=1), report, 1)
     check_dot(architecture_dot(report), report)
     check_mermaid(architecture_mermaid(report, depth=1), report, 1)
@@ -144,7 +201,36 @@ def test_every_bundled_network_draws(runner: CliRunner, name: str) -> None:
 def test_blocks_one_level_down(name: str) -> None:
     report = report_of(name)
     check_svg(architecture_svg(report, depth=2), report, 2)
-    check_svg(architecture_svg(report, style="graph"), report, None)
+    check_svg(architecture_svg(report, depth="all", style="graph"), report, None)
+
+
+def test_default_picture_collapses_repeats_and_says_how_to_see_all() -> None:
+    root = ET.fromstring(architecture_svg(report_of("resnet50")))
+    layers = {g.get("data-name"): g for g in layers_of(root)}
+    # layer3 holds six bottlenecks: the first (with its downsampling) and five identical ones
+    assert "layer3.0" in layers and "layer3.2" not in layers
+    badge = [t.text for t in layers["layer3.1"].iter(f"{SVG}text") if t.get("class") == "badge-text"]
+    assert badge == ["\u00d75"]
+    note = [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == "note"]
+    assert len(note) == 1 and "--depth all" in note[0]
+    # batch norm and ReLU that keep the shape are marked on the map they act on
+    assert layers["bn1"].get("data-on") == "conv1" and layers["relu"].get("data-on") == "conv1"
+
+
+def test_depth_all_draws_every_layer(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["draw", "resnet50", "--depth", "all"])
+    assert result.exit_code == 0, result.output
+    assert len(layers_of(ET.fromstring(result.stdout))) == len(report_of("resnet50").rows)
+    bad = runner.invoke(app, ["draw", "resnet50", "--depth", "deep"])
+    assert bad.exit_code == 2 and "'all'" in bad.stderr
+    assert "--depth all" in " ".join(runner.invoke(app, ["draw", "--help"]).stdout.split())
+
+
+def test_long_chain_wraps_onto_rows() -> None:
+    root = ET.fromstring(architecture_svg(report_of("vgg16")))
+    width, height = float(root.get("width", 0)), float(root.get("height", 0))
+    assert width < 2274 and 1 <= width / height <= 3  # one row was 2,274 x 305
+    assert len(layers_of(root)) == len(report_of("vgg16").rows)  # every layer still drawn
 
 
 def test_output_is_deterministic() -> None:
@@ -173,7 +259,7 @@ def test_chain_is_drawn_as_volumes_sized_by_the_map() -> None:
 
 def test_graph_routes_a_skip_connection_around_the_block() -> None:
     report = report_of("resnet18")
-    root = ET.fromstring(architecture_svg(report))
+    root = ET.fromstring(architecture_svg(report, depth="all"))
     skip = [p for p in edges_of(root) if p.get("data-from") == "maxpool" and p.get("data-to") == "layer1.0.add"]
     assert len(skip) == 1 and "skip" in (skip[0].get("class") or "")
 
@@ -323,7 +409,7 @@ def test_cli_never_overwrites_its_input(runner: CliRunner, tmp_path: Path) -> No
 
 
 def test_cli_volumes_of_a_graph_is_an_error(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["draw", "googlenet", "--style", "volumes"])
+    result = runner.invoke(app, ["draw", "googlenet", "--depth", "all", "--style", "volumes"])
     assert result.exit_code == 2 and "not a chain" in result.stderr and "Traceback" not in result.output
 
 

@@ -56,7 +56,15 @@ def draw(
         OutputFormat | None,
         options.format_option(*FORMATS, help="Output format (default: from the suffix of -o, else svg)."),
     ] = None,
-    depth: options.Depth = None,
+    depth: Annotated[
+        str | None,
+        typer.Option(
+            metavar="N|all",
+            help="Levels of blocks to open, as summarize --depth (1 = top level), or 'all' for every layer. "
+            "Default for SVG, PNG and PDF: the most detail that fits a slide, identical blocks drawn once "
+            "(x N); DOT and Mermaid show every layer.",
+        ),
+    ] = None,
     style: Annotated[
         StyleOption,
         typer.Option(help="SVG picture: volumes (chains, LeNet style), graph (boxes and arrows) or auto."),
@@ -66,7 +74,9 @@ def draw(
 ) -> None:
     """Draw the architecture: feature maps as volumes for a chain, a laid-out graph otherwise.
 
-    SVG needs nothing else; PNG and PDF need cairosvg or rsvg-convert. DOT is Graphviz
+    By default the picture fits a slide: blocks are rolled up as far as needed, identical
+    blocks in a row are drawn once with their count (x N), long chains wrap onto rows.
+    --depth all draws every layer. SVG needs nothing else; PNG and PDF need cairosvg or rsvg-convert. DOT is Graphviz
     source, Mermaid a flowchart to paste into Markdown. On a terminal, SVG needs -o.
 
     Examples:
@@ -74,6 +84,8 @@ def draw(
         cnncalc draw lenet5 -o lenet5.svg
 
         cnncalc draw resnet18 --depth 2 -o resnet18.png
+
+        cnncalc draw densenet121 --depth all -o densenet121-every-layer.svg
 
         cnncalc draw googlenet --format mermaid > googlenet.mmd
     """
@@ -90,8 +102,9 @@ def draw(
     inputs = [Path(network.spec)] if network.spec else []
     if output is not None:
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
+    levels = _depth_asked(depth)
     report = analyze(network.load(), counts.conventions(), network.layout_shown())
-    text = _source(report, chosen, depth, style.value)
+    text = _source(report, chosen, levels, style.value)
     if chosen in _BINARY:
         from cnncalc.cli.common import echo_error
         from cnncalc.features.draw.png import fitted_scale, svg_to_pdf, svg_to_png
@@ -136,28 +149,46 @@ def _format_asked(fmt: OutputFormat | None, output: Path | None) -> OutputFormat
     return fmt
 
 
-def _source(report: Report, fmt: OutputFormat, depth: int | None, style: str) -> str:
+def _depth_asked(depth: str | None) -> int | str | None:
+    """--depth as draw reads it: a number of levels (1 or more), `all`, or None (fit a slide)."""
+    from cnncalc.errors import SpecError
+
+    if depth is None or depth.lower() == "all":
+        return depth and "all"
+    if depth.isdigit() and int(depth) >= 1:
+        return int(depth)
+    raise SpecError.single(
+        f"--depth {depth}: draw takes a number of levels (1 or more) or 'all'",
+        hint="--depth 2 opens blocks two levels deep; --depth all draws every layer",
+    )
+
+
+def _source(report: Report, fmt: OutputFormat, depth: int | str | None, style: str) -> str:
     """The SVG (also for PNG), DOT or Mermaid text of the report."""
     from cnncalc.errors import SpecError
 
+    levels = depth if isinstance(depth, int) else None  # DOT and Mermaid: every layer unless asked
     if fmt is OutputFormat.dot:
         from cnncalc.features.draw.dot import architecture_dot
 
-        return architecture_dot(report, depth=depth)
+        return architecture_dot(report, depth=levels)
     if fmt is OutputFormat.mermaid:
         from cnncalc.features.draw.mermaid import architecture_mermaid
 
-        return architecture_mermaid(report, depth=depth)
+        return architecture_mermaid(report, depth=levels)
     from cnncalc.features.draw.diagram import architecture_svg
     from cnncalc.features.draw.model import picture
 
-    if style == "volumes" and not picture(report, depth).is_chain():
+    if style == "volumes" and depth is not None and not picture(report, levels).is_chain():
         raise SpecError.single(
             f"{report.name} is not a chain (some layer reads another than the one before it), "
             "so it cannot be drawn as volumes",
             hint="use --style graph (or auto)",
         )
-    return architecture_svg(report, depth=depth, style=style)
+    try:
+        return architecture_svg(report, depth=depth, style=style)
+    except ValueError as error:  # a picture of volumes that fits a slide: none at any level
+        raise SpecError.single(f"{report.name}: {error}", hint="use --style graph (or auto)") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,14 @@ class Picture:
     report: Report
     rows: tuple[LayerRow, ...]
     edges: tuple[tuple[int, int], ...]
+    #: per row, how many identical blocks in a row it stands for (1 for a plain row)
+    repeats: tuple[int, ...] = ()
+    #: the level the rows were rolled up to (None: every layer)
+    depth: int | None = None
+
+    def repeat(self, i: int) -> int:
+        """How many identical blocks row `i` stands for: 3 for ResNet's `layer1.1 x3`."""
+        return self.repeats[i] if self.repeats else 1
 
     def shape_text(self, row: LayerRow) -> str:
         """The output shape as the report shows it (28x28x8 in the HWC layout)."""
@@ -56,7 +64,72 @@ def picture(report: Report, depth: int | None = None) -> Picture:
                 seen.add(edge)
                 edges.append(edge)
     edges.sort(key=lambda e: (e[1], e[0]))
-    return Picture(report, tuple(rows), tuple(edges))
+    return Picture(report, tuple(rows), tuple(edges), depth=depth)
+
+
+def max_depth(report: Report) -> int:
+    """How deep blocks nest in `report` (0 when it has none)."""
+    return max((len(row.block) for row in report.rows), default=0)
+
+
+def _signatures(report: Report, depth: int) -> dict[str, tuple[object, ...]]:
+    """What each block `depth` levels deep is made of: the kind and summary of its layers and
+    which of them each reads (by place in the block, or from outside). Blocks with the same
+    signature are the same block repeated (ResNet's bottlenecks, DenseNet's dense layers)."""
+    members: dict[str, list[LayerRow]] = {}
+    for row in report.rows:
+        if len(row.block) >= depth:
+            members.setdefault(row.block[depth - 1], []).append(row)
+    out: dict[str, tuple[object, ...]] = {}
+    for name, rows in members.items():
+        place = {row.name: i for i, row in enumerate(rows)}
+        out[name] = tuple(
+            (row.kind, row.summary, row.block[depth:], tuple(place.get(i, -1) for i in row.inputs)) for row in rows
+        )
+    return out
+
+
+def collapse_repeats(pic: Picture) -> Picture:
+    """One node for each run of identical blocks that follow one another in a chain, with its
+    count (`layer2.1 x3`): the first block of the run stands for all of them."""
+    if pic.depth is None:
+        return pic
+    signature = _signatures(pic.report, pic.depth)
+    inputs: list[set[int]] = [set() for _ in pic.rows]
+    outputs: list[set[int]] = [set() for _ in pic.rows]
+    for source, target in pic.edges:
+        inputs[target].add(source)
+        outputs[source].add(target)
+
+    def continues(i: int) -> bool:
+        """Row i repeats row i-1 and is joined to it alone, by one edge."""
+        a, b = pic.rows[i - 1], pic.rows[i]
+        return (
+            a.kind == b.kind == "block"
+            and signature.get(a.name) is not None
+            and signature.get(a.name) == signature.get(b.name)
+            and inputs[i] == {i - 1}
+            and outputs[i - 1] == {i}
+        )
+
+    keep: list[int] = []  # the rows shown, by index in pic.rows
+    last: list[int] = []  # the last row each one stands for
+    count: list[int] = []
+    node = [0] * len(pic.rows)
+    for i in range(len(pic.rows)):
+        if i and continues(i):
+            count[-1] += 1
+            last[-1] = i
+        else:
+            keep.append(i)
+            last.append(i)
+            count.append(1)
+        node[i] = len(keep) - 1
+    if len(keep) == len(pic.rows):
+        return pic
+    edges = sorted({(node[s], node[t]) for s, t in pic.edges if node[s] != node[t]}, key=lambda e: (e[1], e[0]))
+    rows = tuple(pic.rows[i]._replace(output_shape=pic.rows[j].output_shape) for i, j in zip(keep, last, strict=True))
+    return Picture(pic.report, rows, tuple(edges), tuple(count), pic.depth)
 
 
 _KERNEL = re.compile(r"\bf=(\d+)(?:x(\d+))?")

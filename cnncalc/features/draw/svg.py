@@ -51,6 +51,10 @@ def document(width: float, height: float, title: str, body: list[str]) -> str:
         ".name{font-weight:bold;fill:#111}\n"
         ".info{fill:#444}\n"
         ".title{font-weight:bold;fill:#111}\n"
+        ".note{fill:#555;font-style:italic}\n"
+        ".mark{stroke:#333;stroke-width:0.5}\n"
+        ".badge{fill:#264653}\n"
+        ".badge-text{fill:#fff;font-weight:bold}\n"
         "</style>\n"
         f"<rect{attrs(x=0, y=0, width=width, height=height, fill='white')}/>\n"
     )
