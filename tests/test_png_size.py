@@ -44,7 +44,7 @@ def test_cli_draws_densenet_at_a_scale_that_fits_and_says_so(tmp_path: Path, mon
 
     monkeypatch.setitem(sys.modules, "cairosvg", types.SimpleNamespace(svg2png=svg2png))
     out = tmp_path / "densenet.png"
-    result = CliRunner().invoke(app, ["draw", "densenet121", "-o", str(out)])
+    result = CliRunner().invoke(app, ["draw", "densenet121", "--depth", "all", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("note: the diagram is 495.7 x 30,783 px; at 2x it passes")
     assert "--depth 1 or 2 gives a shorter picture" in result.stderr
@@ -66,7 +66,7 @@ def test_a_renderer_refusal_is_an_error_not_a_traceback(tmp_path: Path, monkeypa
 @pytest.mark.skipif(importlib.util.find_spec("cairosvg") is None, reason="cairosvg is not installed")
 def test_densenet_png_with_cairosvg(tmp_path: Path) -> None:
     out = tmp_path / "densenet.png"
-    result = CliRunner().invoke(app, ["draw", "densenet121", "-o", str(out)])
+    result = CliRunner().invoke(app, ["draw", "densenet121", "--depth", "all", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "note:" in result.stderr
     data = out.read_bytes()

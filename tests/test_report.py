@@ -90,10 +90,14 @@ class Page(HTMLParser):
             self._script[1].append(data)
 
 
+#: the classes of a drawn layer: a volume or box, or a marker on the map it acts on
+LAYER_CLASSES = ("layer", "layer marker")
+
+
 @cache
 def page_of(name: str) -> tuple[Report, str]:
     explanation = explain(load_spec(name), Conventions())
-    return explanation.report, report_html(explanation, architecture_svg(explanation.report))
+    return explanation.report, report_html(explanation, architecture_svg(explanation.report, depth="all"))
 
 
 def check_page(text: str, report: Report) -> Page:
@@ -110,8 +114,10 @@ def check_page(text: str, report: Report) -> Page:
     assert [attrs.get("type") for attrs, _ in page.scripts] == ["application/json", None]
     # the diagram and the bar chart, inline; and the formulas as MathML
     assert page.svg_roots == 2
-    drawn = [attrs.get("data-name") for tag, attrs in page.tags if tag == "g" and attrs.get("class") == "layer"]
-    assert drawn == [xml_text(row.name) for row in report.rows]
+    drawn = [
+        attrs.get("data-name") or "" for tag, attrs in page.tags if tag == "g" and attrs.get("class") in LAYER_CLASSES
+    ]
+    assert sorted(drawn) == sorted(xml_text(row.name) for row in report.rows)
     assert any(tag == "math" for tag, _ in page.tags)
     for section in ("layers", "architecture", "charts", "receptive-fields", "warnings", "steps"):
         assert any(attrs.get("id") == section for tag, attrs in page.tags if tag == "section"), section
@@ -132,7 +138,8 @@ def quick_check(text: str, report: Report) -> None:
     assert [int(i) for i in re.findall(r'<tr data-index="(\d+)">', text)] == [row.index for row in report.rows]
     data = re.search(r'<script type="application/json" id="cnncalc-data">\n(.*?)\n</script>', text, re.DOTALL)
     assert data is not None and json.loads(data.group(1)) == to_json(report)
-    assert text.count('<g class="layer"') == len(report.rows)
+    # every layer is drawn: a volume or box, or a marker on the map a shape-keeping layer acts on
+    assert text.count('<g class="layer"') + text.count('<g class="layer marker"') == len(report.rows)
     assert "<math>" in text and text.count("<script") == 2
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.IGNORECASE)
     assert not re.search(r"url\(\s*['\"]?(?!#)", text) and "@import" not in text and "<link" not in text
@@ -216,7 +223,7 @@ def hostile_spec() -> Spec:
 def test_hostile_names_are_shown_never_run() -> None:
     explanation = explain(hostile_spec(), Conventions())
     report = explanation.report
-    text = report_html(explanation, architecture_svg(report))
+    text = report_html(explanation, architecture_svg(report, depth="all"))
     quick_check(text, report)
     page = check_page(text, report)
     assert len(page.scripts) == 2  # the data and the page's own script, nothing a name opened

@@ -50,7 +50,8 @@ def report(
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
     _check_destination(output)
     explanation = explain(network.load(), counts.conventions(), network.layout_shown())
-    page = report_html(explanation, architecture_svg(explanation.report, depth=depth))
+    # the page scrolls and links each table row to its layer: every layer drawn unless --depth says
+    page = report_html(explanation, architecture_svg(explanation.report, depth="all" if depth is None else depth))
     if output is not None:
         write_text_safely(output, page, "--output", inputs, force)
     else:
