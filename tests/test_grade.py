@@ -282,9 +282,10 @@ def test_memory_in_values_or_bytes() -> None:
 
 
 def test_a_unitless_memory_column_is_read_one_way_for_the_whole_sheet() -> None:
-    # bytes: 6,272 x 4 = 25,088, 1,568 x 4 = 6,272, 1,600 x 4 = 6,400; the total 4 x (6,272 + 1,568
-    # + 1,600) = 37,760 bytes, in B, in KB, or unit-less: right, never "summed wrong rows"
-    for total in ("37760", '"37,760 B"', "37.76 KB", "37.8KB"):
+    # bytes: 6,272 x 4 = 25,088, 1,568 x 4 = 6,272, 1,600 x 4 = 6,400; the total is the network's
+    # (not the rows listed): 4 x (3,072 + 6,272 + 1,568 + 1,600 + 400 + 120 + 84 + 10) = 52,504 bytes,
+    # in B, in KB, or unit-less: right, never "summed wrong rows"
+    for total in ("52504", '"52,504 B"', "52.50 KB", "52.5KB"):
         sheet = read_sheet_text(f"layer,memory\nCONV1,25088\nPOOL1,6272\nCONV2,6400\nTotal,{total}\n", "b.csv")
         result = grader("lenet5").grade(sheet)
         assert [c.right for _, c in result.cells()] == [True] * 4, (total, [c.verdict() for _, c in result.cells()])

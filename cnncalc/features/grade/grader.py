@@ -163,18 +163,24 @@ class Grader:
         return in_bytes > elements
 
     def _merged(self, row: RowResult, missing: Sequence[str]) -> RowResult:
-        """A wrong figure that is the row's layer plus a layer with no row: two rows merged."""
+        """A wrong figure that is the row's layer plus the layer next to it, which has no row:
+        two layers' numbers merged into one row ("CONV4" with CONV4 + CONV5's parameters)."""
         if row.total or not missing:
             return row
         cells = []
         for cell in row.cells:
-            if cell.right or cell.mistakes or cell.column not in ("params", "macs"):
+            if (
+                cell.right
+                or cell.mistakes
+                or cell.column not in ("params", "macs")
+                or not isinstance(cell.expected_value, int)
+            ):
                 cells.append(cell)
                 continue
             reading = read_number(cell.written)
             found = None
             for name in missing:
-                extra = sum(getattr(r, cell.column) for r in self.report.rows if r.name == name)
+                extra = self._unit_value(name, cell.column)
                 if extra and reading is not None and judge_with(reading, cell.expected_value + extra, self.precision):
                     found = (name, extra)
                     break
@@ -182,9 +188,19 @@ class Grader:
                 cells.append(cell)
                 continue
             name, extra = found
-            detail = f"{cell.expected_value:,} + {extra:,} ({name}, which has no row) = {cell.expected_value + extra:,}"
+            mine = "+".join(row.layers)
+            order = self.order()
+            terms = [(mine, cell.expected_value), (name, extra)]
+            if name in order and row.layers[0] in order and order.index(name) < order.index(row.layers[0]):
+                terms.reverse()
+            (a, x), (b, y) = terms
+            detail = f"{a} + {b}: {x:,} + {y:,} = {x + y:,}; {name} has no row of its own"
             cells.append(replace(cell, mistakes=("merged_rows",), detail=detail))
         return replace(row, cells=tuple(cells))
+
+    def _unit_value(self, name: str, column: str) -> int:
+        """A layer's (or a whole block's) params or MACs."""
+        return sum(getattr(r, column) for r in self.report.rows if r.name == name or (r.block and r.block[0] == name))
 
     def _unit_params(self, name: str) -> int:
         return sum(r.params for r in self.report.rows if r.name == name or (r.block and r.block[0] == name))

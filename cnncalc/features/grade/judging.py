@@ -303,21 +303,18 @@ class Judge:
         fc_only = dense[:-1] if kind in ("dense", "dense_one") and len(dense) > 1 else []
         if kind == "dense_one" and fc_only:
             picked, fc_only = fc_only, picked  # fc1 alone; all of them also read right
-        t = self.report.totals
         reading = read_number(written, memory=column == "memory")
         as_bytes = column == "memory" and reading is not None and (reading.is_bytes or context.memory_bytes)
-        # the rows the sheet lists; a sheet of totals only is graded against the whole network
-        mains = [self.report.rows[x.main] for x in listed] or [r for r in self.report.rows if not r.inplace]
+        sums: list[tuple[int, str, str]] = []  # (value, step, why it is right too)
         if column in ("params", "macs", "flops"):
             values = [(r.name, getattr(r, column)) for r in picked]
             expected = sum(v for _, v in values)
             step = self._sum_line(values)
-        elif not as_bytes:
-            values = [(r.name, prod(r.output_shape)) for r in mains]
-            expected, step = sum(v for _, v in values), self._sum_line(values)
         else:
-            values = [(r.name, r.activation_bytes) for r in mains]
-            expected, step = sum(v for _, v in values), self._sum_line(values)
+            sums = self._activation_totals(as_bytes)
+            expected, step, _ = sums[0]
+            if reading is not None:  # the meaning of "total" nearest to what is written
+                expected, step, _ = min(sums, key=lambda s: abs(reading.value - s[0]))
         cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
         if reading is None:
             return replace(cell, problem=f"could not read {written!r} as a number")
@@ -329,11 +326,7 @@ class Judge:
                 return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
             return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
-        alternatives: list[tuple[int, str]] = []
-        if column == "size" or (column == "memory" and not as_bytes):
-            alternatives.append((t.activation_elements, "the sum over every layer of the network"))
-        if as_bytes:
-            alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
+        alternatives: list[tuple[int, str]] = [(value, why) for value, _, why in sums if value != expected]
         if kind == "dense_one" and fc_only and column == "params":
             names = ", ".join(r.name for r in fc_only if r.params)
             alternatives.append((sum(r.params for r in fc_only), f"read as all the fully connected layers ({names})"))
@@ -349,6 +342,30 @@ class Judge:
                 left = ", ".join(r.name for r in picked if r not in fc_only)
                 return replace(cell, mistakes=("output_layer_left_out",), detail=f"{value:,} without {left}")
         return self._diagnose_total(cell, reading, column, picked, listed, context)
+
+    def _activation_totals(self, as_bytes: bool) -> list[tuple[int, str, str]]:
+        """The network's activation totals a Total row may mean, never the sum of the rows a sheet
+        happens to list: (value, its sum, why): the layers a lecture table lists (the input, convs,
+        pools, dense layers: the VGG table's "24M"), those without the input, the layers with
+        weights (the "neurons" of the AlexNet paper and the 004 table), and every layer."""
+        rows = [r for r in self.report.rows if not r.inplace]
+        listed = [r for r in rows if not skippable(r) or r.kind == "input"]
+
+        def total(chosen: Sequence[LayerRow], why: str) -> tuple[int, str, str]:
+            values = [(r.name, r.activation_bytes if as_bytes else prod(r.output_shape)) for r in chosen]
+            return sum(v for _, v in values), self._sum_line(values), why
+
+        found: dict[int, tuple[int, str, str]] = {}
+        for chosen, why in (
+            (listed, "the sum over the layers a table lists, the input too"),
+            ([r for r in listed if r.kind != "input"], "the sum over the layers, the input left out"),
+            ([r for r in rows if r.params], "the sum over the layers with weights (the neurons)"),
+            (rows, "the sum over every layer of the network"),
+        ):
+            if chosen:
+                value = total(chosen, why)
+                found.setdefault(value[0], value)
+        return list(found.values())
 
     def _total_alternatives(self, column: Column, picked: Sequence[LayerRow]) -> list[tuple[tuple[str, ...], int]]:
         """The total under the other bias convention, the mistake a rounded total may hide."""
