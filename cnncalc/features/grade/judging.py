@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from math import prod
 
 from cnncalc.core.conventions import Conventions
@@ -59,6 +60,8 @@ class Finding:
     mistakes: tuple[str, ...]
     detail: str = ""
     problem: str = ""
+    #: the mistake's number when the rounding cannot tell it from the right one: ambiguous, not wrong
+    ambiguous_with: int | None = None
 
     def on(self, cell: CellResult) -> CellResult:
         return replace(cell, mistakes=self.mistakes, detail=self.detail, problem=self.problem)
@@ -122,9 +125,8 @@ class Judge:
         if how is not None:
             alternatives = self._variant_values(column, reading, target, context)
             hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives)
-            if hidden is not None:
-                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
-            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
+            return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
         if (figures := self._figures(reading, expected)) is not None:
             return figures.on(cell)
@@ -165,8 +167,10 @@ class Judge:
         """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
 
         '48K' for 48,120 is also 48,000 (the biases forgotten): only '48.1K' or '48,120' tells.
-        A mistake that does not show in the first 3 significant figures ('138M' for VGG-16 with
-        or without its 13,416 biases) hides nothing a rounded answer should show.
+        Such a cell is ambiguous (Finding.ambiguous_with), not wrong, but under --strict; work
+        shown that is the mistake's arithmetic is wrong. A mistake that does not show in the
+        first 3 significant figures ('138M' for VGG-16 with or without its 13,416 biases) hides
+        nothing a rounded answer should show. --sig-figs 1 asks for no more figures than written.
         """
         work = shown_work(written)
         if reading.exact or work == expected:
@@ -176,13 +180,30 @@ class Judge:
                 continue
             if work == value:  # the work shown is the mistake's arithmetic
                 return Finding(mistakes, detail=f"your work gives {value:,}")
-            if float(f"{value:.3g}") == float(f"{expected:.3g}"):
+            if float(f"{value:.3g}") == float(f"{expected:.3g}") or self.precision.sig_figs <= 1:
                 continue
             how = judge_with(reading, value, self.precision)
             if how is not None and not how.startswith("truncated"):
                 name = " and ".join(CATALOG[m].name for m in mistakes)
-                return Finding(("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}")
+                return Finding(
+                    ("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}", ambiguous_with=value
+                )
         return None
+
+    def _rounded_right(
+        self, cell: CellResult, reading: Reading, expected: int, how: str, hidden: Finding | None
+    ) -> CellResult:
+        """A rounding right at its precision: right, ambiguous (right, flagged, with the figures
+        that would tell), or wrong when its work is a mistake's or --strict counts ambiguity."""
+        if hidden is None:
+            return replace(cell, right=True, how=how)
+        shown = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        if hidden.ambiguous_with is None:
+            return hidden.on(shown)
+        hint = f"ambiguous: write one more digit ({one_more_digit(reading, expected, hidden.ambiguous_with)})"
+        if self.precision.strict:
+            return hidden.on(replace(shown, detail=f"{hidden.detail}; {hint}"))
+        return replace(cell, right=True, how=f"{how}; {hint}: {hidden.detail}")
 
     def _variant_values(
         self, column: Column, reading: Reading, target: Target, context: Context
@@ -322,9 +343,8 @@ class Judge:
         if how is not None:
             alternatives_ = self._total_alternatives(column, picked)
             hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives_)
-            if hidden is not None:
-                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
-            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
+            return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
         alternatives: list[tuple[int, str]] = [(value, why) for value, _, why in sums if value != expected]
         if kind == "dense_one" and fc_only and column == "params":
@@ -491,6 +511,22 @@ class Judge:
         return self._sum_line(values, what)
 
 
+def one_more_digit(reading: Reading, expected: int, other: int) -> str:
+    """'48.1K or 48,120': the cell's own number with the figures that tell it from `other`,
+    in the unit the student wrote, then in full."""
+    scale = reading.scales[0][1]
+    for _, s in reading.scales:  # the meaning of the prefix under which the cell is right
+        if abs(expected - reading.mantissa * s) * 2 <= Fraction(s, 10**reading.decimals):
+            scale = s
+            break
+    unit = reading.unit
+    for digits in range(reading.decimals + 1, reading.decimals + 5):
+        mine, theirs = round(Fraction(expected, scale), digits), round(Fraction(other, scale), digits)
+        if mine != theirs:
+            return f"{float(mine):,.{digits}f}{unit} or {expected:,}"
+    return f"{expected:,}"
+
+
 def in_unit(reading: Reading, value: int) -> str:
     """' (367.4 K with K = 1,024; 376.2 K with K = 1,000)': the true value as the student wrote theirs."""
     if reading.exact or not reading.unit or reading.scales[0][1] == 1:
@@ -503,4 +539,4 @@ def in_unit(reading: Reading, value: int) -> str:
     return f" ({'; '.join(parts)})"
 
 
-__all__ = ["BLANK", "Context", "Judge", "in_unit"]
+__all__ = ["BLANK", "Context", "Judge", "in_unit", "one_more_digit"]
