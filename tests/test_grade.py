@@ -88,8 +88,8 @@ def test_the_004_alexnet_row_with_k_and_m_rounding() -> None:
     )
     result = graded("alexnet", ANSWERS / "alexnet-004.md", bias=False, sig_figs=1)
     # conv1's work "[(11x11x3)+1]x96" counts the biases (34,944), the rest of the column does not
-    # the table lists no pools: their three rows are unanswered, each counted (size and params)
-    assert result.score.columns["params"] == (8, 12) and result.score.missing == 6
+    # the table lists no pools: a layer without weights a table leaves out is not asked
+    assert result.score.columns["params"] == (8, 9) and result.score.missing == 0
     assert cell(result, "conv1", "params").mistakes == ("counted_bias",)
     assert "34,944" in cell(result, "conv1", "params").detail
     for label in ("conv3", "conv4", "fc6", "fc7"):  # 884,736 -> 884K (rounding gives 885K), ...
@@ -695,10 +695,11 @@ def lenet_sheet(rows: list[tuple[str, str, str, str]]) -> str:
 
 
 def test_missing_answers_count_as_missing() -> None:
-    # 3 of 24 cells answered: CONV1's row alone; the other layers' cells are asked and unanswered
+    # CONV1's row alone: the other layers with weights (CONV2, FC3, FC4, and the Softmax row's
+    # dense layer) are asked and unanswered; the input and the pools, which have none, may be left out
     one_row = grader("lenet5").grade(read_sheet_text(lenet_sheet(LENET_ROWS[1:2]), "one.csv"))
-    assert one_row.score.right == 3 and one_row.score.graded == 21  # the input may be left out
-    assert one_row.score.missing == 18 and not one_row.all_right
+    assert one_row.score.right == 3 and one_row.score.graded == 15
+    assert one_row.score.missing == 12 and not one_row.all_right
     # a blank template handed back: nothing right, not the zeros of the pools and the input
     blank = grader("lenet5").grade(read_sheet_text(lenet_sheet([(r[0], "", "", "") for r in LENET_ROWS]), "b.csv"))
     assert blank.score.right == 0 and blank.score.missing == blank.score.graded == 24

@@ -84,7 +84,8 @@ class Grader:
             columns=sheet.columns,
             rows=tuple(results),
             missing=tuple(missing),
-            missing_with_params=tuple(m for m in missing if self._unit_params(m)),
+            # a sheet of totals only asks no layer's row
+            missing_with_params=tuple(m for m in missing if self._unit_params(m)) if pairs else (),
             extra=tuple((r.line, r.label) for r in unmatched),
             ignored=sheet.ignored,
             notes=tuple(notes),
