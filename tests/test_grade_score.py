@@ -63,8 +63,8 @@ def test_a_students_percent_never_depends_on_classmates(tmp_path: Path) -> None:
     params = "".join(f"{n},{p}\n" for n, _, p in ALEXNET)
     (folder / "ann.csv").write_text("Layer,Parameters\n" + params)
     # a classmate answers the pools and the neurons too: ann's percent must not move
-    rows = [f"{n},{a},{p}\n" for n, a, p in ALEXNET]
-    neurons = rows[0] + "pool1,69984,0\n" + "".join(rows[1:])  # 27*27*96 after conv1
+    lines = [f"{n},{a},{p}\n" for n, a, p in ALEXNET]
+    neurons = lines[0] + "pool1,69984,0\n" + "".join(lines[1:])  # 27*27*96 after conv1
     (folder / "ben.csv").write_text("Layer,Neurons,Parameters\n" + neurons)
     book = tmp_path / "book.csv"
     done = runner.invoke(app, ["grade", "alexnet", str(folder), "--gradebook", str(book)])
