@@ -12,7 +12,17 @@ from cnncalc.core.walk import analyze
 from cnncalc.features.explain.explanation import Explanation, explain_report
 from cnncalc.features.grade.alignment import Aligner, Target, units_of
 from cnncalc.features.grade.blank import blank_sheet
-from cnncalc.features.grade.cells import Precision, judge, judge_shape, judge_with, read_number, read_shape, show_shape
+from cnncalc.features.grade.cells import (
+    Precision,
+    decimal_convention,
+    judge,
+    judge_shape,
+    judge_with,
+    read_number,
+    read_shape,
+    show_shape,
+    unread_reason,
+)
 from cnncalc.features.grade.judging import BLANK, Context, Judge
 from cnncalc.features.grade.labels import label_kinds, total_kind
 from cnncalc.features.grade.results import CellResult, GradeResult, RowResult
@@ -40,6 +50,11 @@ class Grader:
         return self.aligner.align(sheet)
 
     def grade(self, sheet: Sheet) -> GradeResult:
+        """Grade one sheet, its numbers read with its own decimal separator (Sheet.decimal_comma)."""
+        with decimal_convention(sheet.decimal_comma):
+            return self._grade(sheet)
+
+    def _grade(self, sheet: Sheet) -> GradeResult:
         pairs, missing, unmatched = self.align(sheet)
         context = Context(memory_bytes=self._memory_in_bytes(pairs))
         # rows are told apart by their place in the sheet: a one-line YAML or JSON sheet has
@@ -139,7 +154,7 @@ class Grader:
                 cells.append(replace(cell, right=expected == 0, how="blank read as 0") if expected == 0 else
                              replace(cell, problem="no answer"))  # fmt: skip
             elif reading is None:
-                cells.append(replace(cell, problem=f"could not read {written!r} as a number"))
+                cells.append(replace(cell, problem=unread_reason(written)))
             elif isinstance(expected, int) and judge_with(reading, expected, self.precision):
                 cells.append(replace(cell, right=True, how="exact"))
             elif column == "params":

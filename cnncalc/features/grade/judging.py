@@ -31,6 +31,7 @@ from cnncalc.features.grade.cells import (
     show_shape,
     shown_work,
     significant_figures,
+    unread_reason,
 )
 from cnncalc.features.grade.labels import TotalKind
 from cnncalc.features.grade.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
@@ -119,7 +120,7 @@ class Judge:
                 return replace(cell, right=True, how="blank read as 0")
             return replace(cell, problem="no answer")
         if reading is None:
-            return replace(cell, problem=f"could not read {written!r} as a number")
+            return replace(cell, problem=unread_reason(written))
         context.values[(column, target.main)] = reading
         how = self._right(written, reading, expected)
         if how is not None:
@@ -338,7 +339,7 @@ class Judge:
                 expected, step, _ = min(sums, key=lambda s: abs(reading.value - s[0]))
         cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
         if reading is None:
-            return replace(cell, problem=f"could not read {written!r} as a number")
+            return replace(cell, problem=unread_reason(written))
         how = self._right(written, reading, expected)
         if how is not None:
             alternatives_ = self._total_alternatives(column, picked)
