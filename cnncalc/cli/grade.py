@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from cnncalc.errors import Diagnostic
     from cnncalc.features.grade import ClassResult, Grader, GradeResult
     from cnncalc.features.grade.assignment import Assignment, AssignmentScore
+    from cnncalc.features.grade.lms import Lms, Student
     from cnncalc.features.grade.sheet import Column, SheetFormat
 
-FORMATS = (OutputFormat.text, OutputFormat.json)
+FORMATS = (OutputFormat.text, OutputFormat.json, OutputFormat.gradescope)
 
 
 #: the files of a folder that are answer sheets
@@ -55,7 +56,10 @@ def grade(
         str, typer.Option("--columns", help="With --template: the answer columns, of shape,size,params,macs,memory.")
     ] = "shape,size,params",
     fmt: Annotated[
-        OutputFormat, options.format_option(*FORMATS, help="json for a learning platform.")
+        OutputFormat,
+        options.format_option(
+            *FORMATS, help="json for a learning platform; gradescope: the autograder's results.json."
+        ),
     ] = OutputFormat.text,
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="Write the scores, one row per student, to this CSV file.")
@@ -85,6 +89,16 @@ def grade(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the files of --csv, --gradebook, --feedback or --output.")
     ] = False,
+    lms: Annotated[
+        str | None,
+        typer.Option(
+            "--lms", help="With --gradebook: numeric points per question and the total for canvas, moodle or plain."
+        ),
+    ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option("--roster", help="A CSV mapping sheet files to students: file, name, and id, SIS ids, section."),
+    ] = None,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 
@@ -111,7 +125,7 @@ def grade(
     from cnncalc.features.grade import Grader
     from cnncalc.features.grade import template as blank
 
-    inputs = [Path(spec), *([Path(answers)] if answers is not None else [])]
+    inputs = [Path(spec), *([Path(answers)] if answers is not None else []), *([roster] if roster else [])]
     assignment = _assignment(spec)
     if assignment is not None:
         spec = assignment.network_path()
@@ -153,7 +167,12 @@ def grade(
     from cnncalc.features.grade.cells import Precision
 
     grader = Grader(loaded, counting(no_bias, keras_bn), Precision(sig_figs=sig_figs, strict=strict))
-    outputs = Outputs(csv_path, gradebook, feedback, force)
+    outputs = Outputs(csv_path, gradebook, feedback, force, _lms(lms, gradebook), _roster(roster), assignment)
+    if path.is_dir() and fmt is OutputFormat.gradescope:
+        raise SpecError.single(
+            "--format gradescope grades one sheet: Gradescope runs the autograder once per submission",
+            hint=f"`cnncalc grade {spec} SHEET --format gradescope > /autograder/results/results.json`",
+        )
     if path.is_dir():
         _grade_folder(grader, path, fmt, outputs, inputs, assignment)
         return
@@ -165,6 +184,13 @@ def grade(
     result = grader.grade(read_sheet(path))
     outputs.write(ClassResult(result.spec, (result,), (), grader.order()), inputs)
     marks = _marks(assignment, result)
+    if fmt is OutputFormat.gradescope:
+        import json  # the file Gradescope reads, exactly its keys
+
+        from cnncalc.features.grade.lms import gradescope_json
+
+        typer.echo(json.dumps(gradescope_json(result, assignment), indent=2, ensure_ascii=True))
+        raise typer.Exit(0)  # the score is in the file: the autograder must not fail on a wrong answer
     if fmt is OutputFormat.json:
         doc = to_json(result)
         if marks is not None:
@@ -173,6 +199,30 @@ def grade(
     else:
         echo_lines(result_lines(result, terminal_width()) + ([terminal(marks.text())] if marks else []))
     raise typer.Exit(0 if (marks.all_right if marks is not None else result.all_right) else 1)
+
+
+def _lms(name: str | None, gradebook: Path | None) -> Lms | None:
+    from cnncalc.errors import SpecError
+    from cnncalc.features.grade.lms import LMS
+
+    if name is None:
+        return None
+    found = next((x for x in LMS if x == name.strip().lower()), None)
+    if found is None:
+        raise SpecError.single(f"--lms: {name!r} is not one of {', '.join(LMS)}")
+    if gradebook is None:
+        raise SpecError.single("--lms names the format of --gradebook", hint="--gradebook book.csv --lms canvas")
+    return found
+
+
+def _roster(path: Path | None) -> dict[str, Student] | None:
+    if path is None:
+        return None
+    from cnncalc.features.grade.lms import read_roster
+    from cnncalc.features.grade.sheet import MAX_SHEET_BYTES, SheetError
+    from cnncalc.spec.loader import read_text_file
+
+    return read_roster(read_text_file(path, "a roster", MAX_SHEET_BYTES, SheetError), str(path))
 
 
 def _assignment(spec: str) -> Assignment | None:
@@ -232,6 +282,9 @@ class Outputs:
     gradebook: Path | None
     feedback: Path | None
     force: bool
+    lms: Lms | None = None
+    roster: dict[str, Student] | None = None
+    assignment: Assignment | None = None
 
     def write(self, graded: ClassResult, inputs: list[Path]) -> None:
         """Every file checked (check_output) before any is written, then each through write_text_safely.
@@ -247,7 +300,13 @@ class Outputs:
         if self.csv_path is not None:
             targets.append((self.csv_path, scores_csv(graded), "--csv"))
         if self.gradebook is not None:
-            targets.append((self.gradebook, gradebook_csv(graded), "--gradebook"))
+            if self.lms is not None:
+                from cnncalc.features.grade.lms import gradebook as lms_gradebook
+
+                book = lms_gradebook(graded, self.lms, self.roster, self.assignment)
+            else:
+                book = gradebook_csv(graded)
+            targets.append((self.gradebook, book, "--gradebook"))
         if self.feedback is not None:
             _check_feedback_folder(self.feedback)
             names: set[str] = set()

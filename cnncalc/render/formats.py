@@ -20,6 +20,7 @@ class OutputFormat(StrEnum):
     dot = "dot"
     mermaid = "mermaid"
     png = "png"
+    gradescope = "gradescope"
 
 
 class FormatError(ValueError):
