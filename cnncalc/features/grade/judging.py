@@ -238,6 +238,14 @@ class Judge:
             return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {shown:,}, the FLOPs")
         if column == "memory" and reading.is_bytes and self._fits(reading, prod(main.output_shape)):
             return replace(cell, mistakes=("elements_not_bytes",))
+        if column == "memory" and reading.is_bytes and reading.unit.lower().endswith("ib"):
+            power = reading.scales[0][1].bit_length() // 10  # KiB 1, MiB 2, GiB 3
+            decimal = replace(reading, scales=(("", 1000**power),))
+            if power and isinstance(cell.expected_value, int) and self._fits(decimal, cell.expected_value):
+                prefix = reading.unit[0].upper() + "B"
+                in_decimal = f"{cell.expected_value / 1000**power:,.{reading.decimals + 1}f}"
+                detail = f"{cell.expected_value:,} bytes = {in_decimal} {prefix}, written {reading.text}"
+                return replace(cell, mistakes=("mb_as_mib",), detail=detail)
         student_shape = context.shapes.get(target.main)
         if column in ("size", "memory") and student_shape is not None:
             scale = bytes_per if column == "memory" and reading.is_bytes else 1
@@ -248,6 +256,8 @@ class Judge:
             if value is not None and self._fits(reading, value):
                 detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
                 if column in ("size", "memory") and v.output is not None:
+                    # the student's own output, implied by the size: later rows built on it are carried
+                    context.shapes.setdefault(target.main, v.output)
                     detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
                     if "input_224" in v.mistakes:  # the arithmetic the 224 gives, not only its result
                         detail = f"{v.texts.get('output', '')}: {detail}"
