@@ -24,9 +24,11 @@ from cnncalc.render.formats import OutputFormat
 if TYPE_CHECKING:
     from cnncalc.errors import Diagnostic
     from cnncalc.features.grade import ClassResult, Grader, GradeResult
+    from cnncalc.features.grade.assignment import Assignment, AssignmentScore
+    from cnncalc.features.grade.lms import Lms, Student
     from cnncalc.features.grade.sheet import Column, SheetFormat
 
-FORMATS = (OutputFormat.text, OutputFormat.json)
+FORMATS = (OutputFormat.text, OutputFormat.json, OutputFormat.gradescope)
 
 
 #: the files of a folder that are answer sheets
@@ -54,7 +56,10 @@ def grade(
         str, typer.Option("--columns", help="With --template: the answer columns, of shape,size,params,macs,memory.")
     ] = "shape,size,params",
     fmt: Annotated[
-        OutputFormat, options.format_option(*FORMATS, help="json for a learning platform.")
+        OutputFormat,
+        options.format_option(
+            *FORMATS, help="json for a learning platform; gradescope: the autograder's results.json."
+        ),
     ] = OutputFormat.text,
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="Write the scores, one row per student, to this CSV file.")
@@ -84,6 +89,16 @@ def grade(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the files of --csv, --gradebook, --feedback or --output.")
     ] = False,
+    lms: Annotated[
+        str | None,
+        typer.Option(
+            "--lms", help="With --gradebook: numeric points per question and the total for canvas, moodle or plain."
+        ),
+    ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option("--roster", help="A CSV mapping sheet files to students: file, name, and id, SIS ids, section."),
+    ] = None,
 ) -> None:
     """Grade a student's answer sheet (or a folder of them) cell by cell against SPEC.
 
@@ -110,7 +125,11 @@ def grade(
     from cnncalc.features.grade import Grader
     from cnncalc.features.grade import template as blank
 
-    inputs = [Path(spec), *([Path(answers)] if answers is not None else [])]
+    inputs = [Path(spec), *([Path(answers)] if answers is not None else []), *([roster] if roster else [])]
+    assignment = _assignment(spec)
+    if assignment is not None:
+        spec = assignment.network_path()
+        columns = ",".join(assignment.columns) or "params"
     # refuse a bad output path before any work, and again (atomically) when writing
     if template and output is not None:
         check_output(output, "--output", inputs, force)
@@ -127,7 +146,13 @@ def grade(
         sheet_fmt: SheetFormat = "csv"
         if suffix in (".md", ".markdown", ".yaml", ".yml"):
             sheet_fmt = "markdown" if suffix.startswith(".m") else "yaml"
-        text = blank(loaded, wanted, sheet_fmt)
+        if assignment is not None:
+            from cnncalc.features.grade.blank import blank_sheet
+
+            title = f"{assignment.title} ({loaded.name}): answer sheet"
+            text = blank_sheet(assignment.rows, wanted, sheet_fmt, title=title)
+        else:
+            text = blank(loaded, wanted, sheet_fmt)
         if output is None:
             typer.echo(text, nl=False)
         else:
@@ -142,9 +167,14 @@ def grade(
     from cnncalc.features.grade.cells import Precision
 
     grader = Grader(loaded, counting(no_bias, keras_bn), Precision(sig_figs=sig_figs, strict=strict))
-    outputs = Outputs(csv_path, gradebook, feedback, force)
+    outputs = Outputs(csv_path, gradebook, feedback, force, _lms(lms, gradebook), _roster(roster), assignment)
+    if path.is_dir() and fmt is OutputFormat.gradescope:
+        raise SpecError.single(
+            "--format gradescope grades one sheet: Gradescope runs the autograder once per submission",
+            hint=f"`cnncalc grade {spec} SHEET --format gradescope > /autograder/results/results.json`",
+        )
     if path.is_dir():
-        _grade_folder(grader, path, fmt, outputs, inputs)
+        _grade_folder(grader, path, fmt, outputs, inputs, assignment)
         return
     from cnncalc.features.grade import ClassResult, to_json
     from cnncalc.features.grade.output import result_lines
@@ -153,11 +183,76 @@ def grade(
 
     result = grader.grade(read_sheet(path))
     outputs.write(ClassResult(result.spec, (result,), (), grader.order()), inputs)
+    marks = _marks(assignment, result)
+    if fmt is OutputFormat.gradescope:
+        import json  # the file Gradescope reads, exactly its keys
+
+        from cnncalc.features.grade.lms import gradescope_json
+
+        typer.echo(json.dumps(gradescope_json(result, assignment), indent=2, ensure_ascii=True))
+        raise typer.Exit(0)  # the score is in the file: the autograder must not fail on a wrong answer
     if fmt is OutputFormat.json:
-        echo_json(to_json(result))
+        doc = to_json(result)
+        if marks is not None:
+            doc["assignment"] = _marks_json(marks)
+        echo_json(doc)
     else:
-        echo_lines(result_lines(result, terminal_width()))
-    raise typer.Exit(0 if result.all_right else 1)
+        echo_lines(result_lines(result, terminal_width()) + ([terminal(marks.text())] if marks else []))
+    raise typer.Exit(0 if (marks.all_right if marks is not None else result.all_right) else 1)
+
+
+def _lms(name: str | None, gradebook: Path | None) -> Lms | None:
+    from cnncalc.errors import SpecError
+    from cnncalc.features.grade.lms import LMS
+
+    if name is None:
+        return None
+    found = next((x for x in LMS if x == name.strip().lower()), None)
+    if found is None:
+        raise SpecError.single(f"--lms: {name!r} is not one of {', '.join(LMS)}")
+    if gradebook is None:
+        raise SpecError.single("--lms names the format of --gradebook", hint="--gradebook book.csv --lms canvas")
+    return found
+
+
+def _roster(path: Path | None) -> dict[str, Student] | None:
+    if path is None:
+        return None
+    from cnncalc.features.grade.lms import read_roster
+    from cnncalc.features.grade.sheet import MAX_SHEET_BYTES, SheetError
+    from cnncalc.spec.loader import read_text_file
+
+    return read_roster(read_text_file(path, "a roster", MAX_SHEET_BYTES, SheetError), str(path))
+
+
+def _assignment(spec: str) -> Assignment | None:
+    """The assignment file named instead of a network, or None (grading by network name)."""
+    from cnncalc.features.grade.assignment import is_assignment, read_assignment
+
+    path = Path(spec)
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return None
+    from cnncalc.features.grade.sheet import MAX_SHEET_BYTES, SheetError
+    from cnncalc.spec.loader import read_text_file
+
+    text = read_text_file(path, "an assignment", MAX_SHEET_BYTES, SheetError)
+    return read_assignment(text, spec) if is_assignment(text) else None
+
+
+def _marks(assignment: Assignment | None, result: GradeResult) -> AssignmentScore | None:
+    from cnncalc.features.grade.assignment import score
+
+    return score(assignment, result) if assignment is not None else None
+
+
+def _marks_json(marks: AssignmentScore) -> dict[str, object]:
+    return {
+        "title": marks.title,
+        "points": marks.earned,
+        "max_points": marks.max_points,
+        "percent": None if marks.percent is None else round(marks.percent, 1),
+        "questions": [{"id": q, "status": marks.statuses[q], "points": marks.points[q]} for q in marks.statuses],
+    }
 
 
 def _columns(text: str) -> list[Column]:
@@ -187,6 +282,9 @@ class Outputs:
     gradebook: Path | None
     feedback: Path | None
     force: bool
+    lms: Lms | None = None
+    roster: dict[str, Student] | None = None
+    assignment: Assignment | None = None
 
     def write(self, graded: ClassResult, inputs: list[Path]) -> None:
         """Every file checked (check_output) before any is written, then each through write_text_safely.
@@ -202,7 +300,13 @@ class Outputs:
         if self.csv_path is not None:
             targets.append((self.csv_path, scores_csv(graded), "--csv"))
         if self.gradebook is not None:
-            targets.append((self.gradebook, gradebook_csv(graded), "--gradebook"))
+            if self.lms is not None:
+                from cnncalc.features.grade.lms import gradebook as lms_gradebook
+
+                book = lms_gradebook(graded, self.lms, self.roster, self.assignment)
+            else:
+                book = gradebook_csv(graded)
+            targets.append((self.gradebook, book, "--gradebook"))
         if self.feedback is not None:
             _check_feedback_folder(self.feedback)
             names: set[str] = set()
@@ -263,7 +367,14 @@ _NOT_SHEETS = {
 }
 
 
-def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outputs, inputs: list[Path]) -> None:
+def _grade_folder(
+    grader: Grader,
+    folder: Path,
+    fmt: OutputFormat,
+    outputs: Outputs,
+    inputs: list[Path],
+    assignment: Assignment | None = None,
+) -> None:
     from cnncalc.errors import CnncalcError, SpecError
     from cnncalc.features.grade import ClassResult, class_json
     from cnncalc.features.grade.output import class_lines
@@ -306,13 +417,24 @@ def _grade_folder(grader: Grader, folder: Path, fmt: OutputFormat, outputs: Outp
     unreadable.sort()
     graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable), grader.order())
     outputs.write(graded, inputs)
+    marks = [m for r in results if (m := _marks(assignment, r)) is not None]
     if fmt is OutputFormat.json:
-        echo_json(class_json(graded))
+        doc = class_json(graded)
+        if assignment is not None:
+            doc["assignment"] = [
+                {"file": r.path, "student": r.student, **_marks_json(m)} for r, m in zip(results, marks, strict=True)
+            ]
+        echo_json(doc)
     else:
-        echo_lines(class_lines(graded, terminal_width()))
+        lines = class_lines(graded, terminal_width())
+        if assignment is not None:
+            pairs = zip(results, marks, strict=True)
+            lines += [terminal(f"{r.student} ({Path(r.path).name}): {m.text()}") for r, m in pairs]
+        echo_lines(lines)
     if not results:
         raise typer.Exit(2)
-    raise typer.Exit(0 if not unreadable and all(r.all_right for r in results) else 1)
+    right = all(m.all_right for m in marks) if assignment is not None else all(r.all_right for r in results)
+    raise typer.Exit(0 if not unreadable and right else 1)
 
 
 @contextmanager
@@ -346,6 +468,77 @@ def _plain(diagnostic: Diagnostic) -> str:
     return f"{where}{diagnostic.message}{hint}"
 
 
+# --- assign ------------------------------------------------------------------------------------
+
+
+@handles_errors
+def assign(
+    spec: Annotated[str, typer.Argument(help="The network asked about: a spec file or a bundled name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The assignment file to write (.yaml).")],
+    rows: Annotated[
+        str, typer.Option("--rows", help="The rows asked: all, totals, or layer names separated by commas.")
+    ] = "all",
+    columns: Annotated[
+        str, typer.Option("--columns", help="The columns asked, of shape,size,params,macs,memory.")
+    ] = "shape,size,params",
+    total: Annotated[str, typer.Option("--total", help="The Total row's cells asked ('' for none).")] = "params",
+    points: Annotated[float, typer.Option("--points", min=0, help="Points per cell.")] = 1,
+    column_points: Annotated[
+        str, typer.Option("--column-points", help="Points per cell of a column, e.g. params=2,shape=0.5.")
+    ] = "",
+    title: Annotated[str, typer.Option("--title", help="The assignment's name (default: the file's).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write an assignment file to edit: the rows and columns asked, and the points.
+
+    Grade against it with `cnncalc grade hw1.yaml SHEETS`: points out of what it asks. Question
+    ids are ROW.column (CONV1.params, Total.params) and never change when rows are deleted.
+
+    Examples:
+
+        cnncalc assign lenet5 -o hw1.yaml
+
+        cnncalc assign vgg16 -o totals.yaml --rows totals --total params,macs
+    """
+    from cnncalc.core.walk import analyze
+    from cnncalc.errors import SpecError
+    from cnncalc.features.grade import units_of
+    from cnncalc.features.grade.assignment import assignment_yaml, make_assignment
+
+    check_output(output, "--output", [Path(spec)], force)
+    loaded = options.NetworkArgs(spec).load()
+    names = [u.name for u in units_of(analyze(loaded), 1) if not u.skippable and u.kind != "input"]
+    asked: list[str] | None = None
+    if rows.strip().lower() == "totals":
+        asked = []
+    elif rows.strip().lower() != "all":
+        asked = [r.strip() for r in rows.split(",") if r.strip()]
+    per_column: dict[Column, float] = {}
+    for item in (p for p in column_points.split(",") if p.strip()):
+        name, _, value = item.partition("=")
+        try:
+            per_column[_columns(name)[0]] = float(value)
+        except ValueError:
+            raise SpecError.single(f"--column-points: {item!r}", hint="COLUMN=POINTS, e.g. params=2") from None
+    # a spec file is named from the assignment's folder, where `grade` looks for it
+    network = os.path.relpath(spec, output.resolve().parent) if Path(spec).is_file() else spec
+    made = make_assignment(
+        network,
+        names,
+        _columns(columns) if asked != [] else [],
+        asked,
+        _columns(total) if total.strip() else [],
+        points,
+        per_column,
+        title or output.stem,
+    )
+    if not made.questions:
+        raise SpecError.single("the assignment asks nothing", hint="--rows all, or --total params")
+    write_text_safely(output, assignment_yaml(made), "--output", [Path(spec)], force)
+    echo_error(f"wrote an assignment of {len(made.questions)} questions ({made.max_points:g} points) to {output}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `grade` to the app."""
+    """Add `grade` and `assign` to the app."""
     app.command()(grade)
+    app.command()(assign)

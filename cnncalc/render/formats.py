@@ -21,6 +21,7 @@ class OutputFormat(StrEnum):
     mermaid = "mermaid"
     png = "png"
     pdf = "pdf"
+    gradescope = "gradescope"
 
 
 class FormatError(ValueError):

@@ -3,8 +3,9 @@
 1. The rows of the sheet are matched to the layers of the network: by name (any case,
    "CONV1 (f=5, s=1)" is CONV1, "inception (3a)" is inception_3a), else by kind and
    order. Layers a lecture table leaves out (the input, in-place activations, dropout,
-   LRN) may be missing; one row may stand for a few layers ("convolution 3x3/1" of the
-   GoogLeNet table is conv2_reduce and conv2), or for a whole block (an inception module).
+   LRN, batch norm) may be missing; one row may stand for a few layers ("convolution 3x3/1"
+   of the GoogLeNet table is conv2_reduce and conv2), or for a whole block (an inception
+   module), but a row labelled as one layer with two layers' figures merged them.
 2. Each cell is read as people write it (cnncalc.features.grade.cells) and is right when the
    true value rounds (or is cut) to it at the precision written; the verdict says which
    rounding was assumed.

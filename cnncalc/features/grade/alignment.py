@@ -1,13 +1,15 @@
 """Matching the rows of a sheet to the layers of the network, as a patient teacher reads a table.
 
 By name (any case), else by kind and order. Layers a lecture table leaves out (the input,
-in-place activations, dropout, LRN) may be missing; one row may stand for a few layers
+in-place activations, dropout, LRN, batch norm) may be missing, and leaving them out changes no
+other row's expected value; one row may stand for a few layers
 ("convolution 3x3/1" of the GoogLeNet table is conv2_reduce and conv2), or for a whole block
 (an inception module). The matching is a least-cost alignment of rows to runs of layers.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,7 +31,7 @@ class Unit:
     kind: str
     rows: tuple[int, ...]  # report row indices
     skippable: bool  # lecture tables leave it out: the input, in-place or shape-keeping free layers
-    absorbable: bool  # may be folded into the row of the layer before (batch norm)
+    absorbable: bool  # a norm with parameters (batch norm): left out at no cost, never folded into a row
 
 
 def skippable(row: LayerRow) -> bool:
@@ -39,7 +41,7 @@ def skippable(row: LayerRow) -> bool:
 
 
 def absorbable(row: LayerRow) -> bool:
-    """A normalisation with parameters (batch norm): tables fold it into the row of the layer before."""
+    """A normalisation with parameters (batch norm): tables leave it out; its parameters are in no other row."""
     cls = kind_class(row.kind)
     return cls is not None and cls.family == "norm" and row.params > 0
 
@@ -93,9 +95,14 @@ class Clues:
     numbers: dict[str, Reading]
 
     @staticmethod
-    def of(row: SheetRow) -> Clues:
+    def of(row: SheetRow, repeated: bool = False) -> Clues:
+        """repeated: the sheet gives this label to several rows (the decks' 'CONV3-64', 'POOL2',
+        'FC'): it names a kind of layer, never one layer, whatever layer it happens to spell."""
         numbers = {c: r for c in ("params", "macs") if (r := read_number(row.cells.get(c, ""))) is not None}
-        return Clues(label_names(row.label), label_kinds(row.label), read_shape(row.cells.get("shape", "")), numbers)
+        names = label_names(row.label)
+        if repeated:
+            names = names & {"input"}
+        return Clues(names, label_kinds(row.label), read_shape(row.cells.get("shape", "")), numbers)
 
     def fits(self, column: str, value: int) -> bool:
         reading = self.numbers.get(column)
@@ -118,6 +125,7 @@ class Run:
     macs: int
     cost: float  # of folding the other units into the main one's row
     needs_figures: bool  # other units with weights: only when the row's figures are their sum
+    folds_norm: bool  # a batch norm folded into another layer's row: never (it is left out instead)
 
 
 class Aligner:
@@ -146,12 +154,10 @@ class Aligner:
 
     def _extra_cost(self, unit: Unit) -> float:
         """Cost of folding `unit` into another layer's row: cheap for what tables leave out
-        (ReLU, LRN, batch norm), fair for another layer with parameters (the GoogLeNet table's
+        (ReLU, LRN, dropout), fair for another layer with parameters (the GoogLeNet table's
         conv2_reduce + conv2), and dearer than leaving it out for a pool."""
         if unit.skippable:
             return 0.2
-        if unit.absorbable:
-            return 0.5
         return 1.5 if self._unit_has_params(unit) else 7.0
 
     def _run(self, units: Sequence[Unit]) -> Run:
@@ -169,6 +175,7 @@ class Aligner:
             macs=sum(r.macs for r in rows),
             cost=sum(self._extra_cost(u) for u in extra),
             needs_figures=any(self._unit_has_params(u) for u in extra),
+            folds_norm=any(u.absorbable for u in extra),
         )
 
     def _match_cost(self, row: Clues, run: Run) -> float:
@@ -178,13 +185,20 @@ class Aligner:
         layer of the network, or a kind this layer is not ("Dropout" against a pool), costs more
         than leaving the row extra and the layer missing.
         """
-        if run.needs_figures and not (row.fits("params", run.params) or row.fits("macs", run.macs)):
-            return 50.0  # one row for several layers with weights only when its figures say so
+        if run.folds_norm:
+            return 50.0  # a batch norm without a row is left out, its parameters in no other row
+        fits = row.fits("params", run.params) or row.fits("macs", run.macs)
+        if run.needs_figures and (row.names & run.keys or not fits):
+            # one row for several layers with weights only when its figures say so, and never for
+            # a row labelled as one of them: "CONV4" with CONV4 + CONV5's figures merged two rows
+            return 50.0
         cost = run.cost
         shape = row.shape is not None and judge_shape(row.shape, *run.shapes) is not None
         figures = bool(run.params) and row.fits("params", run.params)
         named = run.key in row.names or (run.kind == "input" and "input" in row.names)
-        if named:
+        if named and row.shape is not None and not shape:
+            cost -= 1  # the name, but the shape is another layer's: the deck's "POOL2" is a 2x2 pool
+        elif named:
             cost -= 10
         elif run.keys & row.names:
             cost -= 4
@@ -212,7 +226,8 @@ class Aligner:
                 f"{sheet.path}: {len(rows):,} rows for a network of {len(units):,} layers",
                 hint="one row per layer (or block) of the network",
             )
-        clues = [Clues.of(r) for r in rows]
+        counts = Counter(name_key(r.label) for r in rows)
+        clues = [Clues.of(r, counts[name_key(r.label)] > 1) for r in rows]
         n, m, run, skip, extra = len(rows), len(units), 4, 6.0, 6.0
         runs = {(j, k): self._run(units[j : j + k]) for j in range(m) for k in range(1, min(run, m - j) + 1)}
         inf = float("inf")
@@ -225,7 +240,7 @@ class Aligner:
                 if here == inf:
                     continue
                 if j < m:
-                    c = here + (0.0 if units[j].skippable else skip)
+                    c = here + (0.0 if units[j].skippable or units[j].absorbable else skip)
                     if c < cost[i][j + 1]:
                         cost[i][j + 1], back[i][j + 1] = c, (i, j)
                 if i < n:
@@ -245,7 +260,7 @@ class Aligner:
             assert step is not None
             pi, pj = step
             if pi == i:  # a unit skipped
-                if not units[pj].skippable:
+                if not (units[pj].skippable or units[pj].absorbable):
                     missing.append(units[pj].name)
             elif pj == j:  # a row matching nothing
                 unmatched.append(rows[pi])

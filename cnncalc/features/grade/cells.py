@@ -27,6 +27,9 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -86,12 +89,31 @@ def _prefix_scales(letter: str, binary_only: bool, suffix: str = "") -> tuple[Sc
     return (decimal, binary) if power == 1 or suffix else (decimal,)
 
 
+#: words for amounts that are not a power of 1,000 away, or that only some languages use:
+#: German Tsd., Mio., Mrd., Millionen; Indian English lakh (10^5) and crore (10^7)
+_OTHER_WORDS = {
+    "tsd": 10**3,
+    "tausend": 10**3,
+    "millionen": 10**6,
+    "mrd": 10**9,
+    "milliarde": 10**9,
+    "milliarden": 10**9,
+    "lakh": 10**5,
+    "lakhs": 10**5,
+    "lac": 10**5,
+    "crore": 10**7,
+    "crores": 10**7,
+}
+
+
 def _unit_scales(unit: str, memory: bool) -> tuple[tuple[Scale, ...], bool] | None:
     """(scales, is_bytes) of a unit as written, or None when it is no unit."""
     u = unit.strip().rstrip(".")
     low = u.lower()
     if not u:
         return (("", 1),), False
+    if low in _OTHER_WORDS:
+        return ((f"{low} = {_OTHER_WORDS[low]:,}", _OTHER_WORDS[low]),), False
     if low in _WORDS:
         power = _WORDS[low]
         return ((f"{low} = 10^{3 * power}" if power > 1 else f"{low} = 1,000", 1000**power),), False
@@ -162,10 +184,15 @@ def read_number(text: str, memory: bool = False) -> Reading | None:
     m = _NUMBER.match(t)
     if not m:
         return None
-    mantissa, decimals, zeros = _mantissa(m.group("num"))
+    rest = m.group("rest").strip()
+    # an English prefix or exponent ("3.698M", "1.275e5", "1.605 million") writes a decimal point:
+    # German writes "Mio.", "Mrd.", and there "3.698 Mio." stays unread unless the sheet says
+    english = m.group("exp") is not None or bool(
+        re.match(r"(?i)(?:[kmgt](?:i?b)?|thousand|million|billion|bn|mn)\b", rest)
+    )
+    mantissa, decimals, zeros = _mantissa(m.group("num"), english)
     if mantissa is None:
         return None
-    rest = m.group("rest").strip()
     if m.group("exp") is not None:
         exp = int(m.group("exp"))
         if re.search(r"\d", rest):
@@ -194,8 +221,67 @@ def _read_arithmetic(t: str) -> Reading | None:
     return Reading(t, value, 0, 0, (("", 1),), True, "", False)
 
 
-def _mantissa(raw: str) -> tuple[Fraction | None, int, int]:
-    """(value, digits after the point, trailing zeros) of '6,272', '6.3', '6,3', '1 000'."""
+#: the sheet's decimal separator when the sheet makes it certain: True a comma (a semicolon CSV,
+#: "508.032" beside "1.792.000" or "6,3"), False a point, None not known (grading sets it per sheet)
+_DECIMAL_COMMA: ContextVar[bool | None] = ContextVar("decimal_comma", default=None)
+
+
+@contextmanager
+def decimal_convention(comma: bool | None) -> Iterator[None]:
+    """Read the numbers of one sheet with its decimal separator (see sheet_convention)."""
+    token = _DECIMAL_COMMA.set(comma)
+    try:
+        yield
+    finally:
+        _DECIMAL_COMMA.reset(token)
+
+
+# a number only one convention writes: 1.234.567, 1.234,5, 6,3 (a comma then 1, 2 or 4+ digits), Mio.
+_COMMA_SIGNS = re.compile(
+    r"\d\.\d{3}\.\d{3}(?!\d)|\d\.\d{3},\d|(?<![\d.,])\d+,(?:\d{1,2}|\d{4,})(?![\d.,])"
+    r"|\b(?:mio|mrd|tsd|millionen|milliarden?|tausend)\b",
+    re.IGNORECASE,
+)
+# 1,234,567, 1,234.5, 6.3 (a point then 1, 2 or 4+ digits)
+_POINT_SIGNS = re.compile(r"\d,\d{3},\d{3}(?!\d)|\d,\d{3}\.\d|(?<![\d.,])\d+\.(?:\d{1,2}|\d{4,})(?![\d.,])")
+
+
+def sheet_convention(cells: Iterable[str], semicolons: bool = False) -> bool | None:
+    """Whether a sheet's numbers use a decimal comma (True), a decimal point (False), or the sheet
+    does not say (None: both seen, or neither). A semicolon-separated CSV writes decimal commas."""
+    comma, point = semicolons, False
+    for text in cells:
+        t = clean(text)
+        comma = comma or bool(_COMMA_SIGNS.search(t))
+        point = point or bool(_POINT_SIGNS.search(t))
+    if comma == point:
+        return None
+    return comma
+
+
+def unread_reason(text: str) -> str:
+    """Why a cell could not be read as a number, for the verdict: "could not read '1.792' ..."."""
+    t = answer_part(text)
+    m = re.search(r"\d{1,3}\.\d{3}(?![\d.,])", t)
+    if m and not re.search(r"[\d.,]\d{1,3}\.\d{3}", t) and _DECIMAL_COMMA.get() is None:
+        whole, frac = m.group(0).split(".")
+        return (
+            f"could not read {text!r}: '{m.group(0)}' is {whole},{frac} or {whole}.{frac}, and nothing else "
+            "in this sheet says whether its point is a decimal point; write the number without it"
+        )
+    return f"could not read {text!r} as a number"
+
+
+def _mantissa(raw: str, english: bool = False) -> tuple[Fraction | None, int, int]:
+    """(value, digits after the point, trailing zeros) of '6,272', '6.3', '6,3', '1 000'.
+
+    One separator before exactly three digits is read by the sheet's convention: "1.792" is
+    1,792 in a sheet of decimal commas, 1.792 in one of decimal points, and not read at all
+    when the sheet does not say; "6,272" is 6,272 unless the sheet writes decimal commas.
+    """
+    comma_decimal = _DECIMAL_COMMA.get()
+    if comma_decimal is None and english:
+        comma_decimal = False
     # 6 272, 6'272, 6_272: groups of three digits only
     if re.search(r"[ '_]", raw) and not re.fullmatch(r"[+-]?\d{1,3}(?:[ '_]\d{3})+(?:[.,]\d+)?", raw):
         return None, 0, 0
@@ -209,7 +295,11 @@ def _mantissa(raw: str) -> tuple[Fraction | None, int, int]:
             return None, 0, 0
         s = s.replace(group, "").replace(point, ".")
     elif "," in s:
-        if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s):
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s) and comma_decimal is True:
+            if s.count(",") > 1:
+                return None, 0, 0
+            s = s.replace(",", ".")  # "1,792 Mio." in a sheet of decimal commas
+        elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", s):
             s = s.replace(",", "")
         elif s.count(",") == 1:
             s = s.replace(",", ".")  # a decimal comma: 6,3K
@@ -219,6 +309,10 @@ def _mantissa(raw: str) -> tuple[Fraction | None, int, int]:
         if not re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
             return None, 0, 0
         s = s.replace(".", "")
+    elif re.fullmatch(r"\d{1,3}\.\d{3}", s) and comma_decimal is not False:
+        if comma_decimal is None:  # 1.792: a thousand and more, or not two? never guessed
+            return None, 0, 0
+        s = s.replace(".", "")  # "508.032" in a sheet of decimal commas
     if not re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", s):
         return None, 0, 0
     whole, _, frac = s.partition(".")

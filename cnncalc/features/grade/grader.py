@@ -12,7 +12,17 @@ from cnncalc.core.walk import analyze
 from cnncalc.features.explain.explanation import Explanation, explain_report
 from cnncalc.features.grade.alignment import Aligner, Target, units_of
 from cnncalc.features.grade.blank import blank_sheet
-from cnncalc.features.grade.cells import Precision, judge, judge_shape, judge_with, read_number, read_shape, show_shape
+from cnncalc.features.grade.cells import (
+    Precision,
+    decimal_convention,
+    judge,
+    judge_shape,
+    judge_with,
+    read_number,
+    read_shape,
+    show_shape,
+    unread_reason,
+)
 from cnncalc.features.grade.judging import BLANK, Context, Judge
 from cnncalc.features.grade.labels import label_kinds, total_kind
 from cnncalc.features.grade.results import CellResult, GradeResult, RowResult
@@ -40,6 +50,11 @@ class Grader:
         return self.aligner.align(sheet)
 
     def grade(self, sheet: Sheet) -> GradeResult:
+        """Grade one sheet, its numbers read with its own decimal separator (Sheet.decimal_comma)."""
+        with decimal_convention(sheet.decimal_comma):
+            return self._grade(sheet)
+
+    def _grade(self, sheet: Sheet) -> GradeResult:
         pairs, missing, unmatched = self.align(sheet)
         context = Context(memory_bytes=self._memory_in_bytes(pairs))
         # rows are told apart by their place in the sheet: a one-line YAML or JSON sheet has
@@ -84,7 +99,8 @@ class Grader:
             columns=sheet.columns,
             rows=tuple(results),
             missing=tuple(missing),
-            missing_with_params=tuple(m for m in missing if self._unit_params(m)),
+            # a sheet of totals only asks no layer's row
+            missing_with_params=tuple(m for m in missing if self._unit_params(m)) if pairs else (),
             extra=tuple((r.line, r.label) for r in unmatched),
             ignored=sheet.ignored,
             notes=tuple(notes),
@@ -138,7 +154,7 @@ class Grader:
                 cells.append(replace(cell, right=expected == 0, how="blank read as 0") if expected == 0 else
                              replace(cell, problem="no answer"))  # fmt: skip
             elif reading is None:
-                cells.append(replace(cell, problem=f"could not read {written!r} as a number"))
+                cells.append(replace(cell, problem=unread_reason(written)))
             elif isinstance(expected, int) and judge_with(reading, expected, self.precision):
                 cells.append(replace(cell, right=True, how="exact"))
             elif column == "params":
@@ -163,18 +179,24 @@ class Grader:
         return in_bytes > elements
 
     def _merged(self, row: RowResult, missing: Sequence[str]) -> RowResult:
-        """A wrong figure that is the row's layer plus a layer with no row: two rows merged."""
+        """A wrong figure that is the row's layer plus the layer next to it, which has no row:
+        two layers' numbers merged into one row ("CONV4" with CONV4 + CONV5's parameters)."""
         if row.total or not missing:
             return row
         cells = []
         for cell in row.cells:
-            if cell.right or cell.mistakes or cell.column not in ("params", "macs"):
+            if (
+                cell.right
+                or cell.mistakes
+                or cell.column not in ("params", "macs")
+                or not isinstance(cell.expected_value, int)
+            ):
                 cells.append(cell)
                 continue
             reading = read_number(cell.written)
             found = None
             for name in missing:
-                extra = sum(getattr(r, cell.column) for r in self.report.rows if r.name == name)
+                extra = self._unit_value(name, cell.column)
                 if extra and reading is not None and judge_with(reading, cell.expected_value + extra, self.precision):
                     found = (name, extra)
                     break
@@ -182,9 +204,19 @@ class Grader:
                 cells.append(cell)
                 continue
             name, extra = found
-            detail = f"{cell.expected_value:,} + {extra:,} ({name}, which has no row) = {cell.expected_value + extra:,}"
+            mine = "+".join(row.layers)
+            order = self.order()
+            terms = [(mine, cell.expected_value), (name, extra)]
+            if name in order and row.layers[0] in order and order.index(name) < order.index(row.layers[0]):
+                terms.reverse()
+            (a, x), (b, y) = terms
+            detail = f"{a} + {b}: {x:,} + {y:,} = {x + y:,}; {name} has no row of its own"
             cells.append(replace(cell, mistakes=("merged_rows",), detail=detail))
         return replace(row, cells=tuple(cells))
+
+    def _unit_value(self, name: str, column: str) -> int:
+        """A layer's (or a whole block's) params or MACs."""
+        return sum(getattr(r, column) for r in self.report.rows if r.name == name or (r.block and r.block[0] == name))
 
     def _unit_params(self, name: str) -> int:
         return sum(r.params for r in self.report.rows if r.name == name or (r.block and r.block[0] == name))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from math import prod
 
 from cnncalc.core.conventions import Conventions
@@ -30,6 +31,7 @@ from cnncalc.features.grade.cells import (
     show_shape,
     shown_work,
     significant_figures,
+    unread_reason,
 )
 from cnncalc.features.grade.labels import TotalKind
 from cnncalc.features.grade.mistakes import CATALOG, Variant, layer_variants, param_free_mistake
@@ -59,6 +61,8 @@ class Finding:
     mistakes: tuple[str, ...]
     detail: str = ""
     problem: str = ""
+    #: the mistake's number when the rounding cannot tell it from the right one: ambiguous, not wrong
+    ambiguous_with: int | None = None
 
     def on(self, cell: CellResult) -> CellResult:
         return replace(cell, mistakes=self.mistakes, detail=self.detail, problem=self.problem)
@@ -116,15 +120,14 @@ class Judge:
                 return replace(cell, right=True, how="blank read as 0")
             return replace(cell, problem="no answer")
         if reading is None:
-            return replace(cell, problem=f"could not read {written!r} as a number")
+            return replace(cell, problem=unread_reason(written))
         context.values[(column, target.main)] = reading
         how = self._right(written, reading, expected)
         if how is not None:
             alternatives = self._variant_values(column, reading, target, context)
             hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives)
-            if hidden is not None:
-                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
-            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
+            return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
         if (figures := self._figures(reading, expected)) is not None:
             return figures.on(cell)
@@ -165,8 +168,10 @@ class Judge:
         """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
 
         '48K' for 48,120 is also 48,000 (the biases forgotten): only '48.1K' or '48,120' tells.
-        A mistake that does not show in the first 3 significant figures ('138M' for VGG-16 with
-        or without its 13,416 biases) hides nothing a rounded answer should show.
+        Such a cell is ambiguous (Finding.ambiguous_with), not wrong, but under --strict; work
+        shown that is the mistake's arithmetic is wrong. A mistake that does not show in the
+        first 3 significant figures ('138M' for VGG-16 with or without its 13,416 biases) hides
+        nothing a rounded answer should show. --sig-figs 1 asks for no more figures than written.
         """
         work = shown_work(written)
         if reading.exact or work == expected:
@@ -176,13 +181,30 @@ class Judge:
                 continue
             if work == value:  # the work shown is the mistake's arithmetic
                 return Finding(mistakes, detail=f"your work gives {value:,}")
-            if float(f"{value:.3g}") == float(f"{expected:.3g}"):
+            if float(f"{value:.3g}") == float(f"{expected:.3g}") or self.precision.sig_figs <= 1:
                 continue
             how = judge_with(reading, value, self.precision)
             if how is not None and not how.startswith("truncated"):
                 name = " and ".join(CATALOG[m].name for m in mistakes)
-                return Finding(("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}")
+                return Finding(
+                    ("hides_mistake",), detail=f"'{reading.text}' is also {value:,}: {name}", ambiguous_with=value
+                )
         return None
+
+    def _rounded_right(
+        self, cell: CellResult, reading: Reading, expected: int, how: str, hidden: Finding | None
+    ) -> CellResult:
+        """A rounding right at its precision: right, ambiguous (right, flagged, with the figures
+        that would tell), or wrong when its work is a mistake's or --strict counts ambiguity."""
+        if hidden is None:
+            return replace(cell, right=True, how=how)
+        shown = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
+        if hidden.ambiguous_with is None:
+            return hidden.on(shown)
+        hint = f"ambiguous: write one more digit ({one_more_digit(reading, expected, hidden.ambiguous_with)})"
+        if self.precision.strict:
+            return hidden.on(replace(shown, detail=f"{hidden.detail}; {hint}"))
+        return replace(cell, right=True, how=f"{how}; {hint}: {hidden.detail}")
 
     def _variant_values(
         self, column: Column, reading: Reading, target: Target, context: Context
@@ -216,6 +238,14 @@ class Judge:
             return replace(cell, mistakes=("flops_not_macs",), detail=f"2 x {macs:,} = {shown:,}, the FLOPs")
         if column == "memory" and reading.is_bytes and self._fits(reading, prod(main.output_shape)):
             return replace(cell, mistakes=("elements_not_bytes",))
+        if column == "memory" and reading.is_bytes and reading.unit.lower().endswith("ib"):
+            power = reading.scales[0][1].bit_length() // 10  # KiB 1, MiB 2, GiB 3
+            decimal = replace(reading, scales=(("", 1000**power),))
+            if power and isinstance(cell.expected_value, int) and self._fits(decimal, cell.expected_value):
+                prefix = reading.unit[0].upper() + "B"
+                in_decimal = f"{cell.expected_value / 1000**power:,.{reading.decimals + 1}f}"
+                detail = f"{cell.expected_value:,} bytes = {in_decimal} {prefix}, written {reading.text}"
+                return replace(cell, mistakes=("mb_as_mib",), detail=detail)
         student_shape = context.shapes.get(target.main)
         if column in ("size", "memory") and student_shape is not None:
             scale = bytes_per if column == "memory" and reading.is_bytes else 1
@@ -226,6 +256,8 @@ class Judge:
             if value is not None and self._fits(reading, value):
                 detail = v.texts.get({"size": "output", "memory": "output"}.get(column, column), "")
                 if column in ("size", "memory") and v.output is not None:
+                    # the student's own output, implied by the size: later rows built on it are carried
+                    context.shapes.setdefault(target.main, v.output)
                     detail = f"{'x'.join(map(str, self.report.shown(v.output)))} = {prod(v.output):,} values"
                     if "input_224" in v.mistakes:  # the arithmetic the 224 gives, not only its result
                         detail = f"{v.texts.get('output', '')}: {detail}"
@@ -303,37 +335,29 @@ class Judge:
         fc_only = dense[:-1] if kind in ("dense", "dense_one") and len(dense) > 1 else []
         if kind == "dense_one" and fc_only:
             picked, fc_only = fc_only, picked  # fc1 alone; all of them also read right
-        t = self.report.totals
         reading = read_number(written, memory=column == "memory")
         as_bytes = column == "memory" and reading is not None and (reading.is_bytes or context.memory_bytes)
-        # the rows the sheet lists; a sheet of totals only is graded against the whole network
-        mains = [self.report.rows[x.main] for x in listed] or [r for r in self.report.rows if not r.inplace]
+        sums: list[tuple[int, str, str]] = []  # (value, step, why it is right too)
         if column in ("params", "macs", "flops"):
             values = [(r.name, getattr(r, column)) for r in picked]
             expected = sum(v for _, v in values)
             step = self._sum_line(values)
-        elif not as_bytes:
-            values = [(r.name, prod(r.output_shape)) for r in mains]
-            expected, step = sum(v for _, v in values), self._sum_line(values)
         else:
-            values = [(r.name, r.activation_bytes) for r in mains]
-            expected, step = sum(v for _, v in values), self._sum_line(values)
+            sums = self._activation_totals(as_bytes)
+            expected, step, _ = sums[0]
+            if reading is not None:  # the meaning of "total" nearest to what is written
+                expected, step, _ = min(sums, key=lambda s: abs(reading.value - s[0]))
         cell = CellResult(column, written, False, f"{expected:,}", expected, step=step)
         if reading is None:
-            return replace(cell, problem=f"could not read {written!r} as a number")
+            return replace(cell, problem=unread_reason(written))
         how = self._right(written, reading, expected)
         if how is not None:
             alternatives_ = self._total_alternatives(column, picked)
             hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives_)
-            if hidden is not None:
-                return hidden.on(replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}"))
-            return replace(cell, right=True, how=how + (", read as bytes" if as_bytes and not reading.is_bytes else ""))
+            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
+            return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
-        alternatives: list[tuple[int, str]] = []
-        if column == "size" or (column == "memory" and not as_bytes):
-            alternatives.append((t.activation_elements, "the sum over every layer of the network"))
-        if as_bytes:
-            alternatives.append((t.activation_bytes, "the sum over every layer of the network"))
+        alternatives: list[tuple[int, str]] = [(value, why) for value, _, why in sums if value != expected]
         if kind == "dense_one" and fc_only and column == "params":
             names = ", ".join(r.name for r in fc_only if r.params)
             alternatives.append((sum(r.params for r in fc_only), f"read as all the fully connected layers ({names})"))
@@ -349,6 +373,30 @@ class Judge:
                 left = ", ".join(r.name for r in picked if r not in fc_only)
                 return replace(cell, mistakes=("output_layer_left_out",), detail=f"{value:,} without {left}")
         return self._diagnose_total(cell, reading, column, picked, listed, context)
+
+    def _activation_totals(self, as_bytes: bool) -> list[tuple[int, str, str]]:
+        """The network's activation totals a Total row may mean, never the sum of the rows a sheet
+        happens to list: (value, its sum, why): the layers a lecture table lists (the input, convs,
+        pools, dense layers: the VGG table's "24M"), those without the input, the layers with
+        weights (the "neurons" of the AlexNet paper and the 004 table), and every layer."""
+        rows = [r for r in self.report.rows if not r.inplace]
+        listed = [r for r in rows if not skippable(r) or r.kind == "input"]
+
+        def total(chosen: Sequence[LayerRow], why: str) -> tuple[int, str, str]:
+            values = [(r.name, r.activation_bytes if as_bytes else prod(r.output_shape)) for r in chosen]
+            return sum(v for _, v in values), self._sum_line(values), why
+
+        found: dict[int, tuple[int, str, str]] = {}
+        for chosen, why in (
+            (listed, "the sum over the layers a table lists, the input too"),
+            ([r for r in listed if r.kind != "input"], "the sum over the layers, the input left out"),
+            ([r for r in rows if r.params], "the sum over the layers with weights (the neurons)"),
+            (rows, "the sum over every layer of the network"),
+        ):
+            if chosen:
+                value = total(chosen, why)
+                found.setdefault(value[0], value)
+        return list(found.values())
 
     def _total_alternatives(self, column: Column, picked: Sequence[LayerRow]) -> list[tuple[tuple[str, ...], int]]:
         """The total under the other bias convention, the mistake a rounded total may hide."""
@@ -474,6 +522,22 @@ class Judge:
         return self._sum_line(values, what)
 
 
+def one_more_digit(reading: Reading, expected: int, other: int) -> str:
+    """'48.1K or 48,120': the cell's own number with the figures that tell it from `other`,
+    in the unit the student wrote, then in full."""
+    scale = reading.scales[0][1]
+    for _, s in reading.scales:  # the meaning of the prefix under which the cell is right
+        if abs(expected - reading.mantissa * s) * 2 <= Fraction(s, 10**reading.decimals):
+            scale = s
+            break
+    unit = reading.unit
+    for digits in range(reading.decimals + 1, reading.decimals + 5):
+        mine, theirs = round(Fraction(expected, scale), digits), round(Fraction(other, scale), digits)
+        if mine != theirs:
+            return f"{float(mine):,.{digits}f}{unit} or {expected:,}"
+    return f"{expected:,}"
+
+
 def in_unit(reading: Reading, value: int) -> str:
     """' (367.4 K with K = 1,024; 376.2 K with K = 1,000)': the true value as the student wrote theirs."""
     if reading.exact or not reading.unit or reading.scales[0][1] == 1:
@@ -486,4 +550,4 @@ def in_unit(reading: Reading, value: int) -> str:
     return f" ({'; '.join(parts)})"
 
 
-__all__ = ["BLANK", "Context", "Judge", "in_unit"]
+__all__ = ["BLANK", "Context", "Judge", "in_unit", "one_more_digit"]

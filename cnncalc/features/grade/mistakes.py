@@ -103,6 +103,8 @@ def layer_variants(layer: LayerBase, x: Shape, c: Conventions, carried: bool = F
     found: list[Variant | None] = [truth] if carried else []
     other_bias = replace(c, bias=not c.bias)
     found.append(_try((*tag, "forgot_bias" if c.bias else "counted_bias"), layer, x, other_bias))
+    if c.bias and getattr(layer, "bias", True) is False:  # torchvision's convs before a batch norm
+        found.append(_try((*tag, "bias_on_bias_free"), layer.model_copy(update={"bias": True}), x, c))
     # which mistakes a kind invites is declared by its class (LayerBase.sheet_mistakes)
     invited = layer.sheet_mistakes
     groups = getattr(layer, "groups", 1)

@@ -124,8 +124,9 @@ SCORE_COLUMNS = [
 
 def gradebook_csv(results: ClassResult) -> str:
     """One row per student, one column per question ('CONV2 params'): right, wrong, carried
-    forward or missing; the score and percent first, over the class's questions (the same for
-    every student: a column a sheet lacks is missing), for a learning-management system import.
+    forward or missing, empty where the sheet was not asked it; the score and percent first,
+    over the student's own questions (never over what classmates answered), for a
+    learning-management system import.
 
     Questions are the class's cells by the layer they answer (FC1 and fc1 are one), in the
     network's order; a sheet that could not be read is a row with its error and no answers.
@@ -143,11 +144,10 @@ def gradebook_csv(results: ClassResult) -> str:
     rows: list[list[Cell]] = []
     for r in results.results:
         asked = r.questions()
-        statuses = [asked.get(q, "missing") for q in questions]
-        right = statuses.count("right")
-        percent = f"{100 * right / len(questions):.1f}" if questions else ""
-        words = [_STATUS_WORDS[status] for status in statuses]
-        rows.append([r.student, PurePath(r.path).name, right, len(questions), percent, *words, ""])
+        score = r.score
+        percent = f"{score.percent:.1f}" if score.percent is not None else ""
+        words = [_STATUS_WORDS[asked[q]] if q in asked else "" for q in questions]
+        rows.append([r.student, PurePath(r.path).name, score.right, score.graded, percent, *words, ""])
     for path, message in results.unreadable:
         rows.append(["", PurePath(path).name, "", "", "", *[""] * len(questions), message])
     return columns.to_csv(Grid(grid_columns, rows))

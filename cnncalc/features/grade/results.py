@@ -79,8 +79,9 @@ class RowResult:
 
 @dataclass(frozen=True)
 class Score:
-    """Cells right of the cells asked: a blank cell and the cells of a layer with no row are
-    asked and unanswered (`missing`), never left out of the count."""
+    """Cells right of the cells asked, this sheet's own: its rows' cells, and the cells of each
+    layer with weights that has no row (asked and unanswered, `missing`). Never what classmates
+    answered: a totals-only sheet is asked its totals, a table without pools is not asked them."""
 
     right: int
     graded: int
@@ -110,7 +111,7 @@ class GradeResult:
     columns: tuple[Column, ...]
     rows: tuple[RowResult, ...]
     missing: tuple[str, ...]  # layers of the spec no row answers
-    missing_with_params: tuple[str, ...]  # those of them that have parameters
+    missing_with_params: tuple[str, ...]  # those of them that have parameters: asked, unanswered
     extra: tuple[tuple[int, str], ...]  # (line, label) of rows that match no layer
     ignored: tuple[str, ...]  # columns of the sheet that are not graded
     notes: tuple[str, ...]
@@ -127,10 +128,13 @@ class GradeResult:
             right, graded = columns.get(cell.column, (0, 0))
             columns[cell.column] = (right + cell.right, graded + 1)
             missing += cell.status == "missing"
-        for column in self.columns if self.missing else ():  # the cells of the layers with no row
+        # the cells of the layers with weights that have no row: asked of every layer table, unanswered.
+        # A layer without weights that a table leaves out (the AlexNet table's pools) is not asked.
+        left_out = self.missing_with_params
+        for column in self.columns if left_out else ():
             right, graded = columns.get(column, (0, 0))
-            columns[column] = (right, graded + len(self.missing))
-            missing += len(self.missing)
+            columns[column] = (right, graded + len(left_out))
+            missing += len(left_out)
         ordered = {c: columns[c] for c in COLUMNS if c in columns}
         return Score(sum(r for r, _ in ordered.values()), sum(g for _, g in ordered.values()), ordered, missing)
 
@@ -139,7 +143,7 @@ class GradeResult:
         out: dict[str, Status] = {}
         for row, cell in self.cells():
             out.setdefault(f"{row.question} {cell.column}", cell.status)
-        for name in self.missing:
+        for name in self.missing_with_params:
             for column in self.columns:
                 out.setdefault(f"{name} {column}", "missing")
         return out

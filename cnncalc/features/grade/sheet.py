@@ -21,7 +21,7 @@ import csv
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -134,6 +134,9 @@ class Sheet:
     columns: tuple[Column, ...]
     rows: tuple[SheetRow, ...]
     ignored: tuple[str, ...]  # headers that are not graded
+    #: a decimal comma (True), a decimal point (False), or not known (None): what the sheet's own
+    #: numbers and separators make certain (cells.sheet_convention)
+    decimal_comma: bool | None = None
 
 
 def header_role(header: str) -> Column | Literal["layer", "index"] | None:
@@ -196,8 +199,9 @@ def read_sheet_text(text: str, source: str, fmt: SheetFormat | None = None) -> S
         raise SheetError.single(f"{source}: {len(text):,} characters; sheets are limited to {MAX_SHEET_BYTES:,}")
     fmt = fmt or sheet_format(source, text)
     if fmt == "yaml":
-        return _read_yaml(text, source)
+        return _with_convention(_read_yaml(text, source), False)
     lines = text.splitlines()
+    semicolons = False
     if fmt == "markdown":
         table = [(i + 1, _markdown_cells(line)) for i, line in enumerate(lines) if line.lstrip().startswith("|")]
         table = [(n, cells) for n, cells in table if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c)]
@@ -205,8 +209,16 @@ def read_sheet_text(text: str, source: str, fmt: SheetFormat | None = None) -> S
     else:
         table = _delimited(lines, source)
         preamble_end = table[0][0] if table else len(lines) + 1
+        semicolons = bool(table) and _delimiter(lines[preamble_end - 1]) == ";"
     student = _student(lines[: preamble_end - 1]) or Path(source).stem
-    return _from_table(table, source, student)
+    return _with_convention(_from_table(table, source, student), semicolons)
+
+
+def _with_convention(sheet: Sheet, semicolons: bool) -> Sheet:
+    from cnncalc.features.grade.cells import sheet_convention
+
+    numbers = (text for row in sheet.rows for column, text in row.cells.items() if column != "shape")
+    return replace(sheet, decimal_comma=sheet_convention(numbers, semicolons))
 
 
 def _markdown_cells(line: str) -> list[str]:
@@ -224,7 +236,7 @@ def _delimited(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]
     """
     start = next((i for i, line in enumerate(lines) if _is_header(_split(line))), None)
     if start is None:
-        return []
+        return _space_aligned(lines, source)
     delimiter = _delimiter(lines[start])
     width = len(_split(lines[start]))
     rows: list[tuple[int, list[str]]] = []
@@ -257,6 +269,58 @@ def _delimited(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]
                     )
                 ]
             )
+        rows.append((i + 1, cells))
+    return rows
+
+
+_GAP = re.compile(r"\s{2,}|\t")
+
+
+def _space_aligned(lines: Sequence[str], source: str) -> list[tuple[int, list[str]]]:
+    """A text table whose columns are aligned with spaces: two spaces or more between columns.
+
+    A row is split at its gaps; a row whose cells leave a column empty is cut at the header's
+    column starts. A row that fits neither is refused with its line: never guessed.
+    """
+    start = next((i for i, line in enumerate(lines) if _is_header(_GAP.split(line.strip()))), None)
+    if start is None:
+        single = next((i for i, line in enumerate(lines) if _is_header(line.split())), None)
+        if single is not None:
+            raise SheetError(
+                [
+                    Diagnostic(
+                        "the columns are separated by single spaces, which cannot be told from the spaces "
+                        "inside a cell ('28 x 28 x 8')",
+                        Location(source, single + 1, 1),
+                        "put two spaces or more (or a tab, a comma) between columns, or write a Markdown table",
+                    )
+                ]
+            )
+        return []
+    header_line = lines[start]
+    header = _GAP.split(header_line.strip())
+    starts = [m.end() for m in re.finditer(r"(?:^|\s{2,}|\t)(?=\S)", header_line)]
+    rows: list[tuple[int, list[str]]] = [(start + 1, header)]
+    for i in range(start + 1, len(lines)):
+        line = lines[i].rstrip()
+        if not line.strip():
+            continue
+        cells = _GAP.split(line.strip())
+        if len(cells) != len(header):
+            cut = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], len(line)], strict=True)]
+            clean_cuts = all(a == 0 or a >= len(line) or line[a - 1] == " " for a in starts)
+            if not clean_cuts or len(cells) > len(header) or " ".join(c for c in cut if c) != " ".join(cells):
+                raise SheetError(
+                    [
+                        Diagnostic(
+                            f"{len(cells)} cells but the header has {len(header)}, and the row does not line up "
+                            "with the header's columns",
+                            Location(source, i + 1, 1),
+                            "align each cell under its column's title, with two spaces or more between columns",
+                        )
+                    ]
+                )
+            cells = cut
         rows.append((i + 1, cells))
     return rows
 
@@ -414,6 +478,7 @@ def _read_yaml(text: str, source: str) -> Sheet:
         )
     header: list[str] = []
     table_rows: list[tuple[int, dict[str, str]]] = []
+    lines = text.splitlines()
     for path, item in items:
         loc = where.locate(path)
         if not isinstance(item, dict):
@@ -422,7 +487,25 @@ def _read_yaml(text: str, source: str) -> Sheet:
         for k, v in item.items():
             if k not in header:
                 header.append(k)
+            if isinstance(v, float):  # 1.27e5 as written, not 127000.0: its figures are its precision
+                v = _written(lines, where.locate((*path, k)), v)
             row[k] = "x".join(str(x) for x in v) if isinstance(v, list) else "" if v is None else str(v)
         table_rows.append((loc.line if loc else 1, row))
     table = [(1, header)] + [(line, [row.get(h, "") for h in header]) for line, row in table_rows]
     return _from_table(table, source, student)
+
+
+def _written(lines: Sequence[str], where: Location | None, value: float) -> str:
+    """A YAML number as the student wrote it ('1.27e5', '6.30'), when the text at its place reads
+    as the same number; else the number as YAML read it."""
+    if where is None or not 1 <= where.line <= len(lines):
+        return str(value)
+    rest = lines[where.line - 1][max(where.column - 1, 0) :]
+    m = re.match(r"[+-]?[\d._]+(?:[eE][+-]?\d+)?", rest)
+    if m is None:
+        return str(value)
+    try:
+        same = float(m.group(0).replace("_", "")) == value
+    except ValueError:
+        same = False
+    return m.group(0) if same else str(value)
