@@ -200,3 +200,21 @@ def test_the_benchmarks_run(script: str, args: list[str], rows: list[str]) -> No
     assert done.returncode == 0, done.stderr
     for row in rows:
         assert row in done.stdout
+
+
+def test_a_named_command_imports_no_other_command_module() -> None:
+    found = fresh(
+        "import io, json, sys, contextlib\n"
+        "from cnncalc.cli.app import app_for\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        "        app_for(['summarize', 'vgg16'])(['summarize', 'vgg16'], standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('cnncalc.cli.'))))"
+    )
+    assert isinstance(found, list)
+    assert "cnncalc.cli.summarize" in found
+    others = {"grade", "check", "draw", "report", "verify", "worked", "explain", "solve", "match", "export"}
+    assert not {f"cnncalc.cli.{name}" for name in others} & set(found)
