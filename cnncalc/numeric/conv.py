@@ -52,6 +52,11 @@ class Workspace:
 
     limit: int = DEFAULT_WORKSPACE
     buffers: dict[str, Array] = field(default_factory=dict)
+    #: activation buffers the executor no longer reads, by (elements, dtype), for the next
+    #: output of that size: a network's maps come in a few sizes, so most outputs land in
+    #: memory already touched instead of fresh pages (see `output` and `release`)
+    spare: dict[tuple[int, np.dtype[Any]], list[Array]] = field(default_factory=dict)
+    spare_bytes: int = 0
 
     @property
     def tile(self) -> int:
@@ -71,6 +76,28 @@ class Workspace:
     @property
     def nbytes(self) -> int:
         return sum(b.nbytes for b in self.buffers.values())
+
+    def output(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
+        """An array of `shape` for a kernel to write whole (contents undefined): a released
+        buffer of that many elements when one is spare, else new memory. Either way the
+        result owns a buffer of exactly prod(shape) elements, which is what activation
+        memory is measured from."""
+        stack = self.spare.get((prod(shape), np.dtype(dtype)))
+        if not stack:
+            return np.empty(shape, dtype=dtype)
+        buffer = stack.pop()
+        self.spare_bytes -= buffer.nbytes
+        return buffer.reshape(shape)
+
+    def release(self, buffer: Array) -> None:
+        """Keep `buffer` (an array that owns its memory, which no one reads any more) for a
+        later `output` of its size; kept spare buffers never exceed the workspace limit."""
+        if not (buffer.flags.owndata and buffer.flags.c_contiguous and buffer.flags.writeable):
+            return
+        if self.spare_bytes + buffer.nbytes > self.limit:
+            return
+        self.spare.setdefault((buffer.size, buffer.dtype), []).append(buffer.reshape(-1))
+        self.spare_bytes += buffer.nbytes
 
 
 def _workspace(ws: int | Workspace) -> Workspace:
@@ -193,7 +220,7 @@ def conv(
     if c != w.shape[1] * groups or f % groups:
         raise ValueError(f"conv: {c} input channels do not fit weights {w.shape} with groups={groups}")
     grid = window_grid(x.shape[2:], pads, kernel, stride, dilation)
-    out = np.empty((n, f, *grid), dtype=x.dtype)
+    out = ws.output((n, f, *grid), x.dtype)
     padded_size = prod(m + a + z for m, (a, z) in zip(x.shape[2:], pads, strict=True))
     row_shift = prefers_tap_major(kernel, stride, groups, c)
     bias = None if b is None else b.reshape((f,) + (1,) * len(kernel))
@@ -467,6 +494,7 @@ def pool(
     pads: Sequence[Pair],
     dilation: Sequence[int],
     ceil_mode: bool,
+    workspace: Workspace | None = None,
 ) -> Array:
     """Max, average, sum or L2 pooling over windows, with PyTorch's padding semantics.
 
@@ -492,7 +520,8 @@ def pool(
         extra.append((a, z + overhang))
         counts.append(count)
     fill = -np.inf if kind == "max_pool" else 0.0
-    xp = padded(x, extra, fill)
+    size = prod((*x.shape[:2], *(m + a + z for m, (a, z) in zip(sizes, extra, strict=True))))
+    xp = padded(x, extra, fill, into=None if workspace is None else workspace.take("pad", size, x.dtype))
     # (N, C, *out, *kernel); ceil_mode may also drop a window floor mode would keep
     keep: tuple[Any, ...] = (slice(None), slice(None), *(slice(0, c) for c in counts))
     view = windows(xp, kernel, stride, dilation)[keep]
@@ -507,7 +536,8 @@ def pool(
         out = taps[0].copy()
     else:
         combine = np.maximum if kind == "max_pool" else np.add
-        out = combine(taps[0], taps[1])  # the first two taps make the output: no extra copy
+        into = None if workspace is None else workspace.output(taps[0].shape, x.dtype)
+        out = combine(taps[0], taps[1], out=into)  # the first two taps make the output: no extra copy
         for values in taps[2:]:
             combine(out, values, out=out)
     if kind == "l2_pool":

@@ -182,9 +182,11 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         )
         for j in node.inputs:
             readers[j] -= 1
+        freed = []
         for j in {*node.inputs, i}:
             if readers[j] == 0 and j != len(nodes) - 1:
-                values.pop(j, None)  # freed once its last reader has run; the output stays
+                freed.append(values.pop(j, None))  # freed once its last reader has run; the output stays
+        _recycle(freed, values, ctx.workspace)
         if progress is not None:
             progress(i, len(nodes) - 1, node.name)
     final = values[len(nodes) - 1]
@@ -211,6 +213,21 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         init_seconds=sum(init_times),
         forward_seconds=forward,
     )
+
+
+def _recycle(freed: Sequence[Array | None], values: dict[int, Array], ws: Workspace) -> None:
+    """Hand the buffers of freed tensors to the workspace for later outputs of their size,
+    unless a tensor still held is (a view of) the same memory, as an in-place activation's is."""
+    if not any(a is not None for a in freed):
+        return
+    held = {id(_buffer(a)) for a in values.values()}
+    for a in freed:
+        if a is None:
+            continue
+        owner = _buffer(a)
+        if id(owner) not in held:
+            held.add(id(owner))
+            ws.release(owner)
 
 
 def _buffer(a: Array) -> Array:
@@ -423,7 +440,7 @@ def forward_layer(
         stride = axes(layer.kernel if layer.stride is None else layer.stride, nd)
         dilation = axes(layer.dilation, nd)
         pads = paddings(layer.padding, x.shape[2:], kernel, stride, dilation)
-        return conv.pool(x, layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
+        return conv.pool(x, layer.kind, kernel, stride, pads, dilation, layer.ceil_mode, ws)
     if isinstance(layer, GlobalPool):
         return conv.global_pool(x, layer.kind, layer.keepdims)
     if isinstance(layer, Activation):
@@ -434,15 +451,17 @@ def forward_layer(
         flat = x.reshape(x.shape[0], -1)
         return flat if inplace else flat.copy()
     if isinstance(layer, BatchNorm):
+        into = ws.output(x.shape, x.dtype)
         return pointwise.batch_norm(
-            x, p.need("running_mean"), p.need("running_var"), p.get("gamma"), p.get("beta"), layer.epsilon
+            x, p.need("running_mean"), p.need("running_var"), p.get("gamma"), p.get("beta"), layer.epsilon, into
         )
     if isinstance(layer, LocalResponseNorm):
         return pointwise.lrn(x, layer.size, layer.alpha, layer.beta, layer.k)
     if isinstance(layer, Upsample):
         return pointwise.upsample(x, axes(layer.scale, nd), layer.mode)
     if isinstance(layer, Add):
-        return pointwise.add(inputs)
+        same = all(a.shape == x.shape and a.dtype == x.dtype for a in inputs)
+        return pointwise.add(inputs, ws.output(x.shape, x.dtype) if same else None)
     if isinstance(layer, Multiply):
         return pointwise.multiply(inputs)
     if isinstance(layer, Concat):
