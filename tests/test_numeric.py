@@ -937,3 +937,33 @@ def test_kernel_modules_import_only_numpy_and_each_other(name: str) -> None:
         for module in modules:
             assert not module.startswith("cnncalc") or module.startswith("cnncalc.numeric."), (name, module)
             assert module.split(".")[-1] not in ("executor", "verify"), (name, module)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_split_element_wise_passes_give_the_same_values(workers: int) -> None:
+    """Batch norm, add and ReLU split over threads compute exactly what one NumPy pass does."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 24, 50, 60), dtype=np.float32)  # 144,000 elements: split
+    y = rng.standard_normal(x.shape, dtype=np.float32)
+    mean, var, gamma, beta = (rng.random(24, dtype=np.float32) + 0.5 for _ in range(4))
+    with mock.patch.object(pointwise, "threads", return_value=workers):
+        bn = pointwise.batch_norm(x, mean, var, gamma, beta, 1e-5, np.empty_like(x))
+        total = pointwise.add([x, y, x], np.empty_like(x))
+        relu = pointwise.activation(x, "relu")
+    scale = (1 / np.sqrt(var + 1e-5) * gamma).reshape(1, -1, 1, 1)
+    shift = (beta - mean * (1 / np.sqrt(var + 1e-5) * gamma)).reshape(1, -1, 1, 1)
+    expected = x * scale
+    expected += shift
+    np.testing.assert_array_equal(bn, expected)
+    np.testing.assert_array_equal(total, (x + y) + x)
+    np.testing.assert_array_equal(relu, np.maximum(x, 0))
+
+
+def test_released_buffers_are_reused_only_at_their_size() -> None:
+    ws = Workspace(limit=1 << 20)
+    a = ws.output((2, 3, 4), np.dtype(np.float32))
+    ws.release(a)
+    assert ws.output((4, 6), np.dtype(np.float32)).base is a  # the same memory, another shape
+    assert ws.output((4, 6), np.dtype(np.float32)).base is not a  # taken: new memory
+    ws.release(np.empty(1 << 19, dtype=np.float32))  # 2 MiB: over the limit, not kept
+    assert ws.spare_bytes == 0
