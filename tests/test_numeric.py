@@ -967,3 +967,17 @@ def test_released_buffers_are_reused_only_at_their_size() -> None:
     assert ws.output((4, 6), np.dtype(np.float32)).base is not a  # taken: new memory
     ws.release(np.empty(1 << 19, dtype=np.float32))  # 2 MiB: over the limit, not kept
     assert ws.spare_bytes == 0
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_split_copies_give_the_same_convolution(stride: int) -> None:
+    """The padding and window copies split over threads give exactly the one-thread result."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 40, 48, 48), dtype=np.float32)  # 92,160 elements: split
+    w = rng.standard_normal((8, 40, 3, 3), dtype=np.float32)
+    args = ((stride, stride), ((1, 1), (1, 1)), (1, 1), 1)
+    results = []
+    for workers in (1, 3):
+        with mock.patch.object(pointwise, "threads", return_value=workers):
+            results.append(conv.conv(x, w, None, *args, MacCounter(), Workspace(1 << 24)))
+    np.testing.assert_array_equal(results[0], results[1])
