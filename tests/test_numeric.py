@@ -966,7 +966,10 @@ def test_released_buffers_are_reused_only_at_their_size() -> None:
     assert ws.output((4, 6), np.dtype(np.float32)).base is a  # the same memory, another shape
     assert ws.output((4, 6), np.dtype(np.float32)).base is not a  # taken: new memory
     ws.release(np.empty(1 << 19, dtype=np.float32))  # 2 MiB: over the limit, not kept
-    assert ws.spare_bytes == 0
+    assert ws.spare == []
+    for size in range(1, conv.SPARE_BUFFERS + 2):
+        ws.release(np.empty(size, dtype=np.float32))
+    assert [b.size for b in ws.spare] == list(range(2, conv.SPARE_BUFFERS + 2))  # the oldest went back
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -981,3 +984,18 @@ def test_split_copies_give_the_same_convolution(stride: int) -> None:
         with mock.patch.object(pointwise, "threads", return_value=workers):
             results.append(conv.conv(x, w, None, *args, MacCounter(), Workspace(1 << 24)))
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_a_run_restores_numpy_huge_page_advice() -> None:
+    from cnncalc.numeric import executor
+
+    setter = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+    if setter is None:
+        pytest.skip("this NumPy has no huge-page switch")
+    before = setter(True)
+    try:
+        with executor.small_pages():
+            assert setter(False) is False  # off inside the run
+        assert setter(True) is True  # and back on after it
+    finally:
+        setter(before)

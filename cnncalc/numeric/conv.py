@@ -36,6 +36,9 @@ DEFAULT_WORKSPACE = 256 * 2**20
 #: caches makes the bias add and the sum of partial products cheap
 TILE_BYTES = 16 * 2**20
 
+#: freed activation buffers a Workspace keeps for reuse (the most recent ones)
+SPARE_BUFFERS = 4
+
 #: the im2col variant that copies only the trailing kernel axes pays off from this K on
 _ROW_SHIFT_MIN_K = 32
 
@@ -52,11 +55,10 @@ class Workspace:
 
     limit: int = DEFAULT_WORKSPACE
     buffers: dict[str, Array] = field(default_factory=dict)
-    #: activation buffers the executor no longer reads, by (elements, dtype), for the next
-    #: output of that size: a network's maps come in a few sizes, so most outputs land in
-    #: memory already touched instead of fresh pages (see `output` and `release`)
-    spare: dict[tuple[int, np.dtype[Any]], list[Array]] = field(default_factory=dict)
-    spare_bytes: int = 0
+    #: activation buffers the executor no longer reads, the most recent last, for a later output
+    #: of the same size: a network repeats a few map sizes within a stage, so most outputs land
+    #: in memory already touched instead of fresh pages (see `output` and `release`)
+    spare: list[Array] = field(default_factory=list)
 
     @property
     def tile(self) -> int:
@@ -82,22 +84,21 @@ class Workspace:
         buffer of that many elements when one is spare, else new memory. Either way the
         result owns a buffer of exactly prod(shape) elements, which is what activation
         memory is measured from."""
-        stack = self.spare.get((prod(shape), np.dtype(dtype)))
-        if not stack:
-            return np.empty(shape, dtype=dtype)
-        buffer = stack.pop()
-        self.spare_bytes -= buffer.nbytes
-        return buffer.reshape(shape)
+        count, kind = prod(shape), np.dtype(dtype)
+        for i in range(len(self.spare) - 1, -1, -1):
+            if self.spare[i].size == count and self.spare[i].dtype == kind:
+                return self.spare.pop(i).reshape(shape)
+        return np.empty(shape, dtype=dtype)
 
     def release(self, buffer: Array) -> None:
         """Keep `buffer` (an array that owns its memory, which no one reads any more) for a
-        later `output` of its size; kept spare buffers never exceed the workspace limit."""
+        later `output` of its size. Only the last SPARE_BUFFERS are kept, within the workspace
+        limit: a size the network has left behind is given back, not held to the end."""
         if not (buffer.flags.owndata and buffer.flags.c_contiguous and buffer.flags.writeable):
             return
-        if self.spare_bytes + buffer.nbytes > self.limit:
-            return
-        self.spare.setdefault((buffer.size, buffer.dtype), []).append(buffer.reshape(-1))
-        self.spare_bytes += buffer.nbytes
+        self.spare.append(buffer.reshape(-1))
+        while len(self.spare) > SPARE_BUFFERS or sum(b.nbytes for b in self.spare) > self.limit:
+            del self.spare[0]
 
 
 def _workspace(ws: int | Workspace) -> Workspace:

@@ -12,7 +12,8 @@ layer models; no symbolic rule of cnncalc.layers is called.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Literal
@@ -127,8 +128,34 @@ def execute(
     graph = build_graph(spec)
     ctx = _Context(np.random.default_rng(seed), compute_dtype(spec.dtype), Workspace(workspace), inplace)
     scale = element_bytes(spec.dtype)
-    with np.errstate(all="ignore"):  # random weights may overflow a float; counts do not care
+    with np.errstate(all="ignore"), small_pages():  # random weights may overflow a float; counts do not care
         return _run(graph, spec, ctx, scale, progress)
+
+
+#: whether a run lets NumPy ask the kernel for huge pages (madvise MADV_HUGEPAGE) for its arrays
+HUGE_PAGES = False
+
+
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Run the body with NumPy's huge-page advice off (unless HUGE_PAGES), then restore it.
+
+    NumPy advises huge pages for every array of 4 MiB or more. Where the kernel compacts
+    memory on such a fault (transparent_hugepage/defrag = madvise, a common default), a
+    process's first touch of fresh memory stalls: filling 411 MB for the first time took
+    0.9 s of system time against 0.17 s in ordinary pages, and a later refill in recycled
+    huge pages 0.08 s. A verify run touches its weights once, so ordinary pages make the
+    first run about as fast as later ones. NumPy builds without the switch are left as they are.
+    """
+    setter = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+    if HUGE_PAGES or setter is None:
+        yield
+        return
+    before = setter(False)
+    try:
+        yield
+    finally:
+        setter(before)
 
 
 def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress | None) -> Execution:
