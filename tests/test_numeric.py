@@ -939,26 +939,6 @@ def test_kernel_modules_import_only_numpy_and_each_other(name: str) -> None:
             assert module.split(".")[-1] not in ("executor", "verify"), (name, module)
 
 
-@pytest.mark.parametrize("workers", [1, 2, 3])
-def test_split_element_wise_passes_give_the_same_values(workers: int) -> None:
-    """Batch norm, add and ReLU split over threads compute exactly what one NumPy pass does."""
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal((2, 24, 50, 60), dtype=np.float32)  # 144,000 elements: split
-    y = rng.standard_normal(x.shape, dtype=np.float32)
-    mean, var, gamma, beta = (rng.random(24, dtype=np.float32) + 0.5 for _ in range(4))
-    with mock.patch.object(pointwise, "threads", return_value=workers):
-        bn = pointwise.batch_norm(x, mean, var, gamma, beta, 1e-5, np.empty_like(x))
-        total = pointwise.add([x, y, x], np.empty_like(x))
-        relu = pointwise.activation(x, "relu")
-    scale = (1 / np.sqrt(var + 1e-5) * gamma).reshape(1, -1, 1, 1)
-    shift = (beta - mean * (1 / np.sqrt(var + 1e-5) * gamma)).reshape(1, -1, 1, 1)
-    expected = x * scale
-    expected += shift
-    np.testing.assert_array_equal(bn, expected)
-    np.testing.assert_array_equal(total, (x + y) + x)
-    np.testing.assert_array_equal(relu, np.maximum(x, 0))
-
-
 def test_released_buffers_are_reused_only_at_their_size() -> None:
     ws = Workspace(limit=1 << 20)
     a = ws.output((2, 3, 4), np.dtype(np.float32))
@@ -970,20 +950,6 @@ def test_released_buffers_are_reused_only_at_their_size() -> None:
     for size in range(1, conv.SPARE_BUFFERS + 2):
         ws.release(np.empty(size, dtype=np.float32))
     assert [b.size for b in ws.spare] == list(range(2, conv.SPARE_BUFFERS + 2))  # the oldest went back
-
-
-@pytest.mark.parametrize("stride", [1, 2])
-def test_split_copies_give_the_same_convolution(stride: int) -> None:
-    """The padding and window copies split over threads give exactly the one-thread result."""
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((1, 40, 48, 48), dtype=np.float32)  # 92,160 elements: split
-    w = rng.standard_normal((8, 40, 3, 3), dtype=np.float32)
-    args = ((stride, stride), ((1, 1), (1, 1)), (1, 1), 1)
-    results = []
-    for workers in (1, 3):
-        with mock.patch.object(pointwise, "threads", return_value=workers):
-            results.append(conv.conv(x, w, None, *args, MacCounter(), Workspace(1 << 24)))
-    np.testing.assert_array_equal(results[0], results[1])
 
 
 def test_a_run_restores_numpy_huge_page_advice() -> None:

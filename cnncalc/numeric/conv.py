@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.numeric.blas import Array, MacCounter
-from cnncalc.numeric.pointwise import activation, softmax, split_rows
+from cnncalc.numeric.pointwise import activation, softmax
 
 Pair = tuple[int, int]
 
@@ -126,16 +126,8 @@ def padded(x: Array, pads: Sequence[Pair], value: float = 0.0, into: Array | Non
             border: tuple[Any, ...] = (Ellipsis, edge, *(slice(None),) * (len(spatial) - 1 - axis))
             out[border] = value
     inner: tuple[Any, ...] = (Ellipsis, *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))
-    if lead and x.flags.c_contiguous:
-        copy_rows(out.reshape(-1, *out.shape[len(lead) :])[inner], x.reshape(-1, *spatial))
-    else:
-        out[inner] = x
+    out[inner] = x
     return out
-
-
-def copy_rows(target: Array, source: Array) -> None:
-    """target[...] = source (of the same shape), split along the first axis over threads when large."""
-    split_rows(lambda rows: np.copyto(target[rows], source[rows]), target.shape[0], target.size)
 
 
 def windows(x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> Array:
@@ -301,7 +293,7 @@ def _conv_im2col(
         tile = tuple(s.stop - s.start for s in box)
         positions = prod(tile)
         cols = ws.take("cols", groups * k * positions, xp.dtype).reshape((xp.shape[0], *kernel, *tile))
-        copy_rows(cols, view[(slice(None),) * (1 + nd) + box])
+        np.copyto(cols, view[(slice(None),) * (1 + nd) + box])
         target = out[(slice(None), *box)]
         if target.flags.c_contiguous:
             counter.matmul(wm, cols.reshape(groups, k, positions), out=target.reshape(groups, f // groups, positions))
@@ -361,7 +353,7 @@ def _conv_row_shift(
         rows_in = rows + halo
         band = view[(slice(None),) * nd + (slice(start, start + rows_in),)]
         cols = ws.take("cols", rest_k * rows_in * trailing, xp.dtype)
-        copy_rows(cols.reshape(band.shape), band)
+        np.copyto(cols.reshape(band.shape), band)
         cols3 = cols.reshape(rest_k, rows_in, trailing)
         target = flat_out[:, start * trailing : (start + rows) * trailing]
         for t in range(k0):

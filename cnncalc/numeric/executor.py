@@ -128,7 +128,7 @@ def execute(
     graph = build_graph(spec)
     ctx = _Context(np.random.default_rng(seed), compute_dtype(spec.dtype), Workspace(workspace), inplace)
     scale = element_bytes(spec.dtype)
-    with np.errstate(all="ignore"), small_pages():  # random weights may overflow a float; counts do not care
+    with np.errstate(all="ignore"):  # random weights may overflow a float; counts do not care
         return _run(graph, spec, ctx, scale, progress)
 
 
@@ -144,8 +144,10 @@ def small_pages() -> Iterator[None]:
     memory on such a fault (transparent_hugepage/defrag = madvise, a common default), a
     process's first touch of fresh memory stalls: filling 411 MB for the first time took
     0.9 s of system time against 0.17 s in ordinary pages, and a later refill in recycled
-    huge pages 0.08 s. A verify run touches its weights once, so ordinary pages make the
-    first run about as fast as later ones. NumPy builds without the switch are left as they are.
+    huge pages 0.08 s. Weights are allocated in ordinary pages (the bulk of a run's fresh
+    memory, touched once by their fill); activations and the workspace keep huge pages,
+    which the convolutions read many times (VGG-16's forward was 15% slower without).
+    NumPy builds without the switch are left as they are.
     """
     setter = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
     if HUGE_PAGES or setter is None:
@@ -180,7 +182,8 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         owner = i if node.shares is None else node.shares
         start = time.perf_counter()
         if owner not in params:
-            params[owner] = init_params(layer, inputs[0].shape, ctx)
+            with small_pages():
+                params[owner] = init_params(layer, inputs[0].shape, ctx)
             elements[owner] = {role: params[owner].elements(role) for role in ("weight", "bias", "shift", "state")}
         init_times[owner] += time.perf_counter() - start
         counter = MacCounter()

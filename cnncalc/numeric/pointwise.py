@@ -7,64 +7,13 @@ executor and the fused conv tiles use that to spare a copy).
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[Any]
-
-#: a pass over fewer elements than this runs in one thread: handing work to another thread
-#: costs tens of microseconds, as much as a pass over this many float32 values
-SPLIT_MIN = 1 << 16
-
-
-def threads() -> int:
-    """How many threads the element-wise passes use: as many as BLAS is told to
-    (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS), else the CPUs this process may run on."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return min(int(value), 16)
-    try:
-        return min(len(os.sched_getaffinity(0)), 16)
-    except (AttributeError, OSError):
-        return min(os.cpu_count() or 1, 16)
-
-
-@cache
-def _pool(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="cnncalc")
-
-
-def split_rows(work: Callable[[slice], None], rows: int, elements: int) -> None:
-    """Run `work` on slices that together cover range(rows), in parallel when it pays.
-
-    NumPy releases the GIL inside its element-wise loops, so the element-wise passes of a
-    forward pass (batch norm, residual adds, ReLU) run on as many cores as BLAS does, as a
-    framework's do; each slice's result is the same whichever thread computes it.
-    `elements` is the size of the whole pass.
-    """
-    parts = min(threads(), rows, max(1, elements // SPLIT_MIN))
-    if parts <= 1:
-        work(slice(0, rows))
-        return
-    bounds = [rows * k // parts for k in range(parts + 1)]
-    pool = _pool(parts - 1)
-    futures = [pool.submit(work, slice(a, b)) for a, b in list(itertools.pairwise(bounds))[1:]]
-    work(slice(bounds[0], bounds[1]))
-    for future in futures:
-        future.result()
-
-
-def _rows(x: Array) -> Array:
-    """x as (N x C, positions) without a copy (x is C-contiguous), or x itself as one row."""
-    return x.reshape(x.shape[0] * x.shape[1], -1) if x.ndim > 2 else x.reshape(1, -1)
 
 
 def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool = False) -> Array:
@@ -73,8 +22,6 @@ def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool 
     gelu is the tanh approximation (PyTorch's approximate='tanh'); hard_sigmoid and
     hard_swish are PyTorch's (relu6(x + 3) / 6).
     """
-    if name == "relu" and x.flags.c_contiguous:
-        return _relu(x, inplace)
     out = x if inplace else x.copy()
     if name == "relu":
         np.maximum(out, 0, out=out)
@@ -109,17 +56,6 @@ def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool 
         np.logaddexp(0, out, out=out)
     elif name != "linear":
         raise ValueError(f"unknown activation {name!r}")
-    return out
-
-
-def _relu(x: Array, inplace: bool) -> Array:
-    out = x if inplace else np.empty_like(x)
-    source, target = _rows(x), _rows(out)
-
-    def part(rows: slice) -> None:
-        np.maximum(source[rows], 0, out=target[rows])
-
-    split_rows(part, target.shape[0], target.size)
     return out
 
 
@@ -161,22 +97,8 @@ def batch_norm(
     if beta is not None:
         shift = shift + beta
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    scale, shift = scale.astype(x.dtype), shift.astype(x.dtype)
-    if not x.flags.c_contiguous or x.ndim < 2:
-        out: Array = np.multiply(x, scale.reshape(shape), out=into)
-        out += shift.reshape(shape)
-        return out
-    out = np.empty_like(x) if into is None else into
-    source, target = _rows(x), _rows(out)
-    # one (scale, shift) per row of the (N x C, positions) view
-    row_scale = np.tile(scale, x.shape[0])[:, None]
-    row_shift = np.tile(shift, x.shape[0])[:, None]
-
-    def part(rows: slice) -> None:
-        np.multiply(source[rows], row_scale[rows], out=target[rows])
-        target[rows] += row_shift[rows]
-
-    split_rows(part, target.shape[0], target.size)
+    out: Array = np.multiply(x, scale.astype(x.dtype).reshape(shape), out=into)
+    out += shift.astype(x.dtype).reshape(shape)
     return out
 
 
@@ -222,22 +144,10 @@ def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
 
 def add(inputs: Sequence[Array], into: Array | None = None) -> Array:
     """The sum of `inputs`; `into` (of the result's shape and type, none of the inputs) receives it."""
-    first = inputs[0]
-    if into is None or not all(a.shape == first.shape and a.flags.c_contiguous for a in inputs):
-        out: Array = np.add(inputs[0], inputs[1], out=into)
-        for extra in inputs[2:]:
-            out += extra
-        return out
-    rows = [_rows(a) for a in inputs]
-    target = _rows(into)
-
-    def part(span: slice) -> None:
-        np.add(rows[0][span], rows[1][span], out=target[span])
-        for extra in rows[2:]:
-            target[span] += extra[span]
-
-    split_rows(part, target.shape[0], target.size)
-    return into
+    out: Array = np.add(inputs[0], inputs[1], out=into)
+    for extra in inputs[2:]:
+        out += extra
+    return out
 
 
 def multiply(inputs: Sequence[Array]) -> Array:
