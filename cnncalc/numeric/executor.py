@@ -132,7 +132,7 @@ def execute(
         return _run(graph, spec, ctx, scale, progress)
 
 
-#: whether a run lets NumPy ask the kernel for huge pages (madvise MADV_HUGEPAGE) for its arrays
+#: whether a run lets NumPy ask the kernel for huge pages (madvise MADV_HUGEPAGE) for its weights
 HUGE_PAGES = False
 
 
