@@ -937,3 +937,31 @@ def test_kernel_modules_import_only_numpy_and_each_other(name: str) -> None:
         for module in modules:
             assert not module.startswith("cnncalc") or module.startswith("cnncalc.numeric."), (name, module)
             assert module.split(".")[-1] not in ("executor", "verify"), (name, module)
+
+
+def test_released_buffers_are_reused_only_at_their_size() -> None:
+    ws = Workspace(limit=1 << 20)
+    a = ws.output((2, 3, 4), np.dtype(np.float32))
+    ws.release(a)
+    assert ws.output((4, 6), np.dtype(np.float32)).base is a  # the same memory, another shape
+    assert ws.output((4, 6), np.dtype(np.float32)).base is not a  # taken: new memory
+    ws.release(np.empty(1 << 19, dtype=np.float32))  # 2 MiB: over the limit, not kept
+    assert ws.spare == []
+    for size in range(1, conv.SPARE_BUFFERS + 2):
+        ws.release(np.empty(size, dtype=np.float32))
+    assert [b.size for b in ws.spare] == list(range(2, conv.SPARE_BUFFERS + 2))  # the oldest went back
+
+
+def test_a_run_restores_numpy_huge_page_advice() -> None:
+    from cnncalc.numeric import executor
+
+    setter = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+    if setter is None:
+        pytest.skip("this NumPy has no huge-page switch")
+    before = setter(True)
+    try:
+        with executor.small_pages():
+            assert setter(False) is False  # off inside the run
+        assert setter(True) is True  # and back on after it
+    finally:
+        setter(before)

@@ -2,12 +2,14 @@
 
 Each command lives in the module named after it (cli/summarize.py holds `summarize` and
 `convert`, cli/worked.py holds `conv` and `pool`); this module only puts them together.
-Importing it loads typer and those modules, nothing heavier, so `--help` and `--version`
-start fast.
+Importing it loads typer and nothing else: a run that names a command imports that
+command's module alone, and the whole application (`app`, every command module) is built
+on first use, so `--help` and `--version` start fast and `summarize` pays for no other command.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import re
@@ -24,24 +26,6 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOpt
 from typer.core import TyperGroup
 from typer.main import get_command_name
 
-from cnncalc.cli import (
-    check,
-    compare,
-    diff,
-    draw,
-    explain,
-    export,
-    grade,
-    import_cmd,
-    match,
-    report,
-    schema,
-    solve,
-    summarize,
-    verify,
-    worked,
-)
-from cnncalc.cli import list as listing
 from cnncalc.core.gcpause import paused_gc
 
 
@@ -154,48 +138,73 @@ def root(
     """Shapes, memory, parameters and FLOPs of convolutional networks: exact, explained, checked."""
 
 
-#: the command modules, in the order `--help` lists their commands
-COMMAND_MODULES: tuple[ModuleType, ...] = (
-    summarize,
-    listing,
-    verify,
-    worked,
-    explain,
-    grade,
-    check,
-    diff,
-    compare,
-    draw,
-    report,
-    schema,
-    import_cmd,
-    export,
-    match,
-    solve,
-)
+#: command name -> the module of cnncalc.cli that registers it, in the order `--help` lists
+#: them (a test checks this against what each module registers)
+COMMAND_MODULE: dict[str, str] = {
+    "summarize": "summarize",
+    "convert": "summarize",
+    "list": "list",
+    "verify": "verify",
+    "conv": "worked",
+    "pool": "worked",
+    "explain": "explain",
+    "grade": "grade",
+    "check": "check",
+    "diff": "diff",
+    "compare": "compare",
+    "draw": "draw",
+    "report": "report",
+    "schema": "schema",
+    "import": "import_cmd",
+    "export": "export",
+    "match": "match",
+    "solve": "solve",
+}
 
 
-def build_app(modules: Sequence[ModuleType] = COMMAND_MODULES) -> typer.Typer:
-    """The application with the commands of `modules` (all of them: the whole `cnncalc`)."""
+def command_module(name: str) -> ModuleType:
+    """The module cnncalc.cli.`name` (a value of COMMAND_MODULE), imported on first use."""
+    return importlib.import_module(f"cnncalc.cli.{name}")
+
+
+def command_modules() -> tuple[ModuleType, ...]:
+    """Every command module, in the order `--help` lists their commands."""
+    return tuple(command_module(name) for name in dict.fromkeys(COMMAND_MODULE.values()))
+
+
+def build_app(modules: Sequence[ModuleType] | None = None) -> typer.Typer:
+    """The application with the commands of `modules` (by default all of them: the whole `cnncalc`)."""
     built = _new_app()
     built.callback()(root)
-    for module in modules:
+    for module in command_modules() if modules is None else modules:
         module.register(built)
     return built
 
 
-#: the whole application, every command registered (what `--help` lists and tests drive)
-app = build_app()
+#: the whole application, every command registered (what `--help` lists and tests drive);
+#: built on first use (module __getattr__ below)
+app: typer.Typer
+
+
+def whole_app() -> typer.Typer:
+    """`app`, built on its first use and kept."""
+    built: typer.Typer | None = globals().get("app")
+    if built is None:
+        built = globals()["app"] = build_app()
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _command_names(module: ModuleType) -> list[str]:
+    """The names of the commands `module` registers."""
     one = typer.Typer()
     module.register(one)
     return [info.name or get_command_name(info.callback.__name__) for info in one.registered_commands if info.callback]
-
-
-#: command name -> the module that registers it
-COMMAND_MODULE = {name: module for module in COMMAND_MODULES for name in _command_names(module)}
 
 
 def app_for(args: Sequence[str]) -> typer.Typer:
@@ -208,7 +217,7 @@ def app_for(args: Sequence[str]) -> typer.Typer:
     whose help lists every command and whose errors suggest the nearest name.
     """
     module = COMMAND_MODULE.get(args[0]) if args else None
-    return app if module is None else build_app([module])
+    return whole_app() if module is None else build_app([command_module(module)])
 
 
 def main() -> None:
@@ -225,6 +234,7 @@ def main() -> None:
     # the command validates only cnncalc's own models: skip pydantic's scan of every
     # installed package for plugins, which costs more than importing pydantic itself
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _no_plugin_loader()
     _never_fail_to_encode()
     args = sys.argv[1:]
     try:
@@ -234,6 +244,32 @@ def main() -> None:
     except SystemExit as e:
         code = _exit_code(e.code)
     _leave(code)
+
+
+#: the values of PYDANTIC_DISABLE_PLUGINS with which pydantic loads no plugin at all
+_ALL_PLUGINS_OFF = ("__all__", "1", "true")
+
+
+def _no_plugin_loader() -> None:
+    """With every pydantic plugin off, stand in for pydantic's plugin loader, which imports
+    importlib.metadata (and email, zipfile, csv: 12 ms, a twentieth of a summary) only to
+    find that out.
+
+    pydantic asks its loader for the plugins each time it builds a validator; with
+    PYDANTIC_DISABLE_PLUGINS set to one of _ALL_PLUGINS_OFF the loader answers "none"
+    without looking, and so does this stand-in. Nothing is replaced once the real loader is
+    imported, nor when some plugins are asked for.
+    """
+    name = "pydantic.plugin._loader"
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF or name in sys.modules:
+        return
+    loader = ModuleType(name, "cnncalc's stand-in for pydantic's plugin loader: every plugin is off")
+    loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
+    sys.modules[name] = loader
+
+
+def _no_plugins() -> tuple[()]:
+    return ()
 
 
 def _never_fail_to_encode() -> None:

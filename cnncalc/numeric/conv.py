@@ -36,6 +36,9 @@ DEFAULT_WORKSPACE = 256 * 2**20
 #: caches makes the bias add and the sum of partial products cheap
 TILE_BYTES = 16 * 2**20
 
+#: freed activation buffers a Workspace keeps for reuse (the most recent ones)
+SPARE_BUFFERS = 4
+
 #: the im2col variant that copies only the trailing kernel axes pays off from this K on
 _ROW_SHIFT_MIN_K = 32
 
@@ -52,6 +55,10 @@ class Workspace:
 
     limit: int = DEFAULT_WORKSPACE
     buffers: dict[str, Array] = field(default_factory=dict)
+    #: activation buffers the executor no longer reads, the most recent last, for a later output
+    #: of the same size: a network repeats a few map sizes within a stage, so most outputs land
+    #: in memory already touched instead of fresh pages (see `output` and `release`)
+    spare: list[Array] = field(default_factory=list)
 
     @property
     def tile(self) -> int:
@@ -71,6 +78,27 @@ class Workspace:
     @property
     def nbytes(self) -> int:
         return sum(b.nbytes for b in self.buffers.values())
+
+    def output(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
+        """An array of `shape` for a kernel to write whole (contents undefined): a released
+        buffer of that many elements when one is spare, else new memory. Either way the
+        result owns a buffer of exactly prod(shape) elements, which is what activation
+        memory is measured from."""
+        count, kind = prod(shape), np.dtype(dtype)
+        for i in range(len(self.spare) - 1, -1, -1):
+            if self.spare[i].size == count and self.spare[i].dtype == kind:
+                return self.spare.pop(i).reshape(shape)
+        return np.empty(shape, dtype=dtype)
+
+    def release(self, buffer: Array) -> None:
+        """Keep `buffer` (an array that owns its memory, which no one reads any more) for a
+        later `output` of its size. Only the last SPARE_BUFFERS are kept, within the workspace
+        limit: a size the network has left behind is given back, not held to the end."""
+        if not (buffer.flags.owndata and buffer.flags.c_contiguous and buffer.flags.writeable):
+            return
+        self.spare.append(buffer.reshape(-1))
+        while len(self.spare) > SPARE_BUFFERS or sum(b.nbytes for b in self.spare) > self.limit:
+            del self.spare[0]
 
 
 def _workspace(ws: int | Workspace) -> Workspace:
@@ -193,7 +221,7 @@ def conv(
     if c != w.shape[1] * groups or f % groups:
         raise ValueError(f"conv: {c} input channels do not fit weights {w.shape} with groups={groups}")
     grid = window_grid(x.shape[2:], pads, kernel, stride, dilation)
-    out = np.empty((n, f, *grid), dtype=x.dtype)
+    out = ws.output((n, f, *grid), x.dtype)
     padded_size = prod(m + a + z for m, (a, z) in zip(x.shape[2:], pads, strict=True))
     row_shift = prefers_tap_major(kernel, stride, groups, c)
     bias = None if b is None else b.reshape((f,) + (1,) * len(kernel))
@@ -467,6 +495,7 @@ def pool(
     pads: Sequence[Pair],
     dilation: Sequence[int],
     ceil_mode: bool,
+    workspace: Workspace | None = None,
 ) -> Array:
     """Max, average, sum or L2 pooling over windows, with PyTorch's padding semantics.
 
@@ -492,7 +521,8 @@ def pool(
         extra.append((a, z + overhang))
         counts.append(count)
     fill = -np.inf if kind == "max_pool" else 0.0
-    xp = padded(x, extra, fill)
+    size = prod((*x.shape[:2], *(m + a + z for m, (a, z) in zip(sizes, extra, strict=True))))
+    xp = padded(x, extra, fill, into=None if workspace is None else workspace.take("pad", size, x.dtype))
     # (N, C, *out, *kernel); ceil_mode may also drop a window floor mode would keep
     keep: tuple[Any, ...] = (slice(None), slice(None), *(slice(0, c) for c in counts))
     view = windows(xp, kernel, stride, dilation)[keep]
@@ -507,7 +537,8 @@ def pool(
         out = taps[0].copy()
     else:
         combine = np.maximum if kind == "max_pool" else np.add
-        out = combine(taps[0], taps[1])  # the first two taps make the output: no extra copy
+        into = None if workspace is None else workspace.output(taps[0].shape, x.dtype)
+        out = combine(taps[0], taps[1], out=into)  # the first two taps make the output: no extra copy
         for values in taps[2:]:
             combine(out, values, out=out)
     if kind == "l2_pool":

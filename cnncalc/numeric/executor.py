@@ -12,7 +12,8 @@ layer models; no symbolic rule of cnncalc.layers is called.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Literal
@@ -135,6 +136,34 @@ def execute(
         return _run(graph, spec, ctx, scale, progress)
 
 
+#: whether a run lets NumPy ask the kernel for huge pages (madvise MADV_HUGEPAGE) for its weights
+HUGE_PAGES = False
+
+
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Run the body with NumPy's huge-page advice off (unless HUGE_PAGES), then restore it.
+
+    NumPy advises huge pages for every array of 4 MiB or more. Where the kernel compacts
+    memory on such a fault (transparent_hugepage/defrag = madvise, a common default), a
+    process's first touch of fresh memory stalls: filling 411 MB for the first time took
+    0.9 s of system time against 0.17 s in ordinary pages, and a later refill in recycled
+    huge pages 0.08 s. Weights are allocated in ordinary pages (the bulk of a run's fresh
+    memory, touched once by their fill); activations and the workspace keep huge pages,
+    which the convolutions read many times (VGG-16's forward was 15% slower without).
+    NumPy builds without the switch are left as they are.
+    """
+    setter = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+    if HUGE_PAGES or setter is None:
+        yield
+        return
+    before = setter(False)
+    try:
+        yield
+    finally:
+        setter(before)
+
+
 def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress | None) -> Execution:
     nodes = graph.nodes
     readers = graph.reader_counts()  # readers still to run, for freeing
@@ -157,7 +186,8 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         owner = i if node.shares is None else node.shares
         start = time.perf_counter()
         if owner not in params:
-            params[owner] = init_params(layer, inputs[0].shape, ctx)
+            with small_pages():
+                params[owner] = init_params(layer, inputs[0].shape, ctx)
             elements[owner] = {role: params[owner].elements(role) for role in ("weight", "bias", "shift", "state")}
         init_times[owner] += time.perf_counter() - start
         counter = MacCounter()
@@ -186,9 +216,11 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         )
         for j in node.inputs:
             readers[j] -= 1
+        freed = []
         for j in {*node.inputs, i}:
             if readers[j] == 0 and j != len(nodes) - 1:
-                values.pop(j, None)  # freed once its last reader has run; the output stays
+                freed.append(values.pop(j, None))  # freed once its last reader has run; the output stays
+        _recycle(freed, values, ctx.workspace)
         if progress is not None:
             progress(i, len(nodes) - 1, node.name)
     final = values[len(nodes) - 1]
@@ -215,6 +247,21 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         init_seconds=sum(init_times),
         forward_seconds=forward,
     )
+
+
+def _recycle(freed: Sequence[Array | None], values: dict[int, Array], ws: Workspace) -> None:
+    """Hand the buffers of freed tensors to the workspace for later outputs of their size,
+    unless a tensor still held is (a view of) the same memory, as an in-place activation's is."""
+    if not any(a is not None for a in freed):
+        return
+    held = {id(_buffer(a)) for a in values.values()}
+    for a in freed:
+        if a is None:
+            continue
+        owner = _buffer(a)
+        if id(owner) not in held:
+            held.add(id(owner))
+            ws.release(owner)
 
 
 def _buffer(a: Array) -> Array:
@@ -491,7 +538,7 @@ def _run_pool(
     layer: Pool, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
     kernel, stride, pads, dilation = _window(layer, inputs[0])
-    return conv.pool(inputs[0], layer.kind, kernel, stride, pads, dilation, layer.ceil_mode)
+    return conv.pool(inputs[0], layer.kind, kernel, stride, pads, dilation, layer.ceil_mode, ctx.workspace)
 
 
 def _run_global_pool(
@@ -522,8 +569,9 @@ def _run_flatten(
 def _run_batch_norm(
     layer: BatchNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
-    mean, var = p.need("running_mean"), p.need("running_var")
-    return pointwise.batch_norm(inputs[0], mean, var, p.get("gamma"), p.get("beta"), layer.epsilon)
+    x = inputs[0]
+    mean, var, into = p.need("running_mean"), p.need("running_var"), ctx.workspace.output(x.shape, x.dtype)
+    return pointwise.batch_norm(x, mean, var, p.get("gamma"), p.get("beta"), layer.epsilon, into)
 
 
 def _run_lrn(
@@ -541,7 +589,9 @@ def _run_upsample(
 def _run_add(
     layer: Add, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
-    return pointwise.add(inputs)
+    x = inputs[0]
+    same = all(a.shape == x.shape and a.dtype == x.dtype for a in inputs)
+    return pointwise.add(inputs, ctx.workspace.output(x.shape, x.dtype) if same else None)
 
 
 def _run_multiply(

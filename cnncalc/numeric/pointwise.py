@@ -77,8 +77,19 @@ def softmax(x: Array, inplace: bool = False) -> Array:
     return out
 
 
-def batch_norm(x: Array, mean: Array, var: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
-    """Inference batch norm: (x - mean) / sqrt(var + eps) * gamma + beta, per channel (axis 1)."""
+def batch_norm(
+    x: Array,
+    mean: Array,
+    var: Array,
+    gamma: Array | None,
+    beta: Array | None,
+    epsilon: float,
+    into: Array | None = None,
+) -> Array:
+    """Inference batch norm: (x - mean) / sqrt(var + eps) * gamma + beta, per channel (axis 1).
+
+    `into` (an array of x's shape and type, not x) receives the result instead of new memory.
+    """
     scale = 1 / np.sqrt(var + epsilon)
     if gamma is not None:
         scale = scale * gamma
@@ -86,7 +97,7 @@ def batch_norm(x: Array, mean: Array, var: Array, gamma: Array | None, beta: Arr
     if beta is not None:
         shift = shift + beta
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    out: Array = x * scale.astype(x.dtype).reshape(shape)
+    out: Array = np.multiply(x, scale.astype(x.dtype).reshape(shape), out=into)
     out += shift.astype(x.dtype).reshape(shape)
     return out
 
@@ -131,8 +142,9 @@ def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
     return out if out is not x else x.copy()
 
 
-def add(inputs: Sequence[Array]) -> Array:
-    out = np.add(inputs[0], inputs[1])
+def add(inputs: Sequence[Array], into: Array | None = None) -> Array:
+    """The sum of `inputs`; `into` (of the result's shape and type, none of the inputs) receives it."""
+    out: Array = np.add(inputs[0], inputs[1], out=into)
     for extra in inputs[2:]:
         out += extra
     return out

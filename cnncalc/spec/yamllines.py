@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from cnncalc.spec.model import SourceMap
 from cnncalc.spec.yamlread import MAX_VALUES, _Reader, _resolve, _TooLongError
@@ -35,13 +36,33 @@ _PLAIN = r"(?:[A-Za-z0-9_.+]|-(?=[A-Za-z0-9_.+]))[A-Za-z0-9_.+\-]*"
 _LIST = rf"\[ *(?:{_PLAIN}(?: *, *{_PLAIN})* *)?\]"
 _VALUE = rf"(?:{_PLAIN}|{_LIST})"
 _PAIR = rf" *{_PLAIN}: +{_VALUE} *"
-#: a top-level `key: value` or `key:` line, after any blank lines
-_KEY_LINE = re.compile(rf"(?: *\n)*+({_PLAIN}):(?: +({_VALUE}))? *\n")
-#: the lines under `key:`: one-line items (a flow mapping of plain pairs, or a value) and blank lines
-_LIST_LINES = re.compile(rf"(?: *- +(?:\{{(?:{_PAIR}(?:,{_PAIR})*+| *)\}}|{_VALUE}) *\n| *\n)*+")
-_ITEM = re.compile(rf"^( *)- +(\{{[^\n]*\}}|{_VALUE}) *$", re.MULTILINE)
-_PAIRS = re.compile(rf" *({_PLAIN}): +({_VALUE}) *")
-_SCALAR = re.compile(_PLAIN)
+
+
+class _Patterns(NamedTuple):
+    """The layout's regular expressions, compiled on first use: compiling them takes a few
+    milliseconds, which a text that fails the character test below (a comment, a quote: every
+    hand-written spec) never needs to pay."""
+
+    #: a top-level `key: value` or `key:` line, after any blank lines
+    key_line: re.Pattern[str]
+    #: the lines under `key:`: one-line items (a flow mapping of plain pairs, or a value) and blank lines
+    list_lines: re.Pattern[str]
+    item: re.Pattern[str]
+    pairs: re.Pattern[str]
+    scalar: re.Pattern[str]
+
+
+@cache
+def _patterns() -> _Patterns:
+    return _Patterns(
+        re.compile(rf"(?: *\n)*+({_PLAIN}):(?: +({_VALUE}))? *\n"),
+        re.compile(rf"(?: *- +(?:\{{(?:{_PAIR}(?:,{_PAIR})*+| *)\}}|{_VALUE}) *\n| *\n)*+"),
+        re.compile(rf"^( *)- +(\{{[^\n]*\}}|{_VALUE}) *$", re.MULTILINE),
+        re.compile(rf" *({_PLAIN}): +({_VALUE}) *"),
+        re.compile(_PLAIN),
+    )
+
+
 #: the characters of the layout, deleted by str.translate: what is left of a text is what the layout
 #: never holds (quotes, comments, anchors, tags, tabs, CR, anything not ASCII)
 _LAYOUT_CHARACTERS = str.maketrans("", "", string.ascii_letters + string.digits + "_.+-:,[]{} \n")
@@ -73,11 +94,12 @@ def read_lines(text: str, source: str) -> tuple[dict[str, Any], SourceMap] | Non
 
 def _data(text: str) -> tuple[dict[str, Any], int]:
     """The document and the number of values in it (as the parser counts them: containers too)."""
+    patterns = _patterns()
     scalars = _Scalars()
     data: dict[str, Any] = {}
     count = 1
     pos = 0
-    while (line := _KEY_LINE.match(text, pos)) is not None:
+    while (line := patterns.key_line.match(text, pos)) is not None:
         key, written = line.group(1), line.group(2)
         if key in data or key == "<<":
             raise _NotLayoutError  # a repeated key: the parser reports it
@@ -86,11 +108,11 @@ def _data(text: str) -> tuple[dict[str, Any], int]:
             data[key], used = scalars.value(written)
             count += used
             continue
-        lines = _LIST_LINES.match(text, pos)
+        lines = patterns.list_lines.match(text, pos)
         assert lines is not None  # it matches the empty string
         section = text[pos : lines.end()]
         pos = lines.end()
-        items = _ITEM.findall(section)
+        items = patterns.item.findall(section)
         if not items or len({indent for indent, _ in items}) != 1:
             raise _NotLayoutError  # `key:` over nothing (null), or items at two indentations
         values = []
@@ -129,7 +151,7 @@ class _Scalars:
     def value(self, written: str) -> tuple[Any, int]:
         if written[0] != "[":
             return self.scalar(written), 1
-        items = [self.scalar(found) for found in _SCALAR.findall(written)]
+        items = [self.scalar(found) for found in _patterns().scalar.findall(written)]
         return items, 1 + len(items)
 
     def mapping(self, written: str) -> tuple[dict[str, Any], int]:
@@ -137,7 +159,7 @@ class _Scalars:
         known = self.pairs.get(written)
         if known is not None:
             return dict(known), 1 + len(known)
-        pairs = _PAIRS.findall(written)
+        pairs = _patterns().pairs.findall(written)
         mapping: dict[str, Any] = {}
         count = 1 + len(pairs)
         for key, written_value in pairs:
