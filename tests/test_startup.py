@@ -218,35 +218,3 @@ def test_a_named_command_imports_no_other_command_module() -> None:
     assert "cnncalc.cli.summarize" in found
     others = {"grade", "check", "draw", "report", "verify", "worked", "explain", "solve", "match", "export"}
     assert not {f"cnncalc.cli.{name}" for name in others} & set(found)
-
-
-def test_a_cli_run_with_plugins_off_skips_pydantic_s_plugin_scan() -> None:
-    """The command line stands in for pydantic's plugin loader (which imports
-    importlib.metadata) only while every plugin is off; asked for plugins, pydantic's own runs."""
-    code = (
-        "import json, os, sys\n"
-        "import cnncalc.cli.app\n"
-        "a = sys.modules['cnncalc.cli.app']\n"
-        "sys.argv = ['cnncalc', 'summarize', 'vgg16', '-f', 'json']\n"
-        "def leave(code):\n"
-        "    sys.stdout.flush()\n"
-        "    sys.stderr.write(json.dumps([code, 'importlib.metadata' in sys.modules,"
-        " getattr(sys.modules.get('pydantic.plugin._loader'), '__file__', None) is None]))\n"
-        "    sys.stderr.flush()\n"
-        "    os._exit(0)\n"
-        "a._leave = leave\n"
-        "a.main()\n"
-    )
-    results = []
-    for setting in (None, "some_plugin"):
-        env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-        if setting is not None:
-            env["PYDANTIC_DISABLE_PLUGINS"] = setting
-        out = subprocess.run(
-            [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env, cwd=ROOT
-        )
-        assert json.loads(out.stdout)["name"] == "vgg16"
-        results.append(json.loads(out.stderr))
-    assert results[0] == [0, False, True]  # the stand-in: no importlib.metadata
-    assert results[1] == [0, True, False]  # pydantic's loader, which scans for the plugin asked for

@@ -234,7 +234,6 @@ def main() -> None:
     # the command validates only cnncalc's own models: skip pydantic's scan of every
     # installed package for plugins, which costs more than importing pydantic itself
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    _no_plugin_loader()
     _never_fail_to_encode()
     args = sys.argv[1:]
     try:
@@ -244,32 +243,6 @@ def main() -> None:
     except SystemExit as e:
         code = _exit_code(e.code)
     _leave(code)
-
-
-#: the values of PYDANTIC_DISABLE_PLUGINS with which pydantic loads no plugin at all
-_ALL_PLUGINS_OFF = ("__all__", "1", "true")
-
-
-def _no_plugin_loader() -> None:
-    """With every pydantic plugin off, stand in for pydantic's plugin loader, which imports
-    importlib.metadata (and email, zipfile, csv: 12 ms, a twentieth of a summary) only to
-    find that out.
-
-    pydantic asks its loader for the plugins each time it builds a validator; with
-    PYDANTIC_DISABLE_PLUGINS set to one of _ALL_PLUGINS_OFF the loader answers "none"
-    without looking, and so does this stand-in. Nothing is replaced once the real loader is
-    imported, nor when some plugins are asked for.
-    """
-    name = "pydantic.plugin._loader"
-    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF or name in sys.modules:
-        return
-    loader = ModuleType(name, "cnncalc's stand-in for pydantic's plugin loader: every plugin is off")
-    loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
-    sys.modules[name] = loader
-
-
-def _no_plugins() -> tuple[()]:
-    return ()
 
 
 def _never_fail_to_encode() -> None:
