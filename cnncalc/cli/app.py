@@ -149,6 +149,7 @@ COMMAND_MODULE: dict[str, str] = {
     "pool": "worked",
     "explain": "explain",
     "grade": "grade",
+    "assign": "grade",
     "check": "check",
     "diff": "diff",
     "compare": "compare",
