@@ -1,6 +1,6 @@
 """The JSON Schema of a spec, made from the models and the kinds registered when it is asked for.
 
-`cnncalc schema` prints it; cnncalc/schema/spec.schema.json ships it (tests/test_schema.py
+`cnncalc schema` prints it; cnncalc/schema/spec.schema.json ships it (tests/spec/test_schema.py
 keeps the two equal).
 """
 

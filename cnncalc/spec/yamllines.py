@@ -15,7 +15,7 @@ picked out by another, so Python only builds the dicts. Positions, which only an
 an annotation needs, are asked of the parser itself when first needed (SourceMap.complete).
 Any other text, or anything doubtful in the layout (a comment, a quote, a nested block, a
 repeated key, a trailing comma, a number over the limit), is left to the parser
-(cnncalc.spec.yamlread), which also reports every error. tests/test_yamllines.py checks
+(cnncalc.spec.yamlread), which also reports every error. tests/spec/test_yamllines.py checks
 that both give the same data and types on every text read here, and that nothing the
 parser refuses is read here.
 """

@@ -3,8 +3,8 @@ YAML header, links in a folder of sheets, and output targets refused before any 
 
 Cases that must succeed carry exit_code 0 and the fragment the output must show (for export, the
 name as the ASCII literal the generated module keeps in a comment). Checks beyond the exit code
-and message (no file written, no payload run) are in tests/test_export_names.py,
-tests/test_grade_files.py and tests/test_import_names.py.
+and message (no file written, no payload run) are in tests/features/interop/test_export_names.py,
+tests/features/grade/test_grade_files.py and tests/features/interop/test_import_names.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ totals as the sums they are, and turns the result into JSON. The terminal text a
 Markdown (optionally with LaTeX math) are written by cnncalc.features.explain.output.
 
 Every step's expression evaluates to its value (cnncalc.core.algebra), and every value
-is the number `summarize` reports; tests/test_explain.py checks both for every row of
+is the number `summarize` reports; tests/features/explain/test_explain.py checks both for every row of
 every bundled network.
 
 >>> from cnncalc.spec.dsl import load_dsl

@@ -9,7 +9,7 @@ name into an identifier; the original name goes into the code only through `pyth
 as an ASCII string literal or a comment that cannot end a line early or close a docstring.
 
 PyTorch is not imported (it is an optional test oracle), so nn.Module's members are listed
-here; tests/test_export_names.py checks the list against the installed torch.
+here; tests/features/interop/test_export_names.py checks the list against the installed torch.
 """
 
 from __future__ import annotations
