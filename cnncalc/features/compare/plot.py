@@ -36,6 +36,8 @@ POINT_RADIUS = 5
 #: the plot area of the scatter: left, top and right edges; the bottom one grows with the networks
 LEFT, TOP, RIGHT = 96, 56, WIDTH - 28
 PLOT_HEIGHT, HEIGHT_PER_NETWORK, ROOMY = 480, 16, 12
+#: networks per extra unit of height each network adds (see plot_bottom)
+CROWDING = 24
 #: how much taller the plot gets, and how many times at most, while a label finds no free spot
 GROWTH, GROWTHS = 48, 12
 #: room under the plot area for the tick labels and the axis title
@@ -402,8 +404,9 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
             # growth placed no more labels (points on one row, nearly alike), nor would the next
             break
         before = stuck
-        # room for every label left without a spot at once: one step per label, not one per try
-        bottom += GROWTH * stuck
+        # room for every label left without a spot at once: two steps per label, so that a few
+        # growths do (each growth places every label again)
+        bottom += 2 * GROWTH * stuck
     height = bottom + UNDER + (_profile_height(entries) if profile else 0)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -419,8 +422,16 @@ def plot_svg(entries: Sequence[Entry], profile: bool = False) -> str:
 
 
 def plot_bottom(count: int) -> int:
-    """The bottom edge of the plot area: taller for many networks, so their labels find room."""
-    return TOP + PLOT_HEIGHT + HEIGHT_PER_NETWORK * max(0, count - ROOMY)
+    """The bottom edge of the plot area: taller for many networks, so their labels find room.
+
+    Each network past the first ROOMY adds HEIGHT_PER_NETWORK, and one more unit per
+    CROWDING networks in all: the more networks, the more of them crowd the same decades
+    of the log axes (500 small networks needed about 34 units each, 50 about 23). Starting
+    near the height the labels need spares the growth loop of plot_svg its slowest passes,
+    the crowded ones where many labels try every spot before they fail.
+    """
+    extra = max(0, count - ROOMY)
+    return TOP + PLOT_HEIGHT + (HEIGHT_PER_NETWORK + count // CROWDING) * extra
 
 
 def _label_layout(entries: Sequence[Entry], bottom: int) -> tuple[list[tuple[float, float]], list[float], Box]:
