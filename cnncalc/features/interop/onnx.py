@@ -8,11 +8,11 @@ Concat of shape tensors, as exporters write for `x.view(n, -1)`) are skipped; Id
 a constant-folded batch norm (already inside the Conv's weights) import as they are.
 
 A model file is untrusted input, so the whole graph is screened before any work it could
-cause (`_screen`): the node count, every declared tensor size, every external-data location
-and every subgraph are checked before shape inference or constant folding run. Weight values
-are never read: only small constants (shapes, pads, scales, clip bounds) are, and only from
-the file itself, never from external data, so no byte outside the model file can reach a
-message. Messages name tensors by name, type and shape, never by value.
+cause (cnncalc.features.interop.onnx_screen): the node count, every declared tensor size, every
+external-data location and every subgraph are checked before shape inference or constant
+folding run. Weight values are never read: only small constants (shapes, pads, scales, clip
+bounds) are, and only from the file itself, never from external data, so no byte outside the
+model file can reach a message. Messages name tensors by name, type and shape, never by value.
 
 The `onnx` package is imported only inside these functions: it is an optional extra.
 """
@@ -21,25 +21,27 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 from collections.abc import Sequence
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
+from cnncalc.features.interop.onnx_screen import (
+    SHOWN,
+    about,
+    element_count,
+    is_external,
+    screen,
+    shown,
+    text,
+)
 from cnncalc.layers.capabilities import Capabilities
 
 if TYPE_CHECKING:
     from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
 
-#: nodes of one graph, checked before shape inference (a network has at most 20,000 layers, and
-#: exporters write a few shape nodes per layer)
-MAX_NODES = 100_000
-#: elements one declared tensor may have (initializer or value dims): 2^40, far above any real
-#: weight, and small enough that every count made from it stays an exact 64-bit integer
-MAX_TENSOR_ELEMENTS = 2**40
 #: elements of one constant computed by folding, inputs and outputs each (shapes, pads, scales)
 MAX_FOLD_ELEMENTS = 1_000_000
 #: nodes of constants evaluated in one import; later ones stay of unknown value
@@ -125,8 +127,6 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
 
 #: operators on data tensors that combine several of them (the others read one, input 0)
 _MERGES = frozenset({"Add", "Sum", "Mul", "Concat"})
-#: control flow: a subgraph cnncalc would have to run, refused even without its attribute
-_CONTROL_FLOW = frozenset({"If", "Loop", "Scan", "SequenceMap"})
 
 #: operators folded on constants, by how their output size follows from their inputs
 _ELEMENTWISE = frozenset(
@@ -199,44 +199,6 @@ FOLDED_OPS: frozenset[str] = _ELEMENTWISE | _NOT_LARGER | _EXPANDING
 _DIMS_ONLY = frozenset({"Transpose", "Cast", "CastLike", "Identity"})
 
 _ELEM_DTYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16", 3: "int8", 2: "uint8"}
-_SHOWN = 80  # characters of a name from the file shown in a message
-
-
-def _shown(text: str) -> str:
-    """A name from the file as a message shows it: quoted, and cut if long."""
-    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
-
-
-def _elements(dims: Sequence[int]) -> int:
-    """The product of `dims`, stopping once it passes the cap (a hostile list may be long)."""
-    total = 1
-    for d in dims:
-        total *= d
-        if total > MAX_TENSOR_ELEMENTS:
-            return total
-    return total
-
-
-def _dtype_name(data_type: int) -> str:
-    from onnx import TensorProto
-
-    try:
-        return str(TensorProto.DataType.Name(data_type)).lower()
-    except ValueError:
-        return f"type {data_type}"
-
-
-def _about(tensor: TensorProto) -> str:
-    """A tensor as messages name it: its name, type and shape, never its values."""
-    dims = list(tensor.dims)
-    shape = dims if len(dims) <= 8 else [*dims[:8], "..."]
-    return f"{_shown(tensor.name)} ({_dtype_name(tensor.data_type)}, shape {shape})"
-
-
-def _is_external(tensor: TensorProto) -> bool:
-    from onnx import TensorProto
-
-    return bool(tensor.HasField("data_location") and tensor.data_location == TensorProto.EXTERNAL)
 
 
 def onnx_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
@@ -267,7 +229,7 @@ def model_to_spec_data(
     require("onnx", "ONNX import", "onnx")
     from onnx import shape_inference
 
-    _screen(model, folder)
+    screen(model, folder)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     try:  # on a copy without the weights: inference needs their dims, not a second copy of their bytes
         inferred = shape_inference.infer_shapes(_for_inference(model)).graph
@@ -283,151 +245,9 @@ def model_to_spec_data(
 
 
 def _describe(model: ModelProto) -> str:
-    opsets = ", ".join(f"{_text(o.domain) or 'ai.onnx'} {o.version}" for o in model.opset_import[:8])
-    producer = f"{_text(model.producer_name)[:80]} {_text(model.producer_version)[:40]}".strip()
+    opsets = ", ".join(f"{text(o.domain) or 'ai.onnx'} {o.version}" for o in model.opset_import[:8])
+    producer = f"{text(model.producer_name)[:80]} {text(model.producer_version)[:40]}".strip()
     return f"imported from ONNX (opset {opsets}" + (f"; produced by {producer})" if producer else ")")
-
-
-def _text(value: str | bytes) -> str:
-    """A string field of the file; protobuf hands over bytes where the file's text is not UTF-8."""
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
-
-
-# --- screening: everything checked before any work the file could cause -------------------------
-
-
-def _screen(model: ModelProto, folder: Path | None) -> None:
-    """Refuse what no later step may meet: too many nodes, subgraphs, malformed names, oversized
-    or negative dims, external data outside the model's folder, inputs nothing makes."""
-    graph = model.graph
-    if len(graph.node) > MAX_NODES:
-        raise InteropError.single(
-            f"the ONNX graph has {len(graph.node):,} nodes; cnncalc imports at most {MAX_NODES:,}",
-            hint="a network of at most 20,000 layers fits well under this",
-        )
-    known: set[str] = set()
-    for info in (*graph.input, *graph.output, *graph.value_info):
-        name = _value_name(info.name, "a graph value")
-        for d in info.type.tensor_type.shape.dim:
-            if d.HasField("dim_value") and d.dim_value < 0:
-                raise InteropError.single(f"value {_shown(name)} declares a negative dimension")
-    known.update(i.name for i in graph.input)
-    for tensor in graph.initializer:
-        _check_tensor(tensor, "initializer", folder)
-        known.add(tensor.name)
-    for sparse in graph.sparse_initializer:
-        for part in (sparse.values, sparse.indices):
-            _check_tensor(part, "sparse initializer", folder)
-        known.add(sparse.values.name)
-    for index, node in enumerate(graph.node):
-        _screen_node(node, index, known, folder)
-
-
-def _value_name(name: str | bytes, what: str) -> str:
-    if not isinstance(name, str):
-        raise InteropError.single(f"{what} has a name that is not UTF-8 text", hint="rename it and export again")
-    return name
-
-
-def _check_tensor(tensor: TensorProto, what: str, folder: Path | None) -> None:
-    """A declared tensor: a name, dims that are not negative and not beyond the cap, and external
-    data (if any) in the model's folder."""
-    _value_name(tensor.name, f"an {what}")
-    dims = list(tensor.dims)
-    if any(d < 0 for d in dims):
-        raise InteropError.single(f"{what} {_shown(tensor.name)} declares a negative dimension")
-    if _elements(dims) > MAX_TENSOR_ELEMENTS:
-        raise InteropError.single(
-            f"{what} {_shown(tensor.name)} declares more than {MAX_TENSOR_ELEMENTS:,} elements",
-            hint="no real weight is this large: the file is damaged or hostile",
-        )
-    if _is_external(tensor):
-        _check_location(tensor, what, folder)
-
-
-def _check_location(tensor: TensorProto, what: str, folder: Path | None) -> None:
-    """External data of `tensor` must be a relative path that stays in the model's folder, to a
-    regular file or to nothing (it is never read: cnncalc needs the dims, not the values)."""
-    entries = {e.key: e.value for e in tensor.external_data}
-    location = entries.get("location")
-    where = f"{what} {_shown(_text(tensor.name))}"
-    if not isinstance(location, str) or not location:
-        raise InteropError.single(f"{where} has external data without a (UTF-8) location")
-    if "\x00" in location or Path(location).is_absolute() or location.startswith(("/", "\\")):
-        raise InteropError.single(
-            f"{where} has its external data at an absolute path",
-            hint="external data must lie beside the model, named by a relative path",
-        )
-    parts = location.replace("\\", "/").split("/")
-    if ".." in parts or PureWindowsPath(location).drive:
-        raise InteropError.single(
-            f"{where} has its external data outside the model's folder ('..' in its location)",
-            hint="external data must lie beside the model, named by a relative path",
-        )
-    if folder is None:
-        return
-    base = folder.resolve()
-    target = (base / location).resolve()
-    if not target.is_relative_to(base):
-        raise InteropError.single(
-            f"{where} has its external data outside the model's folder (through a symbolic link)",
-            hint="external data must lie beside the model, named by a relative path",
-        )
-    try:
-        mode = target.stat().st_mode
-    except OSError:
-        return  # missing: its values are not needed, its dims are in the model
-    if not stat.S_ISREG(mode):
-        raise InteropError.single(f"{where} has its external data in something that is not a regular file")
-
-
-def _screen_node(node: NodeProto, index: int, known: set[str], folder: Path | None) -> None:
-    """One node's names, outputs, inputs and attributes, in the order they are stored.
-
-    The node's label is made only for a message: this runs on every node of the graph.
-    """
-    from onnx import AttributeProto
-
-    name, op_type, domain = node.name, node.op_type, node.domain
-    inputs, outputs = list(node.input), list(node.output)
-
-    def where() -> str:
-        first = outputs[0] if outputs and isinstance(outputs[0], str) else f"#{index}"
-        return f"node {_shown(name or first)} ({op_type or 'no operator'})"
-
-    if not (isinstance(name, str) and isinstance(op_type, str) and isinstance(domain, str)):
-        raise InteropError.single(f"node #{index} has a name or operator that is not UTF-8 text")
-    if not op_type:
-        raise InteropError.single(f"{where()} has no operator type")
-    if not any(outputs):
-        raise InteropError.single(f"{where()} has no outputs")
-    if not all(isinstance(t, str) for t in (*inputs, *outputs)):
-        raise InteropError.single(f"{where()} has an input or output whose name is not UTF-8 text")
-    for t in inputs:
-        if t and t not in known:
-            raise InteropError.single(
-                f"{where()} reads {_shown(t)}, which no graph input, initializer or earlier node makes",
-                hint="the graph is damaged, or its nodes are not in execution order",
-            )
-    if op_type in _CONTROL_FLOW:
-        raise InteropError.single(
-            f"{where()}: control flow (If, Loop, Scan) is not imported",
-            hint="export the model with the loop unrolled, or with its branch fixed",
-        )
-    for attr in node.attribute:
-        if not isinstance(attr.name, str):
-            raise InteropError.single(f"{where()} has an attribute whose name is not UTF-8 text")
-        if attr.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) or attr.HasField("g") or len(attr.graphs):
-            raise InteropError.single(
-                f"{where()} holds a subgraph (attribute {_shown(attr.name)}); cnncalc imports one flat graph",
-                hint="export the model with control flow unrolled",
-            )
-        tensors = [*([attr.t] if attr.HasField("t") else []), *attr.tensors]
-        if attr.HasField("sparse_tensor"):
-            tensors.append(attr.sparse_tensor.values)
-        for tensor in tensors:
-            _check_tensor(tensor, f"tensor attribute of {where()}:", folder)
-    known.update(outputs)
 
 
 def _for_inference(model: ModelProto) -> ModelProto:
@@ -445,7 +265,7 @@ def _for_inference(model: ModelProto) -> ModelProto:
     graph.value_info.extend(model.graph.value_info)
     inputs = {i.name for i in model.graph.input}
     for tensor in model.graph.initializer:
-        if not _is_external(tensor) and _elements(tensor.dims) <= MAX_FOLD_ELEMENTS:
+        if not is_external(tensor) and element_count(tensor.dims) <= MAX_FOLD_ELEMENTS:
             graph.initializer.append(tensor)
         elif tensor.name not in inputs:
             graph.input.append(helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims)))
@@ -457,7 +277,7 @@ def _dims(info: ValueInfoProto) -> list[int | str] | None:
     tensor = info.type.tensor_type
     if not tensor.HasField("shape"):
         return None
-    return [d.dim_value if d.HasField("dim_value") else (_text(d.dim_param) or "?") for d in tensor.shape.dim]
+    return [d.dim_value if d.HasField("dim_value") else (text(d.dim_param) or "?") for d in tensor.shape.dim]
 
 
 def _pads(pads: Sequence[int], ndim: int) -> int | list[int] | list[list[int]]:
@@ -503,7 +323,7 @@ class _Attrs:
             self.by_name[attr.name] = attr
 
     def error(self, name: str, problem: str) -> InteropError:
-        message = f"{self.where}: attribute {_shown(name)} {problem}"
+        message = f"{self.where}: attribute {shown(name)} {problem}"
         return InteropError([Diagnostic(message, hint="the model file is damaged; export it again")])
 
     def get(self, name: str, kind: int, required: bool) -> AttributeProto | None:
@@ -580,7 +400,7 @@ class _Importer:
         self.graph = graph
         self.opset = opset
         # exporters name every graph alike (main_graph, torch_jit): the file's name says more
-        self.name = clean_name(default_name) or clean_name(_text(graph.name)) or "network"
+        self.name = clean_name(default_name) or clean_name(text(graph.name)) or "network"
         self.description = description
         self.notes: list[str] = []
         self.writer = SpecWriter()
@@ -619,9 +439,9 @@ class _Importer:
                 self.made_by[output] = node
             self.checked_node(node)
         if dead:
-            shown = ", ".join(f"{_shown(self.label(n))} ({n.op_type})" for n in dead[:5])
+            named = ", ".join(f"{shown(self.label(n))} ({n.op_type})" for n in dead[:5])
             more = f" and {len(dead) - 5} more" if len(dead) > 5 else ""
-            self.notes.append(f"ignored {len(dead)} node(s) whose outputs reach no graph output: {shown}{more}")
+            self.notes.append(f"ignored {len(dead)} node(s) whose outputs reach no graph output: {named}{more}")
         if not self.writer.layers:
             raise InteropError.single("the ONNX graph has no layer cnncalc can count (only shape or identity nodes)")
         data["layers"] = self.writer.layers
@@ -651,7 +471,7 @@ class _Importer:
             if os.environ.get("CNNCALC_DEBUG"):
                 raise
             raise InteropError.single(
-                f"node {_shown(self.label(node))} ({node.op_type}) is malformed ({type(e).__name__})",
+                f"node {shown(self.label(node))} ({node.op_type}) is malformed ({type(e).__name__})",
                 hint="the model file is damaged; export it again",
             ) from None
 
@@ -665,7 +485,7 @@ class _Importer:
         if not data_inputs:
             raise InteropError.single("the ONNX graph has no input with a batch and a feature axis")
         if len(data_inputs) > 1:
-            names = ", ".join(_shown(i.name) for i, _ in data_inputs[:8])
+            names = ", ".join(shown(i.name) for i, _ in data_inputs[:8])
             raise InteropError.single(
                 f"the ONNX graph has {len(data_inputs)} inputs ({names}); a cnncalc spec has one",
                 hint="export the model with a single input tensor",
@@ -678,13 +498,13 @@ class _Importer:
         sample = dims[1:]
         fixed = [d for d in sample if isinstance(d, int) and d > 0]
         if len(fixed) != len(sample):
-            shown = [d if isinstance(d, int) else _shown(d) for d in dims[:6]]
+            listed = [d if isinstance(d, int) else shown(d) for d in dims[:6]]
             raise InteropError.single(
-                f"input {_shown(info.name)} has dims {shown}: cnncalc needs fixed sizes after the batch axis",
+                f"input {shown(info.name)} has dims {listed}: cnncalc needs fixed sizes after the batch axis",
                 hint="export with a fixed input size (a dummy input of the real shape, no dynamic axes but batch)",
             )
         if len(sample) > 4:
-            raise InteropError.single(f"input {_shown(info.name)} has {len(sample)} axes after the batch; at most 4")
+            raise InteropError.single(f"input {shown(info.name)} has {len(sample)} axes after the batch; at most 4")
         self.writer.tensors[info.name] = "input"
         result: dict[str, Any] = {"input": {"shape": fixed, "layout": "chw"}}
         batch = dims[0]
@@ -699,7 +519,7 @@ class _Importer:
         return str(node.name or node.output[0])
 
     def where(self, node: NodeProto) -> str:
-        return f"node {_shown(self.label(node))} ({node.op_type})"
+        return f"node {shown(self.label(node))} ({node.op_type})"
 
     def schema_check(self, node: NodeProto) -> None:
         """The node's operator exists in its opset, with as many inputs and outputs as ONNX allows."""
@@ -733,7 +553,7 @@ class _Importer:
     def node(self, node: NodeProto) -> None:
         op = node.op_type
         if node.domain not in ("", "ai.onnx"):
-            raise self.unsupported(node, f"operator domain {_shown(node.domain)}")
+            raise self.unsupported(node, f"operator domain {shown(node.domain)}")
         self.schema_check(node)
         inputs = list(node.input)
         data_inputs = [t for t in inputs if t and t in self.writer.tensors]
@@ -755,7 +575,7 @@ class _Importer:
                 raise self.unsupported(node, f"its first input {self.origin(inputs[0])} is not the network's data")
             later = [t for t in inputs[1:] if t in self.writer.tensors]
             if later:
-                raise self.unsupported(node, f"its input {_shown(later[0])} is data, where ONNX reads a setting")
+                raise self.unsupported(node, f"its input {shown(later[0])} is data, where ONNX reads a setting")
         padded = [t for t in data_inputs if t in self.pads]
         if padded and op not in ("Conv", "MaxPool", "AveragePool"):
             raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
@@ -788,11 +608,11 @@ class _Importer:
         """A tensor, and the node that made it, for a message."""
         maker = self.made_by.get(tensor)
         if maker is None:
-            return _shown(tensor)
-        return f"{_shown(tensor)} (made by {self.where(maker)})"
+            return shown(tensor)
+        return f"{shown(tensor)} (made by {self.where(maker)})"
 
     def unsupported(self, node: NodeProto, why: str = "") -> InteropError:
-        return unsupported(node.op_type, self.label(node)[:_SHOWN], self.writer, ", ".join(SUPPORTED_OPS), why)
+        return unsupported(node.op_type, self.label(node)[:SHOWN], self.writer, ", ".join(SUPPORTED_OPS), why)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -853,9 +673,9 @@ class _Importer:
         """The value of a small constant in the file, or None: unknown, external data (never read),
         or too large to be a shape, a pad or a scale."""
         tensor = self.consts.get(name)
-        if tensor is None or _is_external(tensor):
+        if tensor is None or is_external(tensor):
             return None
-        elements = _elements(tensor.dims)
+        elements = element_count(tensor.dims)
         if elements > MAX_FOLD_ELEMENTS:
             return None
         from onnx import numpy_helper
@@ -876,7 +696,7 @@ class _Importer:
                 raise ValueError("data and dims disagree")
         except Exception:  # numpy and onnx raise several kinds on data that does not fit its dims
             raise InteropError.single(
-                f"constant {_about(tensor)} holds data that does not match its type and shape",
+                f"constant {about(tensor)} holds data that does not match its type and shape",
                 hint="the model file is damaged; export it again",
             ) from None
         return value
@@ -928,7 +748,7 @@ class _Importer:
         except Exception:  # an operator the evaluator lacks, or inputs it refuses: the output stays unknown
             return False
         for tensor in tensors:
-            if tensor.name and _elements(tensor.dims) <= MAX_FOLD_ELEMENTS:
+            if tensor.name and element_count(tensor.dims) <= MAX_FOLD_ELEMENTS:
                 self.consts[tensor.name] = tensor
                 self.const_dims[tensor.name] = list(tensor.dims)
         return True
@@ -1003,11 +823,11 @@ class _Importer:
         if (rank is not None and len(dims) != rank) or len(dims) < least:
             wanted = f"rank {rank}" if rank is not None else f"rank at least {least}"
             raise InteropError.single(
-                f"{self.where(node)}: its {what} {_shown(name)} has rank {len(dims)}; {wanted} expected",
+                f"{self.where(node)}: its {what} {shown(name)} has rank {len(dims)}; {wanted} expected",
                 hint="the model file is damaged; export it again",
             )
         if any(d < 1 for d in dims):
-            raise InteropError.single(f"{self.where(node)}: its {what} {_shown(name)} has an empty dimension")
+            raise InteropError.single(f"{self.where(node)}: its {what} {shown(name)} has an empty dimension")
         return dims
 
     def has_input(self, node: NodeProto, index: int) -> bool:
@@ -1202,7 +1022,7 @@ class _Importer:
             if self.has_input(node, index):
                 name = node.input[index]
                 tensor = self.consts.get(name)
-                named.append(_about(tensor) if tensor is not None else _shown(name))
+                named.append(about(tensor) if tensor is not None else shown(name))
                 found = self.values(name)
                 if not found or len(found) != 1:
                     raise self.unsupported(node, f"a bound that is not a known scalar constant ({named[-1]})")
@@ -1263,7 +1083,7 @@ class _Importer:
         attrs = self.attrs(node)
         mode = attrs.text("mode", "constant")
         if mode != "constant":
-            raise self.unsupported(node, f"Pad mode {_shown(mode)} (only constant padding imports)")
+            raise self.unsupported(node, f"Pad mode {shown(mode)} (only constant padding imports)")
         pads = (
             attrs.integers("pads")
             if attrs.has("pads")
@@ -1313,7 +1133,7 @@ class _Importer:
         last = self.writer.layers[-1] if self.writer.layers else None
         if last is None or last["name"] != producer or last.get("bias", True) or last.get("shares"):
             return False
-        size = _elements(self.const_dims[consts[0]])
+        size = element_count(self.const_dims[consts[0]])
         units = last.get("units", last.get("filters"))
         if last["kind"] not in ("dense", "conv") or size != units:
             return False
@@ -1377,7 +1197,7 @@ class _Importer:
         attrs = self.attrs(node)
         mode = attrs.text("mode", "nearest")
         if mode not in ("nearest", "linear", "bilinear"):
-            raise self.unsupported(node, f"mode {_shown(mode)} (nearest and linear import)")
+            raise self.unsupported(node, f"mode {shown(mode)} (nearest and linear import)")
         dims = self.shape(node.input[0])
         scales: list[Any] | None = attrs.numbers("scales")
         source = "its scales attribute"
@@ -1404,4 +1224,4 @@ class _Importer:
     def about(self, name: str) -> str:
         """A constant input as a message names it: name, type and shape, or only the name."""
         tensor = self.consts.get(name)
-        return _about(tensor) if tensor is not None else _shown(name)
+        return about(tensor) if tensor is not None else shown(name)
