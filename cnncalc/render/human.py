@@ -11,8 +11,8 @@ from cnncalc.core.receptive import ReceptiveField
 from cnncalc.core.report import LayerRow
 from cnncalc.layers.base import Shape
 
-_SI = ["", "K", "M", "G", "T", "P", "E"]
-_BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+_SI = ["", "K", "M", "G", "T", "P", "E", "Z", "Y"]
+_BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"]
 
 
 def format_count(n: int) -> str:
@@ -33,11 +33,21 @@ def format_si(n: int, units: Units = "si", suffix: str = "") -> str:
     '58.13 MiB'
     >>> format_si(608)
     '608'
+
+    A value that rounds up to the next prefix takes it: 999,999,890,259,561,600 MACs are
+    '1.00 E', never '1000.00 P'.
+
+    >>> format_si(999_999_890_259_561_600)
+    '1.00 E'
+    >>> format_si(999_994)
+    '999.99 K'
+    >>> format_si(3 * 10**21, suffix="B")
+    '3.00 ZB'
     """
     base, prefixes = (1000, _SI) if units == "si" else (1024, _BINARY)
     value = float(n)
     step = 0
-    while abs(value) >= base and step < len(prefixes) - 1:
+    while step < len(prefixes) - 1 and (abs(value) >= base or (step > 0 and round(abs(value), 2) >= base)):
         value /= base
         step += 1
     if step == 0:
