@@ -36,7 +36,7 @@ def same_padding(n: int, kernel: int, stride: int = 1, dilation: int = 1) -> Pai
 
 
 @dataclass(frozen=True)
-class Window:
+class AxisFit:
     """How one axis of a sliding window resolves: output size and what is left over."""
 
     size: int  # output positions, may be <= 0 when the window does not fit at all
@@ -44,14 +44,14 @@ class Window:
     dropped: int  # input pixels (of the padded axis) no window reaches, floor mode only
 
 
-def window(
+def fit_axis(
     n: int,
     kernel: int,
     stride: int = 1,
     padding: Pair = (0, 0),
     dilation: int = 1,
     ceil_mode: bool = False,
-) -> Window:
+) -> AxisFit:
     """Output length along one axis, as PyTorch computes it.
 
     floor mode: floor((n + pb + pa - d*(k-1) - 1) / s) + 1
@@ -60,15 +60,15 @@ def window(
     any check: a window that overhangs the padded input by less than a stride still
     gives one position, as in PyTorch.
 
-    >>> window(32, 5).size
+    >>> fit_axis(32, 5).size
     28
-    >>> window(7, 3, stride=3)
-    Window(size=2, padded=7, dropped=1)
-    >>> window(112, 3, stride=2, ceil_mode=True).size
+    >>> fit_axis(7, 3, stride=3)
+    AxisFit(size=2, padded=7, dropped=1)
+    >>> fit_axis(112, 3, stride=2, ceil_mode=True).size
     56
-    >>> window(6, 3, stride=2, ceil_mode=True).size
+    >>> fit_axis(6, 3, stride=2, ceil_mode=True).size
     3
-    >>> window(3, 4, stride=3, ceil_mode=True).size  # overhangs by 1 < 3: one window
+    >>> fit_axis(3, 4, stride=3, ceil_mode=True).size  # overhangs by 1 < 3: one window
     1
     """
     padded = n + padding[0] + padding[1]
@@ -77,10 +77,10 @@ def window(
         size = -(-span // stride) + 1
         if (size - 1) * stride >= n + padding[0]:
             size -= 1
-        return Window(size=size, padded=padded, dropped=0)
+        return AxisFit(size=size, padded=padded, dropped=0)
     if span < 0:  # the kernel is wider than the padded input: no window fits
-        return Window(size=span // stride + 1, padded=padded, dropped=0)
-    return Window(size=span // stride + 1, padded=padded, dropped=span % stride)
+        return AxisFit(size=span // stride + 1, padded=padded, dropped=0)
+    return AxisFit(size=span // stride + 1, padded=padded, dropped=span % stride)
 
 
 def transposed_size(n: int, kernel: int, stride: int, padding: Pair, dilation: int, output_padding: int) -> int:

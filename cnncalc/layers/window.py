@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cnncalc.core.geometry import Pair, effective_kernel, same_padding, window
+from cnncalc.core.geometry import Pair, effective_kernel, fit_axis, same_padding
 from cnncalc.errors import LayerRuleError
 from cnncalc.layers.base import AXIS_NAMES, NonNegative, PerDim, Shape, Step, per_dim, spatial_rank
 
@@ -102,7 +102,7 @@ def slide(
     warnings: list[str] = []
     geometry = tuple((effective_kernel(kk, dd), ss, p[0]) for kk, ss, dd, p in zip(k, s, d, pads, strict=True))
     for axis, (n, kk, ss, dd, p) in enumerate(zip(sizes, k, s, d, pads, strict=True)):
-        w = window(n, kk, ss, p, dd, ceil_mode)
+        w = fit_axis(n, kk, ss, p, dd, ceil_mode)
         name = AXIS_NAMES[ndim][axis]
         if w.size <= 0:
             raise LayerRuleError(
@@ -154,7 +154,7 @@ def _axis_step(
     else:
         pad_sym, pad_num = " + p_b + p_a", f" + {p[0]} + {p[1]}"
     ratio_sym, ratio_num = f"(n{pad_sym} - {f_sym})/s", f"({n}{pad_num} - {f_num})/{s}"
-    w = window(n, k, s, p, d, ceil_mode)
+    w = fit_axis(n, k, s, p, d, ceil_mode)
     span = w.padded - effective_kernel(k, d)
     notes = [f"'same' padding: {p[0]} before, {p[1]} after (TensorFlow's rule)"] if same else []
     if span % s == 0:

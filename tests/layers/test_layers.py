@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc import Conventions, ShapeError, analyze, load_spec_text
-from cnncalc.core.geometry import same_padding, window
+from cnncalc.core.geometry import fit_axis, same_padding
 from cnncalc.core.report import Report
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -227,7 +227,7 @@ def test_window_matches_brute_force(n: int, k: int, s: int, pb: int, pa: int, d:
             for i in range(0, padded + s)
             if i % s == 0 and i < n + pb and (i + span <= padded or i + span - s < padded)
         ]
-    w = window(n, k, s, (pb, pa), d, ceil)
+    w = fit_axis(n, k, s, (pb, pa), d, ceil)
     if span > padded and not ceil:
         assert w.size <= 0
     else:  # in ceil mode a window overhanging the padded input by less than a stride counts
@@ -239,7 +239,7 @@ def test_window_matches_brute_force(n: int, k: int, s: int, pb: int, pa: int, d:
 @given(n=st.integers(1, 300), k=st.integers(1, 11), s=st.integers(1, 6), d=st.integers(1, 3))
 def test_same_padding_gives_ceil_n_over_s(n: int, k: int, s: int, d: int) -> None:
     pads = same_padding(n, k, s, d)
-    assert window(n, k, s, pads, d).size == -(-n // s)
+    assert fit_axis(n, k, s, pads, d).size == -(-n // s)
     assert 0 <= pads[1] - pads[0] <= 1
 
 

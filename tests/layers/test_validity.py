@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cnncalc import ShapeError, analyze, load_spec_text
-from cnncalc.core.geometry import window
+from cnncalc.core.geometry import fit_axis
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -245,7 +245,7 @@ def test_ceil_mode_size_is_pytorchs_formula(n: int, k: int, s: int, p: int) -> N
     size = (n + 2 * p - (k - 1) - 1 + (s - 1)) // s + 1
     if (size - 1) * s >= n + p:
         size -= 1
-    assert window(n, k, s, (p, p), 1, ceil_mode=True).size == size
+    assert fit_axis(n, k, s, (p, p), 1, ceil_mode=True).size == size
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed (CI installs the CPU build)")
