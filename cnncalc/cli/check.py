@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_error, echo_text, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.junit, OutputFormat.github)
@@ -59,7 +59,7 @@ def check(
         stray_unit,
         unit_apart,
     )
-    from cnncalc.features.budgets.check_output import check_github, check_json, check_junit, check_lines
+    from cnncalc.features.budgets.check_output import WRITERS
     from cnncalc.render.table import terminal_width
 
     options = {
@@ -83,14 +83,7 @@ def check(
     for result in results:
         for diagnostic in result.errors:
             echo_error(diagnostic.render())
-    if fmt is OutputFormat.json:
-        echo_json(check_json(results))
-    elif fmt is OutputFormat.junit:
-        typer.echo(check_junit(results), nl=False)
-    elif fmt is OutputFormat.github:
-        echo_lines(check_github(results))
-    else:
-        echo_lines(check_lines(results, terminal_width()))
+    echo_text(WRITERS.write(fmt, results, terminal_width()))
     raise typer.Exit(exit_code(results))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_lines, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.csv, OutputFormat.json)
@@ -47,7 +47,7 @@ def compare(
     """
     from cnncalc.errors import SpecError
     from cnncalc.features.compare.figures import compare as compare_specs
-    from cnncalc.features.compare.output import compare_csv, compare_json, compare_lines, compare_markdown
+    from cnncalc.features.compare.output import WRITERS
     from cnncalc.render.escape import terminal
     from cnncalc.render.table import terminal_width
 
@@ -63,14 +63,7 @@ def compare(
             )
         check_output(plot, "--plot", inputs, force)  # refuse before the work, not after
     entries = compare_specs(specs)
-    if fmt is OutputFormat.json:
-        typer.echo(compare_json(entries), nl=False)
-    elif fmt is OutputFormat.csv:
-        typer.echo(compare_csv(entries), nl=False)
-    elif fmt is OutputFormat.markdown:
-        typer.echo(compare_markdown(entries), nl=False)
-    else:
-        echo_lines(compare_lines(entries, terminal_width()))
+    echo_text(WRITERS.write(fmt, entries, terminal_width()))
     if plot is not None:
         from cnncalc.cli.files import write_text_safely
         from cnncalc.features.compare.plot import plot_svg

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.json)
@@ -34,18 +34,13 @@ def diff(
     """
     from cnncalc.core.walk import analyze
     from cnncalc.features.budgets.diff import diff_reports, titles
-    from cnncalc.features.budgets.diff_output import diff_json, diff_lines, diff_markdown
+    from cnncalc.features.budgets.diff_output import WRITERS, DiffView
     from cnncalc.features.interop import load_spec
     from cnncalc.render.table import terminal_width
 
     result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
-    names = titles(result, old, new)
-    if fmt is OutputFormat.json:
-        echo_json(diff_json(result, old, new))
-    elif fmt is OutputFormat.markdown:
-        typer.echo(diff_markdown(result, everything, names), nl=False)
-    else:
-        echo_lines(diff_lines(result, everything, names, terminal_width()))
+    view = DiffView(result, (old, new), titles(result, old, new), everything)
+    echo_text(WRITERS.write(fmt, view, terminal_width()))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
@@ -42,21 +42,16 @@ def explain(
         cnncalc explain alexnet --layer conv2 --format markdown --latex
     """
     from cnncalc.features.explain.explanation import explain as explain_spec
-    from cnncalc.features.explain.explanation import select, to_json
-    from cnncalc.features.explain.output import explanation_markdown as to_markdown
+    from cnncalc.features.explain.explanation import select
+    from cnncalc.features.explain.output import WRITERS, ExplainView
+    from cnncalc.render.table import terminal_width
 
     explanation = explain_spec(network.load(), counts.conventions())
     if layer is not None:
         explanation = select(explanation, layer)
-    if fmt is OutputFormat.json:
-        echo_json(to_json(explanation))
-    elif fmt is OutputFormat.markdown or latex:
-        typer.echo(to_markdown(explanation, latex=latex), nl=False)
-    else:
-        from cnncalc.features.explain.output import explanation_lines
-        from cnncalc.render.table import terminal_width
-
-        echo_lines(explanation_lines(explanation, terminal_width()))
+    if latex and fmt is OutputFormat.text:  # --latex is a way of writing Markdown
+        fmt = OutputFormat.markdown
+    echo_text(WRITERS.write(fmt, ExplainView(explanation, latex), terminal_width()))
 
 
 def register(app: typer.Typer) -> None:

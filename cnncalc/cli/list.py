@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_lines, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
@@ -18,18 +18,11 @@ def list_networks(
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
 ) -> None:
     """List the bundled networks, usable by name in every command."""
-    from cnncalc.render.listing import NetworkEntry, list_csv, list_json, list_lines, list_markdown
+    from cnncalc.render.listing import WRITERS, NetworkEntry
     from cnncalc.render.table import terminal_width
 
     entries = [NetworkEntry.of(name) for name in _names()]
-    if fmt is OutputFormat.table:
-        echo_lines(list_lines(entries, terminal_width()))
-    elif fmt is OutputFormat.markdown:
-        echo_lines(list_markdown(entries))
-    elif fmt is OutputFormat.csv:
-        typer.echo(list_csv(entries), nl=False)
-    else:
-        typer.echo(list_json(entries), nl=False)
+    echo_text(WRITERS.write(fmt, entries, terminal_width()))
 
 
 def _names() -> list[str]:

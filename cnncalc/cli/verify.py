@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_error, echo_text, handles_errors
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
@@ -112,13 +112,10 @@ def verify(
         result = run_verify(loaded, conventions, seed, scratch, limit, progress=progress, layout=network.layout_shown())
     finally:
         progress.close()
-    from cnncalc.features.verify.output import verify_json, verify_lines
+    from cnncalc.features.verify.output import WRITERS, VerifyView
     from cnncalc.render.table import terminal_width
 
-    if fmt is OutputFormat.json:
-        echo_json(verify_json(result, seed))
-    else:
-        echo_lines(verify_lines(result, seed, terminal_width()))
+    echo_text(WRITERS.write(fmt, VerifyView(result, seed), terminal_width()))
     mismatches = result.mismatches()
     for line in mismatches:
         echo_error(f"error: {line}")

@@ -1,9 +1,15 @@
-"""The output formats of the whole CLI, in one enum; each command accepts a declared subset."""
+"""The output formats of the whole CLI, in one enum, and the writer tables that print them.
+
+Each feature's output module declares one `Writers` table from format to writer; a command
+prints `table.write(fmt, value, width)` and never chooses among formats itself, so a format
+is added in one place and a test can hold every command's `--format` choices to its table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 
 class OutputFormat(StrEnum):
@@ -38,4 +44,40 @@ def choose(value: str, allowed: Iterable[OutputFormat]) -> OutputFormat:
     raise FormatError(f"{value!r} is not a format of this command; choose one of: {names}")
 
 
-__all__ = ["FormatError", "OutputFormat", "choose"]
+T = TypeVar("T")
+
+#: what a writer returns: the whole text, or pieces to be written one after the other (a
+#: 10,000-layer JSON document is not joined into one string first)
+Text = str | Sequence[str]
+
+#: a writer: the value to print and the width to fit (None: a pipe, nothing wrapped; writers
+#: that never wrap ignore it)
+Writer = Callable[[T, int | None], Text]
+
+
+class Writers(Generic[T]):
+    """One feature's writers, one per format it prints, in the order `--help` lists them."""
+
+    def __init__(self, table: Mapping[OutputFormat, Writer[T]]) -> None:
+        self._table = dict(table)
+
+    @property
+    def formats(self) -> tuple[OutputFormat, ...]:
+        """The formats this table prints."""
+        return tuple(self._table)
+
+    def write(self, fmt: OutputFormat, value: T, width: int | None) -> Text:
+        """`value` written in `fmt`; a format the table lacks is a FormatError naming those it has."""
+        writer = self._table.get(fmt)
+        if writer is None:
+            names = ", ".join(f.value for f in self._table)
+            raise FormatError(f"{fmt.value!r} is not a format of this command; choose one of: {names}")
+        return writer(value, width)
+
+
+def joined_lines(lines: Sequence[str]) -> str:
+    """Lines as one text, each ended by a newline: how line-based writers hand their output over."""
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["FormatError", "OutputFormat", "Text", "Writer", "Writers", "choose", "joined_lines"]

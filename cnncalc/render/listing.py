@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import json_text
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.human import format_shape
 from cnncalc.render.table import render_grid
 
@@ -91,3 +92,14 @@ def list_json(entries: list[NetworkEntry]) -> str:
         for e in entries
     ]
     return json_text(rows)
+
+
+#: `list`'s formats
+WRITERS: Writers[list[NetworkEntry]] = Writers(
+    {
+        OutputFormat.table: lambda entries, width: joined_lines(list_lines(entries, width)),
+        OutputFormat.json: lambda entries, width: list_json(entries),
+        OutputFormat.csv: lambda entries, width: list_csv(entries),
+        OutputFormat.markdown: lambda entries, width: joined_lines(list_markdown(entries)),
+    }
+)

@@ -25,7 +25,9 @@ from cnncalc.features.budgets.check import (
     unit_of,
 )
 from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import github_data, github_line, github_property, terminal, xml_text
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 COLUMNS = [
@@ -179,4 +181,15 @@ def annotation(message: str, location: Location | None, fallback_file: str, titl
     return f"::error {','.join(properties)}::{github_data(message)}"
 
 
-__all__ = ["annotation", "check_github", "check_json", "check_junit", "check_lines"]
+#: `check`'s formats
+WRITERS: Writers[Sequence[SpecResult]] = Writers(
+    {
+        OutputFormat.table: lambda results, width: joined_lines(check_lines(results, width)),
+        OutputFormat.json: lambda results, width: json_parts(check_json(results)),
+        OutputFormat.junit: lambda results, width: check_junit(results),
+        OutputFormat.github: lambda results, width: joined_lines(check_github(results)),
+    }
+)
+
+
+__all__ = ["WRITERS", "annotation", "check_github", "check_json", "check_junit", "check_lines"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.report import LayerRow
@@ -17,7 +18,9 @@ from cnncalc.features.budgets.diff import (
 )
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import markdown_cell, markdown_code, terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 TOTAL_COLUMNS = [text("Total"), numeric("Before"), numeric("After"), numeric("Change"), numeric("%")]
@@ -127,4 +130,24 @@ def _layer_json(diff: Diff, c: LayerChange) -> dict[str, Any]:
     return data
 
 
-__all__ = ["diff_json", "diff_lines", "diff_markdown"]
+@dataclass(frozen=True)
+class DiffView:
+    """What `diff` prints: the diff, its two sources and titles, and whether unchanged layers show."""
+
+    diff: Diff
+    sources: tuple[str, str]
+    names: tuple[str, str]
+    everything: bool
+
+
+#: `diff`'s formats
+WRITERS: Writers[DiffView] = Writers(
+    {
+        OutputFormat.table: lambda v, width: joined_lines(diff_lines(v.diff, v.everything, v.names, width)),
+        OutputFormat.markdown: lambda v, width: diff_markdown(v.diff, v.everything, v.names),
+        OutputFormat.json: lambda v, width: json_parts(diff_json(v.diff, *v.sources)),
+    }
+)
+
+
+__all__ = ["WRITERS", "DiffView", "diff_json", "diff_lines", "diff_markdown"]

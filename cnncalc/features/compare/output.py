@@ -15,6 +15,7 @@ from cnncalc.features.compare.figures import Entry, setting
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import json_text
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 COLUMNS = [
@@ -98,4 +99,15 @@ def _notes() -> dict[str, Any]:
     }
 
 
-__all__ = ["COLUMNS", "compare_csv", "compare_json", "compare_lines", "compare_markdown", "top1_text"]
+#: `compare`'s formats
+WRITERS: Writers[Sequence[Entry]] = Writers(
+    {
+        OutputFormat.table: lambda entries, width: joined_lines(compare_lines(entries, width)),
+        OutputFormat.markdown: lambda entries, width: compare_markdown(entries),
+        OutputFormat.csv: lambda entries, width: compare_csv(entries),
+        OutputFormat.json: lambda entries, width: compare_json(entries),
+    }
+)
+
+
+__all__ = ["COLUMNS", "WRITERS", "compare_csv", "compare_json", "compare_lines", "compare_markdown", "top1_text"]

@@ -6,9 +6,13 @@ with user text (layer and spec names) made visible by `escape.terminal`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cnncalc.core.algebra import to_latex
-from cnncalc.features.explain.explanation import Explanation, Line, display_lines, heading, total_lines
+from cnncalc.features.explain.explanation import Explanation, Line, display_lines, heading, to_json, total_lines
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.table import wrap_paragraph
 
 
@@ -74,4 +78,22 @@ def _md_line(line: Line, latex: bool) -> str:
     return f"- **{markdown_cell(line.label)}**: {body}{value}{note}"
 
 
-__all__ = ["explanation_lines", "explanation_markdown"]
+@dataclass(frozen=True)
+class ExplainView:
+    """What `explain` prints: the explanation, and whether its Markdown writes math as LaTeX."""
+
+    explanation: Explanation
+    latex: bool = False
+
+
+#: `explain`'s formats
+WRITERS: Writers[ExplainView] = Writers(
+    {
+        OutputFormat.text: lambda v, width: joined_lines(explanation_lines(v.explanation, width)),
+        OutputFormat.markdown: lambda v, width: explanation_markdown(v.explanation, latex=v.latex),
+        OutputFormat.json: lambda v, width: json_parts(to_json(v.explanation)),
+    }
+)
+
+
+__all__ = ["WRITERS", "ExplainView", "explanation_lines", "explanation_markdown"]

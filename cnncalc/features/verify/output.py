@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.features.verify.run import Check, VerifyResult
 from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 COLUMNS = [
@@ -112,4 +115,21 @@ def verify_json(result: VerifyResult, seed: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["verify_json", "verify_lines"]
+@dataclass(frozen=True)
+class VerifyView:
+    """What `verify` prints: the run and the seed its weights came from."""
+
+    result: VerifyResult
+    seed: int
+
+
+#: `verify`'s formats
+WRITERS: Writers[VerifyView] = Writers(
+    {
+        OutputFormat.table: lambda v, width: joined_lines(verify_lines(v.result, v.seed, width)),
+        OutputFormat.json: lambda v, width: json_parts(verify_json(v.result, v.seed)),
+    }
+)
+
+
+__all__ = ["WRITERS", "VerifyView", "verify_json", "verify_lines"]

@@ -1,0 +1,47 @@
+"""The writer tables: one per feature, the only place a command's format is chosen."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from cnncalc.render.formats import FormatError, OutputFormat, Writers, joined_lines
+
+#: (command module, the module holding its writer table)
+COMMANDS = [
+    ("cnncalc.cli.compare", "cnncalc.features.compare.output"),
+    ("cnncalc.cli.list", "cnncalc.render.listing"),
+    ("cnncalc.cli.diff", "cnncalc.features.budgets.diff_output"),
+    ("cnncalc.cli.explain", "cnncalc.features.explain.output"),
+    ("cnncalc.cli.check", "cnncalc.features.budgets.check_output"),
+    ("cnncalc.cli.verify", "cnncalc.features.verify.output"),
+]
+
+
+@pytest.mark.parametrize(("command", "output"), COMMANDS, ids=[c[0].rsplit(".", 1)[1] for c in COMMANDS])
+def test_a_command_offers_exactly_the_formats_its_table_writes(command: str, output: str) -> None:
+    offered = importlib.import_module(command).FORMATS
+    table = importlib.import_module(output).WRITERS
+    assert isinstance(table, Writers)
+    assert tuple(offered) == table.formats
+
+
+def test_a_table_passes_the_width_and_refuses_a_format_it_lacks() -> None:
+    table: Writers[str] = Writers(
+        {
+            OutputFormat.table: lambda value, width: f"{value}:{width}",
+            OutputFormat.csv: lambda value, width: [value, ",", value],
+        }
+    )
+    assert table.formats == (OutputFormat.table, OutputFormat.csv)
+    assert table.write(OutputFormat.table, "x", 80) == "x:80"
+    assert table.write(OutputFormat.table, "x", None) == "x:None"
+    assert table.write(OutputFormat.csv, "y", 80) == ["y", ",", "y"]
+    with pytest.raises(FormatError, match="'json' is not a format of this command; choose one of: table, csv"):
+        table.write(OutputFormat.json, "x", 80)
+
+
+def test_lines_end_each_with_a_newline() -> None:
+    assert joined_lines(["a", "b"]) == "a\nb\n"
+    assert joined_lines([]) == "\n"
