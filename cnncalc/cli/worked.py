@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, handles_errors
+from cnncalc.cli.common import echo_error, echo_text, handles_errors
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cnncalc.features.worked.matrix import Grid, Volume
+    from cnncalc.features.worked.matrix import Volume
     from cnncalc.features.worked.numbers import NumberStyle
 
 MATRIX_HELP = (
@@ -55,24 +55,11 @@ def _style(round_digits: int | None, truncate: bool, exact: bool) -> NumberStyle
     return NumberStyle(round_digits, truncate, exact)
 
 
-def _echo_maps(
-    fmt: OutputFormat,
-    warnings: Sequence[str],
-    maps: Sequence[Grid],
-    style: NumberStyle,
-    title: str,
-    label: str,
-    steps: Sequence[str],
-) -> None:
-    """The output matrices as CSV or as text (title, written-out steps, matrices); warnings on stderr."""
-    from cnncalc.features.worked.output import render_csv, render_text
-
-    for warning in warnings:
-        echo_error(f"warning: {warning}")
-    if fmt is OutputFormat.csv:
-        typer.echo(render_csv(maps, style))
-    else:
-        typer.echo(render_text(title, maps, label, style, steps))
+def _warn(fmt: OutputFormat, warnings: Sequence[str]) -> None:
+    """Warnings go to stderr, except with JSON, whose document carries them."""
+    if fmt is not OutputFormat.json:
+        for warning in warnings:
+            echo_error(f"warning: {warning}")
 
 
 RoundOption = Annotated[
@@ -148,9 +135,9 @@ def conv(
 
         cnncalc conv @image.csv -k "1 0 -1; 1 0 -1; 1 0 -1" --dilation 2 --steps
     """
-    from cnncalc.features.worked.examples import Order, conv_title, correlate
+    from cnncalc.features.worked.examples import Order, correlate
     from cnncalc.features.worked.matrix import WorkedError, conv_padding, parse_pair, parse_scalar
-    from cnncalc.features.worked.output import conv_json
+    from cnncalc.features.worked.output import CONV_WRITERS, ConvView
 
     style = _style(round_digits, truncate, exact)
     if not kernel:
@@ -178,11 +165,8 @@ def conv(
         kernel_sources=sources,
     )
     written = list(result.steps(Order(order.value))) if steps else []
-    if fmt is OutputFormat.json:
-        echo_json(conv_json(result, style, written))
-    else:
-        lines = [line for step in written for line in step.text(style, len(result.outputs))]
-        _echo_maps(fmt, result.warnings, result.outputs, style, conv_title(result), "filter", lines)
+    _warn(fmt, result.warnings)
+    echo_text(CONV_WRITERS.write(fmt, ConvView(result, style, written), None))
 
 
 @handles_errors
@@ -221,10 +205,10 @@ def pool(
 
         cnncalc pool @map.csv --size 3 --stride 1
     """
-    from cnncalc.features.worked.examples import PoolKind, pool_title
+    from cnncalc.features.worked.examples import PoolKind
     from cnncalc.features.worked.examples import pool as pool_matrix
     from cnncalc.features.worked.matrix import parse_pair
-    from cnncalc.features.worked.output import pool_json
+    from cnncalc.features.worked.output import POOL_WRITERS, PoolView
 
     style = _style(round_digits, truncate, exact)
     image = read_matrix(matrix, "input")
@@ -239,11 +223,8 @@ def pool(
         count_include_pad=count_pad,
     )
     written = list(result.steps()) if steps else []
-    if fmt is OutputFormat.json:
-        echo_json(pool_json(result, style, written))
-    else:
-        lines = [step.text(style, len(result.outputs)) for step in written]
-        _echo_maps(fmt, result.warnings, result.outputs, style, pool_title(result), "channel", lines)
+    _warn(fmt, result.warnings)
+    echo_text(POOL_WRITERS.write(fmt, PoolView(result, style, written), None))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,21 +8,23 @@ import pytest
 
 from cnncalc.render.formats import FormatError, OutputFormat, Writers, joined_lines
 
-#: (command module, the module holding its writer table)
+#: (command module, the module holding its writer table, the table's name)
 COMMANDS = [
-    ("cnncalc.cli.compare", "cnncalc.features.compare.output"),
-    ("cnncalc.cli.list", "cnncalc.render.listing"),
-    ("cnncalc.cli.diff", "cnncalc.features.budgets.diff_output"),
-    ("cnncalc.cli.explain", "cnncalc.features.explain.output"),
-    ("cnncalc.cli.check", "cnncalc.features.budgets.check_output"),
-    ("cnncalc.cli.verify", "cnncalc.features.verify.output"),
+    ("cnncalc.cli.compare", "cnncalc.features.compare.output", "WRITERS"),
+    ("cnncalc.cli.list", "cnncalc.render.listing", "WRITERS"),
+    ("cnncalc.cli.diff", "cnncalc.features.budgets.diff_output", "WRITERS"),
+    ("cnncalc.cli.explain", "cnncalc.features.explain.output", "WRITERS"),
+    ("cnncalc.cli.check", "cnncalc.features.budgets.check_output", "WRITERS"),
+    ("cnncalc.cli.verify", "cnncalc.features.verify.output", "WRITERS"),
+    ("cnncalc.cli.worked", "cnncalc.features.worked.output", "CONV_WRITERS"),
+    ("cnncalc.cli.worked", "cnncalc.features.worked.output", "POOL_WRITERS"),
 ]
 
 
-@pytest.mark.parametrize(("command", "output"), COMMANDS, ids=[c[0].rsplit(".", 1)[1] for c in COMMANDS])
-def test_a_command_offers_exactly_the_formats_its_table_writes(command: str, output: str) -> None:
+@pytest.mark.parametrize(("command", "output", "name"), COMMANDS, ids=[c[2] + " " + c[0] for c in COMMANDS])
+def test_a_command_offers_exactly_the_formats_its_table_writes(command: str, output: str, name: str) -> None:
     offered = importlib.import_module(command).FORMATS
-    table = importlib.import_module(output).WRITERS
+    table = getattr(importlib.import_module(output), name)
     assert isinstance(table, Writers)
     assert tuple(offered) == table.formats
 

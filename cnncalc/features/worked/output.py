@@ -6,12 +6,15 @@ The numbers are exact Fractions computed by cnncalc.features.worked.examples; he
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
-from cnncalc.features.worked.examples import ConvResult, ConvStep, PoolResult, PoolStep
+from cnncalc.features.worked.examples import ConvResult, ConvStep, PoolResult, PoolStep, conv_title, pool_title
 from cnncalc.features.worked.matrix import Grid
 from cnncalc.features.worked.numbers import NumberStyle, exact_text, grid_cells, grid_lines
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Text, Writers
 
 
 def render_text(title: str, maps: Sequence[Grid], label: str, style: NumberStyle, steps: Sequence[str]) -> str:
@@ -96,4 +99,60 @@ def pool_json(result: PoolResult, style: NumberStyle, steps: Sequence[PoolStep] 
     }
 
 
-__all__ = ["conv_json", "pool_json", "render_csv", "render_text"]
+@dataclass(frozen=True)
+class ConvView:
+    """What `conv` prints: the result, how its numbers are written, and the steps asked for."""
+
+    result: ConvResult
+    style: NumberStyle
+    steps: Sequence[ConvStep] = ()
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """What `pool` prints: the result, how its numbers are written, and the steps asked for."""
+
+    result: PoolResult
+    style: NumberStyle
+    steps: Sequence[PoolStep] = ()
+
+
+def _conv_text(v: ConvView, width: int | None) -> Text:
+    lines = [line for step in v.steps for line in step.text(v.style, len(v.result.outputs))]
+    return render_text(conv_title(v.result), v.result.outputs, "filter", v.style, lines) + "\n"
+
+
+def _pool_text(v: PoolView, width: int | None) -> Text:
+    lines = [step.text(v.style, len(v.result.outputs)) for step in v.steps]
+    return render_text(pool_title(v.result), v.result.outputs, "channel", v.style, lines) + "\n"
+
+
+#: `conv`'s formats
+CONV_WRITERS: Writers[ConvView] = Writers(
+    {
+        OutputFormat.table: _conv_text,
+        OutputFormat.json: lambda v, width: json_parts(conv_json(v.result, v.style, v.steps)),
+        OutputFormat.csv: lambda v, width: render_csv(v.result.outputs, v.style) + "\n",
+    }
+)
+
+#: `pool`'s formats
+POOL_WRITERS: Writers[PoolView] = Writers(
+    {
+        OutputFormat.table: _pool_text,
+        OutputFormat.json: lambda v, width: json_parts(pool_json(v.result, v.style, v.steps)),
+        OutputFormat.csv: lambda v, width: render_csv(v.result.outputs, v.style) + "\n",
+    }
+)
+
+
+__all__ = [
+    "CONV_WRITERS",
+    "POOL_WRITERS",
+    "ConvView",
+    "PoolView",
+    "conv_json",
+    "pool_json",
+    "render_csv",
+    "render_text",
+]
