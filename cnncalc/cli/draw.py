@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -12,9 +12,6 @@ from cnncalc.cli import options
 from cnncalc.cli.common import handles_errors, refuse_markup_on_terminal
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
-
-if TYPE_CHECKING:
-    from cnncalc.core.report import Report
 
 FORMATS = (OutputFormat.svg, OutputFormat.dot, OutputFormat.mermaid, OutputFormat.png, OutputFormat.pdf)
 #: the format an output file's suffix asks for
@@ -104,7 +101,11 @@ def draw(
         check_output(output, "--output", inputs, force)  # before the work, so a refusal comes at once
     levels = _depth_asked(depth)
     report = analyze(network.load(), counts.conventions(), network.layout_shown())
-    text = _source(report, chosen, levels, style.value)
+    from cnncalc.features.draw.output import WRITERS, DrawView
+    from cnncalc.render.formats import whole
+
+    view = DrawView(report, levels, style.value)
+    text = whole(WRITERS.write(OutputFormat.svg if chosen in _BINARY else chosen, view, None))
     if chosen in _BINARY:
         from cnncalc.cli.common import echo_error
         from cnncalc.features.draw.png import fitted_scale, svg_to_pdf, svg_to_png
@@ -161,34 +162,6 @@ def _depth_asked(depth: str | None) -> int | str | None:
         f"--depth {depth}: draw takes a number of levels (1 or more) or 'all'",
         hint="--depth 2 opens blocks two levels deep; --depth all draws every layer",
     )
-
-
-def _source(report: Report, fmt: OutputFormat, depth: int | str | None, style: str) -> str:
-    """The SVG (also for PNG), DOT or Mermaid text of the report."""
-    from cnncalc.errors import SpecError
-
-    levels = depth if isinstance(depth, int) else None  # DOT and Mermaid: every layer unless asked
-    if fmt is OutputFormat.dot:
-        from cnncalc.features.draw.dot import architecture_dot
-
-        return architecture_dot(report, depth=levels)
-    if fmt is OutputFormat.mermaid:
-        from cnncalc.features.draw.mermaid import architecture_mermaid
-
-        return architecture_mermaid(report, depth=levels)
-    from cnncalc.features.draw.diagram import architecture_svg
-    from cnncalc.features.draw.model import picture
-
-    if style == "volumes" and depth is not None and not picture(report, levels).is_chain():
-        raise SpecError.single(
-            f"{report.name} is not a chain (some layer reads another than the one before it), "
-            "so it cannot be drawn as volumes",
-            hint="use --style graph (or auto)",
-        )
-    try:
-        return architecture_svg(report, depth=depth, style=style)
-    except ValueError as error:  # a picture of volumes that fits a slide: none at any level
-        raise SpecError.single(f"{report.name}: {error}", hint="use --style graph (or auto)") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -134,13 +134,15 @@ def github_line(text: str) -> str:
 def svg_text(text: str) -> str:
     """Text for SVG or any XML, as element text or a double-quoted attribute value.
 
-    Markup characters become entities and what XML forbids is made visible, so a layer
-    named `</svg><script>` is shown as written and never runs.
+    Markup characters become entities, and controls and bidi overrides are made visible as in
+    the terminal (what XML forbids could not be written at all; a right-to-left override
+    would let a label read as another one), so a layer named `</svg><script>` is shown as
+    written and never runs. The one escape for SVG: drawings and plots both use it.
 
     >>> svg_text('<a href="x">&</a>')
     '&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;'
     """
-    escaped = xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = xml_text(terminal(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace('"', "&quot;").replace("'", "&#39;")
 
 

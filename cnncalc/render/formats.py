@@ -75,9 +75,14 @@ class Writers(Generic[T]):
         return writer(value, width)
 
 
+def whole(text: Text) -> str:
+    """A writer's output as one string, for a file written at once."""
+    return text if isinstance(text, str) else "".join(text)
+
+
 def joined_lines(lines: Sequence[str]) -> str:
     """Lines as one text, each ended by a newline: how line-based writers hand their output over."""
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["FormatError", "OutputFormat", "Text", "Writer", "Writers", "choose", "joined_lines"]
+__all__ = ["FormatError", "OutputFormat", "Text", "Writer", "Writers", "choose", "joined_lines", "whole"]

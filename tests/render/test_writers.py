@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from cnncalc.render.formats import FormatError, OutputFormat, Writers, joined_lines
+from cnncalc.render.formats import FormatError, OutputFormat, Writers, joined_lines, whole
 
 #: (command module, the module holding its writer table, the table's name)
 COMMANDS = [
@@ -19,6 +19,14 @@ COMMANDS = [
     ("cnncalc.cli.worked", "cnncalc.features.worked.output", "CONV_WRITERS"),
     ("cnncalc.cli.worked", "cnncalc.features.worked.output", "POOL_WRITERS"),
 ]
+
+
+def test_draw_writes_its_text_formats_from_its_table_and_the_binary_ones_from_the_svg() -> None:
+    from cnncalc.cli.draw import _BINARY, FORMATS
+    from cnncalc.features.draw.output import WRITERS as DRAW
+
+    assert set(FORMATS) == set(DRAW.formats) | set(_BINARY)
+    assert OutputFormat.svg in DRAW.formats
 
 
 @pytest.mark.parametrize(("command", "output", "name"), COMMANDS, ids=[c[2] + " " + c[0] for c in COMMANDS])
@@ -44,6 +52,8 @@ def test_a_table_passes_the_width_and_refuses_a_format_it_lacks() -> None:
         table.write(OutputFormat.json, "x", 80)
 
 
-def test_lines_end_each_with_a_newline() -> None:
+def test_lines_end_each_with_a_newline_and_pieces_join_whole() -> None:
     assert joined_lines(["a", "b"]) == "a\nb\n"
     assert joined_lines([]) == "\n"
+    assert whole(["{", "}", "\n"]) == "{}\n"
+    assert whole("x") == "x"

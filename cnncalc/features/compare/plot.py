@@ -21,10 +21,10 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from cnncalc.features.compare.figures import Entry, setting
-from cnncalc.render.escape import terminal, xml_text
+from cnncalc.render.escape import svg_text, terminal
 from cnncalc.render.human import format_si
 from cnncalc.render.table import text_width
 
@@ -47,16 +47,6 @@ PANEL_HEADER, BAR_SPAN, PANEL_GAP, LINE = 30, 46, 18, 16
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
 MACS_COLOUR, PARAMS_COLOUR = "#1f77b4", "#ff7f0e"
 PREFIXES = ("", "K", "M", "G", "T", "P", "E")
-
-
-def svg_text(text: str) -> str:
-    """User text for SVG element content: controls made visible, then `<`, `>` and `&` escaped."""
-    return escape(xml_text(terminal(text)))
-
-
-def svg_attr(text: str) -> str:
-    """User text as a quoted SVG attribute value."""
-    return quoteattr(xml_text(terminal(text)))
 
 
 @dataclass(frozen=True)
@@ -471,7 +461,7 @@ def _scatter(entries: Sequence[Entry], bottom: int, boxes: list[Box] | None = No
         top1 = "" if e.top1 is None else f", top-1 {e.top1!r}%"
         tip = f"{e.name}: {e.params:,} params, {e.macs:,} MACs{top1}"
         out += [
-            f'<g class="network" data-name={svg_attr(e.name)} data-params="{e.params}" data-macs="{e.macs}">',
+            f'<g class="network" data-name="{svg_text(e.name)}" data-params="{e.params}" data-macs="{e.macs}">',
             f"<title>{svg_text(tip)}</title>",
             f'<circle class="point" cx="{x:.2f}" cy="{y:.2f}" r="{POINT_RADIUS}" fill="{colour}" '
             'stroke="#ffffff" stroke-width="1"/>',
@@ -574,7 +564,7 @@ def _panel(e: Entry, top: float) -> list[str]:
     most_macs = max((layer.macs for layer in layers), default=0)
     most_params = max((layer.params for layer in layers), default=0)
     header = _panel_header(e)
-    out = [f'<g class="profile" data-name={svg_attr(e.name)} data-layers="{len(layers)}">']
+    out = [f'<g class="profile" data-name="{svg_text(e.name)}" data-layers="{len(layers)}">']
     for k, line in enumerate(header):
         out.append(
             f'<text class="profile-header" x="{LEFT}" y="{top + 18 + LINE * k}" font-size="12">{svg_text(line)}</text>'
@@ -611,6 +601,4 @@ __all__ = [
     "plot_bottom",
     "plot_svg",
     "short_label",
-    "svg_attr",
-    "svg_text",
 ]
