@@ -47,11 +47,12 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
-    loaded = network.load()
+    loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
     try:
         if max_macs is not None:
-            solution = largest_square_input(loaded, parse_macs(max_macs))
+            # solve has no FLOPs budget: a FLOPs unit is told to give MACs, not sent to an option it lacks
+            solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
             solution = largest_batch(loaded, parse_bytes(max_memory), training, optimizer.value)
     except UnitError as e:

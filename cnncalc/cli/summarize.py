@@ -102,13 +102,16 @@ def _load(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[S
     from cnncalc.errors import SpecError
 
     symbolic = _symbolic_input(spec, dsl, input_shape)
-    if symbolic is None:
-        try:
-            return load_any(spec, dsl), None
-        except SpecError:
-            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
-            if symbolic is None:
-                raise
+    if symbolic is not None:
+        return symbolic
+    if input_shape is not None:  # sizes for a spec written with symbols: analysed at those sizes
+        return load_any(spec, dsl, sized=True), None
+    try:
+        return load_any(spec, dsl), None
+    except SpecError:
+        symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
+        if symbolic is None:
+            raise
     return symbolic
 
 
@@ -130,7 +133,7 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
             f"--input {input_shape!r}: expected 2 to 4 dimensions, each a symbol or a size from 1 to {MAX_INT:,}",
             hint="e.g. --input HxWx3 or --input Hx224x3",
         )
-    return with_symbols(load_any(spec, dsl), sizes), names
+    return with_symbols(load_any(spec, dsl, sized=True), sizes), names
 
 
 def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
