@@ -420,6 +420,7 @@ class SymbolicRow:
     kind: str
     output_shape: Shape  # channels first
     counts: dict[str, Expr]  # per QUANTITIES, for the spec's batch
+    block: tuple[str, ...] = ()  # the block calls it sits in, outermost first (as LayerRow.block)
 
 
 @dataclass(frozen=True)
@@ -455,17 +456,7 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
     from cnncalc.features.symbolic.solve import smallest_input
 
     layout = spec.input.layout
-    written = list(spec.input.shape)
-    if len(written) < 2:
-        raise SymbolicError.single("a flat input has no spatial size to name")
-    first = from_channels_first(tuple(range(len(written))), layout)  # written position of each axis
-    by_axis: dict[int, str] = {}
-    for axis in range(len(written)):
-        name = names[first.index(axis)]
-        if name is not None:
-            if axis == 0:
-                raise SymbolicError.single(f"the channels ({name}) must be a number; only spatial sizes can be symbols")
-            by_axis[axis] = name
+    by_axis = spatial_axes(spec, names)
     smallest = smallest_input(_sized(spec, by_axis, {}, 0), conventions)
     period = _period(spec, by_axis, conventions, smallest)
     step = period or 8
@@ -494,7 +485,8 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
             q: _fit(q, bases, envs, [getattr(r.rows[i], q) for r in reports], reports[0].rows[i].name)
             for q in QUANTITIES
         }
-        rows.append(SymbolicRow(reports[0].rows[i].name, reports[0].rows[i].kind, shape, counts))
+        r = reports[0].rows[i]
+        rows.append(SymbolicRow(r.name, r.kind, shape, counts, r.block))
     r0 = reports[0]
     totals = {q: sum((row.counts[q] for row in rows), Expr.const(0)) for q in QUANTITIES}
     totals["params"] = totals["weights"] + totals["biases"] + totals["non_trainable_params"]
@@ -525,7 +517,53 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
     )
 
 
-def _sized(spec: Spec, by_axis: Mapping[int, str], sizes: Mapping[int, int], default: int) -> Spec:
+def spatial_axes(spec: Spec, names: Sequence[str | None]) -> dict[int, str]:
+    """The symbol of each channels-first axis that has one, from `names` in the written layout."""
+    written = list(spec.input.shape)
+    if len(written) < 2:
+        raise SymbolicError.single("a flat input has no spatial size to name")
+    first = from_channels_first(tuple(range(len(written))), spec.input.layout)  # written position of each axis
+    by_axis: dict[int, str] = {}
+    for axis in range(len(written)):
+        name = names[first.index(axis)]
+        if name is not None:
+            if axis == 0:
+                raise SymbolicError.single(f"the channels ({name}) must be a number; only spatial sizes can be symbols")
+            by_axis[axis] = name
+    return by_axis
+
+
+def sized(spec: Spec, sizes: Mapping[int, int]) -> Spec:
+    """`spec` with each channels-first axis of `sizes` set to its size."""
+    return _sized(spec, sizes, sizes, 0)
+
+
+def rolled_up(report: SymbolicReport, depth: int) -> tuple[SymbolicRow, ...]:
+    """Rows `depth` levels deep, as `summarize --depth` (cnncalc.core.report.rollup): a block
+    call deeper than that is one row, its counts the sums of its layers', its shape its last's."""
+    level = depth - 1
+    out: list[SymbolicRow] = []
+    members: dict[str, list[SymbolicRow]] = {}
+    for row in report.rows:
+        if len(row.block) <= level:
+            out.append(row)
+        elif row.block[level] not in members:
+            members[row.block[level]] = [row]
+            out.append(row)  # stands for the block, replaced below
+        else:
+            members[row.block[level]].append(row)
+    merged: list[SymbolicRow] = []
+    for row in out:
+        if len(row.block) <= level:
+            merged.append(row)
+            continue
+        group = members[row.block[level]]
+        counts = {q: sum((r.counts[q] for r in group), Expr.const(0)) for q in QUANTITIES}
+        merged.append(SymbolicRow(row.block[level], "block", group[-1].output_shape, counts, row.block[:level]))
+    return tuple(merged)
+
+
+def _sized(spec: Spec, by_axis: Mapping[int, object], sizes: Mapping[int, int], default: int) -> Spec:
     x = list(spec.input.channels_first())
     for axis in by_axis:
         x[axis] = sizes.get(axis, default or x[axis])
@@ -553,7 +591,9 @@ def _fit(
     at = [[b(env) for env in envs] for b in bases]
     for k in range(1, len(bases) + 1):
         for chosen in combinations(range(len(bases)), k):
-            coefficients = _solve([[at[b][row] for b in chosen] for row in range(k)], [Fraction(v) for v in values[:k]])
+            coefficients = solve_exactly(
+                [[at[b][row] for b in chosen] for row in range(k)], [Fraction(v) for v in values[:k]]
+            )
             if coefficients is None:
                 continue
             if all(
@@ -564,7 +604,7 @@ def _fit(
     raise SymbolicError.single(f"layer '{name}': its {quantity} is not a combination of sizes the walk knows")
 
 
-def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+def solve_exactly(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
     """Exact Gaussian elimination; None when the system is singular."""
     n = len(rhs)
     a = [[*row, b] for row, b in zip(matrix, rhs, strict=True)]
@@ -589,5 +629,9 @@ __all__ = [
     "analyze_symbolic",
     "input_symbols",
     "load_symbolic",
+    "rolled_up",
+    "sized",
+    "solve_exactly",
+    "spatial_axes",
     "walk",
 ]
