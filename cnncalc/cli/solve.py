@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
@@ -60,6 +60,12 @@ def solve(
     except SolveError as e:  # the budget cannot be met, or is never reached: name the option that set it
         first = e.diagnostics[0]
         raise SolveError.single(f"{option}: {first.message}", hint=first.hint) from None
+    if training and max_memory is not None:
+        from cnncalc.core.walk import analyze
+        from cnncalc.features.training.trainable import trainability
+
+        for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
+            echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
         echo_json(solution_json(solution))
     else:

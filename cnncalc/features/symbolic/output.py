@@ -61,6 +61,8 @@ def symbolic_lines(report: SymbolicReport) -> list[str]:
     else:
         lines.append("No period up to 4096 makes every floor exact: the expressions keep their floors.")
     side = report.smallest
+    if report.condition is not None:
+        lines.append(f"Valid when {report.condition}.")
     lines.append(f"Valid for inputs of at least {side}x{side} (the smallest square input the network accepts).")
     if report.floors:
         lines.append("Floors that drop pixels unless their numerator is a multiple of the divisor (first layer):")
@@ -92,6 +94,7 @@ def to_json(report: SymbolicReport) -> dict[str, Any]:
             "period": report.period,
             "polynomial": {k: str(v) for k, v in report.polynomial.items()},
             "smallest_input": report.smallest,
+            "condition": report.condition,
             "floors": [{"layer": name, "floor": str(f)} for name, f in report.floors],
         }
     )
