@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -119,8 +120,17 @@ class UnitError(ValueError):
     """
 
 
-def parse_quantity(value: object, kind: Quantity) -> int:
-    """An exact, non-negative int from an int, a float or a string with units."""
+#: the budget keys of a spec (and options of `check`) a mismatched unit is pointed to
+BUDGET_KEYS: dict[Quantity, str] = {"macs": "max_macs", "flops": "max_flops"}
+
+
+def parse_quantity(value: object, kind: Quantity, instead: Mapping[Quantity, str] = BUDGET_KEYS) -> int:
+    """An exact, non-negative int from an int, a float or a string with units.
+
+    `instead` names, for each other kind of quantity, what the caller takes it as (a budget
+    key, an option): a unit of another kind points there, and where the caller has nothing
+    for that kind, says what to give instead.
+    """
     if isinstance(value, bool):
         raise UnitError(_EXAMPLES[kind])
     if isinstance(value, int):
@@ -130,7 +140,7 @@ def parse_quantity(value: object, kind: Quantity) -> int:
             raise UnitError(f"{_EXAMPLES[kind]} (got a number that is not finite)")
         exact = Fraction(repr(value))  # the decimal the user wrote, not the binary float
     elif isinstance(value, str):
-        exact = _parse_text(value, kind)
+        exact = _parse_text(value, kind, instead)
     else:
         raise UnitError(_EXAMPLES[kind])
     if exact < 0:
@@ -140,7 +150,7 @@ def parse_quantity(value: object, kind: Quantity) -> int:
     return math.floor(exact)
 
 
-def _parse_text(text: str, kind: Quantity) -> Fraction:
+def _parse_text(text: str, kind: Quantity, instead: Mapping[Quantity, str]) -> Fraction:
     match = _NUMBER.match(text)
     if match is None:
         raise UnitError(_EXAMPLES[kind])
@@ -148,20 +158,20 @@ def _parse_text(text: str, kind: Quantity) -> Fraction:
     if match["sign"] == "-":
         mantissa = -mantissa
     exponent = int(match["exponent"] or 0)
-    scale = _unit_scale(match["unit"] or "", kind)
+    scale = _unit_scale(match["unit"] or "", kind, instead)
     return mantissa * Fraction(10) ** exponent * scale
 
 
-def _unit_scale(unit: str, kind: Quantity) -> int:
+def _unit_scale(unit: str, kind: Quantity, instead: Mapping[Quantity, str]) -> int:
     """The factor a unit stands for, e.g. 'GFLOPs' -> 10^9 for a FLOPs budget."""
     lowered = unit.lower().replace(" ", "")
     for prefix, factor in _PREFIXES.items():
         if lowered.startswith(prefix) and lowered[len(prefix) :] in UNIT_WORDS[kind]:
             return factor
-    raise UnitError(f"{_EXAMPLES[kind]} ({_why_not(unit, kind)})")
+    raise UnitError(f"{_EXAMPLES[kind]} ({_why_not(unit, kind, instead)})")
 
 
-def _why_not(unit: str, kind: Quantity) -> str:
+def _why_not(unit: str, kind: Quantity, instead: Mapping[Quantity, str]) -> str:
     """Say what the unit is when it belongs to another kind of budget, e.g. FLOPs for MACs."""
     lowered = unit.lower().replace(" ", "")
     if kind == "params" and lowered == "b":
@@ -172,14 +182,20 @@ def _why_not(unit: str, kind: Quantity) -> str:
         for prefix in _PREFIXES:
             word = lowered[len(prefix) :]
             if lowered.startswith(prefix) and word and word in words:
-                return _MISMATCH.get((kind, other), f"'{unit}' measures {other}, not {kind}")
+                fact = _MISMATCH.get((kind, other))
+                if fact is None:
+                    return f"'{unit}' measures {other}, not {kind}"
+                if other in instead:
+                    return f"{fact}; use {instead[other]} for a {_LABELS[other]} limit"
+                return f"{fact}; give this budget in {_LABELS[kind]}"
     return f"unknown unit '{unit}'"
 
 
 _MISMATCH: dict[tuple[Quantity, Quantity], str] = {
-    ("macs", "flops"): "FLOPs are not MACs: 1 MAC = 2 FLOPs; use max_flops for a FLOPs limit",
-    ("flops", "macs"): "MACs are not FLOPs: 1 MAC = 2 FLOPs; use max_macs for a MACs limit",
+    ("macs", "flops"): "FLOPs are not MACs: 1 MAC = 2 FLOPs",
+    ("flops", "macs"): "MACs are not FLOPs: 1 MAC = 2 FLOPs",
 }
+_LABELS: dict[Quantity, str] = {"params": "params", "macs": "MACs", "flops": "FLOPs", "bytes": "bytes"}
 
 
 def parse_params(value: object) -> int:
@@ -187,9 +203,9 @@ def parse_params(value: object) -> int:
     return parse_quantity(value, "params")
 
 
-def parse_macs(value: object) -> int:
-    """Multiply-accumulates: `4G`, `4 GMACs`, `4.2e9`."""
-    return parse_quantity(value, "macs")
+def parse_macs(value: object, instead: Mapping[Quantity, str] = BUDGET_KEYS) -> int:
+    """Multiply-accumulates: `4G`, `4 GMACs`, `4.2e9` (`instead`: see parse_quantity)."""
+    return parse_quantity(value, "macs", instead)
 
 
 def parse_flops(value: object) -> int:

@@ -25,6 +25,7 @@ from cnncalc.units import DTYPE_NAMES
 
 if TYPE_CHECKING:
     from cnncalc.core.conventions import Conventions
+    from cnncalc.errors import CnncalcError
     from cnncalc.spec.model import Layout, Spec
 
 P = ParamSpec("P")
@@ -152,8 +153,13 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def load_any(spec: str | None, dsl: str | None) -> Spec:
-    """The spec from a file, a bundled name or a DSL string (exactly one of them)."""
+def load_any(spec: str | None, dsl: str | None, sized: bool = False) -> Spec:
+    """The spec from a file, a bundled name or a DSL string (exactly one of them).
+
+    A spec file whose input names its sizes as symbols (`input: [H, W, 3]`) loads when the
+    command sets the sizes itself (`sized`: --input, or a command that tries sizes of its
+    own); otherwise the error says how to give them.
+    """
     from cnncalc.errors import SpecError
     from cnncalc.features.interop import load_spec
 
@@ -164,13 +170,44 @@ def load_any(spec: str | None, dsl: str | None) -> Spec:
         )
     if spec is not None:
         notes: list[str] = []
-        loaded = load_spec(spec, notes)
+        try:
+            loaded = load_spec(spec, notes)
+        except SpecError as refused:
+            loaded = _symbolic_spec(spec, refused, sized)
         for note in notes:  # on stderr: what an importer left out, never mixed into a report
             echo_error(f"note: {note}")
         return loaded
     from cnncalc.spec.dsl import load_dsl
 
     return load_dsl(dsl or "")
+
+
+def _symbolic_spec(ref: str, refused: CnncalcError, sized: bool) -> Spec:
+    """A spec file the loader refused because its input names symbols: with sizes to come, the
+    spec (validated at placeholder sizes the command replaces); without, an error that says how
+    to give them. Any other refusal is raised as it was."""
+    from pathlib import Path
+
+    from cnncalc.errors import SpecError
+
+    if not Path(ref).is_file():
+        raise refused
+    from cnncalc.features.symbolic.sizes import PLACEHOLDER, load_symbolic
+
+    found = load_symbolic(ref)
+    if found is None:
+        raise refused
+    loaded, names = found
+    if sized:
+        return loaded
+    symbols = ", ".join(n for n in names if n)
+    example = "x".join(str(PLACEHOLDER) if n else str(d) for n, d in zip(names, loaded.input.shape, strict=True))
+    where = refused.diagnostics[0].location if refused.diagnostics else None
+    raise SpecError.single(
+        f"the input names its sizes as symbols ({symbols}): this command needs numbers",
+        where,
+        hint=f"give them with --input, e.g. --input {example} (`cnncalc summarize` works with the symbols)",
+    ) from None
 
 
 def layout_of(layout: LayoutOption | None) -> Layout | None:

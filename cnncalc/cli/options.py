@@ -108,9 +108,13 @@ class NetworkArgs(NamedTuple):
     input_shape: Input = None
     layout: Layout = None
 
-    def load(self) -> model.Spec:
-        """The network, with the overrides applied (a usage error when neither or both are named)."""
-        return self.apply_to(load_any(self.spec, self.dsl))
+    def load(self, any_size: bool = False) -> model.Spec:
+        """The network, with the overrides applied (a usage error when neither or both are named).
+
+        A spec whose input sizes are symbols loads when --input gives the sizes, or when the
+        command tries sizes of its own (`any_size`); otherwise it is refused, saying so.
+        """
+        return self.apply_to(load_any(self.spec, self.dsl, sized=any_size or self.input_shape is not None))
 
     def apply_to(self, network: model.Spec) -> model.Spec:
         """`network` (loaded some other way) with the overrides applied, its source positions kept."""

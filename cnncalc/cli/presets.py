@@ -14,16 +14,9 @@ if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
 
 
-def print_presets(
-    spec: Spec, convention: str, fmt: OutputFormat, units: Units, no_bias: bool, keras_bn: bool, depth: int | None
-) -> None:
-    """Print one preset's totals, or (`all`) every preset's side by side."""
+def refuse_clashes(convention: str, no_bias: bool, keras_bn: bool, depth: int | None) -> None:
+    """A tool's totals follow its own rules: options that would change them are refused (exit 2)."""
     from cnncalc.errors import SpecError
-    from cnncalc.features.peers import output as render
-    from cnncalc.features.peers.presets import PRESETS, evaluate
-    from cnncalc.render.columns import to_csv, to_markdown
-    from cnncalc.render.envelope import json_text
-    from cnncalc.render.table import terminal_width
 
     clash = [name for name, given in (("--no-bias", no_bias), ("--keras-bn", keras_bn), ("--depth", depth)) if given]
     if clash:
@@ -31,6 +24,19 @@ def print_presets(
             f"--convention {convention} counts by a tool's own rules; {', '.join(clash)} cannot change them",
             hint="drop " + ", ".join(clash) + " (or use --convention cnncalc)",
         )
+
+
+def print_presets(
+    spec: Spec, convention: str, fmt: OutputFormat, units: Units, no_bias: bool, keras_bn: bool, depth: int | None
+) -> None:
+    """Print one preset's totals, or (`all`) every preset's side by side."""
+    from cnncalc.features.peers import output as render
+    from cnncalc.features.peers.presets import PRESETS, evaluate
+    from cnncalc.render.columns import to_csv, to_markdown
+    from cnncalc.render.envelope import json_text
+    from cnncalc.render.table import terminal_width
+
+    refuse_clashes(convention, no_bias, keras_bn, depth)
     names = PRESETS if convention == "all" else (convention,)
     results = [evaluate(spec, name) for name in names]
     if fmt is OutputFormat.json:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
@@ -47,11 +47,12 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
-    loaded = network.load()
+    loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
     try:
         if max_macs is not None:
-            solution = largest_square_input(loaded, parse_macs(max_macs))
+            # solve has no FLOPs budget: a FLOPs unit is told to give MACs, not sent to an option it lacks
+            solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
             solution = largest_batch(loaded, parse_bytes(max_memory), training, optimizer.value)
     except UnitError as e:
@@ -59,6 +60,12 @@ def solve(
     except SolveError as e:  # the budget cannot be met, or is never reached: name the option that set it
         first = e.diagnostics[0]
         raise SolveError.single(f"{option}: {first.message}", hint=first.hint) from None
+    if training and max_memory is not None:
+        from cnncalc.core.walk import analyze
+        from cnncalc.features.training.trainable import trainability
+
+        for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
+            echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
         echo_json(solution_json(solution))
     else:

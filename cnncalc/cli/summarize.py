@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, echo_lines, echo_text, handles_errors, load_any
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, echo_text, handles_errors, load_any
 from cnncalc.cli.groups import expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.core.conventions import Conventions
     from cnncalc.core.report import Report
     from cnncalc.features.training.memory import TrainingMemory
-    from cnncalc.spec.model import Spec
+    from cnncalc.spec.model import Layout, Spec
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
 
@@ -61,8 +60,16 @@ def summarize(
     if symbols is not None:  # a symbolic --input is applied by _load
         network = network._replace(input_shape=None)
     loaded = network.apply_to(loaded)
+    if training and convention is not options.ConventionOption.cnncalc:
+        from cnncalc.errors import SpecError
+
+        raise SpecError.single(
+            f"--convention {convention.value} prints a tool's totals; --training adds to cnncalc's own summary",
+            hint="give one of them",
+        )
     if symbols is not None:
-        _echo_symbolic(loaded, symbols, conventions, fmt)
+        symbolic = Symbolic(symbols, depth, convention.value, optimizer.value if training else None)
+        _echo_symbolic(loaded, symbolic, counts, fmt, network.layout_shown())
         return
     if convention is not options.ConventionOption.cnncalc:
         from cnncalc.cli.presets import print_presets
@@ -81,8 +88,13 @@ def summarize(
     memory = None
     if training:
         from cnncalc.features.training.memory import training_memory
+        from cnncalc.features.training.trainable import trainability
 
+        checked = trainability(loaded, report)
+        checked.raise_refused()
         memory = training_memory(loaded, report, optimizer.value)
+        for warning in checked.warnings:
+            echo_error(f"warning: {warning}")
     if depth is not None:
         report = replace(report, rows=rollup(report, depth))
     if memory is not None:
@@ -102,13 +114,16 @@ def _load(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[S
     from cnncalc.errors import SpecError
 
     symbolic = _symbolic_input(spec, dsl, input_shape)
-    if symbolic is None:
-        try:
-            return load_any(spec, dsl), None
-        except SpecError:
-            symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
-            if symbolic is None:
-                raise
+    if symbolic is not None:
+        return symbolic
+    if input_shape is not None:  # sizes for a spec written with symbols: analysed at those sizes
+        return load_any(spec, dsl, sized=True), None
+    try:
+        return load_any(spec, dsl), None
+    except SpecError:
+        symbolic = _symbolic_file(spec) if spec is not None and dsl is None else None
+        if symbolic is None:
+            raise
     return symbolic
 
 
@@ -130,7 +145,7 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
             f"--input {input_shape!r}: expected 2 to 4 dimensions, each a symbol or a size from 1 to {MAX_INT:,}",
             hint="e.g. --input HxWx3 or --input Hx224x3",
         )
-    return with_symbols(load_any(spec, dsl), sizes), names
+    return with_symbols(load_any(spec, dsl, sized=True), sizes), names
 
 
 def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
@@ -144,19 +159,72 @@ def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
     return load_symbolic(spec)
 
 
-def _echo_symbolic(loaded: Spec, symbols: list[str | None], conventions: Conventions, fmt: OutputFormat) -> None:
+class Symbolic(NamedTuple):
+    """What a summary with symbolic sizes shows besides the expressions."""
+
+    names: list[str | None]  # the input's symbols, in the written layout
+    depth: int | None
+    convention: str  # "cnncalc": the summary; a tool's name or "all": their totals
+    optimizer: str | None  # with --training: the optimizer whose state it counts
+
+
+def _echo_symbolic(
+    loaded: Spec, symbolic: Symbolic, counts: options.CountingArgs, fmt: OutputFormat, layout: Layout | None
+) -> None:
+    """The summary with symbolic sizes, every option applied: counting rules, --depth, --layout,
+    --training (training bytes as polynomials), --convention (the tools' totals as polynomials)."""
     from cnncalc.errors import SpecError
-    from cnncalc.features.symbolic.output import table_lines, to_json
-    from cnncalc.features.symbolic.sizes import analyze_symbolic
+    from cnncalc.features.symbolic import output as out
+    from cnncalc.features.symbolic.sizes import analyze_symbolic, rolled_up
+    from cnncalc.features.symbolic.sums import PEAK_NOTE, preset_sums, training_sums
     from cnncalc.render.table import terminal_width
 
     if fmt not in (OutputFormat.table, OutputFormat.json):
         raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
-    report = analyze_symbolic(loaded, symbols, conventions)
+    if symbolic.convention != "cnncalc":
+        from cnncalc.cli.presets import refuse_clashes
+        from cnncalc.features.peers.presets import PRESETS
+
+        refuse_clashes(symbolic.convention, counts.no_bias, counts.keras_bn, symbolic.depth)
+    report = analyze_symbolic(loaded, symbolic.names, counts.conventions())
+    report = replace(report, layout=layout or report.layout)
+    symbols = report.symbols
+    if symbolic.convention != "cnncalc":
+        names = PRESETS if symbolic.convention == "all" else (symbolic.convention,)
+        sums = preset_sums(loaded, symbolic.names, report, names)
+        if fmt is OutputFormat.json:
+            echo_json({"name": report.name, "symbols": list(symbols), "conventions": out.sums_json(sums)})
+        else:
+            title = (
+                f"{report.name}: the totals of {', '.join(names)} (input {out.input_text(report)}; counts and bytes)"
+            )
+            echo_lines(out.sums_lines(title, sums, symbols))
+        return
+    if symbolic.depth is not None:
+        report = replace(report, rows=rolled_up(report, symbolic.depth))
+    training = None
+    if symbolic.optimizer is not None:
+        training = training_sums(loaded, symbolic.names, report, symbolic.optimizer, counts.conventions())
+        for warning in training.notes:  # the trainer's warnings (cnncalc.features.training.trainable)
+            echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
-        echo_json(to_json(report))
-    else:
-        echo_lines(table_lines(report, terminal_width()))
+        document = out.to_json(report)
+        if training is not None:
+            document["training"] = {
+                "optimizer": symbolic.optimizer,
+                **out.sums_json(training),
+                "peak_bytes": None,
+                "peak_note": PEAK_NOTE,
+                "warnings": list(training.notes),
+            }
+        echo_json(document)
+        return
+    lines = out.table_lines(report, terminal_width())
+    if training is not None:
+        title = f"Training memory (PyTorch, batch {report.batch}, {symbolic.optimizer}), bytes"
+        after = [f"peak: {PEAK_NOTE}; give sizes with --input for it, or use `cnncalc solve --max-memory --training`"]
+        lines += ["", *out.sums_lines(title, replace(training, notes=()), symbols, after)]
+    echo_lines(lines)
 
 
 def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:

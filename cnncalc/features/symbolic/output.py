@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cnncalc.features.symbolic.sizes import Expr, SymbolicReport
+from cnncalc.features.symbolic.sums import NOT_POLYNOMIAL, Sums
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import envelope
 from cnncalc.render.escape import terminal
@@ -18,6 +20,11 @@ def _shape(report: SymbolicReport, shape: tuple[Expr, ...]) -> str:
 
 def _cell(e: Expr) -> Cell:
     return int(e.constant()) if e.is_constant() and e.constant().denominator == 1 else str(e)
+
+
+def input_text(report: SymbolicReport) -> str:
+    """The input's shape as the summary's title shows it: `H x W x 3`."""
+    return _shape(report, report.rows[0].output_shape)
 
 
 def symbolic_grid(report: SymbolicReport) -> Grid:
@@ -54,6 +61,8 @@ def symbolic_lines(report: SymbolicReport) -> list[str]:
     else:
         lines.append("No period up to 4096 makes every floor exact: the expressions keep their floors.")
     side = report.smallest
+    if report.condition is not None:
+        lines.append(f"Valid when {report.condition}.")
     lines.append(f"Valid for inputs of at least {side}x{side} (the smallest square input the network accepts).")
     if report.floors:
         lines.append("Floors that drop pixels unless their numerator is a multiple of the divisor (first layer):")
@@ -85,6 +94,28 @@ def to_json(report: SymbolicReport) -> dict[str, Any]:
             "period": report.period,
             "polynomial": {k: str(v) for k, v in report.polynomial.items()},
             "smallest_input": report.smallest,
+            "condition": report.condition,
             "floors": [{"layer": name, "floor": str(f)} for name, f in report.floors],
         }
     )
+
+
+def sums_lines(title: str, sums: Sums, symbols: Sequence[str], after: Sequence[str] = ()) -> list[str]:
+    """Figures that are sums over tensors, as polynomials valid at multiples of the period."""
+    names = " and ".join(symbols)
+    lines = [f"{title}, when {names} are multiples of {sums.period} (and at least {sums.smallest}):"]
+    for name, poly in sums.figures.items():
+        lines.append(f"  {name} = {poly if poly is not None else NOT_POLYNOMIAL}")
+    lines += [f"  {line}" for line in after]
+    lines += [f"Note: {note}" for note in sums.notes]
+    return [terminal(line) for line in lines]
+
+
+def sums_json(sums: Sums) -> dict[str, Any]:
+    """The figures as text (null: not a polynomial), with the sizes they hold at."""
+    return {
+        "period": sums.period,
+        "smallest_input": sums.smallest,
+        "figures": {name: None if poly is None else str(poly) for name, poly in sums.figures.items()},
+        "notes": list(sums.notes),
+    }

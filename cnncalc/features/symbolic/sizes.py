@@ -16,6 +16,7 @@ a plain polynomial; for ResNet-50, M = 32.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from cnncalc.core.conventions import Conventions
 from cnncalc.core.graph import build_graph
 from cnncalc.core.report import Report
 from cnncalc.core.walk import analyze
-from cnncalc.errors import CnncalcError
+from cnncalc.errors import CnncalcError, ShapeError
 from cnncalc.layers import LayerBase
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
@@ -394,15 +395,16 @@ class _InexactError(Exception):
     """A floor that does not come out exact (when walking for the period)."""
 
 
-def walk(spec: Spec, reference: Report, symbols: Mapping[int, Expr], exact: bool = False) -> list[Shape]:
+def walk(spec: Spec, reference: Report | None, symbols: Mapping[int, Expr], exact: bool = False) -> list[Shape]:
     """Channels-first output shapes of every row, axis i of the input set to symbols[i]
-    (exact: stop with _InexactError at the first floor that stays)."""
+    (exact: stop with _InexactError at the first floor that stays). The channels come from
+    `reference`, a concrete analysis; without one they are 1 (spatial sizes never read them)."""
     graph = build_graph(spec)
     x0 = spec.input.channels_first()
     shapes: list[Shape] = [tuple(symbols.get(i, Expr.const(n)) for i, n in enumerate(x0))]
     for i, node in enumerate(graph.nodes[1:], start=1):
         assert node.layer is not None
-        channels = reference.rows[i].output_shape[0]
+        channels = reference.rows[i].output_shape[0] if reference is not None else 1
         shapes.append(_walk_layer(node.layer, [shapes[j] for j in node.inputs], channels, node.name))
         if exact and any(e.floors() for e in shapes[-1]):
             raise _InexactError
@@ -420,6 +422,7 @@ class SymbolicRow:
     kind: str
     output_shape: Shape  # channels first
     counts: dict[str, Expr]  # per QUANTITIES, for the spec's batch
+    block: tuple[str, ...] = ()  # the block calls it sits in, outermost first (as LayerRow.block)
 
 
 @dataclass(frozen=True)
@@ -437,6 +440,7 @@ class SymbolicReport:
     polynomial: dict[str, Expr]  # totals as polynomials in the symbols, valid at multiples of period
     smallest: int  # the smallest square input the network accepts
     floors: tuple[tuple[str, Floor], ...]  # (first layer, floor) exact only when arg is a multiple of q
+    condition: str | None = None  # where merged branches agree only at some sizes: at which
 
     def shown(self, shape: Shape) -> Shape:
         return from_channels_first(shape, self.layout)  # type: ignore[arg-type,return-value]
@@ -455,22 +459,20 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
     from cnncalc.features.symbolic.solve import smallest_input
 
     layout = spec.input.layout
-    written = list(spec.input.shape)
-    if len(written) < 2:
-        raise SymbolicError.single("a flat input has no spatial size to name")
-    first = from_channels_first(tuple(range(len(written))), layout)  # written position of each axis
-    by_axis: dict[int, str] = {}
-    for axis in range(len(written)):
-        name = names[first.index(axis)]
-        if name is not None:
-            if axis == 0:
-                raise SymbolicError.single(f"the channels ({name}) must be a number; only spatial sizes can be symbols")
-            by_axis[axis] = name
-    smallest = smallest_input(_sized(spec, by_axis, {}, 0), conventions)
+    by_axis = spatial_axes(spec, names)
+    agree = _merges_agree(spec, by_axis)
+    if agree is None:
+        smallest = smallest_input(_sized(spec, by_axis, {}, 0), conventions)
+    else:
+        smallest = _smallest_agreeing(spec, by_axis, agree, conventions)
     period = _period(spec, by_axis, conventions, smallest)
     step = period or 8
     # four non-square sizes, off the period: three to solve for the coefficients, one to check
-    sizes = [{a: smallest + step * (k + j) + k * 3 + j for j, a in enumerate(by_axis)} for k in (1, 2, 3, 5)]
+    # (where branches must agree, each is moved up to the next size at which they do)
+    sizes = [
+        {a: _next_agreeing(smallest + step * (k + j) + k * 3 + j, agree) for j, a in enumerate(by_axis)}
+        for k in (1, 2, 3, 5)
+    ]
     reports = [analyze(_sized(spec, by_axis, s, smallest), conventions) for s in sizes]
     symbols = {a: Expr.symbol(n) for a, n in by_axis.items()}
     shapes = walk(spec, reports[0], symbols)
@@ -494,7 +496,8 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
             q: _fit(q, bases, envs, [getattr(r.rows[i], q) for r in reports], reports[0].rows[i].name)
             for q in QUANTITIES
         }
-        rows.append(SymbolicRow(reports[0].rows[i].name, reports[0].rows[i].kind, shape, counts))
+        r = reports[0].rows[i]
+        rows.append(SymbolicRow(r.name, r.kind, shape, counts, r.block))
     r0 = reports[0]
     totals = {q: sum((row.counts[q] for row in rows), Expr.const(0)) for q in QUANTITIES}
     totals["params"] = totals["weights"] + totals["biases"] + totals["non_trainable_params"]
@@ -522,10 +525,157 @@ def analyze_symbolic(spec: Spec, names: Sequence[str | None], conventions: Conve
         polynomial,
         smallest,
         tuple(floors.values()),
+        None if agree is None else agree.text(sorted(set(by_axis.values()))),
     )
 
 
-def _sized(spec: Spec, by_axis: Mapping[int, str], sizes: Mapping[int, int], default: int) -> Spec:
+def spatial_axes(spec: Spec, names: Sequence[str | None]) -> dict[int, str]:
+    """The symbol of each channels-first axis that has one, from `names` in the written layout."""
+    written = list(spec.input.shape)
+    if len(written) < 2:
+        raise SymbolicError.single("a flat input has no spatial size to name")
+    first = from_channels_first(tuple(range(len(written))), spec.input.layout)  # written position of each axis
+    by_axis: dict[int, str] = {}
+    for axis in range(len(written)):
+        name = names[first.index(axis)]
+        if name is not None:
+            if axis == 0:
+                raise SymbolicError.single(f"the channels ({name}) must be a number; only spatial sizes can be symbols")
+            by_axis[axis] = name
+    return by_axis
+
+
+def sized(spec: Spec, sizes: Mapping[int, int]) -> Spec:
+    """`spec` with each channels-first axis of `sizes` set to its size."""
+    return _sized(spec, sizes, sizes, 0)
+
+
+def rolled_up(report: SymbolicReport, depth: int) -> tuple[SymbolicRow, ...]:
+    """Rows `depth` levels deep, as `summarize --depth` (cnncalc.core.report.rollup): a block
+    call deeper than that is one row, its counts the sums of its layers', its shape its last's."""
+    level = depth - 1
+    out: list[SymbolicRow] = []
+    members: dict[str, list[SymbolicRow]] = {}
+    for row in report.rows:
+        if len(row.block) <= level:
+            out.append(row)
+        elif row.block[level] not in members:
+            members[row.block[level]] = [row]
+            out.append(row)  # stands for the block, replaced below
+        else:
+            members[row.block[level]].append(row)
+    merged: list[SymbolicRow] = []
+    for row in out:
+        if len(row.block) <= level:
+            merged.append(row)
+            continue
+        group = members[row.block[level]]
+        counts = {q: sum((r.counts[q] for r in group), Expr.const(0)) for q in QUANTITIES}
+        merged.append(SymbolicRow(row.block[level], "block", group[-1].output_shape, counts, row.block[:level]))
+    return tuple(merged)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The sizes at which every merge's branches agree: n mod `modulus` in `residues` (the
+    same for every symbol), and the merges that ask for it."""
+
+    modulus: int
+    residues: frozenset[int]
+    merges: tuple[str, ...]
+
+    def allows(self, n: int) -> bool:
+        return n % self.modulus in self.residues
+
+    def text(self, symbols: Sequence[str]) -> str:
+        names = " and ".join(symbols)
+        plural = len(symbols) > 1
+        for g in range(1, self.modulus + 1):  # the residues are the multiples of g: say so
+            if self.modulus % g == 0 and self.residues == frozenset(range(0, self.modulus, g)):
+                what = f"multiples of {g}" if plural else f"a multiple of {g}"
+                break
+        else:
+            listed = ", ".join(map(str, sorted(self.residues)))
+            what = f"{listed} modulo {self.modulus}"
+        return f"{names} {'are' if plural else 'is'} {what} (where the branches of {', '.join(self.merges)} agree)"
+
+
+#: the largest modulus whose residues are enumerated when branches agree only at some sizes
+MAX_MODULUS = 4096
+
+
+def _merges_agree(spec: Spec, by_axis: Mapping[int, str]) -> Agreement | None:
+    """None when every merge's branches agree at every size; else the sizes at which they do.
+
+    Each branch's size is linear in the symbol plus a periodic part (floors of it by constants),
+    so, modulo the lcm L of those constants, on each residue class the difference of two
+    branches is linear in n: it is zero on the whole class when it is zero at two of its sizes.
+    """
+    shapes = walk(spec, None, {a: Expr.symbol(n) for a, n in by_axis.items()})
+    graph = build_graph(spec)
+    modulus, residues, merges = 1, frozenset({0}), []
+    for node in graph.nodes:
+        if not isinstance(node.layer, Add | Concat | Multiply) or len(node.inputs) < 2:
+            continue
+        ins = [shapes[j] for j in node.inputs]
+        for axis in range(1, len(ins[0])):
+            sizes = {x[axis] for x in ins if len(x) == len(ins[0])}
+            if len(sizes) < 2:
+                continue
+            name = by_axis.get(axis)
+            qs = [f.q for e in sizes for f in e.floors()]
+            m = math.lcm(*qs) if qs else 1
+            if name is None or m > MAX_MODULUS:
+                return None  # left to the concrete analysis, which names the shapes
+            first, *rest = sizes
+            ok = frozenset(
+                r
+                for r in range(m)
+                if all(first({name: r + m * t}) == e({name: r + m * t}) for e in rest for t in (1, 2))
+            )
+            label = f"'{node.name}'"
+            if not ok:
+                raise SymbolicError.single(
+                    f"layer {label} ({node.layer.kind}) merges sizes {' and '.join(map(str, sizes))} of {name}, "
+                    "which are equal at no size",
+                    hint="pad or crop the branches to one spatial size (check strides and padding)",
+                )
+            common = math.lcm(modulus, m)
+            modulus, residues = common, frozenset(r for r in range(common) if r % modulus in residues and r % m in ok)
+            if label not in merges:
+                merges.append(label)
+            if not residues:
+                raise SymbolicError.single(
+                    f"the branches of {', '.join(merges)} agree at no common size", hint="check strides and padding"
+                )
+    if modulus == 1:
+        return None
+    return Agreement(modulus, residues, tuple(merges))
+
+
+def _next_agreeing(n: int, agree: Agreement | None) -> int:
+    while agree is not None and not agree.allows(n):
+        n += 1
+    return n
+
+
+def _smallest_agreeing(
+    spec: Spec, by_axis: Mapping[int, str], agree: Agreement, conventions: Conventions | None
+) -> int:
+    """The smallest square side at which the branches agree and the network takes the input."""
+    from cnncalc.features.symbolic.solve import SMALLEST_SEARCH
+
+    for n in range(1, SMALLEST_SEARCH + 1):
+        if agree.allows(n):
+            try:
+                analyze(_sized(spec, by_axis, dict.fromkeys(by_axis, n), 0), conventions)
+            except ShapeError:
+                continue
+            return n
+    raise SymbolicError.single(f"no square input up to {SMALLEST_SEARCH} fits the network")
+
+
+def _sized(spec: Spec, by_axis: Mapping[int, object], sizes: Mapping[int, int], default: int) -> Spec:
     x = list(spec.input.channels_first())
     for axis in by_axis:
         x[axis] = sizes.get(axis, default or x[axis])
@@ -553,7 +703,9 @@ def _fit(
     at = [[b(env) for env in envs] for b in bases]
     for k in range(1, len(bases) + 1):
         for chosen in combinations(range(len(bases)), k):
-            coefficients = _solve([[at[b][row] for b in chosen] for row in range(k)], [Fraction(v) for v in values[:k]])
+            coefficients = solve_exactly(
+                [[at[b][row] for b in chosen] for row in range(k)], [Fraction(v) for v in values[:k]]
+            )
             if coefficients is None:
                 continue
             if all(
@@ -564,7 +716,7 @@ def _fit(
     raise SymbolicError.single(f"layer '{name}': its {quantity} is not a combination of sizes the walk knows")
 
 
-def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+def solve_exactly(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
     """Exact Gaussian elimination; None when the system is singular."""
     n = len(rhs)
     a = [[*row, b] for row, b in zip(matrix, rhs, strict=True)]
@@ -589,5 +741,9 @@ __all__ = [
     "analyze_symbolic",
     "input_symbols",
     "load_symbolic",
+    "rolled_up",
+    "sized",
+    "solve_exactly",
+    "spatial_axes",
     "walk",
 ]

@@ -114,8 +114,19 @@ def largest_batch(
         at = spec.model_copy(update={"batch": batch})
         return memory_of(analyze(at, conventions), at, training, optimizer)
 
-    batch = _largest(1, max_bytes, memory, "batch", "bytes")
+    first = _first_trainable(spec, conventions) if training else 1
+    what = "batch" if first == 1 else "batch PyTorch trains (a batch norm has one value per channel at batch 1)"
+    batch = _largest(first, max_bytes, memory, what, "bytes")
     return _solution("batch", max_bytes, "bytes", batch, spec.model_copy(update={"batch": batch}), memory)
+
+
+def _first_trainable(spec: Spec, conventions: Conventions | None) -> int:
+    """1, or 2 where PyTorch refuses to train batch 1 (a batch norm with one value per channel;
+    from batch 2 on each channel has at least two)."""
+    from cnncalc.features.training.trainable import trainability
+
+    at = spec.model_copy(update={"batch": 1})
+    return 2 if trainability(at, analyze(at, conventions)).refused else 1
 
 
 def _largest(low: int, budget: int, value: Callable[[int], int | None], what: str, unit: str) -> int:
