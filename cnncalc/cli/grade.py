@@ -251,7 +251,7 @@ def _marks_json(marks: AssignmentScore) -> dict[str, object]:
         "points": marks.earned,
         "max_points": marks.max_points,
         "percent": None if marks.percent is None else round(marks.percent, 1),
-        "questions": [{"id": q, "status": marks.statuses[q], "points": marks.points[q]} for q in marks.statuses],
+        "questions": [{"id": q, "status": marks.statuses[q], "points": marks.points.get(q)} for q in marks.statuses],
     }
 
 

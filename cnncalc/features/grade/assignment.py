@@ -205,7 +205,7 @@ class AssignmentScore:
 
     @property
     def all_right(self) -> bool:
-        return all(s == "right" for s in self.statuses.values())
+        return all(s in ("right", "ambiguous") for s in self.statuses.values())
 
     def text(self) -> str:
         right = sum(s == "right" for s in self.statuses.values())
@@ -231,8 +231,10 @@ def score(assignment: Assignment, result: GradeResult) -> AssignmentScore:
     for q in assignment.questions:
         status = found.get((name_key(q.row), q.column), "missing")
         statuses[q.id] = status
-        points[q.id] = q.points if status == "right" else 0.0
-    return AssignmentScore(assignment.title, statuses, points, assignment.max_points)
+        if status != "ambiguous":  # neither right nor wrong: out of the points possible
+            points[q.id] = q.points if status == "right" else 0.0
+    possible = sum(q.points for q in assignment.questions if statuses[q.id] != "ambiguous")
+    return AssignmentScore(assignment.title, statuses, points, possible)
 
 
 def _num(x: float) -> str:

@@ -226,14 +226,39 @@ def _read_arithmetic(t: str) -> Reading | None:
 _DECIMAL_COMMA: ContextVar[bool | None] = ContextVar("decimal_comma", default=None)
 
 
+#: whether the sheet groups digits the Indian way (1,38,357: three, then twos), as it makes certain
+_INDIAN: ContextVar[bool] = ContextVar("indian_grouping", default=False)
+
+
 @contextmanager
-def decimal_convention(comma: bool | None) -> Iterator[None]:
-    """Read the numbers of one sheet with its decimal separator (see sheet_convention)."""
+def decimal_convention(comma: bool | None, indian: bool = False) -> Iterator[None]:
+    """Read the numbers of one sheet with its decimal separator (see sheet_convention) and,
+    when it makes it certain, its Indian digit grouping (see indian_grouping)."""
     token = _DECIMAL_COMMA.set(comma)
+    grouping = _INDIAN.set(indian)
     try:
         yield
     finally:
+        _INDIAN.reset(grouping)
         _DECIMAL_COMMA.reset(token)
+
+
+# 1,38,357 or 36,86,528: groups of two before the last three digits (a lakh is 1,00,000)
+_INDIAN_NUMBER = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,]|\.\d{3})")
+_INDIAN_WORDS = re.compile(r"\b(?:lakhs?|lacs?|crores?)\b", re.IGNORECASE)
+_WESTERN_GROUPS = re.compile(r"\d,\d{3},\d{3}(?!\d)")
+
+
+def indian_grouping(cells: Iterable[str]) -> bool:
+    """Whether a sheet's numbers are grouped the Indian way, with certainty: some number is
+    written 1,38,357 (or the sheet counts in lakh or crore), and none in groups of three
+    (1,234,567), nor with a decimal comma. A sheet that writes both is not read either way."""
+    indian = western = False
+    for text in cells:
+        t = clean(text)
+        indian = indian or bool(_INDIAN_NUMBER.search(t) or _INDIAN_WORDS.search(t))
+        western = western or bool(_WESTERN_GROUPS.search(t))
+    return indian and not western and _DECIMAL_COMMA.get() is not True
 
 
 # a number only one convention writes: 1.234.567, 1.234,5, 6,3 (a comma then 1, 2 or 4+ digits), Mio.
@@ -262,6 +287,13 @@ def sheet_convention(cells: Iterable[str], semicolons: bool = False) -> bool | N
 def unread_reason(text: str) -> str:
     """Why a cell could not be read as a number, for the verdict: "could not read '1.792' ..."."""
     t = answer_part(text)
+    indian = _INDIAN_NUMBER.search(t)
+    if indian and not _INDIAN.get():
+        return (
+            f"could not read {text!r}: '{indian.group(0)}' groups its digits the Indian way (1,38,357), "
+            "and this sheet also writes groups of three (1,234,567) or decimal commas; "
+            "write the number without separators"
+        )
     m = re.search(r"\d{1,3}\.\d{3}(?![\d.,])", t)
     if m and not re.search(r"[\d.,]\d{1,3}\.\d{3}", t) and _DECIMAL_COMMA.get() is None:
         whole, frac = m.group(0).split(".")
@@ -294,6 +326,10 @@ def _mantissa(raw: str, english: bool = False) -> tuple[Fraction | None, int, in
         if not re.fullmatch(rf"\d{{1,3}}(?:\{group}\d{{3}})*\{point}\d+", s):
             return None, 0, 0
         s = s.replace(group, "").replace(point, ".")
+    elif "," in s and re.fullmatch(r"\d{1,2}(?:,\d{2})+,\d{3}", s):
+        if not _INDIAN.get():  # 1,38,357 in a sheet that does not group its digits so: never guessed
+            return None, 0, 0
+        s = s.replace(",", "")
     elif "," in s:
         if re.fullmatch(r"\d{1,3}(?:,\d{3})+", s) and comma_decimal is True:
             if s.count(",") > 1:

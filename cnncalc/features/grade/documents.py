@@ -22,6 +22,7 @@ def to_json(result: GradeResult) -> dict[str, Any]:
             "right": score.right,
             "graded": score.graded,
             "missing": score.missing,
+            "ambiguous": score.ambiguous,
             "columns": {c: {"right": r, "graded": g} for c, (r, g) in score.columns.items()},
         },
         "rows": [

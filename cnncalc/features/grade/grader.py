@@ -50,8 +50,9 @@ class Grader:
         return self.aligner.align(sheet)
 
     def grade(self, sheet: Sheet) -> GradeResult:
-        """Grade one sheet, its numbers read with its own decimal separator (Sheet.decimal_comma)."""
-        with decimal_convention(sheet.decimal_comma):
+        """Grade one sheet, its numbers read with its own decimal separator (Sheet.decimal_comma)
+        and digit grouping (Sheet.indian)."""
+        with decimal_convention(sheet.decimal_comma, sheet.indian):
             return self._grade(sheet)
 
     def _grade(self, sheet: Sheet) -> GradeResult:
@@ -187,6 +188,7 @@ class Grader:
         for cell in row.cells:
             if (
                 cell.right
+                or cell.ambiguous
                 or cell.mistakes
                 or cell.column not in ("params", "macs")
                 or not isinstance(cell.expected_value, int)

@@ -10,6 +10,7 @@ the sums.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -40,6 +41,38 @@ from cnncalc.features.grade.sheet import Column
 from cnncalc.layers.base import Shape
 from cnncalc.layers.registry import family_kinds
 from cnncalc.spec.model import to_channels_first
+
+#: roundings the decks themselves write, with the exact values they stand for there (002's AlexNet
+#: CONV1 and VGG-16 memory column, 004's AlexNet parameters, 002's VGG-16 total; with and without the
+#: biases where the decks differ): a rounding the lecture uses is right, never "ambiguous"
+LECTURE_ROUNDINGS: frozenset[tuple[str, int]] = frozenset(
+    {
+        ("35K", 34_944),
+        ("35K", 34_848),
+        ("150K", 150_528),
+        ("3.2M", 3_211_264),
+        ("800K", 802_816),
+        ("1.6M", 1_605_632),
+        ("400K", 401_408),
+        ("200K", 200_704),
+        ("100K", 100_352),
+        ("25K", 25_088),
+        ("37M", 37_752_832),
+        ("37M", 37_748_736),
+        ("16M", 16_781_312),
+        ("16M", 16_777_216),
+        ("60M", 60_965_224),
+        ("60M", 60_954_656),
+        ("138M", 138_357_544),
+        ("138M", 138_344_128),
+    }
+)
+
+
+def lecture_rounding(reading: Reading, expected: int) -> bool:
+    """Whether the cell writes `expected` as a lecture deck rounds it ('35 K', '3.2M')."""
+    return (re.sub(r"\s+", "", reading.text).replace("k", "K"), expected) in LECTURE_ROUNDINGS
+
 
 #: what people write in a cell they leave blank
 BLANK = ("", "-", "\u2013", "\u2014", "n/a", "na", "none", "/", "--")
@@ -125,7 +158,9 @@ class Judge:
         how = self._right(written, reading, expected)
         if how is not None:
             alternatives = self._variant_values(column, reading, target, context)
-            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives)
+            lecture = lecture_rounding(reading, expected)
+            truncated = how.startswith("truncated")
+            hidden = None if truncated else self._hidden(written, reading, expected, alternatives, lecture)
             how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
             return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
@@ -163,7 +198,12 @@ class Judge:
         return Finding(("too_few_figures",), problem=problem)
 
     def _hidden(
-        self, written: str, reading: Reading, expected: int, alternatives: Sequence[tuple[tuple[str, ...], int]]
+        self,
+        written: str,
+        reading: Reading,
+        expected: int,
+        alternatives: Sequence[tuple[tuple[str, ...], int]],
+        lecture: bool = False,
     ) -> Finding | None:
         """A rounded answer that a common mistake gives as well, where the two differ at 3 figures.
 
@@ -171,17 +211,22 @@ class Judge:
         Such a cell is ambiguous (Finding.ambiguous_with), not wrong, but under --strict; work
         shown that is the mistake's arithmetic is wrong. A mistake that does not show in the
         first 3 significant figures ('138M' for VGG-16 with or without its 13,416 biases) hides
-        nothing a rounded answer should show. --sig-figs 1 asks for no more figures than written.
+        nothing a rounded answer should show. --sig-figs 1 asks for no more figures than written,
+        and a rounding the decks write for this very value (`lecture`) is right as they write it.
         """
         work = shown_work(written)
         if reading.exact or work == expected:
             return None
+        # the mistake must give the figure under the (likeliest) meaning of the prefix that makes it
+        # right: '1.7K' is 1,728 with K = 1,000, and 1,792 only with K = 1,024
+        meant = [s for s in reading.scales if judge_with(replace(reading, scales=(s,)), expected, self.precision)]
+        reading = replace(reading, scales=tuple(meant[:1]) or reading.scales)
         for mistakes, value in alternatives:
             if value == expected:
                 continue
             if work == value:  # the work shown is the mistake's arithmetic
                 return Finding(mistakes, detail=f"your work gives {value:,}")
-            if float(f"{value:.3g}") == float(f"{expected:.3g}") or self.precision.sig_figs <= 1:
+            if lecture or float(f"{value:.3g}") == float(f"{expected:.3g}") or self.precision.sig_figs <= 1:
                 continue
             how = judge_with(reading, value, self.precision)
             if how is not None and not how.startswith("truncated"):
@@ -204,7 +249,7 @@ class Judge:
         hint = f"ambiguous: write one more digit ({one_more_digit(reading, expected, hidden.ambiguous_with)})"
         if self.precision.strict:
             return hidden.on(replace(shown, detail=f"{hidden.detail}; {hint}"))
-        return replace(cell, right=True, how=f"{how}; {hint}: {hidden.detail}")
+        return replace(shown, how=how, problem=hint, detail=hidden.detail, ambiguous=True)
 
     def _variant_values(
         self, column: Column, reading: Reading, target: Target, context: Context
@@ -353,7 +398,9 @@ class Judge:
         how = self._right(written, reading, expected)
         if how is not None:
             alternatives_ = self._total_alternatives(column, picked)
-            hidden = None if how.startswith("truncated") else self._hidden(written, reading, expected, alternatives_)
+            lecture = lecture_rounding(reading, expected)
+            truncated = how.startswith("truncated")
+            hidden = None if truncated else self._hidden(written, reading, expected, alternatives_, lecture)
             how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
             return self._rounded_right(cell, reading, expected, how, hidden)
         cell = replace(cell, expected=f"{expected:,}{in_unit(reading, expected)}")
@@ -550,4 +597,4 @@ def in_unit(reading: Reading, value: int) -> str:
     return f" ({'; '.join(parts)})"
 
 
-__all__ = ["BLANK", "Context", "Judge", "in_unit", "one_more_digit"]
+__all__ = ["BLANK", "LECTURE_ROUNDINGS", "Context", "Judge", "in_unit", "lecture_rounding", "one_more_digit"]

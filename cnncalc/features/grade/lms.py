@@ -115,7 +115,10 @@ def points(result: GradeResult, questions: Sequence[tuple[str, float]], assignme
         earned = score(assignment, result).points
         return Points(tuple(questions), tuple(earned.get(q) for q, _ in questions))
     asked = result.questions()
-    values = tuple((m if asked[q] == "right" else 0.0) if q in asked else None for q, m in questions)
+    # an ambiguous cell is neither right nor wrong: no points, and not in the points possible
+    values = tuple(
+        (m if asked[q] == "right" else 0.0) if q in asked and asked[q] != "ambiguous" else None for q, m in questions
+    )
     return Points(tuple(questions), values)
 
 
@@ -189,13 +192,14 @@ def gradescope_json(result: GradeResult, assignment: Assignment | None = None) -
         for q, _ in questions:
             layer, _, column = q.rpartition(" ")
             outputs[q] = verdicts.get(_key(layer, column), "no answer")
+    # an ambiguous cell is worth nothing either way: its test is out of 0
     tests = [
-        {"name": q, "score": v or 0.0, "max_score": m, "output": outputs.get(q, "no answer")}
+        {"name": q, "score": v or 0.0, "max_score": m if v is not None else 0.0, "output": outputs.get(q, "no answer")}
         for (q, m), v in zip(questions, earned.values, strict=True)
     ]
     return {
         "score": earned.total,
-        "max_score": sum(m for _, m in questions),
+        "max_score": sum(t["max_score"] for t in tests),
         "output": f"{result.student}: graded against {result.spec}",
         "tests": tests,
     }

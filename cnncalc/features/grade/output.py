@@ -16,7 +16,11 @@ from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.escape import terminal
 from cnncalc.render.table import render_grid
 
-RIGHT, WRONG = "\u2713", "\u2717"
+RIGHT, WRONG, AMBIGUOUS = "\u2713", "\u2717", "?"
+
+
+def _mark(right: bool, ambiguous: bool) -> str:
+    return RIGHT if right else AMBIGUOUS if ambiguous else WRONG
 
 
 def _sheets(n: int) -> str:
@@ -33,14 +37,18 @@ def result_lines(result: GradeResult, width: int | None) -> list[str]:
         cells: list[Cell] = [row.line, row.label]
         for column in result.columns:
             cell = by_column.get(column)
-            cells.append(f"{RIGHT if cell.right else WRONG} {cell.written}" if cell else "")
+            cells.append(f"{_mark(cell.right, cell.ambiguous)} {cell.written}" if cell else "")
         rows.append(cells)
     table = render_grid(Grid(grid_columns, rows), width)
     lines: list[str] = []
-    wrong = [(row, cell) for row, cell in result.cells() if not cell.right]
+    wrong = [(row, cell) for row, cell in result.cells() if not cell.right and not cell.ambiguous]
     if wrong:
         lines.append("Wrong:")
         lines += [f"  line {r.line}, {r.label}, {c.column} '{c.written}': {c.verdict()}" for r, c in wrong]
+    unsure = [(row, cell) for row, cell in result.cells() if cell.ambiguous]
+    if unsure:
+        lines.append("Ambiguous (counted neither right nor wrong; wrong under --strict):")
+        lines += [f"  line {r.line}, {r.label}, {c.column} '{c.written}': {c.verdict()}" for r, c in unsure]
     quiet = ("", "exact", "size-1 axes ignored", "blank read as 0")
     rounded = [(row, cell) for row, cell in result.cells() if cell.right and cell.how not in quiet]
     if rounded:
@@ -153,7 +161,13 @@ def gradebook_csv(results: ClassResult) -> str:
     return columns.to_csv(Grid(grid_columns, rows))
 
 
-_STATUS_WORDS = {"right": "right", "wrong": "wrong", "carried": "carried forward", "missing": "missing"}
+_STATUS_WORDS = {
+    "right": "right",
+    "wrong": "wrong",
+    "carried": "carried forward",
+    "missing": "missing",
+    "ambiguous": "ambiguous, not counted",
+}
 
 
 def _md(text: str) -> str:

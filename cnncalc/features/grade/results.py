@@ -10,7 +10,9 @@ from typing import Literal
 from cnncalc.features.grade.mistakes import CATALOG
 from cnncalc.features.grade.sheet import COLUMNS, Column
 
-Status = Literal["right", "wrong", "carried", "missing"]
+#: ambiguous: a rounding that cannot tell the right number from a known mistake's ("48K" for
+#: 48,120, also 48,000 without the biases); counted neither right nor wrong (wrong under --strict)
+Status = Literal["right", "wrong", "carried", "missing", "ambiguous"]
 
 #: how a total row is named in the class view and the gradebook, whatever the sheet wrote
 TOTAL_LABELS = {
@@ -34,12 +36,15 @@ class CellResult:
     mistakes: tuple[str, ...] = ()
     detail: str = ""  # the student's figure under the mistake: '(5*5*3)*8 = 600'
     step: str = ""  # the explanation step that gives the expected value
-    problem: str = ""  # 'no answer', 'could not read ...'
+    problem: str = ""  # 'no answer', 'could not read ...', 'ambiguous: write one more digit ...'
+    ambiguous: bool = False  # right at its rounding, and so is a known mistake: neither right nor wrong
 
     @property
     def status(self) -> Status:
         if self.right:
             return "right"
+        if self.ambiguous:
+            return "ambiguous"
         if self.problem == "no answer":
             return "missing"
         return "carried" if "carried" in self.mistakes else "wrong"
@@ -48,6 +53,8 @@ class CellResult:
         """One sentence for the student."""
         if self.right:
             return "right" if self.how in ("", "exact") else f"right ({self.how})"
+        if self.ambiguous:
+            return f"{self.problem}: {self.detail}" if self.detail else self.problem
         text = f"{self.problem}; " if self.problem else "wrong: "
         text += f"expected {self.expected}"
         if self.step:
@@ -87,6 +94,7 @@ class Score:
     graded: int
     columns: dict[Column, tuple[int, int]]  # column -> (right, graded)
     missing: int = 0
+    ambiguous: int = 0  # cells flagged "write one more digit": in neither right nor graded
 
     @property
     def percent(self) -> float | None:
@@ -95,6 +103,7 @@ class Score:
     def text(self) -> str:
         parts = ", ".join(f"{c} {r}/{g}" for c, (r, g) in self.columns.items())
         unanswered = f", {self.missing} unanswered" if self.missing else ""
+        unanswered += f", {self.ambiguous} ambiguous (not counted)" if self.ambiguous else ""
         return f"{self.right}/{self.graded} right" + (f" ({parts})" if parts else "") + unanswered
 
 
@@ -123,8 +132,11 @@ class GradeResult:
     @property
     def score(self) -> Score:
         columns: dict[Column, tuple[int, int]] = {}
-        missing = 0
+        missing = ambiguous = 0
         for _, cell in self.cells():
+            if cell.ambiguous:  # neither right nor wrong: out of the score
+                ambiguous += 1
+                continue
             right, graded = columns.get(cell.column, (0, 0))
             columns[cell.column] = (right + cell.right, graded + 1)
             missing += cell.status == "missing"
@@ -136,7 +148,8 @@ class GradeResult:
             columns[column] = (right, graded + len(left_out))
             missing += len(left_out)
         ordered = {c: columns[c] for c in COLUMNS if c in columns}
-        return Score(sum(r for r, _ in ordered.values()), sum(g for _, g in ordered.values()), ordered, missing)
+        right, graded = sum(r for r, _ in ordered.values()), sum(g for _, g in ordered.values())
+        return Score(right, graded, ordered, missing, ambiguous)
 
     def questions(self) -> dict[str, Status]:
         """'CONV2 params' -> its status, for every cell asked (the rows' and the missing layers')."""
@@ -150,13 +163,14 @@ class GradeResult:
 
     @property
     def all_right(self) -> bool:
-        """Every cell asked right: none wrong, none blank, no layer left out."""
+        """Every cell asked right: none wrong, none blank, no layer left out (an ambiguous
+        rounding is not counted either way)."""
         score = self.score
         return score.graded > 0 and score.right == score.graded and not self.missing_with_params
 
     def mistakes(self) -> Counter[str]:
         """How many wrong cells each mistake explains."""
-        return Counter(m for _, cell in self.cells() if not cell.right for m in cell.mistakes)
+        return Counter(m for _, cell in self.cells() if cell.status in ("wrong", "carried") for m in cell.mistakes)
 
 
 @dataclass(frozen=True)

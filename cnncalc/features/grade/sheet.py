@@ -137,6 +137,8 @@ class Sheet:
     #: a decimal comma (True), a decimal point (False), or not known (None): what the sheet's own
     #: numbers and separators make certain (cells.sheet_convention)
     decimal_comma: bool | None = None
+    #: digits grouped the Indian way (1,38,357), which the sheet makes certain (cells.indian_grouping)
+    indian: bool = False
 
 
 def header_role(header: str) -> Column | Literal["layer", "index"] | None:
@@ -215,10 +217,13 @@ def read_sheet_text(text: str, source: str, fmt: SheetFormat | None = None) -> S
 
 
 def _with_convention(sheet: Sheet, semicolons: bool) -> Sheet:
-    from cnncalc.features.grade.cells import sheet_convention
+    from cnncalc.features.grade.cells import decimal_convention, indian_grouping, sheet_convention
 
-    numbers = (text for row in sheet.rows for column, text in row.cells.items() if column != "shape")
-    return replace(sheet, decimal_comma=sheet_convention(numbers, semicolons))
+    numbers = [text for row in sheet.rows for column, text in row.cells.items() if column != "shape"]
+    comma = sheet_convention(numbers, semicolons)
+    with decimal_convention(comma):
+        indian = indian_grouping(numbers)
+    return replace(sheet, decimal_comma=comma, indian=indian)
 
 
 def _markdown_cells(line: str) -> list[str]:

@@ -122,3 +122,19 @@ def test_a_text_table_that_cannot_be_read_is_refused_with_the_true_reason(tmp_pa
     bad.write_text("Layer Shape Params\nCONV1 28 x 28 x 8 608\n")
     done = runner.invoke(app, ["grade", "lenet5", str(bad)])
     assert done.exit_code == 2 and "s.txt:1:1" in done.stderr
+
+
+def test_indian_digit_grouping_is_read_when_the_sheet_makes_it_certain() -> None:
+    # the 000 exercise, valid: fc1 30*30*32*128 + 128 = 36,86,528; conv1 126*126*32 = 5,08,032
+    text = 'layer,size,params\nconv1,"5,08,032",896\nfc1,128,"36,86,528"\n'
+    assert [c.status for c in cells(grade("exercise-valid", text, "i.csv"))] == ["right"] * 4
+    lakh = 'layer,params\nfc1,36.86528 lakh\nconv2,"9,248"\n'  # 36.86528 x 10^5
+    assert all(c.right for c in cells(grade("exercise-valid", lakh, "l.csv")))
+
+
+def test_indian_grouping_beside_groups_of_three_is_refused_per_cell() -> None:
+    # 1,38,357 next to 3,686,528: which grouping the sheet uses is not certain
+    text = 'layer,params\nconv1,"1,38,357"\nfc1,"3,686,528"\n'
+    graded = cells(grade("exercise-valid", text, "m.csv"))
+    assert graded[1].right
+    assert graded[0].status == "wrong" and "groups its digits the Indian way" in graded[0].problem

@@ -7,6 +7,7 @@ default and wrong under --strict; --sig-figs 1 turns the check off. Figures are 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,35 @@ def test_the_decks_own_roundings_are_right(spec: str, layer: str, column: str, w
 
 def test_an_ambiguous_rounding_is_flagged_with_its_own_figures_not_counted_wrong() -> None:
     fc3 = one("lenet5", "FC3", "params", "48K")  # 001: (400*120)+120 = 48,120; without biases 48,000
-    assert fc3.right and "ambiguous: write one more digit (48.1K or 48,120)" in fc3.how
-    assert "48,000" in fc3.how and "forgot the bias" in fc3.how
+    assert fc3.status == "ambiguous" and not fc3.right and fc3.mistakes == ()
+    assert "ambiguous: write one more digit (48.1K or 48,120)" in fc3.verdict()
+    assert "48,000" in fc3.verdict() and "forgot the bias" in fc3.verdict()
     conv2 = one("lenet5", "CONV2", "params", "3.2K")  # (5*5*8+1)*16 = 3,216; without biases 3,200
-    assert conv2.right and "(3.22K or 3,216)" in conv2.how and "48.1K" not in conv2.verdict()
+    assert conv2.status == "ambiguous" and "(3.22K or 3,216)" in conv2.verdict() and "48.1K" not in conv2.verdict()
     total = one("lenet5", "Total", "params", "63K")  # 62,958; without biases 62,720
-    assert total.right and "(63.0K or 62,958)" in total.how
+    assert total.status == "ambiguous" and "(63.0K or 62,958)" in total.verdict()
+
+
+def test_an_ambiguous_cell_has_its_own_status_in_json_and_counts_neither_way(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"  # 001's LeNet-5: FC3 48,120 written "48K", FC4 10,164 written in full
+    sheet.write_text("layer,params\nFC3,48K\nFC4,10164\nSoftmax,840\n")  # 84*10: no biases
+    done = runner.invoke(app, ["grade", "lenet5", str(sheet), "--format", "json"])
+    data = json.loads(done.stdout)
+    cells = {row["label"]: row["cells"][0] for row in data["rows"]}
+    assert cells["FC3"]["status"] == "ambiguous" and cells["FC3"]["right"] is False
+    assert cells["FC3"]["mistakes"] == [] and "48.1K or 48,120" in cells["FC3"]["verdict"]
+    assert cells["Softmax"]["status"] == "wrong"
+    # FC4 right, Softmax wrong, FC3 in neither; CONV1 and CONV2 asked and unanswered
+    assert data["score"]["ambiguous"] == 1 and data["score"]["right"] == 1 and data["score"]["graded"] == 4
+    assert "FC3" not in data["mistakes"] and data["mistakes"] == {"forgot_bias": 1}
+    strict = json.loads(runner.invoke(app, ["grade", "lenet5", str(sheet), "--format", "json", "--strict"]).stdout)
+    fc3 = next(row["cells"][0] for row in strict["rows"] if row["label"] == "FC3")
+    assert fc3["status"] == "wrong" and strict["score"]["ambiguous"] == 0 and strict["score"]["graded"] == 5
 
 
 def test_strict_counts_an_ambiguous_rounding_wrong_and_sig_figs_1_turns_the_check_off() -> None:
     strict = one("lenet5", "FC3", "params", "48K", strict=True)
-    assert not strict.right
+    assert strict.status == "wrong"
     lenient = one("lenet5", "FC3", "params", "48K", sig_figs=1)
     assert lenient.right and "ambiguous" not in lenient.how
 
