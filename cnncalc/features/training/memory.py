@@ -356,11 +356,12 @@ class _Step:
         )
 
     def temporaries(self, node: _Node, t: Temporaries, fused: str | None = None) -> _Node:
-        """`node` with a kernel's temporaries; a fused activation's gradient (output-sized) is made
-        before the kernel's backward runs, an F.pad copy's gradient after it."""
+        """`node` with a kernel's temporaries. A fused activation is an autograd node of its own: its
+        backward makes an output-sized gradient, and frees the output-sized tensor it kept, before
+        the kernel's backward runs. An F.pad copy's gradient comes after the kernel's."""
         node.fwd_extra, node.bwd_extra, node.work = t.forward, t.backward, t.what
         if fused is not None and fused != "linear":
-            node.bwd_extra = max(node.bwd_extra, self.size)
+            node.bwd_extra = max(self.size, node.bwd_extra - self.size)
         node.bwd_extra += self.pad_copy()
         return node
 

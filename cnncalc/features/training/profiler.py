@@ -32,6 +32,41 @@ VIEWS = frozenset({"flatten", "add", "multiply", "concat"})
 
 
 @dataclass(frozen=True)
+class Case:
+    """One network of the comparison: a bundled name or a DSL line, its input, batch and optimizer."""
+
+    network: str
+    input: str | None  # HxWxC, None: the spec's own
+    batch: int
+    optimizer: str
+    why: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.network}, {self.input or 'own input'}, batch {self.batch}, {self.optimizer}"
+
+
+#: the networks docs/training.md compares with the profiler: bundled networks at small inputs,
+#: and small convolutions where the kernels' temporaries are most of the peak
+CASES: tuple[Case, ...] = (
+    Case("lenet5", None, 8, "adam", "the lecture's LeNet-5"),
+    Case("resnet18", "64x64x3", 8, "adam", "residual adds"),
+    Case("resnet18", "64x64x3", 8, "sgd", "residual adds"),
+    Case("encoder-decoder", "64x64x3", 4, "adamw", "skip concats, transposed conv, upsampling"),
+    Case("vgg11", "64x64x3", 4, "sgd", "large dense layers"),
+    Case("mobilenet-v2", "64x64x3", 8, "momentum", "depthwise convs, ReLU6"),
+    Case("squeezenet1_0", "64x64x3", 4, "adam", "fire modules (concats)"),
+    Case("googlenet-torchvision", "64x64x3", 2, "sgd", "inception concats, batch norm"),
+    Case("densenet121", "64x64x3", 2, "adam", "dense concats"),
+    Case("alexnet", "67x67x3", 4, "sgd", "grouped convs, LRN"),
+    Case("32x32x3 | conv5-8 p=0 act=relu | maxpool | fc-10", None, 2, "adam", "small conv, channels padded"),
+    Case("16x16x3 | conv1-16 | relu | conv1-16", None, 4, "sgd", "1x1 convs: native kernel"),
+    Case("12x12x16 | conv3-32 p=1 | relu | conv3-32 p=1 | gap | fc-10", None, 1, "sgd", "one image: im2col"),
+    Case("16x16x24 | conv3-40 s=2 p=1 | bn | relu | conv3-40 p=1 | gap | fc-10", None, 4, "adam", "strided conv"),
+)
+
+
+@dataclass(frozen=True)
 class Measured:
     """One profiled training step, in bytes."""
 
@@ -111,4 +146,4 @@ def measure_step(spec: Spec, optimizer: str = "sgd", threads: int = 1) -> Measur
     return Measured(torch.__version__, resident, resident + running)
 
 
-__all__ = ["Measured", "build_model", "make_optimizer", "measure_step"]
+__all__ = ["CASES", "Case", "Measured", "build_model", "make_optimizer", "measure_step"]

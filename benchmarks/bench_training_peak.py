@@ -1,0 +1,71 @@
+"""cnncalc's training peak against PyTorch's profiler: the table of docs/training.md.
+
+    python benchmarks/bench_training_peak.py [--markdown] [--threads 1]
+
+For each case of cnncalc.features.training.profiler.CASES (bundled networks at small
+inputs, small convolutions where the kernels' temporaries are most of the peak), prints
+cnncalc's modelled peak (`summarize --training`), the peak PyTorch's profiler measures over
+one full step after a warm-up step (see cnncalc.features.training.profiler), and the signed
+error. The PyTorch version and the thread count head the output. --markdown prints the
+table as docs/training.md shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+from cnncalc.cli.common import override
+from cnncalc.core.walk import analyze
+from cnncalc.features.training.memory import training_memory
+from cnncalc.features.training.profiler import CASES, Case, measure_step
+from cnncalc.spec.dsl import parse_dsl
+from cnncalc.spec.loader import load_spec, validate_spec
+from cnncalc.spec.model import Spec
+
+
+def spec_of(case: Case) -> Spec:
+    """The case's network at its input and batch."""
+    if "|" in case.network:
+        data, source_map = parse_dsl(case.network)
+        spec = validate_spec(data, source_map)
+    else:
+        spec = load_spec(case.network)
+    return override(spec, None, case.batch, case.input, "hwc" if case.input else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true", help="print the table of docs/training.md")
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch's intra-op threads (default 1)")
+    args = parser.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: nothing to compare with", file=sys.stderr)
+        return 2
+    cpu = torch.backends.cpu.get_cpu_capability()
+    print(f"PyTorch {torch.__version__}, CPU ({platform.machine()}, {cpu}), {args.threads} thread(s), float32")
+    if args.markdown:
+        print()
+        print("| network, input, batch, optimizer | cnncalc's peak | profiler | error |")
+        print("|---|---:|---:|---:|")
+    worst_low, worst_high = 0.0, 0.0
+    for case in CASES:
+        spec = spec_of(case)
+        model = training_memory(spec, analyze(spec), case.optimizer).peak_bytes
+        measured = measure_step(spec, case.optimizer, threads=args.threads).peak_bytes
+        error = 100 * (model - measured) / measured
+        worst_low, worst_high = min(worst_low, error), max(worst_high, error)
+        if args.markdown:
+            print(f"| {case.label} | {model:,} B | {measured:,} B | {error:+.2f}% |")
+        else:
+            print(f"{case.label:<90} {model:>14,} {measured:>14,} {error:+7.2f}%", flush=True)
+    print()
+    print(f"errors from {worst_low:+.2f}% to {worst_high:+.2f}% (goal: -2% to +10%)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
