@@ -16,23 +16,9 @@ import argparse
 import platform
 import sys
 
-from cnncalc.cli.common import override
 from cnncalc.core.walk import analyze
 from cnncalc.features.training.memory import training_memory
-from cnncalc.features.training.profiler import CASES, Case, measure_step
-from cnncalc.spec.dsl import parse_dsl
-from cnncalc.spec.loader import load_spec, validate_spec
-from cnncalc.spec.model import Spec
-
-
-def spec_of(case: Case) -> Spec:
-    """The case's network at its input and batch."""
-    if "|" in case.network:
-        data, source_map = parse_dsl(case.network)
-        spec = validate_spec(data, source_map)
-    else:
-        spec = load_spec(case.network)
-    return override(spec, None, case.batch, case.input, "hwc" if case.input else None)
+from cnncalc.features.training.profiler import CASES, measure_step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|")
     worst_low, worst_high = 0.0, 0.0
     for case in CASES:
-        spec = spec_of(case)
+        spec = case.spec()
         model = training_memory(spec, analyze(spec), case.optimizer).peak_bytes
         measured = measure_step(spec, case.optimizer, threads=args.threads).peak_bytes
         error = 100 * (model - measured) / measured

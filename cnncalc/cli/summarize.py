@@ -33,6 +33,7 @@ def summarize(
     convention: options.Convention = options.ConventionOption.cnncalc,
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
+    device: options.Device = options.DeviceOption.cpu,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -82,7 +83,7 @@ def summarize(
     if training:
         from cnncalc.features.training.memory import training_memory
 
-        memory = training_memory(loaded, report, optimizer.value)
+        memory = training_memory(loaded, report, optimizer.value, device.value)
     if depth is not None:
         report = replace(report, rows=rollup(report, depth))
     if memory is not None:

@@ -121,8 +121,8 @@ def conv_temporaries(g: ConvGeometry, input_grad: bool) -> Temporaries:
         phases.append(py + w_data + px)  # input gradient, blocked, before its copy
     backward = max(0, max(phases) - grads)
     what = (
-        f"oneDNN, channels padded to {BLOCK}: blocked output {py:,} B, reordered input {src:,} B "
-        f"and weight {w_forward:,} B"
+        f"oneDNN conv, channels padded to {BLOCK}: blocked output or gradient {py:,} B, "
+        f"reordered input {src:,} B, weight {w_forward:,} B"
     )
     return Temporaries(max(0, forward), backward, what)
 

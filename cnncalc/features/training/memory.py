@@ -197,9 +197,13 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: 
         requires_grad,
         (labels, nodes[-1].grad_bytes),
         rounding(optimizer_temporaries(optimizer, largest)),
+        [g.name for g in graph.nodes],
     )
     resident = weights + state[optimizer] + margin
-    terms = (PeakTerm("weights and buffers", weights), PeakTerm(f"optimizer state ({optimizer})", state[optimizer]))
+    terms: tuple[PeakTerm, ...] = (
+        PeakTerm("weights and buffers", weights),
+        PeakTerm(f"optimizer state ({optimizer})", state[optimizer]),
+    )
     if margin:
         terms += (PeakTerm("cuDNN workspace margin (estimate)", margin),)
     return TrainingMemory(
@@ -362,6 +366,7 @@ class _Step:
         node.fwd_extra, node.bwd_extra, node.work = t.forward, t.backward, t.what
         if fused is not None and fused != "linear":
             node.bwd_extra = max(self.size, node.bwd_extra - self.size)
+            node.work += f"; in backward net of the {fused} output ({self.size:,} B) freed before it"
         node.bwd_extra += self.pad_copy()
         return node
 

@@ -32,13 +32,19 @@ def training_json(memory: TrainingMemory) -> dict[str, Any]:
         "optimizer_bytes": memory.optimizer_bytes,
         "forward_peak_bytes": memory.forward_peak_bytes,
         "backward_peak_bytes": memory.backward_peak_bytes,
+        "step_peak_bytes": memory.step_peak_bytes,
         "peak_bytes": memory.peak_bytes,
+        "peak_at": memory.peak_at,
+        "peak_terms": [{"name": t.name, "bytes": t.nbytes} for t in memory.peak_terms],
+        "device": memory.device,
+        "estimate": memory.estimate,
+        "workspace_margin_bytes": memory.workspace_margin_bytes,
     }
 
 
 def training_grid(memory: TrainingMemory) -> Grid:
     rows: list[list[Cell]] = [[r.name, r.kind, ", ".join(r.saved) or "nothing", r.saved_bytes] for r in memory.rows]
-    title = f"Training memory (PyTorch, batch {memory.batch}, {memory.optimizer})"
+    title = f"Training memory (PyTorch, {memory.device}, batch {memory.batch}, {memory.optimizer})"
     return Grid(COLUMNS, rows, ["Total", "", "", memory.saved_bytes], title)
 
 
@@ -48,14 +54,22 @@ def training_lines(memory: TrainingMemory, units: Units) -> list[str]:
     def b(n: int) -> str:
         return f"{format_count(n)} B ({format_bytes(n, units)})"
 
-    return [
+    kind = (
+        "estimate for CUDA: allocator rounding and a cuDNN workspace margin, see docs/training.md"
+        if memory.estimate
+        else "model of PyTorch's CPU allocations, see docs/training.md"
+    )
+    lines = [
         f"Saved for backward (unique storages): {b(memory.saved_bytes)}",
         f"Weights and buffers: {b(memory.weight_bytes)}; gradients: {b(memory.gradient_bytes)}; "
         f"optimizer state ({memory.optimizer}): {b(memory.optimizer_bytes)}",
-        f"Peak (model, see docs/training.md): {b(memory.peak_bytes)} "
+        f"Peak ({kind}): {b(memory.peak_bytes)} "
         f"(forward {format_bytes(memory.forward_peak_bytes, units)}, "
-        f"backward {format_bytes(memory.backward_peak_bytes, units)})",
+        f"backward {format_bytes(memory.backward_peak_bytes, units)}, "
+        f"optimizer step {format_bytes(memory.step_peak_bytes, units)})",
+        f"At the peak ({memory.peak_at}):",
     ]
+    return lines + [f"  {t.name}: {b(t.nbytes)}" for t in memory.peak_terms]
 
 
 def table_lines(memory: TrainingMemory, width: int | None, units: Units) -> list[str]:

@@ -175,10 +175,12 @@ def replay(
     requires_grad: Sequence[bool],
     loss: tuple[int, int],
     step_extra: int,
+    names: Sequence[str] = (),
 ) -> Peak:
     """The step's peaks, activation side. `loss`: (bytes of the labels, bytes of the output);
-    `step_extra`: the optimizer's temporaries."""
+    `step_extra`: the optimizer's temporaries; `names`: the layers' names, for `Peak.at`."""
     n = len(nodes)
+    label = list(names) or [f"layer {i}" for i in range(n)]
     saved_by, last_read, created = lifetimes(nodes, inputs)
     made: list[list[tuple[int, str]]] = [[] for _ in range(n)]
     for k, i in created.items():
@@ -205,7 +207,7 @@ def replay(
     for i in range(1, n):
         node = nodes[i]
         new = sum(storages[k].nbytes for k in made[i])
-        m.see("forward", f"forward, layer {i}", new, node.fwd_extra, node.work)
+        m.see("forward", f"forward of {label[i]}", new, node.fwd_extra, node.work)
         for k in made[i]:
             add(k, 1)
         for k in ends[i]:
@@ -229,7 +231,7 @@ def replay(
         wanted = [(j, r) for j, r in zip(inputs[t], routes, strict=True) if requires_grad[j]]
         fresh = sum(nodes[j].grad_bytes for j, r in wanted if r == "new")
         if sid is not None:
-            m.see("backward", f"backward, layer {t}", fresh + node.param_bytes, node.bwd_extra, node.work)
+            m.see("backward", f"backward of {label[t]}", fresh + node.param_bytes, node.bwd_extra, node.work)
             m.param_grads += node.param_bytes
             for j, r in wanted:
                 if r == "new":

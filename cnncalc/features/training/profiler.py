@@ -25,7 +25,9 @@ from cnncalc.core.graph import build_graph
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.training.memory import INPLACE_ACTIVATIONS
-from cnncalc.spec.model import Spec
+from cnncalc.spec.dsl import parse_dsl
+from cnncalc.spec.loader import load_spec, validate_spec
+from cnncalc.spec.model import InputSpec, Spec, parse_dims
 
 #: row kinds the export writes as plain expressions in forward (no module of their own)
 VIEWS = frozenset({"flatten", "add", "multiply", "concat"})
@@ -44,6 +46,18 @@ class Case:
     @property
     def label(self) -> str:
         return f"{self.network}, {self.input or 'own input'}, batch {self.batch}, {self.optimizer}"
+
+    def spec(self) -> Spec:
+        """The network at the case's input and batch."""
+        if "|" in self.network:
+            data, source_map = parse_dsl(self.network)
+            spec = validate_spec(data, source_map)
+        else:
+            spec = load_spec(self.network)
+        update: dict[str, object] = {"batch": self.batch}
+        if self.input is not None:
+            update["input"] = InputSpec(shape=parse_dims(self.input), layout="hwc")
+        return spec.model_copy(update=update)
 
 
 #: the networks docs/training.md compares with the profiler: bundled networks at small inputs,
