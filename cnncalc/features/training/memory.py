@@ -111,6 +111,7 @@ class TrainingMemory:
     step_peak_bytes: int = 0  # the optimizer's step
     peak_at: str = ""
     peak_terms: tuple[PeakTerm, ...] = ()
+    peak_work: str = ""  # the kernel temporaries at the peak, in words
     device: str = "cpu"
     workspace_margin_bytes: int = 0
 
@@ -219,6 +220,7 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: 
         step_peak_bytes=resident + peak.step,
         peak_at=peak.at,
         peak_terms=terms + tuple(t for t in peak.terms if t.nbytes),
+        peak_work=peak.work,
         device=device,
         workspace_margin_bytes=margin,
     )

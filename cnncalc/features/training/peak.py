@@ -79,6 +79,7 @@ class Peak:
     step: int
     at: str  # the moment of the largest
     terms: tuple[PeakTerm, ...]
+    work: str = ""  # the kernel temporaries at that moment, in words
 
 
 @dataclass
@@ -92,20 +93,21 @@ class _Moment:
     best: int = -1
     at: str = ""
     terms: tuple[PeakTerm, ...] = ()
+    work: str = ""
     phase: dict[str, int] = field(default_factory=lambda: {"forward": 0, "backward": 0, "step": 0})
 
     def see(self, phase: str, at: str, new: int, work: int, work_name: str) -> None:
         total = self.kept + self.other + self.act_grads + self.param_grads + new + work
         self.phase[phase] = max(self.phase[phase], total)
         if total > self.best:
-            self.best, self.at = total, at
+            self.best, self.at, self.work = total, at, work_name if work else ""
             self.terms = (
                 PeakTerm("activations kept for backward", self.kept),
                 PeakTerm("other activations (batch, labels, outputs in flight)", self.other),
                 PeakTerm("activation gradients", self.act_grads),
                 PeakTerm("parameter gradients", self.param_grads),
                 PeakTerm("tensors being made (outputs, gradients)", new),
-                PeakTerm(f"kernel temporaries ({work_name})" if work_name else "kernel temporaries", work),
+                PeakTerm("kernel temporaries", work),
             )
 
 
@@ -245,7 +247,7 @@ def replay(
     for sid in list(grads.buffer.values()):
         grads.release(sid)
     m.see("step", "optimizer step", 0, step_extra, "optimizer" if step_extra else "")
-    return Peak(m.phase["forward"], m.phase["backward"], m.phase["step"], m.at, m.terms)
+    return Peak(m.phase["forward"], m.phase["backward"], m.phase["step"], m.at, m.terms, m.work)
 
 
 __all__ = ["Node", "Peak", "PeakTerm", "Storage", "lifetimes", "replay"]

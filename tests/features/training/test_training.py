@@ -155,7 +155,7 @@ def test_cuda_estimate_rounds_and_says_so(runner: CliRunner) -> None:
     args = ["summarize", "--dsl", DSL, "--training", "--device", "cuda"]
     out = runner.invoke(app, args)
     assert out.exit_code == 0, out.output
-    assert "estimate for CUDA" in out.stdout
+    assert "an estimate for CUDA" in out.stdout
     data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)["training"]
     assert data["device"] == "cuda" and data["estimate"] is True
     assert sum(t["bytes"] for t in data["peak_terms"]) == data["peak_bytes"]
