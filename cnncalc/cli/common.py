@@ -36,6 +36,7 @@ R = TypeVar("R")
 UnitsOption = StrEnum("UnitsOption", ["si", "binary"])
 LayoutOption = StrEnum("LayoutOption", ["hwc", "chw"])
 OptimizerOption = StrEnum("OptimizerOption", ["sgd", "momentum", "adam", "adamw"])
+DeviceOption = StrEnum("DeviceOption", ["cpu", "cuda"])
 #: whose counting rules: cnncalc's, a peer tool's (cnncalc.features.peers.presets), or all side by side
 ConventionOption = StrEnum(
     "ConventionOption", ["cnncalc", "torchinfo", "fvcore", "thop", "ptflops", "keras", "paper", "all"]

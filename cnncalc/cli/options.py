@@ -27,6 +27,7 @@ import typer
 
 # the choice enums, so that a signature needs this module alone (defaults: options.UnitsOption.si)
 from cnncalc.cli.common import ConventionOption as ConventionOption
+from cnncalc.cli.common import DeviceOption as DeviceOption
 from cnncalc.cli.common import DtypeOption as DtypeOption
 from cnncalc.cli.common import LayoutOption as LayoutOption
 from cnncalc.cli.common import OptimizerOption as OptimizerOption
@@ -69,6 +70,14 @@ Training = Annotated[
     ),
 ]
 Optimizer = Annotated[OptimizerOption, typer.Option("--optimizer", help="Optimizer whose state --training counts.")]
+Device = Annotated[
+    DeviceOption,
+    typer.Option(
+        "--device",
+        help="Where --training's step runs: cpu (PyTorch's CPU allocations, checked against its profiler) or "
+        "cuda (an estimate: the caching allocator's rounding and a cuDNN workspace margin).",
+    ),
+]
 
 # --- what it shows and where it writes
 Depth = Annotated[

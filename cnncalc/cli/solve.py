@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Annotated
 
 import typer
@@ -10,6 +11,9 @@ from cnncalc.cli import options
 from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
+
+#: the share of the budget `solve --training` keeps free unless --margin says otherwise
+TRAINING_MARGIN = Fraction(1, 10)
 
 
 @handles_errors
@@ -25,11 +29,21 @@ def solve(
     ] = None,
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
+    device: options.Device = options.DeviceOption.cpu,
+    margin: Annotated[
+        str | None,
+        typer.Option(
+            "--margin",
+            help="Share of --max-memory kept free, e.g. 10% (default: 10% with --training, whose peak is a "
+            "model; 0% without).",
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
 ) -> None:
     """Solve for a budget: the largest square input within --max-macs, or the largest batch
     within --max-memory (inference: parameters + peak activations; --training: the training
-    peak of `summarize --training`). Each answer is analysed, and so is the next size up.
+    peak of `summarize --training`, on --device, with --margin kept free). Each answer is
+    analysed, and so is the next size up.
 
     Examples:
 
@@ -47,6 +61,7 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
+    kept = _margin(margin, training)
     loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
     try:
@@ -54,7 +69,9 @@ def solve(
             # solve has no FLOPs budget: a FLOPs unit is told to give MACs, not sent to an option it lacks
             solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
-            solution = largest_batch(loaded, parse_bytes(max_memory), training, optimizer.value)
+            solution = largest_batch(
+                loaded, parse_bytes(max_memory), training, optimizer.value, device=device.value, margin=kept
+            )
     except UnitError as e:
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
     except SolveError as e:  # the budget cannot be met, or is never reached: name the option that set it
@@ -67,9 +84,25 @@ def solve(
         for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
             echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
-        echo_json(solution_json(solution))
+        echo_json(solution_json(solution, training, device.value))
     else:
-        echo_lines(solution_lines(solution, training, optimizer.value))
+        echo_lines(solution_lines(solution, training, optimizer.value, device.value))
+
+
+def _margin(text: str | None, training: bool) -> Fraction:
+    """--margin as a fraction of the budget: 10% (or 10) is 1/10; by default 10% with --training."""
+    from cnncalc.errors import SpecError
+
+    if text is None:
+        return TRAINING_MARGIN if training else Fraction(0)
+    number = text.strip().removesuffix("%").strip()
+    try:
+        share = Fraction(number) / 100
+    except (ValueError, ZeroDivisionError):
+        share = Fraction(-1)
+    if not 0 <= share < 1 or len(number) > 20:
+        raise SpecError.single(f"--margin {text!r}: expected a share from 0% to 99%", hint="e.g. --margin 10%")
+    return share
 
 
 def register(app: typer.Typer) -> None:

@@ -32,6 +32,7 @@ def summarize(
     convention: options.Convention = options.ConventionOption.cnncalc,
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
+    device: options.Device = options.DeviceOption.cpu,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -92,7 +93,7 @@ def summarize(
 
         checked = trainability(loaded, report)
         checked.raise_refused()
-        memory = training_memory(loaded, report, optimizer.value)
+        memory = training_memory(loaded, report, optimizer.value, device.value)
         for warning in checked.warnings:
             echo_error(f"warning: {warning}")
     if depth is not None:

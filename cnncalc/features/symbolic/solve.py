@@ -10,7 +10,8 @@ with the input size or the batch, and a bisection finds the boundary.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.report import Report
@@ -38,6 +39,8 @@ class Solution:
     spec: Spec  # the spec at the answer
     value: int  # the quantity at the answer
     next_value: int | None  # at the answer + 1 (None: the network refuses that size)
+    margin: Fraction = Fraction(0)  # kept free: the answer's value is within budget / (1 + margin)
+    limit: int | None = None  # budget / (1 + margin), rounded down (None: no margin)
 
 
 def with_square_input(spec: Spec, side: int) -> Spec:
@@ -96,28 +99,37 @@ def largest_square_input(spec: Spec, max_macs: int, conventions: Conventions | N
     return _solution("input", max_macs, "MACs", side, with_square_input(spec, side), macs)
 
 
-def memory_of(report: Report, spec: Spec, training: bool, optimizer: str) -> int:
+def memory_of(report: Report, spec: Spec, training: bool, optimizer: str, device: str = "cpu") -> int:
     """Bytes of one step: the training peak, or parameters plus the inference peak of activations."""
     if training:
         from cnncalc.features.training.memory import training_memory
 
-        return training_memory(spec, report, optimizer).peak_bytes
+        return training_memory(spec, report, optimizer, device).peak_bytes
     return report.totals.param_bytes + report.totals.peak_activation_bytes
 
 
 def largest_batch(
-    spec: Spec, max_bytes: int, training: bool, optimizer: str = "sgd", conventions: Conventions | None = None
+    spec: Spec,
+    max_bytes: int,
+    training: bool,
+    optimizer: str = "sgd",
+    conventions: Conventions | None = None,
+    device: str = "cpu",
+    margin: Fraction = Fraction(0),
 ) -> Solution:
-    """The largest batch whose memory (see `memory_of`) is within `max_bytes`."""
+    """The largest batch whose memory (see `memory_of`) is within `max_bytes` less a `margin`
+    kept free (0.1: the memory at the answer is at most max_bytes / 1.1)."""
 
     def memory(batch: int) -> int | None:
         at = spec.model_copy(update={"batch": batch})
-        return memory_of(analyze(at, conventions), at, training, optimizer)
+        return memory_of(analyze(at, conventions), at, training, optimizer, device)
 
     first = _first_trainable(spec, conventions) if training else 1
     what = "batch" if first == 1 else "batch PyTorch trains (a batch norm has one value per channel at batch 1)"
-    batch = _largest(first, max_bytes, memory, what, "bytes")
-    return _solution("batch", max_bytes, "bytes", batch, spec.model_copy(update={"batch": batch}), memory)
+    limit = int(max_bytes / (1 + margin))  # a whole number of bytes: rounded down
+    batch = _largest(first, limit, memory, what, "bytes")
+    found = _solution("batch", max_bytes, "bytes", batch, spec.model_copy(update={"batch": batch}), memory)
+    return replace(found, margin=margin, limit=limit if margin else None)
 
 
 def _first_trainable(spec: Spec, conventions: Conventions | None) -> int:

@@ -16,7 +16,7 @@ def _size(solution: Solution, answer: int) -> str:
     return format_shape(tuple(with_square_input(solution.spec, answer).input.shape))
 
 
-def solution_json(solution: Solution) -> dict[str, Any]:
+def solution_json(solution: Solution, training: bool = False, device: str = "cpu") -> dict[str, Any]:
     return envelope(
         {
             "name": solution.spec.name,
@@ -28,11 +28,14 @@ def solution_json(solution: Solution) -> dict[str, Any]:
             "batch": solution.spec.batch,
             "value": solution.value,
             "next_value": solution.next_value,
+            "margin": float(solution.margin),
+            "limit": solution.limit,
+            "estimate": training and device != "cpu",
         }
     )
 
 
-def solution_lines(solution: Solution, training: bool, optimizer: str) -> list[str]:
+def solution_lines(solution: Solution, training: bool, optimizer: str, device: str = "cpu") -> list[str]:
     """The answer, then the quantity at the answer and at the next size up."""
     suffix = "B" if solution.quantity == "bytes" else ""
 
@@ -42,8 +45,14 @@ def solution_lines(solution: Solution, training: bool, optimizer: str) -> list[s
     if solution.what == "input":
         head = f"largest square input within {amount(solution.budget)}"
     else:
-        memory = f"training memory, {optimizer}" if training else "params + peak activations"
+        if training:
+            model = "an estimate for CUDA" if device != "cpu" else "modelled on PyTorch's CPU allocations"
+            memory = f"training peak, {optimizer}, {model}"
+        else:
+            memory = "params + peak activations"
         head = f"largest batch within {amount(solution.budget)} ({memory})"
+        if solution.limit is not None:
+            head += f", keeping a {float(solution.margin * 100):g}% margin: at most {amount(solution.limit)}"
     after = "refused by the network" if solution.next_value is None else amount(solution.next_value)
     lines = [
         f"{solution.spec.name}: {head}: {_size(solution, solution.answer)}",

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from math import prod
 from typing import Literal
 
 from cnncalc.core.graph import build_graph
 from cnncalc.core.report import Report
 from cnncalc.errors import CnncalcError
+from cnncalc.features.training.kernels import ConvGeometry, Temporaries, conv_temporaries, optimizer_temporaries
+from cnncalc.features.training.peak import Node as _Node
+from cnncalc.features.training.peak import PeakTerm, Storage, lifetimes, replay
 from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
@@ -57,6 +59,12 @@ INDEX_BYTES = 8
 BN_COUNTER_BYTES = 8
 #: bytes of Adam's per-parameter `step` counter (a float32 scalar on CPU)
 ADAM_STEP_BYTES = 4
+DEVICES: tuple[str, ...] = ("cpu", "cuda")
+#: CUDA's caching allocator: every block a multiple of 512 B; requests above 1 MiB come from
+#: large segments, sized in multiples of 2 MiB
+CUDA_BLOCK = 512
+CUDA_SMALL_LIMIT = 1 << 20
+CUDA_SEGMENT = 2 << 20
 
 
 #: makes a storage: (layer, tag, bytes, description) -> its key
@@ -65,15 +73,6 @@ Maker = Callable[[int, str, int, str], tuple[int, str]]
 
 class TrainingError(CnncalcError):
     """A layer kind whose saved tensors are not modelled (exit 2)."""
-
-
-@dataclass(frozen=True)
-class Storage:
-    """One tensor's memory: its size and the layer that made it (-1: not an activation)."""
-
-    key: tuple[int, str]
-    nbytes: int
-    what: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,13 @@ class TrainingRow:
 
 @dataclass(frozen=True)
 class TrainingMemory:
-    """Training memory of one step: the parts and the modelled peak, all in bytes."""
+    """Training memory of one step: the parts and the modelled peak, all in bytes.
+
+    The peaks include the resident weights and optimizer state; `peak_terms` are the amounts
+    live at the largest one (`peak_at`), which add up to it. On `device="cuda"` every figure
+    of the replay is rounded as CUDA's caching allocator rounds, and `workspace_margin_bytes`
+    (cuDNN's workspaces, not modelled) is added: an estimate, not a measurement.
+    """
 
     optimizer: str
     batch: int
@@ -103,40 +108,46 @@ class TrainingMemory:
     optimizer_bytes: int  # momentum buffer, Adam's two moments and step counters
     forward_peak_bytes: int
     backward_peak_bytes: int
+    step_peak_bytes: int = 0  # the optimizer's step
+    peak_at: str = ""
+    peak_terms: tuple[PeakTerm, ...] = ()
+    peak_work: str = ""  # the kernel temporaries at the peak, in words
+    device: str = "cpu"
+    workspace_margin_bytes: int = 0
 
     @property
     def peak_bytes(self) -> int:
-        return max(self.forward_peak_bytes, self.backward_peak_bytes)
+        return max(self.forward_peak_bytes, self.backward_peak_bytes, self.step_peak_bytes)
+
+    @property
+    def estimate(self) -> bool:
+        """Whether the peak is an estimate beyond what was checked against PyTorch's profiler (CUDA)."""
+        return self.device != "cpu"
 
 
-@dataclass
-class _Node:
-    """The forward pass of one layer as storages: where its output lives, what it keeps."""
-
-    out: tuple[int, str]  # key of the storage its output lives in
-    saved: list[tuple[int, str]]
-    param_tensors: int = 0
-    param_bytes: int = 0
-    buffer_bytes: int = 0
-    grad_bytes: int = 0  # its output's gradient
-
-
-def training_memory(spec: Spec, report: Report, optimizer: str = "sgd") -> TrainingMemory:
-    """Training memory of `spec` (analysed as `report`) under `optimizer`."""
+def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: str = "cpu") -> TrainingMemory:
+    """Training memory of `spec` (analysed as `report`) under `optimizer`, on `device` (cpu or cuda)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}")
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}")
     graph = build_graph(spec)
     per_element = report.dtype_bytes * report.batch
     storages: dict[tuple[int, str], Storage] = {}
     nodes: list[_Node] = []
+    rounding = cuda_block if device == "cuda" else _exact
 
     def new(i: int, tag: str, nbytes: int, what: str) -> tuple[int, str]:
         # a layer's output is named after the layer: other layers keep it too
         storages[(i, tag)] = Storage(
-            (i, tag), nbytes, f"{graph.nodes[i].name} {what}" if tag in ("out", "act") else what
+            (i, tag), rounding(nbytes), f"{graph.nodes[i].name} {what}" if tag in ("out", "act") else what
         )
         return (i, tag)
 
+    requires_grad = [False]
+    for i, node in enumerate(graph.nodes[1:], start=1):
+        row = report.rows[i]
+        requires_grad.append(row.weights + row.biases > 0 or any(requires_grad[j] for j in node.inputs))
     x0 = report.rows[0].output_shape
     nodes.append(_Node(new(0, "out", prod(x0) * per_element, _shape(x0)), []))
     for i, node in enumerate(graph.nodes[1:], start=1):
@@ -145,10 +156,14 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd") -> Train
         row = report.rows[i]
         ins = [nodes[j].out for j in node.inputs]
         shapes = [report.rows[j].output_shape for j in node.inputs]
-        nodes.append(_forward(layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new))
+        grad_in = bool(node.inputs) and requires_grad[node.inputs[0]]
+        step = _Step(layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new, grad_in)
+        nodes.append(_forward(step))
         if node.shares is not None:  # the same module called again: its weights and buffers count once
-            nodes[-1].param_tensors = nodes[-1].param_bytes = nodes[-1].buffer_bytes = 0
-        nodes[-1].grad_bytes = prod(row.output_shape) * per_element
+            nodes[-1].param_tensors = nodes[-1].param_bytes = nodes[-1].buffer_bytes = nodes[-1].largest_tensor = 0
+        nodes[-1].grad_bytes = rounding(prod(row.output_shape) * per_element)
+        nodes[-1].fwd_extra = rounding(nodes[-1].fwd_extra)
+        nodes[-1].bwd_extra = rounding(nodes[-1].bwd_extra)
 
     rows: list[TrainingRow] = []
     kept: set[tuple[int, str]] = set()
@@ -168,8 +183,30 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd") -> Train
     state = {"sgd": 0, "momentum": params, "adam": 2 * params + ADAM_STEP_BYTES * tensors}
     state["adamw"] = state["adam"]
     weights = params + sum(n.buffer_bytes for n in nodes)
-    forward, backward = _peak(nodes, [list(g.inputs) for g in graph.nodes], storages)
-    resident = weights + state[optimizer]
+    out = report.rows[-1].output_shape
+    labels = rounding(report.batch * prod(out[1:]) * INDEX_BYTES)
+    largest = max((n.largest_tensor for n in nodes), default=0)
+    margin = 0
+    if device == "cuda":  # cuDNN's workspaces replace oneDNN's: one stated margin instead
+        margin = workspace_margin(nodes)
+        for n in nodes:
+            n.fwd_extra = n.bwd_extra = 0
+    peak = replay(
+        nodes,
+        [list(g.inputs) for g in graph.nodes],
+        storages,
+        requires_grad,
+        (labels, nodes[-1].grad_bytes),
+        rounding(optimizer_temporaries(optimizer, largest)),
+        [g.name for g in graph.nodes],
+    )
+    resident = weights + state[optimizer] + margin
+    terms: tuple[PeakTerm, ...] = (
+        PeakTerm("weights and buffers", weights),
+        PeakTerm(f"optimizer state ({optimizer})", state[optimizer]),
+    )
+    if margin:
+        terms += (PeakTerm("cuDNN workspace margin (estimate)", margin),)
     return TrainingMemory(
         optimizer=optimizer,
         batch=report.batch,
@@ -178,9 +215,36 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd") -> Train
         weight_bytes=weights,
         gradient_bytes=params,
         optimizer_bytes=state[optimizer],
-        forward_peak_bytes=resident + forward,
-        backward_peak_bytes=resident + backward,
+        forward_peak_bytes=resident + peak.forward,
+        backward_peak_bytes=resident + peak.backward,
+        step_peak_bytes=resident + peak.step,
+        peak_at=peak.at,
+        peak_terms=terms + tuple(t for t in peak.terms if t.nbytes),
+        peak_work=peak.work,
+        device=device,
+        workspace_margin_bytes=margin,
     )
+
+
+def _exact(nbytes: int) -> int:
+    return nbytes
+
+
+def cuda_block(nbytes: int) -> int:
+    """Bytes CUDA's caching allocator gives a request: a multiple of 512 B, and of its 2 MiB
+    segments for a request above 1 MiB (a large block; what it reserves rather than what the
+    tensor uses, so that the figure is what the device must have free)."""
+    if nbytes <= 0:
+        return 0
+    unit = CUDA_SEGMENT if nbytes > CUDA_SMALL_LIMIT else CUDA_BLOCK
+    return -(-nbytes // unit) * unit
+
+
+def workspace_margin(nodes: Sequence[_Node]) -> int:
+    """The stated margin for cuDNN's workspaces on CUDA: the largest workspace oneDNN needs on
+    CPU for any one layer (cuDNN's algorithms are chosen at run time, their workspaces are not
+    modelled), and at least one 2 MiB segment."""
+    return max([CUDA_SEGMENT, *(max(n.fwd_extra, n.bwd_extra) for n in nodes)])
 
 
 def _shape(x: Shape) -> str:
@@ -214,6 +278,7 @@ class _Step:
     per_element: int
     report: Report
     make: Maker
+    grad_in: bool  # whether the (first) input needs a gradient: not the batch itself
 
     @property
     def x(self) -> Shape:
@@ -249,6 +314,62 @@ class _Step:
         """`node` with its layer's weights and biases as `tensors` parameter tensors."""
         row = self.report.rows[self.i]
         node.param_tensors, node.param_bytes = tensors, (row.weights + row.biases) * self.report.dtype_bytes
+        node.largest_tensor = max(row.weights, row.biases) * self.report.dtype_bytes
+        return node
+
+    def pad_copy(self) -> int:
+        """Bytes of the F.pad copy of the input (uneven padding): its gradient passes through one
+        more tensor of that size in backward."""
+        layer = self.layer
+        if isinstance(layer, Conv | DepthwiseConv | SeparableConv | Pool):
+            padded = _padded(layer, self.x)
+            if padded is not None:
+                return prod(padded) * self.per_element
+        return 0
+
+    def geometry(self, c_out: int, groups: int, x: Shape | None = None, out: Shape | None = None) -> ConvGeometry:
+        """The convolution call as PyTorch's kernel sees it (the F.pad copy as its input)."""
+        layer = self.layer
+        assert isinstance(layer, Conv | DepthwiseConv | SeparableConv | ConvTranspose)
+        x = x or self.x
+        out = out or self.out
+        ndim = len(x) - 1
+        kernel = per_dim(layer.kernel, ndim, "kernel")
+        stride = per_dim(layer.stride, ndim, "stride")
+        dilation = per_dim(layer.dilation, ndim, "dilation")
+        padded = None if isinstance(layer, ConvTranspose) else _padded(layer, x)
+        if padded is not None:
+            x = padded
+        if isinstance(layer, ConvTranspose):
+            unpadded = layer.padding in (0, "valid")
+        else:
+            pads = resolve_padding(layer.padding, x[1:], kernel, stride, dilation) if padded is None else ()
+            unpadded = all(b == a == 0 for b, a in pads)
+        return ConvGeometry(
+            batch=self.report.batch,
+            c_in=x[0],
+            c_out=c_out,
+            groups=groups,
+            x_spatial=tuple(x[1:]),
+            y_spatial=tuple(out[1:]),
+            kernel=kernel,
+            stride=stride,
+            dilation=dilation,
+            unpadded=unpadded,
+            bias=bool(self.has_bias),
+            transposed=isinstance(layer, ConvTranspose),
+            dtype=self.report.dtype_bytes,
+        )
+
+    def temporaries(self, node: _Node, t: Temporaries, fused: str | None = None) -> _Node:
+        """`node` with a kernel's temporaries. A fused activation is an autograd node of its own: its
+        backward makes an output-sized gradient, and frees the output-sized tensor it kept, before
+        the kernel's backward runs. An F.pad copy's gradient comes after the kernel's."""
+        node.fwd_extra, node.bwd_extra, node.work = t.forward, t.backward, t.what
+        if fused is not None and fused != "linear":
+            node.bwd_extra = max(self.size, node.bwd_extra - self.size)
+            node.work += f"; in backward net of the {fused} output ({self.size:,} B) freed before it"
+        node.bwd_extra += self.pad_copy()
         return node
 
     @property
@@ -256,42 +377,63 @@ class _Step:
         return 1 if self.report.rows[self.i].biases else 0
 
 
-def _forward(
-    layer: LayerBase,
-    i: int,
-    out: Shape,
-    ins: Sequence[tuple[int, str]],
-    shapes: Sequence[Shape],
-    inplace: bool,
-    per_element: int,
-    report: Report,
-    make: Maker,
-) -> _Node:
+def _forward(s: _Step) -> _Node:
     """Storages of one layer's forward pass, as PyTorch's operations keep them."""
-    rule = TRAINING.handler(layer, "the training memory estimate cannot include", report.rows[i].name)
-    return rule(_Step(layer, i, out, ins, shapes, inplace, per_element, report, make))
+    rule = TRAINING.handler(s.layer, "the training memory estimate cannot include", s.report.rows[s.i].name)
+    return rule(s)
 
 
 def _conv(s: _Step) -> _Node:
     layer = s.layer
     assert isinstance(layer, Conv | DepthwiseConv | ConvTranspose)
     n = s.weighted(_Node(s.output(), [s.input_kept()]), 1 + s.has_bias)
-    return s.activated(n, layer.activation)
+    c_in = s.x[0]
+    if isinstance(layer, DepthwiseConv):
+        geometry = s.geometry(c_in * layer.multiplier, c_in)
+    else:
+        geometry = s.geometry(layer.filters, layer.groups)
+    return s.activated(s.temporaries(n, conv_temporaries(geometry, s.grad_in), layer.activation), layer.activation)
 
 
 def _separable(s: _Step) -> _Node:
+    """A depthwise conv, then a 1x1 conv over its output (the intermediate gradient in between)."""
     layer = s.layer
     assert isinstance(layer, SeparableConv)
     mid = (s.x[0] * layer.multiplier, *s.out[1:])
     depthwise = s.make(s.i, "mid", prod(mid) * s.per_element, f"depthwise output {_shape(mid)}")
     n = s.weighted(_Node(s.output(), [s.input_kept(), depthwise]), 2 + s.has_bias)
-    return s.activated(n, layer.activation)
+    first = conv_temporaries(s.geometry(mid[0], s.x[0], out=mid), s.grad_in)
+    pointwise = ConvGeometry(
+        s.report.batch,
+        mid[0],
+        s.out[0],
+        1,
+        tuple(mid[1:]),
+        tuple(s.out[1:]),
+        (1,) * (len(mid) - 1),
+        (1,) * (len(mid) - 1),
+        (1,) * (len(mid) - 1),
+        True,
+        bool(s.has_bias),
+        False,
+        s.report.dtype_bytes,
+    )
+    second = conv_temporaries(pointwise, True)
+    mid_bytes = prod(mid) * s.per_element
+    both = Temporaries(
+        max(first.forward, mid_bytes + second.forward),
+        mid_bytes + max(first.backward, second.backward),
+        f"depthwise: {first.what}; pointwise: {second.what}",
+    )
+    return s.activated(s.temporaries(n, both, layer.activation), layer.activation)
 
 
 def _dense(s: _Step) -> _Node:
     layer = s.layer
     assert isinstance(layer, Dense)
-    return s.activated(s.weighted(_Node(s.output(), [s.ins[0]]), 1 + s.has_bias), layer.activation)
+    n = s.weighted(_Node(s.output(), [s.ins[0]]), 1 + s.has_bias)
+    n = s.temporaries(n, Temporaries(0, 0, "matrix products, no temporaries"), layer.activation)
+    return s.activated(n, layer.activation)
 
 
 def _activation(s: _Step) -> _Node:
@@ -317,7 +459,9 @@ def _batch_norm(s: _Step) -> _Node:
     c, dtype = s.x[0], s.report.dtype_bytes
     stats = s.make(s.i, "stats", 2 * c * dtype, f"batch mean and inverse std {c}+{c}")
     n = _Node(s.output(), [s.ins[0], stats])
+    n.bwd_extra, n.work = prod(s.x) * s.per_element, "batch norm backward: one input-sized temporary"
     n.param_tensors, n.param_bytes = (2, 2 * c * dtype) if layer.affine else (0, 0)
+    n.largest_tensor = c * dtype if layer.affine else 0
     n.buffer_bytes = 2 * c * dtype + BN_COUNTER_BYTES
     return n
 
@@ -328,7 +472,9 @@ def _pool(s: _Step) -> _Node:
     if s.layer.kind == "max_pool":
         indices = prod(s.out) * s.report.batch * INDEX_BYTES
         kept.append(s.make(s.i, "idx", indices, f"int64 indices {_shape(s.out)}"))
-    return _Node(o, kept)
+    n = _Node(o, kept)
+    n.bwd_extra, n.work = s.pad_copy(), "the padded input's gradient" if s.pad_copy() else ""
+    return n
 
 
 def _global_pool(s: _Step) -> _Node:
@@ -340,7 +486,7 @@ def _global_pool(s: _Step) -> _Node:
 
 
 def _flatten(s: _Step) -> _Node:
-    return _Node(s.ins[0], [])  # a view
+    return _Node(s.ins[0], [], routes=("alias",))  # a view, and so is its gradient
 
 
 def _lrn(s: _Step) -> _Node:
@@ -355,15 +501,26 @@ def _lrn(s: _Step) -> _Node:
         s.output("base", "k + alpha*avg"),
         s.output("pow", "divisor"),
     ]
-    return _Node(s.output(), kept)
+    n = _Node(s.output(), kept)
+    # the backward of the chain (division, power, average, square): input-sized gradients in turn
+    n.bwd_extra, n.work = 3 * prod(s.x) * s.per_element + prod(padded) * s.per_element, "LRN's chain of gradients"
+    return n
 
 
 def _multiply(s: _Step) -> _Node:
     return _Node(s.output(), list(s.ins))
 
 
-def _keeps_nothing(s: _Step) -> _Node:
-    return _Node(s.output(), [])
+def _passes_gradient(s: _Step) -> _Node:
+    """Add and concat: their backward hands their output's gradient on (views of it), allocating nothing."""
+    return _Node(s.output(), [], routes=("alias",) * len(s.ins))
+
+
+def _upsample(s: _Step) -> _Node:
+    n = _Node(s.output(), [])
+    n.fwd_extra = prod(s.x) * s.per_element + s.size
+    n.work = "upsampling: a copy of the input and a second output-sized buffer"
+    return n
 
 
 #: training memory's capability table: what each layer class keeps for its backward pass
@@ -384,9 +541,9 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
         Flatten: _flatten,
         LocalResponseNorm: _lrn,
         Multiply: _multiply,
-        Add: _keeps_nothing,
-        Concat: _keeps_nothing,
-        Upsample: _keeps_nothing,
+        Add: _passes_gradient,
+        Concat: _passes_gradient,
+        Upsample: _upsample,
     },
     unsupported={
         "sum_pool": "what PyTorch's LPPool (sum pooling) keeps for backward is not modelled",
@@ -397,65 +554,15 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
 )
 
 
-Lifetimes = tuple[dict[tuple[int, str], int], dict[tuple[int, str], int], dict[tuple[int, str], int]]
-
-
-def lifetimes(nodes: Sequence[_Node], inputs: Sequence[Sequence[int]]) -> Lifetimes:
-    """Per storage: the earliest layer that saves it for backward, the last layer that reads it
-    (the network's output: past the end, the loss reads it) and the layer that makes it."""
-    n = len(nodes)
-    saved_by: dict[tuple[int, str], int] = {}
-    last_read: dict[tuple[int, str], int] = {}
-    for i, node in enumerate(nodes):
-        for k in node.saved:
-            saved_by.setdefault(k, i)
-        for j in inputs[i]:
-            last_read[nodes[j].out] = max(last_read.get(nodes[j].out, 0), i)
-    last_read[nodes[-1].out] = n
-    created: dict[tuple[int, str], int] = {}
-    for i, node in enumerate(nodes):
-        for k in (node.out, *node.saved):
-            created.setdefault(k, i)
-    return saved_by, last_read, created
-
-
-def _peak(
-    nodes: Sequence[_Node], inputs: Sequence[Sequence[int]], storages: dict[tuple[int, str], Storage]
-) -> tuple[int, int]:
-    """Largest activation-side bytes live (forward, backward), without weights and optimizer state."""
-    n = len(nodes)
-    saved_by, last_read, created = lifetimes(nodes, inputs)
-    # forward: a storage lives from the layer that makes it until its last reader, or to the
-    # end of the pass when saved. Each lifetime is an interval of layers: added where it starts,
-    # taken off after it ends, and the live bytes at each layer are the running sum (linear in
-    # the layers; summing every storage at every layer took 30 s for 10,000 of them)
-    change = [0] * (n + 1)
-    for k, s in storages.items():
-        start = created.get(k, n)
-        end = n - 1 if k in saved_by else min(last_read.get(k, start), n - 1)
-        if start <= end:
-            change[start] += s.nbytes
-            change[end + 1] -= s.nbytes
-    forward = max(accumulate(change[:n]), default=0)
-    # backward: layer t's step holds the saved storages of layers <= t, the gradient of every
-    # output j <= t whose first consumer (in reverse) has run, and the parameter gradients of layers >= t
-    last_reader = [n] * n
-    for i in range(n):
-        for j in inputs[i]:
-            last_reader[j] = i if last_reader[j] == n else max(last_reader[j], i)
-    saved_from = [0] * (n + 1)  # saved bytes first kept at layer t
-    for k, s in storages.items():
-        if k in saved_by:
-            saved_from[saved_by[k]] += s.nbytes
-    grads_change = [0] * (n + 1)  # output j's gradient is held for steps t in [j, last_reader[j]]
-    for j in range(1, n):
-        grads_change[j] += nodes[j].grad_bytes
-        grads_change[min(last_reader[j], n - 1) + 1] -= nodes[j].grad_bytes
-    saved = list(accumulate(saved_from[:n]))
-    grads = list(accumulate(grads_change[:n]))
-    params = list(accumulate(node.param_bytes for node in reversed(nodes)))[::-1]  # layers >= t
-    backward = max((saved[t] + grads[t] + params[t] for t in range(1, n)), default=0)
-    return forward, backward
-
-
-__all__ = ["OPTIMIZERS", "TRAINING", "TrainingError", "TrainingMemory", "TrainingRow", "training_memory"]
+__all__ = [
+    "DEVICES",
+    "OPTIMIZERS",
+    "TRAINING",
+    "PeakTerm",
+    "Storage",
+    "TrainingError",
+    "TrainingMemory",
+    "TrainingRow",
+    "lifetimes",
+    "training_memory",
+]

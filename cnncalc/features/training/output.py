@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict
 from typing import Any
 
@@ -12,6 +13,9 @@ from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.escape import markdown_cell, terminal
 from cnncalc.render.human import format_bytes, format_count
 from cnncalc.render.table import render_grid
+
+#: width the kernel's description is wrapped to
+WRAP = 100
 
 COLUMNS = [
     text("Layer", "name"),
@@ -32,13 +36,20 @@ def training_json(memory: TrainingMemory) -> dict[str, Any]:
         "optimizer_bytes": memory.optimizer_bytes,
         "forward_peak_bytes": memory.forward_peak_bytes,
         "backward_peak_bytes": memory.backward_peak_bytes,
+        "step_peak_bytes": memory.step_peak_bytes,
         "peak_bytes": memory.peak_bytes,
+        "peak_at": memory.peak_at,
+        "peak_terms": [{"name": t.name, "bytes": t.nbytes} for t in memory.peak_terms],
+        "peak_kernel": memory.peak_work,
+        "device": memory.device,
+        "estimate": memory.estimate,
+        "workspace_margin_bytes": memory.workspace_margin_bytes,
     }
 
 
 def training_grid(memory: TrainingMemory) -> Grid:
     rows: list[list[Cell]] = [[r.name, r.kind, ", ".join(r.saved) or "nothing", r.saved_bytes] for r in memory.rows]
-    title = f"Training memory (PyTorch, batch {memory.batch}, {memory.optimizer})"
+    title = f"Training memory (PyTorch, {memory.device}, batch {memory.batch}, {memory.optimizer})"
     return Grid(COLUMNS, rows, ["Total", "", "", memory.saved_bytes], title)
 
 
@@ -48,14 +59,24 @@ def training_lines(memory: TrainingMemory, units: Units) -> list[str]:
     def b(n: int) -> str:
         return f"{format_count(n)} B ({format_bytes(n, units)})"
 
-    return [
+    kind = (
+        "an estimate for CUDA (allocator rounding, a cuDNN workspace margin; docs/training.md)"
+        if memory.estimate
+        else "a model of PyTorch's CPU allocations (docs/training.md)"
+    )
+    lines = [
         f"Saved for backward (unique storages): {b(memory.saved_bytes)}",
         f"Weights and buffers: {b(memory.weight_bytes)}; gradients: {b(memory.gradient_bytes)}; "
         f"optimizer state ({memory.optimizer}): {b(memory.optimizer_bytes)}",
-        f"Peak (model, see docs/training.md): {b(memory.peak_bytes)} "
-        f"(forward {format_bytes(memory.forward_peak_bytes, units)}, "
-        f"backward {format_bytes(memory.backward_peak_bytes, units)})",
+        f"Peak: {b(memory.peak_bytes)}, {kind}",
+        f"  forward {format_bytes(memory.forward_peak_bytes, units)}, "
+        f"backward {format_bytes(memory.backward_peak_bytes, units)}, "
+        f"optimizer step {format_bytes(memory.step_peak_bytes, units)}; at the peak ({memory.peak_at}):",
     ]
+    lines += [f"  {t.name}: {b(t.nbytes)}" for t in memory.peak_terms]
+    if memory.peak_work:
+        lines += textwrap.wrap(f"  the kernel: {memory.peak_work}", WRAP, subsequent_indent="    ")
+    return lines
 
 
 def table_lines(memory: TrainingMemory, width: int | None, units: Units) -> list[str]:

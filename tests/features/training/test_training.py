@@ -8,15 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.core.walk import analyze
-from cnncalc.features.training.memory import Storage, _Node, lifetimes, training_memory
+from cnncalc.features.training.kernels import ConvGeometry, conv_temporaries
+from cnncalc.features.training.memory import training_memory
+from cnncalc.features.training.peak import Node, Storage, replay
 from cnncalc.spec.dsl import parse_dsl
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import Spec
@@ -39,11 +39,9 @@ def test_small_network_by_hand() -> None:
     assert memory.saved_bytes == 112_384
     params = (8 * 5 * 5 * 3 + 8) + (14 * 14 * 8 * 10 + 10)
     assert (memory.weight_bytes, memory.gradient_bytes, memory.optimizer_bytes) == (4 * params, 4 * params, 0)
-    # backward through the pooling: the conv's two storages, the indices, the gradients of the
-    # pooling's input and output, and the dense layer's and pooling's parameter gradients done
-    backward = (24_576 + 50_176 + 25_088) + (50_176 + 12_544) + 4 * (14 * 14 * 8 * 10 + 10)
-    assert memory.backward_peak_bytes == 4 * params + backward
-    assert memory.peak_bytes == memory.backward_peak_bytes
+    # the peak is the sum of the amounts live at it, each named
+    assert sum(t.nbytes for t in memory.peak_terms) == memory.peak_bytes == memory.backward_peak_bytes
+    assert memory.peak_at == "backward of conv1"
 
 
 @pytest.mark.parametrize(
@@ -93,60 +91,71 @@ def test_unmodelled_kind_is_an_error_not_a_guess(runner: CliRunner) -> None:
     assert "Traceback" not in result.output
 
 
-# --- the peak of a long network -------------------------------------------------------------
+# --- the replay of one step, by hand ----------------------------------------------------------
 
 
-def _peak_layer_by_layer(
-    nodes: Sequence[_Node], inputs: Sequence[Sequence[int]], storages: dict[tuple[int, str], Storage]
-) -> tuple[int, int]:
-    """The peak as first written: every storage summed at every layer (quadratic, plainly right)."""
-    n = len(nodes)
-    saved_by, last_read, created = lifetimes(nodes, inputs)
-    # forward: a storage lives from the layer that makes it until its last reader, or to the
-    # end of the pass when saved
-    forward = 0
-    for t in range(n):
-        live = sum(
-            s.nbytes
-            for k, s in storages.items()
-            if created.get(k, n) <= t and (k in saved_by or last_read.get(k, created[k]) >= t)
-        )
-        forward = max(forward, live)
-    # backward: layer t's step holds the saved storages of layers <= t, the gradient of every
-    # output j <= t whose first consumer (in reverse) has run, and the parameter gradients of layers >= t
-    last_reader = [n] * n
-    for i in range(n):
-        for j in inputs[i]:
-            last_reader[j] = i if last_reader[j] == n else max(last_reader[j], i)
-    backward = 0
-    for t in range(n - 1, 0, -1):
-        saved = sum(s.nbytes for k, s in storages.items() if k in saved_by and saved_by[k] <= t)
-        grads = sum(nodes[j].grad_bytes for j in range(1, t + 1) if last_reader[j] >= t)
-        params = sum(node.param_bytes for node in nodes[t:])
-        backward = max(backward, saved + grads + params)
-    return forward, backward
+def test_replay_by_hand() -> None:
+    """input (100 B) -> f (10 B, keeps the input, 4 B of parameters) -> g (20 B, keeps f's output)
+    -> concat of f and g (30 B); cross-entropy with 8 B of labels.
+
+    Forward: the input 100 (kept by f); f makes 10 (110); g makes 20 (130); the concat makes 30
+    (160), then g's output, read by nobody else, goes (140); the loss reads 8 B of labels and
+    makes its 30 B log-softmax: 178. Loss backward: two 30 B gradients besides it: 140 + 8 + 60 =
+    238, the largest. Concat hands its gradient's storage on to both inputs; g makes a new 10 B
+    gradient for f's output (188 at that moment), which cannot be added in place into the shared
+    one, so takes its place; then f runs with its 4 B parameter gradient (152), and the step holds
+    the labels, the kept input and 4 B of gradients: 142.
+    """
+    storages = {
+        k: Storage(k, b, "") for k, b in [((0, "out"), 100), ((1, "out"), 10), ((2, "out"), 20), ((3, "out"), 30)]
+    }
+    nodes = [
+        Node((0, "out"), []),
+        Node((1, "out"), [(0, "out")], param_bytes=4, grad_bytes=10),
+        Node((2, "out"), [(1, "out")], grad_bytes=20),
+        Node((3, "out"), [], grad_bytes=30, routes=("alias", "alias")),
+    ]
+    peak = replay(nodes, [[], [0], [1], [1, 2]], storages, [False, True, True, True], (8, 30), 0)
+    assert (peak.forward, peak.backward, peak.step) == (178, 238, 142)
+    assert peak.at == "loss backward"
+    assert sum(t.nbytes for t in peak.terms) == 238
 
 
-def test_the_peak_is_the_sum_at_every_layer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`_peak` sweeps the lifetimes once; it must give what summing every layer gives, on every
-    bundled network the training model covers (merges, shared inputs, saved tensors)."""
-    from cnncalc.features.training import memory as training
-    from cnncalc.spec.loader import bundled_names, load_spec
+def _conv(batch: int, c_in: int, c_out: int, side: int, k: int) -> ConvGeometry:
+    return ConvGeometry(
+        batch, c_in, c_out, 1, (side, side), (side, side), (k, k), (1, 1), (1, 1), k == 1, True, False, 4
+    )
 
-    fast = training._peak
-    compared: list[str] = []
 
-    def both(nodes: Any, inputs: Any, storages: Any) -> tuple[int, int]:
-        found = fast(nodes, inputs, storages)
-        assert found == _peak_layer_by_layer(nodes, inputs, storages)
-        compared.append("")
-        return found
+@pytest.mark.parametrize(
+    ("geometry", "forward", "backward"),
+    [
+        # oneDNN, 16 -> 32 channels: the profiler's peak in forward 262,144 B less the 131,072 B
+        # output; in backward 280,704 B less the gradients 65,536 + 18,432 + 128 B
+        (_conv(4, 16, 32, 16, 3), 131_072, 280_704 - 84_096),
+        # oneDNN, 3 -> 32 channels (input read unreordered): 262,144 - 131,072; 215,040 - (12,288 + 3,456 + 128)
+        (_conv(4, 3, 32, 16, 3), 131_072, 215_040 - 15_872),
+        # native kernel (one 8x8 image): im2col columns 16*9*64*4 = 36,864 B both ways
+        (_conv(1, 16, 16, 8, 3), 36_864, 36_864),
+    ],
+)
+def test_conv_temporaries_as_the_profiler_saw_them(geometry: ConvGeometry, forward: int, backward: int) -> None:
+    """Peaks of single convolutions read off torch.profiler timelines (PyTorch 2.13, CPU, one thread)."""
+    t = conv_temporaries(geometry, input_grad=True)
+    assert (t.forward, t.backward) == (forward, backward)
 
-    monkeypatch.setattr(training, "_peak", both)
-    for name in bundled_names():
-        spec = load_spec(name)
-        try:
-            training_memory(spec, analyze(spec), "adam")
-        except training.TrainingError:
-            continue  # a kind the model does not cover
-    assert len(compared) >= 20
+
+def test_cuda_estimate_rounds_and_says_so(runner: CliRunner) -> None:
+    spec = spec_of(DSL)
+    cpu, cuda = training_memory(spec, analyze(spec), "adam"), training_memory(spec, analyze(spec), "adam", "cuda")
+    assert not cpu.estimate and cuda.estimate
+    assert cuda.workspace_margin_bytes >= 2 << 20
+    assert all(r.saved_bytes % 512 == 0 for r in cuda.rows)
+    assert cuda.peak_bytes > cpu.peak_bytes
+    args = ["summarize", "--dsl", DSL, "--training", "--device", "cuda"]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "an estimate for CUDA" in out.stdout
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)["training"]
+    assert data["device"] == "cuda" and data["estimate"] is True
+    assert sum(t["bytes"] for t in data["peak_terms"]) == data["peak_bytes"]

@@ -10,6 +10,7 @@ saved bytes to the byte, and the model state its weight bytes.
 from __future__ import annotations
 
 import importlib.util
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from cnncalc.cli.common import override
 from cnncalc.core.graph import build_graph
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import export_pytorch
+from cnncalc.features.symbolic.solve import largest_batch
 from cnncalc.features.training.memory import INPLACE_ACTIVATIONS, training_memory
+from cnncalc.features.training.profiler import CASES, Case, measure_step
 from cnncalc.spec.loader import bundled_names, load_spec
 from cnncalc.spec.model import Spec
 
@@ -94,3 +97,30 @@ def test_saved_bytes_equal_pytorch(name: str) -> None:
     memory = training_memory(spec, analyze(spec), "adam")
     saved, state = torch_saved(torch, spec)
     assert (memory.saved_bytes, memory.weight_bytes) == (saved, state)
+
+
+# --- the peak of a whole step against PyTorch's profiler -------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.label)
+def test_peak_within_the_profiler(case: Case) -> None:
+    """cnncalc's peak of one training step is no more than 2% below what torch.profiler measures
+    over a full step (forward, loss, backward, optimizer step, after a warm-up step), and at most
+    10% above, on every case of docs/training.md's table."""
+    pytest.importorskip("torch")
+    spec = case.spec()
+    model = training_memory(spec, analyze(spec), case.optimizer).peak_bytes
+    measured = measure_step(spec, case.optimizer).peak_bytes
+    assert -0.02 <= (model - measured) / measured <= 0.10, (model, measured)
+
+
+def test_solve_answer_fits_when_run() -> None:
+    """`solve --training` answers a batch whose measured step fits the budget: for budgets between
+    the model's peaks at batch 3 and 4 (where the 10% margin changes the answer) and above."""
+    pytest.importorskip("torch")
+    spec = CASES[-1].spec()  # a strided conv, batch norm, Adam
+    for budget in (1_500_000, 2_000_000, 3_000_000):
+        solution = largest_batch(spec, budget, True, "adam", margin=Fraction(1, 10))
+        measured = measure_step(solution.spec, "adam").peak_bytes
+        assert measured <= budget, (solution.answer, measured, budget)
+        assert solution.value * 11 <= budget * 10
