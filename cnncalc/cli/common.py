@@ -211,6 +211,23 @@ def _symbolic_spec(ref: str, refused: CnncalcError, sized: bool) -> Spec:
     ) from None
 
 
+def training_choices(training: bool, optimizer: OptimizerOption | None, device: DeviceOption | None) -> tuple[str, str]:
+    """The optimizer and device --training counts with (sgd and cpu unless given).
+
+    Given without --training they would change nothing, so they are refused (exit 2) rather
+    than dropped: a user who wrote `--optimizer adam` expects Adam's state in the figures.
+    """
+    from cnncalc.errors import SpecError
+
+    given = [name for name, value in (("--optimizer", optimizer), ("--device", device)) if value is not None]
+    if given and not training:
+        raise SpecError.single(
+            f"{' and '.join(given)} only change{'s' if len(given) == 1 else ''} the training figures",
+            hint="add --training, or drop " + " and ".join(given),
+        )
+    return (optimizer.value if optimizer else "sgd"), (device.value if device else "cpu")
+
+
 def layout_of(layout: LayoutOption | None) -> Layout | None:
     """The layout --layout chose; None (the spec's own) when it was not given."""
     return None if layout is None else "chw" if layout is LayoutOption.chw else "hwc"

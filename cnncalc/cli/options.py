@@ -69,13 +69,15 @@ Training = Annotated[
         "--training", help="Add training memory as PyTorch spends it: saved tensors, gradients, optimizer, peak."
     ),
 ]
-Optimizer = Annotated[OptimizerOption, typer.Option("--optimizer", help="Optimizer whose state --training counts.")]
+Optimizer = Annotated[
+    OptimizerOption | None, typer.Option("--optimizer", help="Optimizer whose state --training counts (default: sgd).")
+]
 Device = Annotated[
-    DeviceOption,
+    DeviceOption | None,
     typer.Option(
         "--device",
         help="Where --training's step runs: cpu (PyTorch's CPU allocations, checked against its profiler) or "
-        "cuda (an estimate: the caching allocator's rounding and a cuDNN workspace margin).",
+        "cuda (an estimate: the caching allocator's rounding and a cuDNN workspace margin); default: cpu.",
     ),
 ]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors, training_choices
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
 
@@ -28,8 +28,8 @@ def solve(
         str | None, typer.Option("--max-memory", help="Memory budget (e.g. 8GiB): solve for the largest batch.")
     ] = None,
     training: options.Training = False,
-    optimizer: options.Optimizer = options.OptimizerOption.sgd,
-    device: options.Device = options.DeviceOption.cpu,
+    optimizer: options.Optimizer = None,
+    device: options.Device = None,
     margin: Annotated[
         str | None,
         typer.Option(
@@ -61,6 +61,7 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
+    chosen_optimizer, chosen_device = training_choices(training, optimizer, device)
     kept = _margin(margin, training)
     loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
@@ -70,7 +71,7 @@ def solve(
             solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
             solution = largest_batch(
-                loaded, parse_bytes(max_memory), training, optimizer.value, device=device.value, margin=kept
+                loaded, parse_bytes(max_memory), training, chosen_optimizer, device=chosen_device, margin=kept
             )
     except UnitError as e:
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
@@ -84,9 +85,9 @@ def solve(
         for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
             echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
-        echo_json(solution_json(solution, training, device.value))
+        echo_json(solution_json(solution, training, chosen_device))
     else:
-        echo_lines(solution_lines(solution, training, optimizer.value, device.value))
+        echo_lines(solution_lines(solution, training, chosen_optimizer, chosen_device))
 
 
 def _margin(text: str | None, training: bool) -> Fraction:

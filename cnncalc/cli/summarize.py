@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, echo_text, handles_errors, load_any
+from cnncalc.cli.common import echo_error, echo_json, echo_lines, echo_text, handles_errors, load_any, training_choices
 from cnncalc.cli.groups import expand_groups
 from cnncalc.render.formats import OutputFormat
 
@@ -31,8 +31,8 @@ def summarize(
     rf: Annotated[bool, typer.Option("--rf/--no-rf", help="Show the receptive-field column.")] = True,
     convention: options.Convention = options.ConventionOption.cnncalc,
     training: options.Training = False,
-    optimizer: options.Optimizer = options.OptimizerOption.sgd,
-    device: options.Device = options.DeviceOption.cpu,
+    optimizer: options.Optimizer = None,
+    device: options.Device = None,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -56,6 +56,7 @@ def summarize(
     from cnncalc.render.summary import json_document, table_lines, to_csv, to_markdown
     from cnncalc.render.table import terminal_width
 
+    chosen_optimizer, chosen_device = training_choices(training, optimizer, device)
     conventions = counts.conventions()
     loaded, symbols = _load(network.spec, network.dsl, network.input_shape)
     if symbols is not None:  # a symbolic --input is applied by _load
@@ -69,7 +70,7 @@ def summarize(
             hint="give one of them",
         )
     if symbols is not None:
-        symbolic = Symbolic(symbols, depth, convention.value, optimizer.value if training else None)
+        symbolic = Symbolic(symbols, depth, convention.value, chosen_optimizer if training else None)
         _echo_symbolic(loaded, symbolic, counts, fmt, network.layout_shown())
         return
     if convention is not options.ConventionOption.cnncalc:
@@ -93,7 +94,7 @@ def summarize(
 
         checked = trainability(loaded, report)
         checked.raise_refused()
-        memory = training_memory(loaded, report, optimizer.value, device.value)
+        memory = training_memory(loaded, report, chosen_optimizer, chosen_device)
         for warning in checked.warnings:
             echo_error(f"warning: {warning}")
     if depth is not None:
