@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, echo_text, handles_errors, load_any, training_choices
+from cnncalc.cli.common import echo_error, echo_text, handles_errors, load_any, training_choices
 from cnncalc.cli.groups import expand_groups
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
-    from cnncalc.core.report import Report
-    from cnncalc.features.training.memory import TrainingMemory
     from cnncalc.spec.model import Layout, Spec
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.csv, OutputFormat.markdown)
@@ -53,7 +51,7 @@ def summarize(
     """
     from cnncalc.core.report import rollup
     from cnncalc.core.walk import analyze
-    from cnncalc.render.summary import json_document, table_lines, to_csv, to_markdown
+    from cnncalc.render.summary import WRITERS, SummaryView
     from cnncalc.render.table import terminal_width
 
     chosen_optimizer, chosen_device = training_choices(training, optimizer, device)
@@ -100,15 +98,12 @@ def summarize(
     if depth is not None:
         report = replace(report, rows=rollup(report, depth))
     if memory is not None:
-        _echo_training(report, memory, fmt, rf)
-    elif fmt is OutputFormat.json:
-        echo_text(json_document(report))
-    elif fmt is OutputFormat.csv:
-        typer.echo(to_csv(report), nl=False)
-    elif fmt is OutputFormat.markdown:
-        typer.echo(to_markdown(report))
+        from cnncalc.features.training.output import WRITERS as TRAINING
+        from cnncalc.features.training.output import TrainingView
+
+        echo_text(TRAINING.write(fmt, TrainingView(report, memory, rf), terminal_width()))
     else:
-        echo_lines(table_lines(report, terminal_width(), receptive_field=rf))
+        echo_text(WRITERS.write(fmt, SummaryView(report, rf), terminal_width()))
 
 
 def _load(spec: str | None, dsl: str | None, input_shape: str | None) -> tuple[Spec, list[str | None] | None]:
@@ -178,10 +173,10 @@ def _echo_symbolic(
     from cnncalc.errors import SpecError
     from cnncalc.features.symbolic import output as out
     from cnncalc.features.symbolic.sizes import analyze_symbolic, rolled_up
-    from cnncalc.features.symbolic.sums import PEAK_NOTE, preset_sums, training_sums
+    from cnncalc.features.symbolic.sums import preset_sums, training_sums
     from cnncalc.render.table import terminal_width
 
-    if fmt not in (OutputFormat.table, OutputFormat.json):
+    if fmt not in out.WRITERS.formats:
         raise SpecError.single("a symbolic summary prints as a table or JSON", hint="use --format table or json")
     if symbolic.convention != "cnncalc":
         from cnncalc.cli.presets import refuse_clashes
@@ -190,17 +185,10 @@ def _echo_symbolic(
         refuse_clashes(symbolic.convention, counts.no_bias, counts.keras_bn, symbolic.depth)
     report = analyze_symbolic(loaded, symbolic.names, counts.conventions())
     report = replace(report, layout=layout or report.layout)
-    symbols = report.symbols
     if symbolic.convention != "cnncalc":
         names = PRESETS if symbolic.convention == "all" else (symbolic.convention,)
         sums = preset_sums(loaded, symbolic.names, report, names)
-        if fmt is OutputFormat.json:
-            echo_json({"name": report.name, "symbols": list(symbols), "conventions": out.sums_json(sums)})
-        else:
-            title = (
-                f"{report.name}: the totals of {', '.join(names)} (input {out.input_text(report)}; counts and bytes)"
-            )
-            echo_lines(out.sums_lines(title, sums, symbols))
+        echo_text(out.WRITERS.write(fmt, out.SymbolicView(report, presets=(tuple(names), sums)), terminal_width()))
         return
     if symbolic.depth is not None:
         report = replace(report, rows=rolled_up(report, symbolic.depth))
@@ -209,42 +197,8 @@ def _echo_symbolic(
         training = training_sums(loaded, symbolic.names, report, symbolic.optimizer, counts.conventions())
         for warning in training.notes:  # the trainer's warnings (cnncalc.features.training.trainable)
             echo_error(f"warning: {warning}")
-    if fmt is OutputFormat.json:
-        document = out.to_json(report)
-        if training is not None:
-            document["training"] = {
-                "optimizer": symbolic.optimizer,
-                **out.sums_json(training),
-                "peak_bytes": None,
-                "peak_note": PEAK_NOTE,
-                "warnings": list(training.notes),
-            }
-        echo_json(document)
-        return
-    lines = out.table_lines(report, terminal_width())
-    if training is not None:
-        title = f"Training memory (PyTorch, batch {report.batch}, {symbolic.optimizer}), bytes"
-        after = [f"peak: {PEAK_NOTE}; give sizes with --input for it, or use `cnncalc solve --max-memory --training`"]
-        lines += ["", *out.sums_lines(title, replace(training, notes=()), symbols, after)]
-    echo_lines(lines)
-
-
-def _echo_training(report: Report, memory: TrainingMemory, fmt: OutputFormat, rf: bool) -> None:
-    """The summary, then what training keeps; CSV holds the training rows only (one table per file)."""
-    from cnncalc.features.training import output as out
-    from cnncalc.render.summary import table_lines, to_json, to_markdown
-    from cnncalc.render.table import terminal_width
-
-    units = report.conventions.units
-    if fmt is OutputFormat.json:
-        echo_json({**to_json(report), "training": out.training_json(memory)})
-    elif fmt is OutputFormat.csv:
-        typer.echo(out.to_csv(memory), nl=False)
-    elif fmt is OutputFormat.markdown:
-        typer.echo(to_markdown(report) + out.to_markdown(memory, units))
-    else:
-        width = terminal_width()
-        echo_lines(table_lines(report, width, receptive_field=rf) + out.table_lines(memory, width, units))
+    asked = (symbolic.optimizer, training) if symbolic.optimizer is not None and training is not None else None
+    echo_text(out.WRITERS.write(fmt, out.SymbolicView(report, training=asked), terminal_width()))
 
 
 @handles_errors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from operator import add
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
 from cnncalc.render.envelope import Encoded, envelope, json_parts, one_line
 from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.human import (
     format_bytes,
     format_count,
@@ -304,3 +305,22 @@ def to_markdown(report: Report) -> str:
     lines += [f"- warning: {markdown_cell(w)}" for w in report.warnings]
     lines += ["", f"_{report.conventions.footer()}_", ""]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """What `summarize` prints: the report, and whether the table shows receptive fields."""
+
+    report: Report
+    receptive_field: bool = True
+
+
+#: `summarize`'s formats
+WRITERS: Writers[SummaryView] = Writers(
+    {
+        OutputFormat.table: lambda v, width: joined_lines(table_lines(v.report, width, v.receptive_field)),
+        OutputFormat.json: lambda v, width: json_document(v.report),
+        OutputFormat.csv: lambda v, width: to_csv(v.report),
+        OutputFormat.markdown: lambda v, width: to_markdown(v.report) + "\n",
+    }
+)

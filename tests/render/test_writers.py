@@ -18,6 +18,8 @@ COMMANDS = [
     ("cnncalc.cli.verify", "cnncalc.features.verify.output", "WRITERS"),
     ("cnncalc.cli.worked", "cnncalc.features.worked.output", "CONV_WRITERS"),
     ("cnncalc.cli.worked", "cnncalc.features.worked.output", "POOL_WRITERS"),
+    ("cnncalc.cli.summarize", "cnncalc.render.summary", "WRITERS"),
+    ("cnncalc.cli.summarize", "cnncalc.features.training.output", "WRITERS"),
 ]
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cnncalc.features.symbolic.sizes import Expr, SymbolicReport
-from cnncalc.features.symbolic.sums import NOT_POLYNOMIAL, Sums
+from cnncalc.features.symbolic.sums import NOT_POLYNOMIAL, PEAK_NOTE, Sums
 from cnncalc.render.columns import Cell, Grid, numeric, text
-from cnncalc.render.envelope import envelope
+from cnncalc.render.envelope import envelope, json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Text, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 
@@ -119,3 +121,51 @@ def sums_json(sums: Sums) -> dict[str, Any]:
         "figures": {name: None if poly is None else str(poly) for name, poly in sums.figures.items()},
         "notes": list(sums.notes),
     }
+
+
+@dataclass(frozen=True)
+class SymbolicView:
+    """What a summary with symbolic sizes prints: the expressions and, as asked, the tools'
+    totals (`presets`: their names and sums) or the training figures (with their optimizer)."""
+
+    report: SymbolicReport
+    presets: tuple[tuple[str, ...], Sums] | None = None
+    training: tuple[str, Sums] | None = None
+
+
+def _symbolic_table(v: SymbolicView, width: int | None) -> Text:
+    report, symbols = v.report, v.report.symbols
+    if v.presets is not None:
+        names, sums = v.presets
+        title = f"{report.name}: the totals of {', '.join(names)} (input {input_text(report)}; counts and bytes)"
+        return joined_lines(sums_lines(title, sums, symbols))
+    lines = table_lines(report, width)
+    if v.training is not None:
+        optimizer, sums = v.training
+        title = f"Training memory (PyTorch, batch {report.batch}, {optimizer}), bytes"
+        after = [f"peak: {PEAK_NOTE}; give sizes with --input for it, or use `cnncalc solve --max-memory --training`"]
+        lines += ["", *sums_lines(title, replace(sums, notes=()), symbols, after)]
+    return joined_lines(lines)
+
+
+def _symbolic_json(v: SymbolicView, width: int | None) -> Text:
+    report = v.report
+    if v.presets is not None:
+        return json_parts(
+            {"name": report.name, "symbols": list(report.symbols), "conventions": sums_json(v.presets[1])}
+        )
+    document = to_json(report)
+    if v.training is not None:
+        optimizer, sums = v.training
+        document["training"] = {
+            "optimizer": optimizer,
+            **sums_json(sums),
+            "peak_bytes": None,
+            "peak_note": PEAK_NOTE,
+            "warnings": list(sums.notes),
+        }
+    return json_parts(document)
+
+
+#: the formats of a summary with symbolic sizes
+WRITERS: Writers[SymbolicView] = Writers({OutputFormat.table: _symbolic_table, OutputFormat.json: _symbolic_json})

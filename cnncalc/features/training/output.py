@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cnncalc.core.conventions import Units
+from cnncalc.core.report import Report
 from cnncalc.features.training.memory import TrainingMemory
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import markdown_cell, terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.human import format_bytes, format_count
+from cnncalc.render.summary import table_lines as summary_lines
+from cnncalc.render.summary import to_json
+from cnncalc.render.summary import to_markdown as summary_markdown
 from cnncalc.render.table import render_grid
 
 #: width the kernel's description is wrapped to
@@ -91,3 +97,31 @@ def to_markdown(memory: TrainingMemory, units: Units) -> str:
     lines = ["", f"### {markdown_cell(training_grid(memory).title)}", "", *columns.to_markdown(training_grid(memory))]
     lines += ["", *(f"- {markdown_cell(line)}" for line in training_lines(memory, units)), ""]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """What `summarize --training` prints: the summary, and what training keeps."""
+
+    report: Report
+    memory: TrainingMemory
+    receptive_field: bool = True
+
+
+def _training_table(v: TrainingView, width: int | None) -> str:
+    units = v.report.conventions.units
+    summary = summary_lines(v.report, width, receptive_field=v.receptive_field)
+    return joined_lines(summary + table_lines(v.memory, width, units))
+
+
+#: `summarize --training`'s formats; CSV holds the training rows only (one table per file)
+WRITERS: Writers[TrainingView] = Writers(
+    {
+        OutputFormat.table: _training_table,
+        OutputFormat.json: lambda v, width: json_parts({**to_json(v.report), "training": training_json(v.memory)}),
+        OutputFormat.csv: lambda v, width: to_csv(v.memory),
+        OutputFormat.markdown: lambda v, width: (
+            summary_markdown(v.report) + to_markdown(v.memory, v.report.conventions.units) + "\n"
+        ),
+    }
+)
