@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_json, echo_lines, handles_errors, training_choices
+from cnncalc.cli.common import echo_error, echo_text, handles_errors, training_choices
 from cnncalc.cli.groups import Take, expand_groups
 from cnncalc.render.formats import OutputFormat
+
+FORMATS = (OutputFormat.table, OutputFormat.json)
 
 #: the share of the budget `solve --training` keeps free unless --margin says otherwise
 TRAINING_MARGIN = Fraction(1, 10)
@@ -38,7 +40,7 @@ def solve(
             "model; 0% without).",
         ),
     ] = None,
-    fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
 ) -> None:
     """Solve for a budget: the largest square input within --max-macs, or the largest batch
     within --max-memory (inference: parameters + peak activations; --training: the training
@@ -53,7 +55,7 @@ def solve(
     """
     from cnncalc.errors import SpecError
     from cnncalc.features.symbolic.solve import SolveError, largest_batch, largest_square_input
-    from cnncalc.features.symbolic.solve_output import solution_json, solution_lines
+    from cnncalc.features.symbolic.solve_output import WRITERS, SolveView
     from cnncalc.units import UnitError, parse_bytes, parse_macs
 
     if (max_macs is None) == (max_memory is None):
@@ -84,10 +86,8 @@ def solve(
 
         for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
             echo_error(f"warning: {warning}")
-    if fmt is OutputFormat.json:
-        echo_json(solution_json(solution, training, chosen_device))
-    else:
-        echo_lines(solution_lines(solution, training, chosen_optimizer, chosen_device))
+    view = SolveView(solution, training, chosen_optimizer, chosen_device)
+    echo_text(WRITERS.write(fmt, view, None))
 
 
 def _margin(text: str | None, training: bool) -> Fraction:

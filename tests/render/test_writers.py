@@ -20,6 +20,7 @@ COMMANDS = [
     ("cnncalc.cli.worked", "cnncalc.features.worked.output", "POOL_WRITERS"),
     ("cnncalc.cli.summarize", "cnncalc.render.summary", "WRITERS"),
     ("cnncalc.cli.summarize", "cnncalc.features.training.output", "WRITERS"),
+    ("cnncalc.cli.solve", "cnncalc.features.symbolic.solve_output", "WRITERS"),
 ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.features.symbolic.solve import Solution, with_square_input
-from cnncalc.render.envelope import envelope
+from cnncalc.render.envelope import envelope, json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Writers, joined_lines
 from cnncalc.render.human import format_count, format_shape, format_si
 
 
@@ -60,3 +62,24 @@ def solution_lines(solution: Solution, training: bool, optimizer: str, device: s
         f"  {_size(solution, solution.answer + 1)}: {after}",
     ]
     return [terminal(line) for line in lines]
+
+
+@dataclass(frozen=True)
+class SolveView:
+    """What `solve` prints: the solution, and the training set-up its memory budget was met with."""
+
+    solution: Solution
+    training: bool = False
+    optimizer: str = "sgd"
+    device: str = "cpu"
+
+
+#: `solve`'s formats
+WRITERS: Writers[SolveView] = Writers(
+    {
+        OutputFormat.table: lambda v, width: joined_lines(
+            solution_lines(v.solution, v.training, v.optimizer, v.device)
+        ),
+        OutputFormat.json: lambda v, width: json_parts(solution_json(v.solution, v.training, v.device)),
+    }
+)
