@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
-from cnncalc.features.interop.onnx_patterns import Fused, call_of, computed_weights, containers, find
+from cnncalc.features.interop.onnx_patterns import Fused, call_of, computed_weights, containers, find, outer_reads
 from cnncalc.features.interop.onnx_screen import (
     CONTROL_FLOW,
     SHOWN,
@@ -503,8 +503,8 @@ class _Importer:
             if index in live:
                 continue
             live.add(index)
-            run = fused.get(index)
-            reads = [run.input] if run is not None else self.graph.node[index].input
+            run, node = fused.get(index), self.graph.node[index]
+            reads = [run.input] if run is not None else [*node.input, *outer_reads(node)]
             todo.extend(made_by[t] for t in reads if t in made_by)
         return live
 

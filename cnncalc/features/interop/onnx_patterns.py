@@ -51,9 +51,11 @@ class Fused:
     nodes: frozenset[int]
 
 
-def _outer_reads(node: NodeProto) -> set[str]:
-    """The tensors of the enclosing graph an If's branches read."""
+def outer_reads(node: NodeProto) -> set[str]:
+    """The tensors of the enclosing graph an If's branches read (none for another node)."""
     found: set[str] = set()
+    if node.op_type != "If":
+        return found
     for attr in node.attribute:
         made = {out for inner in attr.g.node for out in inner.output}
         found.update(t for inner in attr.g.node for t in inner.input if t and t not in made)
@@ -118,13 +120,13 @@ def _near(value: float | None, wanted: float) -> bool:
     return value is not None and abs(value - wanted) <= _TOLERANCE * max(1.0, abs(wanted))
 
 
-def _attr(node: NodeProto, name: str) -> Any:
+def _attr(node: NodeProto, name: str, default: Any = None) -> Any:
     from onnx import helper
 
     for attr in node.attribute:
         if attr.name == name:
             return helper.get_attribute_value(attr)
-    return None
+    return default
 
 
 def _lrn(g: _Graph, index: int, div: NodeProto) -> Fused | None:
@@ -155,9 +157,9 @@ def _lrn(g: _Graph, index: int, div: NodeProto) -> Fused | None:
             break
         path.append(step[0])
         if step[1].op_type == "If":
-            if not squeeze_branches(step[1]) or len(_outer_reads(step[1])) != 1:
+            if not squeeze_branches(step[1]) or len(outer_reads(step[1])) != 1:
                 return None
-            tensor = next(iter(_outer_reads(step[1])))
+            tensor = next(iter(outer_reads(step[1])))
         else:
             tensor = step[1].input[0]
     pool = g.maker(tensor, "AveragePool")
@@ -194,7 +196,7 @@ def _gated(g: _Graph, index: int, mul: NodeProto) -> Fused | None:
             continue
         op = found[1].op_type
         if op == "HardSigmoid":
-            alpha, beta = _attr(found[1], "alpha"), _attr(found[1], "beta")
+            alpha, beta = _attr(found[1], "alpha", 0.2), _attr(found[1], "beta", 0.5)  # ONNX's defaults
             if not (_near(alpha, 1 / 6) and _near(beta, 0.5)):
                 continue
         kind = "swish" if op == "Sigmoid" else "hard_swish"
