@@ -418,6 +418,9 @@ class Spec(BaseModel):
     )
 
     _source: SourceMap | None = PrivateAttr(default=None)
+    #: an imported model only: how its framework called each layer (layer name -> "module",
+    #: "function" or "operator"), where the file says; the peer presets count by it
+    _calls: dict[str, str] | None = PrivateAttr(default=None)
 
     def locate(self, path: Sequence[str | int], key: bool = False) -> Location | None:
         return self._source.locate(path, key) if self._source else None
@@ -432,6 +435,16 @@ class Spec(BaseModel):
     def with_source(self, source: SourceMap) -> Spec:
         self._source = source
         return self
+
+    def with_calls(self, calls: dict[str, str]) -> Spec:
+        """This spec, knowing how the model it was imported from calls its layers."""
+        self._calls = dict(calls)
+        return self
+
+    @property
+    def imported_calls(self) -> dict[str, str] | None:
+        """How the model this spec was imported from calls each layer; None for a written spec."""
+        return self._calls
 
 
 __all__ = [

@@ -35,17 +35,18 @@ def is_model_file(path: str | Path) -> bool:
     return looks_like_keras_json(path)
 
 
-def model_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
+def model_spec_data(path: Path, notes: list[str] | None = None, calls: dict[str, str] | None = None) -> dict[str, Any]:
     """The spec of a model file as plain data, whichever format its suffix names.
 
     What an importer leaves out on purpose (an ONNX node that feeds no output) is appended to
-    `notes`, if given, for the command to print; the spec's description says it too.
+    `notes`, if given, for the command to print; the spec's description says it too. How the
+    model calls each layer (an ONNX file from PyTorch says it in its node names) goes to `calls`.
     """
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         from cnncalc.features.interop.onnx import onnx_to_spec_data
 
-        return onnx_to_spec_data(path, notes)
+        return onnx_to_spec_data(path, notes, calls)
     if suffix in (".keras", ".json"):
         from cnncalc.features.interop.keras import keras_to_spec_data
 
@@ -62,7 +63,9 @@ def load_model_spec(path: str | Path, notes: list[str] | None = None) -> Spec:
     from cnncalc.spec.model import SourceMap
 
     path = Path(path)
-    return validate_spec(model_spec_data(path, notes), SourceMap(str(path)))
+    calls: dict[str, str] = {}
+    spec = validate_spec(model_spec_data(path, notes, calls), SourceMap(str(path)))
+    return spec.with_calls(calls) if calls else spec
 
 
 def load_spec(ref: str, notes: list[str] | None = None) -> Spec:

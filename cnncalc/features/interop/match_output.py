@@ -1,4 +1,5 @@
-"""The text view of `cnncalc match`: which layers of a spec and a model differ, then the totals."""
+"""The text view of `cnncalc match`: which layers of a spec and a model differ, what an exporter
+rewrote (recognised), then the totals."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from cnncalc.render.escape import terminal
 
 
 def match_text(result: MatchResult, all_layers: bool = False) -> str:
-    """The differing layers (or all of them), then the totals; names escaped for the terminal."""
+    """The differing layers (or all of them), the recognised rewrites, then the totals; names
+    escaped for the terminal."""
     lines: list[str] = []
     shown = [layer for layer in result.layers if all_layers or layer.problems]
     if shown:
@@ -21,16 +23,23 @@ def match_text(result: MatchResult, all_layers: bool = False) -> str:
                 _shape(layer.model_shape),
                 _count(layer.spec_params),
                 _count(layer.model_params),
-                ", ".join(layer.problems) or "ok",
+                ", ".join(layer.problems) or ("ok (" + terminal(layer.recognised) + ")" if layer.recognised else "ok"),
             )
             for layer in shown
         ]
         widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
         lines.append("")
+    lines += [f"recognised: {terminal(r.text)}" for r in result.recognised]
+    explained = result.explained()
     for key, (a, b) in result.totals().items():
         sa, sb = (_shape(a), _shape(b)) if isinstance(a, tuple) else (_count(a), _count(b))
-        verdict = "equal" if a == b else "DIFFERENT"
+        if a == b:
+            verdict = "equal"
+        elif result.agrees(key):
+            verdict = f"equal after the rewrites recognised ({explained[key]:+,})"
+        else:
+            verdict = "DIFFERENT"
         lines.append(f"{key:<17} spec {sa:>14}  model {sb:>14}  {verdict}")
     differing = sum(1 for layer in result.layers if layer.problems)
     lines.append(

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
+from cnncalc.features.interop.onnx_patterns import Fused, call_of, computed_weights, containers, find, outer_reads
 from cnncalc.features.interop.onnx_screen import (
+    CONTROL_FLOW,
     SHOWN,
     about,
     element_count,
@@ -201,7 +203,9 @@ _DIMS_ONLY = frozenset({"Transpose", "Cast", "CastLike", "Identity"})
 _ELEM_DTYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16", 3: "int8", 2: "uint8"}
 
 
-def onnx_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
+def onnx_to_spec_data(
+    path: Path, notes: list[str] | None = None, calls: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The spec of the ONNX model at `path`, as plain data for `validate_spec`.
 
     External data is resolved, for its checks only, inside the model's own folder. What the
@@ -215,16 +219,22 @@ def onnx_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, A
         raise InteropError.single(
             f"{path}: not a readable ONNX model ({type(e).__name__})", hint="export it with torch.onnx.export"
         ) from None
-    return model_to_spec_data(model, path.stem, folder=path.parent, notes=notes)
+    return model_to_spec_data(model, path.stem, folder=path.parent, notes=notes, calls=calls)
 
 
 def model_to_spec_data(
-    model: ModelProto, default_name: str = "", folder: Path | None = None, notes: list[str] | None = None
+    model: ModelProto,
+    default_name: str = "",
+    folder: Path | None = None,
+    notes: list[str] | None = None,
+    calls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The spec of an in-memory ONNX model (what `onnx_to_spec_data` reads from a file).
 
     `folder` is where the model's external data would lie; without it, external locations are
-    checked only for their form (relative, no `..`).
+    checked only for their form (relative, no `..`). How the PyTorch model called each layer
+    (module, function, operator; read from the node names its exporter wrote) goes to `calls`,
+    if given, for the peer presets.
     """
     require("onnx", "ONNX import", "onnx")
     from onnx import shape_inference
@@ -241,6 +251,8 @@ def model_to_spec_data(
         data["description"] += "; " + "; ".join(importer.notes)
         if notes is not None:
             notes.extend(importer.notes)
+    if calls is not None:
+        calls.update(importer.calls)
     return data
 
 
@@ -420,6 +432,12 @@ class _Importer:
         self.fold_steps = 0
         self.fold_total = 0
         self.containers: set[str] = set()  # every dotted prefix of a layer name written (layer1, layer1.0)
+        # what the exporter wrote as several nodes for one layer (onnx_patterns), by its last node
+        self.fused: dict[int, Fused] = find(graph)
+        self.holders = containers(node.name for node in graph.node)  # module paths that hold modules
+        self.recognised: list[str] = []  # the layers read from such runs, for the notes
+        self.calls: dict[str, str] = {}  # layer -> how the PyTorch model called it, where names say
+        self.folded: list[str] = []  # layers whose weight and bias the exporter computed
         from cnncalc.core.graph import MAX_LAYERS  # the spec's own cap, checked as layers are written
 
         self.max_layers = MAX_LAYERS
@@ -430,25 +448,53 @@ class _Importer:
         data: dict[str, Any] = {"name": self.name, "description": self.description}
         data.update(self.read_input())
         live = self.live()
+        plain = self.reached({}) if self.fused else live  # what is dead without the recognised runs
         dead: list[NodeProto] = []
         for index, node in enumerate(self.graph.node):
             if index not in live:
-                dead.append(node)
+                if index not in plain:
+                    dead.append(node)
                 continue
             for output in node.output:
                 self.made_by[output] = node
-            self.checked_node(node)
+            if index in self.fused:
+                self.add_fused(node, self.fused[index])
+            else:
+                self.checked_node(node)
         if dead:
             named = ", ".join(f"{shown(self.label(n))} ({n.op_type})" for n in dead[:5])
             more = f" and {len(dead) - 5} more" if len(dead) > 5 else ""
             self.notes.append(f"ignored {len(dead)} node(s) whose outputs reach no graph output: {named}{more}")
         if not self.writer.layers:
             raise InteropError.single("the ONNX graph has no layer cnncalc can count (only shape or identity nodes)")
+        if self.recognised:
+            listed = "; ".join(self.recognised[:5]) + (
+                f"; and {len(self.recognised) - 5} more" if len(self.recognised) > 5 else ""
+            )
+            self.notes.append(f"read as one layer each, what the exporter wrote as several nodes: {listed}")
+        folded = self.folded_note()
+        if folded:
+            self.notes.append(folded)
         data["layers"] = self.writer.layers
         return data
 
     def live(self) -> set[int]:
-        """The nodes some graph output depends on: the others compute nothing the model returns."""
+        """The nodes some graph output depends on: the others compute nothing the model returns.
+
+        A recognised run (self.fused) depends on its input alone, so the constants and shape
+        arithmetic only it read are dead with it; a run one of whose inner results a live node
+        outside it reads is not one layer after all, and is read node by node."""
+        while True:
+            live = self.reached(self.fused)
+            # an inner node reached from outside the run: its result is read elsewhere
+            broken = [at for at, fused in self.fused.items() if at in live and live & (fused.nodes - {at})]
+            if not broken:
+                return live
+            for at in broken:
+                del self.fused[at]
+
+    def reached(self, fused: dict[int, Fused]) -> set[int]:
+        """The nodes the graph outputs depend on, each run of `fused` reading only its input."""
         made_by = {out: index for index, node in enumerate(self.graph.node) for out in node.output if out}
         live: set[int] = set()
         todo = [made_by[o.name] for o in self.graph.output if o.name in made_by]
@@ -457,8 +503,36 @@ class _Importer:
             if index in live:
                 continue
             live.add(index)
-            todo.extend(made_by[t] for t in self.graph.node[index].input if t in made_by)
+            run, node = fused.get(index), self.graph.node[index]
+            reads = [run.input] if run is not None else [*node.input, *outer_reads(node)]
+            todo.extend(made_by[t] for t in reads if t in made_by)
         return live
+
+    def add_fused(self, node: NodeProto, fused: Fused) -> None:
+        """A run of nodes recognised as one layer (onnx_patterns), named after its last node."""
+        if fused.input not in self.writer.tensors:
+            raise self.unsupported(node, f"its input {self.origin(fused.input)} is not the network's data")
+        if fused.input in self.pads:
+            raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
+        entry = self.add(node, dict(fused.layer), [fused.input], op_type="Fused")
+        self.recognised.append(f"{shown(str(entry['name']))} ({fused.recognised})")
+
+    def folded_note(self) -> str:
+        """A note when convs look folded: a weight and a bias both computed by the exporter
+        (onnx_patterns.computed_weights). In eval mode (PyTorch's default) the exporter computes
+        them when it folds a batch norm into the conv before it; a note, since the file cannot
+        prove what was folded."""
+        computed = self.folded
+        if not computed:
+            return ""
+        named = ", ".join(shown(name) for name in computed[:3])
+        more = f" and {len(computed) - 3} more" if len(computed) > 3 else ""
+        return (
+            f"{len(computed)} conv/dense layer(s) ({named}{more}) have a weight and a bias the exporter computed "
+            "(named onnx::..., not after a module's parameter): PyTorch's exporter does this when it folds a batch "
+            "norm into the layer before it (eval mode, its default), so their batch norms are most likely folded "
+            "in; export with training=torch.onnx.TrainingMode.TRAINING to keep batch norm as a layer"
+        )
 
     def checked_node(self, node: NodeProto) -> None:
         """One node, with anything its own checks missed refused as a malformed node, not a crash.
@@ -567,6 +641,8 @@ class _Importer:
         if op == "Shape":
             self.shape_of(node)
             return
+        if op in CONTROL_FLOW:  # the screen let through only an If that squeezes, read in a recognised LRN
+            raise self.unsupported(node, "control flow (If, Loop, Scan) is not imported")
         if not data_inputs:  # arithmetic on constants and shapes, as exporters write for pads and views
             self.on_constants(node, inputs)
             return
@@ -856,7 +932,9 @@ class _Importer:
             return f"{path}.{node.op_type.lower()}"
         return path
 
-    def add(self, node: NodeProto, layer: dict[str, Any], sources: list[str] | None = None) -> dict[str, Any]:
+    def add(
+        self, node: NodeProto, layer: dict[str, Any], sources: list[str] | None = None, op_type: str = ""
+    ) -> dict[str, Any]:
         """Write one layer; refused past the network's layer cap, before the spec would be."""
         if len(self.writer.layers) >= self.max_layers:
             raise InteropError.single(
@@ -867,6 +945,12 @@ class _Importer:
         entry = self.writer.add(layer, inputs, [node.output[0]], self.wanted(node))
         parts = str(entry["name"]).split(".")
         self.containers.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        folded = computed_weights(node)
+        if folded:
+            self.folded.append(str(entry["name"]))
+        call = call_of(node.name, op_type or node.op_type, self.holders, folded)
+        if call is not None:
+            self.calls[str(entry["name"])] = call
         return entry
 
     def share(self, node: NodeProto, entry: dict[str, Any], index: int = 1) -> None:

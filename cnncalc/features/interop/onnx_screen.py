@@ -31,6 +31,8 @@ MAX_NODES = 100_000
 MAX_TENSOR_ELEMENTS = 2**40
 #: control flow: a subgraph cnncalc would have to run, refused even without its attribute
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan", "SequenceMap"})
+#: nodes an If branch may hold to be read as PyTorch's squeeze of an axis of unknown size
+_SQUEEZE_BRANCH_OPS = frozenset({"Constant", "Squeeze", "Identity"})
 SHOWN = 80  # characters of a name from the file shown in a message
 
 
@@ -77,6 +79,30 @@ def text(value: str | bytes) -> str:
 
 
 # --- screening: everything checked before any work the file could cause -------------------------
+
+
+def squeeze_branches(node: NodeProto) -> bool:
+    """An If whose two branches only squeeze or pass on one tensor: what PyTorch writes for
+    `squeeze(dim)` on an axis whose size it did not know. Nothing in it computes; the import
+    reads it as a reshape inside a recognised LRN (onnx_patterns) and refuses it anywhere else."""
+    if node.op_type != "If" or len(node.attribute) != 2 or len(node.output) != 1:
+        return False
+    from onnx import AttributeProto
+
+    for attr in node.attribute:
+        if attr.name not in ("then_branch", "else_branch") or attr.type != AttributeProto.GRAPH:
+            return False
+        branch = attr.g
+        if len(branch.node) > 4 or len(branch.output) != 1 or branch.initializer or branch.sparse_initializer:
+            return False
+        for inner in branch.node:
+            if inner.op_type not in _SQUEEZE_BRANCH_OPS or inner.domain not in ("", "ai.onnx"):
+                return False
+            if any(a.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) for a in inner.attribute):
+                return False
+            if not all(isinstance(t, str) for t in (*inner.input, *inner.output, *(o.name for o in branch.output))):
+                return False
+    return True
 
 
 def screen(model: ModelProto, folder: Path | None) -> None:
@@ -192,7 +218,8 @@ def _screen_node(node: NodeProto, index: int, known: set[str], folder: Path | No
                 f"{where()} reads {shown(t)}, which no graph input, initializer or earlier node makes",
                 hint="the graph is damaged, or its nodes are not in execution order",
             )
-    if op_type in CONTROL_FLOW:
+    squeeze = squeeze_branches(node)
+    if op_type in CONTROL_FLOW and not squeeze:
         raise InteropError.single(
             f"{where()}: control flow (If, Loop, Scan) is not imported",
             hint="export the model with the loop unrolled, or with its branch fixed",
@@ -200,6 +227,11 @@ def _screen_node(node: NodeProto, index: int, known: set[str], folder: Path | No
     for attr in node.attribute:
         if not isinstance(attr.name, str):
             raise InteropError.single(f"{where()} has an attribute whose name is not UTF-8 text")
+        if squeeze:
+            for inner in attr.g.node:
+                for tensor in (a.t for a in inner.attribute if a.HasField("t")):
+                    _check_tensor(tensor, f"tensor in a branch of {where()}:", folder)
+            continue
         if attr.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) or attr.HasField("g") or len(attr.graphs):
             raise InteropError.single(
                 f"{where()} holds a subgraph (attribute {shown(attr.name)}); cnncalc imports one flat graph",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Literal
 
+from cnncalc.features.interop.onnx_patterns import FOLDED
 from cnncalc.layers.base import LayerBase, Shape, per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
@@ -39,7 +40,7 @@ from cnncalc.layers.registry import layer_classes
 from cnncalc.layers.resample import Upsample
 
 if TYPE_CHECKING:
-    from cnncalc.core.report import Report
+    from cnncalc.core.report import LayerRow, Report
     from cnncalc.spec.model import Spec
 
 #: how the model calls a layer: an nn.Module, a torch.nn.functional function, a tensor operator
@@ -137,6 +138,10 @@ class Structure:
     dropped: frozenset[str] = frozenset()
     #: row name -> a module the network runs after it: (kind, output size per spatial axis)
     inserted: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    #: rows the network computes with a tensor operator or method (`x.mean((2, 3))`)
+    operators: frozenset[str] = frozenset()
+    #: pooling rows that are an adaptive average pool to the size the map already has
+    adaptive: frozenset[str] = frozenset()
 
 
 #: the bundled specs written in torchvision's layout, where torchvision's modules differ
@@ -227,7 +232,14 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
         if row.shared_with is not None:
             owner = owners[row.shared_with]
             weights, biases = owner.weights, owner.biases
-        call: Call = "function" if row.name in s.functions else (PEERS.get(layer) or "module")
+        call: Call = (
+            "function"
+            if row.name in s.functions
+            else "operator"
+            if row.name in s.operators
+            else (PEERS.get(layer) or "module")
+        )
+        kind = "adaptive_avg_pool" if row.name in s.adaptive else layer.kind
         x, y = row.input_shape, row.output_shape
         if layer.kind == "separable_conv":
             ops += _separable(row.name, layer, x, y, row.shared_with is None)
@@ -235,7 +247,7 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
             ops.append(
                 Op(
                     row.name,
-                    layer.kind,
+                    kind,
                     call,
                     x,
                     y,
@@ -316,7 +328,9 @@ def fvcore_flops(op: Op) -> int:
     if op.kind == "batch_norm":
         return _elements(op.input) * (2 if _affine(op) else 1)
     two_d = len(op.input) == 3
-    if op.kind in ("global_avg_pool", "adaptive_avg_pool") and two_d:
+    # x.mean((2, 3)) traces as aten::mean, which fvcore does not count; a module or F.adaptive_avg_pool2d
+    # traces as aten::adaptive_avg_pool2d
+    if op.kind in ("global_avg_pool", "adaptive_avg_pool") and two_d and op.call != "operator":
         return _elements(op.input)
     if op.kind == "upsample" and two_d:
         return _elements(op.output) * (1 if getattr(op.layer, "mode", "nearest") == "nearest" else 4)
@@ -506,7 +520,11 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     tool = TOOLS[preset]
     report = analyze(spec, Conventions(bn_running_stats=preset == "keras"))
     structure = _structure(spec, report) if torchvision else None
+    imported = spec.imported_calls
     notes = [structure.note] if structure is not None else []
+    if structure is None and imported is not None:
+        structure, found = _imported(spec, report, imported, preset)
+        notes += found
     if torchvision and spec.name not in CHECKED and "torchvision" in (spec.description or "").lower():
         notes.append(UNCHECKED_NOTE)
     totals = report.totals
@@ -622,6 +640,58 @@ def _figures(
     if preset in ("thop", "ptflops"):
         counts += (Figure("FLOPs (2 x MACs)", 2 * count),)
     return counts, None, ""
+
+
+def _imported(spec: Spec, report: Report, imported: dict[str, str], preset: str) -> tuple[Structure, list[str]]:
+    """How the model a spec was imported from calls its layers, and the notes that say so.
+
+    PyTorch's exporter names each node after the module that ran it, so an ONNX file says which
+    layers were modules (a node in a module that holds no other module), functions (a node
+    directly in a container's forward, or at the top: F.relu, F.adaptive_avg_pool2d) and tensor
+    operators (`x + y`, `x.mean((2, 3))`). An average pool of window 1 and stride 1 is what the
+    exporter writes for an adaptive pool to the size the map already has: the tools see the
+    adaptive pool. What the file cannot say is noted: counts there are not exact."""
+    graph_layers = {row.name: row for row in report.rows[1:]}
+    functions = frozenset(name for name, call in imported.items() if call == "function")
+    operators = frozenset(name for name, call in imported.items() if call == "operator")
+    adaptive = frozenset(name for name, row in graph_layers.items() if _keeps_map(row) and name in imported)
+    notes: list[str] = []
+    if not imported:
+        notes.append(
+            "not exact: the model's node names do not say how its layers were called (the file was not written "
+            "by PyTorch's exporter): counted as `cnncalc export` writes each layer, as a module"
+        )
+    else:
+        shown = ", ".join(sorted(functions)[:4]) + (f" and {len(functions) - 4} more" if len(functions) > 4 else "")
+        notes.append(
+            "counted as the model calls its layers, read from the node names PyTorch's exporter wrote"
+            + (f"; called as functions, which module hooks do not see: {shown}" if functions else "")
+            + (
+                f"; {len(adaptive)} average pool(s) of window 1 counted as the adaptive pools they were"
+                if adaptive
+                else ""
+            )
+        )
+        unknown = [name for name in graph_layers if name not in imported]
+        if unknown:
+            notes.append(
+                f"not exact: the node names do not say how {len(unknown)} layer(s) were called "
+                f"({', '.join(unknown[:3])}{' ...' if len(unknown) > 3 else ''}): counted as modules"
+            )
+    folded = sorted(name for name, call in imported.items() if call == FOLDED)
+    if folded and preset not in ("paper",):
+        notes.append(
+            f"not exact: {len(folded)} conv/dense layer(s) hold a batch norm the exporter folded in (eval mode): the "
+            f"PyTorch model runs those batch norms as modules, on convs without a bias, and {TOOLS[preset].tool} "
+            "counts them there; export with training=torch.onnx.TrainingMode.TRAINING for its exact figures"
+        )
+    return Structure(note="", functions=functions, operators=operators, adaptive=adaptive), notes
+
+
+def _keeps_map(row: LayerRow) -> bool:
+    """An average pool that leaves the map as it is: window 1, stride 1 (what an adaptive pool to
+    the map's own size exports as)."""
+    return row.kind == "avg_pool" and row.input_shape == row.output_shape and row.summary.startswith("f=1, s=1")
 
 
 def _structure(spec: Spec, report: Report) -> Structure | None:

@@ -123,7 +123,13 @@ def test_match_equal_and_different(runner: CliRunner, tmp_path: Path) -> None:
     assert as_json.exit_code == 1
     data = json.loads(as_json.stdout)
     assert data["match"] is False
-    assert data["totals"]["params"] == {"spec": 108, "model": 162, "equal": False}
+    assert data["totals"]["params"] == {
+        "spec": 108,
+        "model": 162,
+        "equal": False,
+        "explained_difference": 0,
+        "agree": False,
+    }
     conv = data["layers"][0]
     assert conv["spec"]["output_shape"] == [4, 8, 8] and conv["model"]["output_shape"] == [6, 8, 8]
     assert conv["problems"] == ["shape", "params"]

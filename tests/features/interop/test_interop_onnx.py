@@ -198,7 +198,7 @@ def test_every_operator_shape_equals_onnx_inference() -> None:
         "ConvTranspose", "deconv", [x, w], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]
     )
     g = net.op("Sigmoid", "gate", [x])
-    x = net.op("Mul", "gated", [x, g])
+    x = net.op("Mul", "gated", [g, g])  # x * sigmoid(x) would be one swish layer (test_onnx_patterns.py)
     x = net.op("GlobalMaxPool", "gmp", [x])
     x = net.op("Reshape", "vector", [x, net.ints("shape", [1, -1])])
     model = net.model(net.op("Tanh", "tanh", [x]))

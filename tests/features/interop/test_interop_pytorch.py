@@ -209,3 +209,89 @@ def test_full_size_onnx_import_gives_published_figures(name: str, tmp_path: Path
     totals = analyze(imported).totals
     assert totals.params == PUBLISHED[name]
     assert round(totals.macs / 2 / 1e9, 2) == PUBLISHED_GFLOPS[name]
+
+
+#: networks whose stock exports take longest on a CPU (many or large layers): run with CNNCALC_SLOW=1
+SLOW_STOCK = frozenset(
+    {
+        "densenet121",
+        "googlenet-torchvision",
+        "inception-v3",
+        "inception-v3-aux",
+        "plain34",
+        "resnet34",
+        "resnet50",
+        "resnet50-v1",
+        "resnet101",
+        "resnet152",
+        "resnet152-v1",
+        "vgg13",
+        "vgg16",
+        "vgg16-c",
+        "vgg19",
+    }
+)
+
+
+def _stock_cases() -> list[Any]:
+    import os
+
+    slow = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("CNNCALC_SLOW"), reason="set CNNCALC_SLOW=1")]
+    return [
+        pytest.param(name, mode, marks=slow if name in SLOW_STOCK else [], id=f"{name}-{mode}")
+        for name in bundled_names()
+        for mode in ("defaults", "training")
+    ]
+
+
+@pytest.mark.parametrize(("name", "mode"), _stock_cases())
+def test_stock_export_matches_the_spec(name: str, mode: str, tmp_path: Path) -> None:
+    """The documented round trip with torch.onnx.export as people call it: PyTorch's defaults (eval
+    mode, batch norm folded into the conv before it, constant folding, LRN written out as a dozen
+    nodes), and training mode without folding. `match` agrees and says what it recognised."""
+    pytest.importorskip("onnx")
+    from cnncalc.features.interop import load_model_spec
+    from cnncalc.features.interop.match import match
+
+    # a batch of 2: batch norm exported in training mode needs more than one value per channel
+    spec = reduced(load_spec(name)).model_copy(update={"batch": 2})
+    torch.manual_seed(0)
+    model = module_class(export_pytorch(spec))()
+    path = tmp_path / f"{name}.onnx"
+    sample = (torch.zeros(2, *spec.input.channels_first()),)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if mode == "defaults":
+            torch.onnx.export(model.eval(), sample, str(path), dynamo=False)
+        else:
+            training = torch.onnx.TrainingMode.TRAINING
+            torch.onnx.export(model, sample, str(path), dynamo=False, training=training, do_constant_folding=False)
+    imported = load_model_spec(path)
+    result = match(spec, imported)
+    assert result.ok, ([layer for layer in result.layers if layer.problems], result.totals())
+    rules = {r.rule for r in result.recognised}
+    kinds = {row.kind for row in analyze(spec).rows}
+    assert ("batch_norm_folded" in rules) == (mode == "defaults" and "batch_norm" in kinds)
+    assert ("computed_once" in rules) == (name == "siamese")
+    if "lrn" in kinds:  # PyTorch writes LRN out at every opset; it imports as LRN again
+        assert "lrn" in {row.kind for row in analyze(imported).rows}
+
+
+def test_match_cli_on_a_default_export(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    spec = reduced(load_spec("resnet18"))
+    model = module_class(export_pytorch(spec))().eval()
+    path = tmp_path / "resnet18.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 32, 32),), str(path), dynamo=False)
+    result = CliRunner().invoke(app, ["match", "resnet18", str(path), "--input", "32x32x3"])
+    assert result.exit_code == 0, result.output
+    # 20 batch norms of 2 x C params each, folded into convs that gain C biases: -C per batch norm,
+    # C summed over resnet18's batch norms = 64 + 4 x 64 + 4 x 128 + 4 x 256 + 4 x 512 + 128 + 256 + 512
+    lost = 64 + 4 * 64 + 4 * 128 + 4 * 256 + 4 * 512 + 128 + 256 + 512
+    assert "recognised: 20 batch norm(s) of the spec folded" in result.output
+    assert f"equal after the rewrites recognised ({-lost:+,})" in result.output
+    summary = CliRunner().invoke(app, ["summarize", str(path)])
+    assert summary.exit_code == 0
+    assert "batch norms are most likely folded in" in summary.output
