@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_json, handles_errors, override
+from cnncalc.cli.common import echo_text, handles_errors, override
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from cnncalc.spec.model import Spec
+
+FORMATS = (OutputFormat.table, OutputFormat.json)
 
 
 def load_either(ref: str) -> Spec:
@@ -25,7 +27,7 @@ def load_either(ref: str) -> Spec:
 def match_command(
     spec: Annotated[str, typer.Argument(help="The design: a spec file or a bundled network name.")],
     model: Annotated[str, typer.Argument(help="The model: an ONNX (.onnx) or Keras (.keras, .json) file, or a spec.")],
-    fmt: Annotated[OutputFormat, options.format_option(OutputFormat.table, OutputFormat.json)] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
     all_layers: Annotated[bool, typer.Option("--all", help="List every layer, not only those that differ.")] = False,
     input_shape: Annotated[
         str | None,
@@ -45,14 +47,11 @@ def match_command(
         cnncalc match resnet18 resnet18-64px.onnx --input 64x64x3
     """
     from cnncalc.features.interop.match import match
-    from cnncalc.features.interop.match_output import match_text
+    from cnncalc.features.interop.match_output import WRITERS, MatchView
 
     design = override(load_either(spec), None, None, input_shape, None)
     result = match(design, load_either(model))
-    if fmt is OutputFormat.json:
-        echo_json(result.to_json())
-    else:
-        typer.echo(match_text(result, all_layers))
+    echo_text(WRITERS.write(fmt, MatchView(result, all_layers), None))
     if not result.ok:
         raise typer.Exit(1)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import typer
-
-from cnncalc.cli.common import echo_lines
+from cnncalc.cli.common import echo_text
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -30,23 +28,11 @@ def print_presets(
     spec: Spec, convention: str, fmt: OutputFormat, units: Units, no_bias: bool, keras_bn: bool, depth: int | None
 ) -> None:
     """Print one preset's totals, or (`all`) every preset's side by side."""
-    from cnncalc.features.peers import output as render
+    from cnncalc.features.peers.output import WRITERS, PresetsView
     from cnncalc.features.peers.presets import PRESETS, evaluate
-    from cnncalc.render.columns import to_csv, to_markdown
-    from cnncalc.render.envelope import json_text
     from cnncalc.render.table import terminal_width
 
     refuse_clashes(convention, no_bias, keras_bn, depth)
     names = PRESETS if convention == "all" else (convention,)
     results = [evaluate(spec, name) for name in names]
-    if fmt is OutputFormat.json:
-        typer.echo(json_text(render.to_json(spec.name, results)), nl=False)
-    elif fmt is OutputFormat.csv:
-        typer.echo(to_csv(render.presets_grid(spec.name, results, none="")), nl=False)
-    elif fmt is OutputFormat.markdown:
-        lines = to_markdown(render.presets_grid(spec.name, results))
-        typer.echo("\n".join([*lines, "", *(f"Note: {n}" for n in render.notes(results))]).rstrip("\n"))
-    elif convention == "all":
-        echo_lines(render.all_lines(spec.name, results, terminal_width()))
-    else:
-        echo_lines(render.preset_lines(spec.name, results[0], units))
+    echo_text(WRITERS.write(fmt, PresetsView(spec.name, results, units), terminal_width()))

@@ -21,6 +21,8 @@ COMMANDS = [
     ("cnncalc.cli.summarize", "cnncalc.render.summary", "WRITERS"),
     ("cnncalc.cli.summarize", "cnncalc.features.training.output", "WRITERS"),
     ("cnncalc.cli.solve", "cnncalc.features.symbolic.solve_output", "WRITERS"),
+    ("cnncalc.cli.match", "cnncalc.features.interop.match_output", "WRITERS"),
+    ("cnncalc.cli.summarize", "cnncalc.features.peers.output", "WRITERS"),
 ]
 
 

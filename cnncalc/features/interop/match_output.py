@@ -1,10 +1,14 @@
-"""The text view of `cnncalc match`: which layers of a spec and a model differ, what an exporter
-rewrote (recognised), then the totals."""
+"""`cnncalc match`'s output: which layers of a spec and a model differ, what an exporter
+rewrote (recognised), then the totals; as text or JSON."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cnncalc.features.interop.match import MatchResult
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Writers
 
 
 def match_text(result: MatchResult, all_layers: bool = False) -> str:
@@ -57,3 +61,20 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 
 def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """What `match` prints: the result, and whether the text lists layers that agree too."""
+
+    result: MatchResult
+    all_layers: bool = False
+
+
+#: `match`'s formats
+WRITERS: Writers[MatchView] = Writers(
+    {
+        OutputFormat.table: lambda v, width: match_text(v.result, v.all_layers) + "\n",
+        OutputFormat.json: lambda v, width: json_parts(v.result.to_json()),
+    }
+)

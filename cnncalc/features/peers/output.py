@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.conventions import Units
 from cnncalc.features.peers.presets import PresetResult
+from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Column, Grid, numeric, text
-from cnncalc.render.envelope import envelope
+from cnncalc.render.envelope import envelope, json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Text, Writers, joined_lines
 from cnncalc.render.human import format_bytes, format_si
 from cnncalc.render.table import render_grid, wrap_paragraph
 
@@ -120,4 +123,36 @@ def _result_json(r: PresetResult) -> dict[str, Any]:
     }
 
 
-__all__ = ["all_lines", "notes", "preset_lines", "presets_grid", "to_json"]
+@dataclass(frozen=True)
+class PresetsView:
+    """What `summarize --convention` prints: the network's name, each preset's result, and
+    the units one tool's figures are written in."""
+
+    name: str
+    results: Sequence[PresetResult]
+    units: Units = "si"
+
+
+def _presets_table(v: PresetsView, width: int | None) -> Text:
+    if len(v.results) == 1:
+        return joined_lines(preset_lines(v.name, v.results[0], v.units))
+    return joined_lines(all_lines(v.name, v.results, width))
+
+
+def _presets_markdown(v: PresetsView, width: int | None) -> Text:
+    lines = columns.to_markdown(presets_grid(v.name, v.results))
+    return "\n".join([*lines, "", *(f"Note: {n}" for n in notes(v.results))]).rstrip("\n") + "\n"
+
+
+#: `summarize --convention`'s formats
+WRITERS: Writers[PresetsView] = Writers(
+    {
+        OutputFormat.table: _presets_table,
+        OutputFormat.json: lambda v, width: json_parts(to_json(v.name, v.results)),
+        OutputFormat.csv: lambda v, width: columns.to_csv(presets_grid(v.name, v.results, none="")),
+        OutputFormat.markdown: _presets_markdown,
+    }
+)
+
+
+__all__ = ["WRITERS", "PresetsView", "all_lines", "notes", "preset_lines", "presets_grid", "to_json"]
