@@ -543,6 +543,10 @@ def assign(
 
     Grade against it with `cnncalc grade hw1.yaml SHEETS`: points out of what it asks. Question
     ids are ROW.column (CONV1.params, Total.params) and never change when rows are deleted.
+    The file also holds, to edit, the course's conventions (biases counted, what K and MB
+    mean), its precision policy (significant figures, strict, ambiguous roundings) and the
+    share of a cell's points when it is carried forward; `cnncalc schema assignment` prints
+    its JSON Schema.
 
     Examples:
 
