@@ -22,9 +22,11 @@ from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
+    from cnncalc.core.conventions import Conventions
     from cnncalc.errors import Diagnostic
     from cnncalc.features.grade import ClassResult, Grader, GradeResult
     from cnncalc.features.grade.assignment import Assignment, AssignmentScore
+    from cnncalc.features.grade.cells import Precision, Prefixes
     from cnncalc.features.grade.lms import Lms, Student
     from cnncalc.features.grade.sheet import Column, SheetFormat
 
@@ -72,12 +74,22 @@ def grade(
     ] = None,
     keras_bn: options.KerasBn = False,
     sig_figs: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--sig-figs", min=1, max=12, help="Significant figures a rounded answer keeps at least (2: 3.7M, not 4M)."
+            "--sig-figs",
+            min=1,
+            max=12,
+            help="Significant figures a rounded answer keeps at least (2: 3.7M, not 4M; default 2, "
+            "or the assignment's, which this overrides).",
         ),
-    ] = 2,
-    strict: Annotated[bool, typer.Option("--strict", help="Only exact integers are right, no rounding.")] = False,
+    ] = None,
+    strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict/--no-strict",
+            help="Only exact integers are right, no rounding (overrides the assignment's precision.strict).",
+        ),
+    ] = None,
     gradebook: Annotated[
         Path | None,
         typer.Option("--gradebook", help="Write a gradebook CSV: one row per student, one column per question."),
@@ -140,6 +152,11 @@ def grade(
         if feedback is not None:
             _check_feedback_folder(feedback)
     loaded = options.NetworkArgs(spec, dtype=dtype).load()
+    if assignment is not None:
+        from cnncalc.core.walk import analyze
+        from cnncalc.features.grade.assignment import network_rows
+
+        assignment.check_rows(network_rows(analyze(loaded)))
     if template:
         wanted = _columns(columns)
         suffix = output.suffix.lower() if output else ""
@@ -164,10 +181,8 @@ def grade(
             "no answer sheet given", hint=f"`cnncalc grade {spec} SHEET` or a folder; `--template` writes a blank one"
         )
     path = Path(answers)
-    from cnncalc.features.grade.cells import Precision
-
-    grader = Grader(loaded, counting(no_bias, keras_bn), Precision(sig_figs=sig_figs, strict=strict))
-    outputs = Outputs(csv_path, gradebook, feedback, force, _lms(lms, gradebook), _roster(roster), assignment)
+    grader = Grader(loaded, *_policy(assignment, no_bias, keras_bn, sig_figs, strict))
+    outputs = Outputs(csv_path, gradebook, feedback, force, _lms(lms, gradebook, roster), _roster(roster), assignment)
     if path.is_dir() and fmt is OutputFormat.gradescope:
         raise SpecError.single(
             "--format gradescope grades one sheet: Gradescope runs the autograder once per submission",
@@ -201,7 +216,37 @@ def grade(
     raise typer.Exit(0 if (marks.all_right if marks is not None else result.all_right) else 1)
 
 
-def _lms(name: str | None, gradebook: Path | None) -> Lms | None:
+def _policy(
+    assignment: Assignment | None, no_bias: bool, keras_bn: bool, sig_figs: int | None, strict: bool | None
+) -> tuple[Conventions, Precision, Prefixes]:
+    """The counting conventions, precision policy and prefixes a run grades under: the
+    assignment's, each overridden by an option given on the command line, which says so on
+    stderr (the file and the run then disagree, and the teacher should know which won)."""
+    from dataclasses import replace
+
+    from cnncalc.features.grade.cells import Precision, Prefixes
+
+    if assignment is None:
+        return counting(no_bias, keras_bn), Precision(sig_figs=sig_figs or 2, strict=bool(strict)), Prefixes()
+    mine = assignment.precision
+    where = f"the assignment's ({terminal(assignment.path)})"
+    if sig_figs is not None and sig_figs != mine.sig_figs:
+        echo_error(f"note: --sig-figs {sig_figs} overrides {where} precision.sig_figs: {mine.sig_figs}")
+    if strict is not None and strict != mine.strict:
+        option = "--strict" if strict else "--no-strict"
+        echo_error(f"note: {option} overrides {where} precision.strict: {str(mine.strict).lower()}")
+    if no_bias and assignment.conventions.bias:
+        echo_error(f"note: --no-bias overrides {where} conventions.bias: true")
+    precision = replace(
+        mine,
+        sig_figs=mine.sig_figs if sig_figs is None else sig_figs,
+        strict=mine.strict if strict is None else strict,
+    )
+    conventions = counting(no_bias or not assignment.conventions.bias, keras_bn)
+    return conventions, precision, assignment.conventions.prefixes
+
+
+def _lms(name: str | None, gradebook: Path | None, roster: Path | None) -> Lms | None:
     from cnncalc.errors import SpecError
     from cnncalc.features.grade.lms import LMS
 
@@ -212,6 +257,11 @@ def _lms(name: str | None, gradebook: Path | None) -> Lms | None:
         raise SpecError.single(f"--lms: {name!r} is not one of {', '.join(LMS)}")
     if gradebook is None:
         raise SpecError.single("--lms names the format of --gradebook", hint="--gradebook book.csv --lms canvas")
+    if found == "moodle" and roster is None:  # refused before grading, not after
+        raise SpecError.single(
+            "--lms moodle needs --roster: Moodle maps each row to a user by an ID number or an email address",
+            hint="--roster roster.csv with columns file, name and `id number` or `email`",
+        )
     return found
 
 
@@ -493,6 +543,10 @@ def assign(
 
     Grade against it with `cnncalc grade hw1.yaml SHEETS`: points out of what it asks. Question
     ids are ROW.column (CONV1.params, Total.params) and never change when rows are deleted.
+    The file also holds, to edit, the course's conventions (biases counted, what K and MB
+    mean), its precision policy (significant figures, strict, ambiguous roundings) and the
+    share of a cell's points when it is carried forward; `cnncalc schema assignment` prints
+    its JSON Schema.
 
     Examples:
 
@@ -502,12 +556,11 @@ def assign(
     """
     from cnncalc.core.walk import analyze
     from cnncalc.errors import SpecError
-    from cnncalc.features.grade import units_of
-    from cnncalc.features.grade.assignment import assignment_yaml, make_assignment
+    from cnncalc.features.grade.assignment import assignment_yaml, make_assignment, network_rows
 
     check_output(output, "--output", [Path(spec)], force)
     loaded = options.NetworkArgs(spec).load()
-    names = [u.name for u in units_of(analyze(loaded), 1) if not u.skippable and u.kind != "input"]
+    names = network_rows(analyze(loaded))
     asked: list[str] | None = None
     if rows.strip().lower() == "totals":
         asked = []

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
 
 from cnncalc.core.algebra import ExprError, evaluate
 
@@ -77,16 +78,66 @@ _WORDS = {
 _POWER_NAMES = {1: "K", 2: "M", 3: "G", 4: "T"}
 
 
+#: what K, M, G mean in a count: 1,000 and its powers, 1,024 and its powers, or either (K only)
+Kilo = Literal["either", "1000", "1024"]
+#: what kB, MB, GB mean in memory: 10^3, 10^6, 10^9 bytes (MB), 2^10, 2^20, 2^30 (MiB), or either
+Megabyte = Literal["either", "MB", "MiB"]
+KILO: tuple[Kilo, ...] = ("either", "1000", "1024")
+MEGABYTE: tuple[Megabyte, ...] = ("either", "MB", "MiB")
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    """The meanings a course gives its prefixes (an assignment's `conventions: k, mb`).
+
+    either (the default) accepts both readings and says which one was assumed: K as 1,000 or
+    1,024 in a count (M and G as powers of 1,000: nobody means 2^20 by "M" in a count of
+    neurons), kB/MB/GB as powers of 1,000 or 1,024 in memory (MB is often MiB). A course that
+    fixes one meaning ("1024": the GoogLeNet table's K; "MB": 10^6 bytes) has the other refused.
+    Ki, KiB, MiB ... are always binary.
+    """
+
+    kilo: Kilo = "either"
+    megabyte: Megabyte = "either"
+
+
+_PREFIXES: ContextVar[Prefixes | None] = ContextVar("prefixes", default=None)
+
+
+@contextmanager
+def prefix_convention(prefixes: Prefixes) -> Iterator[None]:
+    """Read numbers with a course's meanings of K, M, G and kB, MB, GB (see Prefixes)."""
+    token = _PREFIXES.set(prefixes)
+    try:
+        yield
+    finally:
+        _PREFIXES.reset(token)
+
+
 def _prefix_scales(letter: str, binary_only: bool, suffix: str = "") -> tuple[Scale, ...]:
-    """What a prefix may mean. Counts use binary only for K (the GoogLeNet table's K = 1,024);
-    nobody means 2^20 by "M" in a count of neurons, but "MB" is often MiB."""
+    """What a prefix may mean, under the course's Prefixes (by default: counts use binary only
+    for K, the GoogLeNet table's K = 1,024; kB, MB, GB may be either)."""
     power = _SI[letter.lower()]
     name = _POWER_NAMES[power] + suffix
     binary: Scale = (f"{name} = {1024**power:,}" if power == 1 else f"{name} = 2^{10 * power}", 1024**power)
     if binary_only:
         return (binary,)
     decimal: Scale = (f"{name} = {1000**power:,}" if power == 1 else f"{name} = 10^{3 * power}", 1000**power)
+    prefixes = _PREFIXES.get() or Prefixes()
+    meaning = prefixes.megabyte if suffix else prefixes.kilo
+    if meaning in ("1000", "MB"):
+        return (decimal,)
+    if meaning in ("1024", "MiB"):
+        return (binary,)
     return (decimal, binary) if power == 1 or suffix else (decimal,)
+
+
+def binary_scale(reading: Reading) -> int | None:
+    """The binary meaning of a decimal byte unit the course refused (`mb: MB`): 2^20 for "MB"."""
+    unit = reading.unit.strip().lower()
+    if not reading.is_bytes or len(unit) != 2 or unit[0] not in _SI or unit[1] != "b":
+        return None
+    return int(1024 ** _SI[unit[0]])
 
 
 #: words for amounts that are not a power of 1,000 away, or that only some languages use:
@@ -389,6 +440,10 @@ def judge(reading: Reading, true: int) -> str | None:
     return None
 
 
+Ambiguous = Literal["flag", "right", "wrong"]
+AMBIGUOUS: tuple[Ambiguous, ...] = ("flag", "right", "wrong")
+
+
 @dataclass(frozen=True)
 class Precision:
     """How precise a rounded answer must be (the grading policy, `--sig-figs`, `--strict`).
@@ -396,11 +451,15 @@ class Precision:
     A number written in full must be exact. A rounded one ("3.2M", "25K", "48.1K") is right
     when the true value rounds (or is cut) to it at the precision written and it keeps at
     least `sig_figs` significant figures; a trailing zero counts as a figure ("140M" claims
-    140 M to the nearest million). strict: only exact integers are right.
+    140 M to the nearest million). strict: only exact integers are right (an ambiguous
+    rounding is then wrong whatever `ambiguous` says).
     """
 
     sig_figs: int = 2
     strict: bool = False
+    #: a rounding a known mistake gives as well ("48K" for 48,120 and 48,000): flag it (neither
+    #: right nor wrong: no points, out of the points possible), or count it right, or wrong
+    ambiguous: Ambiguous = "flag"
 
 
 def significant_figures(reading: Reading) -> int:

@@ -14,10 +14,12 @@ from cnncalc.features.grade.alignment import Aligner, Target, units_of
 from cnncalc.features.grade.blank import blank_sheet
 from cnncalc.features.grade.cells import (
     Precision,
+    Prefixes,
     decimal_convention,
     judge,
     judge_shape,
     judge_with,
+    prefix_convention,
     read_number,
     read_shape,
     show_shape,
@@ -33,9 +35,16 @@ from cnncalc.spec.model import Spec
 class Grader:
     """Grades sheets against one spec; build it once for a whole class."""
 
-    def __init__(self, spec: Spec, conventions: Conventions | None = None, precision: Precision | None = None) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        conventions: Conventions | None = None,
+        precision: Precision | None = None,
+        prefixes: Prefixes | None = None,
+    ) -> None:
         self.spec = spec
         self.precision = precision or Precision()
+        self.prefixes = prefixes or Prefixes()
         self.conventions = conventions or Conventions()
         self.report = analyze(spec, self.conventions)
         self.graph = build_graph(spec)
@@ -51,8 +60,8 @@ class Grader:
 
     def grade(self, sheet: Sheet) -> GradeResult:
         """Grade one sheet, its numbers read with its own decimal separator (Sheet.decimal_comma)
-        and digit grouping (Sheet.indian)."""
-        with decimal_convention(sheet.decimal_comma, sheet.indian):
+        and digit grouping (Sheet.indian), and the course's meanings of K and MB (Prefixes)."""
+        with decimal_convention(sheet.decimal_comma, sheet.indian), prefix_convention(self.prefixes):
             return self._grade(sheet)
 
     def _grade(self, sheet: Sheet) -> GradeResult:

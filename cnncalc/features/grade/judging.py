@@ -24,6 +24,7 @@ from cnncalc.features.grade.alignment import Target, shown_shapes, skippable
 from cnncalc.features.grade.cells import (
     Precision,
     Reading,
+    binary_scale,
     judge,
     judge_shape,
     judge_with,
@@ -247,8 +248,10 @@ class Judge:
         if hidden.ambiguous_with is None:
             return hidden.on(shown)
         hint = f"ambiguous: write one more digit ({one_more_digit(reading, expected, hidden.ambiguous_with)})"
-        if self.precision.strict:
+        if self.precision.strict or self.precision.ambiguous == "wrong":
             return hidden.on(replace(shown, detail=f"{hidden.detail}; {hint}"))
+        if self.precision.ambiguous == "right":  # the course's policy: the rounding is taken as meant
+            return replace(cell, right=True, how=f"{how}; ambiguous ({hidden.detail}), counted right by the policy")
         return replace(shown, how=how, problem=hint, detail=hidden.detail, ambiguous=True)
 
     def _variant_values(
@@ -291,6 +294,15 @@ class Judge:
                 in_decimal = f"{cell.expected_value / 1000**power:,.{reading.decimals + 1}f}"
                 detail = f"{cell.expected_value:,} bytes = {in_decimal} {prefix}, written {reading.text}"
                 return replace(cell, mistakes=("mb_as_mib",), detail=detail)
+        binary = binary_scale(reading) if column == "memory" else None
+        if binary is not None and isinstance(cell.expected_value, int) and len(reading.scales) == 1:
+            # the course reads MB as 10^6 bytes (`mb: MB`), and the figure is in MiB
+            as_binary = replace(reading, scales=((f"{reading.unit} = {binary:,}", binary),))
+            if self._fits(as_binary, cell.expected_value) and reading.scales[0][1] != binary:
+                in_binary = f"{cell.expected_value / binary:,.{reading.decimals + 1}f}"
+                unit = f"{reading.unit[0].upper()}iB"
+                detail = f"{cell.expected_value:,} bytes = {in_binary} {unit}, written {reading.text}"
+                return replace(cell, mistakes=("mib_as_mb",), detail=detail)
         student_shape = context.shapes.get(target.main)
         if column in ("size", "memory") and student_shape is not None:
             scale = bytes_per if column == "memory" and reading.is_bytes else 1

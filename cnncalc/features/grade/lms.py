@@ -2,13 +2,16 @@
 
 - A roster (`--roster roster.csv`) maps each sheet file to a student: columns `file` and `name`,
   and optionally `id`, `sis user id`, `sis login id`, `section`, `email` (titles in any case).
-- `gradebook(..., lms)` writes numeric points per question and the total, in the columns each
-  platform's CSV import expects: Canvas (Student, ID, SIS User ID, SIS Login ID, Section, then
-  one column per question and the total, and the "Points Possible" row Canvas's own export
-  writes), Moodle (an `ID number` and an `Email address` column to map users by, the questions,
-  the total) or plain (student, id, file, the questions, total, max).
-- `gradescope_json` is the autograder's results.json: score, max_score and one test per question
-  (name, score, max_score, output).
+- `gradebook(..., lms)` writes numeric points per question, in the columns each platform's CSV
+  import expects (tests/features/grade/test_grade_lms.py holds each platform's documented rules):
+  Canvas (Student, ID, SIS User ID, SIS Login ID, Section, then one column per question, and the
+  "Points Possible" row Canvas's own export writes; no total column, since Canvas makes an
+  assignment of every column after Section and would count each point twice), Moodle (an
+  `ID number` and an `Email address` column to map users by, every student having one of them,
+  the questions, the total) or plain (student, id, file, the questions, total, max).
+- `gradescope_json` is the autograder's results.json: score, output and one test per question
+  (name, score, max_score, output); no top-level max_score, which the format does not have (the
+  assignment's points are set on Gradescope; the tests' max_score add up to this sheet's).
 
 Without an assignment each cell asked is one point; with one, its questions and points. A
 question a sheet was not asked is left empty, never scored 0 for it.
@@ -152,11 +155,17 @@ def gradebook(
 
     lines: list[list[str]] = []
     if lms == "canvas":
-        lines.append(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles, total_title])
-        maxes = [_num(m) for _, m in questions] + [_num(sum(m for _, m in questions))]
-        lines.append(["    Points Possible", "", "", "", "", *maxes])
-        lines += [[s.name, s.id, s.sis_id, s.login, s.section, *row_points(p)] for s, p in people]
+        lines.append(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles])
+        lines.append(["    Points Possible", "", "", "", "", *(_num(m) for _, m in questions)])
+        lines += [[s.name, s.id, s.sis_id, s.login, s.section, *row_points(p)[:-1]] for s, p in people]
     elif lms == "moodle":
+        unmapped = [s.file for s, p in people if p is not None and not (s.sis_id or s.id or s.email)]
+        if unmapped:
+            shown = ", ".join(unmapped[:5]) + (f" and {len(unmapped) - 5} more" if len(unmapped) > 5 else "")
+            raise SheetError.single(
+                f"--lms moodle: no ID number or email for {shown}: Moodle maps each row to a user by one of them",
+                hint="give these sheets rows in --roster, with an `id number` (or `id`) or an `email` column",
+            )
         lines.append(["Student", "ID number", "Email address", *titles, total_title])
         lines += [[s.name, s.sis_id or s.id, s.email, *row_points(p)] for s, p in people]
     else:
@@ -197,10 +206,10 @@ def gradescope_json(result: GradeResult, assignment: Assignment | None = None) -
         {"name": q, "score": v or 0.0, "max_score": m if v is not None else 0.0, "output": outputs.get(q, "no answer")}
         for (q, m), v in zip(questions, earned.values, strict=True)
     ]
+    possible = sum(m for (_, m), v in zip(questions, earned.values, strict=True) if v is not None)
     return {
         "score": earned.total,
-        "max_score": sum(t["max_score"] for t in tests),
-        "output": f"{result.student}: graded against {result.spec}",
+        "output": f"{result.student}: graded against {result.spec}, {_num(earned.total)} of {_num(possible)} points",
         "tests": tests,
     }
 
