@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import counting, echo_error, echo_json, echo_lines, handles_errors
+from cnncalc.cli.common import counting, echo_error, echo_text, handles_errors
 from cnncalc.cli.files import check_output, os_error_message, write_text_safely
 from cnncalc.render.escape import terminal
 from cnncalc.render.formats import OutputFormat
@@ -191,28 +191,17 @@ def grade(
     if path.is_dir():
         _grade_folder(grader, path, fmt, outputs, inputs, assignment)
         return
-    from cnncalc.features.grade import ClassResult, to_json
-    from cnncalc.features.grade.output import result_lines
+    from cnncalc.features.grade import ClassResult
+    from cnncalc.features.grade.output import SHEET_WRITERS, SheetView
     from cnncalc.features.grade.sheet import read_sheet
     from cnncalc.render.table import terminal_width
 
     result = grader.grade(read_sheet(path))
     outputs.write(ClassResult(result.spec, (result,), (), grader.order()), inputs)
     marks = _marks(assignment, result)
+    echo_text(SHEET_WRITERS.write(fmt, SheetView(result, assignment, marks), terminal_width()))
     if fmt is OutputFormat.gradescope:
-        import json  # the file Gradescope reads, exactly its keys
-
-        from cnncalc.features.grade.lms import gradescope_json
-
-        typer.echo(json.dumps(gradescope_json(result, assignment), indent=2, ensure_ascii=True))
         raise typer.Exit(0)  # the score is in the file: the autograder must not fail on a wrong answer
-    if fmt is OutputFormat.json:
-        doc = to_json(result)
-        if marks is not None:
-            doc["assignment"] = _marks_json(marks)
-        echo_json(doc)
-    else:
-        echo_lines(result_lines(result, terminal_width()) + ([terminal(marks.text())] if marks else []))
     raise typer.Exit(0 if (marks.all_right if marks is not None else result.all_right) else 1)
 
 
@@ -293,16 +282,6 @@ def _marks(assignment: Assignment | None, result: GradeResult) -> AssignmentScor
     from cnncalc.features.grade.assignment import score
 
     return score(assignment, result) if assignment is not None else None
-
-
-def _marks_json(marks: AssignmentScore) -> dict[str, object]:
-    return {
-        "title": marks.title,
-        "points": marks.earned,
-        "max_points": marks.max_points,
-        "percent": None if marks.percent is None else round(marks.percent, 1),
-        "questions": [{"id": q, "status": marks.statuses[q], "points": marks.points.get(q)} for q in marks.statuses],
-    }
 
 
 def _columns(text: str) -> list[Column]:
@@ -426,8 +405,8 @@ def _grade_folder(
     assignment: Assignment | None = None,
 ) -> None:
     from cnncalc.errors import CnncalcError, SpecError
-    from cnncalc.features.grade import ClassResult, class_json
-    from cnncalc.features.grade.output import class_lines
+    from cnncalc.features.grade import ClassResult
+    from cnncalc.features.grade.output import CLASS_WRITERS, ClassView
     from cnncalc.features.grade.sheet import read_sheet
     from cnncalc.render.table import terminal_width
 
@@ -468,19 +447,7 @@ def _grade_folder(
     graded = ClassResult(grader.report.name, tuple(results), tuple(unreadable), grader.order())
     outputs.write(graded, inputs)
     marks = [m for r in results if (m := _marks(assignment, r)) is not None]
-    if fmt is OutputFormat.json:
-        doc = class_json(graded)
-        if assignment is not None:
-            doc["assignment"] = [
-                {"file": r.path, "student": r.student, **_marks_json(m)} for r, m in zip(results, marks, strict=True)
-            ]
-        echo_json(doc)
-    else:
-        lines = class_lines(graded, terminal_width())
-        if assignment is not None:
-            pairs = zip(results, marks, strict=True)
-            lines += [terminal(f"{r.student} ({Path(r.path).name}): {m.text()}") for r, m in pairs]
-        echo_lines(lines)
+    echo_text(CLASS_WRITERS.write(fmt, ClassView(graded, marks if assignment is not None else None), terminal_width()))
     if not results:
         raise typer.Exit(2)
     right = all(m.all_right for m in marks) if assignment is not None else all(r.all_right for r in results)

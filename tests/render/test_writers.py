@@ -23,6 +23,7 @@ COMMANDS = [
     ("cnncalc.cli.solve", "cnncalc.features.symbolic.solve_output", "WRITERS"),
     ("cnncalc.cli.match", "cnncalc.features.interop.match_output", "WRITERS"),
     ("cnncalc.cli.summarize", "cnncalc.features.peers.output", "WRITERS"),
+    ("cnncalc.cli.grade", "cnncalc.features.grade.output", "SHEET_WRITERS"),
 ]
 
 
@@ -62,3 +63,10 @@ def test_lines_end_each_with_a_newline_and_pieces_join_whole() -> None:
     assert joined_lines([]) == "\n"
     assert whole(["{", "}", "\n"]) == "{}\n"
     assert whole("x") == "x"
+
+
+def test_a_folder_is_graded_in_the_sheet_formats_but_gradescope() -> None:
+    from cnncalc.cli.grade import FORMATS
+    from cnncalc.features.grade.output import CLASS_WRITERS
+
+    assert CLASS_WRITERS.formats == tuple(f for f in FORMATS if f is not OutputFormat.gradescope)

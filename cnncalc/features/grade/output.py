@@ -6,14 +6,21 @@ escaped here for the output it goes into (terminal or CSV), never trusted as mar
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
-from cnncalc.features.grade import CATALOG, ClassResult, GradeResult
+from cnncalc.features.grade import CATALOG, ClassResult, GradeResult, class_json, to_json
+from cnncalc.features.grade.assignment import Assignment, AssignmentScore
+from cnncalc.features.grade.lms import gradescope_json
 from cnncalc.features.grade.sheet import COLUMNS, TITLES, Column
 from cnncalc.render import columns
 from cnncalc.render.columns import Cell, Grid, numeric, text
+from cnncalc.render.envelope import json_parts
 from cnncalc.render.escape import terminal
+from cnncalc.render.formats import OutputFormat, Text, Writers, joined_lines
 from cnncalc.render.table import render_grid
 
 RIGHT, WRONG, AMBIGUOUS = "\u2713", "\u2717", "?"
@@ -237,3 +244,74 @@ def scores_csv(results: ClassResult) -> str:
 
 
 __all__ = ["class_lines", "feedback_markdown", "gradebook_csv", "result_lines", "scores_csv"]
+
+
+def marks_json(marks: AssignmentScore) -> dict[str, object]:
+    """An assignment's points for one sheet, question by question (ids that never change)."""
+    return {
+        "title": marks.title,
+        "points": marks.earned,
+        "max_points": marks.max_points,
+        "percent": None if marks.percent is None else round(marks.percent, 1),
+        "questions": [{"id": q, "status": marks.statuses[q], "points": marks.points.get(q)} for q in marks.statuses],
+    }
+
+
+@dataclass(frozen=True)
+class SheetView:
+    """What `grade` prints for one sheet: the result, and with an assignment its points."""
+
+    result: GradeResult
+    assignment: Assignment | None = None
+    marks: AssignmentScore | None = None
+
+
+def _sheet_text(v: SheetView, width: int | None) -> Text:
+    return joined_lines(result_lines(v.result, width) + ([terminal(v.marks.text())] if v.marks else []))
+
+
+def _sheet_json(v: SheetView, width: int | None) -> Text:
+    document = to_json(v.result)
+    if v.marks is not None:
+        document["assignment"] = marks_json(v.marks)
+    return json_parts(document)
+
+
+#: `grade`'s formats for one sheet; gradescope is the autograder's results.json, exactly its keys
+SHEET_WRITERS: Writers[SheetView] = Writers(
+    {
+        OutputFormat.text: _sheet_text,
+        OutputFormat.json: _sheet_json,
+        OutputFormat.gradescope: lambda v, width: (
+            json.dumps(gradescope_json(v.result, v.assignment), indent=2, ensure_ascii=True) + "\n"
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """What `grade` prints for a folder: the class, and with an assignment each sheet's points."""
+
+    graded: ClassResult
+    marks: Sequence[AssignmentScore] | None = None
+
+
+def _class_text(v: ClassView, width: int | None) -> Text:
+    lines = class_lines(v.graded, width)
+    if v.marks is not None:
+        pairs = zip(v.graded.results, v.marks, strict=True)
+        lines += [terminal(f"{r.student} ({PurePath(r.path).name}): {m.text()}") for r, m in pairs]
+    return joined_lines(lines)
+
+
+def _class_json(v: ClassView, width: int | None) -> Text:
+    document = class_json(v.graded)
+    if v.marks is not None:
+        pairs = zip(v.graded.results, v.marks, strict=True)
+        document["assignment"] = [{"file": r.path, "student": r.student, **marks_json(m)} for r, m in pairs]
+    return json_parts(document)
+
+
+#: `grade`'s formats for a folder (Gradescope grades one submission at a time)
+CLASS_WRITERS: Writers[ClassView] = Writers({OutputFormat.text: _class_text, OutputFormat.json: _class_json})
