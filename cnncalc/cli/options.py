@@ -21,6 +21,7 @@ import line wherever it is used.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
@@ -78,6 +79,22 @@ Device = Annotated[
         "cuda (an estimate: the caching allocator's rounding and a cuDNN workspace margin).",
     ),
 ]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        max=4096,
+        help="PyTorch's intra-op threads for --training's CPU step: they choose each convolution's kernel and "
+        "its scratch (default: what PyTorch takes here, one per CPU, os.cpu_count()).",
+    ),
+]
+
+
+def threads_or_default(threads: int | None) -> int:
+    """--threads, or PyTorch's default on this machine: one intra-op thread per CPU."""
+    return threads if threads is not None else os.cpu_count() or 1
+
 
 # --- what it shows and where it writes
 Depth = Annotated[

@@ -30,6 +30,7 @@ def solve(
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
     device: options.Device = options.DeviceOption.cpu,
+    threads: options.Threads = None,
     margin: Annotated[
         str | None,
         typer.Option(
@@ -62,6 +63,7 @@ def solve(
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
     kept = _margin(margin, training)
+    cores = options.threads_or_default(threads)
     loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
     try:
@@ -70,7 +72,13 @@ def solve(
             solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
             solution = largest_batch(
-                loaded, parse_bytes(max_memory), training, optimizer.value, device=device.value, margin=kept
+                loaded,
+                parse_bytes(max_memory),
+                training,
+                optimizer.value,
+                device=device.value,
+                margin=kept,
+                threads=cores,
             )
     except UnitError as e:
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
@@ -84,9 +92,9 @@ def solve(
         for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
             echo_error(f"warning: {warning}")
     if fmt is OutputFormat.json:
-        echo_json(solution_json(solution, training, device.value))
+        echo_json(solution_json(solution, training, device.value, cores))
     else:
-        echo_lines(solution_lines(solution, training, optimizer.value, device.value))
+        echo_lines(solution_lines(solution, training, optimizer.value, device.value, cores))
 
 
 def _margin(text: str | None, training: bool) -> Fraction:

@@ -33,6 +33,7 @@ def summarize(
     training: options.Training = False,
     optimizer: options.Optimizer = options.OptimizerOption.sgd,
     device: options.Device = options.DeviceOption.cpu,
+    threads: options.Threads = None,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -93,7 +94,7 @@ def summarize(
 
         checked = trainability(loaded, report)
         checked.raise_refused()
-        memory = training_memory(loaded, report, optimizer.value, device.value)
+        memory = training_memory(loaded, report, optimizer.value, device.value, options.threads_or_default(threads))
         for warning in checked.warnings:
             echo_error(f"warning: {warning}")
     if depth is not None:
