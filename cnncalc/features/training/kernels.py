@@ -147,9 +147,8 @@ def conv_temporaries(g: ConvGeometry, input_grad: bool, threads: int = 1) -> Tem
     # the blocked output is copied out; a transposed conv holds a second output-sized copy
     forward = max(src + w_forward + py + bias, py + y + (y if g.transposed else 0)) - y
     gx = x if input_grad else 0
-    scratch = weight_scratch(
-        w_forward + bias, g.batch, threads, g.groups * padded(g.c_out // g.groups) // BLOCK if g.bias else 0
-    )
+    bias_blocks = g.groups * padded(g.c_out // g.groups) // BLOCK if g.bias else 0
+    scratch = weight_scratch(w_forward + bias, g.batch, threads, bias_blocks)
     phases = [
         gx + py + src + w_forward + bias + scratch,  # weight gradient: gradient and input reordered again
         gx + weight + w_forward + bias + (g.c_out * b if g.bias else 0),  # blocked weight gradient copied out
