@@ -211,21 +211,26 @@ def _symbolic_spec(ref: str, refused: CnncalcError, sized: bool) -> Spec:
     ) from None
 
 
-def training_choices(training: bool, optimizer: OptimizerOption | None, device: DeviceOption | None) -> tuple[str, str]:
-    """The optimizer and device --training counts with (sgd and cpu unless given).
+def training_choices(
+    training: bool, optimizer: OptimizerOption | None, device: DeviceOption | None, threads: int | None = None
+) -> tuple[str, str, int]:
+    """The optimizer, device and intra-op threads --training counts with (sgd, cpu and one
+    thread per CPU, PyTorch's default, unless given).
 
     Given without --training they would change nothing, so they are refused (exit 2) rather
     than dropped: a user who wrote `--optimizer adam` expects Adam's state in the figures.
     """
     from cnncalc.errors import SpecError
 
-    given = [name for name, value in (("--optimizer", optimizer), ("--device", device)) if value is not None]
+    options = (("--optimizer", optimizer), ("--device", device), ("--threads", threads))
+    given = [name for name, value in options if value is not None]
     if given and not training:
         raise SpecError.single(
-            f"{' and '.join(given)} only change{'s' if len(given) == 1 else ''} the training figures",
-            hint="add --training, or drop " + " and ".join(given),
+            f"{', '.join(given)} only change{'s' if len(given) == 1 else ''} the training figures",
+            hint="add --training, or drop " + ", ".join(given),
         )
-    return (optimizer.value if optimizer else "sgd"), (device.value if device else "cpu")
+    cores = threads if threads is not None else os.cpu_count() or 1
+    return (optimizer.value if optimizer else "sgd"), (device.value if device else "cpu"), cores
 
 
 def layout_of(layout: LayoutOption | None) -> Layout | None:

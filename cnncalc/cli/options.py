@@ -80,6 +80,17 @@ Device = Annotated[
         "cuda (an estimate: the caching allocator's rounding and a cuDNN workspace margin); default: cpu.",
     ),
 ]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        max=4096,
+        help="PyTorch's intra-op threads for --training's CPU step: they choose each convolution's kernel and "
+        "its scratch (default: what PyTorch takes here, one per CPU, os.cpu_count()).",
+    ),
+]
+
 
 # --- what it shows and where it writes
 Depth = Annotated[

@@ -32,6 +32,7 @@ def solve(
     training: options.Training = False,
     optimizer: options.Optimizer = None,
     device: options.Device = None,
+    threads: options.Threads = None,
     margin: Annotated[
         str | None,
         typer.Option(
@@ -63,7 +64,7 @@ def solve(
             "give exactly one budget: --max-macs or --max-memory",
             hint="e.g. `cnncalc solve resnet50 --max-macs 2G`",
         )
-    chosen_optimizer, chosen_device = training_choices(training, optimizer, device)
+    chosen_optimizer, chosen_device, cores = training_choices(training, optimizer, device, threads)
     kept = _margin(margin, training)
     loaded = network.load(any_size=max_macs is not None)  # --max-macs tries input sizes of its own
     option = "--max-macs" if max_macs is not None else "--max-memory"
@@ -73,7 +74,13 @@ def solve(
             solution = largest_square_input(loaded, parse_macs(max_macs, instead={}))
         else:
             solution = largest_batch(
-                loaded, parse_bytes(max_memory), training, chosen_optimizer, device=chosen_device, margin=kept
+                loaded,
+                parse_bytes(max_memory),
+                training,
+                chosen_optimizer,
+                device=chosen_device,
+                margin=kept,
+                threads=cores,
             )
     except UnitError as e:
         raise SpecError.single(f"{option}: expected {e}", hint="e.g. --max-macs 2G, --max-memory 8GiB") from None
@@ -86,7 +93,7 @@ def solve(
 
         for warning in trainability(solution.spec, analyze(solution.spec)).warnings:
             echo_error(f"warning: {warning}")
-    view = SolveView(solution, training, chosen_optimizer, chosen_device)
+    view = SolveView(solution, training, chosen_optimizer, chosen_device, cores)
     echo_text(WRITERS.write(fmt, view, None))
 
 

@@ -31,6 +31,7 @@ def summarize(
     training: options.Training = False,
     optimizer: options.Optimizer = None,
     device: options.Device = None,
+    threads: options.Threads = None,
 ) -> None:
     """Per-layer shapes, memory, params, MACs and FLOPs of a network, with totals.
 
@@ -54,7 +55,7 @@ def summarize(
     from cnncalc.render.summary import WRITERS, SummaryView
     from cnncalc.render.table import terminal_width
 
-    chosen_optimizer, chosen_device = training_choices(training, optimizer, device)
+    chosen_optimizer, chosen_device, cores = training_choices(training, optimizer, device, threads)
     conventions = counts.conventions()
     loaded, symbols = _load(network.spec, network.dsl, network.input_shape)
     if symbols is not None:  # a symbolic --input is applied by _load
@@ -92,7 +93,7 @@ def summarize(
 
         checked = trainability(loaded, report)
         checked.raise_refused()
-        memory = training_memory(loaded, report, chosen_optimizer, chosen_device)
+        memory = training_memory(loaded, report, chosen_optimizer, chosen_device, cores)
         for warning in checked.warnings:
             echo_error(f"warning: {warning}")
     if depth is not None:

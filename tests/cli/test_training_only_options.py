@@ -12,7 +12,8 @@ from cnncalc.cli import app
 CASES = [
     (["summarize", "lenet5", "--optimizer", "adam"], "--optimizer only changes the training figures"),
     (["summarize", "lenet5", "--device", "cuda"], "--device only changes the training figures"),
-    (["summarize", "lenet5", "--optimizer", "adam", "--device", "cpu"], "--optimizer and --device only change"),
+    (["summarize", "lenet5", "--optimizer", "adam", "--device", "cpu"], "--optimizer, --device only change"),
+    (["summarize", "lenet5", "--threads", "4"], "--threads only changes the training figures"),
     (["solve", "lenet5", "--max-memory", "1GiB", "--optimizer", "adamw"], "--optimizer only changes"),
 ]
 

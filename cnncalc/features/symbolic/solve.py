@@ -99,12 +99,13 @@ def largest_square_input(spec: Spec, max_macs: int, conventions: Conventions | N
     return _solution("input", max_macs, "MACs", side, with_square_input(spec, side), macs)
 
 
-def memory_of(report: Report, spec: Spec, training: bool, optimizer: str, device: str = "cpu") -> int:
-    """Bytes of one step: the training peak, or parameters plus the inference peak of activations."""
+def memory_of(report: Report, spec: Spec, training: bool, optimizer: str, device: str = "cpu", threads: int = 1) -> int:
+    """Bytes of one step: the training peak (PyTorch at `threads` intra-op threads), or parameters
+    plus the inference peak of activations."""
     if training:
         from cnncalc.features.training.memory import training_memory
 
-        return training_memory(spec, report, optimizer, device).peak_bytes
+        return training_memory(spec, report, optimizer, device, threads).peak_bytes
     return report.totals.param_bytes + report.totals.peak_activation_bytes
 
 
@@ -116,13 +117,14 @@ def largest_batch(
     conventions: Conventions | None = None,
     device: str = "cpu",
     margin: Fraction = Fraction(0),
+    threads: int = 1,
 ) -> Solution:
     """The largest batch whose memory (see `memory_of`) is within `max_bytes` less a `margin`
     kept free (0.1: the memory at the answer is at most max_bytes / 1.1)."""
 
     def memory(batch: int) -> int | None:
         at = spec.model_copy(update={"batch": batch})
-        return memory_of(analyze(at, conventions), at, training, optimizer, device)
+        return memory_of(analyze(at, conventions), at, training, optimizer, device, threads)
 
     first = _first_trainable(spec, conventions) if training else 1
     what = "batch" if first == 1 else "batch PyTorch trains (a batch norm has one value per channel at batch 1)"

@@ -18,7 +18,7 @@ def _size(solution: Solution, answer: int) -> str:
     return format_shape(tuple(with_square_input(solution.spec, answer).input.shape))
 
 
-def solution_json(solution: Solution, training: bool = False, device: str = "cpu") -> dict[str, Any]:
+def solution_json(solution: Solution, training: bool = False, device: str = "cpu", threads: int = 1) -> dict[str, Any]:
     return envelope(
         {
             "name": solution.spec.name,
@@ -33,11 +33,18 @@ def solution_json(solution: Solution, training: bool = False, device: str = "cpu
             "margin": float(solution.margin),
             "limit": solution.limit,
             "estimate": training and device != "cpu",
+            "threads": threads if training and device == "cpu" else None,
         }
     )
 
 
-def solution_lines(solution: Solution, training: bool, optimizer: str, device: str = "cpu") -> list[str]:
+def _threads(threads: int) -> str:
+    return f"{threads} thread" if threads == 1 else f"{threads} threads"
+
+
+def solution_lines(
+    solution: Solution, training: bool, optimizer: str, device: str = "cpu", threads: int = 1
+) -> list[str]:
     """The answer, then the quantity at the answer and at the next size up."""
     suffix = "B" if solution.quantity == "bytes" else ""
 
@@ -48,7 +55,11 @@ def solution_lines(solution: Solution, training: bool, optimizer: str, device: s
         head = f"largest square input within {amount(solution.budget)}"
     else:
         if training:
-            model = "an estimate for CUDA" if device != "cpu" else "modelled on PyTorch's CPU allocations"
+            model = (
+                "an estimate for CUDA"
+                if device != "cpu"
+                else f"modelled on PyTorch's CPU allocations, {_threads(threads)}"
+            )
             memory = f"training peak, {optimizer}, {model}"
         else:
             memory = "params + peak activations"
@@ -72,14 +83,15 @@ class SolveView:
     training: bool = False
     optimizer: str = "sgd"
     device: str = "cpu"
+    threads: int = 1
 
 
 #: `solve`'s formats
 WRITERS: Writers[SolveView] = Writers(
     {
         OutputFormat.table: lambda v, width: joined_lines(
-            solution_lines(v.solution, v.training, v.optimizer, v.device)
+            solution_lines(v.solution, v.training, v.optimizer, v.device, v.threads)
         ),
-        OutputFormat.json: lambda v, width: json_parts(solution_json(v.solution, v.training, v.device)),
+        OutputFormat.json: lambda v, width: json_parts(solution_json(v.solution, v.training, v.device, v.threads)),
     }
 )

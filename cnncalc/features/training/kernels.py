@@ -2,18 +2,24 @@
 
 Each rule gives, for one layer, the bytes a kernel holds for a moment beyond the tensors it
 returns: in the forward pass beyond its output, in the backward pass beyond the gradients it
-returns. They were read off `torch.profiler` timelines of PyTorch 2.13 (CPU, float32, one
-intra-op thread) and are written as PyTorch runs them:
+returns. They were read off `torch.profiler` timelines of PyTorch 2.13 (CPU, float32, one and
+two intra-op threads) and are written as PyTorch runs them:
 
 - a convolution goes to oneDNN (`mkldnn_convolution`) unless PyTorch's own rule sends it to
   the native kernel (`use_mkldnn` in ATen's Convolution.cpp: a 1x1, stride 1, undilated kernel
   on a batch under 16 with one thread, or a plain kernel of at most 3x3 on one small image);
+  with more than one thread the first exception lapses, and 1x1 kernels go to oneDNN too;
 - oneDNN computes in blocked layouts whose channels are padded to a multiple of 16 (the AVX-512
   block; 8 on AVX2 machines, where these figures are a slight overestimate): it reorders the
   input and the weight into them, writes a blocked output and copies it into PyTorch's; its
   backward reorders the output's gradient, the weight (both channel counts padded) and writes
   a blocked input gradient, then reorders the gradient and the input again for the weight's
-  gradient, which it also writes blocked before copying;
+  gradient, which it also writes blocked before copying; its 1x1 kernel reorders and pads
+  every input, few channels included;
+- with more than one thread, oneDNN's weight-gradient kernel may split the batch among the
+  threads, each summing into a private copy of the (blocked) weight and bias gradients, added
+  up at the end; the copies and the kernel's bookkeeping are one scratch buffer per call
+  (`weight_scratch`: an upper bound, the batch split over every thread);
 - the native kernel unfolds the input into columns (im2col), channels x kernel taps x output
   positions for the whole batch, unless the kernel is 1x1 with stride 1 and no padding; its
   backward unfolds again after allocating the gradients;
@@ -38,6 +44,12 @@ PLAIN_INPUT_CHANNELS = 8
 NATIVE_MAX_ELEMENTS = 20480
 #: batch from which PyTorch uses oneDNN even for a 1x1 kernel on one thread
 MKLDNN_BATCH = 16
+#: the fixed part of oneDNN's weight-gradient scratch when the batch is split among threads
+#: (barriers, the alignment of each buffer): the largest measured, at two threads
+SCRATCH_OVERHEAD = 8_640
+#: the bias gradient's reducer, booked when there are fewer output-channel blocks than threads
+#: (they share a block's sum): measured at two threads with one block of 16 output channels
+BIAS_REDUCER = 12_352
 
 
 def padded(channels: int) -> int:
@@ -87,16 +99,36 @@ def uses_mkldnn(g: ConvGeometry, threads: int = 1) -> bool:
     return first and second
 
 
-def conv_temporaries(g: ConvGeometry, input_grad: bool) -> Temporaries:
+def weight_scratch(blocked_gradients: int, batch: int, threads: int, bias_blocks: int = 0) -> int:
+    """The scratch buffer of oneDNN's weight-gradient kernel at `threads` intra-op threads, for
+    weight and bias gradients of `blocked_gradients` bytes in its blocked layout, and a bias
+    of `bias_blocks` blocks of output channels (0: no bias).
+
+    With one thread there is none. With more, the kernel may split the batch among the
+    threads (never more threads than images): each but the first sums into its own copy of
+    the blocked gradients, and the call books a fixed part on top, and a reducer for the bias
+    when its blocks are fewer than the threads. oneDNN chooses the split by a cost model;
+    this is its largest case, measured at two threads (where oneDNN splits the channels
+    instead, it holds less), and inferred beyond.
+    """
+    split = min(threads, batch)
+    if split <= 1:
+        return 0
+    reducer = BIAS_REDUCER if 0 < bias_blocks < threads else 0
+    return (split - 1) * blocked_gradients + SCRATCH_OVERHEAD + reducer
+
+
+def conv_temporaries(g: ConvGeometry, input_grad: bool, threads: int = 1) -> Temporaries:
     """What a convolution's forward and backward hold beyond its output, and beyond the gradients
-    (input, weight, bias) its backward returns. `input_grad`: whether its input needs a gradient."""
+    (input, weight, bias) its backward returns, at `threads` intra-op threads. `input_grad`:
+    whether its input needs a gradient."""
     b = g.dtype
     sx, sy, taps = prod(g.x_spatial), prod(g.y_spatial), prod(g.kernel)
     x, y = g.batch * g.c_in * sx * b, g.batch * g.c_out * sy * b
     c_in_g = g.c_in // g.groups
     weight = g.c_out * c_in_g * taps * b
     grads = (x if input_grad else 0) + weight + (g.c_out * b if g.bias else 0)
-    if not uses_mkldnn(g):
+    if not uses_mkldnn(g, threads):
         columns = 0
         if not (all(k == 1 for k in g.kernel) and all(s == 1 for s in g.stride) and g.unpadded):
             columns = g.batch * g.c_in * taps * sy * b
@@ -105,16 +137,20 @@ def conv_temporaries(g: ConvGeometry, input_grad: bool) -> Temporaries:
     # oneDNN: blocked layouts, channels padded to the block
     px = g.batch * padded(g.c_in) * sx * b
     py = g.batch * padded(g.c_out) * sy * b
-    src = px if g.c_in > PLAIN_INPUT_CHANNELS else 0  # the input reordered into the block
-    wide_in = padded(c_in_g) if g.groups == 1 and g.c_in > PLAIN_INPUT_CHANNELS else c_in_g
+    one_by_one = all(k == 1 for k in g.kernel)
+    blocked_in = g.c_in > PLAIN_INPUT_CHANNELS or one_by_one  # the 1x1 kernel reorders any input
+    src = px if blocked_in else 0  # the input reordered into the block
+    wide_in = padded(c_in_g) if g.groups == 1 and blocked_in else c_in_g
     w_forward = padded(g.c_out) * wide_in * taps * b
     w_data = padded(g.c_out) * (padded(c_in_g) if g.groups == 1 else c_in_g) * taps * b
     bias = padded(g.c_out) * b if g.bias else 0
     # the blocked output is copied out; a transposed conv holds a second output-sized copy
     forward = max(src + w_forward + py + bias, py + y + (y if g.transposed else 0)) - y
     gx = x if input_grad else 0
+    bias_blocks = g.groups * padded(g.c_out // g.groups) // BLOCK if g.bias else 0
+    scratch = weight_scratch(w_forward + bias, g.batch, threads, bias_blocks)
     phases = [
-        gx + py + src + w_forward + bias,  # weight gradient: gradient and input reordered again
+        gx + py + src + w_forward + bias + scratch,  # weight gradient: gradient and input reordered again
         gx + weight + w_forward + bias + (g.c_out * b if g.bias else 0),  # blocked weight gradient copied out
     ]
     if input_grad:
@@ -123,6 +159,7 @@ def conv_temporaries(g: ConvGeometry, input_grad: bool) -> Temporaries:
     what = (
         f"oneDNN conv, channels padded to {BLOCK}: blocked output or gradient {py:,} B, "
         f"reordered input {src:,} B, weight {w_forward:,} B"
+        + (f", weight-gradient scratch at {threads} threads {scratch:,} B" if scratch else "")
     )
     return Temporaries(max(0, forward), backward, what)
 
@@ -140,4 +177,5 @@ __all__ = [
     "optimizer_temporaries",
     "padded",
     "uses_mkldnn",
+    "weight_scratch",
 ]

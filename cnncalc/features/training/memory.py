@@ -15,7 +15,7 @@ their last reader; the backward pass visits the layers in reverse, each one hold
 gradient of its output and producing those of its inputs, freeing a saved tensor after
 the earliest layer that keeps it has run and an activation gradient after its producer
 has run, while parameter gradients accumulate until the optimizer step.
-Workspaces of individual kernels and the loss function's own tensors are not modelled.
+Kernel temporaries (workspaces, scratch) come from `kernels`, at the thread count asked for.
 
 Pure arithmetic: nothing here imports PyTorch.
 """
@@ -114,6 +114,7 @@ class TrainingMemory:
     peak_work: str = ""  # the kernel temporaries at the peak, in words
     device: str = "cpu"
     workspace_margin_bytes: int = 0
+    threads: int = 1  # PyTorch's intra-op threads on the CPU
 
     @property
     def peak_bytes(self) -> int:
@@ -125,14 +126,20 @@ class TrainingMemory:
         return self.device != "cpu"
 
 
-def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: str = "cpu") -> TrainingMemory:
-    """Training memory of `spec` (analysed as `report`) under `optimizer`, on `device` (cpu or cuda)."""
+def training_memory(
+    spec: Spec, report: Report, optimizer: str = "sgd", device: str = "cpu", threads: int = 1
+) -> TrainingMemory:
+    """Training memory of `spec` (analysed as `report`) under `optimizer`, on `device` (cpu or cuda),
+    with `threads` intra-op threads (which kernel each convolution runs, and its scratch)."""
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}")
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}")
     graph = build_graph(spec)
     per_element = report.dtype_bytes * report.batch
+    kernel_threads = threads if device == "cpu" else 1  # on CUDA the margin stands for cuDNN's workspaces
     storages: dict[tuple[int, str], Storage] = {}
     nodes: list[_Node] = []
     rounding = cuda_block if device == "cuda" else _exact
@@ -157,7 +164,9 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: 
         ins = [nodes[j].out for j in node.inputs]
         shapes = [report.rows[j].output_shape for j in node.inputs]
         grad_in = bool(node.inputs) and requires_grad[node.inputs[0]]
-        step = _Step(layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new, grad_in)
+        step = _Step(
+            layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new, grad_in, kernel_threads
+        )
         nodes.append(_forward(step))
         if node.shares is not None:  # the same module called again: its weights and buffers count once
             nodes[-1].param_tensors = nodes[-1].param_bytes = nodes[-1].buffer_bytes = nodes[-1].largest_tensor = 0
@@ -223,6 +232,7 @@ def training_memory(spec: Spec, report: Report, optimizer: str = "sgd", device: 
         peak_work=peak.work,
         device=device,
         workspace_margin_bytes=margin,
+        threads=threads,
     )
 
 
@@ -279,6 +289,7 @@ class _Step:
     report: Report
     make: Maker
     grad_in: bool  # whether the (first) input needs a gradient: not the batch itself
+    threads: int  # PyTorch's intra-op threads
 
     @property
     def x(self) -> Shape:
@@ -392,7 +403,9 @@ def _conv(s: _Step) -> _Node:
         geometry = s.geometry(c_in * layer.multiplier, c_in)
     else:
         geometry = s.geometry(layer.filters, layer.groups)
-    return s.activated(s.temporaries(n, conv_temporaries(geometry, s.grad_in), layer.activation), layer.activation)
+    return s.activated(
+        s.temporaries(n, conv_temporaries(geometry, s.grad_in, s.threads), layer.activation), layer.activation
+    )
 
 
 def _separable(s: _Step) -> _Node:
@@ -402,7 +415,7 @@ def _separable(s: _Step) -> _Node:
     mid = (s.x[0] * layer.multiplier, *s.out[1:])
     depthwise = s.make(s.i, "mid", prod(mid) * s.per_element, f"depthwise output {_shape(mid)}")
     n = s.weighted(_Node(s.output(), [s.input_kept(), depthwise]), 2 + s.has_bias)
-    first = conv_temporaries(s.geometry(mid[0], s.x[0], out=mid), s.grad_in)
+    first = conv_temporaries(s.geometry(mid[0], s.x[0], out=mid), s.grad_in, s.threads)
     pointwise = ConvGeometry(
         s.report.batch,
         mid[0],
@@ -418,7 +431,7 @@ def _separable(s: _Step) -> _Node:
         False,
         s.report.dtype_bytes,
     )
-    second = conv_temporaries(pointwise, True)
+    second = conv_temporaries(pointwise, True, s.threads)
     mid_bytes = prod(mid) * s.per_element
     both = Temporaries(
         max(first.forward, mid_bytes + second.forward),

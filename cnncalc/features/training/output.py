@@ -48,6 +48,7 @@ def training_json(memory: TrainingMemory) -> dict[str, Any]:
         "peak_terms": [{"name": t.name, "bytes": t.nbytes} for t in memory.peak_terms],
         "peak_kernel": memory.peak_work,
         "device": memory.device,
+        "threads": memory.threads if memory.device == "cpu" else None,
         "estimate": memory.estimate,
         "workspace_margin_bytes": memory.workspace_margin_bytes,
     }
@@ -55,7 +56,10 @@ def training_json(memory: TrainingMemory) -> dict[str, Any]:
 
 def training_grid(memory: TrainingMemory) -> Grid:
     rows: list[list[Cell]] = [[r.name, r.kind, ", ".join(r.saved) or "nothing", r.saved_bytes] for r in memory.rows]
-    title = f"Training memory (PyTorch, {memory.device}, batch {memory.batch}, {memory.optimizer})"
+    where = (
+        f"cpu, {memory.threads} thread{'' if memory.threads == 1 else 's'}" if memory.device == "cpu" else memory.device
+    )
+    title = f"Training memory (PyTorch, {where}, batch {memory.batch}, {memory.optimizer})"
     return Grid(COLUMNS, rows, ["Total", "", "", memory.saved_bytes], title)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.core.walk import analyze
-from cnncalc.features.training.kernels import ConvGeometry, conv_temporaries
+from cnncalc.features.training.kernels import ConvGeometry, conv_temporaries, uses_mkldnn
 from cnncalc.features.training.memory import training_memory
 from cnncalc.features.training.peak import Node, Storage, replay
 from cnncalc.spec.dsl import parse_dsl
@@ -159,3 +160,69 @@ def test_cuda_estimate_rounds_and_says_so(runner: CliRunner) -> None:
     data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)["training"]
     assert data["device"] == "cuda" and data["estimate"] is True
     assert sum(t["bytes"] for t in data["peak_terms"]) == data["peak_bytes"]
+
+
+# --- threads ----------------------------------------------------------------------------------
+
+
+def _strided(batch: int, c_in: int, c_out: int, side: int, k: int) -> ConvGeometry:
+    out = (side - 1) // 2 + 1
+    return ConvGeometry(batch, c_in, c_out, 1, (side, side), (out, out), (k, k), (2, 2), (1, 1), k == 1, True, False, 4)
+
+
+def test_more_threads_send_1x1_convs_to_onednn() -> None:
+    """ATen's rule: a 1x1, stride 1 kernel on a batch under 16 stays native only on one thread;
+    a small single image stays native whatever the threads."""
+    one_by_one = _conv(4, 16, 16, 16, 1)
+    assert not uses_mkldnn(one_by_one, 1) and uses_mkldnn(one_by_one, 2)
+    assert uses_mkldnn(_conv(16, 16, 16, 16, 1), 1)  # batch 16: oneDNN on one thread too
+    assert not uses_mkldnn(_conv(1, 16, 16, 8, 3), 2) and not uses_mkldnn(_conv(1, 16, 16, 8, 3), 8)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "backward"),
+    [
+        # 1x1, 16 -> 16 channels, batch 4 on 16x16 (oneDNN's 1x1 kernel at two threads): the profiler's
+        # peak in backward 219,392 B less the gradients 65,536 + 1,024 + 64 B; a 21,696 B scratch
+        (_conv(4, 16, 16, 16, 1), 219_392 - 66_624),
+        # 3x3, 40 -> 40 channels, batch 4 on 8x8: 314,144 B less 40,960 + 57,600 + 160 B; a 91,776 B
+        # scratch (the batch split over both threads: a copy of the 48x48x3x3 blocked weight gradient)
+        (_conv(4, 40, 40, 8, 3), 314_144 - 98_720),
+    ],
+)
+def test_conv_backward_at_two_threads_as_the_profiler_saw_it(geometry: ConvGeometry, backward: int) -> None:
+    """With two threads oneDNN's weight gradient takes a scratch buffer per call; the model bounds it
+    from above, by little (PyTorch 2.13, CPU, two threads)."""
+    modelled = conv_temporaries(geometry, input_grad=True, threads=2).backward
+    assert backward <= modelled <= backward * 1.02, (modelled, backward)
+    assert conv_temporaries(geometry, input_grad=True, threads=1).backward < backward
+
+
+def test_threads_never_lower_the_peak() -> None:
+    """More threads can only add scratch; one image has no batch to split."""
+    for dsl, batch in ((DSL, 2), ("16x16x3 | conv1-16 | relu | conv1-16", 4), ("16x16x24 | conv3-40 s=2 p=1", 4)):
+        spec = spec_of(dsl, batch)
+        peaks = [training_memory(spec, analyze(spec), "sgd", threads=t).peak_bytes for t in (1, 2, 4, 16)]
+        assert peaks == sorted(peaks) and peaks[0] < peaks[-1], peaks
+    one = spec_of("12x12x16 | conv3-32 p=1 | relu | conv3-32 p=1 | gap | fc-10", 1)
+    assert len({training_memory(one, analyze(one), "sgd", threads=t).peak_bytes for t in (1, 2, 8)}) == 1
+
+
+def test_cli_threads(runner: CliRunner) -> None:
+    """--threads reaches the model and the output says it; the default is one thread per CPU."""
+    args = ["summarize", "--dsl", "16x16x3 | conv1-16 | relu | conv1-16", "--batch", "4", "--training"]
+    one = json.loads(runner.invoke(app, [*args, "--threads", "1", "-f", "json"]).stdout)["training"]
+    two = json.loads(runner.invoke(app, [*args, "--threads", "2", "-f", "json"]).stdout)["training"]
+    assert (one["threads"], two["threads"]) == (1, 2)
+    assert one["peak_bytes"] < two["peak_bytes"]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    cpus = os.cpu_count() or 1
+    assert f"cpu, {cpus} thread" in table.stdout
+    bad = runner.invoke(app, [*args, "--threads", "0"])
+    assert bad.exit_code == 2 and "--threads" in bad.output
+    solve = ["solve", "--dsl", "16x16x3 | conv1-16 | relu | conv1-16", "--max-memory", "4MB", "--training"]
+    answers = [json.loads(runner.invoke(app, [*solve, "--threads", t, "-f", "json"]).stdout) for t in ("1", "2")]
+    assert [a["threads"] for a in answers] == [1, 2]
+    assert answers[0]["answer"] >= answers[1]["answer"]
+    assert "2 threads" in runner.invoke(app, [*solve, "--threads", "2"]).stdout
