@@ -15,6 +15,7 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import (
     REGISTRY,
     UNKNOWN_KIND,
@@ -32,6 +33,7 @@ from cnncalc.layers.registry import (
     unregister_kind,
 )
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 
 #: the kinds cnncalc ships, in the order of reports and the schema; `layer_classes()` adds
 #: those registered later
@@ -53,6 +55,8 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Add,
     Concat,
     Multiply,
+    Unflatten,
+    Normalize,
 )
 
 for _cls in LAYER_CLASSES:

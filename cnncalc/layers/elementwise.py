@@ -124,11 +124,15 @@ class BatchNorm(LayerBase):
 
     Trainable: gamma and beta, 2 per channel (when affine). Running mean and variance,
     2 per channel, are state; counted as non-trainable params only under Keras's
-    convention (Conventions.bn_running_stats).
+    convention (Conventions.bn_running_stats). Keras can learn one without the other
+    (`scale=False`: Inception's batch norms learn only beta, as a ReLU follows), so each
+    can be turned off on its own.
     """
 
     kind: Literal["batch_norm"] = Field(description="batch_norm (also bn, batchnorm).")
     affine: bool = Field(default=True, description="Learn a scale (gamma) and shift (beta) per channel.")
+    scale: bool = Field(default=True, description="Learn the scale gamma (Keras's `scale`; only with affine).")
+    center: bool = Field(default=True, description="Learn the shift beta (Keras's `center`; only with affine).")
     epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
     stem = "bn"
     aliases: ClassVar[dict[str, str]] = {"batchnorm": "batch_norm", "bn": "batch_norm"}
@@ -141,12 +145,27 @@ class BatchNorm(LayerBase):
     #: running mean and variance
     state_per_channel = 2
 
+    @property
+    def learns_scale(self) -> bool:
+        """Whether gamma is learned: affine, and not turned off alone."""
+        return self.affine and self.scale
+
+    @property
+    def learns_shift(self) -> bool:
+        """Whether beta is learned: affine, and not turned off alone."""
+        return self.affine and self.center
+
+    def describe(self) -> str:
+        if self.affine and self.scale != self.center:
+            return "learns beta only" if self.center else "learns gamma only"
+        return ""
+
     def apply(self, x: Shape, c: Conventions) -> Counts:
         channels = x[0]
         return Counts(
             output=x,
-            weights=channels if self.affine else 0,
-            biases=channels if self.affine else 0,
+            weights=channels if self.learns_scale else 0,
+            biases=channels if self.learns_shift else 0,
             non_trainable=self.state_per_channel * channels if c.bn_running_stats else 0,
             flops=2 * prod(x),
         )
@@ -154,9 +173,15 @@ class BatchNorm(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         counts = self.apply(x, c)
         ch = str(x[0])
-        if self.affine:
+        if self.learns_scale and self.learns_shift:
             params, note = ("2*c", f"2*{ch}"), "a scale gamma (weight) and a shift beta (bias) per channel"
             weights, biases = ("c", ch, counts.weights), ("c", ch, counts.biases)
+        elif self.learns_scale:
+            params, note = ("c", ch), "a scale gamma (weight) per channel; no shift (center: false)"
+            weights, biases = ("c", ch, counts.weights), ("0", "0", 0)
+        elif self.learns_shift:
+            params, note = ("c", ch), "a shift beta (bias) per channel; no scale (scale: false)"
+            weights, biases = ("0", "0", 0), ("c", ch, counts.biases)
         else:
             params, note = ("0", "0"), "affine: false, nothing to learn"
             weights, biases = ("0", "0", 0), ("0", "0", 0)

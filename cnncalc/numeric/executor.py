@@ -28,7 +28,9 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.numeric import conv, pointwise
 from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE, Pair, Workspace
@@ -37,8 +39,9 @@ from cnncalc.units import DTYPES
 
 #: what an allocated array is, for counting it under the report's conventions:
 #: weight (always a param), bias (a param unless biases are not counted), shift (batch
-#: norm's beta: always), state (batch norm's running statistics: a param only as Keras counts)
-Role = Literal["weight", "bias", "shift", "state"]
+#: norm's beta: always), state (batch norm's running statistics: a param only as Keras counts),
+#: constant (numbers a layer computes with that no convention counts: a fixed mean and std)
+Role = Literal["weight", "bias", "shift", "state", "constant"]
 
 #: bytes per element of the dtypes NumPy has no type for; the others come from np.dtype
 _NO_NUMPY_TYPE = {name: info.bytes for name, info in DTYPES.items() if info.numpy is None}
@@ -401,11 +404,20 @@ def _init_dense(layer: Dense, input_shape: tuple[int, ...], c: int, ctx: _Contex
 
 
 def _init_batch_norm(layer: BatchNorm, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
-    if layer.affine:
+    if layer.affine and layer.scale:
         p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+    if layer.affine and layer.center:
         p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
     p.arrays["running_mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state")
     p.arrays["running_var"] = (_uniform(ctx, (c,), 0.5, 1.5), "state")
+
+
+def _init_normalize(layer: Normalize, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    """Mean and variance per channel; Keras's adapt() keeps them with a count, all three as weights."""
+    p.arrays["mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state" if layer.stored else "constant")
+    p.arrays["variance"] = (_uniform(ctx, (c,), 0.5, 1.5), "state" if layer.stored else "constant")
+    if layer.stored:
+        p.arrays["count"] = (np.ones((1,), dtype=ctx.dtype), "state")
 
 
 def _grid(layer: LocallyConnected, sizes: Sequence[int], kernel: Sequence[int]) -> tuple[int, ...]:
@@ -566,6 +578,26 @@ def _run_flatten(
     return flat if inplace else flat.copy()
 
 
+def _run_unflatten(
+    layer: Unflatten, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    view = x.reshape(x.shape[0], x.shape[1], *(1,) * layer.axes)
+    return view if inplace else view.copy()
+
+
+def _run_normalize(
+    layer: Normalize, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    std = np.sqrt(p.need("variance")).astype(x.dtype).reshape(shape)
+    mean = p.need("mean").astype(x.dtype).reshape(shape)
+    out: Array = np.subtract(x, mean, out=ctx.workspace.output(x.shape, x.dtype))
+    np.divide(out, std, out=out)
+    return out
+
+
 def _run_batch_norm(
     layer: BatchNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
@@ -642,6 +674,8 @@ KERNELS: Capabilities[Kernel] = Capabilities(
         Add: Kernel(_run_add),
         Multiply: Kernel(_run_multiply),
         Concat: Kernel(_run_concat),
+        Unflatten: Kernel(_run_unflatten),
+        Normalize: Kernel(_run_normalize, _init_normalize),
     },
 )
 

@@ -122,6 +122,8 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "locally_connected": "ONNX has no locally connected operator",
         "sum_pool": "the importer does not read LpPool",
         "l2_pool": "the importer does not read LpPool",
+        "unflatten": "an ONNX pool keeps its 1x1 axes: no Reshape back to a map is needed",
+        "normalize": "ONNX has no Normalization operator: exporters write the standardisation as Sub and Div",
     },
 )
 

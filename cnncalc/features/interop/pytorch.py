@@ -28,7 +28,9 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import Spec
 
@@ -256,7 +258,18 @@ def _dropout(layer: Dropout, x: Shape) -> _Code:
     return _Code(f"nn.Dropout({layer.rate})", lambda a, v: f"self.{a}({v[0]})")
 
 
+def _unflatten(layer: Unflatten, x: Shape) -> _Code:
+    ones = ", 1" * layer.axes
+    return _Code(None, lambda a, v: f"{v[0]}.reshape(-1, {x[0]}{ones})")
+
+
 def _batch_norm(layer: BatchNorm, x: Shape) -> _Code:
+    if layer.affine and layer.scale != layer.center:
+        learned = "scale" if layer.scale else "center"
+        raise ExportError.single(
+            f"batch_norm learning only its {learned}: nn.BatchNorm learns both gamma and beta or neither",
+            hint="write affine: true or affine: false (Keras's scale=False batch norm has no PyTorch module)",
+        )
     dims = {1: 1, 2: 1, 3: 2, 4: 3}[len(x)]
     module = f"nn.BatchNorm{dims}d(" + _args(
         str(x[0]),
@@ -313,8 +326,12 @@ EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
         Add: _add,
         Multiply: _multiply,
         Concat: _concat,
+        Unflatten: _unflatten,
     },
-    unsupported={LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)"},
+    unsupported={
+        LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)",
+        Normalize: "a spec keeps no mean and std to write: standardise the input before the model",
+    },
     error=ExportError,
 )
 

@@ -35,8 +35,10 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import layer_classes
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 
 if TYPE_CHECKING:
     from cnncalc.core.report import Report
@@ -81,6 +83,8 @@ PEERS: Capabilities[Call] = Capabilities(
         Add: "operator",
         Multiply: "operator",
         Concat: "operator",
+        Unflatten: "operator",
+        Normalize: "operator",
     },
     unsupported={
         LocallyConnected: "PyTorch has no locally connected module for the tools to hook",

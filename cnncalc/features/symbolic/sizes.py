@@ -37,7 +37,9 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import InputSpec, Spec, from_channels_first
 
@@ -350,6 +352,10 @@ def _flat(layer: Flatten, x: Shape, c: Expr, name: str) -> Shape:
     return (symbolic_product(x),)
 
 
+def _unflat(layer: Unflatten, x: Shape, c: Expr, name: str) -> Shape:
+    return (c, *([Expr.const(1)] * layer.axes))
+
+
 def _vector(layer: Dense, x: Shape, c: Expr, name: str) -> Shape:
     return (c,)
 
@@ -373,6 +379,8 @@ SIZES: Capabilities[Callable[[Any, Shape, Expr, str], Shape]] = Capabilities(
         Upsample: _upsampled,
         GlobalPool: _global,
         Flatten: _flat,
+        Unflatten: _unflat,
+        Normalize: _same_sizes,
         Dense: _vector,
         Concat: _same_sizes,
         Add: _same_sizes,

@@ -39,7 +39,9 @@ from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import Spec
 
@@ -317,7 +319,8 @@ def _batch_norm(s: _Step) -> _Node:
     c, dtype = s.x[0], s.report.dtype_bytes
     stats = s.make(s.i, "stats", 2 * c * dtype, f"batch mean and inverse std {c}+{c}")
     n = _Node(s.output(), [s.ins[0], stats])
-    n.param_tensors, n.param_bytes = (2, 2 * c * dtype) if layer.affine else (0, 0)
+    learned = layer.affine * (layer.scale + layer.center)  # gamma and beta, either of them, or none
+    n.param_tensors, n.param_bytes = learned, learned * c * dtype
     n.buffer_bytes = 2 * c * dtype + BN_COUNTER_BYTES
     return n
 
@@ -387,6 +390,8 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
         Add: _keeps_nothing,
         Concat: _keeps_nothing,
         Upsample: _keeps_nothing,
+        Unflatten: _flatten,
+        Normalize: _keeps_nothing,
     },
     unsupported={
         "sum_pool": "what PyTorch's LPPool (sum pooling) keeps for backward is not modelled",

@@ -17,6 +17,7 @@ from cnncalc.cli import app
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.report import Report
 from cnncalc.core.walk import analyze
+from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
 from cnncalc.features.interop.keras import keras_config_to_spec_data
@@ -245,3 +246,127 @@ def test_json_dispatch_tells_a_keras_config_from_a_json_spec(tmp_path: Path) -> 
     assert is_model_file(keras_json) and not is_model_file(spec_json)
     assert is_model_file(tmp_path / "any.onnx") and is_model_file(tmp_path / "any.keras")
     assert not is_model_file(tmp_path / "net.yaml") and not is_model_file(tmp_path / "missing.json")
+
+
+# --- one layer type at a time, from minimal configs (no Keras needed) ---------------------------
+
+
+def functional(*layers: dict[str, Any], shape: tuple[int, ...] = (8, 8, 4), output: str = "") -> dict[str, Any]:
+    """A Keras 3 Functional config: an input `x` of `shape`, then `layers`, each with its calls."""
+    entries = [{"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [None, *shape], "name": "x"}}]
+    last = output or str(layers[-1]["name"])
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": "net",
+            "input_layers": [["x", 0, 0]],
+            "output_layers": [[last, 0, 0]],
+            "layers": [*entries, *layers],
+        },
+    }
+
+
+def tensor(name: str, call: int = 0) -> dict[str, Any]:
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": [name, call, 0]}}
+
+
+def called(cls: str, name: str, *args: Any, **config: Any) -> dict[str, Any]:
+    """A layer of a Functional model, called once on `args` (tensor names, or numbers as they are)."""
+    values = [tensor(a) if isinstance(a, str) else a for a in args]
+    return {"class_name": cls, "name": name, "config": {"name": name, **config}, "inbound_nodes": [{"args": values}]}
+
+
+def rows_of(config: dict[str, Any], conventions: Conventions = KERAS_BN) -> dict[str, Any]:
+    report = analyze(validate_spec(keras_config_to_spec_data(config, "net"), SourceMap("net.json")), conventions)
+    return {r.name: r for r in report.rows}
+
+
+def test_batch_norm_counts_center_and_scale_apart() -> None:
+    # Inception's conv2d_bn: scale=False, so beta only (C) and the moving mean and variance (2C)
+    beta_only = rows_of(functional(called("BatchNormalization", "bn", "x", scale=False)))["bn"]
+    assert (beta_only.trainable_params, beta_only.non_trainable_params) == (4, 8)
+    gamma_only = rows_of(functional(called("BatchNormalization", "bn", "x", center=False)))["bn"]
+    assert (gamma_only.trainable_params, gamma_only.non_trainable_params) == (4, 8)
+    neither = rows_of(functional(called("BatchNormalization", "bn", "x", center=False, scale=False)))["bn"]
+    assert (neither.trainable_params, neither.non_trainable_params) == (0, 8)
+    assert beta_only.flops == 2 * 8 * 8 * 4  # still a multiply and an add per value at inference
+
+
+def test_reshape_to_a_vector_and_back_to_a_one_by_one_map() -> None:
+    # MobileNet's head: a 1x1x4 map to a vector; EfficientNet's SE: the pooled vector to 1x1xC
+    config = functional(
+        called("GlobalAveragePooling2D", "pool", "x", keepdims=True),
+        called("Reshape", "flat", "pool", target_shape=[4]),
+        called("Reshape", "back", "flat", target_shape=[1, 1, 4]),
+        called("Reshape", "again", "pool", target_shape=[1, 1, -1]),
+    )
+    rows = rows_of(config)
+    assert rows["flat"].output_shape == (4,) and rows["back"].output_shape == (4, 1, 1)
+    assert rows["again"].output_shape == (4, 1, 1)  # a map read: flattened, then a 1x1 map again
+    assert all(r.params == 0 and r.flops == 0 for name, r in rows.items() if name != "pool")
+    moving = functional(called("Reshape", "r", "x", target_shape=[16, 16]))
+    with pytest.raises(InteropError, match=r"reshape to \[16, 16\]"):
+        keras_config_to_spec_data(moving)
+    wrong = functional(called("Reshape", "r", "x", target_shape=[4]), called("Reshape", "s", "r", target_shape=[1, 9]))
+    with pytest.raises(CnncalcError, match="unflatten to 9 channels of a vector of 256 values"):
+        rows_of(wrong)
+
+
+def test_dense_on_a_feature_map_is_a_pointwise_conv() -> None:
+    rows = rows_of(functional(called("Dense", "mlp", "x", units=6, activation="gelu")))
+    # Keras: a kernel of 4x6 and 6 biases, applied at each of the 8x8 positions
+    assert rows["mlp"].output_shape == (6, 8, 8) and rows["mlp"].params == 4 * 6 + 6
+    assert rows["mlp"].macs == 8 * 8 * 4 * 6
+
+
+def test_normalization_stored_or_given() -> None:
+    adapted = functional(called("Normalization", "norm", "x", axis=[3], mean=None, variance=None))
+    row = rows_of(adapted)["norm"]
+    # mean and variance per channel and the count, all non-trainable in Keras: 2*4 + 1
+    assert (row.trainable_params, row.non_trainable_params, row.flops) == (0, 9, 2 * 8 * 8 * 4)
+    assert rows_of(adapted, Conventions())["norm"].params == 0  # not params as PyTorch counts
+    given = functional(called("Normalization", "norm", "x", axis=-1, mean=[0.5] * 4, variance=[0.25] * 4))
+    assert rows_of(given)["norm"].params == 0
+    spatial = functional(called("Normalization", "norm", "x", axis=1))
+    with pytest.raises(InteropError, match="normalisation over axis 1"):
+        keras_config_to_spec_data(spatial)
+
+
+def test_nested_sequential_and_functional_models() -> None:
+    stem = {
+        "class_name": "Sequential",
+        "name": "stem",
+        "config": {
+            "name": "stem",
+            "layers": [
+                layer("InputLayer", batch_shape=[None, 8, 8, 4], name="stem_in"),
+                layer("Conv2D", name="stem_conv", filters=6, kernel_size=[2, 2], strides=[2, 2]),
+                layer("BatchNormalization", name="stem_bn"),
+            ],
+        },
+        "inbound_nodes": [{"args": [tensor("x")]}],
+    }
+    inner = functional(called("Conv2D", "inner_conv", "x", filters=3, kernel_size=[1, 1]), shape=(4, 4, 6))
+    block = {"class_name": "Functional", "name": "block", "config": inner["config"]}
+    # one nested Functional model called twice: the second call shares the first's weights
+    block["inbound_nodes"] = [{"args": [tensor("stem")]}, {"args": [tensor("stem")]}]
+    config = functional(stem, block, called("Concatenate", "cat", tensor("block", 0), tensor("block", 1)))
+    rows = rows_of(config)
+    assert rows["stem_conv"].output_shape == (6, 4, 4) and rows["stem_bn"].non_trainable_params == 12
+    assert rows["cat"].output_shape == (6, 4, 4)
+    twice = [r for r in rows.values() if r.kind == "conv" and r.output_shape == (3, 4, 4)]
+    assert len(twice) == 2 and sum(r.params for r in twice) == 6 * 3 + 3  # counted once
+    assert sum(r.params for r in rows.values()) == (4 * 4 * 6 + 6) + 4 * 6 + (6 * 3 + 3)
+
+
+def test_nested_models_are_bounded_by_their_calls() -> None:
+    inner = functional(called("Conv2D", "c", "x", filters=1, kernel_size=[1, 1]), shape=(2, 2, 1))
+    # a model of 1,000 calls of a nested model of 1,000 layers: a million layers, refused unread
+    inner["config"]["layers"] += [
+        called("ReLU", f"r{i}", "c")
+        for i in range(1_000)  # each a layer of the nested model
+    ]
+    nested = {"class_name": "Functional", "name": "m", "config": inner["config"]}
+    nested["inbound_nodes"] = [{"args": [tensor("x")]} for _ in range(1_000)]
+    with pytest.raises(InteropError, match=r"more than 20,000 layers"):
+        keras_config_to_spec_data(functional(nested, shape=(2, 2, 1)))
