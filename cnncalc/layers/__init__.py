@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from cnncalc.layers.base import ALIASES, Counts, DslWord, LayerBase, Shape, canonical_kind
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
@@ -57,6 +58,7 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Multiply,
     Unflatten,
     Normalize,
+    Crop,
 )
 
 for _cls in LAYER_CLASSES:

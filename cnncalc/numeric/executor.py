@@ -24,6 +24,7 @@ from cnncalc.core.graph import Graph, build_graph
 from cnncalc.layers import LayerBase
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -586,6 +587,15 @@ def _run_unflatten(
     return view if inplace else view.copy()
 
 
+def _run_crop(
+    layer: Crop, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    pairs = crop_pairs(layer.crop, x.ndim - 2)
+    view = x[(slice(None), slice(None), *(slice(a, n - b) for n, (a, b) in zip(x.shape[2:], pairs, strict=True)))]
+    return view if inplace else view.copy()
+
+
 def _run_normalize(
     layer: Normalize, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
@@ -675,6 +685,7 @@ KERNELS: Capabilities[Kernel] = Capabilities(
         Multiply: Kernel(_run_multiply),
         Concat: Kernel(_run_concat),
         Unflatten: Kernel(_run_unflatten),
+        Crop: Kernel(_run_crop),
         Normalize: Kernel(_run_normalize, _init_normalize),
     },
 )

@@ -140,6 +140,8 @@ KERAS_LAYERS: dict[str, str] = {
     "TFOpLambda": "Keras 2's `x + 3.0`, `x * y`: add, subtract, multiply or divide, with a number a `scale`",
     "Concatenate": "`concat` (along the channels)",
     "ZeroPadding1D/2D/3D": "folded into the next conv's or pool's padding",
+    "Cropping1D/2D/3D": "`crop`; after a ZeroPadding, what remains of the padding (a padding that shifts the map "
+    "is refused)",
     "UpSampling1D/2D/3D": "`upsample`",
     "Sequential, Functional": "a model called as a layer: its layers, in its place (a second call shares "
     "their weights)",
@@ -184,6 +186,7 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "multiply": ("Multiply", "TFOpLambda"),
         "concat": ("Concatenate",),
         "upsample": ("UpSampling1D/2D/3D",),
+        "crop": ("Cropping1D/2D/3D",),
     },
     unsupported={
         "locally_connected": "Keras 3 has no LocallyConnected layers",
@@ -845,6 +848,9 @@ class _Importer:
         rank = self.rank[inputs[0]]
         padded = [t for t in inputs if t in self.pads]
         base = cls.rstrip("D").rstrip("123") if cls[-2:] in ("1D", "2D", "3D") else cls
+        if base == "Cropping":
+            self.cropping(item, rank)
+            return
         if padded and base not in ("Conv", "MaxPooling", "AveragePooling", "DepthwiseConv", "SeparableConv"):
             raise self.unsupported(cls, name, "it reads a ZeroPadding output (only a conv or pooling may)")
         if cls in MODEL_CLASSES:
@@ -884,21 +890,52 @@ class _Importer:
             made = self.functional(fields.config, scope, item.inputs[0])
         self.same(item.out, made)
 
-    def zero_padding(self, fields: _Fields, rank: int) -> list[list[int]]:
-        padding = fields.get("padding", 1)
+    def zero_padding(self, fields: _Fields, rank: int, key: str = "padding") -> list[list[int]]:
+        """[before, after] per spatial axis of a ZeroPadding's `padding` (or a Cropping's `cropping`)."""
+        padding = fields.get(key, 1)
         if not isinstance(padding, list):
-            return [[fields.whole("padding", padding, 0)] * 2] * rank
+            return [[fields.whole(key, padding, 0)] * 2] * rank
+        if rank == 1 and len(padding) == 2 and not any(isinstance(p, list) for p in padding):
+            padding = [padding]  # the 1D layers take one (before, after) pair
         if len(padding) != rank:
-            raise fields.error("padding", padding, f"{rank} paddings, one per spatial axis")
+            raise fields.error(key, padding, f"{rank} paddings, one per spatial axis")
         pairs: list[list[int]] = []
         for p in padding:
             if isinstance(p, list):
                 if len(p) != 2:
-                    raise fields.error("padding", padding, "a [before, after] pair per spatial axis")
-                pairs.append([fields.whole("padding", p[0], 0), fields.whole("padding", p[1], 0)])
+                    raise fields.error(key, padding, "a [before, after] pair per spatial axis")
+                pairs.append([fields.whole(key, p[0], 0), fields.whole(key, p[1], 0)])
             else:
-                pairs.append([fields.whole("padding", p, 0)] * 2)
+                pairs.append([fields.whole(key, p, 0)] * 2)
         return pairs
+
+    def cropping(self, item: _Call, rank: int) -> None:
+        """A Cropping layer: a `crop`, or, after a ZeroPadding, what remains of the padding.
+
+        A padding then a crop that leaves every side padded or unchanged is a smaller padding
+        for the next conv or pool; one that leaves every side cropped is a crop of the unpadded
+        map; one that pads a side and crops another (NASNet's shift) is refused.
+        """
+        fields, source, out = item.fields, item.inputs[0], item.out
+        if rank == 0:
+            raise self.unsupported(fields.cls, fields.name, "it reads a vector (no spatial axes)")
+        cut = self.zero_padding(fields, rank, "cropping")
+        pads = self.pads.get(source, [[0, 0]] * rank)
+        net = [[p - c for p, c in zip(pair, crop, strict=True)] for pair, crop in zip(pads, cut, strict=True)]
+        values = [v for pair in net for v in pair]
+        if source in self.pads and all(v >= 0 for v in values):
+            self.same(out, source)
+            self.pads.pop(out, None)
+            if any(values):
+                self.pads[out] = net
+            return
+        if any(v > 0 for v in values):
+            raise self.unsupported(fields.cls, fields.name, "a ZeroPadding and a Cropping that shift the map")
+        crop = [[-a, -b] for a, b in net]
+        symmetric = all(pair == crop[0] for pair in crop) and crop[0][0] == crop[0][1]
+        spec = {"kind": "crop", "crop": crop[0][0] if symmetric else crop}
+        self.add(spec, [source], out, fields.name, f"{item.scope.owners}{fields.name}#1")
+        self.rank[out] = rank
 
     def window(self, fields: _Fields, source: str, rank: int, kernel_key: str) -> dict[str, Any]:
         """kernel, stride, padding and dilation of a conv or pooling, with a ZeroPadding before folded in."""
@@ -1159,4 +1196,7 @@ class _Importer:
 
 
 #: kinds without weights: a second call of the Keras layer is simply another layer
-_NO_WEIGHTS = {"add", "multiply", "concat", "flatten", "unflatten", "dropout", "max_pool", "avg_pool", "upsample"}
+_NO_WEIGHTS = {
+    *("add", "multiply", "concat", "flatten", "unflatten", "crop"),
+    *("dropout", "max_pool", "avg_pool", "upsample"),
+}

@@ -123,6 +123,7 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "sum_pool": "the importer does not read LpPool",
         "l2_pool": "the importer does not read LpPool",
         "unflatten": "an ONNX pool keeps its 1x1 axes: no Reshape back to a map is needed",
+        "crop": "the importer does not read Slice on the spatial axes",
         "normalize": "ONNX has no Normalization operator: exporters write the standardisation as Sub and Div",
     },
 )

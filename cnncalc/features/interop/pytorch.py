@@ -24,6 +24,7 @@ from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -263,6 +264,12 @@ def _unflatten(layer: Unflatten, x: Shape) -> _Code:
     return _Code(None, lambda a, v: f"{v[0]}.reshape(-1, {x[0]}{ones})")
 
 
+def _crop(layer: Crop, x: Shape) -> _Code:
+    pairs = crop_pairs(layer.crop, len(x) - 1)
+    cuts = ", ".join(f"{a}:{n - b}" for n, (a, b) in zip(x[1:], pairs, strict=True))
+    return _Code(None, lambda a, v: f"{v[0]}[:, :, {cuts}]")
+
+
 def _batch_norm(layer: BatchNorm, x: Shape) -> _Code:
     if layer.affine and layer.scale != layer.center:
         learned = "scale" if layer.scale else "center"
@@ -327,6 +334,7 @@ EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
         Multiply: _multiply,
         Concat: _concat,
         Unflatten: _unflatten,
+        Crop: _crop,
     },
     unsupported={
         LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)",

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 from cnncalc.layers.base import LayerBase, Shape, per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -84,6 +85,7 @@ PEERS: Capabilities[Call] = Capabilities(
         Multiply: "operator",
         Concat: "operator",
         Unflatten: "operator",
+        Crop: "operator",
         Normalize: "operator",
     },
     unsupported={

@@ -33,6 +33,7 @@ from cnncalc.layers import LayerBase
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv, _SlidingLayer
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -356,6 +357,11 @@ def _unflat(layer: Unflatten, x: Shape, c: Expr, name: str) -> Shape:
     return (c, *([Expr.const(1)] * layer.axes))
 
 
+def _cropped(layer: Crop, x: Shape, c: Expr, name: str) -> Shape:
+    pairs = crop_pairs(layer.crop, len(x) - 1)
+    return (c, *(n - (a + b) for n, (a, b) in zip(x[1:], pairs, strict=True)))
+
+
 def _vector(layer: Dense, x: Shape, c: Expr, name: str) -> Shape:
     return (c,)
 
@@ -380,6 +386,7 @@ SIZES: Capabilities[Callable[[Any, Shape, Expr, str], Shape]] = Capabilities(
         GlobalPool: _global,
         Flatten: _flat,
         Unflatten: _unflat,
+        Crop: _cropped,
         Normalize: _same_sizes,
         Dense: _vector,
         Concat: _same_sizes,

@@ -35,6 +35,7 @@ from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
@@ -391,6 +392,7 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
         Concat: _keeps_nothing,
         Upsample: _keeps_nothing,
         Unflatten: _flatten,
+        Crop: _flatten,
         Normalize: _keeps_nothing,
     },
     unsupported={

@@ -142,8 +142,9 @@ def keras() -> Any:
 KERAS_WARNINGS = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-def assert_matches_keras(model: Any, tmp_path: Path) -> None:
-    """Saved as .keras and as to_json(): params and every layer's output shape equal Keras's."""
+def assert_matches_keras(model: Any, tmp_path: Path, nested: Any = None) -> None:
+    """Saved as .keras and as to_json(): params and every layer's output shape equal Keras's
+    (those of a `nested` model's layers too)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.save(tmp_path / "model.keras")
@@ -153,9 +154,10 @@ def assert_matches_keras(model: Any, tmp_path: Path) -> None:
         assert report.totals.params == model.count_params()
         assert report.totals.non_trainable_params == sum(int(w.numpy().size) for w in model.non_trainable_weights)
         rows = {r.name: r for r in report.rows}
-        folded = [type(item).__name__ for item in model.layers if item.name not in rows]
-        assert set(folded) <= {"InputLayer", "ZeroPadding2D"}  # every other layer is a row, compared below
-        for item in model.layers:
+        inner = list(nested.layers) if nested is not None else []
+        folded = [type(item).__name__ for item in [*model.layers, *inner] if item.name not in rows]
+        assert set(folded) <= {"InputLayer", "ZeroPadding2D", "Sequential"}  # every other layer is a row
+        for item in [*model.layers, *inner]:
             if item.name in rows:
                 shape = from_channels_first(rows[item.name].output_shape, "hwc")
                 assert shape == tuple(item.output.shape[1:]), item.name
@@ -370,3 +372,51 @@ def test_nested_models_are_bounded_by_their_calls() -> None:
     nested["inbound_nodes"] = [{"args": [tensor("x")]} for _ in range(1_000)]
     with pytest.raises(InteropError, match=r"more than 20,000 layers"):
         keras_config_to_spec_data(functional(nested, shape=(2, 2, 1)))
+
+
+def test_cropping_alone_and_after_a_padding() -> None:
+    config = functional(
+        called("Cropping2D", "crop", "x", cropping=[[1, 2], [0, 3]]),
+        called("ZeroPadding2D", "pad", "x", padding=[[2, 2], [2, 2]]),
+        called("Cropping2D", "less", "pad", cropping=[[1, 1], [0, 2]]),  # leaves a padding of 1,1 / 2,0
+        called("Conv2D", "conv", "less", filters=2, kernel_size=[3, 3]),
+        called("ZeroPadding2D", "pad2", "x", padding=[[1, 1], [1, 1]]),
+        called("Cropping2D", "more", "pad2", cropping=[[2, 2], [1, 1]]),  # crops the map by 1 row each side
+        output="conv",
+    )
+    rows = rows_of(config)
+    assert rows["crop"].output_shape == (4, 5, 5) and rows["crop"].params == rows["crop"].flops == 0
+    # 8 + 1 + 1 - 3 + 1 = 8 rows, 8 + 2 + 0 - 3 + 1 = 8 columns: the padding that remained, folded into the conv
+    assert "less" not in rows and rows["conv"].output_shape == (2, 8, 8)
+    assert rows["more"].output_shape == (4, 6, 8)
+    shift = functional(
+        called("ZeroPadding2D", "pad", "x", padding=[[0, 1], [0, 1]]),
+        called("Cropping2D", "crop", "pad", cropping=[[1, 0], [1, 0]]),  # NASNet's shift by one pixel
+    )
+    with pytest.raises(InteropError, match="shift the map"):
+        keras_config_to_spec_data(shift)
+    one = functional(called("Cropping1D", "c", "x", cropping=[1, 2]), shape=(10, 3))
+    assert rows_of(one)["c"].output_shape == (3, 7)
+
+
+@KERAS_WARNINGS
+def test_keras_layers_of_the_applications_built_by_keras(keras: Any, tmp_path: Path) -> None:
+    """Batch norm without scale, Normalization, Reshape, Cropping2D, Dense on a map and a nested
+    Sequential: Keras's count_params() and shapes, then every number checked by the numeric core."""
+    kl = keras.layers
+    x = keras.Input((12, 12, 3))
+    norm = kl.Normalization()
+    norm.adapt(keras.ops.ones((2, 12, 12, 3)))  # mean, variance and a count: 7 non-trainable weights
+    a = norm(x)
+    a = kl.Cropping2D(((1, 0), (2, 1)))(a)
+    stem = keras.Sequential([keras.Input((11, 9, 3)), kl.Conv2D(8, 3, use_bias=False), kl.BatchNormalization()])
+    a = stem(a)
+    a = kl.BatchNormalization(scale=False)(kl.Conv2D(8, 1)(a))
+    gate = kl.Reshape((1, 1, 8))(kl.GlobalAveragePooling2D()(a))
+    a = kl.Multiply()([a, kl.UpSampling2D((9, 7))(gate)])
+    a = kl.Dense(5)(a)  # at each position
+    out = kl.Dense(3)(kl.Reshape((5,))(kl.GlobalAveragePooling2D(keepdims=True)(a)))
+    model = keras.Model(x, out)
+    assert_matches_keras(model, tmp_path, nested=stem)
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "model.keras"), "--keras-bn"])
+    assert result.exit_code == 0, result.output
