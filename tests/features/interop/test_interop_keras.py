@@ -21,6 +21,7 @@ from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
 from cnncalc.features.interop.keras import keras_config_to_spec_data
+from cnncalc.layers import REGISTRY
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -397,6 +398,20 @@ def test_cropping_alone_and_after_a_padding() -> None:
         keras_config_to_spec_data(shift)
     one = functional(called("Cropping1D", "c", "x", cropping=[1, 2]), shape=(10, 3))
     assert rows_of(one)["c"].output_shape == (3, 7)
+
+
+@pytest.mark.skipif("scale" not in REGISTRY, reason="the kind 'scale' is not registered in this build")
+def test_operations_with_a_number_and_rescaling_need_no_weights() -> None:
+    config = functional(
+        called("Rescaling", "rescale", "x", scale=1 / 127.5, offset=-1.0),
+        called("Add", "plus", "rescale", 3.0),
+        called("Multiply", "times", "plus", 1 / 6),
+        called("Multiply", "gate", "times", "x"),
+    )
+    rows = rows_of(config)
+    # Rescaling: a multiply and, for its offset, an add per value; x + 3.0 and x * (1/6): one each
+    assert rows["rescale_scale"].flops == rows["rescale"].flops == rows["plus"].flops == 8 * 8 * 4
+    assert sum(r.params for r in rows.values()) == 0
 
 
 @KERAS_WARNINGS
