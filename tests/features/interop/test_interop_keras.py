@@ -435,3 +435,26 @@ def test_keras_layers_of_the_applications_built_by_keras(keras: Any, tmp_path: P
     assert_matches_keras(model, tmp_path, nested=stem)
     result = CliRunner().invoke(app, ["verify", str(tmp_path / "model.keras"), "--keras-bn"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (called("Reshape", "r", "x", target_shape="1x1"), r"'r' \(Reshape\): 'target_shape' is \"1x1\""),
+        (called("Reshape", "r", "x", target_shape=[1, float("nan"), 4]), "'target_shape' is a list"),
+        (called("Rescaling", "r", "x", scale="big"), r"'r' \(Rescaling\): 'scale' is \"big\""),
+        (called("Rescaling", "r", "x", scale=[]), "'scale' is a list"),
+        (called("TFOpLambda", "f", "x", function="math.exp"), "unsupported operator TFOpLambda at node 'f'"),
+        (called("TFOpLambda", "f", "x", function=7), r"'f' \(TFOpLambda\): 'function' is 7"),
+        (called("CustomScaleLayer", "s", "x", scale=0.2), "a scaled sum of 1 tensors"),
+        (called("Subtract", "s", "x", "x"), "subtract of 2 tensor"),
+        (called("Add", "s", "x", 10**400), "add of 1 tensor"),  # a number float() cannot take
+        (called("Cropping2D", "c", "x", cropping=[[1, 2, 3], [0, 0]]), "a \\[before, after\\] pair"),
+        (called("Normalization", "n", "x", axis=[1, 2]), "normalisation over axis"),
+        (called("LayerNormalization", "n", "x", rms_scaling=True), "rms_scaling"),
+        ({**called("Sequential", "m", "x"), "config": {"layers": {}}}, "'layers' is an object"),
+    ],
+)
+def test_the_new_layers_refuse_a_broken_config_by_name(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(InteropError, match=message):
+        keras_config_to_spec_data(functional(entry))
