@@ -23,7 +23,17 @@ from cnncalc.core.graph import Graph, build_graph
 from cnncalc.layers import LayerBase
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.resample import Upsample
@@ -336,6 +346,12 @@ def init_params(layer: LayerBase, input_shape: tuple[int, ...], ctx: _Context) -
             p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
         p.arrays["running_mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state")
         p.arrays["running_var"] = (_uniform(ctx, (c,), 0.5, 1.5), "state")
+    elif isinstance(layer, LayerNorm):
+        if layer.affine:
+            p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+            p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
+    elif isinstance(layer, Scale) and layer.learned:
+        p.arrays["weight"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
     return p
 
 
@@ -439,6 +455,15 @@ def forward_layer(
         )
     if isinstance(layer, LocalResponseNorm):
         return pointwise.lrn(x, layer.size, layer.alpha, layer.beta, layer.k)
+    if isinstance(layer, LayerNorm):
+        return pointwise.layer_norm(x, p.get("gamma"), p.get("beta"), layer.epsilon)
+    if isinstance(layer, Scale):
+        return pointwise.scale(x, layer.op, layer.value, p.get("weight"))
+    if isinstance(layer, ChannelShuffle):
+        return pointwise.channel_shuffle(x, layer.groups)
+    if isinstance(layer, ChannelSlice):
+        part = x[:, layer.start : layer.stop]
+        return part if inplace else part.copy()
     if isinstance(layer, Upsample):
         return pointwise.upsample(x, axes(layer.scale, nd), layer.mode)
     if isinstance(layer, Add):

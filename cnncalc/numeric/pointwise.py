@@ -147,3 +147,33 @@ def multiply(inputs: Sequence[Array]) -> Array:
 
 def concat(inputs: Sequence[Array]) -> Array:
     return np.concatenate(inputs, axis=1)
+
+
+def scale(x: Array, op: str, value: float, weight: Array | None) -> Array:
+    """x (op) a constant: the layer's fixed value, or a learned one per channel (axis 1)."""
+    const: Any = value if weight is None else weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    ufunc = {"multiply": np.multiply, "add": np.add, "subtract": np.subtract, "divide": np.divide}.get(op, np.power)
+    out: Array = ufunc(x, const)
+    return out
+
+
+def layer_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
+    """Normalise the channels (axis 1) at each position: (x - mean) / sqrt(var + eps) * gamma + beta."""
+    mean = x.mean(axis=1, keepdims=True)
+    out: Array = x - mean
+    var = np.mean(out * out, axis=1, keepdims=True)
+    out /= np.sqrt(var + epsilon)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if gamma is not None:
+        out *= gamma.reshape(shape)
+    if beta is not None:
+        out += beta.reshape(shape)
+    return out
+
+
+def channel_shuffle(x: Array, groups: int) -> Array:
+    """(N, g, C/g, ...) transposed to (N, C/g, g, ...) and read as (N, C, ...), as ShuffleNet does."""
+    n, c = x.shape[:2]
+    grid = x.reshape(n, groups, c // groups, *x.shape[2:])
+    out: Array = np.ascontiguousarray(grid.swapaxes(1, 2)).reshape(x.shape)
+    return out

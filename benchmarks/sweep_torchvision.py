@@ -1,0 +1,256 @@
+"""Every CNN in torchvision exported to ONNX and imported by cnncalc, checked against torch.
+
+    python benchmarks/sweep_torchvision.py [--models resnet18 ...] [--opsets 17] [--recipes train default]
+                                           [--extra-opsets] [--keep DIR]
+
+Each model is built with `weights=None` (no download), exported with PyTorch's TorchScript
+exporter (`dynamo=False`) two ways, imported, analysed, and compared:
+
+- `train`: training mode without constant folding; every batch norm stays a node, so the
+  import must count `sum(p.numel() for p in model.parameters())` exactly;
+- `default`: the exporter's defaults (eval mode, constant folding), which fold each batch norm
+  into the conv before it: expected are torch's params less each folded batch norm's scale and
+  shift (2 x C), plus a bias of C for a conv that had none.
+
+GFLOPS is the import's MACs / 1e9, to 3 decimals, against torchvision's own figure
+(`weights.meta["_ops"]` of the model's default weights), at the input size of those weights'
+transforms (crop size for classification, resize size for segmentation).
+
+googlenet and inception_v3 are built without their auxiliary classifiers (as torchvision
+ships the trained weights, whose figures leave them out); segmentation models without the
+auxiliary head (`aux_loss=False`) for the params, and their GFLOPS are those of the weights
+(which include that head), so they are shown but do not count against a model.
+
+`--extra-opsets` adds opsets 13 and 20 for a few models. Prints a table (model, recipe,
+opset, params ok, GFLOPS ok, seconds) and a summary line per recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+CLASSIFICATION = [
+    "alexnet",
+    "vgg11",
+    "vgg11_bn",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "resnext50_32x4d",
+    "wide_resnet50_2",
+    "squeezenet1_0",
+    "squeezenet1_1",
+    "densenet121",
+    "densenet161",
+    "densenet169",
+    "densenet201",
+    "googlenet",
+    "inception_v3",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "mnasnet0_5",
+    "mnasnet1_0",
+    "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0",
+    "efficientnet_b0",
+    "efficientnet_b1",
+    "efficientnet_b2",
+    "efficientnet_b3",
+    "efficientnet_b4",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
+    "efficientnet_v2_s",
+    "efficientnet_v2_m",
+    "efficientnet_v2_l",
+    "regnet_x_400mf",
+    "regnet_x_8gf",
+    "regnet_y_400mf",
+    "regnet_y_8gf",
+    "convnext_tiny",
+    "convnext_small",
+    "convnext_base",
+    "convnext_large",
+]
+SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+MODELS = CLASSIFICATION + SEGMENTATION
+EXTRA_OPSETS = {"resnet18": (13, 20), "mobilenet_v3_small": (13, 20), "convnext_tiny": (13, 20)}
+
+
+def import_torchvision() -> Any:
+    """torchvision, also where its compiled ops do not load (a CUDA wheel beside a CPU torch):
+    the models need none of them, only the two schemas its import registers fakes for."""
+    try:
+        import torchvision
+    except RuntimeError as e:
+        if "torchvision::nms" not in str(e):
+            raise
+        import torch
+
+        lib = torch.library.Library("torchvision", "FRAGMENT")
+        for op in ("nms", "qnms"):
+            lib.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        _KEEP.append(lib)
+        for name in [m for m in sys.modules if m.startswith("torchvision")]:
+            del sys.modules[name]
+        import torchvision
+    return torchvision
+
+
+_KEEP: list[Any] = []
+
+
+def build(name: str) -> tuple[Any, int, float]:
+    """The model (eval mode), the input size of its default weights, and their GFLOPS."""
+    torchvision = import_torchvision()
+
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    kwargs: dict[str, Any] = {"weights": None}
+    if name in ("googlenet", "inception_v3"):
+        kwargs.update(aux_logits=False, init_weights=False)
+    if name in SEGMENTATION:
+        kwargs.update(weights_backbone=None, aux_loss=False)
+    model = torchvision.models.get_model(name, **kwargs).eval()
+    transforms = weights.transforms()
+    size = getattr(transforms, "crop_size", None) or transforms.resize_size
+    return model, int(size[0]), float(weights.meta["_ops"])
+
+
+def folded_params(model: Any) -> int:
+    """torch's params with every batch norm that follows a conv folded into it."""
+    from torch import nn
+
+    total = int(sum(p.numel() for p in model.parameters()))
+    previous: Any = None
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d) and isinstance(previous, nn.Conv2d):
+            total -= 2 * module.num_features
+            if previous.bias is None:
+                total += module.num_features
+        if not isinstance(module, nn.Sequential):
+            previous = module
+    return total
+
+
+class Wrapped:
+    """A segmentation model's dict output as one tensor (what the exporter can write)."""
+
+    def __new__(cls, model: Any) -> Any:
+        from torch import nn
+
+        class Out(nn.Module):  # type: ignore[misc]
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, x: Any) -> Any:
+                return self.model(x)["out"]
+
+        return Out().eval()
+
+
+def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> None:
+    import torch
+
+    options: dict[str, Any] = {"dynamo": False, "opset_version": opset}
+    if recipe == "train":
+        options.update(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, size, size),), str(path), **options)
+
+
+def check(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
+    from cnncalc.core.walk import analyze
+    from cnncalc.features.interop import load_model_spec
+
+    start = time.perf_counter()
+    model, size, gflops = build(name)
+    torch_params = sum(p.numel() for p in model.parameters())
+    wanted = torch_params if recipe == "train" else folded_params(model)
+    if name in SEGMENTATION:
+        model = Wrapped(model)
+    path = folder / f"{name}-{recipe}-{opset}.onnx"
+    row: dict[str, Any] = {"model": name, "recipe": recipe, "opset": opset, "size": size}
+    try:
+        export(model, size, path, recipe, opset)
+    except Exception as e:
+        row.update(error=f"export: {type(e).__name__}: {str(e)[:120]}")
+        return row
+    try:
+        report = analyze(load_model_spec(path))
+    except Exception as e:
+        row.update(error=f"import: {str(e).splitlines()[0][:160]}")
+        return row
+    finally:
+        path.unlink(missing_ok=True)
+        for extra in folder.glob("*"):
+            extra.unlink()
+    params, macs = report.totals.params, report.totals.macs
+    row.update(
+        params=params,
+        wanted=wanted,
+        params_ok=params == wanted,
+        gflops=round(macs / 1e9, 3),
+        wanted_gflops=gflops,
+        gflops_ok=round(macs / 1e9, 3) == gflops,
+        seconds=time.perf_counter() - start,
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=MODELS)
+    parser.add_argument("--opsets", nargs="*", type=int, default=[17])
+    parser.add_argument("--recipes", nargs="*", default=["train", "default"])
+    parser.add_argument("--extra-opsets", action="store_true", help="opsets 13 and 20 for a few models too")
+    args = parser.parse_args()
+    runs = [(m, r, o) for m in args.models for r in args.recipes for o in args.opsets]
+    if args.extra_opsets:
+        runs += [(m, r, o) for m in args.models for o in EXTRA_OPSETS.get(m, ()) for r in args.recipes]
+    rows = []
+    print(f"{'model':<30} {'recipe':<8} {'opset':>5} {'params ok':>9} {'GFLOPS ok':>9} {'time':>6}  detail")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, recipe, opset in runs:
+            row = check(name, recipe, opset, Path(tmp))
+            rows.append(row)
+            if "error" in row:
+                print(f"{name:<30} {recipe:<8} {opset:>5} {'-':>9} {'-':>9} {'-':>6}  {row['error']}", flush=True)
+            else:
+                detail = ""
+                if not row["params_ok"]:
+                    detail += f"params {row['params']:,} != {row['wanted']:,}; "
+                if not row["gflops_ok"]:
+                    detail += f"GFLOPS {row['gflops']} != {row['wanted_gflops']} (at {row['size']}); "
+                ok = ("yes" if row["params_ok"] else "NO", "yes" if row["gflops_ok"] else "NO")
+                print(
+                    f"{name:<30} {recipe:<8} {opset:>5} {ok[0]:>9} {ok[1]:>9} {row['seconds']:>6.1f}  {detail}",
+                    flush=True,
+                )
+            gc.collect()
+    for recipe in args.recipes:
+        for opset in sorted({r["opset"] for r in rows}):
+            mine = [r for r in rows if r["recipe"] == recipe and r["opset"] == opset]
+            if not mine:
+                continue
+            imported = [r for r in mine if "error" not in r]
+            exact = [r for r in imported if r["params_ok"] and r["gflops_ok"]]
+            print(
+                f"summary {recipe} opset {opset}: {len(imported)} of {len(mine)} import, "
+                f"{len(exact)} of {len(mine)} exact (params and GFLOPS), "
+                f"{sum(r['params_ok'] for r in imported)} params ok, {sum(r['gflops_ok'] for r in imported)} GFLOPS ok"
+            )
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
