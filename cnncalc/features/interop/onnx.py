@@ -1605,9 +1605,8 @@ class _Importer:
         source = node.input[0]
         if source in self.shuffles:  # the Reshape back: the shuffle's output
             original, groups, stage = self.shuffles[source]
-            dims = [int(d) for d in self.shape(original) or [] if isinstance(d, int)]
-            elements = math.prod(int(d) for d in dims[1:])
-            if stage != 2 or self.reshaped(node, elements) != dims[1:]:
+            sizes = [int(d) for d in (self.shape(original) or [])[1:] if isinstance(d, int)]
+            if stage != 2 or self.reshaped(node, math.prod(sizes)) != sizes:
                 raise self.unsupported(node, "a reshape after a channel shuffle's Transpose to another shape")
             self.add(node, {"kind": "channel_shuffle", "groups": groups}, [original])
             return True
