@@ -124,19 +124,34 @@ def build(name: str) -> tuple[Any, int, float]:
     return model, int(size[0]), float(weights.meta["_ops"])
 
 
-def folded_params(model: Any) -> int:
-    """torch's params with every batch norm that follows a conv folded into it."""
+def folded_params(model: Any, size: int = 64) -> int:
+    """torch's params with every batch norm that reads a conv's output folded into that conv
+    (found by running the model once with hooks: the module order does not say what reads what)."""
+    import torch
     from torch import nn
 
+    made_by: dict[int, tuple[Any, Any]] = {}  # the output kept alive, so that its id stays its own
+    folded: list[tuple[Any, Any]] = []
+
+    def after_conv(module: Any, args: Any, out: Any) -> None:
+        made_by[id(out)] = (module, out)
+
+    def before_bn(module: Any, args: Any) -> None:
+        conv = made_by.get(id(args[0]))
+        if conv is not None:
+            folded.append((conv[0], module))
+
+    hooks = [m.register_forward_hook(after_conv) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    hooks += [m.register_forward_pre_hook(before_bn) for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, size, size))
+    finally:
+        for hook in hooks:
+            hook.remove()
     total = int(sum(p.numel() for p in model.parameters()))
-    previous: Any = None
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d) and isinstance(previous, nn.Conv2d):
-            total -= 2 * module.num_features
-            if previous.bias is None:
-                total += module.num_features
-        if not isinstance(module, nn.Sequential):
-            previous = module
+    for conv, bn in {id(b): (c, b) for c, b in folded}.values():
+        total -= 2 * bn.num_features - (bn.num_features if conv.bias is None else 0)
     return total
 
 
