@@ -17,8 +17,9 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 
-from cnncalc.features.interop.common import InteropError  # noqa: E402
 from test_interop_onnx import Net, imported  # noqa: E402
+
+from cnncalc.features.interop.common import InteropError  # noqa: E402
 
 
 def kinds(report: Any) -> list[str]:
