@@ -316,7 +316,6 @@ class LayerNorm(LayerBase):
     affine: bool = Field(default=True, description="Learn a scale and a shift per channel.")
     epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
     stem = "ln"
-    aliases: ClassVar[dict[str, str]] = {"layernorm": "layer_norm", "ln": "layer_norm"}
     dsl_words = (DslWord("ln", "layer_norm", "ln", example="ln"), DslWord("layernorm", "layer_norm", "layernorm"))
     family = "norm"
 

@@ -621,6 +621,9 @@ class _Importer:
             for output in node.output:
                 self.made_by[output] = node
             self.checked_node(node)
+        for output in self.graph.output:
+            if output.name in self.channels_last:  # the model returns a tensor cnncalc cannot shape
+                raise self.unsupported(self.made_by[output.name], "a channels-last tensor as the model's output")
         if dead:
             shown = ", ".join(f"{_shown(self.label(n))} ({n.op_type})" for n in dead[:5])
             more = f" and {len(dead) - 5} more" if len(dead) > 5 else ""
