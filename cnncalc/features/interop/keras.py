@@ -140,6 +140,10 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "lrn": "Keras has no local response normalization layer",
         "sum_pool": "Keras has no sum pooling layer",
         "l2_pool": "Keras has no L2 pooling layer",
+        "layer_norm": "the Keras importer does not read LayerNormalization yet",
+        "scale": "the Keras importer does not read Rescaling or arithmetic with a constant yet",
+        "channel_shuffle": "Keras has no channel shuffle layer",
+        "channel_slice": "the Keras importer does not read a slice of the channels",
     },
 )
 
