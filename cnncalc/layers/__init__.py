@@ -13,7 +13,17 @@ from cnncalc.layers.base import ALIASES, Counts, DslWord, LayerBase, Shape, cano
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
@@ -52,6 +62,10 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Dropout,
     BatchNorm,
     LocalResponseNorm,
+    LayerNorm,
+    Scale,
+    ChannelShuffle,
+    ChannelSlice,
     Upsample,
     Add,
     Concat,

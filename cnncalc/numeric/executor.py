@@ -26,7 +26,17 @@ from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
@@ -421,6 +431,17 @@ def _init_normalize(layer: Normalize, input_shape: tuple[int, ...], c: int, ctx:
         p.arrays["count"] = (np.ones((1,), dtype=ctx.dtype), "state")
 
 
+def _init_layer_norm(layer: LayerNorm, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    if layer.affine:
+        p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+        p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
+
+
+def _init_scale(layer: Scale, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    if layer.learned:
+        p.arrays["weight"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+
+
 def _grid(layer: LocallyConnected, sizes: Sequence[int], kernel: Sequence[int]) -> tuple[int, ...]:
     """Output positions of a locally connected layer: the windows that fit, read off a view.
 
@@ -622,10 +643,41 @@ def _run_lrn(
     return pointwise.lrn(inputs[0], layer.size, layer.alpha, layer.beta, layer.k)
 
 
+def _run_layer_norm(
+    layer: LayerNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.layer_norm(inputs[0], p.get("gamma"), p.get("beta"), layer.epsilon)
+
+
+def _run_scale(
+    layer: Scale, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.scale(inputs[0], layer.op, layer.value, p.get("weight"))
+
+
+def _run_channel_shuffle(
+    layer: ChannelShuffle, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.channel_shuffle(inputs[0], layer.groups)
+
+
+def _run_channel_slice(
+    layer: ChannelSlice, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    part = inputs[0][:, layer.start : layer.stop]
+    return part if inplace else part.copy()
+
+
 def _run_upsample(
     layer: Upsample, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
-    return pointwise.upsample(inputs[0], axes(layer.scale, inputs[0].ndim - 2), layer.mode)
+    x = inputs[0]
+    nd = x.ndim - 2
+    if layer.size is not None:
+        sizes = axes(layer.size, nd)
+    else:
+        sizes = tuple(n * f for n, f in zip(x.shape[2:], axes(layer.scale, nd), strict=True))
+    return pointwise.upsample(x, sizes, layer.mode)
 
 
 def _run_add(
@@ -680,6 +732,10 @@ KERNELS: Capabilities[Kernel] = Capabilities(
         Flatten: Kernel(_run_flatten),
         BatchNorm: Kernel(_run_batch_norm, _init_batch_norm),
         LocalResponseNorm: Kernel(_run_lrn),
+        LayerNorm: Kernel(_run_layer_norm, _init_layer_norm),
+        Scale: Kernel(_run_scale, _init_scale),
+        ChannelShuffle: Kernel(_run_channel_shuffle),
+        ChannelSlice: Kernel(_run_channel_slice),
         Upsample: Kernel(_run_upsample),
         Add: Kernel(_run_add),
         Multiply: Kernel(_run_multiply),

@@ -174,7 +174,9 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "flatten": ("Flatten", "Reshape"),
         "unflatten": ("Reshape",),
         "batch_norm": ("BatchNormalization",),
+        "layer_norm": ("LayerNormalization",),
         "normalize": ("Normalization",),
+        "scale": ("Rescaling", "LayerScale", "CustomScaleLayer", "Add", "Multiply", "Subtract, Divide", "TFOpLambda"),
         **{kind: ("Activation",) for kind in ACTIVATIONS.values() if kind is not None},
         "relu": ("Activation", "ReLU"),
         "relu6": ("Activation", "ReLU"),
@@ -193,6 +195,8 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "lrn": "Keras has no local response normalization layer",
         "sum_pool": "Keras has no sum pooling layer",
         "l2_pool": "Keras has no L2 pooling layer",
+        "channel_shuffle": "Keras has no channel shuffle layer",
+        "channel_slice": "Keras has no channel slice layer (a Lambda that slices is not read)",
     },
 )
 

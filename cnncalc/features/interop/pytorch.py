@@ -26,7 +26,17 @@ from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
@@ -291,10 +301,51 @@ def _lrn(layer: LocalResponseNorm, x: Shape) -> _Code:
     return _Code(module, lambda a, v: f"self.{a}({v[0]})")
 
 
+def _layer_norm(layer: LayerNorm, x: Shape) -> _Code:
+    module = "nn.LayerNorm(" + _args(
+        str(x[0]),
+        eps=repr(layer.epsilon) if layer.epsilon != 1e-5 else None,
+        elementwise_affine=None if layer.affine else "False",
+    )
+    if len(x) == 1:
+        return _Code(module + ")", lambda a, v: f"self.{a}({v[0]})")
+    rank = len(x) + 1
+    last = _tuple_text((0, *range(2, rank), 1))
+    first = _tuple_text((0, rank - 1, *range(1, rank - 1)))
+    # the channels moved last for nn.LayerNorm, and back (as ConvNeXt's blocks do)
+    return _Code(module + ")", lambda a, v: f"self.{a}({v[0]}.permute{last}).permute{first}")
+
+
+def _tuple_text(values: Sequence[int]) -> str:
+    return "(" + ", ".join(map(str, values)) + ")"
+
+
+def _scale(layer: Scale, x: Shape) -> _Code:
+    if layer.learned:
+        if layer.op != "multiply" or len(x) < 2:
+            raise ExportError.single(f"scale: a learned {layer.op} per channel has no PyTorch module")
+        # one learned factor per channel is a depthwise 1x1 convolution without bias: C weights
+        module = f"nn.Conv{len(x) - 1}d({x[0]}, {x[0]}, 1, groups={x[0]}, bias=False)"
+        return _Code(module, lambda a, v: f"self.{a}({v[0]})")
+    op = {"multiply": "*", "add": "+", "subtract": "-", "divide": "/", "power": "**"}[layer.op]
+    return _Code(None, lambda a, v: f"({v[0]} {op} {layer.value!r})")
+
+
+def _channel_shuffle(layer: ChannelShuffle, x: Shape) -> _Code:
+    return _Code(f"nn.ChannelShuffle({layer.groups})", lambda a, v: f"self.{a}({v[0]})")
+
+
+def _channel_slice(layer: ChannelSlice, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: f"{v[0]}[:, {layer.start}:{layer.stop}]")
+
+
 def _upsample(layer: Upsample, x: Shape) -> _Code:
     ndim = len(x) - 1
-    scale = per_dim(layer.scale, ndim, "scale")
     mode = "nearest" if layer.mode == "nearest" else {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]
+    if layer.size is not None:
+        size = per_dim(layer.size, ndim, "size")
+        return _Code(f"nn.Upsample(size={_tuple(size)}, mode={mode!r})", lambda a, v: f"self.{a}({v[0]})")
+    scale = per_dim(layer.scale, ndim, "scale")
     factor = f"{float(scale[0])!r}" if len(set(scale)) == 1 else str(tuple(float(f) for f in scale))
     module = f"nn.Upsample(scale_factor={factor}, mode={mode!r})"
     return _Code(module, lambda a, v: f"self.{a}({v[0]})")
@@ -335,6 +386,10 @@ EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
         Concat: _concat,
         Unflatten: _unflatten,
         Crop: _crop,
+        LayerNorm: _layer_norm,
+        Scale: _scale,
+        ChannelShuffle: _channel_shuffle,
+        ChannelSlice: _channel_slice,
     },
     unsupported={
         LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)",

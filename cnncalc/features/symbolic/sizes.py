@@ -342,6 +342,8 @@ def _slides(layer: _SlidingLayer | Pool, x: Shape, c: Expr, name: str) -> Shape:
 
 
 def _upsampled(layer: Upsample, x: Shape, c: Expr, name: str) -> Shape:
+    if layer.size is not None:  # a size given: the same whatever the input's
+        return (c, *(Expr.const(n) for n in per_dim(layer.size, len(x) - 1, "size")))
     return (c, *(n * f for n, f in zip(x[1:], per_dim(layer.scale, len(x) - 1, "scale"), strict=True)))
 
 

@@ -58,7 +58,6 @@ def test_import_and_match_are_what_the_page_shows(tmp_path: Path, monkeypatch: p
 
 def test_the_keras_layers_listed_are_the_importers_own_table() -> None:
     from cnncalc.features.interop.keras import KERAS_KINDS, KERAS_LAYERS, keras_layers_markdown
-    from cnncalc.layers import REGISTRY
 
     assert keras_layers_markdown() in DOC, (
         "docs/interop.md (Keras in) is stale: paste cnncalc.features.interop.keras.keras_layers_markdown()"
@@ -66,10 +65,6 @@ def test_the_keras_layers_listed_are_the_importers_own_table() -> None:
     # every Keras layer the capability table says a kind is read from is a row of the page's table
     named = {layer for layers in KERAS_KINDS.handlers.values() for layer in layers}
     assert named <= set(KERAS_LAYERS), sorted(named - set(KERAS_LAYERS))
-    # and every row but those that make no layer of their own names a kind it makes; the rows
-    # whose kinds (scale, layer_norm) this build may not have registered yet are left to them
-    quiet = {"InputLayer", "ZeroPadding1D/2D/3D", "Sequential, Functional", "Subtract, Divide"}
-    pending = {"Rescaling", "LayerScale", "LayerNormalization"}
-    assert quiet <= set(KERAS_LAYERS) - named <= quiet | pending
-    if {"scale", "layer_norm"} <= set(REGISTRY):
-        assert set(KERAS_LAYERS) - named == quiet
+    # and every row but those that make no layer of their own names a kind it makes
+    quiet = {"InputLayer", "ZeroPadding1D/2D/3D", "Sequential, Functional"}
+    assert set(KERAS_LAYERS) - named == quiet

@@ -21,7 +21,6 @@ from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
 from cnncalc.features.interop.keras import keras_config_to_spec_data
-from cnncalc.layers import REGISTRY
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -400,7 +399,6 @@ def test_cropping_alone_and_after_a_padding() -> None:
     assert rows_of(one)["c"].output_shape == (3, 7)
 
 
-@pytest.mark.skipif("scale" not in REGISTRY, reason="the kind 'scale' is not registered in this build")
 def test_operations_with_a_number_and_rescaling_need_no_weights() -> None:
     config = functional(
         called("Rescaling", "rescale", "x", scale=1 / 127.5, offset=-1.0),

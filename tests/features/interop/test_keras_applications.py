@@ -20,7 +20,6 @@ from cnncalc.core.conventions import Conventions
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.keras import keras_config_to_spec_data
-from cnncalc.layers import REGISTRY
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -50,30 +49,16 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "ConvNeXt": ("ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge"),
 }
 
-#: families whose layers become kinds that this build may not have yet (`scale`: Rescaling, LayerScale,
-#: `x + 3.0`; `layer_norm`: LayerNormalization); they are skipped, naming the kinds, until registered
-NEEDS: dict[str, set[str]] = {
-    "InceptionResNetV2": {"scale"},
-    "MobileNetV3": {"scale"},
-    "EfficientNet": {"scale"},
-    "EfficientNetV2": {"scale"},
-    "ConvNeXt": {"scale", "layer_norm"},
-}
-
 #: MobileNetV3 has no input size of its own without weights: Keras builds it for any size
 INPUT_SHAPES = {"MobileNetV3Small": (224, 224, 3), "MobileNetV3Large": (224, 224, 3)}
 
 
-def _marks(family: str, first: bool) -> tuple[pytest.MarkDecorator, ...]:
-    missing = sorted(NEEDS.get(family, set()) - set(REGISTRY))
-    pending = pytest.mark.skipif(bool(missing), reason=f"kinds not registered in this build: {missing}")
-    return (pending,) if first else (pending, pytest.mark.slow, SLOW)
+def _marks(first: bool) -> tuple[pytest.MarkDecorator, ...]:
+    return () if first else (pytest.mark.slow, SLOW)
 
 
 CASES = [
-    pytest.param(name, id=name, marks=_marks(family, i == 0))
-    for family, members in FAMILIES.items()
-    for i, name in enumerate(members)
+    pytest.param(name, id=name, marks=_marks(i == 0)) for members in FAMILIES.values() for i, name in enumerate(members)
 ]
 
 #: Keras layers that are no row of their own: the input, a padding folded into the next layer,
