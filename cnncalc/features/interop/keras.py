@@ -201,17 +201,32 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
 )
 
 
-def keras_to_spec_data(path: Path) -> dict[str, Any]:
-    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data."""
+def keras_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
+    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data;
+    what the import cannot carry (frozen layers) is appended to `notes`, if given."""
     check_model_file(path, "a Keras model")
-    return keras_config_to_spec_data(_read_config(path), path.stem)
+    return keras_config_to_spec_data(_read_config(path), path.stem, notes)
+
+
+#: bytes at the start of a .json file too large to parse in which a Keras config names its class
+#: (Keras writes `{"module": "keras.src.models.functional", "class_name": ...` first)
+KERAS_HEAD_BYTES = 4096
 
 
 def looks_like_keras_json(path: Path) -> bool:
-    """A readable JSON file whose top level is a Keras model config (not, say, a spec in JSON)."""
+    """A readable JSON file whose top level is a Keras model config (not, say, a spec in JSON).
+
+    A file over the config limit is not parsed: it is taken for a Keras config when it starts
+    as one does, so that the importer refuses it with its own limit, not the YAML reader with
+    a spec's (a spec is never that large either).
+    """
     try:
-        if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
+        if not path.is_file():
             return False
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            with path.open("rb") as stream:
+                head = stream.read(KERAS_HEAD_BYTES)
+            return head.lstrip().startswith(b"{") and b'"class_name"' in head
         data = json.loads(read_text_file(path, "a Keras model config", MAX_CONFIG_BYTES, InteropError))
     except (CnncalcError, OSError, ValueError, RecursionError):
         return False
@@ -392,8 +407,11 @@ def _count_layers(config: dict[str, Any]) -> None:
             )
 
 
-def keras_config_to_spec_data(model: dict[str, Any], default_name: str = "") -> dict[str, Any]:
-    """The spec of a Keras model config (the dict of json.loads(model.to_json()))."""
+def keras_config_to_spec_data(
+    model: dict[str, Any], default_name: str = "", notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The spec of a Keras model config (the dict of json.loads(model.to_json())); what the
+    import cannot carry is said in the spec's description and appended to `notes`, if given."""
     if not isinstance(model, dict) or not isinstance(model.get("config"), dict):
         raise InteropError.single("not a Keras model config (no class_name and config)", hint=HINT_FILE)
     _check_nesting(model)
@@ -405,13 +423,20 @@ def keras_config_to_spec_data(model: dict[str, Any], default_name: str = "") -> 
         raise InteropError.single(f"the Keras model's 'name' is {_show(given)}; expected text", hint=HINT_FIELD)
     name = clean_name(given) or clean_name(default_name) or "network"
     importer = _Importer(name)
+    top = _Scope(frozen=config.get("trainable") is False)  # model.trainable = False
     if kind == "Sequential":
-        importer.sequential(config)
+        importer.sequential(config, top)
     elif kind in ("Functional", "Model"):
-        importer.functional(config)
+        importer.functional(config, top)
     else:
         raise InteropError.single(f"a Keras {_show(kind)} model: only Sequential and Functional models import")
-    return importer.result()
+    data = importer.result()
+    said = importer.notes()
+    if said:
+        data["description"] += "; " + "; ".join(said)
+        if notes is not None:
+            notes.extend(said)
+    return data
 
 
 # --- reading fields, each checked -----------------------------------------------------------
@@ -660,13 +685,15 @@ _SLIPS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 @dataclass(frozen=True)
 class _Scope:
     """Where a nested model's layers live: `tensors` prefixes the names of the tensors of one call
-    of it, `owners` the names of its layers, the same for every call (so a second call shares)."""
+    of it, `owners` the names of its layers, the same for every call (so a second call shares);
+    `frozen`: the model, or one around it, is trainable=False."""
 
     tensors: str = ""
     owners: str = ""
+    frozen: bool = False
 
-    def inner(self, name: str, call: int) -> _Scope:
-        return _Scope(f"{self.tensors}{name}/{call}/", f"{self.owners}{name}/")
+    def inner(self, name: str, call: int, frozen: bool) -> _Scope:
+        return _Scope(f"{self.tensors}{name}/{call}/", f"{self.owners}{name}/", self.frozen or frozen)
 
 
 @dataclass(frozen=True)
@@ -690,6 +717,24 @@ class _Importer:
         self.pads: dict[str, list[list[int]]] = {}  # output of ZeroPadding -> [before, after] per axis
         self.owners: dict[str, str] = {}  # Keras layer -> cnncalc layer of its first call
         self.channels_first = False
+        self.frozen: dict[str, None] = {}  # Keras layers with weights and trainable=False, in order
+
+    def notes(self) -> list[str]:
+        """What the spec cannot say: frozen layers, whose weights Keras counts as non-trainable.
+
+        A cnncalc spec has no frozen layer: every weight counts as trainable, in the report,
+        the training memory and the export alike. The total is Keras's; the split is not, and
+        this says so rather than leave a wrong split unsaid.
+        """
+        if not self.frozen:
+            return []
+        names = list(self.frozen)
+        shown = ", ".join(f"'{n}'" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return [
+            f"{len(names)} Keras layer(s) with weights are frozen (trainable=False): {shown}; cnncalc counts their "
+            "weights as trainable, Keras as non-trainable (the total is the same, the trainable/non-trainable "
+            "split is not Keras's)"
+        ]
 
     def result(self) -> dict[str, Any]:
         if self.input is None:
@@ -871,6 +916,8 @@ class _Importer:
             if base == "ZeroPadding":
                 self.pads[out] = self.zero_padding(fields, rank)
             return
+        if (item.scope.frozen or not fields.flag("trainable", True)) and any(map(_learns, specs)):
+            self.frozen.setdefault(owner)
         source = inputs
         for step, spec in enumerate(specs, 1):  # a layer written as several: the last one carries its name
             last = step == len(specs)
@@ -887,7 +934,7 @@ class _Importer:
         fields = item.fields
         if len(item.inputs) != 1:
             raise self.unsupported(fields.cls, fields.name, f"a nested model called on {len(item.inputs)} inputs")
-        scope = item.scope.inner(fields.name, item.call)
+        scope = item.scope.inner(fields.name, item.call, not fields.flag("trainable", True))
         if fields.cls == "Sequential":
             made = self.sequential(fields.config, scope, item.inputs[0])
         else:
@@ -1197,6 +1244,16 @@ class _Importer:
         if max_value is None:
             return {"kind": "relu"}
         raise self.unsupported(cls, fields.name, f"ReLU with max_value={max_value:g}")
+
+
+def _learns(spec: dict[str, Any]) -> bool:
+    """Whether a written cnncalc layer has weights that training updates (Keras's trainable ones)."""
+    kind = spec["kind"]
+    if kind in ("conv", "depthwise_conv", "separable_conv", "conv_transpose", "dense"):
+        return True
+    if kind in ("batch_norm", "layer_norm"):
+        return bool(spec.get("affine", True))
+    return kind == "scale" and bool(spec.get("learned"))
 
 
 #: kinds without weights: a second call of the Keras layer is simply another layer

@@ -456,3 +456,91 @@ def test_keras_layers_of_the_applications_built_by_keras(keras: Any, tmp_path: P
 def test_the_new_layers_refuse_a_broken_config_by_name(entry: dict[str, Any], message: str) -> None:
     with pytest.raises(InteropError, match=message):
         keras_config_to_spec_data(functional(entry))
+
+
+# --- an imported model's errors are its own, never a YAML spec's -------------------------------
+
+#: a model whose import succeeds but whose spec is refused: Keras writes no check of its own
+#: on a batch norm's epsilon, cnncalc's batch_norm needs it above 0
+INVALID = functional(called("BatchNormalization", "bn", "x", epsilon=0.0))
+INVALID_MESSAGE = "epsilon in batch_norm layer 'bn': expected greater than 0"
+
+
+def padded_keras_archive(path: Path, config: dict[str, Any], padding: int) -> Path:
+    """A .keras zip of `config` with a stored weights entry of `padding` bytes, as a large model has."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", b"\x01" * padding)
+    return path
+
+
+@pytest.mark.parametrize("command", ["summarize", "verify"])
+def test_a_large_imported_model_that_fails_validation_says_why(tmp_path: Path, command: str) -> None:
+    # Over 4 MiB (a YAML spec's limit) and binary: summarize once read a model whose spec was
+    # refused again as a YAML spec with symbols, and printed that reader's refusal instead
+    big = 5 * 1024 * 1024
+    as_json = tmp_path / "big.json"
+    as_json.write_text(json.dumps(INVALID) + " " * big)  # whitespace after the object is valid JSON
+    files = [
+        as_json,
+        padded_keras_archive(tmp_path / "big.keras", INVALID, big),
+        padded_keras_archive(tmp_path / "small.keras", INVALID, 0),
+    ]
+    for path in files:
+        result = CliRunner().invoke(app, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        assert INVALID_MESSAGE in result.stderr and "YAML" not in result.stderr, (path.name, result.stderr)
+
+
+def test_a_keras_config_over_its_limit_is_refused_with_the_keras_limit(tmp_path: Path) -> None:
+    from cnncalc.features.interop import is_model_file
+    from cnncalc.features.interop.keras import MAX_CONFIG_BYTES
+
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps(INVALID) + " " * MAX_CONFIG_BYTES)
+    spec_like = tmp_path / "spec.json"  # as large, but no Keras config: the spec reader's limit applies
+    spec_like.write_text(json.dumps({"input": [8, 8, 3], "layers": []}) + " " * MAX_CONFIG_BYTES)
+    assert is_model_file(huge) and not is_model_file(spec_like)
+    result = CliRunner().invoke(app, ["summarize", str(huge)])
+    assert result.exit_code == 2
+    assert f"a Keras model config is limited to {MAX_CONFIG_BYTES:,}" in result.stderr
+    result = CliRunner().invoke(app, ["summarize", str(spec_like)])
+    assert result.exit_code == 2 and "a YAML spec is limited to" in result.stderr
+
+
+# --- frozen layers: the total is Keras's, the split is said not to be -------------------------
+
+
+@KERAS_WARNINGS
+def test_frozen_layers_are_named_in_a_note_never_a_silent_split(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    base = keras.Sequential([keras.Input((8, 8, 3)), kl.Conv2D(4, 3, name="c"), kl.BatchNormalization(name="bn")])
+    base.trainable = False  # fine-tuning's frozen base: every layer of it trainable=False
+    x = keras.Input((8, 8, 3))
+    head = kl.Dense(2, name="head", trainable=True)(kl.Flatten()(kl.ReLU(name="r", trainable=False)(base(x))))
+    model = keras.Model(x, head)
+    (tmp_path / "model.json").write_text(model.to_json())
+    notes: list[str] = []
+    report = analyze(load_model_spec(tmp_path / "model.json", notes), KERAS_BN)
+    keras_frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    assert report.totals.params == model.count_params()
+    # the BN's moving statistics are non-trainable for both; the frozen conv and BN scale and shift only for Keras
+    frozen_weights = 4 * 3 * 3 * 3 + 4 + 2 * 4
+    assert report.totals.non_trainable_params == keras_frozen - frozen_weights
+    assert len(notes) == 1 and "2 Keras layer(s) with weights are frozen" in notes[0], notes
+    assert f"'{base.name}/c', '{base.name}/bn'" in notes[0]  # the ReLU has no weights: not named
+    result = CliRunner().invoke(app, ["summarize", str(tmp_path / "model.json")])
+    assert result.exit_code == 0 and "note: 2 Keras layer(s) with weights are frozen" in result.stderr
+
+
+def test_a_frozen_model_config_is_noted_without_keras() -> None:
+    config = functional(called("Conv2D", "c", "x", filters=2, kernel_size=3, trainable=False))
+    notes: list[str] = []
+    data = keras_config_to_spec_data(config, "net", notes)
+    assert "'c'" in notes[0] and notes[0] in data["description"]
+    whole = functional(called("Conv2D", "c", "x", filters=2, kernel_size=3))
+    whole["config"]["trainable"] = False  # the whole model frozen, its layers not marked
+    assert "'c'" in keras_config_to_spec_data(whole, "net")["description"]
+    assert (
+        "frozen" not in keras_config_to_spec_data(functional(called("ReLU", "r", "x", trainable=False)))["description"]
+    )
