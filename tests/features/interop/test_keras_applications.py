@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from cnncalc.cli import app
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop import load_model_spec
@@ -97,6 +99,10 @@ def build(keras: Any, name: str) -> Any:
             pytest.skip(f"Keras cannot build {name} here: {str(e)[:120]}")
 
 
+#: to_json() of each application built here, kept for the verify test (a build takes seconds)
+CONFIGS: dict[str, str] = {}
+
+
 def keras_layers(model: Any) -> Iterator[Any]:
     """Every layer of the model, those of nested models too."""
     for item in model.layers:
@@ -109,7 +115,8 @@ def keras_layers(model: Any) -> Iterator[Any]:
 @pytest.mark.parametrize("name", CASES)
 def test_application_imports_with_keras_counts(keras: Any, name: str) -> None:
     model = build(keras, name)
-    config = json.loads(model.to_json())
+    CONFIGS[name] = model.to_json()
+    config = json.loads(CONFIGS[name])
     if name in REFUSED:
         with pytest.raises(InteropError, match=REFUSED[name]):
             keras_config_to_spec_data(config, name)
@@ -136,3 +143,26 @@ def test_a_saved_keras_file_imports_as_its_config_does(keras: Any, tmp_path: Pat
         model.save(tmp_path / "mobilenet.keras")
     report = analyze(load_model_spec(tmp_path / "mobilenet.keras"), KERAS_BN)
     assert report.totals.params == model.count_params() == 4_253_864
+
+
+#: the first model of each family whose layers need the kinds scale, layer_norm, unflatten or a
+#: broadcasting multiply, and the input size verify runs it at (small: NumPy runs every layer)
+VERIFIED = {
+    "InceptionResNetV2": 96,
+    "MobileNetV3Small": 64,
+    "EfficientNetB0": 64,
+    "EfficientNetV2B0": 64,
+    "ConvNeXtTiny": 64,
+}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize(("name", "size"), VERIFIED.items())
+def test_verify_runs_the_imported_application(keras: Any, tmp_path: Path, name: str, size: int) -> None:
+    # the NumPy core runs the imported graph and measures every count the summary states
+    path = tmp_path / f"{name}.json"
+    path.write_text(CONFIGS[name] if name in CONFIGS else build(keras, name).to_json())
+    result = CliRunner().invoke(app, ["verify", str(path), "--keras-bn", "--input", f"{size}x{size}x3", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.stdout)
+    assert verdict["ok"] is True and verdict["mismatches"] == []
