@@ -147,10 +147,17 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
 
 
 def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
-    """A spec file that failed to load because its input names symbols (`input: [H, W, 3]`)."""
+    """A spec file that failed to load because its input names symbols (`input: [H, W, 3]`).
+
+    Only a YAML spec can name symbols: a model file (.onnx, .keras, a Keras .json) whose
+    import failed is never read again as one, or the YAML reader's own refusal (its size
+    limit, "a binary file") would stand in for the importer's error.
+    """
     from pathlib import Path
 
-    if not Path(spec).is_file():
+    from cnncalc.features.interop import is_model_file
+
+    if not Path(spec).is_file() or is_model_file(spec):
         return None
     from cnncalc.features.symbolic.sizes import load_symbolic
 

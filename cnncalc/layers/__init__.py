@@ -11,10 +11,22 @@ from typing import TYPE_CHECKING
 
 from cnncalc.layers.base import ALIASES, Counts, DslWord, LayerBase, Shape, canonical_kind
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import (
     REGISTRY,
     UNKNOWN_KIND,
@@ -32,6 +44,7 @@ from cnncalc.layers.registry import (
     unregister_kind,
 )
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 
 #: the kinds cnncalc ships, in the order of reports and the schema; `layer_classes()` adds
 #: those registered later
@@ -49,10 +62,17 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Dropout,
     BatchNorm,
     LocalResponseNorm,
+    LayerNorm,
+    Scale,
+    ChannelShuffle,
+    ChannelSlice,
     Upsample,
     Add,
     Concat,
     Multiply,
+    Unflatten,
+    Normalize,
+    Crop,
 )
 
 for _cls in LAYER_CLASSES:

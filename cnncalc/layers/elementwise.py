@@ -1,4 +1,5 @@
-"""Layers that keep the shape: activations, dropout, batch norm, LRN, flatten.
+"""Layers that keep the shape: activations, dropout, batch norm, LRN, flatten; and element-wise
+scales, layer norm, channel shuffles and slices.
 
 Activations and dropout are applied in place by default (Conventions.inplace_activations):
 they allocate no activation memory, so a separate ReLU layer and a Keras-style
@@ -13,7 +14,19 @@ from typing import ClassVar, Literal, get_args
 from pydantic import Field
 
 from cnncalc.core.conventions import ACTIVATION_FLOPS, Conventions
-from cnncalc.layers.base import ActivationKind, Counts, DslWord, LayerBase, Positive, Shape, Step, spatial_rank
+from cnncalc.errors import LayerRuleError
+from cnncalc.layers.base import (
+    AXIS_NAMES,
+    ActivationKind,
+    Counts,
+    DslWord,
+    LayerBase,
+    NonNegative,
+    Positive,
+    Shape,
+    Step,
+    spatial_rank,
+)
 from cnncalc.layers.steps import (
     channels_last_terms,
     elementwise_flops_step,
@@ -124,11 +137,15 @@ class BatchNorm(LayerBase):
 
     Trainable: gamma and beta, 2 per channel (when affine). Running mean and variance,
     2 per channel, are state; counted as non-trainable params only under Keras's
-    convention (Conventions.bn_running_stats).
+    convention (Conventions.bn_running_stats). Keras can learn one without the other
+    (`scale=False`: Inception's batch norms learn only beta, as a ReLU follows), so each
+    can be turned off on its own.
     """
 
     kind: Literal["batch_norm"] = Field(description="batch_norm (also bn, batchnorm).")
     affine: bool = Field(default=True, description="Learn a scale (gamma) and shift (beta) per channel.")
+    scale: bool = Field(default=True, description="Learn the scale gamma (Keras's `scale`; only with affine).")
+    center: bool = Field(default=True, description="Learn the shift beta (Keras's `center`; only with affine).")
     epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
     stem = "bn"
     aliases: ClassVar[dict[str, str]] = {"batchnorm": "batch_norm", "bn": "batch_norm"}
@@ -141,12 +158,27 @@ class BatchNorm(LayerBase):
     #: running mean and variance
     state_per_channel = 2
 
+    @property
+    def learns_scale(self) -> bool:
+        """Whether gamma is learned: affine, and not turned off alone."""
+        return self.affine and self.scale
+
+    @property
+    def learns_shift(self) -> bool:
+        """Whether beta is learned: affine, and not turned off alone."""
+        return self.affine and self.center
+
+    def describe(self) -> str:
+        if self.affine and self.scale != self.center:
+            return "learns beta only" if self.center else "learns gamma only"
+        return ""
+
     def apply(self, x: Shape, c: Conventions) -> Counts:
         channels = x[0]
         return Counts(
             output=x,
-            weights=channels if self.affine else 0,
-            biases=channels if self.affine else 0,
+            weights=channels if self.learns_scale else 0,
+            biases=channels if self.learns_shift else 0,
             non_trainable=self.state_per_channel * channels if c.bn_running_stats else 0,
             flops=2 * prod(x),
         )
@@ -154,9 +186,15 @@ class BatchNorm(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         counts = self.apply(x, c)
         ch = str(x[0])
-        if self.affine:
+        if self.learns_scale and self.learns_shift:
             params, note = ("2*c", f"2*{ch}"), "a scale gamma (weight) and a shift beta (bias) per channel"
             weights, biases = ("c", ch, counts.weights), ("c", ch, counts.biases)
+        elif self.learns_scale:
+            params, note = ("c", ch), "a scale gamma (weight) per channel; no shift (center: false)"
+            weights, biases = ("c", ch, counts.weights), ("0", "0", 0)
+        elif self.learns_shift:
+            params, note = ("c", ch), "a shift beta (bias) per channel; no scale (scale: false)"
+            weights, biases = ("0", "0", 0), ("c", ch, counts.biases)
         else:
             params, note = ("0", "0"), "affine: false, nothing to learn"
             weights, biases = ("0", "0", 0), ("0", "0", 0)
@@ -239,4 +277,158 @@ class Flatten(LayerBase):
             Step("output units", "output", sym, num, counts.output[0], note="the map laid out as one vector", axis=0),
             *no_params_steps("no parameters to learn: a flatten only reshapes"),
             Step("FLOPs", "flops", "0", "0", 0, note="a view of the same values: no arithmetic"),
+        )
+
+
+ScaleOp = Literal["multiply", "add", "subtract", "divide", "power"]
+
+
+class Scale(LayerBase):
+    """An element-wise operation with a constant: a fixed scale or offset (0 params), or a
+    learned factor per channel (ConvNeXt's layer scale: C weights). One FLOP per value.
+
+    Exported graphs write these as Mul, Add, Sub, Div or Pow with a constant operand: the
+    scalar of a stochastic depth at inference, the `x + 3` of a hard swish, an input rescaling.
+    """
+
+    kind: Literal["scale"] = Field(description="scale: an element-wise operation with a constant.")
+    op: ScaleOp = Field(default="multiply", description="The operation applied with the constant.")
+    learned: bool = Field(default=False, description="One learned constant per channel (C weights), not a fixed one.")
+    value: float = Field(default=1.0, description="The fixed constant (not read from model files: 1 by default).")
+    stem = "scale"
+    dsl_words = (DslWord("scale", "scale", "scale", example="scale"),)
+    family = "arithmetic"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        return Counts(output=x, weights=x[0] if self.learned else 0, flops=prod(x))
+
+    def describe(self) -> str:
+        return f"{self.op}, learned per channel" if self.learned else self.op
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        why = f"{self.op} each value by a constant"
+        if self.learned:
+            ch = str(x[0])
+            params = param_steps(
+                ("c", ch, counts.weights), ("0", "0", 0), ("c", ch), "one learned constant per channel"
+            )
+            steps: tuple[Step, ...] = (
+                *params,
+                Step("MACs", "macs", "0", "0", 0, note="one operation per value, counted as FLOPs"),
+            )
+        else:
+            steps = no_params_steps("no parameters to learn: a fixed constant")
+        return (
+            *unchanged_steps(x, why),
+            *steps,
+            elementwise_flops_step(("1", "1", 1), x, counts.flops, f"one {self.op} per value"),
+        )
+
+
+#: FLOPs per value of a layer norm: add to the mean, subtract it, square and add to the
+#: variance, scale by the inverse deviation, and the learned scale and shift
+LAYER_NORM_FLOPS = 7
+
+
+class LayerNorm(LayerBase):
+    """Layer normalisation over the channels at each position (ConvNeXt's, Keras's axis -1).
+
+    Trainable: a scale and a shift per channel (when affine), 2 x C. FLOPs per value: 7.
+    """
+
+    kind: Literal["layer_norm"] = Field(description="layer_norm: normalises the channels at each position.")
+    affine: bool = Field(default=True, description="Learn a scale and a shift per channel.")
+    epsilon: float = Field(default=1e-5, gt=0, description="Added to the variance for stability.")
+    stem = "ln"
+    dsl_words = (DslWord("ln", "layer_norm", "ln", example="ln"), DslWord("layernorm", "layer_norm", "layernorm"))
+    family = "norm"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        channels = x[0] if self.affine else 0
+        return Counts(output=x, weights=channels, biases=channels, flops=LAYER_NORM_FLOPS * prod(x))
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        ch = str(x[0])
+        if self.affine:
+            params = param_steps(
+                ("c", ch, counts.weights),
+                ("c", ch, counts.biases),
+                ("2*c", f"2*{ch}"),
+                "a scale and a shift per channel",
+            )
+        else:
+            params = param_steps(("0", "0", 0), ("0", "0", 0), ("0", "0"), "affine: false, nothing to learn")
+        note = "per value: add to the mean, subtract it, square and add, scale, and the learned scale and shift"
+        return (
+            *unchanged_steps(x, "normalises the channels at each position"),
+            *params,
+            Step("MACs", "macs", "0", "0", 0, note="element-wise work, counted as FLOPs"),
+            elementwise_flops_step(("7", "7", LAYER_NORM_FLOPS), x, counts.flops, note),
+        )
+
+
+class ChannelShuffle(LayerBase):
+    """ShuffleNet's channel shuffle: the channels as a (groups, C/groups) grid, transposed.
+    Same shape, no params, no arithmetic (a copy)."""
+
+    kind: Literal["channel_shuffle"] = Field(description="channel_shuffle: interleave the channels of `groups` groups.")
+    groups: Positive = Field(default=2, description="Groups whose channels are interleaved.")
+    stem = "shuffle"
+    family = "reshape"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        if x[0] % self.groups:
+            raise LayerRuleError(
+                f"channel_shuffle of {x[0]} channels in {self.groups} groups: they must divide",
+                field="groups",
+            )
+        return Counts(output=x)
+
+    def describe(self) -> str:
+        return f"groups {self.groups}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        self.apply(x, c)
+        return (
+            *unchanged_steps(x, f"reorders the channels of {self.groups} groups"),
+            *no_params_steps("no parameters to learn: a channel shuffle only moves values"),
+            Step("FLOPs", "flops", "0", "0", 0, note="a copy: no arithmetic"),
+        )
+
+
+class ChannelSlice(LayerBase):
+    """Channels `start` to `stop` (not included) of the input: one half of ShuffleNet's split.
+    A view: no params, no arithmetic."""
+
+    kind: Literal["channel_slice"] = Field(description="channel_slice: channels start to stop of the input.")
+    start: NonNegative = Field(default=0, description="First channel kept.")
+    stop: Positive = Field(description="One past the last channel kept.")
+    stem = "slice"
+    family = "reshape"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        if not self.start < self.stop <= x[0]:
+            raise LayerRuleError(
+                f"channel_slice {self.start}:{self.stop} of {x[0]} channels: it must be a non-empty part of them",
+                field="stop",
+            )
+        return Counts(output=(self.stop - self.start, *x[1:]), inplace=True)
+
+    def describe(self) -> str:
+        return f"channels {self.start}:{self.stop}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        names = AXIS_NAMES.get(len(x) - 1, ())
+        steps = [Step("output C", "output", "stop - start", f"{self.stop} - {self.start}", counts.output[0], axis=0)]
+        steps += [
+            Step(f"output {n}", "output", "unchanged", str(v), v, axis=i + 1)
+            for i, (n, v) in enumerate(zip(names, x[1:], strict=True))
+        ]
+        return (
+            *steps,
+            *no_params_steps("no parameters to learn: a slice only selects channels"),
+            Step("FLOPs", "flops", "0", "0", 0, note="a view: no arithmetic"),
         )

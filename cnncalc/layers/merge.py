@@ -1,6 +1,7 @@
 """Layers that read several tensors: add (residuals), concat (inception), multiply (gates).
 
 None has parameters. FLOPs per output element: add and multiply (n_inputs - 1); concat 0.
+Add and multiply broadcast as NumPy does where a size is 1 (squeeze-and-excitation's gate).
 """
 
 from __future__ import annotations
@@ -63,15 +64,27 @@ class Origin(NamedTuple):
 def _elementwise(kind: str, inputs: Sequence[Shape], origins: Sequence[Origin]) -> Counts:
     if len(inputs) < 2:
         raise LayerRuleError(f"{kind} needs at least two inputs", field="from", hint="list them: from: [a, b]")
-    first = inputs[0]
+    out = inputs[0]
     for j, other in enumerate(inputs[1:], 1):
-        if other != first:
+        wider = _broadcast(out, other)
+        if wider is None:
             raise LayerRuleError(
-                f"{kind} of shapes {_show(first)} and {_show(other)}: they must match",
+                f"{kind} of shapes {_show(out)} and {_show(other)}: they must match",
                 field="from",
                 hint=_pair_hint(inputs, origins, 0, j),
             )
-    return Counts(output=first, flops=(len(inputs) - 1) * prod(first))
+        out = wider
+    return Counts(output=out, flops=(len(inputs) - 1) * prod(out))
+
+
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The shape of `a` and `b` combined: equal, or (as NumPy broadcasts) of one rank with a size
+    of 1 where they differ, as a squeeze-and-excitation's 1x1xC gate scales an HxWxC map."""
+    if a == b:
+        return a
+    if len(a) != len(b) or any(m != n and 1 not in (m, n) for m, n in zip(a, b, strict=True)):
+        return None
+    return tuple(max(m, n) for m, n in zip(a, b, strict=True))
 
 
 def _pair_hint(inputs: Sequence[Shape], origins: Sequence[Origin], a: int, b: int) -> str | None:
@@ -94,7 +107,7 @@ def _shortcut_hint(main: Shape, shortcut: Shape, name: str | None = None) -> str
 
 
 class Add(MergeBase):
-    """Element-wise sum, as a residual connection: shapes must match."""
+    """Element-wise sum, as a residual connection: shapes must match, or be 1 where they differ."""
 
     kind: Literal["add"] = Field(description="add: element-wise sum of the tensors in `from:`.")
     stem: ClassVar[str] = "add"
@@ -105,7 +118,8 @@ class Add(MergeBase):
 
 
 class Multiply(MergeBase):
-    """Element-wise product, as the gates of highway networks: shapes must match."""
+    """Element-wise product, as the gates of highway networks and squeeze-and-excitation: shapes
+    must match, or be 1 where they differ (a 1x1xC gate scales every position of an HxWxC map)."""
 
     kind: Literal["multiply"] = Field(description="multiply: element-wise product of the tensors in `from:`.")
     stem: ClassVar[str] = "mul"

@@ -24,11 +24,24 @@ from cnncalc.core.graph import Graph, build_graph
 from cnncalc.layers import LayerBase
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.numeric import conv, pointwise
 from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE, Pair, Workspace
@@ -37,8 +50,9 @@ from cnncalc.units import DTYPES
 
 #: what an allocated array is, for counting it under the report's conventions:
 #: weight (always a param), bias (a param unless biases are not counted), shift (batch
-#: norm's beta: always), state (batch norm's running statistics: a param only as Keras counts)
-Role = Literal["weight", "bias", "shift", "state"]
+#: norm's beta: always), state (batch norm's running statistics: a param only as Keras counts),
+#: constant (numbers a layer computes with that no convention counts: a fixed mean and std)
+Role = Literal["weight", "bias", "shift", "state", "constant"]
 
 #: bytes per element of the dtypes NumPy has no type for; the others come from np.dtype
 _NO_NUMPY_TYPE = {name: info.bytes for name, info in DTYPES.items() if info.numpy is None}
@@ -401,11 +415,31 @@ def _init_dense(layer: Dense, input_shape: tuple[int, ...], c: int, ctx: _Contex
 
 
 def _init_batch_norm(layer: BatchNorm, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
-    if layer.affine:
+    if layer.affine and layer.scale:
         p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+    if layer.affine and layer.center:
         p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
     p.arrays["running_mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state")
     p.arrays["running_var"] = (_uniform(ctx, (c,), 0.5, 1.5), "state")
+
+
+def _init_normalize(layer: Normalize, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    """Mean and variance per channel; Keras's adapt() keeps them with a count, all three as weights."""
+    p.arrays["mean"] = (_uniform(ctx, (c,), -0.1, 0.1), "state" if layer.stored else "constant")
+    p.arrays["variance"] = (_uniform(ctx, (c,), 0.5, 1.5), "state" if layer.stored else "constant")
+    if layer.stored:
+        p.arrays["count"] = (np.ones((1,), dtype=ctx.dtype), "state")
+
+
+def _init_layer_norm(layer: LayerNorm, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    if layer.affine:
+        p.arrays["gamma"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
+        p.arrays["beta"] = (_uniform(ctx, (c,), -0.1, 0.1), "shift")
+
+
+def _init_scale(layer: Scale, input_shape: tuple[int, ...], c: int, ctx: _Context, p: ParamSet) -> None:
+    if layer.learned:
+        p.arrays["weight"] = (_uniform(ctx, (c,), 0.5, 1.5), "weight")
 
 
 def _grid(layer: LocallyConnected, sizes: Sequence[int], kernel: Sequence[int]) -> tuple[int, ...]:
@@ -566,6 +600,35 @@ def _run_flatten(
     return flat if inplace else flat.copy()
 
 
+def _run_unflatten(
+    layer: Unflatten, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    view = x.reshape(x.shape[0], x.shape[1], *(1,) * layer.axes)
+    return view if inplace else view.copy()
+
+
+def _run_crop(
+    layer: Crop, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    pairs = crop_pairs(layer.crop, x.ndim - 2)
+    view = x[(slice(None), slice(None), *(slice(a, n - b) for n, (a, b) in zip(x.shape[2:], pairs, strict=True)))]
+    return view if inplace else view.copy()
+
+
+def _run_normalize(
+    layer: Normalize, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    x = inputs[0]
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    std = np.sqrt(p.need("variance")).astype(x.dtype).reshape(shape)
+    mean = p.need("mean").astype(x.dtype).reshape(shape)
+    out: Array = np.subtract(x, mean, out=ctx.workspace.output(x.shape, x.dtype))
+    np.divide(out, std, out=out)
+    return out
+
+
 def _run_batch_norm(
     layer: BatchNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
@@ -580,10 +643,41 @@ def _run_lrn(
     return pointwise.lrn(inputs[0], layer.size, layer.alpha, layer.beta, layer.k)
 
 
+def _run_layer_norm(
+    layer: LayerNorm, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.layer_norm(inputs[0], p.get("gamma"), p.get("beta"), layer.epsilon)
+
+
+def _run_scale(
+    layer: Scale, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.scale(inputs[0], layer.op, layer.value, p.get("weight"))
+
+
+def _run_channel_shuffle(
+    layer: ChannelShuffle, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    return pointwise.channel_shuffle(inputs[0], layer.groups)
+
+
+def _run_channel_slice(
+    layer: ChannelSlice, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    part = inputs[0][:, layer.start : layer.stop]
+    return part if inplace else part.copy()
+
+
 def _run_upsample(
     layer: Upsample, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
-    return pointwise.upsample(inputs[0], axes(layer.scale, inputs[0].ndim - 2), layer.mode)
+    x = inputs[0]
+    nd = x.ndim - 2
+    if layer.size is not None:
+        sizes = axes(layer.size, nd)
+    else:
+        sizes = tuple(n * f for n, f in zip(x.shape[2:], axes(layer.scale, nd), strict=True))
+    return pointwise.upsample(x, sizes, layer.mode)
 
 
 def _run_add(
@@ -638,10 +732,17 @@ KERNELS: Capabilities[Kernel] = Capabilities(
         Flatten: Kernel(_run_flatten),
         BatchNorm: Kernel(_run_batch_norm, _init_batch_norm),
         LocalResponseNorm: Kernel(_run_lrn),
+        LayerNorm: Kernel(_run_layer_norm, _init_layer_norm),
+        Scale: Kernel(_run_scale, _init_scale),
+        ChannelShuffle: Kernel(_run_channel_shuffle),
+        ChannelSlice: Kernel(_run_channel_slice),
         Upsample: Kernel(_run_upsample),
         Add: Kernel(_run_add),
         Multiply: Kernel(_run_multiply),
         Concat: Kernel(_run_concat),
+        Unflatten: Kernel(_run_unflatten),
+        Crop: Kernel(_run_crop),
+        Normalize: Kernel(_run_normalize, _init_normalize),
     },
 )
 

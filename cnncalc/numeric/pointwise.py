@@ -122,21 +122,22 @@ def lrn(x: Array, size: int, alpha: float, beta: float, k: float) -> Array:
     return x / total
 
 
-def upsample(x: Array, scale: Sequence[int], mode: str) -> Array:
-    """Nearest: repeat each position; bilinear: linear per axis, PyTorch's align_corners=False."""
+def upsample(x: Array, sizes: Sequence[int], mode: str) -> Array:
+    """To `sizes` positions per spatial axis, as PyTorch's F.interpolate: nearest takes the
+    position floor(i * n / m); bilinear is linear per axis with align_corners=False."""
     out = x
-    for axis, factor in enumerate(scale, start=2):
-        if mode == "nearest":
-            out = np.repeat(out, factor, axis=axis)
-            continue
+    for axis, size in enumerate(sizes, start=2):
         m = out.shape[axis]
-        src = (np.arange(m * factor) + 0.5) / factor - 0.5
+        if mode == "nearest":
+            out = np.take(out, np.minimum((np.arange(size) * m) // size, m - 1), axis=axis)
+            continue
+        src = (np.arange(size) + 0.5) * (m / size) - 0.5
         src = np.maximum(src, 0)
-        low = np.floor(src).astype(np.intp)
+        low = np.minimum(np.floor(src).astype(np.intp), m - 1)
         high = np.minimum(low + 1, m - 1)
         lam = (src - low).astype(x.dtype)
         shape = [1] * out.ndim
-        shape[axis] = m * factor
+        shape[axis] = size
         lam = lam.reshape(shape)
         out = np.take(out, low, axis=axis) * (1 - lam) + np.take(out, high, axis=axis) * lam
     return out if out is not x else x.copy()
@@ -146,16 +147,46 @@ def add(inputs: Sequence[Array], into: Array | None = None) -> Array:
     """The sum of `inputs`; `into` (of the result's shape and type, none of the inputs) receives it."""
     out: Array = np.add(inputs[0], inputs[1], out=into)
     for extra in inputs[2:]:
-        out += extra
+        out = out + extra if extra.shape != out.shape else np.add(out, extra, out=out)
     return out
 
 
 def multiply(inputs: Sequence[Array]) -> Array:
-    out = np.multiply(inputs[0], inputs[1])
+    out: Array = np.multiply(inputs[0], inputs[1])
     for extra in inputs[2:]:
-        out *= extra
+        out = out * extra if extra.shape != out.shape else np.multiply(out, extra, out=out)
     return out
 
 
 def concat(inputs: Sequence[Array]) -> Array:
     return np.concatenate(inputs, axis=1)
+
+
+def scale(x: Array, op: str, value: float, weight: Array | None) -> Array:
+    """x (op) a constant: the layer's fixed value, or a learned one per channel (axis 1)."""
+    const: Any = value if weight is None else weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    ufunc = {"multiply": np.multiply, "add": np.add, "subtract": np.subtract, "divide": np.divide}.get(op, np.power)
+    out: Array = ufunc(x, const)
+    return out
+
+
+def layer_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> Array:
+    """Normalise the channels (axis 1) at each position: (x - mean) / sqrt(var + eps) * gamma + beta."""
+    mean = x.mean(axis=1, keepdims=True)
+    out: Array = x - mean
+    var = np.mean(out * out, axis=1, keepdims=True)
+    out /= np.sqrt(var + epsilon)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if gamma is not None:
+        out *= gamma.reshape(shape)
+    if beta is not None:
+        out += beta.reshape(shape)
+    return out
+
+
+def channel_shuffle(x: Array, groups: int) -> Array:
+    """(N, g, C/g, ...) transposed to (N, C/g, g, ...) and read as (N, C, ...), as ShuffleNet does."""
+    n, c = x.shape[:2]
+    grid = x.reshape(n, groups, c // groups, *x.shape[2:])
+    out: Array = np.ascontiguousarray(grid.swapaxes(1, 2)).reshape(x.shape)
+    return out

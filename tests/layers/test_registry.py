@@ -55,14 +55,14 @@ ROOT = Path(__file__).resolve().parents[2]
 class ChannelShuffle(LayerBase):
     """ShuffleNet's channel shuffle: a permutation of the channels, nothing to learn."""
 
-    kind: Literal["channel_shuffle"] = Field(description="channel_shuffle (also shuffle).")
+    kind: Literal["group_shuffle"] = Field(description="group_shuffle (also shuffle).")
     groups: Positive = Field(description="Groups whose channels are interleaved.")
     stem: ClassVar[str] = "shuffle"
-    aliases: ClassVar[dict[str, str]] = {"shuffle": "channel_shuffle"}
+    aliases: ClassVar[dict[str, str]] = {"shuffle": "group_shuffle"}
     dsl_words: ClassVar[tuple[DslWord, ...]] = (
-        DslWord("shuffle", "channel_shuffle", "shuffle", options=("g",), example="shuffle"),
+        DslWord("shuffle", "group_shuffle", "shuffle", options=("g",), example="shuffle"),
     )
-    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"shuffle": ("channel_shuffle",)}
+    sheet_words: ClassVar[dict[str, tuple[str, ...]]] = {"shuffle": ("group_shuffle",)}
     family: ClassVar[str] = "permutation"
 
     def apply(self, x: Shape, c: Conventions) -> Counts:
@@ -110,13 +110,13 @@ def test_a_kind_registered_later_is_known_to_the_loader(shuffle: type[ChannelShu
     assert [r.output_shape for r in report.rows[1:]] == [(8, 8, 8), (8, 8, 8), (10,)]
     # (3*3*4 + 1)*8 conv, (8*8*8 + 1)*10 dense, nothing for the shuffle
     assert report.totals.params == 296 + 5130
-    with pytest.raises(SpecError, match="unknown key 'group' in channel_shuffle layer"):
+    with pytest.raises(SpecError, match="unknown key 'group' in group_shuffle layer"):
         load_spec_text(SPEC.replace("groups: 2", "group: 2"))
 
 
 def test_a_kind_registered_later_is_a_dsl_word(shuffle: type[ChannelShuffle]) -> None:
     data, _ = parse_dsl("8x8x4 | conv3-8 | shuffle g=2 | fc-10")
-    assert data["layers"][1] == {"kind": "channel_shuffle", "groups": 2}
+    assert data["layers"][1] == {"kind": "group_shuffle", "groups": 2}
     assert analyze(load_dsl("8x8x4 | conv3-8 | shuffle g=2 | fc-10")).totals.params == 296 + 5130
     with pytest.raises(SpecError, match="unknown option 's' for shuffle"):
         parse_dsl("8x8x4 | shuffle s=2")
@@ -127,7 +127,7 @@ def test_a_kind_registered_later_is_a_dsl_word(shuffle: type[ChannelShuffle]) ->
 
 def test_a_kind_registered_later_is_in_the_schema(shuffle: type[ChannelShuffle]) -> None:
     schema = spec_schema()
-    assert schema["$defs"]["ChannelShuffle"]["properties"]["kind"]["enum"] == ["channel_shuffle", "shuffle"]
+    assert schema["$defs"]["ChannelShuffle"]["properties"]["kind"]["enum"] == ["group_shuffle", "shuffle"]
     assert {"$ref": "#/$defs/ChannelShuffle"} in schema["properties"]["layers"]["items"]["oneOf"]
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(yaml.safe_load(SPEC))) == []
@@ -137,11 +137,11 @@ def test_a_kind_registered_later_is_in_the_schema(shuffle: type[ChannelShuffle])
 def test_a_kind_registered_later_is_explained_and_graded(shuffle: type[ChannelShuffle]) -> None:
     spec = load_spec_text(SPEC)
     layer = explain(spec).layers[2]
-    assert layer.row.kind == "channel_shuffle"
+    assert layer.row.kind == "group_shuffle"
     assert layer.step("params") is not None and layer.step("params").value == 0  # type: ignore[union-attr]
     assert "reordered" in layer.step("params").note  # type: ignore[union-attr]
     # the row says "channel shuffle", not the layer's name: matched by the kind's sheet word
-    assert label_kinds("channel shuffle") == ("channel_shuffle",)
+    assert label_kinds("channel shuffle") == ("group_shuffle",)
     grader = Grader(spec, Conventions())
     right = grader.grade(read_sheet_text(SHEET.format(shuffle_params=0), "s.csv"))
     assert right.all_right and right.score.graded == 6  # 3 rows x (shape, params)
@@ -153,11 +153,11 @@ def test_a_kind_registered_later_is_explained_and_graded(shuffle: type[ChannelSh
 
 def test_a_kind_registered_later_is_in_the_kind_table_and_leaves_no_trace(shuffle: type[ChannelShuffle]) -> None:
     table = kind_table()
-    row = next(line for line in table.splitlines() if line.startswith("| `channel_shuffle`"))
+    row = next(line for line in table.splitlines() if line.startswith("| `group_shuffle`"))
     assert "`shuffle`" in row and "`groups`\\*" in row and "permutation" in row
-    assert family_kinds("permutation") == ("channel_shuffle",)
+    assert family_kinds("permutation") == ("group_shuffle",)
     unregister_kind(ChannelShuffle)
-    assert "channel_shuffle" not in REGISTRY and "shuffle" not in ALIASES and "shuffle" not in dsl_words()
+    assert "group_shuffle" not in REGISTRY and "shuffle" not in ALIASES and "shuffle" not in dsl_words()
     assert "shuffle" not in sheet_words() and ChannelShuffle not in layer_classes()
     assert kind_table() == (ROOT / "docs" / "kinds.md").read_text(encoding="utf-8")
     assert schema_text() == (ROOT / "cnncalc" / "schema" / "spec.schema.json").read_text(encoding="utf-8")

@@ -524,7 +524,8 @@ def test_lrn_matches_the_formula(size: int, channels: int, seed: int) -> None:
 @given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.integers(0, 2**16))
 def test_upsample_matches_per_axis_formulas(scale: list[int], seed: int) -> None:
     x = np.random.default_rng(seed).standard_normal((1, 2, *([3] * len(scale))))
-    nearest = pointwise.upsample(x, scale, "nearest")
+    sizes = [3 * f for f in scale]
+    nearest = pointwise.upsample(x, sizes, "nearest")
     for o in itertools.product(*(range(3 * f) for f in scale)):
         src = tuple(oo // f for oo, f in zip(o, scale, strict=True))
         at: tuple[int | slice, ...] = (0, slice(None), *o)
@@ -533,7 +534,7 @@ def test_upsample_matches_per_axis_formulas(scale: list[int], seed: int) -> None
     want = x
     for axis, f in enumerate(scale, start=2):
         want = naive_bilinear_axis(want, f, axis)
-    np.testing.assert_allclose(pointwise.upsample(x, scale, "bilinear"), want, rtol=1e-12)
+    np.testing.assert_allclose(pointwise.upsample(x, sizes, "bilinear"), want, rtol=1e-12)
 
 
 def test_merges() -> None:
@@ -678,9 +679,14 @@ def test_elementwise_layers_match_torch(torch: Any) -> None:
     np.testing.assert_allclose(
         pointwise.batch_norm(x, mean, var, gamma, beta, 1e-5), want_bn.numpy(), rtol=1e-5, atol=1e-5
     )
+    sizes = tuple(n * f for n, f in zip(x.shape[2:], (2, 3), strict=True))
     for mode in ("nearest", "bilinear"):
         want = f_.interpolate(xt, scale_factor=(2, 3), mode=mode)
-        np.testing.assert_allclose(pointwise.upsample(x, (2, 3), mode), want.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(pointwise.upsample(x, sizes, mode), want.numpy(), rtol=1e-5, atol=1e-5)
+        # to a size that is no whole factor of the input's (LRASPP's 33 to 65)
+        odd = (2 * x.shape[2] - 1, 3 * x.shape[3] + 1)
+        want = f_.interpolate(xt, size=odd, mode=mode)
+        np.testing.assert_allclose(pointwise.upsample(x, odd, mode), want.numpy(), rtol=1e-5, atol=1e-5)
     w, b = np.random.default_rng(8).standard_normal((7, 120)).astype(np.float32), np.zeros(7, dtype=np.float32)
     want = f_.linear(xt.reshape(2, -1), t_(torch, w), t_(torch, b))
     np.testing.assert_allclose(conv.dense(x, w, b, MacCounter()), want.numpy(), rtol=1e-4, atol=1e-4)

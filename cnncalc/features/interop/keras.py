@@ -21,8 +21,9 @@ import math
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cnncalc.core.graph import MAX_ARGUMENT, MAX_LAYERS
 from cnncalc.errors import CnncalcError
@@ -77,32 +78,81 @@ ACTIVATIONS: dict[str, str | None] = {
     "softplus": "softplus",
 }
 
-SUPPORTED_LAYERS: tuple[str, ...] = (
-    "InputLayer",
-    "Conv1D",
-    "Conv2D",
-    "Conv3D",
-    "DepthwiseConv2D",
-    "SeparableConv2D",
-    "Conv2DTranspose",
-    "MaxPooling1D/2D/3D",
-    "AveragePooling1D/2D/3D",
-    "GlobalAveragePooling1D/2D/3D",
-    "GlobalMaxPooling1D/2D/3D",
-    "Dense",
-    "Flatten",
-    "BatchNormalization",
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "Softmax",
-    "Dropout",
-    "Add",
-    "Multiply",
-    "Concatenate",
-    "ZeroPadding1D/2D/3D",
-    "UpSampling1D/2D/3D",
-)
+#: classes of a model used as a layer: its layers are imported in its place
+MODEL_CLASSES = ("Model", "Functional", "Sequential")
+
+#: Keras 3's operation layers (and the merge layers of the same name) -> the cnncalc operation;
+#: called on a tensor and a number (`x + 3.0`) they are a `scale`, on tensors an `add` or `multiply`
+OPERATIONS: dict[str, str] = {
+    "Add": "add",
+    "Subtract": "subtract",
+    "Multiply": "multiply",
+    "Divide": "divide",
+    "TrueDivide": "divide",
+    "TFOpLambda": "",
+}
+
+#: Keras 2's TFOpLambda functions -> the operation (its number comes in the call's `y`)
+TF_OPERATIONS: dict[str, str] = {
+    "__operators__.add": "add",
+    "math.add": "add",
+    "math.subtract": "subtract",
+    "math.multiply": "multiply",
+    "math.truediv": "divide",
+    "math.divide": "divide",
+}
+
+#: every Keras layer the importer reads -> what it becomes: the table of docs/interop.md
+#: (`keras_layers_markdown()`; a test checks the page against it) and the hint of a refusal
+KERAS_LAYERS: dict[str, str] = {
+    "InputLayer": "the `input:`",
+    "Conv1D/2D/3D": "`conv` (`activation:` fused as Keras writes it; `groups`)",
+    "DepthwiseConv2D": "`depthwise_conv` (`depth_multiplier` as `multiplier`)",
+    "SeparableConv2D": "`separable_conv`",
+    "Conv1DTranspose/2DTranspose/3DTranspose": "`conv_transpose` (Keras's output size, also for a kernel "
+    "smaller than the stride)",
+    "MaxPooling1D/2D/3D": "`max_pool`",
+    "AveragePooling1D/2D/3D": "`avg_pool`",
+    "GlobalAveragePooling1D/2D/3D": "`global_avg_pool` (`keepdims` kept)",
+    "GlobalMaxPooling1D/2D/3D": "`global_max_pool` (`keepdims` kept)",
+    "Dense": "`dense` on a vector; on a feature map Keras applies it at each position: a 1x1 `conv`",
+    "Flatten": "`flatten`",
+    "Reshape": "to a vector: `flatten`; a vector to 1x1xC: `unflatten`; a reshape that moves values "
+    "between axes is refused",
+    "BatchNormalization": "`batch_norm` over the channels; `center` and `scale` each learned or not "
+    "(Inception's `scale=False`: beta only)",
+    "LayerNormalization": "`layer_norm` over the channels",
+    "Normalization": "`normalize`: no weights with its mean and variance given; left to `adapt()`, "
+    "`stored: true` (mean, variance and a count: 2C + 1 non-trainable)",
+    "Rescaling": "`scale` (multiply), and a `scale` (add) for an offset other than 0",
+    "LayerScale": "`scale` learned per channel (ConvNeXt's layer scale)",
+    "CustomScaleLayer": "`scale` then `add` (Inception-ResNet's scaled residual)",
+    "Activation": "the activation (`linear`: nothing)",
+    "ReLU": "`relu`, `relu6` (max_value 6) or `leaky_relu`",
+    "LeakyReLU": "`leaky_relu`",
+    "ELU": "`elu`",
+    "Softmax": "`softmax`",
+    "Dropout": "`dropout`",
+    "SpatialDropout1D/2D/3D": "`dropout`",
+    "Add": "`add` of tensors (a 1x1xC one broadcasts over a map); with a number (Keras 3's `x + 3.0`): `scale`",
+    "Multiply": "`multiply` of tensors (a squeeze-and-excitation gate broadcasts); with a number: `scale`",
+    "Subtract, Divide": "Keras 3's operations with a number (`x / 6.0`): `scale`",
+    "TFOpLambda": "Keras 2's `x + 3.0`, `x * y`: add, subtract, multiply or divide, with a number a `scale`",
+    "Concatenate": "`concat` (along the channels)",
+    "ZeroPadding1D/2D/3D": "folded into the next conv's or pool's padding",
+    "Cropping1D/2D/3D": "`crop`; after a ZeroPadding, what remains of the padding (a padding that shifts the map "
+    "is refused)",
+    "UpSampling1D/2D/3D": "`upsample`",
+    "Sequential, Functional": "a model called as a layer: its layers, in its place (a second call shares "
+    "their weights)",
+}
+
+
+def keras_layers_markdown() -> str:
+    """The Keras layers the importer reads, as docs/interop.md shows them."""
+    lines = ["| Keras layer | cnncalc |", "|---|---|"]
+    lines += [f"| {name} | {becomes} |" for name, becomes in KERAS_LAYERS.items()]
+    return "\n".join(lines) + "\n"
 
 
 #: the Keras importer's capability table: each cnncalc kind an import can produce -> the Keras
@@ -112,17 +162,21 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
     feature="the Keras import",
     lacks="layer",
     handlers={
-        "conv": ("Conv1D", "Conv2D", "Conv3D"),
+        "conv": ("Conv1D/2D/3D", "Dense"),
         "depthwise_conv": ("DepthwiseConv2D",),
         "separable_conv": ("SeparableConv2D",),
-        "conv_transpose": ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"),
+        "conv_transpose": ("Conv1DTranspose/2DTranspose/3DTranspose",),
         "max_pool": ("MaxPooling1D/2D/3D",),
         "avg_pool": ("AveragePooling1D/2D/3D",),
         "global_avg_pool": ("GlobalAveragePooling1D/2D/3D",),
         "global_max_pool": ("GlobalMaxPooling1D/2D/3D",),
         "dense": ("Dense",),
-        "flatten": ("Flatten",),
+        "flatten": ("Flatten", "Reshape"),
+        "unflatten": ("Reshape",),
         "batch_norm": ("BatchNormalization",),
+        "layer_norm": ("LayerNormalization",),
+        "normalize": ("Normalization",),
+        "scale": ("Rescaling", "LayerScale", "CustomScaleLayer", "Add", "Multiply", "Subtract, Divide", "TFOpLambda"),
         **{kind: ("Activation",) for kind in ACTIVATIONS.values() if kind is not None},
         "relu": ("Activation", "ReLU"),
         "relu6": ("Activation", "ReLU"),
@@ -130,31 +184,49 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "elu": ("Activation", "ELU"),
         "softmax": ("Activation", "Softmax"),
         "dropout": ("Dropout", "SpatialDropout1D/2D/3D"),
-        "add": ("Add",),
-        "multiply": ("Multiply",),
+        "add": ("Add", "CustomScaleLayer", "TFOpLambda"),
+        "multiply": ("Multiply", "TFOpLambda"),
         "concat": ("Concatenate",),
         "upsample": ("UpSampling1D/2D/3D",),
+        "crop": ("Cropping1D/2D/3D",),
     },
     unsupported={
         "locally_connected": "Keras 3 has no LocallyConnected layers",
         "lrn": "Keras has no local response normalization layer",
         "sum_pool": "Keras has no sum pooling layer",
         "l2_pool": "Keras has no L2 pooling layer",
+        "channel_shuffle": "Keras has no channel shuffle layer",
+        "channel_slice": "Keras has no channel slice layer (a Lambda that slices is not read)",
     },
 )
 
 
-def keras_to_spec_data(path: Path) -> dict[str, Any]:
-    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data."""
+def keras_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
+    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data;
+    what the import cannot carry (frozen layers) is appended to `notes`, if given."""
     check_model_file(path, "a Keras model")
-    return keras_config_to_spec_data(_read_config(path), path.stem)
+    return keras_config_to_spec_data(_read_config(path), path.stem, notes)
+
+
+#: bytes at the start of a .json file too large to parse in which a Keras config names its class
+#: (Keras writes `{"module": "keras.src.models.functional", "class_name": ...` first)
+KERAS_HEAD_BYTES = 4096
 
 
 def looks_like_keras_json(path: Path) -> bool:
-    """A readable JSON file whose top level is a Keras model config (not, say, a spec in JSON)."""
+    """A readable JSON file whose top level is a Keras model config (not, say, a spec in JSON).
+
+    A file over the config limit is not parsed: it is taken for a Keras config when it starts
+    as one does, so that the importer refuses it with its own limit, not the YAML reader with
+    a spec's (a spec is never that large either).
+    """
     try:
-        if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
+        if not path.is_file():
             return False
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            with path.open("rb") as stream:
+                head = stream.read(KERAS_HEAD_BYTES)
+            return head.lstrip().startswith(b"{") and b'"class_name"' in head
         data = json.loads(read_text_file(path, "a Keras model config", MAX_CONFIG_BYTES, InteropError))
     except (CnncalcError, OSError, ValueError, RecursionError):
         return False
@@ -306,12 +378,13 @@ def _count_layers(config: dict[str, Any]) -> None:
     """Refuse a model of more layers or calls than a network may have, nested models counted, before importing.
 
     A layer counts once per call (each call of a Functional model's layer is a cnncalc layer);
-    a model used as a layer counts its own layers, and may be nested MAX_MODEL_DEPTH deep.
+    a model used as a layer counts its own layers once per call of it (each call imports them
+    again), and may be nested MAX_MODEL_DEPTH deep.
     """
     count = 0
-    stack: list[tuple[Any, int]] = [(config.get("layers"), 1)]
-    while stack:
-        layers, depth = stack.pop()
+    stack: list[tuple[Any, int, int]] = [(config.get("layers"), 1, 1)]
+    while stack and count <= MAX_LAYERS:
+        layers, depth, times = stack.pop()
         if depth > MAX_MODEL_DEPTH:
             raise InteropError.single(
                 f"the Keras model nests models more than {MAX_MODEL_DEPTH} deep", hint="flatten the nested models"
@@ -320,10 +393,12 @@ def _count_layers(config: dict[str, Any]) -> None:
             continue  # a wrong type is reported, with its place, when the layers are read
         for layer in layers:
             nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
-            count += max(len(nodes), 1) if isinstance(nodes, list) else 1
+            calls = times * (max(len(nodes), 1) if isinstance(nodes, list) else 1)
             inner = layer.get("config") if isinstance(layer, dict) else None
-            if isinstance(inner, dict) and "layers" in inner:
-                stack.append((inner["layers"], depth + 1))
+            if isinstance(inner, dict) and "layers" in inner and layer.get("class_name") in MODEL_CLASSES:
+                stack.append((inner["layers"], depth + 1, calls))
+            else:
+                count += calls
         if count > MAX_LAYERS:
             raise InteropError.single(
                 f"the Keras model has more than {MAX_LAYERS:,} layers (calls and nested models counted); "
@@ -332,8 +407,11 @@ def _count_layers(config: dict[str, Any]) -> None:
             )
 
 
-def keras_config_to_spec_data(model: dict[str, Any], default_name: str = "") -> dict[str, Any]:
-    """The spec of a Keras model config (the dict of json.loads(model.to_json()))."""
+def keras_config_to_spec_data(
+    model: dict[str, Any], default_name: str = "", notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The spec of a Keras model config (the dict of json.loads(model.to_json())); what the
+    import cannot carry is said in the spec's description and appended to `notes`, if given."""
     if not isinstance(model, dict) or not isinstance(model.get("config"), dict):
         raise InteropError.single("not a Keras model config (no class_name and config)", hint=HINT_FILE)
     _check_nesting(model)
@@ -345,13 +423,20 @@ def keras_config_to_spec_data(model: dict[str, Any], default_name: str = "") -> 
         raise InteropError.single(f"the Keras model's 'name' is {_show(given)}; expected text", hint=HINT_FIELD)
     name = clean_name(given) or clean_name(default_name) or "network"
     importer = _Importer(name)
+    top = _Scope(frozen=config.get("trainable") is False)  # model.trainable = False
     if kind == "Sequential":
-        importer.sequential(config)
+        importer.sequential(config, top)
     elif kind in ("Functional", "Model"):
-        importer.functional(config)
+        importer.functional(config, top)
     else:
         raise InteropError.single(f"a Keras {_show(kind)} model: only Sequential and Functional models import")
-    return importer.result()
+    data = importer.result()
+    said = importer.notes()
+    if said:
+        data["description"] += "; " + "; ".join(said)
+        if notes is not None:
+            notes.extend(said)
+    return data
 
 
 # --- reading fields, each checked -----------------------------------------------------------
@@ -506,18 +591,30 @@ def _tensors(value: Any, where: str) -> list[tuple[str, int, int]]:
     return found
 
 
-def _calls(layer: dict[str, Any], name: str) -> list[list[tuple[str, int, int]]]:
-    """The inputs of each call of a Functional model's layer, Keras 3 or Keras 2 format."""
+def _number(value: Any) -> TypeGuard[int | float]:
+    """A finite number of the config that float() takes (not a bool, not an integer past 2**53)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) <= 2**53 if isinstance(value, int) else math.isfinite(value)
+
+
+def _calls(layer: dict[str, Any], name: str) -> list[tuple[list[tuple[str, int, int]], list[float]]]:
+    """The inputs of each call of a Functional model's layer, Keras 3 or Keras 2 format, each with
+    the numbers it is called with: `x + 3.0` is a call of Keras 3's add operation on (x, 3.0), and
+    of Keras 2's TFOpLambda on x with {"y": 3.0}."""
     nodes = layer.get("inbound_nodes", [])
     where = f"Keras layer '{name}'"
     if not isinstance(nodes, list):
         raise InteropError.single(f"{where}: 'inbound_nodes' is {_type_name(nodes)}; expected a list", hint=HINT_FIELD)
-    calls: list[list[tuple[str, int, int]]] = []
+    calls: list[tuple[list[tuple[str, int, int]], list[float]]] = []
     for node in nodes:
         if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-            calls.append(_tensors(node.get("args", []), where))
+            args = node.get("args", [])
+            numbers = [float(a) for a in args if _number(a)] if isinstance(args, list) else []
+            calls.append((_tensors(args, where), numbers))
         elif isinstance(node, list):  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
-            calls.append([_reference(t, where) for t in node])
+            extra = [t[3].get("y") for t in node if isinstance(t, list) and len(t) > 3 and isinstance(t[3], dict)]
+            calls.append(([_reference(t, where) for t in node], [float(y) for y in extra if _number(y)]))
         else:
             raise InteropError.single(
                 f"{where}: a node of 'inbound_nodes' is {_type_name(node)}; expected an object or a list",
@@ -538,6 +635,17 @@ def _input_layer_name(config: dict[str, Any]) -> str:
     if len(inputs) != 1:
         raise InteropError.single(f"the Keras model has {len(inputs)} inputs; a cnncalc spec has one")
     return _reference(inputs[0], "the Keras model's 'input_layers'")[0]
+
+
+def _output_layer_name(config: dict[str, Any]) -> tuple[str, int, int]:
+    """The one output of a Functional model used as a layer: output_layers [[name, 0, 0]] or [name, 0, 0]."""
+    outputs = config.get("output_layers", [])
+    if isinstance(outputs, list) and outputs and isinstance(outputs[0], str):
+        outputs = [outputs]
+    if not isinstance(outputs, list) or len(outputs) != 1:
+        shown = f"{len(outputs)} outputs" if isinstance(outputs, list) else f"'output_layers' {_type_name(outputs)}"
+        raise InteropError.single(f"a nested Keras model has {shown}; one is imported", hint=HINT_FIELD)
+    return _reference(outputs[0], "the nested Keras model's 'output_layers'")
 
 
 def _layer_entry(layer: Any, index: int, need_name: bool) -> tuple[str, str, dict[str, Any]]:
@@ -574,6 +682,32 @@ def _one(values: list[int]) -> int | list[int]:
 _SLIPS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Where a nested model's layers live: `tensors` prefixes the names of the tensors of one call
+    of it, `owners` the names of its layers, the same for every call (so a second call shares);
+    `frozen`: the model, or one around it, is trainable=False."""
+
+    tensors: str = ""
+    owners: str = ""
+    frozen: bool = False
+
+    def inner(self, name: str, call: int, frozen: bool) -> _Scope:
+        return _Scope(f"{self.tensors}{name}/{call}/", f"{self.owners}{name}/", self.frozen or frozen)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of a layer: its config, the tensors it reads and makes, the numbers it is called with."""
+
+    fields: _Fields
+    inputs: list[str]
+    out: str
+    numbers: list[float] = field(default_factory=list)
+    call: int = 0
+    scope: _Scope = _Scope()
+
+
 class _Importer:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -583,6 +717,24 @@ class _Importer:
         self.pads: dict[str, list[list[int]]] = {}  # output of ZeroPadding -> [before, after] per axis
         self.owners: dict[str, str] = {}  # Keras layer -> cnncalc layer of its first call
         self.channels_first = False
+        self.frozen: dict[str, None] = {}  # Keras layers with weights and trainable=False, in order
+
+    def notes(self) -> list[str]:
+        """What the spec cannot say: frozen layers, whose weights Keras counts as non-trainable.
+
+        A cnncalc spec has no frozen layer: every weight counts as trainable, in the report,
+        the training memory and the export alike. The total is Keras's; the split is not, and
+        this says so rather than leave a wrong split unsaid.
+        """
+        if not self.frozen:
+            return []
+        names = list(self.frozen)
+        shown = ", ".join(f"'{n}'" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return [
+            f"{len(names)} Keras layer(s) with weights are frozen (trainable=False): {shown}; cnncalc counts their "
+            "weights as trainable, Keras as non-trainable (the total is the same, the trainable/non-trainable "
+            "split is not Keras's)"
+        ]
 
     def result(self) -> dict[str, Any]:
         if self.input is None:
@@ -616,11 +768,19 @@ class _Importer:
             )
         return layers
 
-    def sequential(self, config: dict[str, Any]) -> None:
-        previous = "input_tensor"
+    def same(self, tensor: str, source: str) -> None:
+        """`tensor` is `source` under another name (a nested model's input or output, an identity)."""
+        self.writer.alias(tensor, source)
+        self.rank[tensor] = self.rank[source]
+        if source in self.pads:
+            self.pads[tensor] = self.pads[source]
+
+    def sequential(self, config: dict[str, Any], scope: _Scope = _Scope(), source: str | None = None) -> str:
+        """Import a Sequential model's layers in order; nested (`source` given), return its output tensor."""
+        previous = source or "input_tensor"
         for index, item in enumerate(self.layer_list(config)):
             cls, name, layer_config = _layer_entry(item, index, need_name=False)
-            if index == 0 or self.input is None:
+            if source is None and (index == 0 or self.input is None):
                 shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
                 shape = shape or config.get("build_input_shape")
                 if shape is not None and self.input is None:
@@ -630,14 +790,16 @@ class _Importer:
                 continue
             if self.input is None:
                 raise InteropError.single("the Sequential model has no input shape", hint="start it with keras.Input")
-            out = f"{name}:{index}"
-            self.layer(_Fields(cls, name, layer_config), [previous], out)
+            out = f"{scope.tensors}{name}:{index}"
+            self.layer(_Call(_Fields(cls, name, layer_config), [previous], out, scope=scope))
             previous = out
+        return previous
 
-    def functional(self, config: dict[str, Any]) -> None:
+    def functional(self, config: dict[str, Any], scope: _Scope = _Scope(), source: str | None = None) -> str:
+        """Import a Functional model's calls; nested (`source` given), return its output tensor."""
         layers = self.layer_list(config)
         input_name = _input_layer_name(config)
-        calls: list[tuple[_Fields, list[str], str]] = []
+        calls: list[_Call] = []
         names: set[str] = set()
         for index, item in enumerate(layers):
             cls, name, layer_config = _layer_entry(item, index, need_name=True)
@@ -648,14 +810,25 @@ class _Importer:
                 shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
                 if name != input_name or shape is None:
                     raise InteropError.single(f"input layer '{name}' is not the model's one input with a shape")
-                self.set_input(f"{name}:0:0", shape, f"Keras layer '{name}' ({cls})")
+                if source is None:
+                    self.set_input(f"{name}:0:0", shape, f"Keras layer '{name}' ({cls})")
+                else:
+                    self.same(f"{scope.tensors}{name}:0:0", source)
                 continue
             fields = _Fields(cls, name, layer_config)
-            for call, sources in enumerate(_calls(item, name)):
-                calls.append((fields, [f"{n}:{i}:{t}" for n, i, t in sources], f"{name}:{call}:0"))
+            for call, (sources, numbers) in enumerate(_calls(item, name)):
+                inputs = [f"{scope.tensors}{n}:{i}:{t}" for n, i, t in sources]
+                calls.append(_Call(fields, inputs, f"{scope.tensors}{name}:{call}:0", numbers, call, scope))
         self.run(calls)
+        if source is None:
+            return ""
+        name, call, tensor = _output_layer_name(config)
+        out = f"{scope.tensors}{name}:{call}:{tensor}"
+        if out not in self.writer.tensors:
+            raise InteropError.single(f"the nested Keras model's output {name} is made by no layer", hint=HINT_FIELD)
+        return out
 
-    def run(self, calls: list[tuple[_Fields, list[str], str]]) -> None:
+    def run(self, calls: list[_Call]) -> None:
         """Import each call once its inputs exist, in the order of the list where the graph allows.
 
         A layer called twice is listed once, its second call maybe reading later layers. Each
@@ -666,8 +839,8 @@ class _Importer:
         waiting: dict[str, list[int]] = {}
         missing: list[int] = []
         ready: list[int] = []
-        for position, (_, tensors, _) in enumerate(calls):
-            absent = {t for t in tensors if t not in self.writer.tensors}
+        for position, item in enumerate(calls):
+            absent = {t for t in item.inputs if t not in self.writer.tensors}
             missing.append(len(absent))
             for tensor in absent:
                 waiting.setdefault(tensor, []).append(position)
@@ -677,42 +850,44 @@ class _Importer:
         done = 0
         while ready:
             position = heapq.heappop(ready)
-            fields, tensors, out = calls[position]
-            self.layer(fields, tensors, out)
+            self.layer(calls[position])
             done += 1
-            for waiter in waiting.pop(out, []):
+            for waiter in waiting.pop(calls[position].out, []):
                 missing[waiter] -= 1
                 if missing[waiter] == 0:
                     heapq.heappush(ready, waiter)
         if done < len(calls):
-            fields, tensors, _ = calls[next(p for p, count in enumerate(missing) if count)]
-            absent_tensor = next(t for t in tensors if t not in self.writer.tensors)
-            raise InteropError.single(f"layer '{fields.name}' reads {absent_tensor}, which no layer makes")
+            stuck = calls[next(p for p, count in enumerate(missing) if count)]
+            absent_tensor = next(t for t in stuck.inputs if t not in self.writer.tensors)
+            raise InteropError.single(f"layer '{stuck.fields.name}' reads {absent_tensor}, which no layer makes")
 
     # --- layers ---------------------------------------------------------------------------
 
     def unsupported(self, cls: str, name: str, why: str = "") -> InteropError:
-        return unsupported(cls, name, self.writer, ", ".join(SUPPORTED_LAYERS), why)
+        return unsupported(cls, name, self.writer, ", ".join(KERAS_LAYERS), why)
 
-    def add(self, layer: dict[str, Any], inputs: list[str], out: str, keras_name: str) -> None:
+    def add(self, layer: dict[str, Any], inputs: list[str], out: str, keras_name: str, owner: str) -> None:
+        """Write one cnncalc layer; a second call of the Keras layer `owner` shares the first's weights."""
         entry = self.writer.add(layer, inputs, [out], keras_name)
-        if keras_name in self.owners and layer["kind"] not in _NO_WEIGHTS:
-            entry["shares"] = self.owners[keras_name]
-        self.owners.setdefault(keras_name, entry["name"])
+        if owner in self.owners and layer["kind"] not in _NO_WEIGHTS:
+            entry["shares"] = self.owners[owner]
+        self.owners.setdefault(owner, entry["name"])
 
-    def layer(self, fields: _Fields, inputs: list[str], out: str) -> None:
+    def layer(self, item: _Call) -> None:
         """Import one call of a layer; whatever slipped past the field checks still names the layer."""
-        if not inputs:
+        fields = item.fields
+        if not item.inputs:
             raise InteropError.single(f"Keras layer '{fields.name}' ({fields.cls}): a call that reads no tensor")
         try:
-            self.convert_call(fields, inputs, out)
+            self.convert_call(item)
         except _SLIPS as e:
             raise InteropError.single(
                 f"Keras layer '{fields.name}' ({fields.cls}): a config cnncalc cannot read ({type(e).__name__})",
                 hint=HINT_FIELD,
             ) from None
 
-    def convert_call(self, fields: _Fields, inputs: list[str], out: str) -> None:
+    def convert_call(self, item: _Call) -> None:
+        fields, inputs, out = item.fields, item.inputs, item.out
         cls, name = fields.cls, fields.name
         data_format = fields.get("data_format", None)
         if data_format not in (None, "channels_last", "channels_first"):
@@ -722,35 +897,96 @@ class _Importer:
         rank = self.rank[inputs[0]]
         padded = [t for t in inputs if t in self.pads]
         base = cls.rstrip("D").rstrip("123") if cls[-2:] in ("1D", "2D", "3D") else cls
+        if base == "Cropping":
+            self.cropping(item, rank)
+            return
         if padded and base not in ("Conv", "MaxPooling", "AveragePooling", "DepthwiseConv", "SeparableConv"):
             raise self.unsupported(cls, name, "it reads a ZeroPadding output (only a conv or pooling may)")
-        if base in ("Model", "Sequential", "Functional"):
-            raise self.unsupported(cls, name, "a model nested in a model")
-        spec, out_rank = self.convert(fields, base, inputs, rank)
-        if spec is None:  # the identity: linear activation, a padding folded into the next layer
-            self.writer.alias(out, inputs[0])
-            self.rank[out] = rank
+        if cls in MODEL_CLASSES:
+            self.nested(item)
+            return
+        owner = f"{item.scope.owners}{name}"
+        if cls in OPERATIONS or cls in ("CustomScaleLayer", "Rescaling", "Reshape"):
+            specs, out_rank = self.operation(item, rank)
+        else:
+            spec, out_rank = self.convert(fields, base, inputs, rank)
+            specs = [] if spec is None else [spec]
+        if not specs:  # the identity: linear activation, a padding folded into the next layer
+            self.same(out, inputs[0])
             if base == "ZeroPadding":
                 self.pads[out] = self.zero_padding(fields, rank)
             return
-        self.add(spec, inputs if spec["kind"] in ("add", "multiply", "concat") else inputs[:1], out, name)
-        self.rank[out] = out_rank
+        if (item.scope.frozen or not fields.flag("trainable", True)) and any(map(_learns, specs)):
+            self.frozen.setdefault(owner)
+        source = inputs
+        for step, spec in enumerate(specs, 1):  # a layer written as several: the last one carries its name
+            last = step == len(specs)
+            made = out if last else f"{out}#{step}"
+            wanted = name if last else f"{name}_{spec['kind']}"
+            reads = [source[0] if r is None else r for r in spec.pop("reads", [])]
+            merge = spec["kind"] in ("add", "multiply", "concat")
+            self.add(spec, reads or (source if merge else source[:1]), made, wanted, f"{owner}#{step}")
+            self.rank[made] = out_rank
+            source = [made]
 
-    def zero_padding(self, fields: _Fields, rank: int) -> list[list[int]]:
-        padding = fields.get("padding", 1)
+    def nested(self, item: _Call) -> None:
+        """A model called as a layer: its layers imported in its place, reading the call's input."""
+        fields = item.fields
+        if len(item.inputs) != 1:
+            raise self.unsupported(fields.cls, fields.name, f"a nested model called on {len(item.inputs)} inputs")
+        scope = item.scope.inner(fields.name, item.call, not fields.flag("trainable", True))
+        if fields.cls == "Sequential":
+            made = self.sequential(fields.config, scope, item.inputs[0])
+        else:
+            made = self.functional(fields.config, scope, item.inputs[0])
+        self.same(item.out, made)
+
+    def zero_padding(self, fields: _Fields, rank: int, key: str = "padding") -> list[list[int]]:
+        """[before, after] per spatial axis of a ZeroPadding's `padding` (or a Cropping's `cropping`)."""
+        padding = fields.get(key, 1)
         if not isinstance(padding, list):
-            return [[fields.whole("padding", padding, 0)] * 2] * rank
+            return [[fields.whole(key, padding, 0)] * 2] * rank
+        if rank == 1 and len(padding) == 2 and not any(isinstance(p, list) for p in padding):
+            padding = [padding]  # the 1D layers take one (before, after) pair
         if len(padding) != rank:
-            raise fields.error("padding", padding, f"{rank} paddings, one per spatial axis")
+            raise fields.error(key, padding, f"{rank} paddings, one per spatial axis")
         pairs: list[list[int]] = []
         for p in padding:
             if isinstance(p, list):
                 if len(p) != 2:
-                    raise fields.error("padding", padding, "a [before, after] pair per spatial axis")
-                pairs.append([fields.whole("padding", p[0], 0), fields.whole("padding", p[1], 0)])
+                    raise fields.error(key, padding, "a [before, after] pair per spatial axis")
+                pairs.append([fields.whole(key, p[0], 0), fields.whole(key, p[1], 0)])
             else:
-                pairs.append([fields.whole("padding", p, 0)] * 2)
+                pairs.append([fields.whole(key, p, 0)] * 2)
         return pairs
+
+    def cropping(self, item: _Call, rank: int) -> None:
+        """A Cropping layer: a `crop`, or, after a ZeroPadding, what remains of the padding.
+
+        A padding then a crop that leaves every side padded or unchanged is a smaller padding
+        for the next conv or pool; one that leaves every side cropped is a crop of the unpadded
+        map; one that pads a side and crops another (NASNet's shift) is refused.
+        """
+        fields, source, out = item.fields, item.inputs[0], item.out
+        if rank == 0:
+            raise self.unsupported(fields.cls, fields.name, "it reads a vector (no spatial axes)")
+        cut = self.zero_padding(fields, rank, "cropping")
+        pads = self.pads.get(source, [[0, 0]] * rank)
+        net = [[p - c for p, c in zip(pair, crop, strict=True)] for pair, crop in zip(pads, cut, strict=True)]
+        values = [v for pair in net for v in pair]
+        if source in self.pads and all(v >= 0 for v in values):
+            self.same(out, source)
+            self.pads.pop(out, None)
+            if any(values):
+                self.pads[out] = net
+            return
+        if any(v > 0 for v in values):
+            raise self.unsupported(fields.cls, fields.name, "a ZeroPadding and a Cropping that shift the map")
+        crop = [[-a, -b] for a, b in net]
+        symmetric = all(pair == crop[0] for pair in crop) and crop[0][0] == crop[0][1]
+        spec = {"kind": "crop", "crop": crop[0][0] if symmetric else crop}
+        self.add(spec, [source], out, fields.name, f"{item.scope.owners}{fields.name}#1")
+        self.rank[out] = rank
 
     def window(self, fields: _Fields, source: str, rank: int, kernel_key: str) -> dict[str, Any]:
         """kernel, stride, padding and dilation of a conv or pooling, with a ZeroPadding before folded in."""
@@ -816,8 +1052,8 @@ class _Importer:
             keep = fields.flag("keepdims", False)
             return ({"kind": kind, "keepdims": True} if keep else {"kind": kind}), rank if keep else 0
         if cls == "Dense":
-            if rank != 0:
-                raise self.unsupported(cls, name, "Dense on a feature map applies per position; add Flatten first")
+            if rank != 0:  # Keras applies it at each position: a 1x1 convolution (ConvNeXt's MLP)
+                return {"kind": "conv", "filters": fields.integer("units"), "kernel": 1, **bias, **fused}, rank
             return {"kind": "dense", "units": fields.integer("units"), **bias, **fused}, 0
         if cls == "Flatten":
             return ({"kind": "flatten"}, 0) if rank else (None, 0)
@@ -829,8 +1065,14 @@ class _Importer:
             return self.activation_layer(fields), rank
         if cls in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"):
             return {"kind": "dropout", "rate": fields.number("rate", 0.5, 0.0, 1.0)}, rank
-        if cls in ("Add", "Multiply"):
-            return {"kind": cls.lower() if cls == "Add" else "multiply"}, rank
+        if cls == "Normalization":
+            self.check_channel_axis(fields, rank, "normalisation")
+            given = fields.get("mean", None) is not None or fields.get("variance", None) is not None
+            return ({"kind": "normalize"} if given else {"kind": "normalize", "stored": True}), rank
+        if cls == "LayerNormalization":
+            return self.layer_norm(fields, rank), rank
+        if cls == "LayerScale":  # ConvNeXt's: a learned factor per channel
+            return {"kind": "scale", "op": "multiply", "learned": True}, rank
         if cls == "Concatenate":
             axis = fields.whole("axis", fields.get("axis", -1), -MAX_ARGUMENT)
             if not self.is_channel_axis(axis, rank):
@@ -864,18 +1106,101 @@ class _Importer:
             layer["output_padding"] = _one(output_padding)
         return {**layer, **bias, **fused}
 
-    def batch_norm(self, fields: _Fields, rank: int) -> dict[str, Any]:
+    def operation(self, item: _Call, rank: int) -> tuple[list[dict[str, Any]], int]:
+        """A layer that may become several cnncalc layers, or an arithmetic operation: Keras 3's
+        `x + 3.0` (an operation layer called on a tensor and a number), Keras 2's TFOpLambda."""
+        fields, inputs, numbers = item.fields, item.inputs, item.numbers
         cls, name = fields.cls, fields.name
+        if cls == "Rescaling":
+            return self.rescaling(fields), rank
+        if cls == "Reshape":
+            return self.reshape(fields, rank)
+        if cls == "CustomScaleLayer":  # Inception-ResNet's residual: inputs[0] + inputs[1] * scale
+            if len(inputs) != 2:
+                raise self.unsupported(cls, name, f"a scaled sum of {len(inputs)} tensors (it takes 2)")
+            value = fields.number("scale")
+            return [
+                {"kind": "scale", "op": "multiply", "value": value, "reads": [inputs[1]]},
+                {"kind": "add", "reads": [inputs[0], None]},
+            ], rank
+        op = OPERATIONS[cls] if cls != "TFOpLambda" else TF_OPERATIONS.get(fields.text("function"))
+        if op is None:
+            raise self.unsupported(cls, name, f"function {_show(fields.get('function'))}")
+        if len(inputs) == 1 and len(numbers) == 1:
+            return [{"kind": "scale", "op": op, "value": numbers[0]}], rank
+        if len(inputs) >= 2 and not numbers and op in ("add", "multiply"):
+            return [{"kind": op}], max(self.rank[t] for t in inputs)  # a gate 1x1xC broadcasts over the map
+        shown = f"{len(inputs)} tensor(s) and {len(numbers)} number(s)"
+        raise self.unsupported(cls, name, f"{op} of {shown} (cnncalc reads tensors, or a tensor and a number)")
+
+    def rescaling(self, fields: _Fields) -> list[dict[str, Any]]:
+        """x * scale + offset: a multiply per value, and an add where the offset is not 0."""
+        specs: list[dict[str, Any]] = []
+        for key, op, neutral in (("scale", "multiply", 1.0), ("offset", "add", 0.0)):
+            value = fields.get(key, neutral)
+            values = value if isinstance(value, list) else [value]
+            if not values or len(values) > MAX_ARGUMENT or not all(_number(v) for v in values):
+                raise fields.error(key, value, "a number, or one per channel")
+            numbers = {float(v) for v in values}
+            if not all(math.isfinite(v) for v in numbers):
+                raise fields.error(key, value, "finite numbers")
+            if key == "scale" or numbers != {neutral}:
+                one = {"value": numbers.pop()} if len(numbers) == 1 else {}
+                specs.append({"kind": "scale", "op": op, **one})
+        return specs
+
+    def reshape(self, fields: _Fields, rank: int) -> tuple[list[dict[str, Any]], int]:
+        """A Reshape that only adds or drops axes of size 1: to a vector (MobileNet's head), or a
+        vector to a 1x1xC map (EfficientNet's squeeze-and-excitation)."""
+        target = fields.get("target_shape")
+        if (
+            not isinstance(target, list)
+            or not 1 <= len(target) <= 4
+            or not all(_number(t) and t == int(t) and (t == -1 or 1 <= t <= MAX_ARGUMENT) for t in target)
+        ):
+            raise fields.error("target_shape", target, "a list of 1 to 4 sizes (one of them may be -1)")
+        sizes = [int(t) for t in target]
+        if len(sizes) == 1:
+            return ([{"kind": "flatten"}] if rank else []), 0
+        channels = sizes[0] if self.channels_first else sizes[-1]
+        spatial = sizes[1:] if self.channels_first else sizes[:-1]
+        if any(s != 1 for s in spatial):
+            raise self.unsupported(
+                fields.cls, fields.name, f"reshape to {_show(target)} (cnncalc reshapes to a vector or to 1x1xC)"
+            )
+        unflatten: dict[str, Any] = {"kind": "unflatten", "axes": len(spatial)}
+        if channels != -1:
+            unflatten["channels"] = channels
+        return ([{"kind": "flatten"}] if rank else []) + [unflatten], len(spatial)
+
+    def check_channel_axis(self, fields: _Fields, rank: int, what: str) -> None:
         axis = fields.get("axis", -1)
         axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
         if isinstance(axis, bool) or not isinstance(axis, int) or not self.is_channel_axis(axis, rank):
-            raise self.unsupported(cls, name, f"normalisation over axis {_show(axis)} (cnncalc normalises channels)")
+            why = f"{what} over axis {_show(axis)} (cnncalc's is over the channels)"
+            raise self.unsupported(fields.cls, fields.name, why)
+
+    def layer_norm(self, fields: _Fields, rank: int) -> dict[str, Any]:
+        self.check_channel_axis(fields, rank, "layer normalisation")
+        if fields.flag("rms_scaling", False):
+            raise self.unsupported(fields.cls, fields.name, "rms_scaling")
         center, scale = fields.flag("center", True), fields.flag("scale", True)
         if center != scale:
-            raise self.unsupported(cls, name, "center and scale differ (cnncalc's batch norm learns both or neither)")
-        layer: dict[str, Any] = {"kind": "batch_norm", "epsilon": fields.number("epsilon", 1e-3, 0.0)}
+            why = "center and scale differ (cnncalc's layer norm learns both or neither)"
+            raise self.unsupported(fields.cls, fields.name, why)
+        layer: dict[str, Any] = {"kind": "layer_norm", "epsilon": fields.number("epsilon", 1e-3, 0.0)}
         if not center:
             layer["affine"] = False
+        return layer
+
+    def batch_norm(self, fields: _Fields, rank: int) -> dict[str, Any]:
+        self.check_channel_axis(fields, rank, "normalisation")
+        center, scale = fields.flag("center", True), fields.flag("scale", True)
+        layer: dict[str, Any] = {"kind": "batch_norm", "epsilon": fields.number("epsilon", 1e-3, 0.0)}
+        if not center and not scale:
+            layer["affine"] = False
+        elif not (center and scale):  # Inception's scale=False: beta only, gamma left to the next layer
+            layer["center" if not center else "scale"] = False
         return layer
 
     def is_channel_axis(self, axis: int, rank: int) -> bool:
@@ -921,5 +1246,18 @@ class _Importer:
         raise self.unsupported(cls, fields.name, f"ReLU with max_value={max_value:g}")
 
 
+def _learns(spec: dict[str, Any]) -> bool:
+    """Whether a written cnncalc layer has weights that training updates (Keras's trainable ones)."""
+    kind = spec["kind"]
+    if kind in ("conv", "depthwise_conv", "separable_conv", "conv_transpose", "dense"):
+        return True
+    if kind in ("batch_norm", "layer_norm"):
+        return bool(spec.get("affine", True))
+    return kind == "scale" and bool(spec.get("learned"))
+
+
 #: kinds without weights: a second call of the Keras layer is simply another layer
-_NO_WEIGHTS = {"add", "multiply", "concat", "flatten", "dropout", "max_pool", "avg_pool", "upsample"}
+_NO_WEIGHTS = {
+    *("add", "multiply", "concat", "flatten", "unflatten", "crop"),
+    *("dropout", "max_pool", "avg_pool", "upsample"),
+}

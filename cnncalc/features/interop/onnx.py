@@ -83,6 +83,12 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "Dropout",
     "Add",
     "Mul",
+    "Sub, Div, Pow (with a constant)",
+    "Erf (in GELU's Div-Erf-Add-Mul-Mul)",
+    "ReduceMean, ReduceMax (over the spatial axes)",
+    "LayerNormalization",
+    "Transpose (to channels last and back; in a channel shuffle)",
+    "Slice, Split (of the channels)",
     "Concat",
     "Flatten",
     "Reshape",
@@ -103,9 +109,10 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "dense": ("Gemm", "MatMul"),
         "max_pool": ("MaxPool",),
         "avg_pool": ("AveragePool",),
-        "global_avg_pool": ("GlobalAveragePool",),
-        "global_max_pool": ("GlobalMaxPool",),
+        "global_avg_pool": ("GlobalAveragePool", "ReduceMean"),
+        "global_max_pool": ("GlobalMaxPool", "ReduceMax"),
         **{kind: (op,) for op, kind in ACTIVATIONS.items() if kind != "relu"},
+        "gelu": ("Gelu", "Erf"),
         "relu": ("Relu", "Clip"),
         "relu6": ("Clip",),
         "softmax": ("Softmax",),
@@ -117,6 +124,10 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "concat": ("Concat",),
         "flatten": ("Flatten", "Reshape"),
         "upsample": ("Resize", "Upsample"),
+        "layer_norm": ("LayerNormalization",),
+        "scale": ("Mul", "Add", "Sub", "Div", "Pow"),
+        "channel_shuffle": ("Reshape", "Transpose"),
+        "channel_slice": ("Slice", "Split"),
     },
     unsupported={
         "depthwise_conv": "ONNX has one Conv operator: a depthwise convolution imports as conv with groups",
@@ -124,11 +135,34 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "locally_connected": "ONNX has no locally connected operator",
         "sum_pool": "the importer does not read LpPool",
         "l2_pool": "the importer does not read LpPool",
+        "unflatten": "an ONNX pool keeps its 1x1 axes: no Reshape back to a map is needed",
+        "crop": "the importer does not read Slice on the spatial axes",
+        "normalize": "ONNX has no Normalization operator: exporters write the standardisation as Sub and Div",
     },
 )
 
 #: operators on data tensors that combine several of them (the others read one, input 0)
-_MERGES = frozenset({"Add", "Sum", "Mul", "Concat"})
+_MERGES = frozenset({"Add", "Sum", "Mul", "Sub", "Div", "Pow", "Concat"})
+#: random operators: their values are never made up, but a mask they make may scale the data
+#: (stochastic depth exported in training mode): the output is a constant of unknown value
+_RANDOM = frozenset({"RandomUniformLike", "RandomNormalLike", "RandomUniform", "RandomNormal", "Bernoulli"})
+#: operators a channels-last tensor (after a Transpose to NHWC) may meet: they act per value or,
+#: as LayerNormalization and MatMul do, on the last axis, which is then the channels
+_CHANNELS_LAST_OK = frozenset(
+    {
+        *ACTIVATIONS,
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Pow",
+        "Dropout",
+        "Identity",
+        "LayerNormalization",
+        "MatMul",
+        "Transpose",
+    }
+)
 
 #: operators folded on constants, by how their output size follows from their inputs
 _ELEMENTWISE = frozenset(
@@ -431,6 +465,13 @@ class _Importer:
         self.pads: dict[str, list[int]] = {}  # output of a Pad -> its spatial pads (ONNX order)
         self.fold_steps = 0
         self.fold_total = 0
+        self.initializers = {i.name for i in graph.initializer}  # stored tensors: a model's weights
+        self.channels_last: set[str] = set()  # data tensors transposed to NHWC (ConvNeXt's blocks)
+        self.done: set[str] = set()  # outputs of nodes imported with an earlier one (GELU, shuffle)
+        self.readers: dict[str, list[NodeProto]] = {}  # tensor -> the live nodes that read it
+        self.makers: dict[str, NodeProto] = {}  # tensor -> the live node that makes it
+        self.derived: dict[str, list[int]] = {}  # layer name -> its output dims (after the batch)
+        self.shuffles: dict[str, tuple[str, int, int]] = {}  # inside a channel shuffle: (input, groups, step)
         self.containers: set[str] = set()  # every dotted prefix of a layer name written (layer1, layer1.0)
         # what the exporter wrote as several nodes for one layer (onnx_patterns), by its last node
         self.fused: dict[int, Fused] = find(graph)
@@ -449,6 +490,12 @@ class _Importer:
         data.update(self.read_input())
         live = self.live()
         plain = self.reached({}) if self.fused else live  # what is dead without the recognised runs
+        for index in sorted(live):
+            node = self.graph.node[index]
+            for t in node.input:
+                self.readers.setdefault(t, []).append(node)
+            for t in node.output:
+                self.makers[t] = node
         dead: list[NodeProto] = []
         for index, node in enumerate(self.graph.node):
             if index not in live:
@@ -461,6 +508,9 @@ class _Importer:
                 self.add_fused(node, self.fused[index])
             else:
                 self.checked_node(node)
+        for output in self.graph.output:
+            if output.name in self.channels_last:  # the model returns a tensor cnncalc cannot shape
+                raise self.unsupported(self.made_by[output.name], "a channels-last tensor as the model's output")
         if dead:
             named = ", ".join(f"{shown(self.label(n))} ({n.op_type})" for n in dead[:5])
             more = f" and {len(dead) - 5} more" if len(dead) > 5 else ""
@@ -629,8 +679,13 @@ class _Importer:
         if node.domain not in ("", "ai.onnx"):
             raise self.unsupported(node, f"operator domain {shown(node.domain)}")
         self.schema_check(node)
+        if node.output[0] in self.done:  # imported with an earlier node (a GELU's, a shuffle's)
+            return
         inputs = list(node.input)
         data_inputs = [t for t in inputs if t and t in self.writer.tensors]
+        if op in _RANDOM:
+            self.random(node)
+            return
         if op == "Constant":
             self.constant(node)
             return
@@ -646,6 +701,9 @@ class _Importer:
         if not data_inputs:  # arithmetic on constants and shapes, as exporters write for pads and views
             self.on_constants(node, inputs)
             return
+        if any(t in self.channels_last for t in data_inputs):
+            self.on_channels_last(node, data_inputs)
+            return
         if op not in _MERGES:
             if inputs[0] not in self.writer.tensors:
                 raise self.unsupported(node, f"its first input {self.origin(inputs[0])} is not the network's data")
@@ -655,6 +713,10 @@ class _Importer:
         padded = [t for t in data_inputs if t in self.pads]
         if padded and op not in ("Conv", "MaxPool", "AveragePool"):
             raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
+        self.dispatch(node)
+
+    def dispatch(self, node: NodeProto) -> None:
+        op = node.op_type
         handler = getattr(self, f"op_{op}", None)
         if handler is None:
             if op in ACTIVATIONS:
@@ -662,6 +724,71 @@ class _Importer:
                 return
             raise self.unsupported(node)
         handler(node)
+
+    def random(self, node: NodeProto) -> None:
+        """Random values (a stochastic depth's mask, exported in training mode) are never made up:
+        the output is a constant of unknown value, which may scale the data but gives no shape.
+        Made from the network's data, it would turn data into a constant: refused."""
+        data = [t for t in node.input if t in self.writer.tensors]
+        if data:
+            raise self.unsupported(node, f"it makes random values from the network's data {shown(data[0])}")
+        for output in node.output:
+            self.consts[output] = None
+            self.shape_only.add(output)
+
+    def on_channels_last(self, node: NodeProto, data_inputs: list[str]) -> None:
+        """A node reading a tensor transposed to channels last (N, H, W, C): LayerNormalization
+        and MatMul act on its channels; element-wise operators keep it so; a Transpose back to
+        channels first ends it. Anything else is refused."""
+        op = node.op_type
+        if op not in _CHANNELS_LAST_OK or not all(t in self.channels_last for t in data_inputs):
+            raise self.unsupported(
+                node,
+                "it reads a tensor transposed to channels last, which cnncalc follows only through "
+                "element-wise operators, LayerNormalization, MatMul and a Transpose back",
+            )
+        if op == "Transpose":
+            dims = self.shape(node.input[0])
+            rank = len(dims) if dims is not None else 0
+            if rank < 3 or self.attrs(node).integers("perm") != [0, rank - 1, *range(1, rank - 1)]:
+                raise self.unsupported(node, "a Transpose of a channels-last tensor other than back to channels first")
+            self.writer.alias(node.output[0], node.input[0])
+            return
+        if op == "MatMul":  # a Linear on the channels at each position: a 1x1 convolution
+            w = self.weight(node, 1, "weight", rank=2)
+            self.share(node, self.add(node, {"kind": "conv", "filters": w[1], "kernel": 1, "bias": False}))
+        else:
+            self.dispatch(node)
+        for output in node.output:
+            if output in self.writer.tensors:
+                self.channels_last.add(output)
+
+    def constant_like(self, tensor: str) -> bool:
+        """A stored tensor, or one a Constant node makes (perhaps later in the walk)."""
+        maker = self.makers.get(tensor)
+        return tensor in self.consts or (maker is not None and maker.op_type == "Constant")
+
+    def reshaped(self, node: NodeProto, elements: int) -> list[int] | None:
+        """A Reshape's output dims after the batch, all known: inferred, or read from its target
+        (one -1 taking what is left of the `elements` per sample)."""
+        dims = self.shape(node.output[0])
+        if (dims is None or not all(isinstance(d, int) and d > 0 for d in dims[1:])) and self.has_input(node, 1):
+            target = self.ints(node.input[1])
+            if target is not None and target[1:].count(-1) == 1:
+                rest = math.prod(d for d in target[1:] if d != -1)
+                if rest > 0 and elements % rest == 0:
+                    target = [d if d != -1 else elements // rest for d in target]
+            dims = list(target) if target is not None else None
+        if dims is None or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+            return None
+        return [int(d) for d in dims[1:]]
+
+    def reader(self, tensor: str, op: str) -> NodeProto | None:
+        """The one node that reads `tensor`, if it is an `op` and the tensor is no graph output."""
+        readers = self.readers.get(tensor, [])
+        if len(readers) != 1 or readers[0].op_type != op or any(o.name == tensor for o in self.graph.output):
+            return None
+        return readers[0]
 
     def on_constants(self, node: NodeProto, inputs: list[str]) -> None:
         """A node none of whose inputs is data: folded if small, else of unknown value (a shape
@@ -910,8 +1037,36 @@ class _Importer:
         return len(node.input) > index and node.input[index] != ""
 
     def shape(self, tensor: str) -> list[int | str] | None:
+        """The dims of a tensor: ONNX's inference, or, where that lost them (a size computed from
+        shapes it does not follow), those of the cnncalc layer that makes it."""
         info = self.infos.get(tensor)
-        return None if info is None else _dims(info)
+        dims = None if info is None else _dims(info)
+        if dims is not None and all(isinstance(d, int) and d > 0 for d in dims[1:]):
+            return dims
+        layer = self.writer.tensors.get(tensor)
+        derived = self.derived.get(layer) if layer is not None and tensor not in self.channels_last else None
+        return [dims[0] if dims else 1, *derived] if derived is not None else dims
+
+    def derive(self, layer: dict[str, Any], sources: list[str], name: str) -> None:
+        """The output dims of a layer just written, by cnncalc's own rules, for `shape`."""
+        from cnncalc.core.conventions import Conventions
+        from cnncalc.layers import MergeBase, kind_class
+
+        cls = kind_class(str(layer["kind"]))
+        shapes = [self.shape(t) for t in sources]
+        if cls is None or any(d is None or not all(isinstance(v, int) and v > 0 for v in d[1:]) for d in shapes):
+            return
+        try:
+            made = cls.model_validate({k: v for k, v in layer.items() if k not in ("name", "from", "shares")})
+            inputs = [tuple(int(v) for v in d[1:]) for d in shapes if d is not None]
+            counts = (
+                made.merge(inputs, Conventions())
+                if isinstance(made, MergeBase)
+                else made.apply(inputs[0], Conventions())
+            )
+        except Exception:  # the spec's validation reports it later, naming the layer
+            return
+        self.derived[name] = list(counts.output)
 
     def wanted(self, node: NodeProto) -> str:
         """A readable name: PyTorch's module path (/layer1/layer1.0/conv1/Conv -> layer1.0.conv1)."""
@@ -933,7 +1088,12 @@ class _Importer:
         return path
 
     def add(
-        self, node: NodeProto, layer: dict[str, Any], sources: list[str] | None = None, op_type: str = ""
+        self,
+        node: NodeProto,
+        layer: dict[str, Any],
+        sources: list[str] | None = None,
+        op_type: str = "",
+        output: str = "",
     ) -> dict[str, Any]:
         """Write one layer; refused past the network's layer cap, before the spec would be."""
         if len(self.writer.layers) >= self.max_layers:
@@ -942,7 +1102,9 @@ class _Importer:
                 f"{self.max_layers:,}"
             )
         inputs = sources if sources is not None else [node.input[0]]
-        entry = self.writer.add(layer, inputs, [node.output[0]], self.wanted(node))
+        entry = self.writer.add(layer, inputs, [output or node.output[0]], self.wanted(node))
+        if not all(t in self.channels_last for t in inputs):
+            self.derive(layer, inputs, entry["name"])
         parts = str(entry["name"]).split(".")
         self.containers.update(".".join(parts[:i]) for i in range(1, len(parts)))
         folded = computed_weights(node)
@@ -1203,10 +1365,63 @@ class _Importer:
         if consts:
             if kind == "add" and self.fold_bias(node, tensors, consts):
                 return
-            raise self.unsupported(
-                node, f"{node.op_type} with a constant operand {self.origin(consts[0])} (only tensor {kind}s import)"
-            )
+            self.scale(node, kind, tensors, consts)
+            return
+        if kind not in ("add", "multiply"):
+            raise self.unsupported(node, f"{node.op_type} of two tensors of the network's data (only with a constant)")
         self.add(node, {"kind": kind}, tensors)
+
+    def scale(self, node: NodeProto, op: str, tensors: list[str], consts: list[str]) -> None:
+        """Data and a constant, value by value: a `scale` layer. A stored tensor (initializer) of
+        one value per channel is a learned scale (ConvNeXt's layer scale: C params); any other
+        constant (a scalar, a stochastic depth's mask) is fixed, with no params."""
+        data = [t for t in tensors if t in self.writer.tensors]
+        if len(data) != 1 or len(consts) != 1:
+            raise self.unsupported(node, f"{node.op_type} of {len(tensors)} operands, {len(consts)} of them constant")
+        if op == "divide" and self.gelu(node, data[0]):
+            return
+        const = consts[0]
+        dims = self.shape(data[0])
+        const_dims = self.const_dims.get(const)
+        if const_dims is None:  # computed at run time (a random mask): its dims as inferred
+            inferred = self.shape(const)
+            if inferred is None or not all(isinstance(d, int) and d > 0 for d in inferred):
+                raise self.unsupported(node, f"a constant operand {self.origin(const)} of unknown shape")
+            const_dims = [int(d) for d in inferred]
+        size = element_count(const_dims)
+        learned = const in self.initializers and size > 1
+        if dims is not None:
+            known = [d if isinstance(d, int) and d > 0 else 1 for d in dims]
+            if _broadcast([known, const_dims]) != known:
+                raise self.unsupported(node, f"a constant {self.about(const)} that does not fit the data's shape")
+            channels = dims[-1] if data[0] in self.channels_last else dims[1] if len(dims) > 1 else None
+            if size > 1 and size != channels:
+                raise self.unsupported(
+                    node, f"a constant {self.about(const)} that is neither one value nor one value per channel"
+                )
+        layer: dict[str, Any] = {"kind": "scale", "op": op}
+        if learned:
+            layer["learned"] = True
+        self.add(node, layer, [data[0]])
+
+    def gelu(self, node: NodeProto, x: str) -> bool:
+        """GELU as exporters write it without a Gelu operator: x / sqrt(2) -> Erf -> + 1 -> x * .
+        -> * 0.5, imported as one `gelu` layer."""
+        if node.input[0] != x:
+            return False
+        erf = self.reader(node.output[0], "Erf")
+        plus = self.reader(erf.output[0], "Add") if erf is not None else None
+        times = self.reader(plus.output[0], "Mul") if plus is not None else None
+        half = self.reader(times.output[0], "Mul") if times is not None else None
+        if erf is None or plus is None or times is None or half is None or x not in times.input:
+            return False
+        if not any(self.constant_like(t) for t in plus.input) or not any(self.constant_like(t) for t in half.input):
+            return False
+        self.done.update(t for n in (erf, plus, times, half) for t in n.output)
+        self.add(node, {"kind": "gelu"}, [x], output=half.output[0])
+        if x in self.channels_last:
+            self.channels_last.add(half.output[0])
+        return True
 
     def fold_bias(self, node: NodeProto, tensors: list[str], consts: list[str]) -> bool:
         """MatMul (or Conv without bias) then Add of a constant vector: one layer with a bias."""
@@ -1234,11 +1449,159 @@ class _Importer:
     def op_Mul(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         self._merge(node, "multiply")
 
+    def op_Sub(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        self._merge(node, "subtract")
+
+    def op_Div(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        self._merge(node, "divide")
+
+    def op_Pow(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        self._merge(node, "power")
+
+    def _reduce(self, node: NodeProto, kind: str) -> None:
+        """A mean or max over every spatial axis (MnasNet's x.mean([2, 3])): a global pool."""
+        attrs = self.attrs(node)
+        keepdims = attrs.integer("keepdims", 1, 0, 1)
+        dims = self.shape(node.input[0])
+        axes: list[int] | None = attrs.integers("axes") if attrs.has("axes") else None
+        if axes is None and self.has_input(node, 1):  # opset 18: the axes are an input
+            axes = self.ints(node.input[1])
+        if dims is None or len(dims) < 3 or axes is None:
+            raise self.unsupported(node, "a reduction whose axes or input rank are not known constants")
+        rank = len(dims)
+        if not all(-rank <= a < rank for a in axes) or sorted({a % rank for a in axes}) != list(range(2, rank)):
+            raise self.unsupported(node, "a reduction over other axes than all the spatial ones (a global pool)")
+        self.add(node, {"kind": kind, "keepdims": bool(keepdims)})
+
+    def op_ReduceMean(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        self._reduce(node, "global_avg_pool")
+
+    def op_ReduceMax(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        self._reduce(node, "global_max_pool")
+
+    def op_Transpose(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        """To channels last (ConvNeXt's permute before its LayerNorm and Linear): followed, and
+        ended by the Transpose back; any other permutation is refused."""
+        dims = self.shape(node.input[0])
+        rank = len(dims) if dims is not None else 0
+        if rank < 3 or self.attrs(node).integers("perm") != [0, *range(2, rank), 1]:
+            raise self.unsupported(node, "a Transpose other than to channels last (or in a channel shuffle)")
+        self.writer.alias(node.output[0], node.input[0])
+        self.channels_last.add(node.output[0])
+
+    def op_LayerNormalization(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        dims = self.shape(node.input[0])
+        rank = len(dims) if dims is not None else 0
+        axis = self.attrs(node).integer("axis", -1)
+        on_channels = node.input[0] in self.channels_last or rank == 2
+        if rank < 2 or axis % rank != rank - 1 or not on_channels:
+            raise self.unsupported(node, "a layer norm over other axes than the channels")
+        self.weight(node, 1, "scale")
+        if not self.has_input(node, 2):
+            raise self.unsupported(node, "a layer norm without a bias")
+        self.weight(node, 2, "bias")
+        layer: dict[str, Any] = {"kind": "layer_norm"}
+        epsilon = self.attrs(node).number("epsilon", 1e-5)
+        if abs(epsilon - 1e-5) > 1e-12:
+            layer["epsilon"] = epsilon
+        self.add(node, layer)
+
+    def channel_range(self, node: NodeProto) -> int:
+        """The channels of the node's data input, a known size."""
+        dims = self.shape(node.input[0])
+        if dims is None or len(dims) < 2 or not isinstance(dims[1], int) or dims[1] < 1:
+            raise self.unsupported(node, "an input whose channels are not of a known size")
+        return dims[1]
+
+    def op_Slice(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        """A slice of the channels (ShuffleNet's x.chunk(2, dim=1)), with step 1."""
+        channels = self.channel_range(node)
+        rank = len(self.shape(node.input[0]) or [])
+        attrs = self.attrs(node)
+        if self.opset < 10:
+            starts, ends = attrs.integers("starts"), attrs.integers("ends")
+            axes: list[int] | None = attrs.integers("axes") or list(range(len(starts)))
+            steps: list[int] | None = [1] * len(starts)
+        else:
+            starts, ends = self.ints(node.input[1]) or [], self.ints(node.input[2]) or []
+            axes = self.ints(node.input[3]) if self.has_input(node, 3) else list(range(len(starts)))
+            steps = self.ints(node.input[4]) if self.has_input(node, 4) else [1] * len(starts)
+        if axes is None or steps is None or not (len(starts) == len(ends) == len(axes) == len(steps) == 1):
+            raise self.unsupported(node, "a slice whose starts, ends, axes and steps are not constants of one axis")
+        if not -rank <= axes[0] < rank or axes[0] % rank != 1 or steps[0] != 1:
+            raise self.unsupported(node, "a slice of other axes than the channels, or with a step")
+        start, stop = (min(max(v + channels if v < 0 else v, 0), channels) for v in (starts[0], ends[0]))
+        if start >= stop:
+            raise self.unsupported(node, "an empty slice of the channels")
+        self.add(node, {"kind": "channel_slice", "start": start, "stop": stop})
+
+    def op_Split(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        """A split of the channels into parts: one channel_slice per output."""
+        channels = self.channel_range(node)
+        rank = len(self.shape(node.input[0]) or [])
+        attrs = self.attrs(node)
+        axis = attrs.integer("axis", 0)
+        if not -rank <= axis < rank or axis % rank != 1:
+            raise self.unsupported(node, "a split of other axes than the channels")
+        sizes: list[int] | None = attrs.integers("split") or None
+        if sizes is None and self.has_input(node, 1):
+            sizes = self.ints(node.input[1])
+            if sizes is None:
+                raise self.unsupported(node, "split sizes that are not constants")
+        parts = len(node.output)
+        if sizes is None:
+            if channels % parts:
+                raise self.unsupported(node, f"a split of {channels} channels in {parts} unequal parts")
+            sizes = [channels // parts] * parts
+        if len(sizes) != parts or sum(sizes) != channels or any(s < 1 for s in sizes):
+            raise self.unsupported(node, "split sizes that do not divide the channels")
+        start = 0
+        for size, output in zip(sizes, node.output, strict=True):
+            if output:
+                self.add(node, {"kind": "channel_slice", "start": start, "stop": start + size}, output=output)
+            start += size
+
+    def channel_shuffle(self, node: NodeProto) -> bool:
+        """ShuffleNet's channel shuffle: Reshape to (N, g, C/g, ...), Transpose the two, Reshape
+        back: one `channel_shuffle` layer, written at the last Reshape (whose target the exporter
+        computes after the Transpose). Returns whether `node` is one of the three."""
+        source = node.input[0]
+        if source in self.shuffles:  # the Reshape back: the shuffle's output
+            original, groups, stage = self.shuffles[source]
+            sizes = [int(d) for d in (self.shape(original) or [])[1:] if isinstance(d, int)]
+            if stage != 2 or self.reshaped(node, math.prod(sizes)) != sizes:
+                raise self.unsupported(node, "a reshape after a channel shuffle's Transpose to another shape")
+            self.add(node, {"kind": "channel_shuffle", "groups": groups}, [original])
+            return True
+        source_dims = self.shape(source)
+        swap = self.reader(node.output[0], "Transpose")
+        back = self.reader(swap.output[0], "Reshape") if swap is not None else None
+        if source_dims is None or swap is None or back is None:
+            return False
+        dims = [1, *(d for d in source_dims[1:] if isinstance(d, int) and d > 0)]  # the batch may be symbolic
+        if len(dims) != len(source_dims):
+            return False
+        rank = len(dims)
+        grid = self.reshaped(node, math.prod(int(d) for d in dims[1:]))
+        if grid is None or len(grid) != rank or grid[0] * grid[1] != dims[1] or grid[2:] != dims[2:]:
+            return False
+        if self.attrs(swap).integers("perm") != [0, 2, 1, *range(3, rank + 1)]:
+            return False
+        self.writer.alias(node.output[0], source)
+        self.writer.alias(swap.output[0], source)
+        self.shuffles[node.output[0]] = (source, grid[0], 1)
+        self.shuffles[swap.output[0]] = (source, grid[0], 2)
+        self.done.update(swap.output)
+        return True
+
     def op_Concat(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         tensors = [t for t in node.input if t]
         consts = [t for t in tensors if t not in self.writer.tensors]
         if consts:
             raise self.unsupported(node, f"a constant among the tensors concatenated, {self.origin(consts[0])}")
+        if len(tensors) == 1:  # a concat of one tensor (DenseNet's first layer of a block) is the tensor
+            self.writer.alias(node.output[0], tensors[0])
+            return
         dims = self.shape(tensors[0])
         axis = self.attrs(node).integer("axis", 1)
         if axis < 0 and dims is not None:
@@ -1260,6 +1623,8 @@ class _Importer:
         self._to_vector(node)
 
     def op_Reshape(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
+        if self.channel_shuffle(node):
+            return
         out = self.shape(node.output[0])
         target = self.values(node.input[1]) if self.has_input(node, 1) else None
         if (out is not None and len(out) == 2) or (target is not None and len(target) == 2):
@@ -1288,19 +1653,27 @@ class _Importer:
         if scales is None and self.has_input(node, scales_at):
             scales = self.values(node.input[scales_at])
             source = self.about(node.input[scales_at])
+        size: list[int] | None = None
         if not scales and sizes_at > 0 and self.has_input(node, sizes_at):
             sizes = self.values(node.input[sizes_at])
             source = self.about(node.input[sizes_at])
-            if sizes and dims and len(sizes) == len(dims) and all(isinstance(d, int) and d > 0 for d in dims):
-                scales = [s / int(d) for s, d in zip(sizes, dims, strict=True)]
+            if sizes and dims and len(sizes) == len(dims) and all(isinstance(d, int) and d > 0 for d in dims[1:]):
+                # the batch may be symbolic: Shape reads it as 1, and a resize keeps it
+                scales = [1, *(s / int(d) for s, d in zip(sizes[1:], dims[1:], strict=True))]
+                if all(isinstance(s, int) and 1 <= s <= 2**31 - 1 for s in sizes[2:]):
+                    size = [int(s) for s in sizes[2:]]
         if not scales or len(scales) < 3 or (dims is not None and len(scales) != len(dims)):
             raise self.unsupported(node, f"scales or sizes that are not constants of the model's rank ({source})")
         if not all(isinstance(f, int | float) and math.isfinite(f) for f in scales):
             raise self.unsupported(node, f"scales that are not finite numbers ({source})")
         factors = scales[2:]
-        if scales[0] != 1 or scales[1] != 1 or any(f != int(f) or f < 1 or f > 2**31 - 1 for f in factors):
+        layer: dict[str, Any] = {"kind": "upsample"}
+        if size is not None and scales[0] == 1 and scales[1] == 1 and any(f != int(f) for f in factors):
+            layer["size"] = _one(size)  # sizes given, not a whole factor of the input's (33 to 65)
+        elif scales[0] != 1 or scales[1] != 1 or any(f != int(f) or f < 1 or f > 2**31 - 1 for f in factors):
             raise self.unsupported(node, f"scales that are not whole factors on the spatial axes ({source})")
-        layer: dict[str, Any] = {"kind": "upsample", "scale": _one([int(f) for f in factors])}
+        else:
+            layer["scale"] = _one([int(f) for f in factors])
         if mode != "nearest":
             layer["mode"] = "bilinear"
         self.add(node, layer)

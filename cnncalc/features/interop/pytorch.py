@@ -24,11 +24,24 @@ from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import Spec
 
@@ -256,7 +269,24 @@ def _dropout(layer: Dropout, x: Shape) -> _Code:
     return _Code(f"nn.Dropout({layer.rate})", lambda a, v: f"self.{a}({v[0]})")
 
 
+def _unflatten(layer: Unflatten, x: Shape) -> _Code:
+    ones = ", 1" * layer.axes
+    return _Code(None, lambda a, v: f"{v[0]}.reshape(-1, {x[0]}{ones})")
+
+
+def _crop(layer: Crop, x: Shape) -> _Code:
+    pairs = crop_pairs(layer.crop, len(x) - 1)
+    cuts = ", ".join(f"{a}:{n - b}" for n, (a, b) in zip(x[1:], pairs, strict=True))
+    return _Code(None, lambda a, v: f"{v[0]}[:, :, {cuts}]")
+
+
 def _batch_norm(layer: BatchNorm, x: Shape) -> _Code:
+    if layer.affine and layer.scale != layer.center:
+        learned = "scale" if layer.scale else "center"
+        raise ExportError.single(
+            f"batch_norm learning only its {learned}: nn.BatchNorm learns both gamma and beta or neither",
+            hint="write affine: true or affine: false (Keras's scale=False batch norm has no PyTorch module)",
+        )
     dims = {1: 1, 2: 1, 3: 2, 4: 3}[len(x)]
     module = f"nn.BatchNorm{dims}d(" + _args(
         str(x[0]),
@@ -271,10 +301,51 @@ def _lrn(layer: LocalResponseNorm, x: Shape) -> _Code:
     return _Code(module, lambda a, v: f"self.{a}({v[0]})")
 
 
+def _layer_norm(layer: LayerNorm, x: Shape) -> _Code:
+    module = "nn.LayerNorm(" + _args(
+        str(x[0]),
+        eps=repr(layer.epsilon) if layer.epsilon != 1e-5 else None,
+        elementwise_affine=None if layer.affine else "False",
+    )
+    if len(x) == 1:
+        return _Code(module + ")", lambda a, v: f"self.{a}({v[0]})")
+    rank = len(x) + 1
+    last = _tuple_text((0, *range(2, rank), 1))
+    first = _tuple_text((0, rank - 1, *range(1, rank - 1)))
+    # the channels moved last for nn.LayerNorm, and back (as ConvNeXt's blocks do)
+    return _Code(module + ")", lambda a, v: f"self.{a}({v[0]}.permute{last}).permute{first}")
+
+
+def _tuple_text(values: Sequence[int]) -> str:
+    return "(" + ", ".join(map(str, values)) + ")"
+
+
+def _scale(layer: Scale, x: Shape) -> _Code:
+    if layer.learned:
+        if layer.op != "multiply" or len(x) < 2:
+            raise ExportError.single(f"scale: a learned {layer.op} per channel has no PyTorch module")
+        # one learned factor per channel is a depthwise 1x1 convolution without bias: C weights
+        module = f"nn.Conv{len(x) - 1}d({x[0]}, {x[0]}, 1, groups={x[0]}, bias=False)"
+        return _Code(module, lambda a, v: f"self.{a}({v[0]})")
+    op = {"multiply": "*", "add": "+", "subtract": "-", "divide": "/", "power": "**"}[layer.op]
+    return _Code(None, lambda a, v: f"({v[0]} {op} {layer.value!r})")
+
+
+def _channel_shuffle(layer: ChannelShuffle, x: Shape) -> _Code:
+    return _Code(f"nn.ChannelShuffle({layer.groups})", lambda a, v: f"self.{a}({v[0]})")
+
+
+def _channel_slice(layer: ChannelSlice, x: Shape) -> _Code:
+    return _Code(None, lambda a, v: f"{v[0]}[:, {layer.start}:{layer.stop}]")
+
+
 def _upsample(layer: Upsample, x: Shape) -> _Code:
     ndim = len(x) - 1
-    scale = per_dim(layer.scale, ndim, "scale")
     mode = "nearest" if layer.mode == "nearest" else {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]
+    if layer.size is not None:
+        size = per_dim(layer.size, ndim, "size")
+        return _Code(f"nn.Upsample(size={_tuple(size)}, mode={mode!r})", lambda a, v: f"self.{a}({v[0]})")
+    scale = per_dim(layer.scale, ndim, "scale")
     factor = f"{float(scale[0])!r}" if len(set(scale)) == 1 else str(tuple(float(f) for f in scale))
     module = f"nn.Upsample(scale_factor={factor}, mode={mode!r})"
     return _Code(module, lambda a, v: f"self.{a}({v[0]})")
@@ -313,8 +384,17 @@ EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
         Add: _add,
         Multiply: _multiply,
         Concat: _concat,
+        Unflatten: _unflatten,
+        Crop: _crop,
+        LayerNorm: _layer_norm,
+        Scale: _scale,
+        ChannelShuffle: _channel_shuffle,
+        ChannelSlice: _channel_slice,
     },
-    unsupported={LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)"},
+    unsupported={
+        LocallyConnected: "PyTorch has no locally connected layer (torch.nn has no such module)",
+        Normalize: "a spec keeps no mean and std to write: standardise the input before the model",
+    },
     error=ExportError,
 )
 

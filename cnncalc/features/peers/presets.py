@@ -32,12 +32,15 @@ from cnncalc.features.interop.onnx_patterns import FOLDED
 from cnncalc.layers.base import LayerBase, Shape, per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import layer_classes
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 
 if TYPE_CHECKING:
     from cnncalc.core.report import LayerRow, Report
@@ -82,6 +85,9 @@ PEERS: Capabilities[Call] = Capabilities(
         Add: "operator",
         Multiply: "operator",
         Concat: "operator",
+        Unflatten: "operator",
+        Crop: "operator",
+        Normalize: "operator",
     },
     unsupported={
         LocallyConnected: "PyTorch has no locally connected module for the tools to hook",

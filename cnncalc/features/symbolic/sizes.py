@@ -34,11 +34,14 @@ from cnncalc.layers import LayerBase
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv, _SlidingLayer
+from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import InputSpec, Spec, from_channels_first
 
@@ -340,6 +343,8 @@ def _slides(layer: _SlidingLayer | Pool, x: Shape, c: Expr, name: str) -> Shape:
 
 
 def _upsampled(layer: Upsample, x: Shape, c: Expr, name: str) -> Shape:
+    if layer.size is not None:  # a size given: the same whatever the input's
+        return (c, *(Expr.const(n) for n in per_dim(layer.size, len(x) - 1, "size")))
     return (c, *(n * f for n, f in zip(x[1:], per_dim(layer.scale, len(x) - 1, "scale"), strict=True)))
 
 
@@ -349,6 +354,15 @@ def _global(layer: GlobalPool, x: Shape, c: Expr, name: str) -> Shape:
 
 def _flat(layer: Flatten, x: Shape, c: Expr, name: str) -> Shape:
     return (symbolic_product(x),)
+
+
+def _unflat(layer: Unflatten, x: Shape, c: Expr, name: str) -> Shape:
+    return (c, *([Expr.const(1)] * layer.axes))
+
+
+def _cropped(layer: Crop, x: Shape, c: Expr, name: str) -> Shape:
+    pairs = crop_pairs(layer.crop, len(x) - 1)
+    return (c, *(n - (a + b) for n, (a, b) in zip(x[1:], pairs, strict=True)))
 
 
 def _vector(layer: Dense, x: Shape, c: Expr, name: str) -> Shape:
@@ -374,6 +388,9 @@ SIZES: Capabilities[Callable[[Any, Shape, Expr, str], Shape]] = Capabilities(
         Upsample: _upsampled,
         GlobalPool: _global,
         Flatten: _flat,
+        Unflatten: _unflat,
+        Crop: _cropped,
+        Normalize: _same_sizes,
         Dense: _vector,
         Concat: _same_sizes,
         Add: _same_sizes,

@@ -37,11 +37,24 @@ from cnncalc.layers import LayerBase, Shape
 from cnncalc.layers.base import per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
+from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pool import GlobalPool, Pool
+from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
+from cnncalc.layers.reshape import Unflatten
 from cnncalc.layers.window import resolve_padding
 from cnncalc.spec.model import Spec
 
@@ -473,8 +486,9 @@ def _batch_norm(s: _Step) -> _Node:
     stats = s.make(s.i, "stats", 2 * c * dtype, f"batch mean and inverse std {c}+{c}")
     n = _Node(s.output(), [s.ins[0], stats])
     n.bwd_extra, n.work = prod(s.x) * s.per_element, "batch norm backward: one input-sized temporary"
-    n.param_tensors, n.param_bytes = (2, 2 * c * dtype) if layer.affine else (0, 0)
-    n.largest_tensor = c * dtype if layer.affine else 0
+    learned = layer.affine * (layer.scale + layer.center)  # gamma and beta, either of them, or none
+    n.param_tensors, n.param_bytes = learned, learned * c * dtype
+    n.largest_tensor = c * dtype if learned else 0
     n.buffer_bytes = 2 * c * dtype + BN_COUNTER_BYTES
     return n
 
@@ -520,8 +534,37 @@ def _lrn(s: _Step) -> _Node:
     return n
 
 
+def _layer_norm(s: _Step) -> _Node:
+    # F.layer_norm on the channels-last view keeps its input (the view), the weight and bias,
+    # and a mean and an inverse deviation per position, in the activations' dtype
+    positions = prod(s.out[1:]) if len(s.out) > 1 else 1
+    stats = s.make(
+        s.i, "stats", 2 * positions * s.per_element, f"mean and inverse std per position, {positions}+{positions}"
+    )
+    return s.weighted(_Node(s.output(), [s.ins[0], stats]), 2 if s.report.rows[s.i].weights else 0)
+
+
+def _scale(s: _Step) -> _Node:
+    layer = s.layer
+    assert isinstance(layer, Scale)
+    if layer.learned:  # a per-channel weight, exported as a 1x1 depthwise conv: it keeps its input
+        return s.weighted(_Node(s.output(), [s.ins[0]]), 1)
+    # with a Python number, add, subtract, multiply and divide keep nothing; power keeps its input
+    return _Node(s.output(), [s.ins[0]] if layer.op == "power" else [])
+
+
+def _channel_slice(s: _Step) -> _Node:
+    return _Node(s.ins[0], [])  # a view of the input's channels
+
+
 def _multiply(s: _Step) -> _Node:
     return _Node(s.output(), list(s.ins))
+
+
+def _keeps_nothing(s: _Step) -> _Node:
+    """Normalization by constants and a channel shuffle: their backward needs none of their
+    tensors (a constant divisor is no activation), only the incoming gradient."""
+    return _Node(s.output(), [])
 
 
 def _passes_gradient(s: _Step) -> _Node:
@@ -557,6 +600,13 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
         Add: _passes_gradient,
         Concat: _passes_gradient,
         Upsample: _upsample,
+        Unflatten: _flatten,
+        Crop: _flatten,
+        Normalize: _keeps_nothing,
+        LayerNorm: _layer_norm,
+        Scale: _scale,
+        ChannelShuffle: _keeps_nothing,
+        ChannelSlice: _channel_slice,
     },
     unsupported={
         "sum_pool": "what PyTorch's LPPool (sum pooling) keeps for backward is not modelled",

@@ -54,3 +54,17 @@ def test_import_and_match_are_what_the_page_shows(tmp_path: Path, monkeypatch: p
     matched = runner.invoke(app, ["match", "lenet5", "lenet5.onnx"])
     assert matched.exit_code == 0
     assert matched.stdout.rstrip().splitlines() == shown("cnncalc match lenet5 lenet5.onnx")
+
+
+def test_the_keras_layers_listed_are_the_importers_own_table() -> None:
+    from cnncalc.features.interop.keras import KERAS_KINDS, KERAS_LAYERS, keras_layers_markdown
+
+    assert keras_layers_markdown() in DOC, (
+        "docs/interop.md (Keras in) is stale: paste cnncalc.features.interop.keras.keras_layers_markdown()"
+    )
+    # every Keras layer the capability table says a kind is read from is a row of the page's table
+    named = {layer for layers in KERAS_KINDS.handlers.values() for layer in layers}
+    assert named <= set(KERAS_LAYERS), sorted(named - set(KERAS_LAYERS))
+    # and every row but those that make no layer of their own names a kind it makes
+    quiet = {"InputLayer", "ZeroPadding1D/2D/3D", "Sequential, Functional"}
+    assert set(KERAS_LAYERS) - named == quiet

@@ -22,7 +22,8 @@ from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.symbolic.solve import largest_batch
 from cnncalc.features.training.memory import INPLACE_ACTIVATIONS, training_memory
 from cnncalc.features.training.profiler import CASES, Case, measure_step
-from cnncalc.spec.loader import bundled_names, load_spec
+from cnncalc.layers.elementwise import Scale
+from cnncalc.spec.loader import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import Spec
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch not installed")
@@ -40,7 +41,12 @@ SMALL = {
 }
 #: networks whose spec must keep its own input (flat, or sized for the dense layers)
 OWN_INPUT = {"highway", "lenet5", "lenet5-classic", "siamese", "exercise-same", "exercise-valid", "vgg16-c"}
-VIEWS = {"flatten", "add", "multiply", "concat"}  # no module: plain expressions in forward
+VIEWS = {"flatten", "add", "multiply", "concat", "channel_slice"}  # no module: plain expressions in forward
+
+
+def _fixed_scale(layer: object) -> bool:
+    """A scale by a fixed constant: a plain expression in forward, no module."""
+    return isinstance(layer, Scale) and not layer.learned
 
 
 def small(spec: Spec, name: str) -> Spec:
@@ -65,7 +71,9 @@ def torch_saved(torch: Any, spec: Spec) -> tuple[int, int]:
     graph = build_graph(spec)
     children = list(model.children())
     owned = [
-        i for i, node in enumerate(graph.nodes[1:], start=1) if node.shares is None and report.rows[i].kind not in VIEWS
+        i
+        for i, node in enumerate(graph.nodes[1:], start=1)
+        if node.shares is None and report.rows[i].kind not in VIEWS and not _fixed_scale(node.layer)
     ]
     assert len(owned) == len(children)
     for i, module in zip(owned, children, strict=True):
@@ -132,3 +140,44 @@ def test_solve_answer_fits_when_run(threads: int) -> None:
         measured = measure_step(solution.spec, "adam", threads=threads).peak_bytes
         assert measured <= budget, (solution.answer, measured, budget)
         assert solution.value * 11 <= budget * 10
+
+
+#: the kinds the ONNX import of torchvision's CNNs brought, each in a small network: a layer
+#: norm on the channels (ConvNeXt's), fixed and learned scales, a shuffle and slices of channels,
+#: and an upsample to a size that is no whole factor (LRASPP's head)
+NEW_KINDS = """
+name: new-kinds
+input: {shape: [6, 5, 8]}
+batch: 2
+layers:
+  - {kind: conv, name: c1, filters: 8, kernel: 3, padding: same}
+  - {kind: layer_norm, name: ln}
+  - {kind: scale, name: half, op: multiply, value: 0.5}
+  - {kind: scale, name: plus, op: add, value: 3.0}
+  - {kind: scale, name: sq, op: power, value: 2.0}
+  - {kind: scale, name: gamma, learned: true}
+  - {kind: channel_shuffle, name: shuffle, groups: 4}
+  - {kind: channel_slice, name: left, start: 0, stop: 4}
+  - {kind: conv, name: c2, filters: 4, kernel: 1}
+  - {kind: channel_slice, name: right, start: 4, stop: 8, from: shuffle}
+  - {kind: concat, name: cat, from: [c2, right]}
+  - {kind: upsample, name: up, size: [11, 9], mode: bilinear}
+"""
+
+
+def test_new_kinds_saved_bytes_and_params_equal_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    spec = load_spec_text(NEW_KINDS)
+    report = analyze(spec)
+    memory = training_memory(spec, report, "adam")
+    saved, state = torch_saved(torch, spec)
+    assert (memory.saved_bytes, memory.weight_bytes) == (saved, state)
+    namespace: dict[str, Any] = {}
+    exec(export_pytorch(spec), namespace)
+    model = next(
+        v
+        for v in namespace.values()
+        if isinstance(v, type) and issubclass(v, torch.nn.Module) and v is not torch.nn.Module
+    )()
+    assert sum(p.numel() for p in model.parameters()) == report.totals.params

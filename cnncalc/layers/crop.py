@@ -1,0 +1,86 @@
+"""Cropping: rows and columns cut off the borders of a map (Keras's Cropping1D/2D/3D).
+
+A view of the input: no params, no arithmetic, no new memory. The output of each spatial
+axis is n - before - after; its first position is the input's position `before`, which the
+receptive field follows as a window of one pixel with a negative padding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from cnncalc.core.conventions import Conventions
+from cnncalc.errors import LayerRuleError
+from cnncalc.layers.base import AXIS_NAMES, Counts, DslWord, LayerBase, NonNegative, Shape, Step, spatial_rank
+from cnncalc.layers.steps import no_params_steps
+
+Pair = tuple[int, int]
+
+
+def crop_pairs(crop: NonNegative | Sequence[NonNegative | Sequence[NonNegative]], ndim: int) -> tuple[Pair, ...]:
+    """(before, after) per spatial axis from the accepted spellings: one number for every side,
+    one per axis (both sides), or a [before, after] pair per axis."""
+    if isinstance(crop, int):
+        return ((crop, crop),) * ndim
+    if len(crop) != ndim:
+        raise LayerRuleError(
+            f"'crop' has {len(crop)} entries but the input has {ndim} spatial axes",
+            field="crop",
+            hint="give one int, one int per axis, or one [before, after] pair per axis",
+        )
+    pairs: list[Pair] = []
+    for c in crop:
+        if isinstance(c, int):
+            pairs.append((c, c))
+        elif len(c) == 2:
+            pairs.append((c[0], c[1]))
+        else:
+            raise LayerRuleError(f"a crop pair must be [before, after], got {list(c)}", field="crop")
+    return tuple(pairs)
+
+
+class Crop(LayerBase):
+    """Cut `crop` pixels off the borders of each spatial axis."""
+
+    kind: Literal["crop"] = Field(description="crop: cut rows and columns off the borders (Keras's Cropping2D).")
+    crop: NonNegative | list[NonNegative | list[NonNegative]] = Field(
+        default=1, description="Pixels cut: one int, one per axis, or a [before, after] pair per axis."
+    )
+    stem: ClassVar[str] = "crop"
+    dsl_words = (DslWord("crop", "crop", "crop", example="crop"),)
+    family: ClassVar[str] = "reshape"
+
+    def apply(self, x: Shape, c: Conventions) -> Counts:
+        ndim = spatial_rank(x, "crop")
+        pairs = crop_pairs(self.crop, ndim)
+        sizes = tuple(n - a - b for n, (a, b) in zip(x[1:], pairs, strict=True))
+        if any(size < 1 for size in sizes):
+            raise LayerRuleError(f"crop {[list(p) for p in pairs]} of a map of {x[1:]}: nothing is left", field="crop")
+        return Counts(output=(x[0], *sizes), inplace=True, window=tuple((1, 1, -a) for a, _ in pairs))
+
+    def describe(self) -> str:
+        return f"crop {self.crop}"
+
+    def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
+        counts = self.apply(x, c)
+        pairs = crop_pairs(self.crop, len(x) - 1)
+        steps = [Step("output C", "output", "unchanged", str(x[0]), x[0], note="a view of the borders cut", axis=0)]
+        for i, (name, n, (a, b)) in enumerate(zip(AXIS_NAMES[len(x) - 1], x[1:], pairs, strict=True)):
+            steps.append(
+                Step(
+                    f"output {name}",
+                    "output",
+                    "n - before - after",
+                    f"{n} - {a} - {b}",
+                    counts.output[i + 1],
+                    axis=i + 1,
+                )
+            )
+        return (
+            *steps,
+            *no_params_steps("no parameters to learn: a crop only cuts the borders"),
+            Step("FLOPs", "flops", "0", "0", 0, note="a view of the same values: no arithmetic"),
+        )
