@@ -186,12 +186,15 @@ def load_any(spec: str | None, dsl: str | None, sized: bool = False) -> Spec:
 def _symbolic_spec(ref: str, refused: CnncalcError, sized: bool) -> Spec:
     """A spec file the loader refused because its input names symbols: with sizes to come, the
     spec (validated at placeholder sizes the command replaces); without, an error that says how
-    to give them. Any other refusal is raised as it was."""
+    to give them. Any other refusal is raised as it was, and a model file (.onnx, .keras, a Keras
+    .json) is never read again as a YAML spec: that reader's own refusal (its size limit, "a
+    binary file") would stand in for the importer's error."""
     from pathlib import Path
 
     from cnncalc.errors import SpecError
+    from cnncalc.features.interop import is_model_file
 
-    if not Path(ref).is_file():
+    if not Path(ref).is_file() or is_model_file(ref):
         raise refused
     from cnncalc.features.symbolic.sizes import PLACEHOLDER, load_symbolic
 

@@ -564,7 +564,12 @@ class _Importer:
             raise self.unsupported(node, f"its input {self.origin(fused.input)} is not the network's data")
         if fused.input in self.pads:
             raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
+        last = fused.input in self.channels_last
+        if last and fused.layer.get("kind") == "lrn":  # across channels: the axis a channels-last tensor moved
+            raise self.unsupported(node, "an LRN of a tensor transposed to channels last")
         entry = self.add(node, dict(fused.layer), [fused.input], op_type="Fused")
+        if last:  # an element-wise run (swish, hard-swish, GELU) keeps the channels last, as its operators would
+            self.channels_last.add(node.output[0])
         self.recognised.append(f"{shown(str(entry['name']))} ({fused.recognised})")
 
     def folded_note(self) -> str:
