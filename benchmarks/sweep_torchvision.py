@@ -7,7 +7,9 @@ Each model is built with `weights=None` (no download), exported with PyTorch's T
 exporter (`dynamo=False`) two ways, imported, analysed, and compared:
 
 - `train`: training mode without constant folding; every batch norm stays a node, so the
-  import must count `sum(p.numel() for p in model.parameters())` exactly;
+  import must count `sum(p.numel() for p in model.parameters())` exactly (a batch of two where
+  PyTorch cannot run a batch norm in training mode on one sample: DeepLabV3's 1x1 pooling
+  branch);
 - `default`: the exporter's defaults (eval mode, constant folding), which fold each batch norm
   into the conv before it: expected are torch's params less each folded batch norm's scale and
   shift (2 x C), plus a bias of C for a conv that had none.
@@ -17,9 +19,9 @@ GFLOPS is the import's MACs / 1e9, to 3 decimals, against torchvision's own figu
 transforms (crop size for classification, resize size for segmentation).
 
 googlenet and inception_v3 are built without their auxiliary classifiers (as torchvision
-ships the trained weights, whose figures leave them out); segmentation models without the
-auxiliary head (`aux_loss=False`) for the params, and their GFLOPS are those of the weights
-(which include that head), so they are shown but do not count against a model.
+ships the trained weights, whose figures leave them out); fcn_resnet50 and
+deeplabv3_mobilenet_v3_large with theirs (`aux_loss=True`, as their weights and figures have
+it), exported with both outputs.
 
 `--extra-opsets` adds opsets 13 and 20 for a few models. Prints a table (model, recipe,
 opset, params ok, GFLOPS ok, seconds) and a summary line per recipe.
@@ -199,7 +201,7 @@ class Wrapped:
         return Out().eval()
 
 
-def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> None:
+def export(model: Any, size: int, path: Path, recipe: str, opset: int, batch: int = 1) -> None:
     import torch
 
     options: dict[str, Any] = {"dynamo": False, "opset_version": opset}
@@ -207,7 +209,7 @@ def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> None:
         options.update(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, size, size),), str(path), **options)
+        torch.onnx.export(model, (torch.zeros(batch, 3, size, size),), str(path), **options)
 
 
 def prepare(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
@@ -220,12 +222,18 @@ def prepare(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
         return found
     model, size, gflops = build(name)
     torch_params = sum(p.numel() for p in model.parameters())
-    wanted = torch_params if recipe == "train" or name in TRANSFORMERS else folded_params(model)
+    wanted = torch_params if recipe == "train" or name in TRANSFORMERS else folded_params(model, size)
     if name in SEGMENTATION:
         model = Wrapped(model)
     row: dict[str, Any] = {"size": size, "wanted": wanted, "wanted_gflops": gflops}
     try:
-        export(model, size, path, recipe, opset)
+        try:
+            export(model, size, path, recipe, opset)
+        except ValueError as e:  # a batch norm on a 1x1 map (DeepLabV3's pooling branch) needs two samples
+            if "more than 1 value per channel" not in str(e):
+                raise
+            export(model, size, path, recipe, opset, batch=2)
+            row["batch"] = 2
     except Exception as e:
         path.unlink(missing_ok=True)
         row.update(error=f"export: {type(e).__name__}: {str(e)[:120]}")
@@ -248,7 +256,7 @@ def check(name: str, recipe: str, opset: int, folder: Path, export_only: bool) -
     except CnncalcError as e:
         row.update(error=f"import: {str(e).splitlines()[0][:200]}")
         return row
-    params, macs = report.totals.params, report.totals.macs
+    params, macs = report.totals.params, report.totals.macs // row.get("batch", 1)  # per sample
     row.update(
         params=params,
         params_ok=params == row["wanted"],

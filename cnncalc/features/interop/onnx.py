@@ -615,6 +615,8 @@ class _Importer:
         if op == "Identity" and inputs[0] in self.consts:
             self.consts[node.output[0]] = self.consts[inputs[0]]
             self.const_dims[node.output[0]] = self.const_dims[inputs[0]]
+            if inputs[0] in self.initializers:  # the exporter shares equal weights: still a stored one
+                self.initializers.add(node.output[0])
             return
         if op == "Shape":
             self.shape_of(node)

@@ -275,3 +275,14 @@ def test_resize_to_sizes_that_are_not_a_whole_factor() -> None:
     report = imported(model)
     assert kinds(report) == ["upsample"] and report.rows[-1].output_shape == (4, 5, 5)
     assert report.rows[-1].params == 0
+
+
+def test_a_layer_scale_shared_through_identity_is_still_learned() -> None:
+    """PyTorch's exporter stores equal weights once and hands each module its own name through
+    an Identity node (two layer scales initialised alike): each is a learned scale."""
+    net = Net([6, 4, 4])
+    gamma = net.weight("gamma", [6, 1, 1])
+    a = net.op("Mul", "scale_a", ["x", net.op("Identity", "block_a.layer_scale", [gamma])])
+    model = net.model(net.op("Mul", "scale_b", [a, net.op("Identity", "block_b.layer_scale", [gamma])]))
+    report = imported(model)
+    assert kinds(report) == ["scale", "scale"] and [r.params for r in report.rows[1:]] == [6, 6]
