@@ -201,15 +201,24 @@ class Wrapped:
         return Out().eval()
 
 
-def export(model: Any, size: int, path: Path, recipe: str, opset: int, batch: int = 1) -> None:
+def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> int:
+    """Export one sample, or two where PyTorch cannot run a batch norm in training mode on one
+    (a 1x1 map: DeepLabV3's pooling branch, Inception-v3 at a small size); returns the batch."""
     import torch
 
     options: dict[str, Any] = {"dynamo": False, "opset_version": opset}
     if recipe == "train":
         options.update(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(batch, 3, size, size),), str(path), **options)
+    for batch in (1, 2):
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(model, (torch.zeros(batch, 3, size, size),), str(path), **options)
+            return batch
+        except ValueError as e:
+            if batch == 2 or "more than 1 value per channel" not in str(e):
+                raise
+    raise AssertionError("unreachable")
 
 
 def prepare(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
@@ -227,13 +236,7 @@ def prepare(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
         model = Wrapped(model)
     row: dict[str, Any] = {"size": size, "wanted": wanted, "wanted_gflops": gflops}
     try:
-        try:
-            export(model, size, path, recipe, opset)
-        except ValueError as e:  # a batch norm on a 1x1 map (DeepLabV3's pooling branch) needs two samples
-            if "more than 1 value per channel" not in str(e):
-                raise
-            export(model, size, path, recipe, opset, batch=2)
-            row["batch"] = 2
+        row["batch"] = export(model, size, path, recipe, opset)
     except Exception as e:
         path.unlink(missing_ok=True)
         row.update(error=f"export: {type(e).__name__}: {str(e)[:120]}")

@@ -80,8 +80,10 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "LRN",
     "Dropout",
     "Add",
+    "Sum",
     "Mul",
     "Sub, Div, Pow (with a constant)",
+    "RandomUniformLike, RandomUniform, RandomNormalLike, RandomNormal, Bernoulli (a mask that scales the data)",
     "Erf (in GELU's Div-Erf-Add-Mul-Mul)",
     "ReduceMean, ReduceMax (over the spatial axes)",
     "LayerNormalization",
@@ -664,11 +666,14 @@ class _Importer:
         and MatMul act on its channels; element-wise operators keep it so; a Transpose back to
         channels first ends it. Anything else is refused."""
         op = node.op_type
+        if op == "ReduceMean" and self.decomposed_layer_norm(node):
+            return
         if op not in _CHANNELS_LAST_OK or not all(t in self.channels_last for t in data_inputs):
             raise self.unsupported(
                 node,
                 "it reads a tensor transposed to channels last, which cnncalc follows only through "
-                "element-wise operators, LayerNormalization, MatMul and a Transpose back",
+                "element-wise operators, LayerNormalization (or its decomposition below opset 17), "
+                "MatMul and a Transpose back",
             )
         if op == "Transpose":
             dims = self.shape(node.input[0])
@@ -685,6 +690,77 @@ class _Importer:
         for output in node.output:
             if output in self.writer.tensors:
                 self.channels_last.add(output)
+
+    def decomposed_layer_norm(self, node: NodeProto) -> bool:
+        """A layer norm over the channels of a channels-last tensor as exporters write it below
+        opset 17: mean = ReduceMean(x); d = x - mean; var = ReduceMean(d ^ 2); d / Sqrt(var + eps),
+        then, if affine, * weight + bias (C values each). One `layer_norm` layer."""
+        x, axes = node.input[0], self.attrs(node).integers("axes")
+        dims = self.shape(x) or []
+        rank = len(dims)
+        if rank < 3 or axes is None or [a % rank for a in axes] != [rank - 1] or self.has_input(node, 1):
+            return False
+        sub = self.reader(node.output[0], "Sub")
+        if sub is None or list(sub.input) != [x, node.output[0]]:
+            return False
+        readers = self.readers.get(sub.output[0], [])
+        square = next((n for n in readers if n.op_type == "Pow" and n.input[0] == sub.output[0]), None)
+        var = self.reader(square.output[0], "ReduceMean") if square is not None else None
+        plus = self.reader(var.output[0], "Add") if var is not None else None
+        root = self.reader(plus.output[0], "Sqrt") if plus is not None else None
+        div = self.reader(root.output[0], "Div") if root is not None else None
+        if square is None or var is None or plus is None or root is None or div is None or len(readers) != 2:
+            return False
+        if list(div.input) != [sub.output[0], root.output[0]] or self.attrs(var).integers("axes") != axes:
+            return False
+        epsilon = self.scalar_value(next((t for t in plus.input if t != var.output[0]), ""))
+        if self.scalar_value(square.input[1]) != 2 or epsilon is None or not 0 < epsilon < 1:
+            return False
+        parts, end = [sub, square, var, plus, root, div], div.output[0]
+        layer: dict[str, Any] = {"kind": "layer_norm"}
+        times = self.reader(end, "Mul")
+        shift = self.reader(times.output[0], "Add") if times is not None else None
+        channels = dims[-1]
+        affine = times is not None and shift is not None and self.per_channel(times, end, channels)
+        if affine and times is not None and shift is not None and self.per_channel(shift, times.output[0], channels):
+            parts, end = [*parts, times, shift], shift.output[0]
+        if end == div.output[0]:
+            layer["affine"] = False
+        if abs(epsilon - 1e-5) > 1e-12:
+            layer["epsilon"] = epsilon
+        self.done.update(t for n in parts for t in n.output)
+        self.add(node, layer, [x], output=end)
+        self.channels_last.add(end)
+        return True
+
+    def per_channel(self, node: NodeProto, data: str, channels: Any) -> bool:
+        """Whether `node` combines `data` with a stored vector of `channels` values."""
+        other = [t for t in node.input if t != data]
+        if len(other) != 1 or len(node.input) != 2 or other[0] not in self.initializers:
+            return False
+        return self.const_dims.get(other[0]) == [channels]
+
+    def scalar_value(self, tensor: str) -> float | None:
+        """The value of a one-element constant made by a stored tensor or a Constant node
+        (perhaps one the walk has not reached yet), or None."""
+        from onnx import numpy_helper
+
+        value = self.consts.get(tensor)
+        maker = self.makers.get(tensor)
+        if value is None and maker is not None and maker.op_type == "Constant" and len(maker.attribute) == 1:
+            attr = maker.attribute[0]
+            if attr.name == "value" and attr.HasField("t"):
+                value = attr.t
+            elif attr.name in ("value_float", "value_int"):
+                return float(attr.f if attr.name == "value_float" else attr.i)
+        if value is None or is_external(value) or element_count(value.dims) != 1:
+            return None
+        try:
+            found = numpy_helper.to_array(value).reshape(-1)
+        except (ValueError, TypeError):
+            return None
+        number = float(found[0]) if found.size == 1 and found.dtype.kind in "fiu" else None
+        return number if number is not None and math.isfinite(number) else None
 
     def constant_like(self, tensor: str) -> bool:
         """A stored tensor, or one a Constant node makes (perhaps later in the walk)."""
