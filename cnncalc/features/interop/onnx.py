@@ -651,14 +651,23 @@ class _Importer:
         handler(node)
 
     def random(self, node: NodeProto) -> None:
-        """Random values (a stochastic depth's mask, exported in training mode) are never made up:
-        the output is a constant of unknown value, which may scale the data but gives no shape.
-        Made from the network's data, it would turn data into a constant: refused."""
+        """A random mask of one value per sample (stochastic depth exported in training mode):
+        its values are never made up; the output is a constant of unknown value that only a
+        `scale` reads. Any other random tensor is refused, as are random values made from the
+        network's data (they would turn data into a constant)."""
         data = [t for t in node.input if t in self.writer.tensors]
         if data:
             raise self.unsupported(node, f"it makes random values from the network's data {shown(data[0])}")
         for output in node.output:
+            dims = self.shape(output)
+            if dims is None or not all(isinstance(d, int) and d > 0 for d in dims) or any(d != 1 for d in dims[1:]):
+                raise self.unsupported(
+                    node,
+                    "none of its inputs is the network's data, and it makes random values "
+                    "(only a mask of one value per sample, as a stochastic depth's, imports)",
+                )
             self.consts[output] = None
+            self.const_dims[output] = [int(d) for d in dims]
             self.shape_only.add(output)
 
     def on_channels_last(self, node: NodeProto, data_inputs: list[str]) -> None:
