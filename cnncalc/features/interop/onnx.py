@@ -1390,11 +1390,17 @@ class _Importer:
         if dims is not None:
             known = [d if isinstance(d, int) and d > 0 else 1 for d in dims]
             if _broadcast([known, const_dims]) != known:
-                raise self.unsupported(node, f"a constant {self.about(const)} that does not fit the data's shape")
+                raise self.unsupported(
+                    node,
+                    f"{node.op_type} with a constant operand {self.origin(const)} of shape {const_dims} "
+                    "that does not fit the data's shape",
+                )
             channels = dims[-1] if data[0] in self.channels_last else dims[1] if len(dims) > 1 else None
             if size > 1 and size != channels:
                 raise self.unsupported(
-                    node, f"a constant {self.about(const)} that is neither one value nor one value per channel"
+                    node,
+                    f"{node.op_type} with a constant operand {self.origin(const)} of shape {const_dims} "
+                    "that is neither one value nor one value per channel",
                 )
         layer: dict[str, Any] = {"kind": "scale", "op": op}
         if learned:
