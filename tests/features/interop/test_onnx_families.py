@@ -331,17 +331,16 @@ def test_torchvision_family_gives_torchvisions_gflops(name: str, tmp_path: Path)
 
 
 @pytest.mark.skipif(not SLOW, reason="slow: set CNNCALC_SLOW=1")
-@pytest.mark.parametrize(
-    ("name", "operator"), [("vit_b_16", "Reshape"), ("swin_t", "Transpose"), ("maxvit_t", "Reshape")]
-)
+@pytest.mark.parametrize(("name", "operator"), [("vit_b_16", "Reshape"), ("swin_t", "Pad"), ("maxvit_t", "Reshape")])
 def test_torchvision_transformers_are_refused_naming_the_operator(name: str, operator: str, tmp_path: Path) -> None:
+    """In training mode: PyTorch's defaults cannot export vit_b_16's fused attention."""
     from cnncalc.features.interop import load_model_spec
 
     sweep = torchvision_module()
     model, size, _ = sweep.build(name)
     path = tmp_path / "model.onnx"
-    sweep.export(model, size, path, "default", 17)
-    with pytest.raises(InteropError, match=f"unsupported operator {operator}"):
+    sweep.export(model, size, path, "train", 17)
+    with pytest.raises(InteropError, match=f"unsupported operator {operator} at node"):
         load_model_spec(path)
 
 
