@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnncalc.core.conventions import Conventions
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
@@ -37,6 +38,7 @@ from cnncalc.features.interop.onnx_screen import (
     shown,
     text,
 )
+from cnncalc.layers import MergeBase, kind_class
 from cnncalc.layers.capabilities import Capabilities
 
 if TYPE_CHECKING:
@@ -1057,9 +1059,6 @@ class _Importer:
 
     def derive(self, layer: dict[str, Any], sources: list[str], name: str) -> None:
         """The output dims of a layer just written, by cnncalc's own rules, for `shape`."""
-        from cnncalc.core.conventions import Conventions
-        from cnncalc.layers import MergeBase, kind_class
-
         cls = kind_class(str(layer["kind"]))
         shapes = [self.shape(t) for t in sources]
         if cls is None or any(d is None or not all(isinstance(v, int) and v > 0 for v in d[1:]) for d in shapes):
