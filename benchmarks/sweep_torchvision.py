@@ -1,13 +1,15 @@
 """Every CNN in torchvision exported to ONNX and imported by cnncalc, checked against torch.
 
     python benchmarks/sweep_torchvision.py [--models resnet18 ...] [--opsets 17] [--recipes train default]
-                                           [--extra-opsets] [--keep DIR]
+                                           [--extra-opsets] [--transformers] [--keep DIR] [--size N]
 
 Each model is built with `weights=None` (no download), exported with PyTorch's TorchScript
 exporter (`dynamo=False`) two ways, imported, analysed, and compared:
 
 - `train`: training mode without constant folding; every batch norm stays a node, so the
-  import must count `sum(p.numel() for p in model.parameters())` exactly;
+  import must count `sum(p.numel() for p in model.parameters())` exactly (a batch of two where
+  PyTorch cannot run a batch norm in training mode on one sample: DeepLabV3's 1x1 pooling
+  branch);
 - `default`: the exporter's defaults (eval mode, constant folding), which fold each batch norm
   into the conv before it: expected are torch's params less each folded batch norm's scale and
   shift (2 x C), plus a bias of C for a conv that had none.
@@ -17,11 +19,14 @@ GFLOPS is the import's MACs / 1e9, to 3 decimals, against torchvision's own figu
 transforms (crop size for classification, resize size for segmentation).
 
 googlenet and inception_v3 are built without their auxiliary classifiers (as torchvision
-ships the trained weights, whose figures leave them out); segmentation models without the
-auxiliary head (`aux_loss=False`) for the params, and their GFLOPS are those of the weights
-(which include that head), so they are shown but do not count against a model.
+ships the trained weights, whose figures leave them out); fcn_resnet50 and
+deeplabv3_mobilenet_v3_large with theirs (`aux_loss=True`, as their weights and figures have
+it), exported with both outputs.
 
-`--extra-opsets` adds opsets 13 and 20 for a few models. Prints a table (model, recipe,
+`--extra-opsets` adds opsets 13 to 20 for the smallest model of each family; `--size N` exports
+at N x N instead (params are checked, GFLOPS are n/a: torchvision's figure is at its own size);
+`--keep DIR` keeps the exported files and reuses them; `--transformers` adds vit_b_16, swin_t
+and maxvit_t, each of which must be refused. Prints a table (model, recipe,
 opset, params ok, GFLOPS ok, seconds) and a summary line per recipe.
 """
 
@@ -199,61 +204,75 @@ class Wrapped:
         return Out().eval()
 
 
-def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> None:
+def export(model: Any, size: int, path: Path, recipe: str, opset: int) -> int:
+    """Export one sample, or two where PyTorch cannot run a batch norm in training mode on one
+    (a 1x1 map: DeepLabV3's pooling branch, Inception-v3 at a small size); returns the batch."""
     import torch
 
     options: dict[str, Any] = {"dynamo": False, "opset_version": opset}
     if recipe == "train":
         options.update(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, size, size),), str(path), **options)
+    for batch in (1, 2):
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(model, (torch.zeros(batch, 3, size, size),), str(path), **options)
+            return batch
+        except ValueError as e:
+            if batch == 2 or "more than 1 value per channel" not in str(e):
+                raise
+    raise AssertionError("unreachable")
 
 
-def prepare(name: str, recipe: str, opset: int, folder: Path) -> dict[str, Any]:
+def prepare(name: str, recipe: str, opset: int, folder: Path, small: int | None = None) -> dict[str, Any]:
     """The model exported into `folder` (kept there: a second run reuses the file) and what it
-    must come out with, saved beside it as JSON."""
-    stem = folder / f"{name}-{recipe}-{opset}"
+    must come out with, saved beside it as JSON. `small`: exported at that size instead, where
+    torchvision's GFLOPS do not apply."""
+    stem = folder / (f"{name}-{recipe}-{opset}" + (f"-{small}" if small else ""))
     path, meta = stem.with_suffix(".onnx"), stem.with_suffix(".json")
     if path.exists() and meta.exists():
         found: dict[str, Any] = json.loads(meta.read_text())
         return found
-    model, size, gflops = build(name)
+    model, size, published = build(name)
+    gflops: float | None = published
+    if small:
+        size, gflops = small, None
     torch_params = sum(p.numel() for p in model.parameters())
-    wanted = torch_params if recipe == "train" or name in TRANSFORMERS else folded_params(model)
+    wanted = torch_params if recipe == "train" or name in TRANSFORMERS else folded_params(model, size)
     if name in SEGMENTATION:
         model = Wrapped(model)
     row: dict[str, Any] = {"size": size, "wanted": wanted, "wanted_gflops": gflops}
     try:
-        export(model, size, path, recipe, opset)
+        row["batch"] = export(model, size, path, recipe, opset)
     except Exception as e:
         path.unlink(missing_ok=True)
         row.update(error=f"export: {type(e).__name__}: {str(e)[:120]}")
+    row["path"] = str(path)
     meta.write_text(json.dumps(row))
     return row
 
 
-def check(name: str, recipe: str, opset: int, folder: Path, export_only: bool) -> dict[str, Any]:
+def check(name: str, recipe: str, opset: int, folder: Path, export_only: bool, small: int | None) -> dict[str, Any]:
     from cnncalc.core.walk import analyze
     from cnncalc.errors import CnncalcError
     from cnncalc.features.interop import load_model_spec
 
     start = time.perf_counter()
     row: dict[str, Any] = {"model": name, "recipe": recipe, "opset": opset}
-    row.update(prepare(name, recipe, opset, folder))
+    row.update(prepare(name, recipe, opset, folder, small))
     if "error" in row or export_only:
         return row
     try:
-        report = analyze(load_model_spec(folder / f"{name}-{recipe}-{opset}.onnx"))
+        report = analyze(load_model_spec(Path(row.get("path", folder / f"{name}-{recipe}-{opset}.onnx"))))
     except CnncalcError as e:
         row.update(error=f"import: {str(e).splitlines()[0][:200]}")
         return row
-    params, macs = report.totals.params, report.totals.macs
+    params, macs = report.totals.params, report.totals.macs // row.get("batch", 1)  # per sample
     row.update(
         params=params,
         params_ok=params == row["wanted"],
         gflops=round(macs / 1e9, 3),
-        gflops_ok=round(macs / 1e9, 3) == row["wanted_gflops"],
+        gflops_ok=None if row["wanted_gflops"] is None else round(macs / 1e9, 3) == row["wanted_gflops"],
         seconds=time.perf_counter() - start,
     )
     return row
@@ -268,6 +287,7 @@ def main() -> None:
     parser.add_argument("--transformers", action="store_true", help="the transformers too (each must be refused)")
     parser.add_argument("--keep", type=Path, help="keep the exported files here and reuse them")
     parser.add_argument("--export-only", action="store_true", help="only export (into --keep)")
+    parser.add_argument("--size", type=int, help="export at this input size (params only: GFLOPS are n/a)")
     args = parser.parse_args()
     if args.transformers:
         args.models = [*args.models, *TRANSFORMERS]
@@ -280,7 +300,7 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for name, recipe, opset in runs:
-            row = check(name, recipe, opset, folder, args.export_only)
+            row = check(name, recipe, opset, folder, args.export_only, args.size)
             rows.append(row)
             if args.export_only:
                 print(f"{name:<30} {recipe:<8} {opset:>5} {row.get('error', 'exported')}", flush=True)
@@ -291,9 +311,9 @@ def main() -> None:
                 detail = ""
                 if not row["params_ok"]:
                     detail += f"params {row['params']:,} != {row['wanted']:,}; "
-                if not row["gflops_ok"]:
+                if row["gflops_ok"] is False:
                     detail += f"GFLOPS {row['gflops']} != {row['wanted_gflops']} (at {row['size']}); "
-                ok = ("yes" if row["params_ok"] else "NO", "yes" if row["gflops_ok"] else "NO")
+                ok = ("yes" if row["params_ok"] else "NO", {True: "yes", False: "NO", None: "n/a"}[row["gflops_ok"]])
                 print(
                     f"{name:<30} {recipe:<8} {opset:>5} {ok[0]:>9} {ok[1]:>9} {row['seconds']:>6.1f}  {detail}",
                     flush=True,
@@ -305,11 +325,12 @@ def main() -> None:
             if not mine:
                 continue
             imported = [r for r in mine if "error" not in r]
-            exact = [r for r in imported if r["params_ok"] and r["gflops_ok"]]
+            exact = [r for r in imported if r["params_ok"] and r["gflops_ok"] is not False]
             print(
                 f"summary {recipe} opset {opset}: {len(imported)} of {len(mine)} import, "
                 f"{len(exact)} of {len(mine)} exact (params and GFLOPS), "
-                f"{sum(r['params_ok'] for r in imported)} params ok, {sum(r['gflops_ok'] for r in imported)} GFLOPS ok"
+                f"{sum(r['params_ok'] for r in imported)} params ok, "
+                f"{sum(r['gflops_ok'] is True for r in imported)} GFLOPS ok"
             )
     sys.exit(0)
 

@@ -96,31 +96,45 @@ class Pool(LayerBase):
         )
 
     def _check_window(self, x: Shape) -> None:
-        """PyTorch's pooling rules, beyond a positive output size.
+        """The pooling rules of the frameworks that run it, beyond a positive output size.
 
-        Padding at most half the kernel per side (a window must hold more than padding; PyTorch
-        compares with the kernel, not the dilated span), and for 3-D average pooling an input at
-        least as large as the kernel, padding or not (avg_pool3d's own rule).
+        Symmetric padding at most half the kernel per side (PyTorch's rule: a window must hold
+        more than padding; it compares with the kernel, not the dilated span). Padding that
+        differs before and after on some axis has no PyTorch form; it comes from ONNX files,
+        and follows ONNX Runtime's rule: each pad smaller than the kernel. For 3-D average, sum
+        and L2 pooling an input at least as large as the kernel, padding or not (avg_pool3d's own
+        rule, which lp_pool3d calls).
         """
         ndim = spatial_rank(x, self.kind)
         k = per_dim(self.kernel, ndim, "kernel")
         names = AXIS_NAMES[ndim]
         if self.padding not in ("same", "valid"):
             pads = resolve_padding(self.padding, x[1:], k, k, (1,) * ndim)
+            asymmetric = any(before != after for before, after in pads)
             for name, kk, pair in zip(names, k, pads, strict=True):
-                if max(pair) > kk // 2:
+                if asymmetric and max(pair) >= kk:
+                    raise LayerRuleError(
+                        f"padding {max(pair)} along {name} is not smaller than the kernel ({kk}): "
+                        "asymmetric pool padding must be smaller than the kernel on each side",
+                        field="padding",
+                        hint=f"use padding at most {kk - 1} per side (ONNX Runtime refuses more)",
+                    )
+                if not asymmetric and max(pair) > kk // 2:
                     raise LayerRuleError(
                         f"padding {max(pair)} along {name} is more than half the kernel ({kk}): "
                         "pool padding must be at most half the kernel size",
                         field="padding",
                         hint=f"use padding at most {kk // 2} (PyTorch refuses more)",
                     )
-        if self.kind == "avg_pool" and ndim == 3 and any(n < kk for n, kk in zip(x[1:], k, strict=True)):
+        small = ndim == 3 and any(n < kk for n, kk in zip(x[1:], k, strict=True))
+        if small and self.kind in ("avg_pool", "sum_pool", "l2_pool"):
+            what = {"avg_pool": "average", "sum_pool": "sum", "l2_pool": "L2"}[self.kind]
             raise LayerRuleError(
-                f"3-D average pooling of a {fmt_dims(x[1:])} input with a {fmt_dims(k)} kernel: "
+                f"3-D {what} pooling of a {fmt_dims(x[1:])} input with a {fmt_dims(k)} kernel: "
                 "the input must be at least as large as the kernel on every axis, padding or not",
                 field="kernel",
-                hint="use a smaller kernel, or pool earlier (PyTorch's avg_pool3d refuses it)",
+                hint=f"use a smaller kernel, or pool earlier (PyTorch's {'avg' if what == 'average' else 'lp'}"
+                "_pool3d refuses it)",
             )
 
     def describe(self) -> str:

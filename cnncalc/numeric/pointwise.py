@@ -131,7 +131,7 @@ def upsample(x: Array, sizes: Sequence[int], mode: str) -> Array:
         if mode == "nearest":
             out = np.take(out, np.minimum((np.arange(size) * m) // size, m - 1), axis=axis)
             continue
-        src = (np.arange(size) + 0.5) * (m / size) - 0.5
+        src = (np.arange(size) + 0.5) * m / size - 0.5
         src = np.maximum(src, 0)
         low = np.minimum(np.floor(src).astype(np.intp), m - 1)
         high = np.minimum(low + 1, m - 1)

@@ -114,11 +114,19 @@ CASES: dict[str, Case] = {
         lambda nn: nn.MaxPool3d(3, padding=2),
         "at most half the kernel",
     ),
-    "pool padding pair above half the kernel": (
+    # padding that differs before and after: ONNX Runtime's rule, each side below the kernel
+    # (PyTorch pads symmetrically; see ASYMMETRIC below, checked against onnxruntime)
+    "asymmetric pool padding above half the kernel": (
         (1, 9, 9),
         "{kind: max_pool, kernel: 3, padding: [[0, 2], [0, 0]]}",
-        None,  # PyTorch pads symmetrically; the rule is per side
-        "at most half the kernel",
+        None,
+        (1, 3, 3),
+    ),
+    "asymmetric pool padding as large as the kernel": (
+        (1, 9, 9),
+        "{kind: max_pool, kernel: 3, padding: [[0, 3], [0, 0]]}",
+        None,
+        "not smaller than the kernel",
     ),
     # --- transposed conv: "output padding must be smaller than either stride or dilation"
     "output padding equal to the stride": (
@@ -201,6 +209,25 @@ CASES: dict[str, Case] = {
         lambda nn: nn.AvgPool3d(4, 3, ceil_mode=True),
         "at least as large as the kernel",
     ),
+    # --- lp_pool3d is avg_pool3d of the powers: the same refusal for sum (p = 1) and L2 (p = 2)
+    "3-D sum pooling of an input smaller than the kernel": (
+        (1, 2, 4, 4),
+        "{kind: sum_pool, kernel: 3, stride: 1}",
+        lambda nn: nn.LPPool3d(1, 3, 1),
+        "3-D sum pooling .* at least as large as the kernel",
+    ),
+    "3-D L2 pooling of an input smaller than the kernel": (
+        (1, 4, 4, 2),
+        "{kind: l2_pool, kernel: 3, stride: 1}",
+        lambda nn: nn.LPPool3d(2, 3, 1),
+        "3-D L2 pooling .* at least as large as the kernel",
+    ),
+    "3-D sum pooling of an input as large as the kernel": (
+        (1, 3, 4, 4),
+        "{kind: sum_pool, kernel: 3, stride: 1}",
+        lambda nn: nn.LPPool3d(1, 3, 1),
+        (1, 1, 2, 2),
+    ),
     "3-D max pooling may pad past a small input": (
         (1, 2, 2, 2),
         "{kind: max_pool, kernel: 3, stride: 3, padding: 1}",
@@ -259,3 +286,58 @@ def test_pytorch_never_gives_a_real_output_where_cnncalc_refuses_size_0() -> Non
         layer(torch.zeros(1, 1, 2, 6))
     out = layer(torch.zeros(2, 1, 2, 6))
     assert tuple(out.shape) == (2, 2, 0, 12)  # rows (2-1)*3 - 2*2 + 0 + 1 = 0; columns (6-1)*3 - 4 + 1 = 12
+
+
+# --- padding that differs before and after has no PyTorch form: it comes from ONNX files, and
+# follows ONNX Runtime's rule (pool_attributes.h: each pad smaller than the kernel), which
+# allows more than PyTorch's half kernel; symmetric padding keeps PyTorch's rule
+# (input CHW, kernel, (before, after) per axis, expected output or the words of the refusal)
+ASYMMETRIC: dict[str, tuple[Shape, int, list[list[int]], Shape | str]] = {
+    "one side, the kernel less one": ((1, 6, 6), 3, [[0, 2], [0, 2]], (1, 6, 6)),
+    "before only": ((1, 6, 6), 3, [[2, 0], [0, 0]], (1, 6, 4)),
+    "unequal on one axis": ((1, 6, 6), 3, [[1, 2], [1, 1]], (1, 7, 6)),
+    "as large as the kernel": ((1, 6, 6), 3, [[0, 3], [0, 0]], "not smaller than the kernel"),
+}
+
+
+@pytest.mark.parametrize("kind", ["max_pool", "avg_pool"])
+@pytest.mark.parametrize("name", list(ASYMMETRIC))
+def test_asymmetric_pool_padding_follows_onnx_runtime(name: str, kind: str) -> None:
+    shape, k, pads, expected = ASYMMETRIC[name]
+    layer = f"{{kind: {kind}, kernel: {k}, stride: 1, padding: {pads}}}"
+    if isinstance(expected, str):
+        with pytest.raises(ShapeError, match=expected) as refused:
+            ours(shape, layer)
+        assert refused.value.diagnostics[0].hint
+    else:
+        assert ours(shape, layer) == expected
+
+
+def test_symmetric_pool_padding_keeps_pytorchs_half_kernel() -> None:
+    with pytest.raises(ShapeError, match="more than half the kernel"):
+        ours((1, 6, 6), "{kind: max_pool, kernel: 3, stride: 1, padding: [[2, 2], [0, 0]]}")
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+@pytest.mark.parametrize("name", list(ASYMMETRIC))
+def test_asymmetric_pool_padding_rule_is_onnx_runtimes(name: str, op: str) -> None:
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+    from onnx import TensorProto, helper
+
+    shape, k, pads, expected = ASYMMETRIC[name]
+    onnx_pads = [p[0] for p in pads] + [p[1] for p in pads]
+    node = helper.make_node(op, ["x"], ["y"], kernel_shape=[k, k], pads=onnx_pads)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)])
+    try:
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        got: Shape | None = tuple(session.run(None, {"x": np.ones((1, *shape), np.float32)})[0].shape[1:])
+    except Exception:  # onnxruntime refuses the model when it is built
+        got = None
+    assert got == (None if isinstance(expected, str) else expected)
+    assert onnx is not None

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnncalc.core.conventions import Conventions
 from cnncalc.core.geometry import same_padding
 from cnncalc.errors import Diagnostic
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, require, unsupported
@@ -39,6 +40,7 @@ from cnncalc.features.interop.onnx_screen import (
     shown,
     text,
 )
+from cnncalc.layers import MergeBase, kind_class
 from cnncalc.layers.capabilities import Capabilities
 
 if TYPE_CHECKING:
@@ -82,8 +84,10 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "LRN",
     "Dropout",
     "Add",
+    "Sum",
     "Mul",
     "Sub, Div, Pow (with a constant)",
+    "RandomUniformLike, RandomUniform, RandomNormalLike, RandomNormal, Bernoulli (a mask that scales the data)",
     "Erf (in GELU's Div-Erf-Add-Mul-Mul)",
     "ReduceMean, ReduceMax (over the spatial axes)",
     "LayerNormalization",
@@ -697,6 +701,8 @@ class _Importer:
         if op == "Identity" and inputs[0] in self.consts:
             self.consts[node.output[0]] = self.consts[inputs[0]]
             self.const_dims[node.output[0]] = self.const_dims[inputs[0]]
+            if inputs[0] in self.initializers:  # the exporter shares equal weights: still a stored one
+                self.initializers.add(node.output[0])
             return
         if op == "Shape":
             self.shape_of(node)
@@ -731,14 +737,23 @@ class _Importer:
         handler(node)
 
     def random(self, node: NodeProto) -> None:
-        """Random values (a stochastic depth's mask, exported in training mode) are never made up:
-        the output is a constant of unknown value, which may scale the data but gives no shape.
-        Made from the network's data, it would turn data into a constant: refused."""
+        """A random mask of one value per sample (stochastic depth exported in training mode):
+        its values are never made up; the output is a constant of unknown value that only a
+        `scale` reads. Any other random tensor is refused, as are random values made from the
+        network's data (they would turn data into a constant)."""
         data = [t for t in node.input if t in self.writer.tensors]
         if data:
             raise self.unsupported(node, f"it makes random values from the network's data {shown(data[0])}")
         for output in node.output:
+            dims = self.shape(output)
+            if dims is None or not all(isinstance(d, int) and d > 0 for d in dims) or any(d != 1 for d in dims[1:]):
+                raise self.unsupported(
+                    node,
+                    "none of its inputs is the network's data, and it makes random values "
+                    "(only a mask of one value per sample, as a stochastic depth's, imports)",
+                )
             self.consts[output] = None
+            self.const_dims[output] = [int(d) for d in dims]
             self.shape_only.add(output)
 
     def on_channels_last(self, node: NodeProto, data_inputs: list[str]) -> None:
@@ -746,11 +761,14 @@ class _Importer:
         and MatMul act on its channels; element-wise operators keep it so; a Transpose back to
         channels first ends it. Anything else is refused."""
         op = node.op_type
+        if op == "ReduceMean" and self.decomposed_layer_norm(node):
+            return
         if op not in _CHANNELS_LAST_OK or not all(t in self.channels_last for t in data_inputs):
             raise self.unsupported(
                 node,
                 "it reads a tensor transposed to channels last, which cnncalc follows only through "
-                "element-wise operators, LayerNormalization, MatMul and a Transpose back",
+                "element-wise operators, LayerNormalization (or its decomposition below opset 17), "
+                "MatMul and a Transpose back",
             )
         if op == "Transpose":
             dims = self.shape(node.input[0])
@@ -767,6 +785,77 @@ class _Importer:
         for output in node.output:
             if output in self.writer.tensors:
                 self.channels_last.add(output)
+
+    def decomposed_layer_norm(self, node: NodeProto) -> bool:
+        """A layer norm over the channels of a channels-last tensor as exporters write it below
+        opset 17: mean = ReduceMean(x); d = x - mean; var = ReduceMean(d ^ 2); d / Sqrt(var + eps),
+        then, if affine, * weight + bias (C values each). One `layer_norm` layer."""
+        x, axes = node.input[0], self.attrs(node).integers("axes")
+        dims = self.shape(x) or []
+        rank = len(dims)
+        if rank < 3 or axes is None or [a % rank for a in axes] != [rank - 1] or self.has_input(node, 1):
+            return False
+        sub = self.reader(node.output[0], "Sub")
+        if sub is None or list(sub.input) != [x, node.output[0]]:
+            return False
+        readers = self.readers.get(sub.output[0], [])
+        square = next((n for n in readers if n.op_type == "Pow" and n.input[0] == sub.output[0]), None)
+        var = self.reader(square.output[0], "ReduceMean") if square is not None else None
+        plus = self.reader(var.output[0], "Add") if var is not None else None
+        root = self.reader(plus.output[0], "Sqrt") if plus is not None else None
+        div = self.reader(root.output[0], "Div") if root is not None else None
+        if square is None or var is None or plus is None or root is None or div is None or len(readers) != 2:
+            return False
+        if list(div.input) != [sub.output[0], root.output[0]] or self.attrs(var).integers("axes") != axes:
+            return False
+        epsilon = self.scalar_value(next((t for t in plus.input if t != var.output[0]), ""))
+        if self.scalar_value(square.input[1]) != 2 or epsilon is None or not 0 < epsilon < 1:
+            return False
+        parts, end = [sub, square, var, plus, root, div], div.output[0]
+        layer: dict[str, Any] = {"kind": "layer_norm"}
+        times = self.reader(end, "Mul")
+        shift = self.reader(times.output[0], "Add") if times is not None else None
+        channels = dims[-1]
+        affine = times is not None and shift is not None and self.per_channel(times, end, channels)
+        if affine and times is not None and shift is not None and self.per_channel(shift, times.output[0], channels):
+            parts, end = [*parts, times, shift], shift.output[0]
+        if end == div.output[0]:
+            layer["affine"] = False
+        if abs(epsilon - 1e-5) > 1e-12:
+            layer["epsilon"] = epsilon
+        self.done.update(t for n in parts for t in n.output)
+        self.add(node, layer, [x], output=end)
+        self.channels_last.add(end)
+        return True
+
+    def per_channel(self, node: NodeProto, data: str, channels: Any) -> bool:
+        """Whether `node` combines `data` with a stored vector of `channels` values."""
+        other = [t for t in node.input if t != data]
+        if len(other) != 1 or len(node.input) != 2 or other[0] not in self.initializers:
+            return False
+        return self.const_dims.get(other[0]) == [channels]
+
+    def scalar_value(self, tensor: str) -> float | None:
+        """The value of a one-element constant made by a stored tensor or a Constant node
+        (perhaps one the walk has not reached yet), or None."""
+        from onnx import numpy_helper
+
+        value = self.consts.get(tensor)
+        maker = self.makers.get(tensor)
+        if value is None and maker is not None and maker.op_type == "Constant" and len(maker.attribute) == 1:
+            attr = maker.attribute[0]
+            if attr.name == "value" and attr.HasField("t"):
+                value = attr.t
+            elif attr.name in ("value_float", "value_int"):
+                return float(attr.f if attr.name == "value_float" else attr.i)
+        if value is None or is_external(value) or element_count(value.dims) != 1:
+            return None
+        try:
+            found = numpy_helper.to_array(value).reshape(-1)
+        except (ValueError, TypeError):
+            return None
+        number = float(found[0]) if found.size == 1 and found.dtype.kind in "fiu" else None
+        return number if number is not None and math.isfinite(number) else None
 
     def constant_like(self, tensor: str) -> bool:
         """A stored tensor, or one a Constant node makes (perhaps later in the walk)."""
@@ -1054,9 +1143,6 @@ class _Importer:
 
     def derive(self, layer: dict[str, Any], sources: list[str], name: str) -> None:
         """The output dims of a layer just written, by cnncalc's own rules, for `shape`."""
-        from cnncalc.core.conventions import Conventions
-        from cnncalc.layers import MergeBase, kind_class
-
         cls = kind_class(str(layer["kind"]))
         shapes = [self.shape(t) for t in sources]
         if cls is None or any(d is None or not all(isinstance(v, int) and v > 0 for v in d[1:]) for d in shapes):
@@ -1398,11 +1484,17 @@ class _Importer:
         if dims is not None:
             known = [d if isinstance(d, int) and d > 0 else 1 for d in dims]
             if _broadcast([known, const_dims]) != known:
-                raise self.unsupported(node, f"a constant {self.about(const)} that does not fit the data's shape")
+                raise self.unsupported(
+                    node,
+                    f"{node.op_type} with a constant operand {self.origin(const)} of shape {const_dims} "
+                    "that does not fit the data's shape",
+                )
             channels = dims[-1] if data[0] in self.channels_last else dims[1] if len(dims) > 1 else None
             if size > 1 and size != channels:
                 raise self.unsupported(
-                    node, f"a constant {self.about(const)} that is neither one value nor one value per channel"
+                    node,
+                    f"{node.op_type} with a constant operand {self.origin(const)} of shape {const_dims} "
+                    "that is neither one value nor one value per channel",
                 )
         layer: dict[str, Any] = {"kind": "scale", "op": op}
         if learned:

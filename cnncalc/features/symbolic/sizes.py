@@ -322,6 +322,9 @@ def _walk_layer(layer: LayerBase, xs: Sequence[Shape], channels: int, name: str)
     rule = SIZES.lookup(layer, "symbolic sizes cannot follow", name)
     if rule is None:  # the fallback: the input's sizes, checked against concrete analyses
         return (c, *xs[0][1:])
+    if isinstance(layer, Add | Multiply):  # broadcast: the sizes of an input that is not 1x1
+        one = Expr.const(1)
+        return rule(layer, next((x for x in xs if any(d != one for d in x[1:])), xs[0]), c, name)
     return rule(layer, xs[0], c, name)
 
 

@@ -205,3 +205,27 @@ def test_plain_summarize_loads_no_symbolic_or_training_code() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+SQUEEZE_EXCITE = """
+name: squeeze-excite
+input: {shape: [H, W, 16]}
+layers:
+  - {kind: conv, name: c, filters: 16, kernel: 3, padding: same}
+  - {kind: global_avg_pool, name: squeeze, keepdims: true}
+  - {kind: conv, name: reduce, filters: 4, kernel: 1, activation: relu}
+  - {kind: conv, name: expand, filters: 16, kernel: 1, activation: sigmoid}
+  - {kind: multiply, name: excite, from: [expand, c]}
+  - {kind: upsample, name: fixed, size: [9, 7]}
+"""
+
+
+def test_a_gate_broadcast_over_the_map_and_an_upsample_to_a_size_are_symbolic() -> None:
+    """The 1x1 gate first among the inputs (as PyTorch writes scale * x): the product has the
+    map's sizes; an upsample to a given size has that size whatever the input's."""
+    spec = load_spec_text(SQUEEZE_EXCITE.replace("[H, W, 16]", "[32, 32, 16]"))
+    report = analyze_symbolic(spec, ["H", "W", None])
+    for h, w in ((5, 8), (12, 7)):
+        concrete = analyze(with_symbols(spec, [h, w, 16]))
+        for row, sym in zip(concrete.rows, report.rows, strict=True):
+            assert tuple(int(e({"H": h, "W": w})) for e in sym.output_shape) == row.output_shape, row.name
