@@ -638,6 +638,9 @@ def _merges_agree(spec: Spec, by_axis: Mapping[int, str]) -> Agreement | None:
         if not isinstance(node.layer, Add | Concat | Multiply) or len(node.inputs) < 2:
             continue
         ins = [shapes[j] for j in node.inputs]
+        if isinstance(node.layer, Add | Multiply):  # a 1x1 input broadcasts over the map (a gate)
+            one = Expr.const(1)
+            ins = [x for x in ins if any(d != one for d in x[1:])] or ins[:1]
         for axis in range(1, len(ins[0])):
             sizes = {x[axis] for x in ins if len(x) == len(ins[0])}
             if len(sizes) < 2:
