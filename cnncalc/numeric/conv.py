@@ -15,6 +15,7 @@ keeps those sums in plain NumPy).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -158,10 +159,19 @@ def window_grid(
     ValueError when a window is larger than the padded input.
     """
     shape = tuple(n + a + b for n, (a, b) in zip(sizes, pads, strict=True))
+    return _grid(shape, tuple(kernel), tuple(stride), tuple(dilation))
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(
+    shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[int, ...]:
+    """`window_grid` of a padded shape, remembered: a network asks for a few geometries many times,
+    and building the view costs more than many a small layer's products."""
     try:
         view = windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
     except ValueError:
-        raise ValueError(f"a {tuple(kernel)} window (dilation {tuple(dilation)}) does not fit {shape}") from None
+        raise ValueError(f"a {kernel} window (dilation {dilation}) does not fit {shape}") from None
     return tuple(view.shape[: len(shape)])
 
 
@@ -391,30 +401,57 @@ def _band(
     is x with `pads`: each tap's window is one slice copy from x, and the parts that fall on
     the padding are written as zeros.
     """
-    taps = band.shape[1 : x.ndim - 1]
-    rows = band.shape[x.ndim - 1]
-    outs = band.shape[x.ndim :]
+    key = (x.shape, band.shape, start, tuple(map(tuple, pads)), tuple(stride), tuple(dilation))
+    zeros, copies = _band_plan(*key)
+    for index in zeros:
+        band[index] = 0
+    for target, source in copies:
+        band[target] = x[source]
+
+
+Index = tuple[Any, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _band_plan(
+    shape: tuple[int, ...],
+    band_shape: tuple[int, ...],
+    start: int,
+    pads: tuple[Pair, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[Index, ...], tuple[tuple[Index, Index], ...]]:
+    """The slices `_band` writes: the regions of zeros, and each (band region, x region) copy.
+
+    Remembered per geometry, as a network repeats a few: working the slices out costs about
+    as much as the copies of a small layer.
+    """
+    nd = len(shape) - 1
+    taps, rows, outs = band_shape[1:nd], band_shape[nd], band_shape[nd + 1 :]
     first = pads[0][0]
-    row_lo, row_hi = max(0, first - start), min(rows, first + x.shape[1] - start)
+    row_lo, row_hi = max(0, first - start), min(rows, first + shape[1] - start)
+    zeros: list[Index] = []
+    copies: list[tuple[Index, Index]] = []
     for tap in itertools.product(*(range(k) for k in taps)):
-        pick: tuple[Any, ...] = (slice(None), *tap)
-        dst = band[pick]  # (C, rows, *out)
         inside = [(row_lo, row_hi)]
         source: list[slice] = [slice(start + row_lo - first, start + row_hi - first)]
-        for n, o, t, s, d, (a, _) in zip(x.shape[2:], outs, tap, stride, dilation, pads[1:], strict=True):
+        for n, o, t, s, d, (a, _) in zip(shape[2:], outs, tap, stride, dilation, pads[1:], strict=True):
             offset = t * d - a  # output position j reads x at j * s + offset
             lo, hi = max(0, -(offset // s)), min(o, (n - 1 - offset) // s + 1)
             inside.append((lo, hi))
             source.append(slice(lo * s + offset, (hi - 1) * s + offset + 1, s))
         if any(hi <= lo for lo, hi in inside):
-            dst[...] = 0
+            zeros.append((slice(None), *tap))
             continue
-        for axis, (lo, hi) in enumerate(inside, start=1):
-            before: tuple[Any, ...] = (*(slice(None),) * axis, slice(0, lo))
-            after: tuple[Any, ...] = (*(slice(None),) * axis, slice(hi, None))
-            dst[before] = 0
-            dst[after] = 0
-        dst[(slice(None), *(slice(lo, hi) for lo, hi in inside))] = x[(slice(None), *source)]
+        for axis, (lo, hi) in enumerate(inside):
+            skip = (slice(None),) * axis
+            size = (rows, *outs)[axis]
+            if lo > 0:
+                zeros.append((slice(None), *tap, *skip, slice(0, lo)))
+            if hi < size:
+                zeros.append((slice(None), *tap, *skip, slice(hi, None)))
+        copies.append(((slice(None), *tap, *(slice(lo, hi) for lo, hi in inside)), (slice(None), *source)))
+    return tuple(zeros), tuple(copies)
 
 
 def conv_transpose(
