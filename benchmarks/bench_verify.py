@@ -1,6 +1,6 @@
 """Speed and memory of `cnncalc verify`, measured in one run (a script, never a timed test).
 
-    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--both-ways] [--json]
+    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--both-ways] [--threads N] [--json]
 
 Measures, each in a fresh child process so that one measurement's memory and threads do
 not leak into the next:
@@ -20,6 +20,10 @@ not leak into the next:
 With --both-ways, each network's verify runs twice, the second time with CNNCALC_NO_BLAS=1
 (plain NumPy products instead of the in-place OpenBLAS accumulate; see cnncalc.numeric.blas),
 and the table shows both rows side by side.
+
+With --threads N, every child runs on N threads (OPENBLAS_NUM_THREADS and OMP_NUM_THREADS
+set, and PyTorch's set_num_threads(N)): --threads 1 compares the two implementations' work
+without their threading, a figure much less noisy on a shared machine.
 
 OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) are set on some machines because older
 OpenBLAS builds misbehave there; they slow a current NumPy. When set, the children run
@@ -362,6 +366,7 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=["vgg16", "resnet50"])
     parser.add_argument("--keep-coretype", action="store_true", help="keep OPENBLAS_CORETYPE for the children")
     parser.add_argument("--both-ways", action="store_true", help="also run verify with CNNCALC_NO_BLAS=1")
+    parser.add_argument("--threads", type=int, help="run every child on this many threads (default: BLAS's own)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -380,6 +385,8 @@ def main() -> None:
     unset = [] if args.keep_coretype else [k for k in BLAS_ENV if k in env]
     for key in unset:
         del env[key]
+    if args.threads is not None:
+        env.update(OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     peak = child(["peak"], env)
     try:
         import torch  # noqa: F401
@@ -387,7 +394,7 @@ def main() -> None:
         have_torch = True
     except ImportError:
         have_torch = False
-    threads = int(peak["blas"].get("threads") or os.cpu_count() or 1)
+    threads = args.threads or int(peak["blas"].get("threads") or os.cpu_count() or 1)
     rows = []
     torch_runs: dict[str, dict[str, Any]] = {}
     runs = [(name, env, name) for name in args.networks]

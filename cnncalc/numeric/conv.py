@@ -29,6 +29,7 @@ from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.pointwise import activation, softmax
 
 Pair = tuple[int, int]
+Index = tuple[Any, ...]
 
 #: default bound of the scratch memory of kernels (im2col tiles, partial sums): 256 MiB
 DEFAULT_WORKSPACE = 256 * 2**20
@@ -407,9 +408,6 @@ def _band(
         band[index] = 0
     for target, source in copies:
         band[target] = x[source]
-
-
-Index = tuple[Any, ...]
 
 
 @functools.lru_cache(maxsize=256)
