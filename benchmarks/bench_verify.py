@@ -1,6 +1,7 @@
 """Speed and memory of `cnncalc verify`, measured in one run (a script, never a timed test).
 
-    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--both-ways] [--json]
+    python benchmarks/bench_verify.py [--runs 3] [--networks vgg16 resnet50] [--both-ways] [--threads N]
+                                      [--cpu-clock] [--json]
 
 Measures, each in a fresh child process so that one measurement's memory and threads do
 not leak into the next:
@@ -20,6 +21,15 @@ not leak into the next:
 With --both-ways, each network's verify runs twice, the second time with CNNCALC_NO_BLAS=1
 (plain NumPy products instead of the in-place OpenBLAS accumulate; see cnncalc.numeric.blas),
 and the table shows both rows side by side.
+
+With --threads N, every child runs on N threads (OPENBLAS_NUM_THREADS and OMP_NUM_THREADS
+set, and PyTorch's set_num_threads(N)): --threads 1 compares the two implementations' work
+without their threading, a figure much less noisy on a shared machine. --cpu-clock (with
+--threads 1) times everything in the children by the CPU time of their one thread
+(time.thread_time, user and system) instead of the wall clock: other processes on a busy
+machine then slow a measurement only through the caches and memory they share, not by taking
+the CPU away (the wall-clock ratio of a single-threaded run on a machine at load 9 was off by
+a factor of 2 to 3).
 
 OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) are set on some machines because older
 OpenBLAS builds misbehave there; they slow a current NumPy. When set, the children run
@@ -46,6 +56,7 @@ Act = Callable[[Any, bool], Any]
 
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 NO_BLAS_ENV = "CNNCALC_NO_BLAS"  # cnncalc.numeric.blas.NO_BLAS_ENV, without importing NumPy here
+CPU_CLOCK_ENV = "BENCH_VERIFY_CPU_CLOCK"  # set by --cpu-clock for the children
 
 
 # --- children ---------------------------------------------------------------------------------------
@@ -362,10 +373,14 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=["vgg16", "resnet50"])
     parser.add_argument("--keep-coretype", action="store_true", help="keep OPENBLAS_CORETYPE for the children")
     parser.add_argument("--both-ways", action="store_true", help="also run verify with CNNCALC_NO_BLAS=1")
+    parser.add_argument("--threads", type=int, help="run every child on this many threads (default: BLAS's own)")
+    parser.add_argument("--cpu-clock", action="store_true", help="with --threads 1: time by the thread's CPU time")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if os.environ.get(CPU_CLOCK_ENV):
+            time.perf_counter = time.thread_time  # every timer of the child, cnncalc's executor included
         what, *rest = args.child
         if what == "peak":
             out = child_peak()
@@ -380,6 +395,12 @@ def main() -> None:
     unset = [] if args.keep_coretype else [k for k in BLAS_ENV if k in env]
     for key in unset:
         del env[key]
+    if args.threads is not None:
+        env.update(OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    if args.cpu_clock:
+        if args.threads != 1:
+            parser.error("--cpu-clock needs --threads 1 (the CPU time of one thread is the run's only with one)")
+        env[CPU_CLOCK_ENV] = "1"
     peak = child(["peak"], env)
     try:
         import torch  # noqa: F401
@@ -387,7 +408,7 @@ def main() -> None:
         have_torch = True
     except ImportError:
         have_torch = False
-    threads = int(peak["blas"].get("threads") or os.cpu_count() or 1)
+    threads = args.threads or int(peak["blas"].get("threads") or os.cpu_count() or 1)
     rows = []
     torch_runs: dict[str, dict[str, Any]] = {}
     runs = [(name, env, name) for name in args.networks]
@@ -418,6 +439,7 @@ def main() -> None:
     report = {
         "cpus": os.cpu_count(),
         "threads": threads,
+        "clock": "CPU time of the thread" if args.cpu_clock else "wall",
         "unset": unset,
         "peak_gflops": peak["peak_gflops"],
         "blas": peak["blas"],
@@ -433,7 +455,9 @@ def print_report(r: dict[str, Any]) -> None:
     blas = r["blas"]
     print(
         f"machine: {r['cpus']} CPUs; NumPy BLAS {blas.get('library', '?')}, kernel {blas['kernel']}, "
-        f"{r['threads']} threads" + (f"; unset for the run: {', '.join(r['unset'])}" if r["unset"] else "")
+        f"{r['threads']} threads"
+        + (f"; unset for the run: {', '.join(r['unset'])}" if r["unset"] else "")
+        + f"; clock: {r['clock']}"
     )
     print(f"NumPy float32 matmul peak: {r['peak_gflops']:.1f} GFLOP/s")
     print()

@@ -15,6 +15,7 @@ keeps those sums in plain NumPy).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.pointwise import activation, softmax
 
 Pair = tuple[int, int]
+Index = tuple[Any, ...]
 
 #: default bound of the scratch memory of kernels (im2col tiles, partial sums): 256 MiB
 DEFAULT_WORKSPACE = 256 * 2**20
@@ -158,10 +160,19 @@ def window_grid(
     ValueError when a window is larger than the padded input.
     """
     shape = tuple(n + a + b for n, (a, b) in zip(sizes, pads, strict=True))
+    return _grid(shape, tuple(kernel), tuple(stride), tuple(dilation))
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(
+    shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[int, ...]:
+    """`window_grid` of a padded shape, remembered: a network asks for a few geometries many times,
+    and building the view costs more than many a small layer's products."""
     try:
         view = windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
     except ValueError:
-        raise ValueError(f"a {tuple(kernel)} window (dilation {tuple(dilation)}) does not fit {shape}") from None
+        raise ValueError(f"a {kernel} window (dilation {dilation}) does not fit {shape}") from None
     return tuple(view.shape[: len(shape)])
 
 
@@ -227,9 +238,9 @@ def conv(
     bias = None if b is None else b.reshape((f,) + (1,) * len(kernel))
     per_tile = None if activation in (None, "linear", "softmax") else activation
     for i in range(n):
-        xp = padded(x[i], pads, into=ws.take("pad", c * padded_size, x.dtype))
-        if row_shift and _conv_row_shift(xp, w, bias, per_tile, stride, dilation, out[i], counter, ws):
+        if row_shift and _conv_row_shift(x[i], pads, w, bias, per_tile, stride, dilation, out[i], counter, ws):
             continue
+        xp = padded(x[i], pads, into=ws.take("pad", c * padded_size, x.dtype))
         _conv_im2col(xp, w, bias, per_tile, stride, dilation, groups, out[i], counter, ws)
     if activation == "softmax":
         softmax(out, inplace=True)
@@ -251,6 +262,28 @@ def tap_major_weights(shape: tuple[int, ...], fill: Array) -> Array:
     """
     f, c, k0, *rest = shape
     return np.moveaxis(fill.reshape(k0, f, c, *rest), 0, 2)
+
+
+def _product(counter: MacCounter, a: Array, b: Array, target: Array, bias: Array | None) -> None:
+    """target = a @ b, plus `bias` (one value per row of the result) where given.
+
+    a, b and target are matrices or equal stacks of them. With a bias and one matrix,
+    target is filled with the bias (a broadcast write) and BLAS accumulates the product
+    onto it (`matmul_add`): adding a per-row vector after the product is a broadcast add,
+    which NumPy runs several times slower than the fill.
+    """
+    if bias is None:
+        counter.matmul(a, b, out=target)
+        return
+    if a.ndim == 3 and a.shape[0] == 1 and b.ndim == 3 and target.ndim == 3:
+        a, b, target = a[0], b[0], target[0]
+    rows = bias.reshape(*target.shape[:-1], 1)
+    if a.ndim == 2 and b.ndim == 2:
+        np.copyto(target, rows)
+        counter.matmul_add(a, b, target)
+    else:
+        counter.matmul(a, b, out=target)
+        target += rows
 
 
 def _conv_im2col(
@@ -280,9 +313,7 @@ def _conv_im2col(
         step = max(1, ws.tile // ((groups * k + f) * itemsize))
         for start in range(0, flat.shape[-1], step):
             target = flat[..., start : start + step]
-            counter.matmul(wm, cols_all[..., start : start + step], out=target)
-            if bias is not None:
-                target += bias.reshape(groups, f // groups, 1)
+            _product(counter, wm, cols_all[..., start : start + step], target, bias)
             if act is not None:
                 activation(target, act, inplace=True)
         return
@@ -296,17 +327,19 @@ def _conv_im2col(
         np.copyto(cols, view[(slice(None),) * (1 + nd) + box])
         target = out[(slice(None), *box)]
         if target.flags.c_contiguous:
-            counter.matmul(wm, cols.reshape(groups, k, positions), out=target.reshape(groups, f // groups, positions))
+            into = target.reshape(groups, f // groups, positions)
+            _product(counter, wm, cols.reshape(groups, k, positions), into, bias)
         else:
             target[...] = counter.matmul(wm, cols.reshape(groups, k, positions)).reshape(target.shape)
-        if bias is not None:
-            target += bias
+            if bias is not None:
+                target += bias
         if act is not None:
             activation(target, act, inplace=True)
 
 
 def _conv_row_shift(
-    xp: Array,
+    x: Array,
+    pads: Sequence[Pair],
     w: Array,
     bias: Array | None,
     act: str | None,
@@ -320,18 +353,18 @@ def _conv_row_shift(
 
     Tap t of the first kernel axis reads the copied rows t*d .. t*d + rows, a strided
     view that BLAS takes as it is; BLAS sums the k0 products into the output (beta = 1). This copies k0
-    times less than full im2col. Returns False when one row does not fit the workspace
-    (the caller then tiles finer with full im2col).
+    times less than full im2col. The rows are copied from the unpadded sample x, with the
+    padding written as zeros into the copy (`_band`): no padded copy of x is made. Returns
+    False when one row does not fit the workspace (the caller then tiles finer with full im2col).
     """
     f, c = w.shape[:2]
     kernel = w.shape[2:]
-    nd = len(kernel)
     k0, d0 = kernel[0], dilation[0]
     rest_k = c * prod(kernel[1:])
     out_sizes = out.shape[1:]
     trailing = prod(out_sizes[1:])
     halo = d0 * (k0 - 1)
-    itemsize = xp.dtype.itemsize
+    itemsize = x.dtype.itemsize
     per_row = (rest_k + f) * trailing * itemsize
     fixed = rest_k * halo * trailing * itemsize
     rows_per_tile = (ws.tile - fixed) // per_row
@@ -340,33 +373,83 @@ def _conv_row_shift(
         if rows_per_tile < 1:
             return False
     rows_per_tile = min(rows_per_tile, out_sizes[0])
-    if nd > 1:
-        view = windows(xp, kernel[1:], stride[1:], dilation[1:])
-        # (C, Hp, *out[1:], *kernel[1:]) -> (C, *kernel[1:], Hp, *out[1:])
-        view = view.transpose((0, *range(nd + 1, 2 * nd), 1, *range(2, nd + 1)))
-    else:
-        view = xp  # (C, Lp): nothing to copy across
     wk = np.ascontiguousarray(np.moveaxis(w, 2, 0)).reshape(k0, f, rest_k)  # free for tap_major_weights
     flat_out = out.reshape(f, -1)
     for start in range(0, out_sizes[0], rows_per_tile):
         rows = min(rows_per_tile, out_sizes[0] - start)
         rows_in = rows + halo
-        band = view[(slice(None),) * nd + (slice(start, start + rows_in),)]
-        cols = ws.take("cols", rest_k * rows_in * trailing, xp.dtype)
-        np.copyto(cols.reshape(band.shape), band)
+        cols = ws.take("cols", rest_k * rows_in * trailing, x.dtype)
+        _band(x, cols.reshape(c, *kernel[1:], rows_in, *out_sizes[1:]), start, pads, stride[1:], dilation[1:])
         cols3 = cols.reshape(rest_k, rows_in, trailing)
         target = flat_out[:, start * trailing : (start + rows) * trailing]
         for t in range(k0):
             operand = cols3[:, t * d0 : t * d0 + rows].reshape(rest_k, rows * trailing)
             if t == 0:
-                counter.matmul(wk[t], operand, out=target)
+                _product(counter, wk[t], operand, target, bias)
             else:
                 counter.matmul_add(wk[t], operand, target)
-        if bias is not None:
-            target += bias.reshape(f, 1)
         if act is not None:
             activation(target, act, inplace=True)
     return True
+
+
+def _band(
+    x: Array, band: Array, start: int, pads: Sequence[Pair], stride: Sequence[int], dilation: Sequence[int]
+) -> None:
+    """Fill band (C, *taps, rows, *out) with the windows of the zero-padded x, from x itself.
+
+    band[:, t, r, o] = xp[:, start + r, o * stride + t * dilation] per trailing axis, where xp
+    is x with `pads`: each tap's window is one slice copy from x, and the parts that fall on
+    the padding are written as zeros.
+    """
+    key = (x.shape, band.shape, start, tuple(map(tuple, pads)), tuple(stride), tuple(dilation))
+    zeros, copies = _band_plan(*key)
+    for index in zeros:
+        band[index] = 0
+    for target, source in copies:
+        band[target] = x[source]
+
+
+@functools.lru_cache(maxsize=256)
+def _band_plan(
+    shape: tuple[int, ...],
+    band_shape: tuple[int, ...],
+    start: int,
+    pads: tuple[Pair, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[Index, ...], tuple[tuple[Index, Index], ...]]:
+    """The slices `_band` writes: the regions of zeros, and each (band region, x region) copy.
+
+    Remembered per geometry, as a network repeats a few: working the slices out costs about
+    as much as the copies of a small layer.
+    """
+    nd = len(shape) - 1
+    taps, rows, outs = band_shape[1:nd], band_shape[nd], band_shape[nd + 1 :]
+    first = pads[0][0]
+    row_lo, row_hi = max(0, first - start), min(rows, first + shape[1] - start)
+    zeros: list[Index] = []
+    copies: list[tuple[Index, Index]] = []
+    for tap in itertools.product(*(range(k) for k in taps)):
+        inside = [(row_lo, row_hi)]
+        source: list[slice] = [slice(start + row_lo - first, start + row_hi - first)]
+        for n, o, t, s, d, (a, _) in zip(shape[2:], outs, tap, stride, dilation, pads[1:], strict=True):
+            offset = t * d - a  # output position j reads x at j * s + offset
+            lo, hi = max(0, -(offset // s)), min(o, (n - 1 - offset) // s + 1)
+            inside.append((lo, hi))
+            source.append(slice(lo * s + offset, (hi - 1) * s + offset + 1, s))
+        if any(hi <= lo for lo, hi in inside):
+            zeros.append((slice(None), *tap))
+            continue
+        for axis, (lo, hi) in enumerate(inside):
+            skip = (slice(None),) * axis
+            size = (rows, *outs)[axis]
+            if lo > 0:
+                zeros.append((slice(None), *tap, *skip, slice(0, lo)))
+            if hi < size:
+                zeros.append((slice(None), *tap, *skip, slice(hi, None)))
+        copies.append(((slice(None), *tap, *(slice(lo, hi) for lo, hi in inside)), (slice(None), *source)))
+    return tuple(zeros), tuple(copies)
 
 
 def conv_transpose(

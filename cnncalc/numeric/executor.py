@@ -54,6 +54,11 @@ from cnncalc.units import DTYPES
 #: constant (numbers a layer computes with that no convention counts: a fixed mean and std)
 Role = Literal["weight", "bias", "shift", "state", "constant"]
 
+#: how a layer's work was done by the layer before it (see `_plan_fusions`): "" not at all;
+#: "folded" a batch norm whose scale and shift its convolution applied; "folded+relu" the same,
+#: and the ReLU that reads it is applied with its copy; "applied" that ReLU
+Fused = Literal["", "folded", "folded+relu", "applied"]
+
 #: bytes per element of the dtypes NumPy has no type for; the others come from np.dtype
 _NO_NUMPY_TYPE = {name: info.bytes for name, info in DTYPES.items() if info.numpy is None}
 
@@ -80,6 +85,10 @@ class ParamSet:
     """The arrays of one layer's weights, each with its role."""
 
     arrays: dict[str, tuple[Array, Role]] = field(default_factory=dict)
+    #: arrays computed from the weights of this and other layers at set-up, never counted as
+    #: parameters: a convolution's bias with the batch norm after it folded in
+    derived: dict[str, Array] = field(default_factory=dict)
+    fused: Fused = ""
 
     def get(self, name: str) -> Array | None:
         found = self.arrays.get(name)
@@ -91,6 +100,10 @@ class ParamSet:
 
     def elements(self, role: Role) -> int:
         return sum(a.size for a, r in self.arrays.values() if r == role)
+
+    def bias(self) -> Array | None:
+        """The bias the forward step adds: a folded one where there is one, else the layer's own."""
+        return self.derived.get("bias", self.get("bias"))
 
 
 @dataclass(frozen=True)
@@ -115,16 +128,18 @@ class Execution:
     peak_bytes: int
     compute_dtype: str
     finite: bool  # whether the network's output has no inf or nan
+    output: Array  # the network's output
     init_seconds: float
     forward_seconds: float
 
 
 @dataclass
 class _Context:
-    rng: np.random.Generator
+    rng: np.random.Generator  # the generator of the layer being set up (see `_init`)
     dtype: np.dtype[Any]
     workspace: Workspace
     inplace: bool
+    seed: int = 0
 
 
 def execute(
@@ -133,21 +148,27 @@ def execute(
     workspace: int = DEFAULT_WORKSPACE,
     inplace: bool = True,
     progress: Progress | None = None,
+    fuse: bool = True,
 ) -> Execution:
     """Allocate seeded weights and run one forward pass of `spec`'s network, measuring it.
 
     inplace: activations, dropout and flatten reuse their input's buffer when nothing else
     reads that input, as an inference engine would; otherwise they write a new array (even
     as the last reader: that tensor's other readers are part of the graph's contract).
+    fuse: a batch norm that only reads a convolution is folded into its weights and bias, and
+    a ReLU after it applied with its copy (see `_plan_fusions`); the values are the same to
+    rounding, the arrays allocated and the products run are the same.
+    Each layer's weights are drawn from a generator of its own, seeded by (seed, its index),
+    so a layer's values do not depend on the order layers are set up in.
     """
     graph = build_graph(spec)
     for node in graph.nodes[1:]:  # a kind without a kernel is refused before anything is allocated
         assert node.layer is not None
         KERNELS.handler(node.layer, "verify cannot run", node.name)
-    ctx = _Context(np.random.default_rng(seed), compute_dtype(spec.dtype), Workspace(workspace), inplace)
+    ctx = _Context(np.random.default_rng(seed), compute_dtype(spec.dtype), Workspace(workspace), inplace, seed)
     scale = element_bytes(spec.dtype)
     with np.errstate(all="ignore"):  # random weights may overflow a float; counts do not care
-        return _run(graph, spec, ctx, scale, progress)
+        return _run(graph, spec, ctx, scale, progress, fuse)
 
 
 #: whether a run lets NumPy ask the kernel for huge pages (madvise MADV_HUGEPAGE) for its weights
@@ -178,10 +199,11 @@ def small_pages() -> Iterator[None]:
         setter(before)
 
 
-def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress | None) -> Execution:
+def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress | None, fuse: bool) -> Execution:
     nodes = graph.nodes
     readers = graph.reader_counts()  # readers still to run, for freeing
     fan_out = list(readers)  # all readers: an element-wise layer overwrites its input only when it is the one
+    plan = _plan_fusions(graph, fan_out, ctx.inplace) if fuse else {}
     x = ctx.rng.standard_normal((spec.batch, *spec.input.channels_first()), dtype=ctx.dtype)
     values: dict[int, Array] = {0: x}
     params: dict[int, ParamSet] = {}
@@ -200,10 +222,16 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         owner = i if node.shares is None else node.shares
         start = time.perf_counter()
         if owner not in params:
-            with small_pages():
-                params[owner] = init_params(layer, inputs[0].shape, ctx)
-            elements[owner] = {role: params[owner].elements(role) for role in ("weight", "bias", "shift", "state")}
+            params[owner] = _init(layer, owner, inputs[0].shape, ctx)
+            elements[owner] = _elements(params[owner])
         init_times[owner] += time.perf_counter() - start
+        if owner in plan and plan[owner][0] not in params:
+            start = time.perf_counter()
+            norm, relu = plan[owner]
+            _fold(params[owner], nodes[norm].layer, norm, inputs[0].shape[0], ctx, params, relu)
+            for j in (norm,) if relu is None else (norm, relu):
+                elements[j] = _elements(params[j])
+            init_times[norm] += time.perf_counter() - start
         counter = MacCounter()
         sole_reader = len(node.inputs) == 1 and fan_out[node.inputs[0]] == 1
         start = time.perf_counter()
@@ -258,9 +286,97 @@ def _run(graph: Graph, spec: Spec, ctx: _Context, scale: int, progress: Progress
         peak_bytes=peak,
         compute_dtype=str(ctx.dtype),
         finite=bool(np.isfinite(final).all()),
+        output=final,
         init_seconds=sum(init_times),
         forward_seconds=forward,
     )
+
+
+def _init(layer: LayerBase, index: int, input_shape: tuple[int, ...], ctx: _Context) -> ParamSet:
+    """Layer `index`'s weights, drawn from its own generator, in ordinary pages (`small_pages`)."""
+    ctx.rng = np.random.default_rng((ctx.seed, index))
+    with small_pages():
+        return init_params(layer, input_shape, ctx)
+
+
+def _elements(p: ParamSet) -> dict[str, int]:
+    return {role: p.elements(role) for role in ("weight", "bias", "shift", "state")}
+
+
+#: a convolution's index -> the batch norm folded into it, and the ReLU after that batch norm (or None)
+Plan = dict[int, tuple[int, int | None]]
+
+
+def _plan_fusions(graph: Graph, fan_out: Sequence[int], inplace: bool) -> Plan:
+    """Which batch norms fold into the convolution before them, and which ReLUs go with them.
+
+    A batch norm folds when it is the only reader of a convolution (or depthwise one) with no
+    activation of its own, and neither shares weights with another layer (folding changes the
+    convolution's weights). The ReLU that is the batch norm's only reader goes with it when it
+    would run in place. What changes is where the arithmetic happens, not what is allocated:
+    the convolution writes its output, scaled and shifted; the batch norm still writes a new
+    output, a copy (through the ReLU); the ReLU leaves its input as it is, as in place.
+    """
+    nodes = graph.nodes
+    shared = {node.shares for node in nodes if node.shares is not None}
+    readers: dict[int, list[int]] = {}
+    for i, node in enumerate(nodes):
+        for j in node.inputs:
+            readers.setdefault(j, []).append(i)
+
+    def alone(i: int) -> bool:
+        return nodes[i].shares is None and i not in shared
+
+    plan: Plan = {}
+    for i, node in enumerate(nodes):
+        layer = node.layer
+        if not isinstance(layer, Conv | DepthwiseConv) or layer.activation not in (None, "linear"):
+            continue
+        if fan_out[i] != 1 or not alone(i):
+            continue
+        (norm,) = readers[i]
+        if not isinstance(nodes[norm].layer, BatchNorm) or nodes[norm].inputs != (i,) or not alone(norm):
+            continue
+        relu = None
+        if inplace and fan_out[norm] == 1:
+            (after,) = readers[norm]
+            act = nodes[after].layer
+            if isinstance(act, Activation) and act.kind == "relu" and nodes[after].inputs == (norm,):
+                relu = after
+        plan[i] = (norm, relu)
+    return plan
+
+
+def _fold(
+    conv_params: ParamSet,
+    norm: LayerBase | None,
+    index: int,
+    batch: int,
+    ctx: _Context,
+    params: dict[int, ParamSet],
+    relu: int | None,
+) -> None:
+    """Set up the batch norm `index` now and fold it into the convolution's weights and bias.
+
+    w' = w x scale per filter, b' = b x scale + shift, with scale = gamma / sqrt(var + eps)
+    and shift = beta - mean x scale: then conv(x; w', b') = batch_norm(conv(x; w, b)). The
+    batch norm's own arrays are allocated and counted as they would be; b' is derived.
+    """
+    assert isinstance(norm, BatchNorm)
+    w = conv_params.need("weight")
+    p = _init(norm, index, (batch, w.shape[0]), ctx)
+    factor, shift = pointwise.batch_norm_affine(
+        p.need("running_mean"), p.need("running_var"), p.get("gamma"), p.get("beta"), norm.epsilon
+    )
+    bias = conv_params.get("bias")
+    if bias is not None:
+        shift = shift + bias * factor
+    w *= factor.astype(w.dtype).reshape((-1,) + (1,) * (w.ndim - 1))
+    conv_params.derived["bias"] = shift.astype(w.dtype)
+    p.fused = "folded" if relu is None else "folded+relu"
+    params[index] = p
+    if relu is not None:
+        params[relu] = ParamSet(fused="applied")
 
 
 def _recycle(freed: Sequence[Array | None], values: dict[int, Array], ws: Workspace) -> None:
@@ -506,7 +622,7 @@ def _run_conv(
 ) -> Array:
     x = inputs[0]
     _, stride, pads, dilation = _window(layer, x)
-    w, b, ws, act = p.need("weight"), p.get("bias"), ctx.workspace, layer.activation
+    w, b, ws, act = p.need("weight"), p.bias(), ctx.workspace, layer.activation
     return conv.conv(x, w, b, stride, pads, dilation, layer.groups, counter, ws, act)
 
 
@@ -515,7 +631,7 @@ def _run_depthwise(
 ) -> Array:
     x = inputs[0]
     _, stride, pads, dilation = _window(layer, x)
-    w, b, ws, act = p.need("weight"), p.get("bias"), ctx.workspace, layer.activation
+    w, b, ws, act = p.need("weight"), p.bias(), ctx.workspace, layer.activation
     return conv.conv(x, w, b, stride, pads, dilation, x.shape[1], counter, ws, act)
 
 
@@ -584,6 +700,8 @@ def _run_global_pool(
 def _run_activation(
     layer: Activation, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
+    if p.fused == "applied":  # the batch norm before it applied it (see `_plan_fusions`); in place
+        return inputs[0]
     return pointwise.activation(inputs[0], layer.kind, layer.negative_slope, inplace=inplace)
 
 
@@ -634,6 +752,11 @@ def _run_batch_norm(
 ) -> Array:
     x = inputs[0]
     mean, var, into = p.need("running_mean"), p.need("running_var"), ctx.workspace.output(x.shape, x.dtype)
+    if p.fused == "folded+relu":  # the convolution scaled and shifted x (see `_plan_fusions`)
+        return np.maximum(x, 0, out=into)
+    if p.fused == "folded":
+        np.copyto(into, x)
+        return into
     return pointwise.batch_norm(x, mean, var, p.get("gamma"), p.get("beta"), layer.epsilon, into)
 
 

@@ -90,16 +90,24 @@ def batch_norm(
 
     `into` (an array of x's shape and type, not x) receives the result instead of new memory.
     """
-    scale = 1 / np.sqrt(var + epsilon)
+    scale, shift = batch_norm_affine(mean, var, gamma, beta, epsilon)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    out: Array = np.multiply(x, scale.astype(x.dtype).reshape(shape), out=into)
+    out += shift.astype(x.dtype).reshape(shape)
+    return out
+
+
+def batch_norm_affine(
+    mean: Array, var: Array, gamma: Array | None, beta: Array | None, epsilon: float
+) -> tuple[Array, Array]:
+    """Inference batch norm as y = x * scale + shift per channel: (scale, shift), in float64."""
+    scale = 1 / np.sqrt(var.astype(np.float64) + epsilon)
     if gamma is not None:
         scale = scale * gamma
     shift = -mean * scale
     if beta is not None:
         shift = shift + beta
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    out: Array = np.multiply(x, scale.astype(x.dtype).reshape(shape), out=into)
-    out += shift.astype(x.dtype).reshape(shape)
-    return out
+    return scale, shift
 
 
 def lrn(x: Array, size: int, alpha: float, beta: float, k: float) -> Array:
