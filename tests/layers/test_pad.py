@@ -57,10 +57,10 @@ def test_dsl_word_and_receptive_field() -> None:
     report = analyze(load_dsl("8x8x1 | pad p=1 | conv3-2 p=0"))
     assert report.rows[1].summary == "p=1" and report.rows[2].output_shape == (2, 8, 8)
     field = report.rows[2].receptive_field
-    assert field.size == (3, 3) and field.twice_start == (0, 0)
+    assert field is not None and field.size == (3, 3) and field.twice_start == (0, 0)
     # 0 before, 2 after: the first output still starts at row 0 of the input, centred on 1
     shifted = analyze(load_dsl("8x8x1 | pad p=0/2x0/2 | conv3-2 p=0")).rows[2].receptive_field
-    assert shifted.twice_start == (2, 2)
+    assert shifted is not None and shifted.twice_start == (2, 2)
 
 
 def test_explain_steps_work_each_number_out() -> None:
