@@ -466,6 +466,32 @@ def test_keras_layers_of_the_applications_built_by_keras(keras: Any, tmp_path: P
     assert result.exit_code == 0, result.output
 
 
+@KERAS_WARNINGS
+def test_nasnets_shift_and_reduction_built_by_keras(keras: Any, tmp_path: Path) -> None:
+    """NASNet's layers as keras.applications writes them: the shift by a pixel of its adjust
+    block (a ZeroPadding, a Cropping of the other side) and a reduction cell's ZeroPadding of
+    Keras's correct_pad before a strided separable conv and max pool. Keras's count_params() and
+    shapes, the shift written as a pad and a crop, then every number checked by the numeric core."""
+    kl = keras.layers
+    x = keras.Input((15, 15, 8))
+    p = kl.Activation("relu")(x)
+    p1 = kl.Conv2D(4, 1, use_bias=False)(kl.AveragePooling2D(1, strides=2)(p))
+    p2 = kl.Cropping2D(((1, 0), (1, 0)), name="shift_crop")(kl.ZeroPadding2D(((0, 1), (0, 1)), name="shift_pad")(p))
+    p2 = kl.Conv2D(4, 1, use_bias=False)(kl.AveragePooling2D(1, strides=2)(p2))
+    a = kl.BatchNormalization()(kl.Concatenate()([p1, p2]))  # 8x8x8
+    b = kl.SeparableConv2D(8, 3, strides=2)(kl.ZeroPadding2D(((0, 1), (0, 1)), name="sep_pad")(a))
+    c = kl.MaxPooling2D(3, strides=2)(kl.ZeroPadding2D(((0, 1), (0, 1)), name="pool_pad")(a))
+    model = keras.Model(x, kl.Add()([b, c]))
+    assert_matches_keras(model, tmp_path)
+    rows = {r.name: r for r in analyze(load_model_spec(tmp_path / "model.json"), KERAS_BN).rows}
+    # 15 + 0 + 1 = 16, then 16 - 1 - 0 = 15: the map moved up and left by a pixel
+    assert (rows["shift_pad"].kind, rows["shift_pad"].output_shape) == ("pad", (8, 16, 16))
+    assert (rows["shift_crop"].kind, rows["shift_crop"].output_shape) == ("crop", (8, 15, 15))
+    assert "sep_pad" not in rows and "pool_pad" not in rows  # taken by the conv and the pool, as before
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "model.keras"), "--keras-bn"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
