@@ -25,6 +25,7 @@ from cnncalc.layers.elementwise import (
     Scale,
 )
 from cnncalc.layers.merge import Add, Concat, MergeBase, Multiply, Origin
+from cnncalc.layers.pad import Pad
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import (
@@ -73,6 +74,7 @@ LAYER_CLASSES: tuple[type[LayerBase], ...] = (
     Unflatten,
     Normalize,
     Crop,
+    Pad,
 )
 
 for _cls in LAYER_CLASSES:

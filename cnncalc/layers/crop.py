@@ -20,26 +20,34 @@ from cnncalc.layers.steps import no_params_steps
 Pair = tuple[int, int]
 
 
-def crop_pairs(crop: NonNegative | Sequence[NonNegative | Sequence[NonNegative]], ndim: int) -> tuple[Pair, ...]:
-    """(before, after) per spatial axis from the accepted spellings: one number for every side,
-    one per axis (both sides), or a [before, after] pair per axis."""
-    if isinstance(crop, int):
-        return ((crop, crop),) * ndim
-    if len(crop) != ndim:
+def border_pairs(
+    value: NonNegative | Sequence[NonNegative | Sequence[NonNegative]], ndim: int, field: str
+) -> tuple[Pair, ...]:
+    """(before, after) per spatial axis from the accepted spellings of a border field (a crop's
+    `crop`, a pad's `padding`): one number for every side, one per axis (both sides), or a
+    [before, after] pair per axis."""
+    if isinstance(value, int):
+        return ((value, value),) * ndim
+    if len(value) != ndim:
         raise LayerRuleError(
-            f"'crop' has {len(crop)} entries but the input has {ndim} spatial axes",
-            field="crop",
+            f"'{field}' has {len(value)} entries but the input has {ndim} spatial axes",
+            field=field,
             hint="give one int, one int per axis, or one [before, after] pair per axis",
         )
     pairs: list[Pair] = []
-    for c in crop:
-        if isinstance(c, int):
-            pairs.append((c, c))
-        elif len(c) == 2:
-            pairs.append((c[0], c[1]))
+    for v in value:
+        if isinstance(v, int):
+            pairs.append((v, v))
+        elif len(v) == 2:
+            pairs.append((v[0], v[1]))
         else:
-            raise LayerRuleError(f"a crop pair must be [before, after], got {list(c)}", field="crop")
+            raise LayerRuleError(f"a {field} pair must be [before, after], got {list(v)}", field=field)
     return tuple(pairs)
+
+
+def crop_pairs(crop: NonNegative | Sequence[NonNegative | Sequence[NonNegative]], ndim: int) -> tuple[Pair, ...]:
+    """(before, after) per spatial axis of a crop's `crop`."""
+    return border_pairs(crop, ndim, "crop")
 
 
 class Crop(LayerBase):

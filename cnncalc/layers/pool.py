@@ -7,6 +7,7 @@ L2 ("square sum") 2K (K squares, K-1 adds, 1 square root).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 from typing import ClassVar, Literal
 
@@ -44,6 +45,19 @@ def window_flops(kind: str, taps: int) -> int:
     if kind in ("avg_pool", "global_avg_pool"):
         return taps
     return 2 * taps  # l2_pool
+
+
+def _side_fits(pair: tuple[int, int], kernel: int, asymmetric: bool) -> bool:
+    """One axis of a pool's padding as the frameworks allow it: symmetric at most half the kernel
+    (PyTorch), asymmetric each side smaller than the kernel (ONNX Runtime)."""
+    return max(pair) < kernel if asymmetric else max(pair) <= kernel // 2
+
+
+def pool_padding_fits(pads: Sequence[tuple[int, int]], kernel: Sequence[int]) -> bool:
+    """Whether a pool may take this (before, after) padding per axis as its own: an importer asks
+    before it writes a zero padding into the pool that follows it, and writes a `pad` layer when not."""
+    asymmetric = any(before != after for before, after in pads)
+    return all(_side_fits(pair, k, asymmetric) for pair, k in zip(pads, kernel, strict=True))
 
 
 class Pool(LayerBase):
@@ -112,20 +126,21 @@ class Pool(LayerBase):
             pads = resolve_padding(self.padding, x[1:], k, k, (1,) * ndim)
             asymmetric = any(before != after for before, after in pads)
             for name, kk, pair in zip(names, k, pads, strict=True):
-                if asymmetric and max(pair) >= kk:
+                if _side_fits(pair, kk, asymmetric):
+                    continue
+                if asymmetric:
                     raise LayerRuleError(
                         f"padding {max(pair)} along {name} is not smaller than the kernel ({kk}): "
                         "asymmetric pool padding must be smaller than the kernel on each side",
                         field="padding",
                         hint=f"use padding at most {kk - 1} per side (ONNX Runtime refuses more)",
                     )
-                if not asymmetric and max(pair) > kk // 2:
-                    raise LayerRuleError(
-                        f"padding {max(pair)} along {name} is more than half the kernel ({kk}): "
-                        "pool padding must be at most half the kernel size",
-                        field="padding",
-                        hint=f"use padding at most {kk // 2} (PyTorch refuses more)",
-                    )
+                raise LayerRuleError(
+                    f"padding {max(pair)} along {name} is more than half the kernel ({kk}): "
+                    "pool padding must be at most half the kernel size",
+                    field="padding",
+                    hint=f"use padding at most {kk // 2} (PyTorch refuses more)",
+                )
         small = ndim == 3 and any(n < kk for n, kk in zip(x[1:], k, strict=True))
         if small and self.kind in ("avg_pool", "sum_pool", "l2_pool"):
             what = {"avg_pool": "average", "sum_pool": "sum", "l2_pool": "L2"}[self.kind]

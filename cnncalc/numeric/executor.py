@@ -38,6 +38,7 @@ from cnncalc.layers.elementwise import (
     Scale,
 )
 from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pad import Pad
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
@@ -735,6 +736,18 @@ def _run_crop(
     return view if inplace else view.copy()
 
 
+def _run_pad(
+    layer: Pad, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
+) -> Array:
+    """Zeros around each spatial axis: a new array, the input copied into its middle."""
+    x = inputs[0]
+    nd = x.ndim - 2
+    pairs = paddings(layer.padding, x.shape[2:], (1,) * nd, (1,) * nd, (1,) * nd)
+    out = np.zeros((*x.shape[:2], *(n + a + b for n, (a, b) in zip(x.shape[2:], pairs, strict=True))), x.dtype)
+    out[(slice(None), slice(None), *(slice(a, a + n) for n, (a, _) in zip(x.shape[2:], pairs, strict=True)))] = x
+    return out
+
+
 def _run_normalize(
     layer: Normalize, inputs: Sequence[Array], p: ParamSet, counter: MacCounter, ctx: _Context, inplace: bool
 ) -> Array:
@@ -865,6 +878,7 @@ KERNELS: Capabilities[Kernel] = Capabilities(
         Concat: Kernel(_run_concat),
         Unflatten: Kernel(_run_unflatten),
         Crop: Kernel(_run_crop),
+        Pad: Kernel(_run_pad),
         Normalize: Kernel(_run_normalize, _init_normalize),
     },
 )

@@ -434,6 +434,19 @@ def _pad_wrong_length() -> bytes:
     return _model(nodes, [_weight("w", [4, 3, 3, 3]), _ints("pads", [0, 0, 1, 1, 0, 0])])
 
 
+def _pad_constant(value: float) -> Callable[[], bytes]:
+    """A Pad of a constant other than 0 read by a Relu: no `pad` layer, which adds zeros."""
+
+    def build() -> bytes:
+        from onnx import helper
+
+        inits = [_ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), _scalar("v", value)]
+        nodes = [helper.make_node("Pad", ["x", "pads", "v"], ["p"], name="pad"), helper.make_node("Relu", ["p"], ["y"])]
+        return _model(nodes, inits)
+
+    return build
+
+
 def _concat_constant() -> bytes:
     from onnx import helper
 
@@ -619,6 +632,8 @@ ONNX: list[Case] = [
     onnx_case("constant-no-value", _constant_without_value, "node 'empty' (Constant) has 0 attributes"),
     onnx_case("data-as-weight", _data_as_weight, "its input 'c' is data, where onnx reads a setting"),
     onnx_case("pad-wrong-length", _pad_wrong_length, "6 pads for an input of rank 4"),
+    onnx_case("pad-constant-one", _pad_constant(1.0), "pad at node 'pad': its constant is 1.0, not 0"),
+    onnx_case("pad-constant-nan", _pad_constant(float("nan")), "its constant is nan, not 0"),
     onnx_case(
         "concat-constant",
         _concat_constant,

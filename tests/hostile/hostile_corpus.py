@@ -189,6 +189,10 @@ SPECS: list[Case] = [
     layers("sexagesimal", "  - {kind: dense, units: 1:30}\n", "units"),
     layers("octal-looking", "  - {kind: conv, filters: 010, kernel: 3, in_channels: 8}\n", "in_channels"),
     layers("pool-pad-too-big", "  - {kind: max_pool, kernel: 2, padding: 2}\n", "padding"),
+    layers("pad-arity", "  - {kind: pad, padding: [1, 1, 1]}\n", "'padding' has 3 entries"),
+    layers("pad-negative", "  - {kind: pad, padding: -1}\n", "padding"),
+    layers("pad-flat", "  - {kind: flatten}\n  - {kind: pad}\n", "pad needs a feature map"),
+    Case("pad-huge-verify", ("verify", "--dsl", "8x8x3 | pad p=200000000"), "more than", exit_code=1),
     layers("lrn-flat", "  - {kind: flatten}\n  - {kind: lrn, size: 5}\n", "lrn"),
     # --- expansion, expressions, limits ---
     spec("alias-bomb", _alias_bomb().decode(), "alias"),

@@ -29,6 +29,7 @@ from cnncalc.core.graph import MAX_ARGUMENT, MAX_LAYERS
 from cnncalc.errors import CnncalcError
 from cnncalc.features.interop.common import InteropError, SpecWriter, check_model_file, clean_name, unsupported
 from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.pool import pool_padding_fits
 from cnncalc.spec.loader import read_text_file
 
 #: largest config read, as a .json file or as a .keras archive's config.json: the largest real
@@ -139,9 +140,10 @@ KERAS_LAYERS: dict[str, str] = {
     "Subtract, Divide": "Keras 3's operations with a number (`x / 6.0`): `scale`",
     "TFOpLambda": "Keras 2's `x + 3.0`, `x * y`: add, subtract, multiply or divide, with a number a `scale`",
     "Concatenate": "`concat` (along the channels)",
-    "ZeroPadding1D/2D/3D": "folded into the next conv's or pool's padding",
-    "Cropping1D/2D/3D": "`crop`; after a ZeroPadding, what remains of the padding (a padding that shifts the map "
-    "is refused)",
+    "ZeroPadding1D/2D/3D": "folded into the next conv's or pool's padding; `pad` where it cannot be (read by "
+    "another layer, before padding='same', more than a pool may take)",
+    "Cropping1D/2D/3D": "`crop`; after a ZeroPadding, what remains of the padding (a padding then a crop that "
+    "shifts the map, as NASNet's: `pad` then `crop`)",
     "UpSampling1D/2D/3D": "`upsample`",
     "Sequential, Functional": "a model called as a layer: its layers, in its place (a second call shares "
     "their weights)",
@@ -189,6 +191,7 @@ KERAS_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "concat": ("Concatenate",),
         "upsample": ("UpSampling1D/2D/3D",),
         "crop": ("Cropping1D/2D/3D",),
+        "pad": ("ZeroPadding1D/2D/3D",),
     },
     unsupported={
         "locally_connected": "Keras 3 has no LocallyConnected layers",
@@ -696,6 +699,21 @@ class _Scope:
         return _Scope(f"{self.tensors}{name}/{call}/", f"{self.owners}{name}/", self.frozen or frozen)
 
 
+@dataclass
+class _Padding:
+    """A ZeroPadding not written (yet): the tensor it pads, [before, after] per spatial axis, and
+    the Keras layer it stands for. A conv or pool that reads it takes it as its own padding (the
+    layer counts of a model stay those of the figures people quote); any other reader has it
+    written as a `pad` layer, once (`made`: that layer), and so does a padding nothing reads."""
+
+    source: str
+    pairs: list[list[int]]
+    name: str
+    owner: str
+    read: bool = False
+    made: str | None = None
+
+
 @dataclass(frozen=True)
 class _Call:
     """One call of a layer: its config, the tensors it reads and makes, the numbers it is called with."""
@@ -714,7 +732,7 @@ class _Importer:
         self.writer = SpecWriter()
         self.input: dict[str, Any] | None = None
         self.rank: dict[str, int] = {}  # tensor -> spatial axes (0 for a vector)
-        self.pads: dict[str, list[list[int]]] = {}  # output of ZeroPadding -> [before, after] per axis
+        self.pads: dict[str, _Padding] = {}  # output of a ZeroPadding not written as a layer -> the padding
         self.owners: dict[str, str] = {}  # Keras layer -> cnncalc layer of its first call
         self.channels_first = False
         self.frozen: dict[str, None] = {}  # Keras layers with weights and trainable=False, in order
@@ -737,6 +755,9 @@ class _Importer:
         ]
 
     def result(self) -> dict[str, Any]:
+        for tensor, padding in list(self.pads.items()):  # a model's output padded: the padding is a layer
+            if not padding.read and tensor in self.pads:
+                self.write_padding(tensor)
         if self.input is None:
             raise InteropError.single("the Keras model has no input shape", hint="build it with keras.Input(shape)")
         if not self.writer.layers:
@@ -895,13 +916,14 @@ class _Importer:
         if data_format == "channels_first":
             self.channels_first = True
         rank = self.rank[inputs[0]]
-        padded = [t for t in inputs if t in self.pads]
         base = cls.rstrip("D").rstrip("123") if cls[-2:] in ("1D", "2D", "3D") else cls
         if base == "Cropping":
             self.cropping(item, rank)
             return
-        if padded and base not in ("Conv", "MaxPooling", "AveragePooling", "DepthwiseConv", "SeparableConv"):
-            raise self.unsupported(cls, name, "it reads a ZeroPadding output (only a conv or pooling may)")
+        if base not in ("Conv", "MaxPooling", "AveragePooling", "DepthwiseConv", "SeparableConv"):
+            for tensor in inputs:  # a layer without padding of its own reads the padded map as it is
+                if tensor in self.pads:
+                    self.write_padding(tensor)
         if cls in MODEL_CLASSES:
             self.nested(item)
             return
@@ -914,7 +936,7 @@ class _Importer:
         if not specs:  # the identity: linear activation, a padding folded into the next layer
             self.same(out, inputs[0])
             if base == "ZeroPadding":
-                self.pads[out] = self.zero_padding(fields, rank)
+                self.pads[out] = _Padding(inputs[0], self.zero_padding(fields, rank), name, f"{owner}#1")
             return
         if (item.scope.frozen or not fields.flag("trainable", True)) and any(map(_learns, specs)):
             self.frozen.setdefault(owner)
@@ -960,28 +982,48 @@ class _Importer:
                 pairs.append([fields.whole(key, p, 0)] * 2)
         return pairs
 
+    def write_padding(self, tensor: str) -> None:
+        """The padding of `tensor` as a `pad` layer (written once for all the names it goes by),
+        for a reader that cannot take it as its own padding."""
+        padding = self.pads.pop(tensor)
+        padding.read = True
+        if padding.made is not None:
+            self.writer.tensors[tensor] = padding.made
+            return
+        pairs = padding.pairs
+        symmetric = all(pair == pairs[0] for pair in pairs) and pairs[0][0] == pairs[0][1]
+        spec = {"kind": "pad", "padding": pairs[0][0] if symmetric else pairs}
+        self.add(spec, [padding.source], tensor, padding.name, padding.owner)
+        padding.made = self.writer.tensors[tensor]
+
     def cropping(self, item: _Call, rank: int) -> None:
         """A Cropping layer: a `crop`, or, after a ZeroPadding, what remains of the padding.
 
         A padding then a crop that leaves every side padded or unchanged is a smaller padding
         for the next conv or pool; one that leaves every side cropped is a crop of the unpadded
-        map; one that pads a side and crops another (NASNet's shift) is refused.
+        map; one that pads a side and crops another (NASNet's shift by a pixel) is the padding
+        as a `pad` layer, then the crop of the padded map.
         """
         fields, source, out = item.fields, item.inputs[0], item.out
         if rank == 0:
             raise self.unsupported(fields.cls, fields.name, "it reads a vector (no spatial axes)")
         cut = self.zero_padding(fields, rank, "cropping")
-        pads = self.pads.get(source, [[0, 0]] * rank)
+        padding = self.pads.get(source)
+        pads = padding.pairs if padding is not None else [[0, 0]] * rank
         net = [[p - c for p, c in zip(pair, crop, strict=True)] for pair, crop in zip(pads, cut, strict=True)]
         values = [v for pair in net for v in pair]
-        if source in self.pads and all(v >= 0 for v in values):
+        if padding is not None and all(v >= 0 for v in values):
             self.same(out, source)
             self.pads.pop(out, None)
             if any(values):
-                self.pads[out] = net
+                self.pads[out] = _Padding(padding.source, net, fields.name, f"{item.scope.owners}{fields.name}#1")
+            padding.read = True
             return
-        if any(v > 0 for v in values):
-            raise self.unsupported(fields.cls, fields.name, "a ZeroPadding and a Cropping that shift the map")
+        if any(v > 0 for v in values):  # the padding is a layer of its own; the crop cuts the padded map
+            self.write_padding(source)
+            net = [[-a, -b] for a, b in cut]
+        elif padding is not None:
+            padding.read = True
         crop = [[-a, -b] for a, b in net]
         symmetric = all(pair == crop[0] for pair in crop) and crop[0][0] == crop[0][1]
         spec = {"kind": "crop", "crop": crop[0][0] if symmetric else crop}
@@ -1000,10 +1042,15 @@ class _Importer:
         strides = fields.per_axis("strides", stride_value, rank)
         padding_mode = fields.text("padding", "valid").lower()
         result: dict[str, Any] = {"kernel": _one(kernel), "stride": _one(strides)}
-        extra = self.pads.get(source)
+        padding = self.pads.get(source)
+        extra = padding.pairs if padding is not None else None
+        too_much = kernel_key == "pool_size" and extra and not pool_padding_fits([(p[0], p[1]) for p in extra], kernel)
+        if padding is not None and (padding_mode == "same" or too_much):  # the layer cannot take it as its own
+            self.write_padding(source)
+            extra = None
+        elif padding is not None:
+            padding.read = True
         if padding_mode == "same":
-            if extra:
-                raise self.unsupported(cls, name, "ZeroPadding before a layer with padding='same'")
             result["padding"] = "same"
         elif padding_mode != "valid":
             raise self.unsupported(cls, name, f"padding='{padding_mode[:40]}'")
@@ -1258,6 +1305,6 @@ def _learns(spec: dict[str, Any]) -> bool:
 
 #: kinds without weights: a second call of the Keras layer is simply another layer
 _NO_WEIGHTS = {
-    *("add", "multiply", "concat", "flatten", "unflatten", "crop"),
+    *("add", "multiply", "concat", "flatten", "unflatten", "crop", "pad"),
     *("dropout", "max_pool", "avg_pool", "upsample"),
 }

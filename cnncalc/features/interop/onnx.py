@@ -42,6 +42,7 @@ from cnncalc.features.interop.onnx_screen import (
 )
 from cnncalc.layers import MergeBase, kind_class
 from cnncalc.layers.capabilities import Capabilities
+from cnncalc.layers.pool import pool_padding_fits
 
 if TYPE_CHECKING:
     from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
@@ -99,7 +100,7 @@ SUPPORTED_OPS: tuple[str, ...] = (
     "Resize",
     "Upsample",
     "Identity",
-    "Pad (before a Conv or pooling)",
+    "Pad (constant: folded into a Conv or pooling that reads it; of zeros elsewhere)",
 )
 
 #: the ONNX importer's capability table: each cnncalc kind an import can produce -> the operators
@@ -132,6 +133,7 @@ ONNX_KINDS: Capabilities[tuple[str, ...]] = Capabilities(
         "scale": ("Mul", "Add", "Sub", "Div", "Pow"),
         "channel_shuffle": ("Reshape", "Transpose"),
         "channel_slice": ("Slice", "Split"),
+        "pad": ("Pad",),
     },
     unsupported={
         "depthwise_conv": "ONNX has one Conv operator: a depthwise convolution imports as conv with groups",
@@ -466,7 +468,8 @@ class _Importer:
                 if info.name not in self.infos and info.type.tensor_type.HasField("shape"):
                     self.infos[info.name] = info
         self.owners: dict[str, str] = {}  # weight initializer -> layer that first used it
-        self.pads: dict[str, list[int]] = {}  # output of a Pad -> its spatial pads (ONNX order)
+        self.pads: dict[str, list[int]] = {}  # output of a Pad not written as a layer -> its spatial pads (ONNX order)
+        self.pad_nodes: dict[str, NodeProto] = {}  # output of a Pad -> the Pad
         self.fold_steps = 0
         self.fold_total = 0
         self.initializers = {i.name for i in graph.initializer}  # stored tensors: a model's weights
@@ -513,6 +516,8 @@ class _Importer:
             else:
                 self.checked_node(node)
         for output in self.graph.output:
+            if output.name in self.pads:  # the model returns the padded map: the padding is a layer
+                self.write_pad(output.name)
             if output.name in self.channels_last:  # the model returns a tensor cnncalc cannot shape
                 raise self.unsupported(self.made_by[output.name], "a channels-last tensor as the model's output")
         if dead:
@@ -567,7 +572,7 @@ class _Importer:
         if fused.input not in self.writer.tensors:
             raise self.unsupported(node, f"its input {self.origin(fused.input)} is not the network's data")
         if fused.input in self.pads:
-            raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
+            self.write_pad(fused.input)
         last = fused.input in self.channels_last
         if last and fused.layer.get("kind") == "lrn":  # across channels: the axis a channels-last tensor moved
             raise self.unsupported(node, "an LRN of a tensor transposed to channels last")
@@ -721,9 +726,10 @@ class _Importer:
             later = [t for t in inputs[1:] if t in self.writer.tensors]
             if later:
                 raise self.unsupported(node, f"its input {shown(later[0])} is data, where ONNX reads a setting")
-        padded = [t for t in data_inputs if t in self.pads]
-        if padded and op not in ("Conv", "MaxPool", "AveragePool"):
-            raise self.unsupported(node, "it reads a Pad's output (a Pad imports only before a Conv or pooling)")
+        if op not in ("Conv", "MaxPool", "AveragePool"):
+            for tensor in data_inputs:  # no padding of its own: it reads the padded map as it is
+                if tensor in self.pads:
+                    self.write_pad(tensor)
         self.dispatch(node)
 
     def dispatch(self, node: NodeProto) -> None:
@@ -1214,8 +1220,9 @@ class _Importer:
         else:
             self.owners[weight] = entry["name"]
 
-    def spatial(self, node: NodeProto, attrs: _Attrs, kernel: Sequence[int]) -> dict[str, Any]:
-        """stride, padding and dilation of a sliding window, in cnncalc's spelling."""
+    def spatial(self, node: NodeProto, attrs: _Attrs, kernel: Sequence[int], pool: bool = False) -> dict[str, Any]:
+        """stride, padding and dilation of a sliding window, in cnncalc's spelling; a Pad before
+        joins the layer's own padding where the layer can take it (a `pad` layer where not)."""
         ndim = len(kernel)
         dims = self.shape(node.input[0])
         if ndim == 0 or (dims is not None and len(dims) != ndim + 2):
@@ -1228,11 +1235,14 @@ class _Importer:
         auto_pad = attrs.text("auto_pad", "NOTSET")
         if node.input[0] in self.pads:  # a Pad before: its padding joins the layer's own
             extra = self.pads[node.input[0]]
-            if auto_pad not in ("NOTSET", ""):
-                raise self.unsupported(node, "a Pad before a layer with auto_pad")
             if len(extra) != 2 * ndim:
                 raise self.unsupported(node, "a Pad of another rank before it")
-            pads = [a + b for a, b in zip(pads or [0] * 2 * ndim, extra, strict=True)]
+            joined = [a + b for a, b in zip(pads or [0] * 2 * ndim, extra, strict=True)]
+            pairs = list(zip(joined[:ndim], joined[ndim:], strict=True))
+            if auto_pad not in ("NOTSET", "") or (pool and not pool_padding_fits(pairs, kernel)):
+                self.write_pad(node.input[0])
+            else:
+                pads = joined
         padding: Any
         if auto_pad in ("NOTSET", ""):
             padding = _pads(pads, ndim)
@@ -1325,7 +1335,7 @@ class _Importer:
     def _pool(self, node: NodeProto, kind: str) -> None:
         attrs = self.attrs(node)
         kernel = attrs.integers("kernel_shape", 1, required=True)
-        layer: dict[str, Any] = {"kind": kind, **self.spatial(node, attrs, kernel)}
+        layer: dict[str, Any] = {"kind": kind, **self.spatial(node, attrs, kernel, pool=True)}
         if attrs.integer("ceil_mode", 0, 0, 1):
             layer["ceil_mode"] = True
         self.add(node, layer)
@@ -1445,7 +1455,25 @@ class _Importer:
         if any(pads[:2]) or any(pads[rank : rank + 2]) or any(p < 0 for p in pads):
             raise self.unsupported(node, "padding of the batch or channel axes, or negative padding")
         self.pads[node.output[0]] = [int(p) for p in pads[2:rank] + pads[rank + 2 :]]
+        self.pad_nodes[node.output[0]] = node
         self.writer.alias(node.output[0], node.input[0])
+
+    def write_pad(self, tensor: str) -> None:
+        """A Pad's output read by a layer that cannot take the padding as its own (or returned by
+        the model): the Pad as a `pad` layer. Only a padding of zeros is one; a Pad of another
+        constant is imported only where a Conv or pooling takes it (its count does not change)."""
+        node = self.pad_nodes[tensor]
+        value: Any = self.attrs(node).number("value", 0.0)  # below opset 11 an attribute, then input 2
+        if self.has_input(node, 2):
+            found = self.values(node.input[2])
+            value = found[0] if found is not None and len(found) == 1 else None
+        if value != 0:
+            shown_value = "not a constant of the model" if value is None else f"{value}, not 0"
+            raise self.unsupported(
+                node, f"its constant is {shown_value}, and a layer other than a Conv or pooling reads it"
+            )
+        pads = self.pads.pop(tensor)
+        self.add(node, {"kind": "pad", "padding": _pads(pads, len(pads) // 2)})
 
     def op_Identity(self, node: NodeProto) -> None:  # noqa: N802 (named as the ONNX operator)
         self.writer.alias(node.output[0], node.input[0])

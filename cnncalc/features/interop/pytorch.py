@@ -38,6 +38,7 @@ from cnncalc.layers.elementwise import (
     Scale,
 )
 from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pad import Pad, pad_pairs
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
@@ -280,6 +281,13 @@ def _crop(layer: Crop, x: Shape) -> _Code:
     return _Code(None, lambda a, v: f"{v[0]}[:, :, {cuts}]")
 
 
+def _pad(layer: Pad, x: Shape) -> _Code:
+    # nn.ZeroPad1d/2d/3d take F.pad's order: the last axis first, before then after
+    pairs = pad_pairs(layer.padding, len(x) - 1)
+    sides = tuple(v for pair in reversed(pairs) for v in pair)
+    return _Code(f"nn.ZeroPad{len(x) - 1}d({_tuple(sides)})", lambda a, v: f"self.{a}({v[0]})")
+
+
 def _batch_norm(layer: BatchNorm, x: Shape) -> _Code:
     if layer.affine and layer.scale != layer.center:
         learned = "scale" if layer.scale else "center"
@@ -386,6 +394,7 @@ EXPORT: Capabilities[Callable[[Any, Shape], _Code]] = Capabilities(
         Concat: _concat,
         Unflatten: _unflatten,
         Crop: _crop,
+        Pad: _pad,
         LayerNorm: _layer_norm,
         Scale: _scale,
         ChannelShuffle: _channel_shuffle,

@@ -36,6 +36,7 @@ from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pad import Pad
 from cnncalc.layers.pool import GlobalPool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import layer_classes
@@ -87,6 +88,7 @@ PEERS: Capabilities[Call] = Capabilities(
         Concat: "operator",
         Unflatten: "operator",
         Crop: "operator",
+        Pad: "module",
         Normalize: "operator",
     },
     unsupported={

@@ -38,6 +38,7 @@ from cnncalc.layers.crop import Crop, crop_pairs
 from cnncalc.layers.dense import Dense
 from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
 from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pad import Pad, pad_pairs
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
@@ -368,6 +369,11 @@ def _cropped(layer: Crop, x: Shape, c: Expr, name: str) -> Shape:
     return (c, *(n - (a + b) for n, (a, b) in zip(x[1:], pairs, strict=True)))
 
 
+def _padded(layer: Pad, x: Shape, c: Expr, name: str) -> Shape:
+    pairs = pad_pairs(layer.padding, len(x) - 1)
+    return (c, *(n + (a + b) for n, (a, b) in zip(x[1:], pairs, strict=True)))
+
+
 def _vector(layer: Dense, x: Shape, c: Expr, name: str) -> Shape:
     return (c,)
 
@@ -393,6 +399,7 @@ SIZES: Capabilities[Callable[[Any, Shape, Expr, str], Shape]] = Capabilities(
         Flatten: _flat,
         Unflatten: _unflat,
         Crop: _cropped,
+        Pad: _padded,
         Normalize: _same_sizes,
         Dense: _vector,
         Concat: _same_sizes,

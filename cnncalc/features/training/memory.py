@@ -51,6 +51,7 @@ from cnncalc.layers.elementwise import (
     Scale,
 )
 from cnncalc.layers.merge import Add, Concat, Multiply
+from cnncalc.layers.pad import Pad
 from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.resample import Upsample
@@ -562,8 +563,9 @@ def _multiply(s: _Step) -> _Node:
 
 
 def _keeps_nothing(s: _Step) -> _Node:
-    """Normalization by constants and a channel shuffle: their backward needs none of their
-    tensors (a constant divisor is no activation), only the incoming gradient."""
+    """Normalization by constants, a channel shuffle and a zero padding: their backward needs
+    none of their tensors (a constant divisor is no activation; a padding's gradient is the
+    incoming one with the borders cut off), only the incoming gradient."""
     return _Node(s.output(), [])
 
 
@@ -602,6 +604,7 @@ TRAINING: Capabilities[Callable[[_Step], _Node]] = Capabilities(
         Upsample: _upsample,
         Unflatten: _flatten,
         Crop: _flatten,
+        Pad: _keeps_nothing,
         Normalize: _keeps_nothing,
         LayerNorm: _layer_norm,
         Scale: _scale,

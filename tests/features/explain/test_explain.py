@@ -79,7 +79,15 @@ layers:
   - {kind: hard_sigmoid}
   - {kind: softplus}
   - {kind: softmax}
+  - {kind: layer_norm}
+  - {kind: scale, op: multiply, value: 0.5}
+  - {kind: channel_shuffle, groups: 2}
+  - {kind: channel_slice, start: 0, stop: 4}
+  - {kind: normalize}
+  - {kind: crop, crop: 1}
+  - {kind: pad, padding: [[0, 1], [2, 0]]}
   - {kind: global_max_pool}
+  - {kind: unflatten}
   - {kind: dense, units: 10, activation: softmax, bias: false}
   - {kind: dense, units: 4, activation: linear}
 """

@@ -392,11 +392,42 @@ def test_cropping_alone_and_after_a_padding() -> None:
     shift = functional(
         called("ZeroPadding2D", "pad", "x", padding=[[0, 1], [0, 1]]),
         called("Cropping2D", "crop", "pad", cropping=[[1, 0], [1, 0]]),  # NASNet's shift by one pixel
+        called("AveragePooling2D", "pool", "crop", pool_size=[1, 1], strides=[2, 2]),
     )
-    with pytest.raises(InteropError, match="shift the map"):
-        keras_config_to_spec_data(shift)
+    rows = rows_of(shift)
+    # the padding is a layer of its own (8 + 0 + 1 = 9), then the crop of the padded map (9 - 1 - 0 = 8)
+    assert rows["pad"].kind == "pad" and rows["pad"].output_shape == (4, 9, 9)
+    assert rows["crop"].kind == "crop" and rows["crop"].output_shape == (4, 8, 8)
+    assert rows["pool"].output_shape == (4, 4, 4) and rows["pool"].inputs == ("crop",)
     one = functional(called("Cropping1D", "c", "x", cropping=[1, 2]), shape=(10, 3))
     assert rows_of(one)["c"].output_shape == (3, 7)
+
+
+def test_zero_padding_folds_into_a_conv_or_pool_and_is_a_layer_elsewhere() -> None:
+    config = functional(
+        called("ZeroPadding2D", "p1", "x", padding=[[1, 2], [0, 1]]),
+        called("Conv2D", "conv", "p1", filters=2, kernel_size=[3, 3]),  # takes it as its own padding
+        called("ReLU", "relu", "p1"),  # has none: reads the padded map
+        called("ZeroPadding2D", "p2", "x", padding=2),
+        called("MaxPooling2D", "pool", "p2", pool_size=[2, 2], strides=None),  # 2 > 2 // 2: more than a pool may take
+        called("ZeroPadding2D", "p3", "x", padding=1),
+        called("Conv2D", "same", "p3", filters=2, kernel_size=[3, 3], padding="same"),
+        called("ZeroPadding2D", "p4", "x", padding=[[0, 0], [3, 0]]),  # the model's output
+        output="p4",
+    )
+    rows = rows_of(config)
+    # a padding folded: 8 + 1 + 2 - 3 + 1 = 9 rows, 8 + 0 + 1 - 3 + 1 = 7 columns, and no row of its own
+    assert rows["conv"].output_shape == (2, 9, 7) and rows["conv"].inputs == ("input",)
+    assert rows["p1"].kind == "pad" and rows["p1"].output_shape == (4, 11, 9) and rows["relu"].inputs == ("p1",)
+    # 8 + 2 + 2 = 12, pooled by 2: 6
+    assert rows["p2"].output_shape == (4, 12, 12) and rows["pool"].output_shape == (4, 6, 6)
+    assert rows["p3"].output_shape == (4, 10, 10) and rows["same"].output_shape == (2, 10, 10)
+    assert rows["p4"].output_shape == (4, 8, 11)
+    assert all(rows[p].params == rows[p].flops == 0 for p in ("p1", "p2", "p3", "p4"))
+    folded = functional(
+        called("ZeroPadding2D", "p", "x", padding=1), called("Conv2D", "c", "p", filters=2, kernel_size=[3, 3])
+    )
+    assert "p" not in rows_of(folded)  # a padding a conv takes is still no layer
 
 
 def test_operations_with_a_number_and_rescaling_need_no_weights() -> None:
@@ -431,6 +462,32 @@ def test_keras_layers_of_the_applications_built_by_keras(keras: Any, tmp_path: P
     out = kl.Dense(3)(kl.Reshape((5,))(kl.GlobalAveragePooling2D(keepdims=True)(a)))
     model = keras.Model(x, out)
     assert_matches_keras(model, tmp_path, nested=stem)
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "model.keras"), "--keras-bn"])
+    assert result.exit_code == 0, result.output
+
+
+@KERAS_WARNINGS
+def test_nasnets_shift_and_reduction_built_by_keras(keras: Any, tmp_path: Path) -> None:
+    """NASNet's layers as keras.applications writes them: the shift by a pixel of its adjust
+    block (a ZeroPadding, a Cropping of the other side) and a reduction cell's ZeroPadding of
+    Keras's correct_pad before a strided separable conv and max pool. Keras's count_params() and
+    shapes, the shift written as a pad and a crop, then every number checked by the numeric core."""
+    kl = keras.layers
+    x = keras.Input((15, 15, 8))
+    p = kl.Activation("relu")(x)
+    p1 = kl.Conv2D(4, 1, use_bias=False)(kl.AveragePooling2D(1, strides=2)(p))
+    p2 = kl.Cropping2D(((1, 0), (1, 0)), name="shift_crop")(kl.ZeroPadding2D(((0, 1), (0, 1)), name="shift_pad")(p))
+    p2 = kl.Conv2D(4, 1, use_bias=False)(kl.AveragePooling2D(1, strides=2)(p2))
+    a = kl.BatchNormalization()(kl.Concatenate()([p1, p2]))  # 8x8x8
+    b = kl.SeparableConv2D(8, 3, strides=2)(kl.ZeroPadding2D(((0, 1), (0, 1)), name="sep_pad")(a))
+    c = kl.MaxPooling2D(3, strides=2)(kl.ZeroPadding2D(((0, 1), (0, 1)), name="pool_pad")(a))
+    model = keras.Model(x, kl.Add()([b, c]))
+    assert_matches_keras(model, tmp_path)
+    rows = {r.name: r for r in analyze(load_model_spec(tmp_path / "model.json"), KERAS_BN).rows}
+    # 15 + 0 + 1 = 16, then 16 - 1 - 0 = 15: the map moved up and left by a pixel
+    assert (rows["shift_pad"].kind, rows["shift_pad"].output_shape) == ("pad", (8, 16, 16))
+    assert (rows["shift_crop"].kind, rows["shift_crop"].output_shape) == ("crop", (8, 15, 15))
+    assert "sep_pad" not in rows and "pool_pad" not in rows  # taken by the conv and the pool, as before
     result = CliRunner().invoke(app, ["verify", str(tmp_path / "model.keras"), "--keras-bn"])
     assert result.exit_code == 0, result.output
 

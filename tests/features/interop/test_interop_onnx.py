@@ -86,8 +86,8 @@ def imported(model: Any) -> Report:
     return analyze(spec, Conventions(bn_running_stats=True))
 
 
-#: initializers that are operator settings (Clip bounds, Resize scales), not weights
-SETTINGS = {"lo", "hi", "scales"}
+#: initializers that are operator settings (Clip bounds, Resize scales, a Pad's constant), not weights
+SETTINGS = {"lo", "hi", "scales", "zero"}
 
 
 def stored_params(model: Any) -> int:
@@ -386,3 +386,47 @@ def test_grouped_conv_transpose_keeps_its_filters_and_params() -> None:
     assert row.params == 8 * 3 * 3 * 3 + 6 == 222
     assert row.output_shape == (6, 11, 11)  # (5 - 1) * 2 + 3
     assert_matches_onnx(model, report)
+
+
+def test_a_pad_folds_into_the_conv_that_reads_it() -> None:
+    net = Net([3, 8, 8])
+    x = net.op("Pad", "pad", ["x", net.ints("pads", [0, 0, 1, 0, 0, 0, 2, 1])])
+    model = net.model(net.conv("conv", x, 3, 4, 3))
+    report = imported(model)
+    assert [r.kind for r in report.rows] == ["input", "conv"]  # no layer of its own, as before
+    # 8 + 1 + 2 - 3 + 1 = 9 rows, 8 + 0 + 1 - 3 + 1 = 7 columns
+    assert report.rows[1].output_shape == (4, 9, 7) == inferred_shapes(model)["conv"]
+
+
+def test_a_pad_of_zeros_read_by_another_operator_is_a_pad_layer() -> None:
+    net = Net([3, 8, 8])
+    x = net.op("Pad", "pad", ["x", net.ints("pads", [0, 0, 1, 0, 0, 0, 2, 1]), net.scalar("zero", 0.0)])
+    x = net.op("Relu", "relu", [x])
+    y = net.op("Pad", "wide", [x, net.ints("two", [0, 0, 2, 2, 0, 0, 2, 2])])
+    y = net.op("MaxPool", "pool", [y], kernel_shape=[2, 2], strides=[2, 2])  # 2 > 2 // 2: more than it may take
+    z = net.op("Pad", "before_same", [y, net.ints("one", [0, 0, 1, 1, 0, 0, 1, 1])])
+    z = net.conv("same", z, 3, 2, 3, auto_pad="SAME_UPPER")
+    model = net.model(net.op("Pad", "out", [z, net.ints("last", [0, 0, 0, 3, 0, 0, 0, 0])]))  # the model's output
+    report = imported(model)
+    rows = {r.name: r for r in report.rows}
+    assert [r.kind for r in report.rows[1:]] == ["pad", "relu", "pad", "max_pool", "pad", "conv", "pad"]
+    # 8 + 1 + 2 = 11 rows, 8 + 0 + 1 = 9 columns; then 15 x 13, pooled to 7 x 6; 9 x 8; 'same' keeps it
+    assert rows["pad"].output_shape == (3, 11, 9) and rows["pool"].output_shape == (3, 7, 6)
+    assert rows["same"].output_shape == (2, 9, 8) and rows["out"].output_shape == (2, 9, 11)
+    assert all(rows[p].params == rows[p].flops == 0 for p in ("pad", "wide", "before_same", "out"))
+    assert_matches_onnx(model, report)
+    # and the attribute form of opsets below 11
+    old = Net([3, 4, 4])
+    model = old.model(old.op("Relu", "relu", [old.op("Pad", "pad", ["x"], pads=[0, 0, 1, 1, 0, 0, 1, 1])]), opset=10)
+    assert [r.output_shape for r in imported(model).rows[1:]] == [(3, 6, 6), (3, 6, 6)]
+
+
+def test_a_pad_of_another_constant_is_a_pad_layer_nowhere() -> None:
+    net = Net([3, 8, 8])
+    x = net.op("Pad", "pad", ["x", net.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), net.scalar("one", 1.0)])
+    with pytest.raises(InteropError, match=r"Pad at node 'pad': its constant is 1.0, not 0"):
+        imported(net.model(net.op("Relu", "relu", [x])))
+    folded = Net([3, 8, 8])
+    x = folded.op("Pad", "pad", ["x", folded.ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), folded.scalar("one", 1.0)])
+    report = imported(folded.model(folded.conv("conv", x, 3, 2, 3)))  # a conv's count does not see the value
+    assert report.rows[1].output_shape == (2, 8, 8)
