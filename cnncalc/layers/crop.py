@@ -14,8 +14,8 @@ from pydantic import Field
 
 from cnncalc.core.conventions import Conventions
 from cnncalc.errors import LayerRuleError
-from cnncalc.layers.base import AXIS_NAMES, Counts, DslWord, LayerBase, NonNegative, Shape, Step, spatial_rank
-from cnncalc.layers.steps import no_params_steps
+from cnncalc.layers.base import Counts, DslWord, LayerBase, NonNegative, Shape, Step, spatial_rank
+from cnncalc.layers.steps import border_steps
 
 Pair = tuple[int, int]
 
@@ -75,20 +75,12 @@ class Crop(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         counts = self.apply(x, c)
         pairs = crop_pairs(self.crop, len(x) - 1)
-        steps = [Step("output C", "output", "unchanged", str(x[0]), x[0], note="a view of the borders cut", axis=0)]
-        for i, (name, n, (a, b)) in enumerate(zip(AXIS_NAMES[len(x) - 1], x[1:], pairs, strict=True)):
-            steps.append(
-                Step(
-                    f"output {name}",
-                    "output",
-                    "n - before - after",
-                    f"{n} - {a} - {b}",
-                    counts.output[i + 1],
-                    axis=i + 1,
-                )
-            )
-        return (
-            *steps,
-            *no_params_steps("no parameters to learn: a crop only cuts the borders"),
-            Step("FLOPs", "flops", "0", "0", 0, note="a view of the same values: no arithmetic"),
+        return border_steps(
+            x,
+            counts.output,
+            pairs,
+            grow=False,
+            channels_note="a view of the borders cut",
+            why="no parameters to learn: a crop only cuts the borders",
+            flops_note="a view of the same values: no arithmetic",
         )

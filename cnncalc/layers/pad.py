@@ -17,9 +17,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from cnncalc.core.conventions import Conventions
-from cnncalc.layers.base import AXIS_NAMES, Counts, DslWord, LayerBase, NonNegative, Shape, Step, spatial_rank
+from cnncalc.layers.base import Counts, DslWord, LayerBase, NonNegative, Shape, Step, spatial_rank
 from cnncalc.layers.crop import Pair, border_pairs
-from cnncalc.layers.steps import no_params_steps
+from cnncalc.layers.steps import border_steps
 
 
 def pad_pairs(padding: NonNegative | list[NonNegative | list[NonNegative]], ndim: int) -> tuple[Pair, ...]:
@@ -52,20 +52,12 @@ class Pad(LayerBase):
     def explain(self, x: Shape, c: Conventions) -> tuple[Step, ...]:
         counts = self.apply(x, c)
         pairs = pad_pairs(self.padding, len(x) - 1)
-        steps = [Step("output C", "output", "unchanged", str(x[0]), x[0], note="each channel padded alike", axis=0)]
-        for i, (name, n, (a, b)) in enumerate(zip(AXIS_NAMES[len(x) - 1], x[1:], pairs, strict=True)):
-            steps.append(
-                Step(
-                    f"output {name}",
-                    "output",
-                    "n + before + after",
-                    f"{n} + {a} + {b}",
-                    counts.output[i + 1],
-                    axis=i + 1,
-                )
-            )
-        return (
-            *steps,
-            *no_params_steps("no parameters to learn: a padding only adds zeros"),
-            Step("FLOPs", "flops", "0", "0", 0, note="the values are copied into a map of zeros: no arithmetic"),
+        return border_steps(
+            x,
+            counts.output,
+            pairs,
+            grow=True,
+            channels_note="each channel padded alike",
+            why="no parameters to learn: a padding only adds zeros",
+            flops_note="the values are copied into a map of zeros: no arithmetic",
         )

@@ -34,6 +34,18 @@ def no_params_steps(why: str, macs_note: str = "") -> tuple[Step, ...]:
     )
 
 
+def border_steps(
+    x: Shape, output: Shape, pairs: Sequence[tuple[int, int]], grow: bool, channels_note: str, why: str, flops_note: str
+) -> tuple[Step, ...]:
+    """A crop's or a padding's numbers: each spatial size less (or plus) what it cuts (or adds)
+    on either side, the channels unchanged, no parameters and no arithmetic."""
+    sign, formula = (" + ", "n + before + after") if grow else (" - ", "n - before - after")
+    steps = [Step("output C", "output", "unchanged", str(x[0]), x[0], note=channels_note, axis=0)]
+    for i, (name, n, (a, b)) in enumerate(zip(AXIS_NAMES[len(x) - 1], x[1:], pairs, strict=True)):
+        steps.append(Step(f"output {name}", "output", formula, f"{n}{sign}{a}{sign}{b}", output[i + 1], axis=i + 1))
+    return (*steps, *no_params_steps(why), Step("FLOPs", "flops", "0", "0", 0, note=flops_note))
+
+
 def kernel_terms(kernel: Sequence[int]) -> tuple[str, str]:
     """The kernel's taps in symbols and numbers: ('f*f', '5*5'), or ('f_h*f_w', '3*5') when not square."""
     numbers = "*".join(str(k) for k in kernel)
