@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import warnings
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -17,3 +19,16 @@ if os.environ.get("CI"):
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def keras() -> Any:
+    """Keras 3 on the PyTorch backend, the oracle of the Keras import tests; they skip without it."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module = pytest.importorskip("keras")
+    if module.backend.backend() != "torch":
+        pytest.skip("keras runs on another backend here")
+    return module

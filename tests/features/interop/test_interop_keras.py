@@ -4,7 +4,6 @@ whose count_params() and per-layer output shapes cnncalc must reproduce exactly.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -124,18 +123,6 @@ def test_unsupported_layer_and_bad_files(tmp_path: Path) -> None:
 
 
 # --- models built with Keras 3 on the PyTorch backend ------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def keras() -> Any:
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        module = pytest.importorskip("keras")
-    if module.backend.backend() != "torch":
-        pytest.skip("keras runs on another backend here")
-    return module
 
 
 #: Keras on the PyTorch backend warns about NumPy 2's copy keyword, which is not cnncalc's concern

@@ -73,18 +73,6 @@ REFUSED: dict[str, str] = {}
 FOLDED = {"InputLayer", "ZeroPadding2D", "Sequential", "Functional"}
 
 
-@pytest.fixture(scope="module")
-def keras() -> Iterator[Any]:
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        module = pytest.importorskip("keras")
-    if module.backend.backend() != "torch":
-        pytest.skip("keras runs on another backend here")
-    yield module
-
-
 def build(keras: Any, name: str) -> Any:
     """The application with weights=None, or a skip naming why Keras itself cannot build it here."""
     kwargs: dict[str, Any] = {"weights": None}
