@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_error, echo_text, handles_errors
+from cnncalc.cli.common import echo_error, echo_text, handles_errors, spec_loader
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.json, OutputFormat.junit, OutputFormat.github)
@@ -39,6 +39,7 @@ def check(
     max_layer_params: Annotated[str | None, typer.Option(help="Most params in any one layer.")] = None,
     max_layer_macs: Annotated[str | None, typer.Option(help="Most MACs in any one layer.")] = None,
     output_shape: Annotated[str | None, typer.Option(help="Expected output shape, e.g. 1000 or 7x7x512.")] = None,
+    input_shape: options.EveryInput = None,
 ) -> None:
     """Check networks against their budgets: exit 0 if all hold, 1 if one is exceeded, 2 if a spec is invalid.
 
@@ -79,7 +80,7 @@ def check(
     if stray is not None:  # one error, before any spec is read or any table printed
         raise unit_apart(stray, options)
     shared = [limit for path in budgets or [] for limit in load_budgets_file(path)] + option_limits(options)
-    results = check_all(specs, shared)
+    results = check_all(specs, shared, spec_loader(input_shape))
     for result in results:
         for diagnostic in result.errors:
             echo_error(diagnostic.render())

@@ -249,6 +249,17 @@ def counting(no_bias: bool = False, keras_bn: bool = False, units: UnitsOption =
     return Conventions(bias=not no_bias, bn_running_stats=keras_bn, units="binary" if binary else "si")
 
 
+def spec_loader(input_shape: str | None) -> Callable[[str], Spec]:
+    """How a command that reads several specs loads each one: as `load_any` does, at the sizes
+    --input gives when it is given (so a spec written with symbols, `input: [H, W, 3]`, loads
+    too), and with the error that asks for them when a spec needs them and --input is absent."""
+
+    def load(ref: str) -> Spec:
+        return override(load_any(ref, None, sized=input_shape is not None), None, None, input_shape, None)
+
+    return load
+
+
 def override(spec: Spec, dtype: str | None, batch: int | None, input_shape: str | None, layout: str | None) -> Spec:
     """Apply command-line overrides, keeping the spec's source positions."""
     from pydantic import ValidationError

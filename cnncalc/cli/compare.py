@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_text, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors, spec_loader
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.csv, OutputFormat.json)
@@ -29,6 +29,7 @@ def compare(
     fmt: Annotated[OutputFormat, options.format_option(*FORMATS)] = OutputFormat.table,
     plot: Plot = None,
     profile: Profile = False,
+    input_shape: options.EveryInput = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --plot file if it exists.")] = False,
 ) -> None:
     """Totals of several networks side by side: depth, params, MACs, FLOPs, memory and top-1.
@@ -62,7 +63,7 @@ def compare(
                 f"--plot {terminal(str(plot))}: the plot is an SVG file", hint="give a name ending in .svg"
             )
         check_output(plot, "--plot", inputs, force)  # refuse before the work, not after
-    entries = compare_specs(specs)
+    entries = compare_specs(specs, spec_loader(input_shape))
     echo_text(WRITERS.write(fmt, entries, terminal_width()))
     if plot is not None:
         from cnncalc.cli.files import write_text_safely

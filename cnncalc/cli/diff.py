@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_text, handles_errors
+from cnncalc.cli.common import echo_text, handles_errors, spec_loader
 from cnncalc.render.formats import OutputFormat
 
 FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.json)
@@ -21,6 +21,7 @@ def diff(
         OutputFormat, options.format_option(*FORMATS, help="markdown is a PR comment.")
     ] = OutputFormat.table,
     everything: Annotated[bool, typer.Option("--all", help="Also list the layers that did not change.")] = False,
+    input_shape: options.EveryInput = None,
 ) -> None:
     """Per-layer and total deltas between two networks: params, MACs and memory, before and after.
 
@@ -35,10 +36,10 @@ def diff(
     from cnncalc.core.walk import analyze
     from cnncalc.features.budgets.diff import diff_reports, titles
     from cnncalc.features.budgets.diff_output import WRITERS, DiffView
-    from cnncalc.features.interop import load_spec
     from cnncalc.render.table import terminal_width
 
-    result = diff_reports(analyze(load_spec(old)), analyze(load_spec(new)))
+    load = spec_loader(input_shape)
+    result = diff_reports(analyze(load(old)), analyze(load(new)))
     view = DiffView(result, (old, new), titles(result, old, new), everything)
     echo_text(WRITERS.write(fmt, view, terminal_width()))
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import options
-from cnncalc.cli.common import echo_text, handles_errors, override
+from cnncalc.cli.common import echo_text, handles_errors, spec_loader
 from cnncalc.render.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def match_command(
     from cnncalc.features.interop.match import match
     from cnncalc.features.interop.match_output import WRITERS, MatchView
 
-    design = override(load_either(spec), None, None, input_shape, None)
+    design = spec_loader(input_shape)(spec)  # at --input: a spec written with symbols needs it
     result = match(design, load_either(model))
     echo_text(WRITERS.write(fmt, MatchView(result, all_layers), None))
     if not result.ok:

@@ -47,6 +47,14 @@ Dsl = Annotated[str | None, typer.Option("--dsl", help="A one-line DSL string in
 Dtype = Annotated[DtypeOption | None, typer.Option("--dtype", help="Element type (overrides the spec).")]
 Batch = Annotated[int | None, typer.Option("--batch", min=1, max=2**31 - 1, help="Batch size (overrides the spec).")]
 Input = Annotated[str | None, typer.Option("--input", help="Override the input shape, e.g. 320x320x3.")]
+#: --input of a command that reads several specs: one size for all of them
+EveryInput = Annotated[
+    str | None,
+    typer.Option(
+        "--input",
+        help="Analyse every spec at this input shape, e.g. 64x64x3 (a spec whose input names symbols needs it).",
+    ),
+]
 Layout = Annotated[
     LayoutOption | None, typer.Option("--layout", help="Layout of shapes shown and of --input (default: the spec's).")
 ]

@@ -332,7 +332,7 @@ def _check(report: Report, limit: Limit, locations: Sequence[Location | None]) -
     return Outcome(limit, per_layer(largest), not excess, largest.name, excess)
 
 
-def check_spec(ref: str, shared: Sequence[Limit]) -> SpecResult:
+def check_spec(ref: str, shared: Sequence[Limit], load: Callable[[str], Spec] | None = None) -> SpecResult:
     """Load, analyse and check one spec against its own budgets and the shared ones.
 
     An invalid spec is a result (with its diagnostics), not an exception, so that one bad
@@ -343,7 +343,7 @@ def check_spec(ref: str, shared: Sequence[Limit]) -> SpecResult:
     from cnncalc.features.interop import load_spec
 
     try:
-        spec = load_spec(ref)
+        spec = (load or load_spec)(ref)
         report = analyze(spec)
         locations = [spec.locate(node.source) for node in build_graph(spec).nodes]
     except CnncalcError as e:
@@ -352,10 +352,13 @@ def check_spec(ref: str, shared: Sequence[Limit]) -> SpecResult:
     return SpecResult(ref, spec.name, tuple(outcomes))
 
 
-def check_all(refs: Iterable[str], shared: Sequence[Limit]) -> list[SpecResult]:
-    """Every spec the refs name (globs expanded), each against its own and the shared limits."""
+def check_all(
+    refs: Iterable[str], shared: Sequence[Limit], load: Callable[[str], Spec] | None = None
+) -> list[SpecResult]:
+    """Every spec the refs name (globs expanded), each against its own and the shared limits,
+    loaded by `load` where given (the CLI's, which applies --input)."""
     return [
-        SpecResult(ref, None, errors=(problem,)) if problem else check_spec(ref, shared)
+        SpecResult(ref, None, errors=(problem,)) if problem else check_spec(ref, shared, load)
         for ref, problem in expand_specs(refs)
     ]
 

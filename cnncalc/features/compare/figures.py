@@ -11,10 +11,11 @@ GoogLeNet 22 and Inception v3 48 (the deepest branch of each module), DenseNet-1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnncalc.core.report import Report
+from cnncalc.spec.model import Spec
 
 
 @dataclass(frozen=True)
@@ -96,14 +97,15 @@ def setting(entries: Sequence[Entry]) -> str:
     return "dtype and batch as each spec sets them"
 
 
-def compare(sources: Sequence[str]) -> tuple[Entry, ...]:
-    """Load, analyse and sum up each spec (a file or a bundled name), in the order given."""
+def compare(sources: Sequence[str], load: Callable[[str], Spec] | None = None) -> tuple[Entry, ...]:
+    """Load (by `load`, else as a file or a bundled name), analyse and sum up each spec, in the
+    order given."""
     from cnncalc.core.walk import analyze
     from cnncalc.features.interop import load_spec
 
     entries = []
     for source in sources:
-        spec = load_spec(source)
+        spec = (load or load_spec)(source)
         entries.append(entry(analyze(spec), source, spec.top1))
     return tuple(entries)
 
