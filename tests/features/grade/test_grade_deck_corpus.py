@@ -46,23 +46,38 @@ def arithmetic(expression: str) -> int:
     return value(ast.parse(expression.strip(), mode="eval").body)
 
 
+#: the decks' own roundings, as data in the repository (the decks themselves live outside it)
+ROUNDINGS = Path(__file__).resolve().parents[2] / "data" / "lecture-roundings.tsv"
+
+
 @cache
 def lecture_roundings() -> frozenset[tuple[str, int]]:
-    """(figure, the value it stands for) of every work-then-rounding the decks write, read from
-    the seeds: 002's "224\\*224\\*64=3.2M" and "(11 \\times 11 \\times 3) \\times 96 = 35K", 004's
+    """(figure, the value it stands for) of every work-then-rounding the decks write: 002's
+    "224\\*224\\*64=3.2M" and "(11 \\times 11 \\times 3) \\times 96 = 35K", 004's
     "[(11 \\times 11 \\times 3) + 1] \\times 96 = 35 \\text{ K}". A rounding the lecture itself
     uses for that value is right, never ambiguous."""
-    found: set[tuple[str, int]] = set()
-    if not SEEDS.is_dir():
-        return frozenset()
+    lines = [line for line in ROUNDINGS.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    rows = [line.split("\t") for line in lines[1:] if line.strip()]
+    return frozenset((figure, arithmetic(work)) for _, work, figure in rows)
+
+
+def roundings_in_the_decks() -> frozenset[tuple[str, str, str]]:
+    """(deck, work, figure) as the seeds write them: what tests/data/lecture-roundings.tsv holds."""
+    found: set[tuple[str, str, str]] = set()
     for path in sorted(SEEDS.glob("00[24]_*.txt")):
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"((?:[\d()\[\]+ *]|\\\*|\\times)+)=\s*([\d.]+)\s*(?:\\text\{\s*)?([KM])\b", text):
             expression = m.group(1).replace("\\times", "*").replace("\\*", "*").replace("[", "(").replace("]", ")")
-            if not re.search(r"\d\s*\)?\s*\*", expression):
-                continue
-            found.add((m.group(2) + m.group(3), arithmetic(expression)))
+            if re.search(r"\d\s*\)?\s*\*", expression):
+                found.add((path.name[:3], re.sub(r"\s+", "", expression), m.group(2) + m.group(3)))
     return frozenset(found)
+
+
+def test_the_roundings_file_holds_the_decks_own() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip("the lecture decks (shared/seeds) are not beside this checkout")
+    lines = [line for line in ROUNDINGS.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert {tuple(line.split("\t")) for line in lines[1:] if line.strip()} == roundings_in_the_decks()
 
 
 def table(name: str) -> Table:
