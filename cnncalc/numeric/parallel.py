@@ -6,14 +6,17 @@ split into contiguous parts, one per thread, runs its parts side by side. Splitt
 element-wise pass changes no value (every element is computed by the same operation), so
 results are bit-for-bit those of the unsplit pass.
 
-What made an earlier split slower, and what this module does about it:
-
-- threads are started once, on the first split, and kept (a `ThreadPoolExecutor` held by
-  the module), not per call;
-- only a pass of at least MIN_BYTES is split: below that, handing a part to the other
-  thread and waiting for it costs more than the part (tens of microseconds);
-- parts are whole blocks of at least ALIGN elements along the axis split, so no two threads
-  write the same cache line or page.
+Why the threshold is high: handing a part to another thread costs more than it seems.
+On a 2-core virtual machine (2026-12-07), waking the idle worker and waiting for its part
+took 55-75 us (a submit of an empty task, medians), about what one thread takes to copy
+and clip 1.5 MiB; only from about 3 MiB of data did the split break even, and at 12 MiB it
+saved a third (0.97 -> 0.63 ms). ResNet-50's batch-norm copies, adds and row copies, at
+batch 1, are 0.4 to 3 MiB each, and splitting them at 1 MiB made its two-thread forward
+slower (75 -> 88 ms), as an earlier attempt had found. So only a pass of MIN_BYTES or more
+(reads and writes together) is split; below that it runs on the calling thread. What is
+kept of that lesson: threads are started once, on the first split, and reused (never per
+call), and parts are whole blocks of ALIGN elements (no two threads write one cache line).
+`benchmarks/bench_split.py` measures the handoff and a split pass on another machine.
 
 The thread count is the one BLAS is told to use (OPENBLAS_NUM_THREADS, then
 OMP_NUM_THREADS), else the cores this process may run on; ``CNNCALC_THREADS`` overrides
@@ -37,7 +40,7 @@ Array = npt.NDArray[Any]
 THREADS_ENV = "CNNCALC_THREADS"
 
 #: a pass over fewer bytes than this (reads and writes together) runs on the calling thread
-MIN_BYTES = 1 * 2**20
+MIN_BYTES = 16 * 2**20
 
 #: parts are multiples of this many elements (of the axis split, times what lies behind it)
 ALIGN = 1024
