@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.numeric.blas import Array, MacCounter
-from cnncalc.numeric.parallel import split_apply, split_range
+from cnncalc.numeric.parallel import split_apply, split_range, worth_splitting
 from cnncalc.numeric.pointwise import activation, softmax
 
 Pair = tuple[int, int]
@@ -285,7 +285,10 @@ def _product(counter: MacCounter, a: Array, b: Array, target: Array, bias: Array
         a, b, target = a[0], b[0], target[0]
     rows = bias.reshape(*target.shape[:-1], 1)
     if a.ndim == 2 and b.ndim == 2:
-        split_apply(np.copyto, target, np.broadcast_to(rows, target.shape))
+        if worth_splitting(2 * target.nbytes):
+            split_apply(np.copyto, target, np.broadcast_to(rows, target.shape))
+        else:
+            np.copyto(target, rows)
         counter.matmul_add(a, b, target)
     else:
         counter.matmul(a, b, out=target)

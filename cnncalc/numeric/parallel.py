@@ -93,6 +93,11 @@ def bounds(length: int, parts: int, unit: int = 1) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
+def worth_splitting(nbytes: int) -> bool:
+    """Whether a pass over `nbytes` (reads and writes together) is split at all (see MIN_BYTES)."""
+    return nbytes >= MIN_BYTES
+
+
 def split_range(task: Task, length: int, nbytes: int, unit: int = 1) -> None:
     """task(start, stop) over parts covering range(length), split over threads if worth it.
 
@@ -100,8 +105,10 @@ def split_range(task: Task, length: int, nbytes: int, unit: int = 1) -> None:
     granularity of a cut (see `bounds`). The calling thread runs the first part and waits for
     the others; an exception in any part is raised here, after every part has finished.
     """
-    count = threads() if nbytes >= MIN_BYTES else 1
-    parts = bounds(length, count, unit)
+    if not worth_splitting(nbytes):
+        task(0, length)
+        return
+    parts = bounds(length, threads(), unit)
     if len(parts) == 1:
         task(0, length)
         return
@@ -123,6 +130,10 @@ def split_apply(fn: Callable[..., object], *arrays: Array) -> None:
     operands only), e.g. `lambda out, x: np.maximum(x, 0, out=out)`. Arrays that are all
     C-contiguous are split in flat blocks of ALIGN elements; otherwise along their first axis.
     """
+    nbytes = sum(a.nbytes for a in arrays)
+    if not worth_splitting(nbytes):  # the common case, kept cheap: a network calls this for every small pass
+        fn(*arrays)
+        return
     shape = arrays[0].shape
     if any(a.shape != shape for a in arrays):
         raise ValueError(f"split_apply: shapes {[a.shape for a in arrays]} differ")
@@ -133,7 +144,6 @@ def split_apply(fn: Callable[..., object], *arrays: Array) -> None:
         views, unit = [a.reshape(-1) for a in arrays], ALIGN
     else:
         views, unit = list(arrays), 1
-    nbytes = sum(a.nbytes for a in arrays)
 
     def part(start: int, stop: int) -> None:
         fn(*(v[start:stop] for v in views))
