@@ -1,22 +1,25 @@
-"""What splitting a memory-bound pass over threads gains, by size (a script, never a timed test).
+"""Would splitting verify's memory-bound passes over threads pay? By size (a script, never a test).
 
     python benchmarks/bench_split.py [--threads 2] [--repeats 200] [--json]
 
-For arrays of 0.2 to 12 MiB of float32, times a copy through ReLU (the batch norm's step
-after its fold into the convolution) on the calling thread and split over `--threads`
-threads by `cnncalc.numeric.parallel` (its size threshold set to zero), and the cost of
-a handoff alone: a split whose parts do nothing. Best and median of `--repeats` each, in
-microseconds. `parallel.MIN_BYTES` should sit where the split starts to win.
+NumPy releases the GIL in its ufuncs and copies, so a pass over a large array can be cut
+into parts run side by side on a pool of threads started once. For arrays of 0.2 to 12 MiB
+of float32 this times a copy through ReLU (what a batch norm folded into its convolution
+does in `verify`) on the calling thread, the same pass cut into `--threads` parts (the
+calling thread takes one, the pool the others), and a handoff alone (parts that do
+nothing: what waking the pool and waiting for it costs). Best and median of `--repeats`,
+in microseconds. docs/performance.md ("The round of 2026-12-07") has the figures and why
+the split is not in the kernels.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 SIZES_MIB = (0.19, 0.77, 1.5, 3.06, 6.1, 12.25)
@@ -32,31 +35,44 @@ def timings(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     return min(times) * 1e6, statistics.median(times) * 1e6
 
 
+def split(pool: ThreadPoolExecutor, parts: int, task: Callable[[int], object]) -> None:
+    """task(0) .. task(parts - 1): the first on this thread, the others on the pool."""
+    futures = [pool.submit(task, p) for p in range(1, parts)]
+    task(0)
+    for future in futures:
+        future.result()
+
+
 def measure(threads: int, repeats: int) -> list[dict[str, Any]]:
     import numpy as np
 
-    from cnncalc.numeric import parallel
-
-    parallel.MIN_BYTES = 0
+    pool = ThreadPoolExecutor(max_workers=max(1, threads - 1))
     rows = []
     for mib in SIZES_MIB:
         x = np.random.default_rng(0).standard_normal(int(mib * 2**20) // 4, dtype=np.float32)
         out = np.empty_like(x)
+        # parts cut on 4 KiB boundaries, as a kernel would (no two threads on one cache line)
+        cuts = [min(x.size, (x.size * p // threads) // 1024 * 1024) for p in range(threads)] + [x.size]
 
-        def relu(target: Any, source: Any) -> None:
-            np.maximum(source, 0, out=target)
+        def part(p: int, x: Any = x, out: Any = out, cuts: list[int] = cuts) -> None:
+            np.maximum(x[cuts[p] : cuts[p + 1]], 0, out=out[cuts[p] : cuts[p + 1]])
 
-        os.environ[parallel.THREADS_ENV] = "1"
-        one = timings(lambda: parallel.split_apply(relu, out, x), repeats)  # noqa: B023
-        os.environ[parallel.THREADS_ENV] = str(threads)
-        split = timings(lambda: parallel.split_apply(relu, out, x), repeats)  # noqa: B023
-        handoff = timings(lambda: parallel.split_range(lambda a, b: None, threads, 0), repeats)
-        rows.append({"mib": mib, "one_us": one, "split_us": split, "handoff_us": handoff})
+        def whole(x: Any = x, out: Any = out) -> None:
+            np.maximum(x, 0, out=out)
+
+        def parted_pass(part: Callable[[int], None] = part) -> None:
+            split(pool, threads, part)
+
+        one = timings(whole, repeats)
+        parted = timings(parted_pass, repeats)
+        handoff = timings(lambda: split(pool, threads, lambda p: None), repeats)
+        rows.append({"mib": mib, "one_us": one, "split_us": parted, "handoff_us": handoff})
+    pool.shutdown()
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--json", action="store_true")

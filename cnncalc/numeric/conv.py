@@ -26,7 +26,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.numeric.blas import Array, MacCounter
-from cnncalc.numeric.parallel import split_apply, split_range, worth_splitting
 from cnncalc.numeric.pointwise import activation, softmax
 
 Pair = tuple[int, int]
@@ -129,12 +128,7 @@ def padded(x: Array, pads: Sequence[Pair], value: float = 0.0, into: Array | Non
             border: tuple[Any, ...] = (Ellipsis, edge, *(slice(None),) * (len(spatial) - 1 - axis))
             out[border] = value
     inner: tuple[Any, ...] = (Ellipsis, *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))
-    if not lead:
-        out[inner] = x
-        return out
-    # the interior copy, split over threads along the last leading axis (the channels)
-    axis = len(lead) - 1
-    split_apply(np.copyto, np.moveaxis(out[inner], axis, 0), np.moveaxis(x, axis, 0))
+    out[inner] = x
     return out
 
 
@@ -285,10 +279,7 @@ def _product(counter: MacCounter, a: Array, b: Array, target: Array, bias: Array
         a, b, target = a[0], b[0], target[0]
     rows = bias.reshape(*target.shape[:-1], 1)
     if a.ndim == 2 and b.ndim == 2:
-        if worth_splitting(2 * target.nbytes):
-            split_apply(np.copyto, target, np.broadcast_to(rows, target.shape))
-        else:
-            np.copyto(target, rows)
+        np.copyto(target, rows)
         counter.matmul_add(a, b, target)
     else:
         counter.matmul(a, b, out=target)
@@ -333,7 +324,7 @@ def _conv_im2col(
         tile = tuple(s.stop - s.start for s in box)
         positions = prod(tile)
         cols = ws.take("cols", groups * k * positions, xp.dtype).reshape((xp.shape[0], *kernel, *tile))
-        split_apply(np.copyto, cols, view[(slice(None),) * (1 + nd) + box])
+        np.copyto(cols, view[(slice(None),) * (1 + nd) + box])
         target = out[(slice(None), *box)]
         if target.flags.c_contiguous:
             into = target.reshape(groups, f // groups, positions)
@@ -413,15 +404,10 @@ def _band(
     """
     key = (x.shape, band.shape, start, tuple(map(tuple, pads)), tuple(stride), tuple(dilation))
     zeros, copies = _band_plan(*key)
-
-    def channels(first: int, stop: int) -> None:  # every region, for channels first .. stop - 1
-        part = slice(first, stop)
-        for index in zeros:
-            band[(part, *index[1:])] = 0
-        for target, source in copies:
-            band[(part, *target[1:])] = x[(part, *source[1:])]
-
-    split_range(channels, x.shape[0], 2 * band.nbytes)
+    for index in zeros:
+        band[index] = 0
+    for target, source in copies:
+        band[target] = x[source]
 
 
 @functools.lru_cache(maxsize=256)
@@ -634,15 +620,10 @@ def pool(
         out = taps[0].copy()
     else:
         combine = np.maximum if kind == "max_pool" else np.add
-        out = np.empty(taps[0].shape, x.dtype) if workspace is None else workspace.output(taps[0].shape, x.dtype)
-
-        def fold(target: Array, *values: Array) -> None:  # the first two taps make the output: no extra copy
-            combine(values[0], values[1], out=target)
-            for more in values[2:]:
-                combine(target, more, out=target)
-
-        # split along the channels (a part reads every tap of its channels, not a flat block)
-        split_apply(fold, *(a.swapaxes(0, 1) for a in (out, *taps)))
+        into = None if workspace is None else workspace.output(taps[0].shape, x.dtype)
+        out = combine(taps[0], taps[1], out=into)  # the first two taps make the output: no extra copy
+        for values in taps[2:]:
+            combine(out, values, out=out)
     if kind == "l2_pool":
         np.sqrt(out, out=out)
     elif kind == "avg_pool":

@@ -45,7 +45,6 @@ from cnncalc.layers.reshape import Unflatten
 from cnncalc.numeric import conv, pointwise
 from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.conv import DEFAULT_WORKSPACE, Pair, Workspace
-from cnncalc.numeric.parallel import split_apply
 from cnncalc.spec.model import Spec
 from cnncalc.units import DTYPES
 
@@ -754,16 +753,11 @@ def _run_batch_norm(
     x = inputs[0]
     mean, var, into = p.need("running_mean"), p.need("running_var"), ctx.workspace.output(x.shape, x.dtype)
     if p.fused == "folded+relu":  # the convolution scaled and shifted x (see `_plan_fusions`)
-        split_apply(_relu_into, into, x)
-        return into
+        return np.maximum(x, 0, out=into)
     if p.fused == "folded":
-        split_apply(np.copyto, into, x)
+        np.copyto(into, x)
         return into
     return pointwise.batch_norm(x, mean, var, p.get("gamma"), p.get("beta"), layer.epsilon, into)
-
-
-def _relu_into(out: Array, x: Array) -> None:
-    np.maximum(x, 0, out=out)
 
 
 def _run_lrn(

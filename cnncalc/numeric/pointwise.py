@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cnncalc.numeric.parallel import split_apply
-
 Array = npt.NDArray[Any]
 
 
@@ -22,36 +20,9 @@ def activation(x: Array, name: str, negative_slope: float = 0.01, inplace: bool 
     """An element-wise function; with inplace the result overwrites x (and is x).
 
     gelu is the tanh approximation (PyTorch's approximate='tanh'); hard_sigmoid and
-    hard_swish are PyTorch's (relu6(x + 3) / 6). A large array is done in parts on the
-    split threads (`parallel.split_apply`), softmax excepted (it reads across channels).
+    hard_swish are PyTorch's (relu6(x + 3) / 6).
     """
-    if name == "softmax":
-        return softmax(x, inplace=inplace)
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}")
-    if inplace:
-        split_apply(lambda part: _activate(part, name, negative_slope), x)
-        return x
-    out = np.empty(x.shape, dtype=x.dtype)
-
-    def copy_and_activate(target: Array, source: Array) -> None:
-        np.copyto(target, source)
-        _activate(target, name, negative_slope)
-
-    split_apply(copy_and_activate, out, x)
-    return out
-
-
-_ACTIVATIONS = frozenset(
-    (
-        *("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh"),
-        *("swish", "hard_swish", "hard_sigmoid", "softplus", "linear"),
-    )
-)
-
-
-def _activate(out: Array, name: str, negative_slope: float) -> None:
-    """The element-wise function `name` (not softmax) applied to out in place."""
+    out = x if inplace else x.copy()
     if name == "relu":
         np.maximum(out, 0, out=out)
     elif name == "relu6":
@@ -70,6 +41,8 @@ def _activate(out: Array, name: str, negative_slope: float) -> None:
         _sigmoid(out)
     elif name == "tanh":
         np.tanh(out, out=out)
+    elif name == "softmax":
+        softmax(out, inplace=True)
     elif name == "swish":
         gate = _sigmoid(out.copy())
         out *= gate
@@ -81,6 +54,9 @@ def _activate(out: Array, name: str, negative_slope: float) -> None:
         out /= 6
     elif name == "softplus":
         np.logaddexp(0, out, out=out)
+    elif name != "linear":
+        raise ValueError(f"unknown activation {name!r}")
+    return out
 
 
 def _sigmoid(x: Array) -> Array:
@@ -177,19 +153,10 @@ def upsample(x: Array, sizes: Sequence[int], mode: str) -> Array:
 
 def add(inputs: Sequence[Array], into: Array | None = None) -> Array:
     """The sum of `inputs`; `into` (of the result's shape and type, none of the inputs) receives it."""
-    first, second = inputs[0], inputs[1]
-    if into is not None and first.shape == second.shape == into.shape:
-        split_apply(_add_into, into, first, second)
-        out: Array = into
-    else:
-        out = np.add(first, second, out=into)
+    out: Array = np.add(inputs[0], inputs[1], out=into)
     for extra in inputs[2:]:
         out = out + extra if extra.shape != out.shape else np.add(out, extra, out=out)
     return out
-
-
-def _add_into(out: Array, a: Array, b: Array) -> None:
-    np.add(a, b, out=out)
 
 
 def multiply(inputs: Sequence[Array]) -> Array:

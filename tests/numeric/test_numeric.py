@@ -927,7 +927,7 @@ def test_verify_passes_both_ways(mode: str) -> None:
         assert not any(calls)
 
 
-KERNEL_MODULES = ("blas", "conv", "parallel", "pointwise")
+KERNEL_MODULES = ("blas", "conv", "pointwise")
 
 
 @pytest.mark.parametrize("name", KERNEL_MODULES)
