@@ -8,7 +8,7 @@ of float32 this times a copy through ReLU (what a batch norm folded into its con
 does in `verify`) on the calling thread, the same pass cut into `--threads` parts (the
 calling thread takes one, the pool the others), and a handoff alone (parts that do
 nothing: what waking the pool and waiting for it costs). Best and median of `--repeats`,
-in microseconds. docs/performance.md ("The round of 2026-12-07") has the figures and why
+in microseconds. docs/performance.md ("The round of 2026-12-07") has the figures, and why
 the split is not in the kernels.
 """
 
