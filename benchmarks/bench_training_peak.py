@@ -2,13 +2,14 @@
 
     python benchmarks/bench_training_peak.py [--markdown] [--threads 1,2]
 
-For each case of cnncalc.features.training.profiler.CASES (bundled networks at small
+For each case of tests/torch_profiler.py's CASES (bundled networks at small
 inputs, small convolutions where the kernels' temporaries are most of the peak) and each
 intra-op thread count (one, and two by default: with more than one, PyTorch sends 1x1
 convolutions to oneDNN and oneDNN's weight gradients take a scratch buffer), prints
 cnncalc's modelled peak (`summarize --training --threads N`), the peak PyTorch's profiler
-measures over one full step after a warm-up step at N threads (see
-cnncalc.features.training.profiler), and the signed error, the thread counts side by side.
+measures over one full step after a warm-up step at N threads (see tests/torch_profiler.py:
+PyTorch is an oracle of the tests, never a part of cnncalc), and the signed error, the thread
+counts side by side.
 The PyTorch version and the CPU head the output. --markdown prints the table as
 docs/training.md shows it.
 """
@@ -18,10 +19,13 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from pathlib import Path
 
 from cnncalc.core.walk import analyze
 from cnncalc.features.training.memory import training_memory
-from cnncalc.features.training.profiler import CASES, measure_step
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the oracle lives with the tests
+from torch_profiler import CASES, measure_step
 
 
 def thread_counts(text: str) -> list[int]:

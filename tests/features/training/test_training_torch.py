@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from torch_profiler import CASES, Case, measure_step
 
 from cnncalc.cli.common import override
 from cnncalc.core.graph import build_graph
@@ -21,7 +22,6 @@ from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.symbolic.solve import largest_batch
 from cnncalc.features.training.memory import INPLACE_ACTIVATIONS, training_memory
-from cnncalc.features.training.profiler import CASES, Case, measure_step
 from cnncalc.layers.elementwise import Scale
 from cnncalc.spec.loader import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import Spec
