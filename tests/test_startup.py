@@ -186,6 +186,7 @@ def test_an_output_that_cannot_show_a_name_escapes_it(tmp_path: Path, encoding: 
     [
         ("bench_walk.py", ["--runs", "1", "--sizes", "10", "20"], ["json", "table", "library"]),
         ("startup.py", ["--runs", "1"], ["python -c pass", "summarize vgg16 (table)"]),
+        ("bench_conv_shapes.py", ["--runs", "1", "--network", "lenet5"], ["3x32x32 -> 8, 5x5/1", "total (x count)"]),
     ],
 )
 def test_the_benchmarks_run(script: str, args: list[str], rows: list[str]) -> None:
