@@ -24,7 +24,7 @@ from typing import Any
 from cnncalc.core.graph import build_graph
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import export_pytorch
-from cnncalc.features.training.memory import INPLACE_ACTIVATIONS
+from cnncalc.features.training.saved import INPLACE_ACTIVATIONS
 from cnncalc.spec.dsl import parse_dsl
 from cnncalc.spec.loader import load_spec, validate_spec
 from cnncalc.spec.model import InputSpec, Spec, parse_dims

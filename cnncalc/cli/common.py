@@ -196,7 +196,7 @@ def _symbolic_spec(ref: str, refused: CnncalcError, sized: bool) -> Spec:
 
     if not Path(ref).is_file() or is_model_file(ref):
         raise refused
-    from cnncalc.features.symbolic.sizes import PLACEHOLDER, load_symbolic
+    from cnncalc.features.symbolic.symbols import PLACEHOLDER, load_symbolic
 
     found = load_symbolic(ref)
     if found is None:

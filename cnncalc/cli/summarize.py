@@ -130,7 +130,7 @@ def _symbolic_input(spec: str | None, dsl: str | None, input_shape: str | None) 
     if input_shape is None or not any(ch.isalpha() and ch not in "xX" for ch in input_shape):
         return None
     from cnncalc.errors import SpecError
-    from cnncalc.features.symbolic.sizes import input_symbols, with_symbols
+    from cnncalc.features.symbolic.symbols import input_symbols, with_symbols
     from cnncalc.layers.base import MAX_INT
 
     found = input_symbols(input_shape)
@@ -159,7 +159,7 @@ def _symbolic_file(spec: str) -> tuple[Spec, list[str | None]] | None:
 
     if not Path(spec).is_file() or is_model_file(spec):
         return None
-    from cnncalc.features.symbolic.sizes import load_symbolic
+    from cnncalc.features.symbolic.symbols import load_symbolic
 
     return load_symbolic(spec)
 
@@ -180,7 +180,7 @@ def _echo_symbolic(
     --training (training bytes as polynomials), --convention (the tools' totals as polynomials)."""
     from cnncalc.errors import SpecError
     from cnncalc.features.symbolic import output as out
-    from cnncalc.features.symbolic.sizes import analyze_symbolic, rolled_up
+    from cnncalc.features.symbolic.analysis import analyze_symbolic, rolled_up
     from cnncalc.features.symbolic.sums import preset_sums, training_sums
     from cnncalc.render.table import terminal_width
 

@@ -21,7 +21,7 @@ from cnncalc.features.draw import model as draw_model
 from cnncalc.features.interop import keras, onnx, pytorch
 from cnncalc.features.peers import presets
 from cnncalc.features.symbolic import sizes
-from cnncalc.features.training import memory
+from cnncalc.features.training import saved
 from cnncalc.layers.base import LayerBase
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.numeric import executor
@@ -51,7 +51,7 @@ def _table(feature: str, module: ModuleType, name: str) -> Table:
 #: every capability table, in the order the docs list them
 TABLES: tuple[Table, ...] = (
     _table("numeric kernels (`verify`)", executor, "KERNELS"),
-    _table("training memory (`--training`)", memory, "TRAINING"),
+    _table("training memory (`--training`)", saved, "TRAINING"),
     _table("symbolic sizes (`--input HxWx3`, `solve`)", sizes, "SIZES"),
     _table("peer presets (`--convention`)", presets, "PEERS"),
     _table("PyTorch export (`export`)", pytorch, "EXPORT"),

@@ -14,7 +14,7 @@ from cnncalc.core.report import Report
 from cnncalc.features.explain.explanation import explain
 from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.peers.presets import evaluate
-from cnncalc.features.symbolic.sizes import analyze_symbolic
+from cnncalc.features.symbolic.analysis import analyze_symbolic
 from cnncalc.features.training.memory import training_memory
 from cnncalc.layers.pad import Pad
 from cnncalc.numeric.blas import MacCounter

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from cnncalc.core.report import Report
 from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError, Location, ShapeError, SpecError
-from cnncalc.spec.dsl import ACTIVATIONS, MAX_DSL_CHARS, MAX_LAYERS, load_dsl, parse_dsl
+from cnncalc.spec.dsl import load_dsl, parse_dsl
+from cnncalc.spec.dsl_lexer import MAX_DSL_CHARS, MAX_LAYERS
+from cnncalc.spec.dsl_words import ACTIVATIONS
 from cnncalc.spec.loader import load_spec_text
 
 VGG16 = (

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cnncalc.features.symbolic.sizes import Expr, SymbolicReport
+from cnncalc.features.symbolic.analysis import SymbolicReport
+from cnncalc.features.symbolic.polynomials import Expr
 from cnncalc.features.symbolic.sums import NOT_POLYNOMIAL, PEAK_NOTE, Sums
 from cnncalc.render.columns import Cell, Grid, numeric, text
 from cnncalc.render.envelope import envelope, json_parts

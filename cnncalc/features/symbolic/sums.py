@@ -25,7 +25,9 @@ from itertools import product
 
 from cnncalc.core.conventions import Conventions
 from cnncalc.core.walk import analyze
-from cnncalc.features.symbolic.sizes import Expr, SymbolicError, SymbolicReport, sized, solve_exactly, spatial_axes
+from cnncalc.features.symbolic.analysis import SymbolicReport, sized, spatial_axes
+from cnncalc.features.symbolic.polynomials import Expr, solve_exactly
+from cnncalc.features.symbolic.sizes import SymbolicError
 from cnncalc.spec.model import Spec
 
 #: what the peak is instead of an expression

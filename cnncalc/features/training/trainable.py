@@ -16,7 +16,7 @@ from math import prod
 
 from cnncalc.core.graph import build_graph
 from cnncalc.core.report import Report
-from cnncalc.features.training.memory import TrainingError
+from cnncalc.features.training.saved import TrainingError
 from cnncalc.layers.elementwise import BatchNorm, Dropout
 from cnncalc.spec.model import Spec
 

@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from cnncalc.cli import app
 from cnncalc.core.walk import analyze
 from cnncalc.errors import ShapeError
-from cnncalc.features.symbolic.sizes import QUANTITIES, Expr, SymbolicReport, analyze_symbolic, with_symbols
+from cnncalc.features.symbolic.analysis import QUANTITIES, SymbolicReport, analyze_symbolic
+from cnncalc.features.symbolic.polynomials import Expr
+from cnncalc.features.symbolic.symbols import with_symbols
 from cnncalc.spec import load_spec, load_spec_text
 from cnncalc.spec.model import Spec
 
@@ -199,8 +201,9 @@ def test_plain_summarize_loads_no_symbolic_or_training_code() -> None:
     code = (
         "import sys\nfrom cnncalc.cli import app\n"
         "try:\n    app(['summarize', 'lenet5', '--format', 'json'])\nexcept SystemExit:\n    pass\n"
-        "names = ('sympy', 'cnncalc.features.symbolic.sizes', 'cnncalc.features.training.memory', "
-        "'cnncalc.features.symbolic.solve')\n"
+        "names = ('sympy', 'cnncalc.features.symbolic.sizes', 'cnncalc.features.symbolic.analysis', "
+        "'cnncalc.features.symbolic.polynomials', 'cnncalc.features.training.memory', "
+        "'cnncalc.features.training.saved', 'cnncalc.features.symbolic.solve')\n"
         "print(sorted(m for m in sys.modules if m in names))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -20,15 +20,10 @@ from cnncalc.core.report import rollup
 from cnncalc.core.walk import analyze
 from cnncalc.errors import ShapeError
 from cnncalc.features.peers.presets import PRESETS, evaluate
-from cnncalc.features.symbolic.sizes import (
-    QUANTITIES,
-    SymbolicError,
-    SymbolicReport,
-    analyze_symbolic,
-    rolled_up,
-    with_symbols,
-)
+from cnncalc.features.symbolic.analysis import QUANTITIES, SymbolicReport, analyze_symbolic, rolled_up
+from cnncalc.features.symbolic.sizes import SymbolicError
 from cnncalc.features.symbolic.sums import Sums, preset_sums, training_sums
+from cnncalc.features.symbolic.symbols import with_symbols
 from cnncalc.features.training.memory import OPTIMIZERS, training_memory
 from cnncalc.spec import load_spec, load_spec_text
 from cnncalc.spec.model import Spec

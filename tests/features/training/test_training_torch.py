@@ -21,7 +21,8 @@ from cnncalc.core.graph import build_graph
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.symbolic.solve import largest_batch
-from cnncalc.features.training.memory import INPLACE_ACTIVATIONS, training_memory
+from cnncalc.features.training.memory import training_memory
+from cnncalc.features.training.saved import INPLACE_ACTIVATIONS
 from cnncalc.layers.elementwise import Scale
 from cnncalc.spec.loader import bundled_names, load_spec, load_spec_text
 from cnncalc.spec.model import Spec
