@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.features.interop import load_model_spec
-from cnncalc.features.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop.keras.model import keras_config_to_spec_data
 
 
 def tensor(name: str) -> dict[str, Any]:

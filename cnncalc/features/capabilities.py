@@ -18,7 +18,9 @@ from types import ModuleType
 from typing import Any
 
 from cnncalc.features.draw import model as draw_model
-from cnncalc.features.interop import keras, onnx, pytorch
+from cnncalc.features.interop import pytorch
+from cnncalc.features.interop.keras import kinds as keras_kinds
+from cnncalc.features.interop.onnx import kinds as onnx_kinds
 from cnncalc.features.peers import presets
 from cnncalc.features.symbolic import sizes
 from cnncalc.features.training import saved
@@ -55,8 +57,8 @@ TABLES: tuple[Table, ...] = (
     _table("symbolic sizes (`--input HxWx3`, `solve`)", sizes, "SIZES"),
     _table("peer presets (`--convention`)", presets, "PEERS"),
     _table("PyTorch export (`export`)", pytorch, "EXPORT"),
-    _table("ONNX import (kinds produced)", onnx, "ONNX_KINDS"),
-    _table("Keras import (kinds produced)", keras, "KERAS_KINDS"),
+    _table("ONNX import (kinds produced)", onnx_kinds, "ONNX_KINDS"),
+    _table("Keras import (kinds produced)", keras_kinds, "KERAS_KINDS"),
     _table("draw (`draw`, `report`)", draw_model, "DRAWING"),
 )
 

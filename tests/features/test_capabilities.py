@@ -14,8 +14,8 @@ from pydantic import Field
 from cnncalc.core.conventions import Conventions
 from cnncalc.errors import CnncalcError
 from cnncalc.features.capabilities import TABLES, Table, tables_markdown
-from cnncalc.features.interop.keras import ACTIVATIONS as KERAS_ACTIVATIONS
-from cnncalc.features.interop.onnx import ACTIVATIONS as ONNX_ACTIVATIONS
+from cnncalc.features.interop.keras.kinds import ACTIVATIONS as KERAS_ACTIVATIONS
+from cnncalc.features.interop.onnx.kinds import ACTIVATIONS as ONNX_ACTIVATIONS
 from cnncalc.layers import Counts, LayerBase, Shape, layer_classes, register_kind, unregister_kind
 from cnncalc.layers.capabilities import Capabilities, UncoveredKindError
 from cnncalc.layers.conv import Conv
@@ -97,7 +97,8 @@ def test_docs_list_exactly_the_tables_of_the_code() -> None:
     ],
 )
 def test_an_importer_produces_only_the_kinds_its_table_lists(module: str, table: str, activations: set[str]) -> None:
-    source = (ROOT / "cnncalc" / "features" / "interop" / f"{module}.py").read_text(encoding="utf-8")
+    package = ROOT / "cnncalc" / "features" / "interop" / module
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
     code = (
         source.split(f"{table}: Capabilities", 1)[0] + source.split(f"{table}: Capabilities", 1)[1].split("\n)\n", 1)[1]
     )

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
-from cnncalc.features.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop.keras.model import keras_config_to_spec_data
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap
 

@@ -29,7 +29,7 @@ from onnx import AttributeProto, TensorProto, helper, numpy_helper  # noqa: E402
 
 from cnncalc.core.walk import analyze  # noqa: E402
 from cnncalc.errors import CnncalcError  # noqa: E402
-from cnncalc.features.interop.onnx import model_to_spec_data, onnx_to_spec_data  # noqa: E402
+from cnncalc.features.interop.onnx.read import model_to_spec_data, onnx_to_spec_data  # noqa: E402
 from cnncalc.spec.loader import validate_spec  # noqa: E402
 from cnncalc.spec.model import SourceMap  # noqa: E402
 

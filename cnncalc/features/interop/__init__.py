@@ -30,7 +30,7 @@ def is_model_file(path: str | Path) -> bool:
         return True
     if suffix != ".json":
         return False
-    from cnncalc.features.interop.keras import looks_like_keras_json
+    from cnncalc.features.interop.keras.archive import looks_like_keras_json
 
     return looks_like_keras_json(path)
 
@@ -45,11 +45,11 @@ def model_spec_data(path: Path, notes: list[str] | None = None, calls: dict[str,
     """
     suffix = path.suffix.lower()
     if suffix == ".onnx":
-        from cnncalc.features.interop.onnx import onnx_to_spec_data
+        from cnncalc.features.interop.onnx.read import onnx_to_spec_data
 
         return onnx_to_spec_data(path, notes, calls)
     if suffix in (".keras", ".json"):
-        from cnncalc.features.interop.keras import keras_to_spec_data
+        from cnncalc.features.interop.keras.model import keras_to_spec_data
 
         return keras_to_spec_data(path, notes)
     raise InteropError.single(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Literal
 
-from cnncalc.features.interop.onnx_patterns import FOLDED
+from cnncalc.features.interop.onnx.calls import FOLDED
 from cnncalc.layers.base import LayerBase, Shape, per_dim
 from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv

@@ -57,10 +57,10 @@ def test_import_and_match_are_what_the_page_shows(tmp_path: Path, monkeypatch: p
 
 
 def test_the_keras_layers_listed_are_the_importers_own_table() -> None:
-    from cnncalc.features.interop.keras import KERAS_KINDS, KERAS_LAYERS, keras_layers_markdown
+    from cnncalc.features.interop.keras.kinds import KERAS_KINDS, KERAS_LAYERS, keras_layers_markdown
 
     assert keras_layers_markdown() in DOC, (
-        "docs/interop.md (Keras in) is stale: paste cnncalc.features.interop.keras.keras_layers_markdown()"
+        "docs/interop.md (Keras in) is stale: paste cnncalc.features.interop.keras.kinds.keras_layers_markdown()"
     )
     # every Keras layer the capability table says a kind is read from is a row of the page's table
     named = {layer for layers in KERAS_KINDS.handlers.values() for layer in layers}

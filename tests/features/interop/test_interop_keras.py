@@ -19,7 +19,7 @@ from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
-from cnncalc.features.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop.keras.model import keras_config_to_spec_data
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -538,7 +538,7 @@ def test_a_large_imported_model_that_fails_validation_says_why(tmp_path: Path, c
 
 def test_a_keras_config_over_its_limit_is_refused_with_the_keras_limit(tmp_path: Path) -> None:
     from cnncalc.features.interop import is_model_file
-    from cnncalc.features.interop.keras import MAX_CONFIG_BYTES
+    from cnncalc.features.interop.keras.archive import MAX_CONFIG_BYTES
 
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps(INVALID) + " " * MAX_CONFIG_BYTES)

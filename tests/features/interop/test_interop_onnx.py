@@ -21,7 +21,7 @@ from cnncalc.core.report import Report  # noqa: E402
 from cnncalc.core.walk import analyze  # noqa: E402
 from cnncalc.features.interop import load_model_spec  # noqa: E402
 from cnncalc.features.interop.common import InteropError  # noqa: E402
-from cnncalc.features.interop.onnx import model_to_spec_data  # noqa: E402
+from cnncalc.features.interop.onnx.read import model_to_spec_data  # noqa: E402
 from cnncalc.spec.loader import validate_spec  # noqa: E402
 from cnncalc.spec.model import SourceMap  # noqa: E402
 

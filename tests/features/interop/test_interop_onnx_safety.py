@@ -20,7 +20,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from cnncalc.cli import app  # noqa: E402
 from cnncalc.features.interop.common import InteropError  # noqa: E402
-from cnncalc.features.interop.onnx import _Importer, model_to_spec_data, onnx_to_spec_data  # noqa: E402
+from cnncalc.features.interop.onnx.read import model_to_spec_data, onnx_to_spec_data  # noqa: E402
+from cnncalc.features.interop.onnx.walk import Importer  # noqa: E402
 
 SECRET = np.array([4242.5, 4242.5, 4242.5, 4242.5], dtype=np.float32)
 
@@ -111,10 +112,10 @@ def test_import_prints_notes_on_stderr(tmp_path: Path) -> None:
 
 
 def test_a_stray_exception_names_the_node_but_not_in_debug(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: _Importer, node: Any, kind: str) -> None:
+    def broken(self: Importer, node: Any, kind: str) -> None:
         raise KeyError("a bug in a handler")
 
-    monkeypatch.setattr(_Importer, "activation", broken)
+    monkeypatch.setattr(Importer, "activation", broken)
     nodes = [conv("c"), helper.make_node("Relu", ["c"], ["y"], name="relu")]
     net = model(nodes, [weight("w", [4, 3, 3, 3])])
     monkeypatch.delenv("CNNCALC_DEBUG", raising=False)
@@ -127,7 +128,7 @@ def test_a_stray_exception_names_the_node_but_not_in_debug(monkeypatch: pytest.M
 
 def test_folding_stops_at_its_step_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the cap, a constant stays of unknown value: a Clip bound computed from it is refused."""
-    import cnncalc.features.interop.onnx as importer
+    import cnncalc.features.interop.onnx.constants as folding
 
     nodes = [
         conv("c"),
@@ -137,6 +138,6 @@ def test_folding_stops_at_its_step_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     bounds = [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in (("lo", 0.0), ("three", 3.0))]
     net = model(nodes, [weight("w", [4, 3, 3, 3]), *bounds])
     assert model_to_spec_data(net, "net")["layers"][-1]["kind"] == "relu6"
-    monkeypatch.setattr(importer, "MAX_FOLD_STEPS", 0)
+    monkeypatch.setattr(folding, "MAX_FOLD_STEPS", 0)
     with pytest.raises(InteropError, match="a bound that is not a known scalar constant"):
         model_to_spec_data(net, "net")

@@ -22,7 +22,7 @@ from cnncalc.core.conventions import Conventions
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
-from cnncalc.features.interop.keras import keras_config_to_spec_data
+from cnncalc.features.interop.keras.model import keras_config_to_spec_data
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 

@@ -350,10 +350,10 @@ def test_torchvision_transformers_are_refused_naming_the_operator(name: str, ope
 def handled_ops() -> set[str]:
     """Every operator the importer turns into a layer or follows: its op_ handlers, the
     activations, and what it reads inside a pattern (GELU's Erf) or as a value (random masks)."""
-    from cnncalc.features.interop import onnx as importer
+    from cnncalc.features.interop.onnx import kinds, walk
 
-    methods = {name[3:] for name in dir(importer._Importer) if name.startswith("op_")}
-    return methods | set(importer.ACTIVATIONS) | {"Erf"} | set(importer._RANDOM)
+    methods = {name[3:] for name in dir(walk.Importer) if name.startswith("op_")}
+    return methods | set(kinds.ACTIVATIONS) | {"Erf"} | set(walk._RANDOM)
 
 
 def ops_named(text: str) -> set[str]:
@@ -361,19 +361,19 @@ def ops_named(text: str) -> set[str]:
 
 
 def test_docs_table_lists_every_operator_the_importer_reads() -> None:
-    from cnncalc.features.interop import onnx as importer
+    from cnncalc.features.interop.onnx.constants import FOLDED_OPS
 
     page = (Path(__file__).resolve().parents[3] / "docs" / "interop.md").read_text(encoding="utf-8")
     table = page.split("| ONNX operator | cnncalc kind | Notes |", 1)[1].split("\n\n", 1)[0]
     first_column = "\n".join(line.split("|")[1] for line in table.splitlines()[2:])
     listed = ops_named(first_column)
     assert handled_ops() - listed == set(), "add these operators to docs/interop.md's table"
-    constants = set(importer.FOLDED_OPS) | {"Constant", "Shape"}
+    constants = set(FOLDED_OPS) | {"Constant", "Shape"}
     assert listed - handled_ops() - constants == set(), "docs/interop.md lists operators the importer does not read"
 
 
 def test_error_hint_names_every_operator_the_importer_reads() -> None:
-    from cnncalc.features.interop import onnx as importer
+    from cnncalc.features.interop.onnx.kinds import SUPPORTED_OPS
 
-    named = ops_named(" ".join(importer.SUPPORTED_OPS))
+    named = ops_named(" ".join(SUPPORTED_OPS))
     assert handled_ops() - named == set()

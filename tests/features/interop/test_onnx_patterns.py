@@ -16,8 +16,8 @@ from cnncalc.errors import CnncalcError
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
-from cnncalc.features.interop.onnx import model_to_spec_data  # noqa: E402
-from cnncalc.features.interop.onnx_patterns import find  # noqa: E402
+from cnncalc.features.interop.onnx.patterns import find  # noqa: E402
+from cnncalc.features.interop.onnx.read import model_to_spec_data  # noqa: E402
 
 SHAPE = [1, 4, 8, 8]
 

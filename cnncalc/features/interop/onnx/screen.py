@@ -84,7 +84,7 @@ def text(value: str | bytes) -> str:
 def squeeze_branches(node: NodeProto) -> bool:
     """An If whose two branches only squeeze or pass on one tensor: what PyTorch writes for
     `squeeze(dim)` on an axis whose size it did not know. Nothing in it computes; the import
-    reads it as a reshape inside a recognised LRN (onnx_patterns) and refuses it anywhere else."""
+    reads it as a reshape inside a recognised LRN (patterns.py) and refuses it anywhere else."""
     if node.op_type != "If" or len(node.attribute) != 2 or len(node.output) != 1:
         return False
     from onnx import AttributeProto
