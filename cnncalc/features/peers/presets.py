@@ -34,14 +34,25 @@ from cnncalc.layers.capabilities import Capabilities
 from cnncalc.layers.conv import Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv
 from cnncalc.layers.crop import Crop
 from cnncalc.layers.dense import Dense
-from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
+from cnncalc.layers.elementwise import (
+    Activation,
+    BatchNorm,
+    ChannelShuffle,
+    ChannelSlice,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LocalResponseNorm,
+    Scale,
+)
 from cnncalc.layers.merge import Add, Concat, Multiply
 from cnncalc.layers.pad import Pad
-from cnncalc.layers.pool import GlobalPool
+from cnncalc.layers.pool import GlobalPool, Pool
 from cnncalc.layers.preprocess import Normalize
 from cnncalc.layers.registry import layer_classes
 from cnncalc.layers.resample import Upsample
 from cnncalc.layers.reshape import Unflatten
+from cnncalc.layers.window import resolve_padding
 
 if TYPE_CHECKING:
     from cnncalc.core.report import LayerRow, Report
@@ -62,11 +73,19 @@ _PTFLOPS_FUNCTIONS = frozenset({"relu", "elu", "relu6", "gelu", "swish", "softma
 #: is counted twice (nn.ReLU calls F.relu; nn.ReLU6 calls F.hardtanh, which is not patched)
 _PTFLOPS_MODULE_CALLS_PATCHED = frozenset({"relu", "elu", "gelu", "swish", "softmax"})
 
+
+def _scale_call(layer: LayerBase) -> Call:
+    """How the export writes a scale: a learned one as nn.ConvNd(C, C, 1, groups=C, bias=False),
+    a module the tools hook as a convolution; a fixed one as `x * c` (`+`, `-`, `/`, `**`), a
+    tensor operator no tool sees (ptflops patches torch.Tensor.mul and .add, not `*` and `+`)."""
+    return "module" if getattr(layer, "learned", False) else "operator"
+
+
 #: the peer presets' capability table: the kinds each preset counts by a rule of its own, and
-#: how the exported model calls them (a module, or a tensor operator a module hook never sees);
-#: a Keras-style `activation:` is a function call. The tools count anything else as zero, and a
-#: note says which kinds of the network were not modelled
-PEERS: Capabilities[Call] = Capabilities(
+#: how the exported model calls them (a module, or a tensor operator a module hook never sees;
+#: for a scale, it depends on the layer); a Keras-style `activation:` is a function call. The
+#: tools count anything else as zero, and a note says which kinds of the network were not modelled
+PEERS: Capabilities[Call | Callable[[LayerBase], Call]] = Capabilities(
     feature="the peer tools' presets",
     lacks="counting rule",
     handlers={
@@ -76,12 +95,19 @@ PEERS: Capabilities[Call] = Capabilities(
         ConvTranspose: "module",
         Dense: "module",
         BatchNorm: "module",
+        LayerNorm: "module",
+        LocalResponseNorm: "module",
         "max_pool": "module",
         "avg_pool": "module",
+        "sum_pool": "module",
+        "l2_pool": "module",
         GlobalPool: "module",
         Upsample: "module",
         Dropout: "module",
         Activation: "module",
+        Scale: _scale_call,
+        ChannelShuffle: "module",
+        ChannelSlice: "operator",
         Flatten: "operator",
         Add: "operator",
         Multiply: "operator",
@@ -93,9 +119,6 @@ PEERS: Capabilities[Call] = Capabilities(
     },
     unsupported={
         LocallyConnected: "PyTorch has no locally connected module for the tools to hook",
-        LocalResponseNorm: "no tool's rules cover nn.LocalResponseNorm: it counts as 0 for all of them",
-        "sum_pool": "nn.LPPool is in no tool's rules: it counts as 0 for all of them",
-        "l2_pool": "nn.LPPool is in no tool's rules: it counts as 0 for all of them",
     },
     fallback="counted as 0 by every tool, with a note naming the kind",
 )
@@ -105,6 +128,17 @@ def _modelled() -> frozenset[str]:
     """The kinds with a rule: those PEERS covers, and the adaptive pool torchvision inserts."""
     covered = {kind for cls in layer_classes() for kind in cls.kinds() if PEERS.covers(cls, kind)}
     return frozenset({"adaptive_avg_pool", *covered})
+
+
+def _unmodelled(ops: Sequence[Op]) -> list[str]:
+    """The kinds of `ops` no rule covers, each with PEERS's reason where it gives one: a kind
+    registered from outside cnncalc, or one the export cannot write."""
+    modelled = _modelled()
+    found: dict[str, str | None] = {}
+    for op in ops:
+        if op.kind not in modelled:
+            found[op.kind] = PEERS.reason(type(op.layer), op.kind) if op.layer is not None else None
+    return [f"{kind} ({reason})" if reason else kind for kind, reason in sorted(found.items())]
 
 
 @dataclass(frozen=True)
@@ -241,32 +275,17 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
             owner = owners[row.shared_with]
             weights, biases = owner.weights, owner.biases
         call: Call = (
-            "function"
-            if row.name in s.functions
-            else "operator"
-            if row.name in s.operators
-            else (PEERS.get(layer) or "module")
+            "function" if row.name in s.functions else "operator" if row.name in s.operators else _exported_call(layer)
         )
         kind = "adaptive_avg_pool" if row.name in s.adaptive else layer.kind
         x, y = row.input_shape, row.output_shape
         if layer.kind == "separable_conv":
             ops += _separable(row.name, layer, x, y, row.shared_with is None)
         else:
-            ops.append(
-                Op(
-                    row.name,
-                    kind,
-                    call,
-                    x,
-                    y,
-                    weights,
-                    biases,
-                    row.shared_with is None,
-                    row.macs // report.batch,
-                    layer,
-                    _per_output(layer, x),
-                )
-            )
+            # a learned scale runs as a depthwise 1x1 conv: one multiply-add per value (cnncalc's FLOPs)
+            macs = prod(y) if layer.kind == "scale" and call == "module" else row.macs // report.batch
+            owns = row.shared_with is None
+            ops.append(Op(row.name, kind, call, x, y, weights, biases, owns, macs, layer, _per_output(layer, x)))
         activation = getattr(layer, "activation", None)
         if isinstance(activation, str) and activation != "linear":
             ops.append(Op(row.name, activation, s.fused_activation, y, y))
@@ -277,9 +296,31 @@ def calls(spec: Spec, report: Report, structure: Structure | None = None) -> tup
     return tuple(ops)
 
 
+def _exported_call(layer: LayerBase) -> Call:
+    """How `cnncalc export` calls `layer` (PEERS's handler); a kind PEERS has no rule for is
+    written as a module."""
+    handler = PEERS.get(layer)
+    if handler is None:
+        return "module"
+    return handler if isinstance(handler, str) else handler(layer)
+
+
+#: the kinds written as nn.ConvNd or nn.ConvTransposeNd
+_CONVS = frozenset({"conv", "depthwise_conv", "conv_transpose"})
+
+
+def _convolution(op: Op) -> bool:
+    """Whether the tools see `op` as a convolution module: the conv kinds, and a learned scale
+    the export writes as nn.ConvNd(C, C, 1, groups=C, bias=False)."""
+    return op.kind in _CONVS or (op.kind == "scale" and op.call == "module")
+
+
 def _per_output(layer: LayerBase, x: Shape) -> int:
-    """Input channels per group x kernel taps: what thop multiplies each output element by."""
-    if layer.kind not in ("conv", "depthwise_conv", "conv_transpose"):
+    """Input channels per group x kernel taps: what thop multiplies each output element by (1
+    for a learned scale: a depthwise 1x1 conv)."""
+    if layer.kind == "scale":
+        return 1
+    if layer.kind not in _CONVS:
         return 0
     ndim = len(x) - 1
     kernel = prod(per_dim(getattr(layer, "kernel"), ndim, "kernel"))  # noqa: B009
@@ -316,25 +357,31 @@ def _affine(op: Op) -> bool:
 
 def torchinfo_mult_adds(op: Op) -> int:
     """torchinfo/layer_info.py calculate_macs: every parameter of a module times the output
-    positions for a convolution ("Conv" in the class name), once per sample otherwise; so
-    biases count, batch norm counts its 2 x C parameters, and nothing without parameters."""
+    positions for a convolution ("Conv" in the class name, a learned scale's depthwise 1x1 conv
+    too), once per sample otherwise; so biases count, batch norm and layer norm count their
+    2 x C parameters, and nothing without parameters (LRN, pools, shuffles, activations)."""
     if op.call != "module" or op.params == 0:
         return 0
-    if op.kind in ("conv", "depthwise_conv", "conv_transpose"):
+    if _convolution(op):
         return op.params * prod(op.output[1:])
     return op.params
 
 
 def fvcore_flops(op: Op) -> int:
     """fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS, traced (modules and functions alike):
-    aten::_convolution and aten::linear/addmm count one per multiply-add, without bias;
-    aten::batch_norm in eval counts 2 per element with affine, 1 without; adaptive_avg_pool2d
-    1 per input element; upsample_nearest2d 1 and upsample_bilinear2d 4 per output element;
-    every other operator (activations, max pooling, adds, softmax) is skipped."""
-    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
+    aten::_convolution and aten::linear/addmm count one per multiply-add, without bias (a
+    learned scale's depthwise 1x1 conv one per value); aten::batch_norm in eval counts 2 per
+    element with affine, 1 without; aten::layer_norm (jit_handles.py norm_flop_counter) 5 per
+    element with a weight, 4 without; adaptive_avg_pool2d 1 per input element;
+    upsample_nearest2d 1 and upsample_bilinear2d 4 per output element; every other operator is
+    skipped: activations, max pooling, adds and multiplies (so a fixed scale), softmax, and
+    what nn.LocalResponseNorm and nn.LPPool run (mul, avg_pool2d/3d, pow, relu)."""
+    if _convolution(op) or op.kind == "dense":
         return op.macs
     if op.kind == "batch_norm":
         return _elements(op.input) * (2 if _affine(op) else 1)
+    if op.kind == "layer_norm" and op.call != "operator":
+        return _elements(op.input) * (5 if _affine(op) else 4)
     two_d = len(op.input) == 3
     # x.mean((2, 3)) traces as aten::mean, which fvcore does not count; a module or F.adaptive_avg_pool2d
     # traces as aten::adaptive_avg_pool2d
@@ -348,18 +395,21 @@ def fvcore_flops(op: Op) -> int:
 def thop_macs(op: Op) -> int:
     """thop/profile.py register_hooks on leaf modules, thop/vision/basic_hooks.py and
     calc_func.py: a conv counts output elements x (input channels / groups) x kernel taps
-    (no bias; a transposed conv too, on its output); nn.Linear in_features per output (no
-    bias); batch norm 2 per element, twice that with affine; ReLU, ReLU6, max pooling,
-    dropout 0; an average pool 1 per output; an adaptive (global) average pool (taps + 1)
-    per output; nn.Softmax 3n - 1 per vector; nn.Upsample 1 (nearest) or 11 (bilinear) per
-    output. Functions and tensor operators have no hook: 0."""
+    (no bias; a transposed conv too, on its output; a learned scale's depthwise 1x1 conv 1 per
+    value); nn.Linear in_features per output (no bias); batch norm and layer norm
+    (count_normalization) 2 per element, twice that with affine (LayerNorm's
+    elementwise_affine); ReLU, ReLU6, max pooling, dropout 0; an average pool 1 per output; an
+    adaptive (global) average pool (taps + 1) per output; nn.Softmax 3n - 1 per vector;
+    nn.Upsample 1 (nearest) or 11 (bilinear) per output. Modules it has no hook for count 0
+    (nn.LocalResponseNorm, nn.LPPool, nn.ChannelShuffle, the other activations), and so do
+    functions and tensor operators."""
     if op.call != "module":
         return 0
-    if op.kind in ("conv", "depthwise_conv", "conv_transpose"):
+    if _convolution(op):
         return _elements(op.output) * op.per_output
     if op.kind == "dense":
         return op.macs
-    if op.kind == "batch_norm":
+    if op.kind in ("batch_norm", "layer_norm"):
         return 2 * _elements(op.input) * (2 if _affine(op) else 1)
     if op.kind == "avg_pool":
         return _elements(op.output)
@@ -379,22 +429,52 @@ def thop_macs(op: Op) -> int:
     return 0
 
 
+#: the pools whose module and functional form ptflops counts 1 per input element
+_PTFLOPS_POOLS = frozenset({"max_pool", "avg_pool", "global_avg_pool", "global_max_pool", "adaptive_avg_pool"})
+
+
+def _pooled(op: Op) -> Shape:
+    """The map a pooling call reads, as the export writes it: the layer's input, padded first by
+    F.pad where nn.MaxPool/nn.AvgPool cannot pad (before and after differ) and for nn.LPPool
+    (which takes no padding)."""
+    layer = op.layer
+    if not isinstance(layer, Pool):
+        return op.input
+    ndim = len(op.input) - 1
+    kernel = per_dim(layer.kernel, ndim, "kernel")
+    stride = per_dim(layer.stride if layer.stride is not None else layer.kernel, ndim, "stride")
+    pads = resolve_padding(layer.padding, op.input[1:], kernel, stride, per_dim(layer.dilation, ndim, "dilation"))
+    if op.kind in ("max_pool", "avg_pool") and all(before == after for before, after in pads):
+        return op.input
+    return (op.input[0], *(n + before + after for n, (before, after) in zip(op.input[1:], pads, strict=True)))
+
+
 def ptflops_parts(op: Op) -> tuple[int, int]:
     """(module hooks, patched functions) of ptflops_macs, per sample: ptflops divides the
     first by the batch and not the second (ptflops/pytorch_engine.py get_flops_pytorch)."""
-    if op.kind in ("conv", "depthwise_conv", "conv_transpose", "dense"):
+    if _convolution(op) or op.kind == "dense":
         return (op.macs + _elements(op.output) if op.biases else op.macs), 0
     if op.kind == "batch_norm":
         return _elements(op.input) * (2 if _affine(op) else 1), 0
     if op.call == "operator":
         return 0, 0
-    pools = ("max_pool", "avg_pool", "global_avg_pool", "global_max_pool", "adaptive_avg_pool")
+    if op.kind == "lrn":
+        # F.local_response_norm: input.mul(input), avg_pool2d/3d over the channels padded by size - 1,
+        # then .mul(alpha) and .add(k): torch.Tensor.mul and .add are patched, `input / div` is not
+        size = int(getattr(op.layer, "size"))  # noqa: B009
+        return 0, 3 * _elements(op.input) + (op.input[0] + size - 1) * prod(op.input[1:])
+    if op.kind in ("sum_pool", "l2_pool"):
+        # F.lp_pool1d/2d/3d: avg_poolNd(input.pow(p)), then relu(abs(out)) and .mul(kernel taps)
+        return 0, _elements(_pooled(op)) + 2 * _elements(op.output)
     if op.call == "function":
-        return 0, (_elements(op.input) if op.kind in pools or op.kind in _PTFLOPS_FUNCTIONS else 0)
-    if op.kind in pools:
-        return _elements(op.input), _elements(op.input)
+        return 0, (_elements(_pooled(op)) if op.kind in _PTFLOPS_POOLS or op.kind in _PTFLOPS_FUNCTIONS else 0)
+    if op.kind in _PTFLOPS_POOLS:
+        return _elements(_pooled(op)), _elements(_pooled(op))
     if op.kind == "upsample":
         return _elements(op.output), _elements(op.output)
+    if op.kind == "layer_norm":
+        # bn_flops_counter_hook doubles for `module.affine`, an attribute nn.LayerNorm lacks
+        return _elements(op.input), 0
     hooked = _elements(op.output) if op.kind in _PTFLOPS_ACTIVATION_MODULES else 0
     patched = _elements(op.input) if op.kind in _PTFLOPS_MODULE_CALLS_PATCHED else 0
     return hooked, patched
@@ -405,11 +485,16 @@ def ptflops_macs(op: Op, batch: int) -> int:
     ptflops/pytorch_ops.py MODULES_MAPPING plus the patched torch.nn.functional calls of
     FUNCTIONAL_MAPPING. A conv or nn.Linear counts its multiply-adds and one add per output
     for the bias; batch norm 2 per element with affine, 1 without; ReLU/ReLU6/ELU/LeakyReLU/
-    GELU modules 1 per element; pooling modules 1 per input element; nn.Upsample 1 per
-    output. A module whose forward calls a patched function is counted again: nn.ReLU
+    GELU modules 1 per element; pooling modules 1 per input element (the map F.pad padded,
+    where the export pads before the pool); nn.Upsample 1 per output; nn.LayerNorm 1 per
+    element (bn_flops_counter_hook doubles only for an `affine` attribute, which LayerNorm
+    does not have). A module whose forward calls a patched function is counted again: nn.ReLU
     (F.relu), nn.MaxPool2d (F.max_pool2d), nn.AdaptiveAvgPool2d, nn.Upsample (F.interpolate),
-    nn.Softmax; nn.ReLU6 calls F.hardtanh, which is not patched. A function call alone
-    counts its input once; `x + y` (Tensor.__add__) is not patched: 0.
+    nn.Softmax; nn.ReLU6 calls F.hardtanh, which is not patched. nn.LocalResponseNorm and
+    nn.LPPool have no hook, but the patched calls inside their functions count (torch.nn.
+    functional's local_response_norm and lp_poolNd; torch.Tensor.mul and .add are patched by
+    patch_tensor_ops). A function call alone counts its input once; `x + y` and `x * c`
+    (Tensor.__add__, __mul__) are not patched: 0.
 
     ptflops reports per image: the module hooks' sum over the batch divided by it, but the
     functions' counts for the whole batch."""
@@ -582,10 +667,9 @@ def evaluate(spec: Spec, preset: str, torchvision: bool = True) -> PresetResult:
     for op in ops:
         per_layer[op.row] = per_layer.get(op.row, 0) + tool.count(op, report.batch)
     count = sum(per_layer.values())
-    modelled = _modelled()
-    unmodelled = sorted({op.kind for op in ops if op.kind not in modelled})
+    unmodelled = _unmodelled(ops)
     if unmodelled:
-        notes.append(f"kinds not modelled for {tool.tool}, counted as 0: {', '.join(unmodelled)}")
+        notes.append(f"not exact: kinds not modelled for {tool.tool}, counted as 0: {'; '.join(unmodelled)}")
     params = sum(op.params for op in _unique_modules(ops))
     figures, tool_memory, memory_label = _figures(preset, ops, report, params, count)
     return PresetResult(

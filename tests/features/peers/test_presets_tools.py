@@ -17,7 +17,7 @@ import pytest
 
 from cnncalc.features.interop.pytorch import export_pytorch
 from cnncalc.features.peers.presets import PresetResult, evaluate
-from cnncalc.spec import load_spec
+from cnncalc.spec import load_spec, load_spec_text
 from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.model import Spec
 
@@ -34,9 +34,84 @@ DSL = {
 }
 
 
+#: networks with the kinds the DSL lines cannot write: layer norms (on the channels of a map, the
+#: export's permutes around nn.LayerNorm, and on a vector), local response norms, sum and L2 pools
+#: (nn.LPPool, padded by F.pad), a max pool padded on one side only, fixed scales (`x * c` and the
+#: other operators) and a learned one (a depthwise 1x1 nn.Conv), channel shuffles and slices, and
+#: the activations the lines above leave out, as modules and as functions; in 1, 2 and 3 dimensions
+YAML = {
+    "norms": """
+name: norms
+input: {shape: [9, 7, 6]}
+batch: 2
+layers:
+  - {kind: conv, name: c1, filters: 8, kernel: 3, padding: same}
+  - {kind: layer_norm, name: ln1}
+  - {kind: lrn, name: lrn, size: 5}
+  - {kind: max_pool, name: mp, kernel: 2, stride: 1, padding: same}
+  - {kind: conv, name: c2, filters: 6, kernel: 3, activation: selu}
+  - {kind: layer_norm, name: ln2, affine: false}
+  - {kind: sum_pool, name: sp, kernel: 2}
+  - {kind: hard_swish, name: hs}
+  - {kind: dense, name: fc, units: 12, activation: softplus}
+  - {kind: layer_norm, name: ln3}
+  - {kind: dense, name: out, units: 5, activation: hard_swish}
+""",
+    "scales": """
+name: scales
+input: {shape: [8, 6, 3]}
+batch: 3
+layers:
+  - {kind: conv, name: c1, filters: 8, kernel: 3, padding: same, activation: hard_sigmoid}
+  - {kind: scale, name: half, op: multiply, value: 0.5}
+  - {kind: scale, name: plus, op: add, value: 3.0}
+  - {kind: scale, name: minus, op: subtract, value: 1.0}
+  - {kind: scale, name: over, op: divide, value: 4.0}
+  - {kind: scale, name: square, op: power, value: 2.0}
+  - {kind: scale, name: gamma, learned: true}
+  - {kind: channel_shuffle, name: shuffle, groups: 4}
+  - {kind: channel_slice, name: left, start: 0, stop: 4}
+  - {kind: conv, name: c2, filters: 4, kernel: 1}
+  - {kind: selu, name: selu}
+  - {kind: channel_slice, name: right, start: 4, stop: 8, from: shuffle}
+  - {kind: softplus, name: softplus}
+  - {kind: concat, name: cat, from: [selu, softplus]}
+  - {kind: hard_sigmoid, name: hsig}
+  - {kind: l2_pool, name: l2, kernel: 3, stride: 2, padding: same}
+""",
+    "signal": """
+name: signal
+input: {shape: [15, 4]}
+batch: 2
+layers:
+  - {kind: conv, name: c1, filters: 8, kernel: [3], padding: same}
+  - {kind: lrn, name: lrn, size: 4}
+  - {kind: layer_norm, name: ln}
+  - {kind: scale, name: gamma, learned: true}
+  - {kind: channel_shuffle, name: shuffle, groups: 2}
+  - {kind: l2_pool, name: l2, kernel: 3, stride: 2}
+  - {kind: sum_pool, name: sp, kernel: 2, padding: same}
+""",
+    "volume": """
+name: volume
+input: {shape: [5, 4, 6, 3]}
+layers:
+  - {kind: conv, name: c1, filters: 6, kernel: [3, 3, 3], padding: same}
+  - {kind: layer_norm, name: ln, affine: false}
+  - {kind: lrn, name: lrn, size: 3}
+  - {kind: scale, name: gamma, learned: true}
+  - {kind: channel_shuffle, name: shuffle, groups: 3}
+  - {kind: channel_slice, name: part, start: 1, stop: 5}
+  - {kind: sum_pool, name: sp, kernel: 2}
+  - {kind: avg_pool, name: ap, kernel: 2, stride: 1, padding: same}
+""",
+}
+
+
 def _specs() -> list[tuple[str, Spec]]:
     specs = [(name, load_spec(name)) for name in BUNDLED]
     specs += [(name, load_dsl(text)) for name, text in DSL.items()]
+    specs += [(name, load_spec_text(text)) for name, text in YAML.items()]
     # a batch of 3: every tool's count grows with it (ptflops reports per sample)
     return [(name, spec.model_copy(update={"batch": 3}) if name == "batch" else spec) for name, spec in specs]
 
