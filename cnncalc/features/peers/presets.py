@@ -552,7 +552,8 @@ TOOLS: dict[str, _Tool] = {
     "fvcore": _Tool(
         "fvcore",
         "flops = one per multiply-add of conv/linear (no bias), batch norm 2 per element (eval, "
-        "affine), adaptive_avg_pool2d 1 per input, upsampling 1 or 4 per output; all else 0",
+        "affine), layer norm 5 (4 without affine), adaptive_avg_pool2d 1 per input, upsampling 1 "
+        "or 4 per output; all else 0",
         "adds batch norm and average pooling; calls a multiply-add one flop",
         ("facebookresearch/fvcore:fvcore/nn/flop_count.py", "facebookresearch/fvcore:fvcore/nn/jit_handles.py"),
         _batched(fvcore_flops),
@@ -560,8 +561,9 @@ TOOLS: dict[str, _Tool] = {
     ),
     "thop": _Tool(
         "thop",
-        "MACs of conv/linear (no bias), batch norm 4 per element (2 x 2 with affine), adaptive "
-        "average pool (taps + 1) per output; ReLU, max pooling, functions and operators 0",
+        "MACs of conv/linear (no bias), batch and layer norm 4 per element (2 x 2 with affine), "
+        "adaptive average pool (taps + 1) per output; ReLU, max pooling, modules without a hook "
+        "(LRN, LPPool, channel shuffle), functions and operators 0",
         "counts batch norm at 4 per element; nothing it has no module hook for",
         (
             "Lyken17/pytorch-OpCounter:thop/profile.py",
@@ -573,9 +575,10 @@ TOOLS: dict[str, _Tool] = {
     ),
     "ptflops": _Tool(
         "ptflops",
-        "MACs of conv/linear + bias adds, batch norm 2 per element, activation and pooling "
-        "modules 1 per element, and again for the torch.nn.functional call inside nn.ReLU and "
-        "the pools (patched functions); `x + y` 0",
+        "MACs of conv/linear + bias adds, batch norm 2 per element, layer norm 1, activation and "
+        "pooling modules 1 per element, and again for the torch.nn.functional call inside nn.ReLU "
+        "and the pools (patched functions); LRN and LPPool by the patched calls inside them; "
+        "`x + y` 0",
         "counts bias adds, activations and pooling, some twice (module hook + patched function)",
         (
             "sovrasov/flops-counter.pytorch:ptflops/pytorch_ops.py",

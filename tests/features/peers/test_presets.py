@@ -16,8 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
-from cnncalc.features.peers.presets import PRESETS, TOOLS, UNCHECKED_NOTE, evaluate
-from cnncalc.spec import load_spec
+from cnncalc.core.walk import analyze
+from cnncalc.features.interop.pytorch import EXPORT
+from cnncalc.features.peers.presets import PEERS, PRESETS, TOOLS, UNCHECKED_NOTE, calls, evaluate
+from cnncalc.layers.registry import layer_classes
+from cnncalc.spec import load_spec, load_spec_text
 
 #: network -> (torchinfo mult-adds, fvcore flops, thop MACs, ptflops MACs, torchinfo forward/backward bytes)
 PUBLISHED = {
@@ -95,6 +98,50 @@ def test_batch_multiplies_the_counts() -> None:
         one, four = evaluate(spec, name), evaluate(big, name)
         assert four.macs is not None and one.macs is not None
         assert four.macs == 4 * one.macs, name
+
+
+def test_every_kind_the_export_writes_has_a_rule() -> None:
+    """What `cnncalc export` writes is what the tools see: each kind it writes has a rule of its own
+    (tests/features/peers/test_presets_tools.py checks each against the tools), never the fallback."""
+    written = [(cls, kind) for cls in layer_classes() for kind in cls.kinds() if EXPORT.covers(cls, kind)]
+    assert len(written) > 20
+    assert [kind for cls, kind in written if not PEERS.covers(cls, kind)] == []
+
+
+NEW_KINDS = """
+name: new-kinds
+input: {shape: [6, 5, 8]}
+layers:
+  - {kind: conv, name: c1, filters: 8, kernel: 3, padding: same}
+  - {kind: layer_norm, name: ln}
+  - {kind: lrn, name: lrn}
+  - {kind: scale, name: half, op: multiply, value: 0.5}
+  - {kind: scale, name: gamma, learned: true}
+  - {kind: channel_shuffle, name: shuffle, groups: 4}
+  - {kind: channel_slice, name: left, start: 0, stop: 4}
+  - {kind: l2_pool, name: l2, kernel: 2}
+"""
+
+
+def test_modelled_kinds_carry_no_note_and_the_others_say_why() -> None:
+    spec = load_spec_text(NEW_KINDS)
+    local = load_spec_text(NEW_KINDS + "  - {kind: locally_connected, name: local, filters: 4, kernel: 2}\n")
+    for name in ("torchinfo", "fvcore", "thop", "ptflops"):
+        assert evaluate(spec, name).notes == (), name
+        (note,) = evaluate(local, name).notes
+        assert note.startswith("not exact:") and "locally_connected (PyTorch has no locally connected module" in note
+
+
+def test_a_scale_is_a_module_when_learned_and_an_operator_when_fixed() -> None:
+    """The export writes a learned scale as a depthwise 1x1 nn.Conv (hooked), a fixed one as `x * c`."""
+    spec = load_spec_text(NEW_KINDS)
+    from_calls = {op.row: op.call for op in calls(spec, analyze(spec))}
+    assert (from_calls["gamma"], from_calls["half"], from_calls["left"], from_calls["ln"]) == (
+        "module",
+        "operator",
+        "operator",
+        "module",
+    )
 
 
 def test_every_preset_has_a_documented_rule_and_source() -> None:
