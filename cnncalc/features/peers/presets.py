@@ -9,7 +9,8 @@ What a PyTorch counting tool sees is not the spec but the calls the model makes:
 layer a module, a function (`F.relu(x)`) or a tensor operator (`x + y`). Module hooks
 see only modules, so where a network calls a function the tool counts nothing. `calls`
 lists those calls as `cnncalc export --to pytorch` writes the network (every layer a
-module; a Keras-style `activation:` a function; merges operators). For the bundled
+module, a learned scale a depthwise 1x1 nn.Conv; a Keras-style `activation:` a function;
+merges, channel slices and fixed scales operators; PEERS says which). For the bundled
 networks written in torchvision's layout, `TORCHVISION` names where torchvision's own
 module tree differs in a way a tool sees, and `evaluate` says so in its notes.
 
