@@ -126,10 +126,14 @@ def training_memory(
 
     # an output needs a gradient when the layer's weights are trained or an input needs one: before
     # the first trained layer nothing does, and those layers keep nothing for backward (as autograd)
+    # (a layer that shares weights trains them as their owner's row says)
     requires_grad = [False]
     for i, node in enumerate(graph.nodes[1:], start=1):
-        row = report.rows[i]
-        requires_grad.append(row.trainable_params > 0 or any(requires_grad[j] for j in node.inputs))
+        owner = i
+        while graph.nodes[owner].shares is not None:
+            owner = graph.nodes[owner].shares or 0
+        trained = report.rows[owner].trainable_params > 0
+        requires_grad.append(trained or any(requires_grad[j] for j in node.inputs))
     x0 = report.rows[0].output_shape
     nodes.append(_Node(new(0, "out", prod(x0) * per_element, shape_text(x0)), []))
     for i, node in enumerate(graph.nodes[1:], start=1):
