@@ -40,6 +40,14 @@ class Graph:
 
     nodes: tuple[Node, ...]
 
+    def trainable(self, i: int) -> bool:
+        """Whether node `i`'s weights are trained (not `trainable: false`): a node that shares the
+        weights of another follows that one, the owner of the tensors."""
+        node = self.nodes[i]
+        while node.shares is not None:  # owners come earlier: the chain ends
+            node = self.nodes[node.shares]
+        return node.layer is None or node.layer.trainable
+
     def reader_counts(self) -> list[int]:
         counts = [0] * len(self.nodes)
         for node in self.nodes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from math import prod
+from operator import add, sub
 from typing import Any
 
 from cnncalc.core.conventions import DTYPE_BYTES, Conventions
@@ -56,6 +57,7 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
         try:
             counts, summary = _counted(layer, inputs, c, memo, reads, names)
             shared = _check_shared(node, graph, rows, counts) if node.shares is not None else None
+            frozen = _check_frozen(len(rows), graph, counts)
         except LayerRuleError as e:
             raise ShapeError(
                 [
@@ -81,6 +83,8 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
                 field = None
                 warnings.append(f"layer '{node.name}': receptive field wider than 10^60 pixels: no longer tracked")
         weights, biases = (0, 0) if shared else (counts.weights, counts.biases)
+        # a frozen layer's weights and biases are params still, counted as non-trainable (as Keras does)
+        learned = 0 if frozen else weights + biases
         rows.append(
             row(
                 (
@@ -94,8 +98,8 @@ def _analyze(spec: Spec, conventions: Conventions | None, layout: Layout | None)
                     elements * per_element,
                     weights,
                     biases,
-                    weights + biases,
-                    0 if shared else counts.non_trainable,
+                    learned,
+                    0 if shared else counts.non_trainable + weights + biases - learned,
                     counts.macs * batch,
                     counts.flops * batch,
                     inplace,
@@ -210,6 +214,36 @@ def _check_input_rank(spec: Spec, node: Node, layer: LayerBase) -> None:
     )
 
 
+def _check_frozen(i: int, graph: Graph, counts: Counts) -> bool:
+    """Whether the layer's weights are frozen (`trainable: false`); a layer that shares the
+    weights of another follows that layer, its owner.
+
+    A layer without weights has nothing to freeze, and a layer that shares the weights of a
+    trainable one cannot freeze them alone (they are one set of tensors): both are refused.
+    """
+    node = graph.nodes[i]
+    layer = node.layer
+    assert layer is not None
+    if layer.trainable:
+        return not graph.trainable(i)
+    if counts.weights + counts.biases == 0:
+        raise LayerRuleError(
+            f"trainable: false, but a {layer.kind} layer has no weights to freeze",
+            field="trainable",
+            hint="remove `trainable: false` here; only layers with weights (conv, dense, batch norm, ...) take it",
+        )
+    if not graph.trainable(i):
+        return True
+    owner = graph.nodes[node.shares] if node.shares is not None else None
+    if owner is not None:
+        raise LayerRuleError(
+            f"trainable: false, but it shares the weights of '{owner.name}', which is trainable",
+            field="trainable",
+            hint=f"freeze '{owner.name}' instead: a layer that shares weights follows their owner",
+        )
+    return True
+
+
 def _check_shared(node: Node, graph: Graph, rows: Sequence[LayerRow], counts: Counts) -> str | None:
     """The name of the layer whose weights `node` reuses, once they are known to fit."""
     if node.shares is None or counts.weights + counts.biases + counts.non_trainable == 0:
@@ -218,7 +252,7 @@ def _check_shared(node: Node, graph: Graph, rows: Sequence[LayerRow], counts: Co
     mine, theirs = node.layer, owner.layer
     assert mine is not None
     row = rows[node.shares]
-    ignore = {"name", "id", "from_", "shares", "when"}
+    ignore = {"name", "id", "from_", "shares", "when", "trainable"}
     if (
         theirs is None
         or mine.model_dump(exclude=ignore) != theirs.model_dump(exclude=ignore)
@@ -267,6 +301,7 @@ def _totals(rows: Sequence[LayerRow], inputs: Sequence[Sequence[int]], dtype_byt
     non_trainable = sum(column["non_trainable_params"])
     activation_bytes = sum(column["activation_bytes"])
     param_bytes = (trainable + non_trainable) * dtype_bytes
+    frozen = sum(map(sub, map(add, column["weights"], column["biases"]), column["trainable_params"]))
     return Totals(
         params=trainable + non_trainable,
         trainable_params=trainable,
@@ -277,14 +312,15 @@ def _totals(rows: Sequence[LayerRow], inputs: Sequence[Sequence[int]], dtype_byt
         activation_bytes=activation_bytes,
         peak_activation_bytes=peak_live_bytes(column["activation_bytes"], inputs, column["inplace"]),
         param_bytes=param_bytes,
-        training_bytes=training_bytes(activation_bytes, param_bytes),
+        training_bytes=training_bytes(activation_bytes, param_bytes, frozen * dtype_bytes),
     )
 
 
-def training_bytes(activation_bytes: int, param_bytes: int) -> int:
+def training_bytes(activation_bytes: int, param_bytes: int, frozen_bytes: int = 0) -> int:
     """Training estimate: every activation kept for backward plus its gradient (2x),
-    and weights, gradients and Adam's two moment buffers (4x params)."""
-    return 2 * activation_bytes + 4 * param_bytes
+    and weights, gradients and Adam's two moment buffers (4x params); frozen weights
+    (`frozen_bytes` of the params, `trainable: false`) have no gradient and no moments (1x)."""
+    return 2 * activation_bytes + 4 * param_bytes - 3 * frozen_bytes
 
 
 def peak_live_bytes(sizes: Sequence[int], inputs: Sequence[Sequence[int]], inplace: Sequence[bool]) -> int:

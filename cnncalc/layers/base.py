@@ -149,6 +149,12 @@ class LayerBase(BaseModel):
     when: bool = Field(
         default=True, description="In a block: false makes this layer the identity (e.g. `when: $project`)."
     )
+    trainable: bool = Field(
+        default=True,
+        description="false freezes the layer's weights (transfer learning: Keras's `layer.trainable = False`, "
+        "PyTorch's `requires_grad_(False)`): they count as non-trainable params and get no gradient "
+        "or optimizer state. Only a layer with weights takes it.",
+    )
 
     #: stem of default names, e.g. "conv" -> conv1, conv2
     stem: ClassVar[str] = "layer"

@@ -34,7 +34,7 @@ from cnncalc.layers.steps import fmt_dims, kernel_terms, param_steps, position_t
 from cnncalc.layers.window import PaddingSpec, Sliding, fmt_padding, resolve_padding, slide, slide_steps
 
 #: DSL options every convolution takes
-_CONV_OPTIONS = ("s", "p", "d", "act", "nobias")
+_CONV_OPTIONS = ("s", "p", "d", "act", "nobias", "frozen")
 #: the slides' mistakes with a sliding window's output size
 _WINDOW_MISTAKES = frozenset({"ceil_not_floor", "wrong_padding", "off_by_one"})
 

@@ -42,9 +42,10 @@ class Dense(LayerBase):
     stem = "fc"
     aliases: ClassVar[dict[str, str]] = {"fc": "dense", "linear": "dense", "fully_connected": "dense"}
     dsl_words = (
-        DslWord("fc", "dense", "fc-<units>", "units", ("act", "nobias"), example="fc-4096"),
-        DslWord("dense", "dense", "dense-<units>", "units", ("act", "nobias")),
-        DslWord("linear", "dense", "linear-<units>", "units", ("act", "nobias")),  # as nn.Linear, `kind: linear`
+        DslWord("fc", "dense", "fc-<units>", "units", ("act", "nobias", "frozen"), example="fc-4096"),
+        DslWord("dense", "dense", "dense-<units>", "units", ("act", "nobias", "frozen")),
+        # as nn.Linear, `kind: linear`
+        DslWord("linear", "dense", "linear-<units>", "units", ("act", "nobias", "frozen")),
     )
     #: a lecture table's "softmax" row is often the last dense layer with its softmax
     sheet_words = dict.fromkeys(("fc", "dense", "linear", "fullyconnected", "softmax"), ("dense",))

@@ -150,8 +150,8 @@ class BatchNorm(LayerBase):
     stem = "bn"
     aliases: ClassVar[dict[str, str]] = {"batchnorm": "batch_norm", "bn": "batch_norm"}
     dsl_words = (
-        DslWord("bn", "batch_norm", "bn", options=("eps", "noaffine"), example="bn"),
-        DslWord("batchnorm", "batch_norm", "batchnorm", options=("eps", "noaffine")),
+        DslWord("bn", "batch_norm", "bn", options=("eps", "noaffine", "frozen"), example="bn"),
+        DslWord("batchnorm", "batch_norm", "batchnorm", options=("eps", "noaffine", "frozen")),
     )
     sheet_words: ClassVar[dict[str, tuple[str, ...]]] = dict.fromkeys(("norm", "bn", "batchnorm"), ("batch_norm",))
     family = "norm"

@@ -208,6 +208,8 @@ def summary_lines(report: Report) -> list[str]:
     t = report.totals
     u = report.conventions.units
     batch = f" (batch {report.batch})" if report.batch != 1 else ""
+    frozen = any(r.trainable_params < r.weights + r.biases for r in report.rows)
+    rule = "2 x activations + 4 x trainable params + frozen params" if frozen else "2 x activations + 4 x params"
     return [
         f"Total params: {format_count(t.params)} ({format_si(t.params, u)}); trainable "
         f"{format_count(t.trainable_params)}, non-trainable {format_count(t.non_trainable_params)}",
@@ -219,7 +221,7 @@ def summary_lines(report: Report) -> list[str]:
         f"Peak live activation memory (inference): {format_count(t.peak_activation_bytes)} B "
         f"({format_bytes(t.peak_activation_bytes, u)})",
         f"Parameter memory: {format_count(t.param_bytes)} B ({format_bytes(t.param_bytes, u)}); "
-        f"training estimate (2 x activations + 4 x params): {format_bytes(t.training_bytes, u)}",
+        f"training estimate ({rule}): {format_bytes(t.training_bytes, u)}",
     ]
 
 

@@ -80,7 +80,7 @@ OPTIONS: dict[str, Option] = {
     **_valued("int", g="groups", m="multiplier"),
     **_valued("act", act="activation"),
     **_valued("float", slope="negative_slope", eps="epsilon", alpha="alpha", beta="beta", k="k"),
-    **_flags(False, nobias="bias", noaffine="affine"),
+    **_flags(False, nobias="bias", noaffine="affine", frozen="trainable"),
     **_flags(True, ceil="ceil_mode", keepdims="keepdims"),
 }
 #: long spellings of option keys (folded, without '_')

@@ -100,6 +100,11 @@ DATA_CASES: list[tuple[str, dict[str, Any]]] = [
     ("conv3-64 d=2 g=2", {**CONV, "dilation": 2, "groups": 2}),
     ("conv3-64 nobias act=relu", {**CONV, "bias": False, "activation": "relu"}),
     ("conv3-64 act=LeakyReLU", {**CONV, "activation": "leaky_relu"}),
+    ("conv3-64 frozen", {**CONV, "trainable": False}),
+    (
+        "sepconv3-16 frozen",
+        {"kind": "separable_conv", "filters": 16, "kernel": 3, "padding": "same", "trainable": False},
+    ),
     ("conv3-64 act=silu", {**CONV, "activation": "swish"}),
     ("conv3-64 act=hard-swish", {**CONV, "activation": "hard_swish"}),
     (
@@ -142,6 +147,8 @@ DATA_CASES: list[tuple[str, dict[str, Any]]] = [
     ("bn", {"kind": "batch_norm"}),
     ("batchnorm", {"kind": "batch_norm"}),
     ("BatchNorm eps=1e-3 noaffine", {"kind": "batch_norm", "affine": False, "epsilon": 0.001}),
+    ("bn frozen", {"kind": "batch_norm", "trainable": False}),
+    ("fc-10 nobias frozen", {"kind": "dense", "units": 10, "bias": False, "trainable": False}),
     ("lrn", {"kind": "lrn"}),
     ("lrn5", {"kind": "lrn"}),
     ("lrn3 alpha=0.001 beta=0.5 k=1", {"kind": "lrn", "size": 3, "alpha": 0.001, "beta": 0.5, "k": 1.0}),

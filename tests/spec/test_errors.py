@@ -81,6 +81,22 @@ BAD_SPECS: list[tuple[str, list[str]]] = [
             "hint: set in_features: 3072",
         ],
     ),
+    (
+        GOOD_HEAD + "  - {kind: conv, filters: 8, kernel: 3}\n  - {kind: relu, trainable: false}\n",
+        [
+            "5:29: error: layer 'relu1' (relu) on input 30x30x8: trainable: false, but a relu layer has no weights",
+            "hint: remove `trainable: false` here",
+        ],
+    ),
+    (
+        GOOD_HEAD + "  - {kind: conv, filters: 8, kernel: 3, trainable: 2}\n",
+        ["4:52: error: trainable in conv layer #1: expected boolean"],
+    ),
+    (
+        GOOD_HEAD + "  - {kind: conv, name: a, filters: 3, kernel: 1}\n"
+        "  - {kind: conv, name: b, filters: 3, kernel: 1, shares: a, trainable: false}\n",
+        ["5:72: error: layer 'b' (conv) on input 32x32x3: trainable: false, but it shares the weights of 'a'"],
+    ),
     ("input: 32x32x3\nlayers: [{kind: relu, <<: {a: 1}}]\n", ["error: YAML merge keys (<<) are not supported"]),
     (
         "input: 32x32x3\nlayers: !!python/object:os.system [ls]\n",

@@ -38,10 +38,9 @@ def is_model_file(path: str | Path) -> bool:
 def model_spec_data(path: Path, notes: list[str] | None = None, calls: dict[str, str] | None = None) -> dict[str, Any]:
     """The spec of a model file as plain data, whichever format its suffix names.
 
-    What an importer leaves out on purpose (an ONNX node that feeds no output) or cannot carry
-    (Keras's frozen layers) is appended to `notes`, if given, for the command to print; the
-    spec's description says it too. How the model calls each layer (an ONNX file from PyTorch
-    says it in its node names) goes to `calls`.
+    What an importer leaves out on purpose (an ONNX node that feeds no output) is appended to
+    `notes`, if given, for the command to print; the spec's description says it too. How the
+    model calls each layer (an ONNX file from PyTorch says it in its node names) goes to `calls`.
     """
     suffix = path.suffix.lower()
     if suffix == ".onnx":
@@ -51,7 +50,7 @@ def model_spec_data(path: Path, notes: list[str] | None = None, calls: dict[str,
     if suffix in (".keras", ".json"):
         from cnncalc.features.interop.keras.model import keras_to_spec_data
 
-        return keras_to_spec_data(path, notes)
+        return keras_to_spec_data(path)
     raise InteropError.single(
         f"{path}: not a model file cnncalc imports",
         hint="give an ONNX model (.onnx), a Keras model (.keras) or a model.to_json() file (.json)",

@@ -451,6 +451,8 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
             shape = "x".join(map(str, rows[i].output_shape))
             named = "" if attr == node.name else f"{python_literal(node.name)} "
             ctor_lines.append(f"self.{attr} = {code.module}  # {named}-> {shape}")
+            if not layer.trainable:  # a frozen layer: its weights get no gradient
+                ctor_lines.append(f"self.{attr}.requires_grad_(False)")
         elif node.shares is not None and code.module is not None:
             ctor_lines.append(f"# {python_literal(node.name)} shares the weights of self.{attr}")
         expression = code.call(attr, [variables[j] for j in node.inputs])
@@ -460,17 +462,25 @@ def export_pytorch(spec: Spec, trace: bool = False) -> str:
             body.append(f"self.trace[{python_literal(node.name)}] = {variables[i]}")
     outputs = [variables[i] for i in range(1, len(graph.nodes)) if not readers[i]]
     body.append(f"return {outputs[0]}" if len(outputs) == 1 else f"return {', '.join(outputs)}")
-    return _source(spec, report.totals.params, ctor_lines, body, trace, len(outputs))
+    totals = report.totals
+    return _source(spec, (totals.params, totals.trainable_params), ctor_lines, body, trace, len(outputs))
 
 
-def _source(spec: Spec, params: int, ctor: list[str], body: list[str], trace: bool, outputs: int) -> str:
+def _source(spec: Spec, params: tuple[int, int], ctor: list[str], body: list[str], trace: bool, outputs: int) -> str:
+    """The module's source; `params`: (all, trainable), as PyTorch counts them."""
     cls = class_identifier(spec.name)
     shape = ", ".join(map(str, spec.input.channels_first()))
+    total, trainable = params
     header = [
         f'"""{cls}: a network as a PyTorch module, written by `cnncalc export` from its cnncalc spec.',
         "",
-        f"Input: a batch of shape (N, {shape}), channels first. Parameters: {params:,}",
+        f"Input: a batch of shape (N, {shape}), channels first. Parameters: {total:,}",
         "(as sum(p.numel() for p in model.parameters())).",
+        *(
+            [f"Trainable: {trainable:,}; the layers written `trainable: false` are frozen (requires_grad_(False))."]
+            if trainable != total
+            else []
+        ),
         "Names are the spec's made into Python identifiers; a comment gives the original where it differs.",
         '"""',
         f"# network: {python_literal(spec.name)}",

@@ -77,7 +77,7 @@ class TrainingMemory:
     rows: tuple[TrainingRow, ...]
     saved_bytes: int  # activations kept for backward, unique storages
     weight_bytes: int  # parameters and buffers (batch norm's running statistics)
-    gradient_bytes: int  # one gradient per trainable parameter
+    gradient_bytes: int  # one gradient per trained parameter (none for frozen ones)
     optimizer_bytes: int  # momentum buffer, Adam's two moments and step counters
     forward_peak_bytes: int
     backward_peak_bytes: int
@@ -124,10 +124,16 @@ def training_memory(
         )
         return (i, tag)
 
+    # an output needs a gradient when the layer's weights are trained or an input needs one: before
+    # the first trained layer nothing does, and those layers keep nothing for backward (as autograd)
+    # (a layer that shares weights trains them as their owner's row says)
     requires_grad = [False]
     for i, node in enumerate(graph.nodes[1:], start=1):
-        row = report.rows[i]
-        requires_grad.append(row.weights + row.biases > 0 or any(requires_grad[j] for j in node.inputs))
+        owner = i
+        while graph.nodes[owner].shares is not None:
+            owner = graph.nodes[owner].shares or 0
+        trained = report.rows[owner].trainable_params > 0
+        requires_grad.append(trained or any(requires_grad[j] for j in node.inputs))
     x0 = report.rows[0].output_shape
     nodes.append(_Node(new(0, "out", prod(x0) * per_element, shape_text(x0)), []))
     for i, node in enumerate(graph.nodes[1:], start=1):
@@ -138,11 +144,25 @@ def training_memory(
         shapes = [report.rows[j].output_shape for j in node.inputs]
         grad_in = bool(node.inputs) and requires_grad[node.inputs[0]]
         step = Step(
-            layer, i, row.output_shape, ins, shapes, row.inplace, per_element, report, new, grad_in, kernel_threads
+            layer,
+            i,
+            row.output_shape,
+            ins,
+            shapes,
+            row.inplace,
+            per_element,
+            report,
+            new,
+            grad_in,
+            kernel_threads,
+            graph.trainable(i),
         )
         nodes.append(forward(step))
+        if not requires_grad[i]:  # no gradient to compute: autograd records nothing
+            nodes[-1].saved = []
         if node.shares is not None:  # the same module called again: its weights and buffers count once
             nodes[-1].param_tensors = nodes[-1].param_bytes = nodes[-1].buffer_bytes = nodes[-1].largest_tensor = 0
+            nodes[-1].frozen_bytes = 0
         nodes[-1].grad_bytes = rounding(prod(row.output_shape) * per_element)
         nodes[-1].fwd_extra = rounding(nodes[-1].fwd_extra)
         nodes[-1].bwd_extra = rounding(nodes[-1].bwd_extra)
@@ -164,7 +184,7 @@ def training_memory(
     tensors = sum(n.param_tensors for n in nodes)
     state = {"sgd": 0, "momentum": params, "adam": 2 * params + ADAM_STEP_BYTES * tensors}
     state["adamw"] = state["adam"]
-    weights = params + sum(n.buffer_bytes for n in nodes)
+    weights = params + sum(n.frozen_bytes + n.buffer_bytes for n in nodes)
     out = report.rows[-1].output_shape
     labels = rounding(report.batch * prod(out[1:]) * INDEX_BYTES)
     largest = max((n.largest_tensor for n in nodes), default=0)

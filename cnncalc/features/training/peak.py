@@ -50,8 +50,9 @@ class Node:
 
     out: tuple[int, str]  # key of the storage its output lives in
     saved: list[tuple[int, str]]
-    param_tensors: int = 0
-    param_bytes: int = 0
+    param_tensors: int = 0  # trained parameter tensors (each has a gradient and optimizer state)
+    param_bytes: int = 0  # bytes of the trained parameters (as many again for their gradients)
+    frozen_bytes: int = 0  # bytes of frozen parameters (`trainable: false`): resident, no gradient
     buffer_bytes: int = 0
     grad_bytes: int = 0  # its output's gradient
     largest_tensor: int = 0  # its largest parameter tensor (Adam's temporaries)

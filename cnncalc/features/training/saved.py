@@ -98,6 +98,7 @@ class Step:
     make: Maker
     grad_in: bool  # whether the (first) input needs a gradient: not the batch itself
     threads: int  # PyTorch's intra-op threads
+    trains: bool = True  # whether the layer's weights are trained (not `trainable: false`)
 
     @property
     def x(self) -> Shape:
@@ -130,10 +131,22 @@ class Step:
         return node
 
     def weighted(self, node: _Node, tensors: int) -> _Node:
-        """`node` with its layer's weights and biases as `tensors` parameter tensors."""
+        """`node` with its layer's weights and biases as `tensors` parameter tensors; frozen ones
+        (`trainable: false`) are resident only: no gradient, no optimizer state."""
         row = self.report.rows[self.i]
-        node.param_tensors, node.param_bytes = tensors, (row.weights + row.biases) * self.report.dtype_bytes
-        node.largest_tensor = max(row.weights, row.biases) * self.report.dtype_bytes
+        return self.params(
+            node,
+            tensors,
+            (row.weights + row.biases) * self.report.dtype_bytes,
+            max(row.weights, row.biases) * self.report.dtype_bytes,
+        )
+
+    def params(self, node: _Node, tensors: int, nbytes: int, largest: int) -> _Node:
+        """`node` with `tensors` parameter tensors of `nbytes` in all, the largest of `largest`."""
+        if self.trains:
+            node.param_tensors, node.param_bytes, node.largest_tensor = tensors, nbytes, largest
+        else:
+            node.frozen_bytes = nbytes
         return node
 
     def pad_copy(self) -> int:
@@ -252,7 +265,9 @@ def _separable(s: Step) -> _Node:
 def _dense(s: Step) -> _Node:
     layer = s.layer
     assert isinstance(layer, Dense)
-    n = s.weighted(_Node(s.output(), [s.ins[0]]), 1 + s.has_bias)
+    # the input is kept for the weight's gradient only: a frozen layer's matrix product keeps nothing
+    # (a convolution's backward is one operation for both gradients: it keeps its input, frozen or not)
+    n = s.weighted(_Node(s.output(), [s.ins[0]] if s.trains else []), 1 + s.has_bias)
     n = s.temporaries(n, Temporaries(0, 0, "matrix products, no temporaries"), layer.activation)
     return s.activated(n, layer.activation)
 
@@ -282,8 +297,7 @@ def _batch_norm(s: Step) -> _Node:
     n = _Node(s.output(), [s.ins[0], stats])
     n.bwd_extra, n.work = prod(s.x) * s.per_element, "batch norm backward: one input-sized temporary"
     learned = layer.affine * (layer.scale + layer.center)  # gamma and beta, either of them, or none
-    n.param_tensors, n.param_bytes = learned, learned * c * dtype
-    n.largest_tensor = c * dtype if learned else 0
+    s.params(n, learned, learned * c * dtype, c * dtype if learned else 0)
     n.buffer_bytes = 2 * c * dtype + BN_COUNTER_BYTES
     return n
 

@@ -20,6 +20,7 @@ from cnncalc.errors import CnncalcError
 from cnncalc.features.interop import load_model_spec
 from cnncalc.features.interop.common import InteropError
 from cnncalc.features.interop.keras.model import keras_config_to_spec_data
+from cnncalc.layers import LayerBase
 from cnncalc.spec.loader import validate_spec
 from cnncalc.spec.model import SourceMap, from_channels_first
 
@@ -552,39 +553,71 @@ def test_a_keras_config_over_its_limit_is_refused_with_the_keras_limit(tmp_path:
     assert result.exit_code == 2 and "a YAML spec is limited to" in result.stderr
 
 
-# --- frozen layers: the total is Keras's, the split is said not to be -------------------------
+# --- frozen layers: Keras's split of the params, layer by layer -------------------------------
+
+
+def assert_split_is_keras(model: Any, tmp_path: Path) -> Report:
+    """Saved as .keras and as to_json(): the imported totals are Keras's count_params(), and its
+    trainable and non-trainable weights, element by element."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(tmp_path / "model.keras")
+    (tmp_path / "model.json").write_text(model.to_json())
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    for path in (tmp_path / "model.keras", tmp_path / "model.json"):
+        report = analyze(load_model_spec(path), KERAS_BN)
+        t = report.totals
+        assert (t.params, t.trainable_params, t.non_trainable_params) == (model.count_params(), trainable, frozen)
+    return report
 
 
 @KERAS_WARNINGS
-def test_frozen_layers_are_named_in_a_note_never_a_silent_split(keras: Any, tmp_path: Path) -> None:
+def test_sequential_with_one_frozen_conv_splits_as_keras(keras: Any, tmp_path: Path) -> None:
     kl = keras.layers
-    base = keras.Sequential([keras.Input((8, 8, 3)), kl.Conv2D(4, 3, name="c"), kl.BatchNormalization(name="bn")])
-    base.trainable = False  # fine-tuning's frozen base: every layer of it trainable=False
+    frozen = kl.Conv2D(8, 3, name="frozen")
+    model = keras.Sequential(
+        [keras.Input((16, 16, 3)), frozen, kl.BatchNormalization(), kl.ReLU(), kl.Flatten(), kl.Dense(10)]
+    )
+    frozen.trainable = False
+    report = assert_split_is_keras(model, tmp_path)
+    row = next(r for r in report.rows if r.name == "frozen")
+    assert (row.trainable_params, row.non_trainable_params) == (0, 3 * 3 * 3 * 8 + 8)
+
+
+@KERAS_WARNINGS
+def test_functional_model_with_a_frozen_nested_backbone_splits_as_keras(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    base = keras.Sequential(
+        [keras.Input((8, 8, 3)), kl.Conv2D(4, 3, name="c"), kl.BatchNormalization(name="bn"), kl.ReLU(name="r")]
+    )
+    base.trainable = False  # fine-tuning's frozen base: batch norm's four arrays all non-trainable
     x = keras.Input((8, 8, 3))
-    head = kl.Dense(2, name="head", trainable=True)(kl.Flatten()(kl.ReLU(name="r", trainable=False)(base(x))))
-    model = keras.Model(x, head)
-    (tmp_path / "model.json").write_text(model.to_json())
-    notes: list[str] = []
-    report = analyze(load_model_spec(tmp_path / "model.json", notes), KERAS_BN)
-    keras_frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
-    assert report.totals.params == model.count_params()
-    # the BN's moving statistics are non-trainable for both; the frozen conv and BN scale and shift only for Keras
-    frozen_weights = 4 * 3 * 3 * 3 + 4 + 2 * 4
-    assert report.totals.non_trainable_params == keras_frozen - frozen_weights
-    assert len(notes) == 1 and "2 Keras layer(s) with weights are frozen" in notes[0], notes
-    assert f"'{base.name}/c', '{base.name}/bn'" in notes[0]  # the ReLU has no weights: not named
-    result = CliRunner().invoke(app, ["summarize", str(tmp_path / "model.json")])
-    assert result.exit_code == 0 and "note: 2 Keras layer(s) with weights are frozen" in result.stderr
+    model = keras.Model(x, kl.Dense(2, name="head")(kl.Flatten()(base(x))))
+    assert_split_is_keras(model, tmp_path)
+    spec = load_model_spec(tmp_path / "model.json")
+    frozen = [layer.kind for layer in spec.layers if isinstance(layer, LayerBase) and not layer.trainable]
+    assert frozen == ["conv", "batch_norm"]  # the ReLU has no weights: it takes no flag
 
 
-def test_a_frozen_model_config_is_noted_without_keras() -> None:
-    config = functional(called("Conv2D", "c", "x", filters=2, kernel_size=3, trainable=False))
-    notes: list[str] = []
-    data = keras_config_to_spec_data(config, "net", notes)
-    assert "'c'" in notes[0] and notes[0] in data["description"]
+@KERAS_WARNINGS
+def test_application_with_a_frozen_base_under_a_new_head_splits_as_keras(keras: Any, tmp_path: Path) -> None:
+    kl = keras.layers
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights=None)
+    base.trainable = False
+    x = keras.Input((32, 32, 3))
+    head = kl.Dense(5)(kl.Dropout(0.2)(kl.GlobalAveragePooling2D()(base(x))))
+    assert_split_is_keras(keras.Model(x, head), tmp_path)
+
+
+def test_a_frozen_layer_or_model_config_is_written_frozen_without_keras() -> None:
+    def frozen(config: dict[str, Any]) -> list[str]:
+        return [layer["name"] for layer in keras_config_to_spec_data(config, "net")["layers"] if "trainable" in layer]
+
+    assert frozen(functional(called("Conv2D", "c", "x", filters=2, kernel_size=3, trainable=False))) == ["c"]
     whole = functional(called("Conv2D", "c", "x", filters=2, kernel_size=3))
     whole["config"]["trainable"] = False  # the whole model frozen, its layers not marked
-    assert "'c'" in keras_config_to_spec_data(whole, "net")["description"]
-    assert (
-        "frozen" not in keras_config_to_spec_data(functional(called("ReLU", "r", "x", trainable=False)))["description"]
-    )
+    assert frozen(whole) == ["c"]
+    assert frozen(functional(called("ReLU", "r", "x", trainable=False))) == []
+    report = report_of(whole)
+    assert (report.totals.trainable_params, report.totals.non_trainable_params) == (0, 3 * 3 * 4 * 2 + 2)

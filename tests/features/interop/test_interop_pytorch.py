@@ -171,6 +171,36 @@ def test_export_cli(tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
+FROZEN = """
+name: frozen
+input: 16x16x3
+layers:
+  - {kind: conv, name: stem, filters: 8, kernel: 3, trainable: false}
+  - {kind: batch_norm, name: bn, trainable: false}
+  - {kind: relu}
+  - {kind: conv, name: a, filters: 8, kernel: 3, padding: same}
+  - {kind: conv, name: b, filters: 8, kernel: 3, padding: same, shares: a}
+  - {kind: separable_conv, name: sep, filters: 4, kernel: 3, trainable: false}
+  - {kind: global_avg_pool}
+  - {kind: dense, name: head, units: 5}
+  - {kind: dense, name: frozen_head, units: 5, bias: false, trainable: false}
+"""
+
+
+def test_frozen_layers_are_exported_without_gradients() -> None:
+    """PyTorch's own split, sum over parameters with and without requires_grad, is the report's."""
+    spec = load_spec_text(FROZEN)
+    model = module_class(export_pytorch(spec))()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    totals = analyze(spec).totals
+    assert (totals.trainable_params, totals.non_trainable_params) == (trainable, frozen)
+    assert frozen == (3 * 3 * 3 * 8 + 8) + 2 * 8 + (3 * 3 * 8 + 8 * 4 + 4) + 5 * 5  # nothing else is frozen
+    shared = load_spec_text(FROZEN.replace("padding: same}", "padding: same, trainable: false}", 1))
+    model = module_class(export_pytorch(shared))()  # `b` shares the frozen weights of `a`: frozen too
+    assert analyze(shared).totals.trainable_params == sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def test_shared_weights_are_one_module_called_twice() -> None:
     source = export_pytorch(load_spec("siamese"))
     assert "shares the weights of self.tower_a_conv1" in source

@@ -182,3 +182,79 @@ def test_new_kinds_saved_bytes_and_params_equal_pytorch() -> None:
         if isinstance(v, type) and issubclass(v, torch.nn.Module) and v is not torch.nn.Module
     )()
     assert sum(p.numel() for p in model.parameters()) == report.totals.params
+
+
+# --- frozen layers (`trainable: false`): no gradient, no optimizer state, less kept ------------
+
+FIRST_HALF_FROZEN = """
+input: 16x16x3
+batch: 4
+layers:
+  - {kind: conv, filters: 8, kernel: 3, padding: same, trainable: false}
+  - {kind: batch_norm, trainable: false}
+  - {kind: relu}
+  - {kind: max_pool, kernel: 2}
+  - {kind: conv, filters: 16, kernel: 3, padding: same, trainable: false}
+  - {kind: relu}
+  - {kind: conv, filters: 16, kernel: 3, padding: same}
+  - {kind: batch_norm}
+  - {kind: relu}
+  - {kind: global_avg_pool}
+  - {kind: dense, units: 10}
+"""
+
+FROZEN_IN_THE_MIDDLE = """
+input: 16x16x3
+batch: 4
+layers:
+  - {kind: conv, filters: 8, kernel: 3, padding: same}
+  - {kind: relu}
+  - {kind: conv, filters: 8, kernel: 3, padding: same, trainable: false}
+  - {kind: batch_norm, trainable: false}
+  - {kind: relu}
+  - {kind: max_pool, kernel: 2}
+  - {kind: flatten}
+  - {kind: dense, units: 32, trainable: false}
+  - {kind: relu}
+  - {kind: dense, units: 10}
+"""
+
+
+def frozen_except_last(spec: Spec) -> Spec:
+    """`spec` as a flat list of its layers, every one with weights frozen but the last of them."""
+    graph = build_graph(spec)
+    report = analyze(spec)
+    weighted = [i for i, row in enumerate(report.rows) if row.weights + row.biases]
+    layers = []
+    for i, node in enumerate(graph.nodes[1:], start=1):
+        assert node.layer is not None and node.shares is None
+        reads = [graph.nodes[j].name if j else "input" for j in node.inputs]
+        update = {"name": node.name, "id": None, "from_": reads, "trainable": i not in weighted[:-1]}
+        layers.append(node.layer.model_copy(update=update))
+    return spec.model_copy(update={"layers": layers})
+
+
+def frozen_networks() -> list[tuple[str, Spec]]:
+    resnet = frozen_except_last(override(load_spec("resnet18"), None, 2, "32x32x3", "hwc"))
+    return [
+        ("first half frozen", load_spec_text(FIRST_HALF_FROZEN)),
+        ("frozen in the middle", load_spec_text(FROZEN_IN_THE_MIDDLE)),
+        ("resnet18, all but the last dense frozen", resnet),
+    ]
+
+
+@pytest.mark.parametrize(("label", "spec"), frozen_networks(), ids=lambda v: v if isinstance(v, str) else "")
+def test_frozen_layers_save_and_hold_what_pytorch_does(label: str, spec: Spec) -> None:
+    """The tensors autograd saves, the model state, and the optimizer's state (Adam's moments and step
+    counters, for the trained parameters only) equal PyTorch's on a network with frozen layers."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    report = analyze(spec)
+    memory = training_memory(spec, report, "adam")
+    saved, state = torch_saved(torch, spec)
+    assert (memory.saved_bytes, memory.weight_bytes) == (saved, state)
+    assert memory.gradient_bytes == report.totals.trainable_params * report.dtype_bytes
+    measured = measure_step(spec, "adam")
+    assert memory.weight_bytes + memory.optimizer_bytes == measured.resident_bytes
+    peak = memory.peak_bytes
+    assert -0.02 <= (peak - measured.peak_bytes) / measured.peak_bytes <= 0.10, (peak, measured.peak_bytes)

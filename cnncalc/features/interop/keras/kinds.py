@@ -3,8 +3,8 @@
 One place for the tables other parts read without running an import: Keras's activation names,
 its operation layers, the layer table docs/interop.md shows (`keras_layers_markdown`, checked
 by a test), the importer's capability table (KERAS_KINDS, listed in
-cnncalc.features.capabilities), and which written kinds learn weights (for the frozen-layer
-note and for sharing the weights of a layer called twice).
+cnncalc.features.capabilities), and which written kinds learn weights (the layers a frozen
+Keras layer or model writes `trainable: false` on, and sharing the weights of a layer called twice).
 """
 
 from __future__ import annotations

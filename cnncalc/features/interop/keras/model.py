@@ -3,7 +3,8 @@
 `keras_to_spec_data` reads a file (archive.py), `keras_config_to_spec_data` a parsed config:
 its shape is checked (config.py), then a Sequential model's layers are imported in order and a
 Functional model's calls once their inputs exist; a model used as a layer is imported in its
-place. What the spec cannot carry (frozen layers) is said in its description.
+place. A layer Keras freezes (`trainable=False`, or inside a frozen model) is written
+`trainable: false` when it has weights, so that the split of the params is Keras's.
 """
 
 from __future__ import annotations
@@ -31,18 +32,14 @@ from cnncalc.features.interop.keras.state import Call, Padding, Scope
 from cnncalc.features.interop.keras.translate import Translation
 
 
-def keras_to_spec_data(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
-    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data;
-    what the import cannot carry (frozen layers) is appended to `notes`, if given."""
+def keras_to_spec_data(path: Path) -> dict[str, Any]:
+    """The spec of a Keras model file (.keras zip, or a model.to_json() file) as plain data."""
     check_model_file(path, "a Keras model")
-    return keras_config_to_spec_data(read_config(path), path.stem, notes)
+    return keras_config_to_spec_data(read_config(path), path.stem)
 
 
-def keras_config_to_spec_data(
-    model: dict[str, Any], default_name: str = "", notes: list[str] | None = None
-) -> dict[str, Any]:
-    """The spec of a Keras model config (the dict of json.loads(model.to_json())); what the
-    import cannot carry is said in the spec's description and appended to `notes`, if given."""
+def keras_config_to_spec_data(model: dict[str, Any], default_name: str = "") -> dict[str, Any]:
+    """The spec of a Keras model config (the dict of json.loads(model.to_json()))."""
     if not isinstance(model, dict) or not isinstance(model.get("config"), dict):
         raise InteropError.single("not a Keras model config (no class_name and config)", hint=HINT_FILE)
     check_nesting(model)
@@ -61,13 +58,7 @@ def keras_config_to_spec_data(
         importer.functional(config, top)
     else:
         raise InteropError.single(f"a Keras {show(kind)} model: only Sequential and Functional models import")
-    data = importer.result()
-    said = importer.notes()
-    if said:
-        data["description"] += "; " + "; ".join(said)
-        if notes is not None:
-            notes.extend(said)
-    return data
+    return importer.result()
 
 
 #: what a layer's handling may raise on a config no check foresaw: a backstop that names the layer
@@ -79,23 +70,6 @@ _OUTERMOST = Scope()
 
 class Importer(Translation):
     """One import: a model's layers walked, each call translated in turn."""
-
-    def notes(self) -> list[str]:
-        """What the spec cannot say: frozen layers, whose weights Keras counts as non-trainable.
-
-        A cnncalc spec has no frozen layer: every weight counts as trainable, in the report,
-        the training memory and the export alike. The total is Keras's; the split is not, and
-        this says so rather than leave a wrong split unsaid.
-        """
-        if not self.frozen:
-            return []
-        names = list(self.frozen)
-        shown = ", ".join(f"'{n}'" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return [
-            f"{len(names)} Keras layer(s) with weights are frozen (trainable=False): {shown}; cnncalc counts their "
-            "weights as trainable, Keras as non-trainable (the total is the same, the trainable/non-trainable "
-            "split is not Keras's)"
-        ]
 
     def result(self) -> dict[str, Any]:
         for tensor, padding in list(self.pads.items()):  # a model's output padded: the padding is a layer
@@ -253,8 +227,9 @@ class Importer(Translation):
             if base == "ZeroPadding":
                 self.pads[out] = Padding(inputs[0], self.zero_padding(fields, rank), name, f"{owner}#1")
             return
-        if (item.scope.frozen or not fields.flag("trainable", True)) and any(map(learns, specs)):
-            self.frozen.setdefault(owner)
+        if item.scope.frozen or not fields.flag("trainable", True):
+            for spec in filter(learns, specs):  # Keras counts all of a frozen layer's weights as non-trainable
+                spec["trainable"] = False
         source = inputs
         for step, spec in enumerate(specs, 1):  # a layer written as several: the last one carries its name
             last = step == len(specs)

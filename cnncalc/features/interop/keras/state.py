@@ -68,7 +68,6 @@ class ImporterBase:
         self.pads: dict[str, Padding] = {}  # output of a ZeroPadding not written as a layer -> the padding
         self.owners: dict[str, str] = {}  # Keras layer -> cnncalc layer of its first call
         self.channels_first = False
-        self.frozen: dict[str, None] = {}  # Keras layers with weights and trainable=False, in order
 
     def set_input(self, tensor: str, batch_shape: Any, where: str, data_format: Any = None) -> None:
         dims = input_dims(batch_shape, where)
@@ -92,4 +91,5 @@ class ImporterBase:
         entry = self.writer.add(layer, inputs, [out], keras_name)
         if owner in self.owners and layer["kind"] not in NO_WEIGHTS:
             entry["shares"] = self.owners[owner]
+            entry.pop("trainable", None)  # the weights are the first call's: frozen or not as it is
         self.owners.setdefault(owner, entry["name"])
