@@ -48,7 +48,7 @@ def geometries(network: str) -> Counter[Geometry]:
     from cnncalc.core.graph import build_graph
     from cnncalc.core.walk import analyze
     from cnncalc.layers.conv import Conv
-    from cnncalc.numeric.executor import axes, paddings
+    from cnncalc.numeric.params import axes, paddings
 
     spec = load_spec(network)
     graph = build_graph(spec)
@@ -88,7 +88,8 @@ def child(network: str, runs: int) -> list[dict[str, Any]]:
     import numpy as np
 
     from cnncalc.numeric.blas import MacCounter
-    from cnncalc.numeric.conv import Workspace, conv, prefers_tap_major, tap_major_weights
+    from cnncalc.numeric.conv import conv, prefers_tap_major, tap_major_weights
+    from cnncalc.numeric.workspace import Workspace
 
     clock = time.thread_time if os.environ.get(CPU_CLOCK_ENV) else time.perf_counter
     torch: Any = None

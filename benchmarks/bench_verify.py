@@ -101,7 +101,7 @@ def child_verify(name: str, runs: int) -> dict[str, object]:
     from cnncalc import load_spec
     from cnncalc.features.verify.run import verify
     from cnncalc.numeric.blas import MacCounter
-    from cnncalc.numeric.conv import DEFAULT_WORKSPACE
+    from cnncalc.numeric.workspace import DEFAULT_WORKSPACE
 
     gemm = [0.0]  # seconds inside the matrix products of the current run
     product = MacCounter.matmul
@@ -192,7 +192,7 @@ def build_torch(spec: Any) -> tuple[Callable[[Any], Any], Any]:
     from cnncalc.layers.elementwise import Activation, BatchNorm, Dropout, Flatten, LocalResponseNorm
     from cnncalc.layers.merge import Add, Concat, Multiply
     from cnncalc.layers.pool import GlobalPool, Pool
-    from cnncalc.numeric.executor import axes, paddings
+    from cnncalc.numeric.params import axes, paddings
 
     graph = build_graph(spec)
     readers = graph.reader_counts()

@@ -26,7 +26,7 @@ from cnncalc.features.symbolic import sizes
 from cnncalc.features.training import saved
 from cnncalc.layers.base import LayerBase
 from cnncalc.layers.capabilities import Capabilities
-from cnncalc.numeric import executor
+from cnncalc.numeric import kernels
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _table(feature: str, module: ModuleType, name: str) -> Table:
 
 #: every capability table, in the order the docs list them
 TABLES: tuple[Table, ...] = (
-    _table("numeric kernels (`verify`)", executor, "KERNELS"),
+    _table("numeric kernels (`verify`)", kernels, "KERNELS"),
     _table("training memory (`--training`)", saved, "TRAINING"),
     _table("symbolic sizes (`--input HxWx3`, `solve`)", sizes, "SIZES"),
     _table("peer presets (`--convention`)", presets, "PEERS"),

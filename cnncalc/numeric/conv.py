@@ -1,4 +1,4 @@
-"""Convolution, pooling and dense kernels: weighted sums and reductions over sliding windows.
+"""Convolution, locally connected and dense kernels: the weighted sums, their products counted.
 
 Arrays are batched and channels-first: (N, C, *spatial) for a feature map, (N, F) for a
 vector. No kernel knows the symbolic rules of cnncalc.layers: an output is as large as
@@ -6,200 +6,41 @@ the array operations make it (a sliding window fits where it fits), and the
 multiply-accumulates are counted by `blas.MacCounter` from the operands of every matrix
 product actually executed, so `verify` compares two independent derivations.
 
-Convolutions copy sliding-window views into a bounded, reused workspace (im2col) and
-multiply by BLAS; no Python loop runs over output positions, only over samples,
-workspace tiles and, where noted, kernel taps. The stride-1 path sums its per-tap
-products with `MacCounter.matmul_add` (see `cnncalc.numeric.blas` for the switch that
-keeps those sums in plain NumPy).
+Convolutions copy sliding-window views into a bounded, reused workspace (im2col, see
+`cnncalc.numeric.workspace`) and multiply by BLAS; no Python loop runs over output
+positions, only over samples, workspace tiles and, where noted, kernel taps. The stride-1
+path sums its per-tap products with `MacCounter.matmul_add` (see `cnncalc.numeric.blas`
+for the switch that keeps those sums in plain NumPy). Pooling, which multiplies nothing,
+is in `cnncalc.numeric.pool`.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from math import prod
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.numeric.blas import Array, MacCounter
 from cnncalc.numeric.pointwise import activation, softmax
+from cnncalc.numeric.workspace import (
+    DEFAULT_WORKSPACE,
+    Pair,
+    Workspace,
+    as_workspace,
+    padded,
+    tiles,
+    window_grid,
+    windows,
+)
 
-Pair = tuple[int, int]
 Index = tuple[Any, ...]
-
-#: default bound of the scratch memory of kernels (im2col tiles, partial sums): 256 MiB
-DEFAULT_WORKSPACE = 256 * 2**20
-
-#: tiles aim at this size even when the workspace allows more: a tile that stays in the
-#: caches makes the bias add and the sum of partial products cheap
-TILE_BYTES = 16 * 2**20
-
-#: freed activation buffers a Workspace keeps for reuse (the most recent ones)
-SPARE_BUFFERS = 4
 
 #: the im2col variant that copies only the trailing kernel axes pays off from this K on
 _ROW_SHIFT_MIN_K = 32
-
-
-@dataclass
-class Workspace:
-    """Scratch memory of kernels, reused from layer to layer, within `limit` bytes.
-
-    Reusing one buffer per purpose spares the page faults of fresh memory at every
-    layer. Tiles are sized to TILE_BYTES (or the limit, if smaller); a tile exceeds
-    that only when a single output row does, and never exceeds the limit where a finer
-    tiling exists.
-    """
-
-    limit: int = DEFAULT_WORKSPACE
-    buffers: dict[str, Array] = field(default_factory=dict)
-    #: activation buffers the executor no longer reads, the most recent last, for a later output
-    #: of the same size: a network repeats a few map sizes within a stage, so most outputs land
-    #: in memory already touched instead of fresh pages (see `output` and `release`)
-    spare: list[Array] = field(default_factory=list)
-
-    @property
-    def tile(self) -> int:
-        return min(self.limit, TILE_BYTES)
-
-    def take(self, name: str, count: int, dtype: np.dtype[Any]) -> Array:
-        """A 1-D scratch array of `count` elements (contents undefined)."""
-        buffer = self.buffers.get(name)
-        if buffer is None or buffer.dtype != dtype or buffer.size < count:
-            self.buffers.pop(name, None)
-            # a whole tile at once: growing layer by layer would fault fresh pages in each time
-            size = max(count, min(self.tile, self.limit) // dtype.itemsize) if name == "cols" else count
-            buffer = np.empty(size, dtype=dtype)
-            self.buffers[name] = buffer
-        return buffer[:count]
-
-    @property
-    def nbytes(self) -> int:
-        return sum(b.nbytes for b in self.buffers.values())
-
-    def output(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
-        """An array of `shape` for a kernel to write whole (contents undefined): a released
-        buffer of that many elements when one is spare, else new memory. Either way the
-        result owns a buffer of exactly prod(shape) elements, which is what activation
-        memory is measured from."""
-        count, kind = prod(shape), np.dtype(dtype)
-        for i in range(len(self.spare) - 1, -1, -1):
-            if self.spare[i].size == count and self.spare[i].dtype == kind:
-                return self.spare.pop(i).reshape(shape)
-        return np.empty(shape, dtype=dtype)
-
-    def release(self, buffer: Array) -> None:
-        """Keep `buffer` (an array that owns its memory, which no one reads any more) for a
-        later `output` of its size. Only the last SPARE_BUFFERS are kept, within the workspace
-        limit: a size the network has left behind is given back, not held to the end."""
-        if not (buffer.flags.owndata and buffer.flags.c_contiguous and buffer.flags.writeable):
-            return
-        self.spare.append(buffer.reshape(-1))
-        while len(self.spare) > SPARE_BUFFERS or sum(b.nbytes for b in self.spare) > self.limit:
-            del self.spare[0]
-
-
-def _workspace(ws: int | Workspace) -> Workspace:
-    return ws if isinstance(ws, Workspace) else Workspace(ws)
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-
-def padded(x: Array, pads: Sequence[Pair], value: float = 0.0, into: Array | None = None) -> Array:
-    """x with `pads` (before, after) added to each trailing axis, filled with `value`.
-
-    Returns x itself when there is nothing to add (no copy); `into` is a flat scratch
-    array to build the result in instead of new memory.
-    """
-    if all(p == (0, 0) for p in pads):
-        return x
-    lead = x.shape[: x.ndim - len(pads)]
-    shape = (*lead, *(n + a + b for n, (a, b) in zip(x.shape[len(lead) :], pads, strict=True)))
-    out = np.empty(shape, dtype=x.dtype) if into is None else into[: prod(shape)].reshape(shape)
-    spatial = x.shape[len(lead) :]
-    # only the border is filled: the interior is overwritten by x at once
-    for axis, (n, (a, z)) in enumerate(zip(spatial, pads, strict=True)):
-        for edge in (slice(0, a), slice(a + n, a + n + z)):
-            border: tuple[Any, ...] = (Ellipsis, edge, *(slice(None),) * (len(spatial) - 1 - axis))
-            out[border] = value
-    inner: tuple[Any, ...] = (Ellipsis, *(slice(a, a + n) for n, (a, _) in zip(spatial, pads, strict=True)))
-    out[inner] = x
-    return out
-
-
-def windows(x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> Array:
-    """View of every window of the trailing len(kernel) axes: (..., *out, *kernel), no copy.
-
-    The output positions are whatever number of windows fits, with the stride applied;
-    dilation picks every d-th element inside a window.
-    """
-    nd = len(kernel)
-    axes = tuple(range(x.ndim - nd, x.ndim))
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    view = sliding_window_view(x, span, axis=axes)
-    index: tuple[Any, ...] = (
-        Ellipsis,
-        *(slice(None, None, s) for s in stride),
-        *(slice(None, None, d) for d in dilation),
-    )
-    result: Array = view[index]
-    return result
-
-
-def window_grid(
-    sizes: Sequence[int], pads: Sequence[Pair], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
-) -> tuple[int, ...]:
-    """How many windows fit along each axis, read off a window view of a zero-stride array.
-
-    Nothing is allocated: the view is of one broadcast zero of the padded size. Raises
-    ValueError when a window is larger than the padded input.
-    """
-    shape = tuple(n + a + b for n, (a, b) in zip(sizes, pads, strict=True))
-    return _grid(shape, tuple(kernel), tuple(stride), tuple(dilation))
-
-
-@functools.lru_cache(maxsize=256)
-def _grid(
-    shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
-) -> tuple[int, ...]:
-    """`window_grid` of a padded shape, remembered: a network asks for a few geometries many times,
-    and building the view costs more than many a small layer's products."""
-    try:
-        view = windows(np.broadcast_to(np.float32(0), shape), kernel, stride, dilation)
-    except ValueError:
-        raise ValueError(f"a {kernel} window (dilation {dilation}) does not fit {shape}") from None
-    return tuple(view.shape[: len(shape)])
-
-
-def _tiles(sizes: Sequence[int], per_position: int, budget: int) -> Iterator[tuple[slice, ...]]:
-    """Boxes covering an output grid, each of at most `budget` bytes at `per_position` bytes.
-
-    The box spans the trailing axes whole and splits the first axis j whose trailing
-    block fits; the leading axes are taken one index at a time. At least one position
-    per box, so a box exceeds the budget only when one position does.
-    """
-    block = per_position
-    j = len(sizes)
-    while j > 0 and block * sizes[j - 1] <= budget:
-        block *= sizes[j - 1]
-        j -= 1
-    if j == 0:
-        yield tuple(slice(0, n) for n in sizes)
-        return
-    axis = j - 1
-    step = max(1, budget // block)
-    for lead in itertools.product(*(range(n) for n in sizes[:axis])):
-        for start in range(0, sizes[axis], step):
-            yield (
-                *(slice(i, i + 1) for i in lead),
-                slice(start, min(start + step, sizes[axis])),
-                *(slice(0, n) for n in sizes[axis + 1 :]),
-            )
 
 
 # --- convolutions ---------------------------------------------------------------------------------
@@ -225,7 +66,7 @@ def conv(
     `activation` (an element-wise function) is applied to each output tile while it is
     in the caches, after its bias.
     """
-    ws = _workspace(workspace)
+    ws = as_workspace(workspace)
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
@@ -320,7 +161,7 @@ def _conv_im2col(
     view = windows(xp, kernel, stride, dilation)  # (C, *out, *kernel)
     # (C, *kernel, *out): a column per output position
     view = view.transpose((0, *range(1 + nd, 1 + 2 * nd), *range(1, 1 + nd)))
-    for box in _tiles(out_sizes, (groups * k + f) * itemsize, ws.tile):
+    for box in tiles(out_sizes, (groups * k + f) * itemsize, ws.tile):
         tile = tuple(s.stop - s.start for s in box)
         positions = prod(tile)
         cols = ws.take("cols", groups * k * positions, xp.dtype).reshape((xp.shape[0], *kernel, *tile))
@@ -488,7 +329,7 @@ def conv_transpose(
     out = np.empty((n, f, *sizes), dtype=x.dtype)
     itemsize = x.dtype.itemsize
     per_row = f * prod(kernel) * prod(in_sizes[1:]) * itemsize
-    rows_per_tile = max(1, _workspace(workspace).tile // max(per_row, 1))
+    rows_per_tile = max(1, as_workspace(workspace).tile // max(per_row, 1))
     for i in range(n):
         acc = np.zeros((f, *extent), dtype=x.dtype)
         xg = x[i].reshape(groups, cg, *in_sizes)
@@ -546,7 +387,7 @@ def locally_connected(
     flat = np.empty((positions, f, n), dtype=x.dtype)
     per_position = (k + f) * n * x.dtype.itemsize
     done = 0
-    for box in _tiles(out_sizes, per_position, _workspace(workspace).tile):
+    for box in tiles(out_sizes, per_position, as_workspace(workspace).tile):
         tile = tuple(s.stop - s.start for s in box)
         count = prod(tile)
         cols = np.ascontiguousarray(cols_view[box]).reshape(count, k, n)
@@ -564,99 +405,4 @@ def dense(x: Array, w: Array, b: Array | None, counter: MacCounter) -> Array:
     out = counter.matmul(flat, w.T)
     if b is not None:
         out += b
-    return out
-
-
-# --- pooling --------------------------------------------------------------------------------------
-
-
-def pool(
-    x: Array,
-    kind: str,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    pads: Sequence[Pair],
-    dilation: Sequence[int],
-    ceil_mode: bool,
-    workspace: Workspace | None = None,
-) -> Array:
-    """Max, average, sum or L2 pooling over windows, with PyTorch's padding semantics.
-
-    Max pooling pads with -inf (padding is never picked); the others pad with zeros.
-    Average divides by the taps inside the padded input (count_include_pad=True, as
-    PyTorch's default): with ceil_mode a last window that overhangs the padding counts
-    only its taps inside it. ceil_mode adds windows until the last one starts beyond
-    the input and its left padding (PyTorch's rule).
-    """
-    nd = len(kernel)
-    sizes = x.shape[2:]
-    extra: list[Pair] = []
-    counts: list[int] = []
-    for m, k, s, d, (a, z) in zip(sizes, kernel, stride, dilation, pads, strict=True):
-        length = m + a + z
-        span = d * (k - 1) + 1
-        count = (length - span) // s + 1
-        if ceil_mode:
-            count = -(-(length - span) // s) + 1
-            if (count - 1) * s >= m + a:
-                count -= 1
-        overhang = max(0, (count - 1) * s + span - length)
-        extra.append((a, z + overhang))
-        counts.append(count)
-    fill = -np.inf if kind == "max_pool" else 0.0
-    size = prod((*x.shape[:2], *(m + a + z for m, (a, z) in zip(sizes, extra, strict=True))))
-    xp = padded(x, extra, fill, into=None if workspace is None else workspace.take("pad", size, x.dtype))
-    # (N, C, *out, *kernel); ceil_mode may also drop a window floor mode would keep
-    keep: tuple[Any, ...] = (slice(None), slice(None), *(slice(0, c) for c in counts))
-    view = windows(xp, kernel, stride, dilation)[keep]
-    indices: list[tuple[Any, ...]] = [(Ellipsis, *tap) for tap in itertools.product(*(range(k) for k in kernel))]
-    taps = [view[index] for index in indices]
-    out: Array
-    if kind == "l2_pool":
-        out = np.square(taps[0])
-        for values in taps[1:]:
-            out += np.square(values)
-    elif len(taps) == 1:
-        out = taps[0].copy()
-    else:
-        combine = np.maximum if kind == "max_pool" else np.add
-        into = None if workspace is None else workspace.output(taps[0].shape, x.dtype)
-        out = combine(taps[0], taps[1], out=into)  # the first two taps make the output: no extra copy
-        for values in taps[2:]:
-            combine(out, values, out=out)
-    if kind == "l2_pool":
-        np.sqrt(out, out=out)
-    elif kind == "avg_pool":
-        out /= _taps_inside(view.shape[2 : 2 + nd], kernel, stride, dilation, sizes, pads)
-    return out
-
-
-def _taps_inside(
-    out_sizes: Sequence[int],
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    sizes: Sequence[int],
-    pads: Sequence[Pair],
-) -> Array:
-    """Number of taps of each window that fall inside the padded input (not the overhang)."""
-    result = np.ones((1,) * len(kernel), dtype=np.float64)
-    for axis, (o, k, s, d, m, (a, z)) in enumerate(zip(out_sizes, kernel, stride, dilation, sizes, pads, strict=True)):
-        starts = np.arange(o) * s
-        taps = starts[:, None] + np.arange(k)[None, :] * d
-        inside = (taps < m + a + z).sum(axis=1).astype(np.float64)
-        shape = [1] * len(kernel)
-        shape[axis] = o
-        result = result * inside.reshape(shape)
-    return result
-
-
-def global_pool(x: Array, kind: str, keepdims: bool) -> Array:
-    """Mean or max over all spatial axes."""
-    axes = tuple(range(2, x.ndim))
-    out: Array = (
-        np.max(x, axis=axes, keepdims=keepdims)
-        if kind == "global_max_pool"
-        else np.mean(x, axis=axes, keepdims=keepdims)
-    )
     return out

@@ -18,8 +18,9 @@ from cnncalc.features.symbolic.analysis import analyze_symbolic
 from cnncalc.features.training.memory import training_memory
 from cnncalc.layers.pad import Pad
 from cnncalc.numeric.blas import MacCounter
-from cnncalc.numeric.conv import Workspace
-from cnncalc.numeric.executor import KERNELS, ParamSet, _Context
+from cnncalc.numeric.kernels import KERNELS
+from cnncalc.numeric.params import Context, ParamSet
+from cnncalc.numeric.workspace import Workspace
 from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.model import Spec
 
@@ -83,7 +84,7 @@ def test_padding_pairs_are_checked() -> None:
 
 def kernel(padding: Any, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     layer = Pad(kind="pad", padding=padding)
-    ctx = _Context(np.random.default_rng(0), np.dtype(np.float64), Workspace(1 << 20), False)
+    ctx = Context(np.random.default_rng(0), np.dtype(np.float64), Workspace(1 << 20), False)
     out: np.ndarray[Any, Any] = KERNELS.handlers[Pad].forward(layer, [x], ParamSet(), MacCounter(), ctx, False)
     return out
 

@@ -21,7 +21,7 @@ from cnncalc import load_spec, load_spec_text
 from cnncalc.core.graph import build_graph
 from cnncalc.numeric import conv, executor, pointwise
 from cnncalc.numeric.blas import MacCounter
-from cnncalc.numeric.conv import Workspace
+from cnncalc.numeric.workspace import Workspace
 from cnncalc.spec.dsl import load_dsl
 from cnncalc.spec.model import Spec
 

@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.numeric import blas, conv, pointwise
+from cnncalc.numeric import blas, conv, pointwise, pool, workspace
 from cnncalc.numeric.blas import NO_BLAS_ENV, MacCounter
-from cnncalc.numeric.conv import Workspace
+from cnncalc.numeric.workspace import Workspace
 
 Array = npt.NDArray[Any]
 Pairs = tuple[tuple[int, int], ...]
@@ -442,7 +442,7 @@ def test_pool_matches_direct_loops(case: dict[str, Any]) -> None:
     rng = np.random.default_rng(case["seed"])
     x = rand(rng, 2, 2, *case["sizes"])
     args = (case["kernel"], case["stride"], case["pads"], case["dilation"], case["ceil"])
-    got = conv.pool(x, case["kind"], *args)
+    got = pool.pool(x, case["kind"], *args)
     want = naive_pool(x, case["kind"], *args)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
@@ -452,22 +452,22 @@ def test_ceil_mode_keeps_a_window_that_starts_inside_the_input() -> None:
     """PyTorch's rule, by hand: 6 pixels, window 3, stride 2 -> ceil((6-3)/2)+1 = 3 windows,
     the last one overhangs by one; average divides it by the 2 pixels it covers."""
     x = np.arange(6, dtype=np.float64).reshape(1, 1, 6)
-    got = conv.pool(x, "avg_pool", (3,), (2,), ((0, 0),), (1,), True)
+    got = pool.pool(x, "avg_pool", (3,), (2,), ((0, 0),), (1,), True)
     np.testing.assert_allclose(got, [[[1.0, 3.0, 4.5]]])
     # and drops one that would start in the right padding: 3 pixels, padding 1+1, window 1,
     # stride 2: floor mode has 3 windows (the last on padding), ceil_mode 2
     small = np.ones((1, 1, 3))
-    assert conv.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), False).shape[-1] == 3
-    assert conv.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), True).shape[-1] == 2
-    floor = conv.pool(x, "max_pool", (3,), (2,), ((0, 0),), (1,), False)
+    assert pool.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), False).shape[-1] == 3
+    assert pool.pool(small, "avg_pool", (1,), (2,), ((1, 1),), (1,), True).shape[-1] == 2
+    floor = pool.pool(x, "max_pool", (3,), (2,), ((0, 0),), (1,), False)
     np.testing.assert_allclose(floor, [[[2.0, 4.0]]])
 
 
 def test_global_pool() -> None:
     x = np.arange(24, dtype=np.float64).reshape(1, 2, 3, 4)
-    np.testing.assert_allclose(conv.global_pool(x, "global_avg_pool", False), [[5.5, 17.5]])
-    assert conv.global_pool(x, "global_max_pool", True).shape == (1, 2, 1, 1)
-    np.testing.assert_allclose(conv.global_pool(x, "global_max_pool", False), [[11.0, 23.0]])
+    np.testing.assert_allclose(pool.global_pool(x, "global_avg_pool", False), [[5.5, 17.5]])
+    assert pool.global_pool(x, "global_max_pool", True).shape == (1, 2, 1, 1)
+    np.testing.assert_allclose(pool.global_pool(x, "global_max_pool", False), [[11.0, 23.0]])
 
 
 # --- element-wise -------------------------------------------------------------------------------
@@ -546,10 +546,10 @@ def test_merges() -> None:
 
 
 def test_window_grid_reads_the_view() -> None:
-    assert conv.window_grid((7,), ((0, 0),), (3,), (3,), (1,)) == (2,)  # the slides' "doesn't fit!" case
-    assert conv.window_grid((224, 224), ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1)) == (224, 224)
+    assert workspace.window_grid((7,), ((0, 0),), (3,), (3,), (1,)) == (2,)  # the slides' "doesn't fit!" case
+    assert workspace.window_grid((224, 224), ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1)) == (224, 224)
     with pytest.raises(ValueError, match="does not fit"):
-        conv.window_grid((2,), ((0, 0),), (3,), (1,), (1,))
+        workspace.window_grid((2,), ((0, 0),), (3,), (1,), (1,))
 
 
 # --- against PyTorch ----------------------------------------------------------------------------
@@ -631,12 +631,12 @@ def test_max_and_avg_pool_match_torch(torch: Any, case: dict[str, Any]) -> None:
     rng = np.random.default_rng(case["seed"])
     x = rng.standard_normal((2, 3, *sizes)).astype(np.float32)
     padding = tuple(p[0] for p in sym)
-    got = conv.pool(x, "max_pool", case["kernel"], case["stride"], sym, case["dilation"], case["ceil"])
+    got = pool.pool(x, "max_pool", case["kernel"], case["stride"], sym, case["dilation"], case["ceil"])
     maxpool = (f_.max_pool1d, f_.max_pool2d, f_.max_pool3d)[nd - 1]
     want = maxpool(t_(torch, x), case["kernel"], case["stride"], padding, case["dilation"], ceil_mode=case["ceil"])
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
     ones = (1,) * nd
-    got = conv.pool(x, "avg_pool", case["kernel"], case["stride"], sym, ones, case["ceil"])
+    got = pool.pool(x, "avg_pool", case["kernel"], case["stride"], sym, ones, case["ceil"])
     avgpool = (f_.avg_pool1d, f_.avg_pool2d, f_.avg_pool3d)[nd - 1]
     want = avgpool(t_(torch, x), case["kernel"], case["stride"], padding, ceil_mode=case["ceil"])
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
@@ -644,7 +644,7 @@ def test_max_and_avg_pool_match_torch(torch: Any, case: dict[str, Any]) -> None:
 
 def test_l2_pool_matches_torch_lp_pool(torch: Any) -> None:
     x = np.random.default_rng(6).standard_normal((2, 3, 8, 7)).astype(np.float32)
-    got = conv.pool(x, "l2_pool", (2, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), False)
+    got = pool.pool(x, "l2_pool", (2, 3), (2, 2), ((0, 0), (0, 0)), (1, 1), False)
     want = torch.nn.functional.lp_pool2d(t_(torch, x), 2, (2, 3), (2, 2))
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-5)
 
@@ -927,7 +927,7 @@ def test_verify_passes_both_ways(mode: str) -> None:
         assert not any(calls)
 
 
-KERNEL_MODULES = ("blas", "conv", "pointwise")
+KERNEL_MODULES = ("blas", "conv", "pointwise", "pool", "workspace")
 
 
 @pytest.mark.parametrize("name", KERNEL_MODULES)
@@ -953,9 +953,9 @@ def test_released_buffers_are_reused_only_at_their_size() -> None:
     assert ws.output((4, 6), np.dtype(np.float32)).base is not a  # taken: new memory
     ws.release(np.empty(1 << 19, dtype=np.float32))  # 2 MiB: over the limit, not kept
     assert ws.spare == []
-    for size in range(1, conv.SPARE_BUFFERS + 2):
+    for size in range(1, workspace.SPARE_BUFFERS + 2):
         ws.release(np.empty(size, dtype=np.float32))
-    assert [b.size for b in ws.spare] == list(range(2, conv.SPARE_BUFFERS + 2))  # the oldest went back
+    assert [b.size for b in ws.spare] == list(range(2, workspace.SPARE_BUFFERS + 2))  # the oldest went back
 
 
 def test_a_run_restores_numpy_huge_page_advice() -> None:

@@ -19,8 +19,8 @@ from cnncalc.core.report import LayerRow, Report
 from cnncalc.core.walk import analyze
 from cnncalc.errors import CnncalcError, Diagnostic
 from cnncalc.layers.registry import state_per_channel
-from cnncalc.numeric.conv import DEFAULT_WORKSPACE
 from cnncalc.numeric.executor import Execution, LayerMeasure, Progress, compute_dtype, execute
+from cnncalc.numeric.workspace import DEFAULT_WORKSPACE
 from cnncalc.spec.model import Layout, Spec
 from cnncalc.units import parse_size
 

@@ -255,14 +255,14 @@ def test_a_broken_kernel_fails(runner: CliRunner, monkeypatch: pytest.MonkeyPatc
 
 def test_missing_weights_fail_params(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     """A dense layer allocated without its bias is caught by the params count."""
-    from cnncalc.numeric import executor
+    from cnncalc.numeric import params
 
-    real = executor._bias
+    real = params._bias
 
     def no_fc3_bias(p: Any, ctx: Any, present: bool, shape: tuple[int, ...], fan_in: int) -> None:
         real(p, ctx, present and shape != (120,), shape, fan_in)
 
-    monkeypatch.setattr(executor, "_bias", no_fc3_bias)
+    monkeypatch.setattr(params, "_bias", no_fc3_bias)
     result = run(runner, "lenet5")
     assert result.exit_code == 1
     assert "error: layer 'FC3' (dense): params symbolic 48,120, measured 48,000" in result.stderr
@@ -352,7 +352,8 @@ def test_executor_never_calls_the_symbolic_rules(monkeypatch: pytest.MonkeyPatch
 
 def test_numeric_sources_import_no_symbolic_rules() -> None:
     root = Path(__file__).resolve().parents[3] / "cnncalc" / "numeric"
-    for name in ("blas.py", "conv.py", "pointwise.py", "executor.py"):
+    for module in ("blas", "conv", "pool", "workspace", "pointwise", "params", "kernels", "executor"):
+        name = f"{module}.py"
         text = (root / name).read_text()
         for banned in ("cnncalc.core.geometry", "cnncalc.core.walk", "resolve_padding", "per_dim", ".apply(", "slide("):
             assert banned not in text, f"{name} uses {banned}"
