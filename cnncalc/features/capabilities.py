@@ -21,7 +21,7 @@ from cnncalc.features.draw import model as draw_model
 from cnncalc.features.interop import pytorch
 from cnncalc.features.interop.keras import kinds as keras_kinds
 from cnncalc.features.interop.onnx import kinds as onnx_kinds
-from cnncalc.features.peers import presets
+from cnncalc.features.peers import calls
 from cnncalc.features.symbolic import sizes
 from cnncalc.features.training import saved
 from cnncalc.layers.base import LayerBase
@@ -55,7 +55,7 @@ TABLES: tuple[Table, ...] = (
     _table("numeric kernels (`verify`)", kernels, "KERNELS"),
     _table("training memory (`--training`)", saved, "TRAINING"),
     _table("symbolic sizes (`--input HxWx3`, `solve`)", sizes, "SIZES"),
-    _table("peer presets (`--convention`)", presets, "PEERS"),
+    _table("peer presets (`--convention`)", calls, "PEERS"),
     _table("PyTorch export (`export`)", pytorch, "EXPORT"),
     _table("ONNX import (kinds produced)", onnx_kinds, "ONNX_KINDS"),
     _table("Keras import (kinds produced)", keras_kinds, "KERAS_KINDS"),

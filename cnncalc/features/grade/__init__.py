@@ -19,7 +19,8 @@
 Everything here is pure; reading files is cnncalc.features.grade.sheet, printing is the command's.
 
 The package, along those steps: labels (what a row's label names), alignment (rows matched
-to layers), judging (a cell's verdict), results (the records, the score, a class's summary),
+to layers), judging (a cell's verdict: right at its precision by rounding, else the mistake
+diagnosis names), results (the records, the score, a class's summary),
 grader (the three put together), documents (the JSON of the results); beside them, cells
 (a cell as people write it), sheet (reading an answer sheet), mistakes (the common mistakes,
 recomputed with the layer rules under the wrong convention), blank (a blank sheet to hand
@@ -31,10 +32,11 @@ from __future__ import annotations
 from cnncalc.features.grade.alignment import Unit, units_of
 from cnncalc.features.grade.documents import JSON_SCHEMA_VERSION, class_json, to_json
 from cnncalc.features.grade.grader import Grader, grade, template
-from cnncalc.features.grade.judging import BLANK, in_unit
+from cnncalc.features.grade.judging import BLANK
 from cnncalc.features.grade.labels import TotalKind, label_kinds, label_names, total_kind
 from cnncalc.features.grade.mistakes import CATALOG
 from cnncalc.features.grade.results import CellResult, ClassResult, GradeResult, RowResult, Score, Status
+from cnncalc.features.grade.rounding import in_unit
 
 __all__ = [
     "BLANK",

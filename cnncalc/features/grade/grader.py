@@ -25,7 +25,8 @@ from cnncalc.features.grade.cells import (
     show_shape,
     unread_reason,
 )
-from cnncalc.features.grade.judging import BLANK, Context, Judge
+from cnncalc.features.grade.diagnosis import Context
+from cnncalc.features.grade.judging import BLANK, Judge
 from cnncalc.features.grade.labels import label_kinds, total_kind
 from cnncalc.features.grade.results import CellResult, GradeResult, RowResult
 from cnncalc.features.grade.sheet import Column, Sheet, SheetFormat, SheetRow

@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 from cnncalc.cli import app
 from cnncalc.core.walk import analyze
 from cnncalc.features.interop.pytorch import EXPORT
-from cnncalc.features.peers.presets import PEERS, PRESETS, TOOLS, UNCHECKED_NOTE, calls, evaluate
+from cnncalc.features.peers.calls import PEERS, UNCHECKED_NOTE, calls
+from cnncalc.features.peers.presets import PRESETS, evaluate
+from cnncalc.features.peers.rules import TOOLS
 from cnncalc.layers.registry import layer_classes
 from cnncalc.spec import load_spec, load_spec_text
 
