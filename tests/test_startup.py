@@ -217,5 +217,5 @@ def test_a_named_command_imports_no_other_command_module() -> None:
     )
     assert isinstance(found, list)
     assert "cnncalc.cli.summarize" in found
-    others = {"grade", "check", "draw", "report", "verify", "worked", "explain", "solve", "match", "export"}
+    others = {"grade", "assign", "check", "draw", "report", "verify", "worked", "explain", "solve", "match", "export"}
     assert not {f"cnncalc.cli.{name}" for name in others} & set(found)

@@ -149,7 +149,7 @@ COMMAND_MODULE: dict[str, str] = {
     "pool": "worked",
     "explain": "explain",
     "grade": "grade",
-    "assign": "grade",
+    "assign": "assign",
     "check": "check",
     "diff": "diff",
     "compare": "compare",

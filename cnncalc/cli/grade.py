@@ -28,16 +28,13 @@ if TYPE_CHECKING:
     from cnncalc.features.grade.assignment import Assignment, AssignmentScore
     from cnncalc.features.grade.cells import Precision, Prefixes
     from cnncalc.features.grade.lms import Lms, Student
-    from cnncalc.features.grade.sheet import Column, SheetFormat
+    from cnncalc.features.grade.sheet import SheetFormat
 
 FORMATS = (OutputFormat.text, OutputFormat.json, OutputFormat.gradescope)
 
 
 #: the files of a folder that are answer sheets
 SHEET_SUFFIXES = (".csv", ".tsv", ".md", ".markdown", ".yaml", ".yml", ".json", ".txt")
-
-
-# --- grade -------------------------------------------------------------------------------------
 
 
 @handles_errors
@@ -158,7 +155,7 @@ def grade(
 
         assignment.check_rows(network_rows(analyze(loaded)))
     if template:
-        wanted = _columns(columns)
+        wanted = options.sheet_columns(columns)
         suffix = output.suffix.lower() if output else ""
         sheet_fmt: SheetFormat = "csv"
         if suffix in (".md", ".markdown", ".yaml", ".yml"):
@@ -282,25 +279,6 @@ def _marks(assignment: Assignment | None, result: GradeResult) -> AssignmentScor
     from cnncalc.features.grade.assignment import score
 
     return score(assignment, result) if assignment is not None else None
-
-
-def _columns(text: str) -> list[Column]:
-    from cnncalc.errors import SpecError
-    from cnncalc.features.grade.sheet import COLUMNS
-
-    wanted: list[Column] = []
-    bad: list[str] = []
-    for name in (c.strip().lower() for c in text.split(",") if c.strip()):
-        column = next((c for c in COLUMNS if c == name), None)
-        if column is None:
-            bad.append(name)
-        else:
-            wanted.append(column)
-    if bad or not wanted:
-        raise SpecError.single(
-            f"--columns: unknown column(s) {', '.join(bad) or '(none)'}", hint=f"of {', '.join(COLUMNS)}"
-        )
-    return wanted
 
 
 @dataclass(frozen=True)
@@ -485,80 +463,6 @@ def _plain(diagnostic: Diagnostic) -> str:
     return f"{where}{diagnostic.message}{hint}"
 
 
-# --- assign ------------------------------------------------------------------------------------
-
-
-@handles_errors
-def assign(
-    spec: Annotated[str, typer.Argument(help="The network asked about: a spec file or a bundled name.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The assignment file to write (.yaml).")],
-    rows: Annotated[
-        str, typer.Option("--rows", help="The rows asked: all, totals, or layer names separated by commas.")
-    ] = "all",
-    columns: Annotated[
-        str, typer.Option("--columns", help="The columns asked, of shape,size,params,macs,memory.")
-    ] = "shape,size,params",
-    total: Annotated[str, typer.Option("--total", help="The Total row's cells asked ('' for none).")] = "params",
-    points: Annotated[float, typer.Option("--points", min=0, help="Points per cell.")] = 1,
-    column_points: Annotated[
-        str, typer.Option("--column-points", help="Points per cell of a column, e.g. params=2,shape=0.5.")
-    ] = "",
-    title: Annotated[str, typer.Option("--title", help="The assignment's name (default: the file's).")] = "",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-) -> None:
-    """Write an assignment file to edit: the rows and columns asked, and the points.
-
-    Grade against it with `cnncalc grade hw1.yaml SHEETS`: points out of what it asks. Question
-    ids are ROW.column (CONV1.params, Total.params) and never change when rows are deleted.
-    The file also holds, to edit, the course's conventions (biases counted, what K and MB
-    mean), its precision policy (significant figures, strict, ambiguous roundings) and the
-    share of a cell's points when it is carried forward; `cnncalc schema assignment` prints
-    its JSON Schema.
-
-    Examples:
-
-        cnncalc assign lenet5 -o hw1.yaml
-
-        cnncalc assign vgg16 -o totals.yaml --rows totals --total params,macs
-    """
-    from cnncalc.core.walk import analyze
-    from cnncalc.errors import SpecError
-    from cnncalc.features.grade.assignment import assignment_yaml, make_assignment, network_rows
-
-    check_output(output, "--output", [Path(spec)], force)
-    loaded = options.NetworkArgs(spec).load()
-    names = network_rows(analyze(loaded))
-    asked: list[str] | None = None
-    if rows.strip().lower() == "totals":
-        asked = []
-    elif rows.strip().lower() != "all":
-        asked = [r.strip() for r in rows.split(",") if r.strip()]
-    per_column: dict[Column, float] = {}
-    for item in (p for p in column_points.split(",") if p.strip()):
-        name, _, value = item.partition("=")
-        try:
-            per_column[_columns(name)[0]] = float(value)
-        except ValueError:
-            raise SpecError.single(f"--column-points: {item!r}", hint="COLUMN=POINTS, e.g. params=2") from None
-    # a spec file is named from the assignment's folder, where `grade` looks for it
-    network = os.path.relpath(spec, output.resolve().parent) if Path(spec).is_file() else spec
-    made = make_assignment(
-        network,
-        names,
-        _columns(columns) if asked != [] else [],
-        asked,
-        _columns(total) if total.strip() else [],
-        points,
-        per_column,
-        title or output.stem,
-    )
-    if not made.questions:
-        raise SpecError.single("the assignment asks nothing", hint="--rows all, or --total params")
-    write_text_safely(output, assignment_yaml(made), "--output", [Path(spec)], force)
-    echo_error(f"wrote an assignment of {len(made.questions)} questions ({made.max_points:g} points) to {output}")
-
-
 def register(app: typer.Typer) -> None:
-    """Add `grade` and `assign` to the app."""
+    """Add `grade` to the app."""
     app.command()(grade)
-    app.command()(assign)

@@ -37,6 +37,7 @@ from cnncalc.render.formats import FormatError, OutputFormat, choose
 
 if TYPE_CHECKING:
     from cnncalc.core.conventions import Conventions
+    from cnncalc.features.grade.sheet import Column
     from cnncalc.spec import model
 
 # --- the network a command reads (NetworkArgs below)
@@ -123,6 +124,30 @@ def format_option(*allowed: OutputFormat, help: str = "Output format.") -> Any:
     names = ", ".join(f.value for f in allowed)
     metavar = "[" + "|".join(f.value for f in allowed) + "]"
     return typer.Option("--format", "-f", parser=parse, metavar=metavar, help=f"{help} One of: {names}.")
+
+
+def sheet_columns(text: str) -> list[Column]:
+    """The answer-sheet columns a comma-separated list names (`--columns` of `grade` and `assign`).
+
+    Both commands read the same names, of cnncalc.features.grade.sheet.COLUMNS; an unknown one
+    is refused with the list of them.
+    """
+    from cnncalc.errors import SpecError
+    from cnncalc.features.grade.sheet import COLUMNS
+
+    wanted: list[Column] = []
+    bad: list[str] = []
+    for name in (c.strip().lower() for c in text.split(",") if c.strip()):
+        column = next((c for c in COLUMNS if c == name), None)
+        if column is None:
+            bad.append(name)
+        else:
+            wanted.append(column)
+    if bad or not wanted:
+        raise SpecError.single(
+            f"--columns: unknown column(s) {', '.join(bad) or '(none)'}", hint=f"of {', '.join(COLUMNS)}"
+        )
+    return wanted
 
 
 # --- the groups: options that travel together, taken as one parameter (cnncalc.cli.groups)

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from cnncalc.cli import app
 from cnncalc.features.compare.figures import Entry, compare, weight_depth
-from cnncalc.features.compare.plot import Box, place_labels, plot_svg
+from cnncalc.features.compare.labels import Box, place_labels
+from cnncalc.features.compare.plot import plot_svg
 from cnncalc.spec import bundled_names, load_spec_text
 
 ROOT = Path(__file__).resolve().parents[3]

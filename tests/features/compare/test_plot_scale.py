@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from cnncalc.features.compare.plot import POINT_RADIUS, Box, place_labels
+from cnncalc.features.compare.labels import POINT_RADIUS, Box, place_labels
 
 
 def test_hundreds_of_labels_are_placed_clear_of_each_other_and_of_the_points() -> None:
