@@ -21,7 +21,15 @@ from cnncalc.core.report import LayerRow, Report
 from cnncalc.features.explain.explanation import CONV_FAMILY, DENSE_FAMILY, Explanation, LayerExplanation, display_lines
 from cnncalc.features.grade import rounding
 from cnncalc.features.grade.alignment import Target, shown_shapes, skippable
-from cnncalc.features.grade.cells import Precision, judge_shape, read_number, read_shape, show_shape, unread_reason
+from cnncalc.features.grade.cells import (
+    Precision,
+    Reading,
+    judge_shape,
+    read_number,
+    read_shape,
+    show_shape,
+    unread_reason,
+)
 from cnncalc.features.grade.diagnosis import Context, Diagnosis
 from cnncalc.features.grade.labels import TotalKind
 from cnncalc.features.grade.results import CellResult
@@ -88,20 +96,33 @@ class Judge:
         context.values[(column, target.main)] = reading
         how = rounding.right(self.precision, written, reading, expected)
         if how is not None:
-            alternatives = self.diagnosis.variant_values(column, reading, target, context)
-            lecture = rounding.lecture_rounding(reading, expected)
-            truncated = how.startswith("truncated")
-            hidden = (
-                None
-                if truncated
-                else rounding.hidden(self.precision, written, reading, expected, alternatives, lecture)
-            )
-            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
-            return rounding.rounded_right(self.precision, cell, reading, expected, how, hidden)
+            others = self.diagnosis.variant_values(column, reading, target, context)
+            return self._right(cell, written, reading, expected, how, others, as_bytes)
         cell = replace(cell, expected=f"{expected:,}{rounding.in_unit(reading, expected)}")
         if (figures := rounding.figures(self.precision, reading, expected)) is not None:
             return figures.on(cell)
         return self.diagnosis.diagnose(cell, reading, column, target, context)
+
+    def _right(
+        self,
+        cell: CellResult,
+        written: str,
+        reading: Reading,
+        expected: int,
+        how: str,
+        others: Sequence[tuple[tuple[str, ...], int]],
+        as_bytes: bool,
+    ) -> CellResult:
+        """A figure right at the precision written (`how`), in a row cell or a Total alike: flagged
+        when a common mistake's value (`others`) rounds to it too, unless it was truncated."""
+        lecture = rounding.lecture_rounding(reading, expected)
+        hidden = (
+            None
+            if how.startswith("truncated")
+            else rounding.hidden(self.precision, written, reading, expected, others, lecture)
+        )
+        how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
+        return rounding.rounded_right(self.precision, cell, reading, expected, how, hidden)
 
     def _shape_cell(self, written: str, target: Target, context: Context) -> CellResult:
         main = self.report.rows[target.main]
@@ -150,16 +171,8 @@ class Judge:
             return replace(cell, problem=unread_reason(written))
         how = rounding.right(self.precision, written, reading, expected)
         if how is not None:
-            alternatives_ = self.diagnosis.total_alternatives(column, picked)
-            lecture = rounding.lecture_rounding(reading, expected)
-            truncated = how.startswith("truncated")
-            hidden = (
-                None
-                if truncated
-                else rounding.hidden(self.precision, written, reading, expected, alternatives_, lecture)
-            )
-            how += ", read as bytes" if as_bytes and not reading.is_bytes else ""
-            return rounding.rounded_right(self.precision, cell, reading, expected, how, hidden)
+            others = self.diagnosis.total_alternatives(column, picked)
+            return self._right(cell, written, reading, expected, how, others, as_bytes)
         cell = replace(cell, expected=f"{expected:,}{rounding.in_unit(reading, expected)}")
         alternatives: list[tuple[int, str]] = [(value, why) for value, _, why in sums if value != expected]
         if kind == "dense_one" and fc_only and column == "params":
